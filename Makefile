@@ -1,0 +1,28 @@
+# Two entry points for a fresh machine with only Python 3.11+: `make run` and `make test`.
+# Each bootstraps .venv from pyproject.toml (re-installed when pyproject.toml changes).
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test perf lint proto clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/engined serve
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+perf: $(STAMP)
+	$(VENV)/bin/python -m perf.engine
+
+proto: $(STAMP)
+	$(VENV)/bin/python -m tools.gen_proto
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared-memory transport: segments, SPSC descriptor rings, the slot arena and eventfd doorbells."""
