@@ -1,0 +1,1 @@
+"""SigmaVault engine: supervisor, workers, agents and the asyncio client that reaches them."""

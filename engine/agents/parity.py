@@ -1,0 +1,23 @@
+"""parity: XOR of k equal blocks (RAID-5 style), computed in place into the first block."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.agents.base import TaskError
+from engine.status import Status
+
+
+def xor_parity(slot: memoryview, length: int, param: int) -> int:
+    k = param
+    if k < 2 or length == 0 or length % k:
+        raise TaskError(Status.BAD_PARAMS, f"{length} bytes do not split into {k} equal blocks")
+    block = length // k
+    # widest lanes numpy can use for this block size; same bytes either way
+    dtype = np.uint64 if block % 8 == 0 else np.uint8
+    blocks = np.frombuffer(slot, dtype=dtype, count=length // dtype().itemsize).reshape(k, -1)
+    acc = blocks[0]
+    for i in range(1, k):
+        np.bitwise_xor(acc, blocks[i], out=acc)
+    del acc, blocks
+    return block

@@ -1,0 +1,66 @@
+"""The agents: who they are (id, name, role, capabilities, worker) and the handlers behind each kind.
+
+Agents are addressable units multiplexed onto worker processes: agent ``i`` lives on worker
+``i % n_workers`` and roles rotate per round of workers, so every worker hosts every role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.agents.base import Handler, echo
+from engine.agents.compress import CompressionAgent
+from engine.agents.crypto import CryptoAgent
+from engine.agents.hashing import hash_slot
+from engine.agents.parity import xor_parity
+from engine.status import Kind
+
+ROLES: tuple[tuple[str, frozenset[Kind]], ...] = (
+    ("compression", frozenset({Kind.ECHO, Kind.COMPRESS, Kind.DECOMPRESS, Kind.HASH})),
+    ("crypto", frozenset({Kind.ECHO, Kind.ENCRYPT, Kind.DECRYPT, Kind.HASH})),
+    ("integrity", frozenset({Kind.ECHO, Kind.HASH, Kind.PARITY})),
+    ("general", frozenset(Kind)),
+)
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    id: int
+    name: str
+    role: str
+    capabilities: frozenset[Kind]
+    worker: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "capabilities": sorted(k.label for k in self.capabilities),
+            "worker": self.worker,
+        }
+
+
+def build_agents(n_agents: int, n_workers: int) -> tuple[AgentSpec, ...]:
+    specs = []
+    per_role: dict[str, int] = {}
+    for i in range(n_agents):
+        role, caps = ROLES[(i // n_workers) % len(ROLES)]
+        per_role[role] = per_role.get(role, 0) + 1
+        specs.append(AgentSpec(i, f"{role}-{per_role[role]:02d}", role, caps, i % n_workers))
+    return tuple(specs)
+
+
+def build_handlers(key: bytes) -> dict[int, Handler]:
+    """One handler table per worker process (codec contexts are per process, not shared)."""
+    compression = CompressionAgent()
+    crypto = CryptoAgent(key)
+    return {
+        Kind.ECHO: echo,
+        Kind.COMPRESS: compression.compress,
+        Kind.DECOMPRESS: compression.decompress,
+        Kind.ENCRYPT: crypto.encrypt,
+        Kind.DECRYPT: crypto.decrypt,
+        Kind.HASH: hash_slot,
+        Kind.PARITY: xor_parity,
+    }

@@ -1,0 +1,236 @@
+"""EngineConfig: the only place that reads the environment and the optional ``.env`` file.
+
+Every setting is a ``SIGMAVAULT_*`` variable; the environment wins over ``.env``. A bad value raises
+ConfigError whose one-line message names the variable and the rule, and start-up stops there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+PREFIX = "SIGMAVAULT_"
+
+
+class ConfigError(ValueError):
+    def __init__(self, variable: str, value: str, rule: str) -> None:
+        super().__init__(f"{variable}={value!r} is invalid: {rule}")
+        self.variable = variable
+        self.value = value
+        self.rule = rule
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if not lo <= value <= hi:
+            raise ValueError
+        return value
+
+    parse.rule = f"must be an integer in {lo}-{hi}"  # type: ignore[attr-defined]
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw.strip())
+        if not lo <= value <= hi:
+            raise ValueError
+        return value
+
+    parse.rule = f"must be a number in {lo:g}-{hi:g}"  # type: ignore[attr-defined]
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError
+
+
+_bool.rule = "must be one of 1/0, true/false, yes/no, on/off"  # type: ignore[attr-defined]
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.strip().lower() not in options:
+            raise ValueError
+        return raw.strip().lower()
+
+    parse.rule = f"must be one of {', '.join(options)}"  # type: ignore[attr-defined]
+    return parse
+
+
+def _power_of_two(lo: int, hi: int) -> Callable[[str], int]:
+    base = _int(lo, hi)
+
+    def parse(raw: str) -> int:
+        value = base(raw)
+        if value & (value - 1):
+            raise ValueError
+        return value
+
+    parse.rule = f"must be a power of two in {lo}-{hi}"  # type: ignore[attr-defined]
+    return parse
+
+
+def _text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError
+    return raw.strip()
+
+
+_text.rule = "must not be empty"  # type: ignore[attr-defined]
+
+_PORT = _int(1024, 65535)
+_MIB = 1 << 20
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "sigmavault")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    host: str = "127.0.0.1"
+    engine_port: int = 8001
+    grpc_port: int = 9003
+    workers: int = 0  # 0 = one per usable core (os.sched_getaffinity)
+    agents: int = 40
+    slots: int = 128
+    slot_bytes: int = _MIB
+    ring_capacity: int = 1024
+    history_len: int = 16
+    spin_us: int = 50  # how long an idle worker polls before sleeping on its doorbell
+    client_spin_us: int = 20  # how long a lone awaiting request polls before sleeping
+    pin_cpus: bool = False
+    max_workers: int = 0  # tasks in flight at once through the scheduler; 0 = one per slot
+    rate_limit: float = 0.0  # tasks per second admitted; 0 = unlimited
+    queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
+    hang_timeout: float = 10.0  # seconds; a busy worker silent this long is killed and restarted
+    shutdown_grace: float = 5.0  # seconds given to in-flight work on SIGTERM
+    data_dir: str = ""
+    env: str = "development"
+    debug: bool = False
+    log_level: str = "info"
+    metrics_interval: float = 1.0  # seconds between system.metrics events
+    max_message_bytes: int = 0  # gRPC message limit; 0 = slot size + 64 KiB
+
+    def __post_init__(self) -> None:
+        # derived defaults are resolved here so every process sees the same numbers
+        if self.workers == 0:
+            object.__setattr__(self, "workers", _usable_cpus())
+        if self.max_workers == 0:
+            object.__setattr__(self, "max_workers", self.slots)
+        if not self.data_dir:
+            object.__setattr__(self, "data_dir", _default_data_dir())
+        if self.max_message_bytes == 0:
+            object.__setattr__(self, "max_message_bytes", self.slot_bytes + 65536)
+        self._check_relations()
+
+    def _check_relations(self) -> None:
+        if self.agents < self.workers:
+            raise ConfigError(f"{PREFIX}AGENTS", str(self.agents), f"must be at least the worker count ({self.workers})")
+        if self.max_workers > self.slots:
+            raise ConfigError(f"{PREFIX}MAX_WORKERS", str(self.max_workers),
+                              f"must not exceed the slot count ({self.slots})")
+        if self.ring_capacity < self.slots:
+            # a completion ring can then never fill: at most `slots` tasks are ever in flight
+            raise ConfigError(f"{PREFIX}RING_CAPACITY", str(self.ring_capacity),
+                              f"must be at least the slot count ({self.slots})")
+        if self.engine_port == self.grpc_port:
+            raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port), "must differ from SIGMAVAULT_ENGINE_PORT")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | os.PathLike[str] | None = ".env",
+                 **overrides: Any) -> EngineConfig:
+        """Build from ``.env`` (if present) overlaid by ``environ`` (default os.environ), then ``overrides``."""
+        merged: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            merged.update(read_env_file(Path(env_file)))
+        merged.update(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        known = {f.name for f in fields(cls)}
+        for name, parse in _PARSERS.items():
+            variable = PREFIX + name.upper()
+            raw = merged.get(variable)
+            if raw is None:
+                continue
+            try:
+                values[name] = parse(raw)
+            except ValueError:
+                raise ConfigError(variable, raw, parse.rule) from None  # type: ignore[attr-defined]
+        for variable in merged:
+            if variable.startswith(PREFIX) and variable[len(PREFIX):].lower() not in known:
+                logger.warning("ignoring unknown setting %s", variable)
+        values.update(overrides)
+        return cls(**values)
+
+    def as_env(self) -> dict[str, str]:
+        """Every setting as the ``SIGMAVAULT_*`` variable that would produce it."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[PREFIX + f.name.upper()] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return out
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "host": _text,
+    "engine_port": _PORT,
+    "grpc_port": _PORT,
+    "workers": _int(1, 256),
+    "agents": _int(1, 4096),
+    "slots": _int(2, 65536),
+    "slot_bytes": _int(4096, 256 * _MIB),
+    "ring_capacity": _power_of_two(2, 1 << 20),
+    "history_len": _int(1, 1024),
+    "spin_us": _int(0, 1_000_000),
+    "client_spin_us": _int(0, 1_000_000),
+    "pin_cpus": _bool,
+    "max_workers": _int(1, 65536),
+    "rate_limit": _float(0, 1e9),
+    "queue_limit": _int(0, 1 << 20),
+    "hang_timeout": _float(0.5, 3600),
+    "shutdown_grace": _float(0, 600),
+    "data_dir": _text,
+    "env": _choice("development", "production", "test"),
+    "debug": _bool,
+    "log_level": _choice("debug", "info", "warning", "error"),
+    "metrics_interval": _float(0.05, 3600),
+    "max_message_bytes": _int(4096, 1 << 30),
+}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines; ``#`` comments, blank lines, ``export`` and matching quotes allowed."""
+    out: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        stripped = stripped.removeprefix("export ").strip()
+        key, sep, value = stripped.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{path}:{number}", line, "expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out

@@ -1,0 +1,120 @@
+"""The shared resources of one engine instance: two segments and the doorbells.
+
+Created once by the owner process (``engined serve``'s supervisor, or the embedding process),
+inherited over fork by workers and the frontend, unlinked by the owner alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from engine.config import EngineConfig
+from engine.keys import load_or_create_key
+from ipc.doorbell import Doorbell
+from ipc.errors import LayoutMismatch
+from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
+from ipc.ring import SpscRing
+from ipc.segment import create_segment, instance_prefix, reclaim_stale_segments
+
+logger = logging.getLogger(__name__)
+
+
+class EngineResources:
+    ctl: shared_memory.SharedMemory | None = None
+    arena: shared_memory.SharedMemory | None = None
+    owner_pid: int = -1
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.layout = ControlLayout(config.workers, config.agents, config.ring_capacity, config.history_len)
+        self.worker_bells: list[Doorbell] = []
+        self.client_bell: Doorbell | None = None
+        self.data_key = b""
+
+    @classmethod
+    def create(cls, config: EngineConfig) -> EngineResources:
+        reclaim_stale_segments()
+        self = cls(config)
+        self.data_key = load_or_create_key(config.data_dir)  # read before fork: children inherit it
+        try:
+            self.prefix = instance_prefix()
+            self.ctl = create_segment(f"{self.prefix}_ctl", self.layout.total_bytes)
+            self.owner_pid = os.getpid()
+            self.arena = create_segment(f"{self.prefix}_arena", config.slots * config.slot_bytes)
+            self._init_control()
+            self.worker_bells = [Doorbell() for _ in range(config.workers)]
+            self.client_bell = Doorbell()
+        except BaseException:
+            self.close()
+            self.unlink()
+            raise
+        return self
+
+    def _init_control(self) -> None:
+        assert self.ctl is not None
+        cfg, layout = self.config, self.layout
+        buf = self.ctl.buf
+        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=buf)
+        for name, value in (
+            ("version", LAYOUT_VERSION),
+            ("n_workers", cfg.workers),
+            ("n_agents", cfg.agents),
+            ("n_slots", cfg.slots),
+            ("slot_bytes", cfg.slot_bytes),
+            ("ring_capacity", cfg.ring_capacity),
+            ("history_len", cfg.history_len),
+            ("created_ns", time.time_ns()),
+            ("magic", CTL_MAGIC),  # last: a reader that sees the magic sees a complete header
+        ):
+            header[name] = value
+        del header
+        for w in range(cfg.workers):
+            for offset in (layout.submission_ring_offset(w), layout.completion_ring_offset(w)):
+                SpscRing(buf, offset, cfg.ring_capacity, init=True).release()
+
+    def check_layout(self) -> None:
+        assert self.ctl is not None
+        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=self.ctl.buf)
+        magic, version = int(header["magic"]), int(header["version"])
+        del header
+        if magic != CTL_MAGIC:
+            raise LayoutMismatch("control segment magic", CTL_MAGIC, magic)
+        if version != LAYOUT_VERSION:
+            raise LayoutMismatch("control segment version", LAYOUT_VERSION, version)
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [s.name for s in (self.ctl, self.arena) if s is not None]
+
+    def close_fds(self) -> None:
+        for bell in self.worker_bells:
+            bell.close()
+        if self.client_bell is not None:
+            self.client_bell.close()
+
+    def close(self) -> None:
+        """Close this process's handles. Every view (rings, tables, arena) must be released first."""
+        self.close_fds()
+        for segment in (self.ctl, self.arena):
+            if segment is not None:
+                try:
+                    segment.close()
+                except BufferError:  # a view is still alive somewhere; unlink() still removes the name
+                    logger.warning("segment %s still has live views; leaving its mapping to process exit",
+                                   segment.name)
+
+    def unlink(self) -> None:
+        """Remove the segments' names (owner only; a forked child never unlinks)."""
+        if os.getpid() != self.owner_pid:
+            return
+        for segment in (self.ctl, self.arena):
+            if segment is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    segment.unlink()
+        self.owner_pid = -1

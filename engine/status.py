@@ -1,0 +1,74 @@
+"""Integer codes that cross process boundaries: task kinds, result statuses, worker/agent states."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Kind(IntEnum):
+    ECHO = 1
+    COMPRESS = 2
+    DECOMPRESS = 3
+    ENCRYPT = 4
+    DECRYPT = 5
+    HASH = 6
+    PARITY = 7
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | int | Kind) -> Kind:
+        if isinstance(value, Kind):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls[value.upper()]
+            except KeyError:
+                raise ValueError(f"unknown task kind {value!r}; known: {', '.join(k.label for k in cls)}") from None
+        return cls(value)
+
+
+class Status(IntEnum):
+    """Result of one task. Codes up to 63 come from workers; 64+ are decided by the client."""
+
+    OK = 0
+    UNKNOWN_KIND = 1
+    BAD_PARAMS = 2
+    CORRUPT_INPUT = 3
+    AUTH_FAILED = 4
+    TOO_LARGE = 5  # input or output does not fit the bound (slot size or the caller's limit)
+    NOT_CAPABLE = 6  # the agent's role does not include this kind
+    UNKNOWN_AGENT = 7
+    STALE = 8  # submitted to a worker incarnation that has since died
+    INTERNAL = 9
+    WORKER_LOST = 64
+    BUSY = 65
+    TIMEOUT = 66
+    CLOSED = 67
+
+
+class WorkerState(IntEnum):
+    STOPPED = 0
+    STARTING = 1
+    READY = 2
+    RESTARTING = 3
+    DRAINING = 4
+
+
+class AgentStatus(IntEnum):
+    IDLE = 0
+    BUSY = 1
+    ERROR = 2
+    RESTARTING = 3
+
+
+class Codec(IntEnum):
+    LZ4 = 1
+    ZSTD = 2
+
+
+class HashAlgo(IntEnum):
+    BLAKE2B = 1
+    SHA256 = 2

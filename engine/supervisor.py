@@ -1,0 +1,201 @@
+"""The supervisor: forks one worker per core, restarts the dead and the hung, drains on SIGTERM.
+
+uvicorn's pattern: signal handlers only record; the loop acts. The loop sleeps in
+``multiprocessing.connection.wait`` on every child's sentinel plus a self-pipe the signal
+handlers write to, so a death or a signal wakes it at once and an idle supervisor costs nothing.
+
+On a worker's death the supervisor bumps that worker's epoch *after* reaping it and rings the
+client's doorbell: the client then answers every task it had sent to the old incarnation with
+WorkerLost, and the new worker answers any leftover old-epoch descriptor with STALE, so no request
+is left hanging and no slot is touched by two owners.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing import connection, get_context
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from engine.agents.registry import build_agents
+from engine.metrics import MetricsTable
+from engine.resources import EngineResources
+from engine.status import AgentStatus, WorkerState
+from engine.worker import worker_main
+from ipc.layout import AGENT_FIELD, WORKER_FIELD
+from ipc.ring import SpscRing
+
+logger = logging.getLogger(__name__)
+
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+LOOP_TICK_S = 0.5
+
+ChildTarget = Callable[[EngineResources], None]
+
+
+class Supervisor:
+    def __init__(self, res: EngineResources, *, frontend: ChildTarget | None = None) -> None:
+        self.res = res
+        self.config = res.config
+        self.ctx = get_context("fork")  # explicit: 3.14 makes forkserver the Linux default
+        self.frontend_target = frontend
+        self.frontend: BaseProcess | None = None
+        self.workers: list[BaseProcess | None] = [None] * self.config.workers
+        self.signal_queue: list[int] = []
+        self.should_exit = False
+        assert res.ctl is not None
+        self.table = MetricsTable(res.ctl.buf, res.layout)
+        self.specs = build_agents(self.config.agents, self.config.workers)
+        self._wake_r = self._wake_w = -1
+
+    # signals ---------------------------------------------------------------------------------
+    def _record_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.signal_queue.append(signum)
+
+    def _install_signals(self) -> dict[int, object]:
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(self._wake_w)
+        return {sig: signal.signal(sig, self._record_signal) for sig in HANDLED_SIGNALS}
+
+    def _restore_signals(self, previous: dict[int, object]) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        signal.set_wakeup_fd(-1)
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
+
+    def _handle_signals(self) -> None:
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        while self.signal_queue:
+            signum = self.signal_queue.pop(0)
+            logger.info("supervisor: received %s, draining", signal.Signals(signum).name)
+            self.should_exit = True
+
+    # workers ---------------------------------------------------------------------------------
+    def _wfield(self, worker: int, name: str) -> int:
+        return self.table.worker_base(worker) + WORKER_FIELD[name]
+
+    def _start_worker(self, index: int) -> None:
+        words = self.table.words
+        assert words is not None
+        words[self._wfield(index, "state")] = WorkerState.STARTING
+        process = self.ctx.Process(
+            target=worker_main, args=(self.res, index, words[self._wfield(index, "epoch")]),
+            name=f"sv-worker-{index}", daemon=False,
+        )
+        process.start()
+        self.workers[index] = process
+
+    def _on_worker_exit(self, index: int) -> None:
+        process = self.workers[index]
+        assert process is not None
+        process.join()  # reaped: nothing of the old incarnation can still write
+        words = self.table.words
+        assert words is not None
+        words[self._wfield(index, "restarts")] += 1
+        words[self._wfield(index, "epoch")] += 1
+        words[self._wfield(index, "state")] = WorkerState.RESTARTING
+        for spec in self.specs:
+            if spec.worker == index:
+                words[self.table.agent_base(spec.id) + AGENT_FIELD["status"]] = AgentStatus.RESTARTING
+        assert self.res.client_bell is not None
+        self.res.client_bell.ring()  # the client fails the old incarnation's tasks now
+        logger.warning("worker %d (pid %s) exited with code %s; restarting", index, process.pid, process.exitcode)
+        self._start_worker(index)
+
+    def _kill_hung_workers(self) -> None:
+        words = self.table.words
+        assert words is not None
+        now = time.monotonic_ns()
+        limit = int(self.config.hang_timeout * 1e9)
+        for index, process in enumerate(self.workers):
+            if process is None or words[self._wfield(index, "state")] != WorkerState.READY:
+                continue
+            if now - words[self._wfield(index, "heartbeat_ns")] > limit:
+                logger.error("worker %d (pid %s) silent for over %.1f s; killing it", index, process.pid,
+                             self.config.hang_timeout)
+                process.kill()
+
+    # frontend --------------------------------------------------------------------------------
+    def _start_frontend(self) -> None:
+        assert self.frontend_target is not None
+        self.frontend = self.ctx.Process(target=self.frontend_target, args=(self.res,), name="sv-frontend")
+        self.frontend.start()
+
+    # main loop -------------------------------------------------------------------------------
+    def run(self) -> int:
+        previous = self._install_signals()
+        try:
+            for index in range(self.config.workers):
+                self._start_worker(index)
+            if self.frontend_target is not None:
+                self._start_frontend()
+            while not self.should_exit:
+                self._tick()
+        finally:
+            self._shutdown()
+            self._restore_signals(previous)
+        return 0
+
+    def _tick(self) -> None:
+        sentinels = {p.sentinel: i for i, p in enumerate(self.workers) if p is not None}
+        waitables: list[int] = [*sentinels, self._wake_r]
+        if self.frontend is not None:
+            waitables.append(self.frontend.sentinel)
+        ready = connection.wait(waitables, timeout=LOOP_TICK_S)
+        self._handle_signals()
+        if self.should_exit:
+            return
+        for fd in ready:
+            if fd in sentinels:
+                self._on_worker_exit(sentinels[fd])  # type: ignore[index]
+        if self.frontend is not None and self.frontend.sentinel in ready:
+            self.frontend.join()
+            logger.error("frontend (pid %s) exited with code %s; restarting it", self.frontend.pid,
+                         self.frontend.exitcode)
+            time.sleep(0.2)  # do not spin if it fails at start-up
+            self._start_frontend()
+        self._kill_hung_workers()
+
+    def _shutdown(self) -> None:
+        grace = self.config.shutdown_grace
+        if self.frontend is not None and self.frontend.is_alive():
+            # the frontend stops accepting, finishes in-flight requests, then exits
+            self.frontend.terminate()
+            self.frontend.join(grace + 1)
+            if self.frontend.is_alive():
+                self.frontend.kill()
+                self.frontend.join()
+        self._drain_workers(grace)
+
+    def _drain_workers(self, grace: float) -> None:
+        words = self.table.words
+        assert words is not None and self.res.ctl is not None
+        layout, cap = self.res.layout, self.config.ring_capacity
+        for index in range(self.config.workers):
+            words[self._wfield(index, "state")] = WorkerState.DRAINING
+            ring = SpscRing(self.res.ctl.buf, layout.submission_ring_offset(index), cap, init=False)
+            ring.close()  # the worker finishes what is queued, then exits
+            ring.release()
+            self.res.worker_bells[index].ring()
+        deadline = time.monotonic() + grace
+        for process in self.workers:
+            if process is not None:
+                process.join(max(0.0, deadline - time.monotonic()))
+        for index, process in enumerate(self.workers):
+            if process is not None and process.is_alive():
+                logger.warning("worker %d did not drain within %.1f s; killing it", index, grace)
+                process.kill()
+                process.join()
+            words[self._wfield(index, "state")] = WorkerState.STOPPED
+
+    def release(self) -> None:
+        self.table.release()
