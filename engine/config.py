@@ -146,20 +146,28 @@ class EngineConfig:
 
     def _check_relations(self) -> None:
         if self.agents < self.workers:
-            raise ConfigError(f"{PREFIX}AGENTS", str(self.agents), f"must be at least the worker count ({self.workers})")
+            raise ConfigError(
+                f"{PREFIX}AGENTS", str(self.agents), f"must be at least the worker count ({self.workers})"
+            )
         if self.max_workers > self.slots:
-            raise ConfigError(f"{PREFIX}MAX_WORKERS", str(self.max_workers),
-                              f"must not exceed the slot count ({self.slots})")
+            raise ConfigError(
+                f"{PREFIX}MAX_WORKERS", str(self.max_workers), f"must not exceed the slot count ({self.slots})"
+            )
         if self.ring_capacity < self.slots:
             # a completion ring can then never fill: at most `slots` tasks are ever in flight
-            raise ConfigError(f"{PREFIX}RING_CAPACITY", str(self.ring_capacity),
-                              f"must be at least the slot count ({self.slots})")
+            raise ConfigError(
+                f"{PREFIX}RING_CAPACITY", str(self.ring_capacity), f"must be at least the slot count ({self.slots})"
+            )
         if self.engine_port == self.grpc_port:
             raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port), "must differ from SIGMAVAULT_ENGINE_PORT")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | os.PathLike[str] | None = ".env",
-                 **overrides: Any) -> EngineConfig:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: str | os.PathLike[str] | None = ".env",
+        **overrides: Any,
+    ) -> EngineConfig:
         """Build from ``.env`` (if present) overlaid by ``environ`` (default os.environ), then ``overrides``."""
         merged: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
@@ -177,7 +185,7 @@ class EngineConfig:
             except ValueError:
                 raise ConfigError(variable, raw, parse.rule) from None  # type: ignore[attr-defined]
         for variable in merged:
-            if variable.startswith(PREFIX) and variable[len(PREFIX):].lower() not in known:
+            if variable.startswith(PREFIX) and variable[len(PREFIX) :].lower() not in known:
                 logger.warning("ignoring unknown setting %s", variable)
         values.update(overrides)
         return cls(**values)

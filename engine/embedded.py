@@ -54,8 +54,9 @@ class Engine:
         self = cls(config)
         try:
             self.res = EngineResources.create(config)
-            self.supervisor = get_context("fork").Process(target=_supervisor_main, args=(self.res,),
-                                                          name="sv-supervisor")
+            self.supervisor = get_context("fork").Process(
+                target=_supervisor_main, args=(self.res,), name="sv-supervisor"
+            )
             self.supervisor.start()
             self._client = EngineClient(self.res, alive=self.supervisor.is_alive)
             self.wait_ready(READY_TIMEOUT_S)
@@ -70,8 +71,9 @@ class Engine:
             raise RuntimeError("engine is closed")
         return self._client
 
-    async def submit(self, kind: str | int | Kind, data: bytes | bytearray | memoryview, agent: int | None = None,
-                     **params: Any) -> TaskResult:
+    async def submit(
+        self, kind: str | int | Kind, data: bytes | bytearray | memoryview, agent: int | None = None, **params: Any
+    ) -> TaskResult:
         return await self.client.submit(kind, data, agent, **params)
 
     def worker_states(self) -> list[WorkerState]:
@@ -124,6 +126,7 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

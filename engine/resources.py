@@ -106,8 +106,7 @@ class EngineResources:
                 try:
                     segment.close()
                 except BufferError:  # a view is still alive somewhere; unlink() still removes the name
-                    logger.warning("segment %s still has live views; leaving its mapping to process exit",
-                                   segment.name)
+                    logger.warning("segment %s still has live views; leaving its mapping to process exit", segment.name)
 
     def unlink(self) -> None:
         """Remove the segments' names (owner only; a forked child never unlinks)."""

@@ -88,8 +88,10 @@ class Supervisor:
         assert words is not None
         words[self._wfield(index, "state")] = WorkerState.STARTING
         process = self.ctx.Process(
-            target=worker_main, args=(self.res, index, words[self._wfield(index, "epoch")]),
-            name=f"sv-worker-{index}", daemon=False,
+            target=worker_main,
+            args=(self.res, index, words[self._wfield(index, "epoch")]),
+            name=f"sv-worker-{index}",
+            daemon=False,
         )
         process.start()
         self.workers[index] = process
@@ -120,8 +122,12 @@ class Supervisor:
             if process is None or words[self._wfield(index, "state")] != WorkerState.READY:
                 continue
             if now - words[self._wfield(index, "heartbeat_ns")] > limit:
-                logger.error("worker %d (pid %s) silent for over %.1f s; killing it", index, process.pid,
-                             self.config.hang_timeout)
+                logger.error(
+                    "worker %d (pid %s) silent for over %.1f s; killing it",
+                    index,
+                    process.pid,
+                    self.config.hang_timeout,
+                )
                 process.kill()
 
     # frontend --------------------------------------------------------------------------------
@@ -159,8 +165,9 @@ class Supervisor:
                 self._on_worker_exit(sentinels[fd])  # type: ignore[index]
         if self.frontend is not None and self.frontend.sentinel in ready:
             self.frontend.join()
-            logger.error("frontend (pid %s) exited with code %s; restarting it", self.frontend.pid,
-                         self.frontend.exitcode)
+            logger.error(
+                "frontend (pid %s) exited with code %s; restarting it", self.frontend.pid, self.frontend.exitcode
+            )
             time.sleep(0.2)  # do not spin if it fails at start-up
             self._start_frontend()
         self._kill_hung_workers()

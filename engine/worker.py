@@ -30,14 +30,23 @@ from ipc.ring import Descriptor, SpscRing
 logger = logging.getLogger(__name__)
 
 BATCH = 64
+PUBLISH_AFTER_NS = 20_000  # tasks slower than this are answered at once, not with their batch
 IDLE_WAIT_S = 0.5
 _HISTORY = struct.Struct("<7q")
 assert _HISTORY.size == HISTORY_DTYPE.itemsize
 
 _A_STATUS, _A_TASKS, _A_ERRORS = AGENT_FIELD["status"], AGENT_FIELD["tasks"], AGENT_FIELD["errors"]
 _A_IN, _A_OUT = AGENT_FIELD["bytes_in"], AGENT_FIELD["bytes_out"]
-_A_LSUM, _A_LMAX, _A_LLAST = AGENT_FIELD["latency_ns_sum"], AGENT_FIELD["latency_ns_max"], AGENT_FIELD["last_latency_ns"]
-_A_LAST_TS, _A_HNEXT, _A_LAST_STATUS = AGENT_FIELD["last_task_unix_ns"], AGENT_FIELD["history_next"], AGENT_FIELD["last_status"]
+_A_LSUM, _A_LMAX, _A_LLAST = (
+    AGENT_FIELD["latency_ns_sum"],
+    AGENT_FIELD["latency_ns_max"],
+    AGENT_FIELD["last_latency_ns"],
+)
+_A_LAST_TS, _A_HNEXT, _A_LAST_STATUS = (
+    AGENT_FIELD["last_task_unix_ns"],
+    AGENT_FIELD["history_next"],
+    AGENT_FIELD["last_status"],
+)
 _OK, _BUSY, _IDLE, _ERROR = int(Status.OK), int(AgentStatus.BUSY), int(AgentStatus.IDLE), int(AgentStatus.ERROR)
 
 
@@ -57,6 +66,8 @@ class Worker:
         assert res.ctl is not None and res.arena is not None and res.client_bell is not None
         self.index, self.epoch, self.config = index, epoch, cfg
         self.parent_pid = os.getppid()
+        # an idle worker still beats well inside the supervisor's hang timeout
+        self.idle_wait_s = min(IDLE_WAIT_S, cfg.hang_timeout / 4)
         self.stopping = False
         buf = res.ctl.buf
         self.table = MetricsTable(buf, res.layout)
@@ -69,7 +80,9 @@ class Worker:
         self.slots = [arena[i * cfg.slot_bytes : (i + 1) * cfg.slot_bytes] for i in range(cfg.slots)]
         self.specs = build_agents(cfg.agents, cfg.workers)
         # capabilities of agents hosted here; other agents' entries stay empty so they are refused
-        self.caps = [frozenset(int(k) for k in s.capabilities) if s.worker == index else frozenset() for s in self.specs]
+        self.caps = [
+            frozenset(int(k) for k in s.capabilities) if s.worker == index else frozenset() for s in self.specs
+        ]
         self.handlers = build_handlers(res.data_key)
         self.wbase = self.table.worker_base(index)
         self.abase = [self.table.agent_base(a) for a in range(cfg.agents)]
@@ -124,7 +137,7 @@ class Worker:
         assert words is not None
         if self.sub.prepare_sleep():
             words[self.wbase + WORKER_FIELD["sleeps"]] += 1
-            self.bell.wait(IDLE_WAIT_S)
+            self.bell.wait(self.idle_wait_s)
             self.sub.cancel_sleep()
         words[self.wbase + WORKER_FIELD["heartbeat_ns"]] = time.monotonic_ns()
         if os.getppid() != self.parent_pid:
@@ -140,7 +153,11 @@ class Worker:
         push_many, ring_client = self.comp.push_many, self.client_bell.ring
         perf_ns, time_ns, monotonic_ns = time.perf_counter_ns, time.time_ns, time.monotonic_ns
         wb = self.wbase
-        w_tasks, w_errors, w_busy = wb + WORKER_FIELD["tasks"], wb + WORKER_FIELD["errors"], wb + WORKER_FIELD["busy_ns"]
+        w_tasks, w_errors, w_busy = (
+            wb + WORKER_FIELD["tasks"],
+            wb + WORKER_FIELD["errors"],
+            wb + WORKER_FIELD["busy_ns"],
+        )
         w_heartbeat, w_wakeups = wb + WORKER_FIELD["heartbeat_ns"], wb + WORKER_FIELD["wakeups_sent"]
         n_agents = len(caps)
         stale, unknown_agent, unknown_kind = int(Status.STALE), int(Status.UNKNOWN_AGENT), int(Status.UNKNOWN_KIND)
@@ -149,7 +166,8 @@ class Worker:
         def process(batch: list[Descriptor]) -> None:
             now_unix = time_ns()
             completions: list[Descriptor] = []
-            busy_ns = errors = 0
+            ran: list[tuple[int, int, int, int, int, int, int]] = []
+            errors = 0
             for req_id, slot, length, param, agent, kind, _status, seen_epoch in batch:
                 if seen_epoch != epoch:
                     completions.append((req_id, slot, 0, 0, agent, kind, stale, 0))
@@ -159,7 +177,6 @@ class Worker:
                     errors += 1
                     continue
                 t0 = perf_ns()
-                base = abase[agent]
                 n_out = 0
                 if kind not in handlers:
                     status = unknown_kind
@@ -168,7 +185,7 @@ class Worker:
                 elif slot >= n_slots or length > slot_bytes:
                     status = bad_params
                 else:
-                    words[base + _A_STATUS] = _BUSY
+                    words[abase[agent] + _A_STATUS] = _BUSY
                     try:
                         n_out = handlers[kind](slots[slot], length, param)
                         status = _OK
@@ -178,6 +195,19 @@ class Worker:
                         logger.exception("agent %d: kind %d task %d failed", agent, kind, req_id)
                         status = internal
                 dt = perf_ns() - t0
+                completions.append((req_id, slot, n_out, 0, agent, kind, status, dt))
+                ran.append((req_id, agent, kind, status, length, n_out, dt))
+                if dt > PUBLISH_AFTER_NS:
+                    # a slow task: answer it now instead of holding it until the batch ends,
+                    # or the client cannot refill the slot while we work on the next one
+                    publish(completions)
+                    completions = []
+            if completions:
+                publish(completions)
+            # bookkeeping after the answers are out: the client is not kept waiting for it
+            busy_ns = 0
+            for req_id, agent, kind, status, length, n_out, dt in ran:
+                base = abase[agent]
                 busy_ns += dt
                 words[base + _A_TASKS] += 1
                 if status:
@@ -197,12 +227,13 @@ class Worker:
                 h = words[base + _A_HNEXT]
                 hist_pack(ctl_buf, hoff[agent] + (h % hlen) * 56, req_id, kind, status, length, n_out, dt, now_unix)
                 words[base + _A_HNEXT] = h + 1
-                completions.append((req_id, slot, n_out, 0, agent, kind, status, dt))
-            push_many(completions)  # never short: ring_capacity >= slots >= tasks in flight
             words[w_tasks] += len(batch)
             words[w_errors] += errors
             words[w_busy] += busy_ns
             words[w_heartbeat] = monotonic_ns()
+
+        def publish(completions: list[Descriptor]) -> None:
+            push_many(completions)  # never short: ring_capacity >= slots >= tasks in flight
             full_fence()
             if words[CLIENT_SLEEPING_WORD]:
                 words[CLIENT_SLEEPING_WORD] = 0

@@ -7,6 +7,7 @@ inherit the fd over fork; nothing else ever needs to open it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 
@@ -18,10 +19,8 @@ class Doorbell:
         self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
 
     def ring(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):  # counter saturated: the sleeper is awake anyway
             os.eventfd_write(self.fd, 1)
-        except BlockingIOError:  # counter saturated: the sleeper is awake anyway
-            pass
 
     def clear(self) -> int:
         """Consume pending rings; returns how many there were (0 when none)."""

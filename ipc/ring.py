@@ -10,7 +10,7 @@ Ring header (RING_HEADER_BYTES = 256), int64 words, each hot word on its own cac
 
 Indices grow without wrapping (2**63 descriptors is centuries at 10 M/s); the slot of index i is
 ``i & (capacity - 1)``. Each side caches the other side's index and re-reads it only when the
-cached value says full (producer) or empty (consumer).
+cached value says full (producer) or holds fewer descriptors than asked for (consumer).
 
 Ordering: x86 keeps stores in order, so "write descriptor, then publish tail" needs no fence
 there; other CPUs get a full fence before publishing. The sleep handshake (Dekker-shaped) always
@@ -61,8 +61,9 @@ class SpscRing:
         self._unpack = DESCRIPTOR.unpack_from
 
     # producer side ---------------------------------------------------------------------------
-    def try_push(self, req_id: int, slot: int, length: int, param: int, agent: int, kind: int, status: int,
-                 aux: int) -> None:
+    def try_push(
+        self, req_id: int, slot: int, length: int, param: int, agent: int, kind: int, status: int, aux: int
+    ) -> None:
         """Append one descriptor; raises RingFull instead of waiting."""
         words = self._words
         assert words is not None
@@ -71,8 +72,9 @@ class SpscRing:
             self._cached_head = words[_HEAD]
             if tail - self._cached_head >= self.capacity:
                 raise RingFull(f"ring of {self.capacity} descriptors is full")
-        self._pack(self._data, (tail & self._mask) * DESCRIPTOR_BYTES, req_id, slot, length, param, agent, kind,
-                   status, aux)
+        self._pack(
+            self._data, (tail & self._mask) * DESCRIPTOR_BYTES, req_id, slot, length, param, agent, kind, status, aux
+        )
         if _FENCE_ON_PUBLISH:
             full_fence()
         words[_TAIL] = tail + 1
@@ -112,7 +114,7 @@ class SpscRing:
         words = self._words
         assert words is not None
         head = words[_HEAD]
-        if head == self._cached_tail:
+        if self._cached_tail - head < max_items:  # the cache may undercount: look at the real tail
             self._cached_tail = words[_TAIL]
             if head == self._cached_tail:
                 return []

@@ -1,0 +1,295 @@
+"""Engine core benchmark (issue 3): ``python -m perf.engine [--quick] [--json PATH]``.
+
+Figures, each against a baseline measured in this same run:
+  p1_efficiency       engine MB/s on 1 MiB lz4 / zstd-3 blocks / (workers x the codec inline)
+  p2_vs_processpool   engine MB/s / ProcessPoolExecutor doing the same blocks
+  p3_*                64-byte echo through the asyncio client: back-to-back p50/p99, cold p50,
+                      tasks/s with 64 in flight, and that rate / the same asyncio path over mp.Queue
+  idle_cpu_percent    CPU the whole engine uses while idle
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import os
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing import get_context
+
+import lz4.frame
+import numpy as np
+import psutil
+import uvloop
+import zstandard
+
+from engine.config import EngineConfig
+from engine.embedded import Engine
+from engine.procutil import keep_freed_memory
+from engine.status import Codec, Kind
+from perf.report import Report, median, percentile
+
+MIB = 1 << 20
+LANES_PER_WORKER = 4
+CODECS = {"lz4": (Codec.LZ4, 0), "zstd3": (Codec.ZSTD, 3)}
+
+
+def make_blocks(count: int = 8, size: int = MIB, seed: int = 42) -> list[bytes]:
+    """Half random bytes, half repetitive text: compresses to roughly half, like mixed NAS data."""
+    rng = np.random.default_rng(seed)
+    words = [b"sigmavault", b"block", b"parity", b"snapshot", b"pool", b"dataset", b"checksum", b"metadata"]
+    blocks = []
+    for _ in range(count):
+        noise = rng.integers(0, 256, size // 2, dtype=np.uint8).tobytes()
+        text = b" ".join(words[i] for i in rng.integers(0, len(words), size // 8))
+        blocks.append((noise + text)[:size].ljust(size, b"."))
+    return blocks
+
+
+def compress_inline(codec: str, block: bytes) -> int:
+    if codec == "lz4":
+        return len(lz4.frame.compress(block, compression_level=0))
+    return len(zstandard.ZstdCompressor(level=3).compress(block))
+
+
+def _zstd_fn() -> Callable[[bytes], bytes]:
+    return zstandard.ZstdCompressor(level=3).compress
+
+
+def inline_rate(codec: str, blocks: list[bytes], seconds: float) -> tuple[float, float]:
+    """(MB/s, minor page faults per block) of one process compressing block after block."""
+    fn: Callable[[bytes], bytes] = (lambda b: lz4.frame.compress(b, compression_level=0)) if codec == "lz4" \
+        else _zstd_fn()  # fmt: skip
+    fn(blocks[0])
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn(blocks[done % len(blocks)])
+        done += 1
+    elapsed = time.perf_counter() - start
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
+    return done * len(blocks[0]) / elapsed / 1e6, faults / done
+
+
+def inline_rate_in_child(codec: str, blocks: list[bytes], seconds: float, tuned_malloc: bool) -> tuple[float, float]:
+    """Measure in a forked child so malloc settings do not leak into this process."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            if tuned_malloc:
+                keep_freed_memory()
+            rate, faults = inline_rate(codec, blocks, seconds)
+            os.write(write_fd, f"{rate} {faults}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        text = f.read()
+    os.waitpid(pid, 0)
+    rate_s, faults_s = text.split()
+    return float(rate_s), float(faults_s)
+
+
+def processpool_rate(codec: str, blocks: list[bytes], workers: int, seconds: float) -> float:
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        list(pool.map(compress_inline, [codec] * workers, blocks[:workers]))  # warm the workers
+        pending: set[concurrent.futures.Future[int]] = set()
+        done, i, start = 0, 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            while len(pending) < 2 * workers:
+                pending.add(pool.submit(compress_inline, codec, blocks[i % len(blocks)]))
+                i += 1
+            finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            done += len(finished)
+        elapsed = time.perf_counter() - start
+        concurrent.futures.wait(pending)
+    return done * len(blocks[0]) / elapsed / 1e6
+
+
+async def engine_rate(engine: Engine, codec: str, blocks: list[bytes], seconds: float) -> float:
+    """Blocks already sit in slots: each lane refills its slot (one memcpy) and sends a descriptor."""
+    client = engine.client
+    codec_id, level = CODECS[codec]
+    param = int(codec_id) | level << 8
+    lanes = LANES_PER_WORKER * engine.config.workers
+    deadline = time.perf_counter() + seconds
+    done = [0] * lanes
+
+    async def lane(index: int) -> None:
+        await client.admit()
+        slot = client.lease_slot()
+        view = client.slot_view(slot)
+        try:
+            while time.perf_counter() < deadline:
+                block = blocks[(index + done[index]) % len(blocks)]
+                view[: len(block)] = block
+                agent = client.scheduler.pick(Kind.COMPRESS)
+                status, _, _ = await client.execute(slot, len(block), Kind.COMPRESS, agent, param)
+                assert status == 0, status
+                done[index] += 1
+        finally:
+            client.done_with(slot)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane(i) for i in range(lanes)))
+    return sum(done) * len(blocks[0]) / (time.perf_counter() - start) / 1e6
+
+
+async def echo_latencies(engine: Engine, count: int) -> list[float]:
+    payload = b"x" * 64
+    submit, clock = engine.client.submit, time.perf_counter_ns
+    for _ in range(min(2000, count)):
+        await submit("echo", payload)
+    out = []
+    for _ in range(count):
+        t0 = clock()
+        await submit("echo", payload)
+        out.append((clock() - t0) / 1000)
+    return sorted(out)
+
+
+async def cold_latencies(engine: Engine, count: int) -> list[float]:
+    out = []
+    for _ in range(count):
+        await asyncio.sleep(1.0)  # workers pass their spin window and sleep on the doorbell
+        t0 = time.perf_counter_ns()
+        await engine.client.submit("echo", b"x" * 64)
+        out.append((time.perf_counter_ns() - t0) / 1000)
+    return sorted(out)
+
+
+async def echo_rate(submit: Callable[[bytes], object], total: int, inflight: int = 64) -> float:
+    payload = b"x" * 64
+
+    async def runner(n: int) -> None:
+        for _ in range(n):
+            await submit(payload)  # type: ignore[misc]
+
+    start = time.perf_counter()
+    await asyncio.gather(*(runner(total // inflight) for _ in range(inflight)))
+    return (total // inflight) * inflight / (time.perf_counter() - start)
+
+
+def _mpqueue_worker(requests: object, responses: object) -> None:
+    while True:
+        item = requests.get()  # type: ignore[attr-defined]
+        if item is None:
+            return
+        responses.put(item)  # type: ignore[attr-defined]
+
+
+async def mpqueue_rate(workers: int, total: int) -> float:
+    """The same asyncio path, over multiprocessing.Queue (pickled, feeder thread, pipe)."""
+    ctx = get_context("fork")
+    requests, responses = ctx.Queue(), ctx.Queue()
+    procs = [ctx.Process(target=_mpqueue_worker, args=(requests, responses)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    loop = asyncio.get_running_loop()
+    futures: dict[int, asyncio.Future[bytes]] = {}
+    counter = [0]
+
+    def on_readable() -> None:
+        while responses._reader.poll():  # type: ignore[attr-defined]
+            req_id, data = responses.get()
+            futures.pop(req_id).set_result(data)
+
+    loop.add_reader(responses._reader.fileno(), on_readable)  # type: ignore[attr-defined]
+
+    async def submit(payload: bytes) -> bytes:
+        counter[0] += 1
+        fut = loop.create_future()
+        futures[counter[0]] = fut
+        requests.put((counter[0], payload))
+        return await fut
+
+    try:
+        return await echo_rate(submit, total)
+    finally:
+        loop.remove_reader(responses._reader.fileno())  # type: ignore[attr-defined]
+        for _ in procs:
+            requests.put(None)
+        for p in procs:
+            p.join(5)
+        requests.close()
+        responses.close()
+
+
+def idle_cpu_percent(engine: Engine, seconds: float) -> float:
+    time.sleep(1.0)  # let the workers fall asleep
+    procs = [psutil.Process(pid) for pid in engine.worker_pids()]
+    assert engine.supervisor is not None and engine.supervisor.pid is not None
+    procs.append(psutil.Process(engine.supervisor.pid))
+    before = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+    time.sleep(seconds)
+    after = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+    return (after - before) / seconds * 100
+
+
+def run_benchmark(quick: bool, workers: int | None) -> Report:
+    seconds = 1.0 if quick else 3.0
+    repeats = 1 if quick else 3
+    blocks = make_blocks()
+    report = Report("engine core (perf.engine)")
+    with tempfile.TemporaryDirectory() as data_dir:
+        cfg = EngineConfig.from_env(env_file=None, data_dir=data_dir, **({"workers": workers} if workers else {}))
+        n = cfg.workers
+        print(f"engine: {n} workers, {cfg.agents} agents; {'quick' if quick else 'full'} run, median of {repeats}")
+        print("p1/p2: 1 MiB half-compressible blocks")
+        for codec in CODECS:
+            default_rate, default_faults = inline_rate_in_child(codec, blocks, seconds, tuned_malloc=False)
+            inline = [inline_rate_in_child(codec, blocks, seconds, tuned_malloc=True) for _ in range(repeats)]
+            inline_mbs = median([r for r, _ in inline])
+            report.add(
+                f"inline_{codec}_mbs",
+                inline_mbs,
+                "MB/s",
+                note=f"1 core; {median([f for _, f in inline]):.0f} "
+                f"minor faults/block (glibc defaults: {default_rate:.0f} MB/s, {default_faults:.0f} faults/block)",
+            )
+            pool = median([processpool_rate(codec, blocks, n, seconds) for _ in range(repeats)])
+            report.add(f"processpool_{codec}_mbs", pool, "MB/s", note=f"{n} workers, bytes pickled both ways")
+            with Engine.start(cfg) as engine:
+                rates = [uvloop.run(engine_rate(engine, codec, blocks, seconds)) for _ in range(repeats)]
+            eng = median(rates)
+            report.add(f"engine_{codec}_mbs", eng, "MB/s")
+            report.add(f"p1_efficiency_{codec}", eng / (n * inline_mbs), "x", ">= 0.9")
+            report.add(f"p2_vs_processpool_{codec}", eng / pool, "x", ">= 1.8")
+        print("p3: 64-byte echo through the asyncio client")
+        count = 5000 if quick else 20000
+        with Engine.start(cfg) as engine:
+            p50s, p99s, rates = [], [], []
+            for _ in range(repeats):
+                lat = uvloop.run(echo_latencies(engine, count))
+                p50s.append(percentile(lat, 0.5))
+                p99s.append(percentile(lat, 0.99))
+                rates.append(uvloop.run(echo_rate(lambda p: engine.client.submit("echo", p), count * 5)))
+            cold = uvloop.run(cold_latencies(engine, 3 if quick else 7))
+            idle = idle_cpu_percent(engine, 1.0 if quick else 3.0)
+        report.add("p3_roundtrip_us_p50", median(p50s), "us", "<= 10")
+        report.add("p3_roundtrip_us_p99", median(p99s), "us")
+        report.add("p3_cold_us_p50", percentile(cold, 0.5), "us", "<= 40", note=f"{len(cold)} samples after 1 s idle")
+        report.add("p3_tasks_per_s", median(rates), "tasks/s", ">= 300000", note="64 in flight")
+        mpq = median([uvloop.run(mpqueue_rate(n, count)) for _ in range(repeats)])
+        report.add("mpqueue_tasks_per_s", mpq, "tasks/s", note="same asyncio path over multiprocessing.Queue")
+        report.add("p3_vs_mpqueue", median(rates) / mpq, "x", ">= 5")
+        report.add("idle_cpu_percent", idle, "%", "<= 1", note="supervisor + workers, engine idle")
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a run under 30 s")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--workers", type=int, help="override SIGMAVAULT_WORKERS")
+    args = parser.parse_args()
+    report = run_benchmark(args.quick, args.workers)
+    report.write(args.json)
+
+
+if __name__ == "__main__":
+    main()

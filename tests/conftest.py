@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.config import EngineConfig
+from ipc.segment import engine_segments
+from tests.utils import live_children, wait_until
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """Every test must leave no engine segment in /dev/shm and no child process behind."""
+    before = set(engine_segments())
+    yield
+    wait_until(lambda: not live_children(), timeout=10)
+    children = live_children()
+    for child in children:
+        child.kill()
+    leaked = sorted(set(engine_segments()) - before)
+    for name in leaked:
+        os.unlink(os.path.join("/dev/shm", name))
+    assert not children, f"test left processes running: {[(c.pid, c.name()) for c in children]}"
+    assert not leaked, f"test left shared-memory segments: {leaked}"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> EngineConfig:
+    """A small engine: 2 workers, 8 agents, 16 slots of 256 KiB, keys under tmp_path."""
+    return EngineConfig.from_env(
+        environ={},
+        env_file=None,
+        workers=2,
+        agents=8,
+        slots=16,
+        slot_bytes=256 * 1024,
+        ring_capacity=64,
+        data_dir=str(tmp_path / "data"),
+        shutdown_grace=3.0,
+    )

@@ -1,0 +1,132 @@
+"""Every task kind end to end through real worker processes, and every kind of bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Iterator
+
+import lz4.frame
+import pytest
+
+from engine.config import EngineConfig
+from engine.embedded import Engine
+from engine.errors import BadRequest, NotCapable, PayloadTooLarge, TaskFailed, UnknownAgent
+from engine.status import AgentStatus, Status, WorkerState
+from tests.utils import run
+
+pytestmark = pytest.mark.multiprocess
+
+
+@pytest.fixture
+def engine(config: EngineConfig) -> Iterator[Engine]:
+    with Engine.start(config) as eng:
+        yield eng
+
+
+def test_all_kinds_round_trip(engine: Engine) -> None:
+    data = os.urandom(1000) + bytes(30_000)
+
+    async def scenario() -> None:
+        for codec, level in (("lz4", 1), ("zstd", 3)):
+            packed = await engine.submit("compress", data, codec=codec, level=level)
+            assert len(packed.data) < len(data)
+            assert (await engine.submit("decompress", packed.data, codec=codec)).data == data
+        sealed = await engine.submit("encrypt", data)
+        assert (await engine.submit("decrypt", sealed.data)).data == data
+        assert (await engine.submit("hash", data, algo="sha256")).data == hashlib.sha256(data).digest()
+        assert (await engine.submit("parity", b"\x01\x02\x04\x08", k=2)).data == b"\x05\x0a"
+        echo = await engine.submit("echo", b"ping")
+        assert echo.data == b"ping"
+        assert echo.worker == engine.client.agents[echo.agent].worker
+        assert echo.latency_ns >= echo.service_ns > 0
+
+    run(scenario())
+
+
+def test_bad_input_gets_an_error_and_the_workers_live_on(engine: Engine) -> None:
+    pids = engine.worker_pids()
+    crypto = next(a.id for a in engine.client.agents if a.role == "crypto")
+    compression = next(a.id for a in engine.client.agents if a.role == "compression")
+    slot_bytes = engine.config.slot_bytes
+
+    async def scenario() -> None:
+        with pytest.raises(TaskFailed) as info:
+            await engine.submit("decompress", b"garbage", codec="lz4")
+        assert info.value.status is Status.CORRUPT_INPUT
+        sealed = bytearray((await engine.submit("encrypt", b"secret")).data)
+        sealed[-1] ^= 0xFF
+        with pytest.raises(TaskFailed) as info:
+            await engine.submit("decrypt", bytes(sealed))
+        assert info.value.status is Status.AUTH_FAILED
+        with pytest.raises(PayloadTooLarge):
+            await engine.submit("echo", bytes(slot_bytes + 1))
+        with pytest.raises(PayloadTooLarge):  # decompression bomb: bounded by the slot
+            await engine.submit("decompress", lz4.frame.compress(bytes(slot_bytes * 2)), codec="lz4")
+        with pytest.raises(UnknownAgent):
+            await engine.submit("echo", b"x", agent=999)
+        with pytest.raises(NotCapable):
+            await engine.submit("encrypt", b"x", agent=compression)
+        with pytest.raises(ValueError, match="unknown task kind"):
+            await engine.submit("transmogrify", b"x")
+        with pytest.raises(BadRequest):
+            await engine.submit("compress", b"x", codec="zstd", level=99)
+        assert (
+            await engine.submit("decrypt", (await engine.submit("encrypt", b"ok", crypto)).data, crypto)
+        ).data == b"ok"
+
+    run(scenario())
+    assert engine.worker_pids() == pids
+    assert engine.worker_states() == [WorkerState.READY] * 2
+    assert engine.client.pool.free == engine.config.slots
+
+
+def test_metrics_table_and_history_are_shared(engine: Engine) -> None:
+    async def scenario() -> None:
+        for i in range(20):
+            await engine.submit("echo", bytes([i]) * 10, agent=3)
+        assert engine.client.agents[3].role == "crypto"
+        with pytest.raises(TaskFailed):
+            await engine.submit("decrypt", b"too short", agent=3)
+
+    run(scenario())
+    rows = engine.client.table.agent_rows()
+    assert rows[3]["tasks"] >= 20
+    assert rows[3]["bytes_in"] >= 200
+    history = engine.client.table.recent_tasks(3)
+    assert len(history) == engine.config.history_len  # bounded
+    assert history[0]["kind"] == "decrypt"
+    assert history[0]["status"] == "corrupt_input"
+    assert rows[3]["status"] == "error"  # until its next success
+    assert history[0]["finished_unix_ns"] >= history[-1]["finished_unix_ns"]
+    assert sum(r["errors"] for r in rows) == 1
+    workers = engine.client.table.worker_rows()
+    assert sum(w["tasks"] for w in workers) == sum(r["tasks"] for r in rows)
+    assert all(AgentStatus[r["status"].upper()] is not AgentStatus.RESTARTING for r in rows)
+
+
+def test_many_concurrent_tasks_and_cancellation_leak_no_slot(engine: Engine) -> None:
+    async def scenario() -> None:
+        payloads = [os.urandom(100 + i) for i in range(300)]
+        results = await asyncio.gather(*(engine.submit("echo", p) for p in payloads))
+        assert [r.data for r in results] == payloads
+        assert {r.worker for r in results} == {0, 1}  # spread over both workers
+        # cancel tasks mid-flight: their slots come back once the workers answer
+        tasks = [
+            asyncio.ensure_future(engine.submit("compress", bytes(200_000), codec="zstd", level=19)) for _ in range(6)
+        ]
+        await asyncio.sleep(0.01)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(500):
+            if engine.client.pool.free == engine.config.slots:
+                break
+            await asyncio.sleep(0.01)
+        assert engine.client.pool.free == engine.config.slots
+        assert engine.client.scheduler.inflight == 0
+        with pytest.raises(TimeoutError):
+            await engine.client.submit("compress", bytes(200_000), codec="zstd", level=22, timeout=0.001)
+
+    run(scenario())
