@@ -27,7 +27,7 @@ def _configure_logging(cfg: EngineConfig) -> None:
 def serve(cfg: EngineConfig, *, frontend: bool) -> int:
     target = None
     if frontend:
-        from frontends.runner import frontend_main  # the module imports no grpc until the frontend child runs
+        from frontends.process import frontend_main  # imports no grpc: only the forked child loads it
 
         target = frontend_main
     res = EngineResources.create(cfg)

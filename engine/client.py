@@ -22,11 +22,11 @@ from typing import Any, NamedTuple
 
 from engine.agents.params import encode_params, max_input_bytes
 from engine.agents.registry import AgentSpec, build_agents
-from engine.errors import EngineClosed, PayloadTooLarge, WorkerLost, error_for_status
+from engine.errors import EngineClosed, PayloadTooLarge, WorkerLost, WorkerUnavailable, error_for_status
 from engine.metrics import MetricsTable
 from engine.resources import EngineResources
 from engine.scheduler import TaskScheduler
-from engine.status import Kind
+from engine.status import Kind, WorkerState
 from ipc.fence import full_fence
 from ipc.layout import CLIENT_SLEEPING_WORD, WORKER_FIELD
 from ipc.ring import Descriptor, SpscRing
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 INLINE_CAP = 16  # results completed without yielding before we yield once, so others get the loop
 WATCHDOG_S = 0.25  # while tasks are pending: re-check worker epochs and liveness this often
+_READY = int(WorkerState.READY)
 _KINDS: dict[Any, Kind] = {**{k.label: k for k in Kind}, **{k: k for k in Kind}, **{int(k): k for k in Kind}}
 
 
@@ -82,6 +83,7 @@ class EngineClient:
         self._agent_load, self._worker_load = self.scheduler.agent_load, self.scheduler.worker_load
         self._slot_views = [self.arena.memoryview(i) for i in range(cfg.slots)]
         self._epoch_word = [self.table.worker_base(w) + WORKER_FIELD["epoch"] for w in range(cfg.workers)]
+        self._state_word = [self.table.worker_base(w) + WORKER_FIELD["state"] for w in range(cfg.workers)]
         words = self.table.words
         assert words is not None
         self._words = words
@@ -124,6 +126,8 @@ class EngineClient:
         if n > self._max_input[kind_]:
             raise PayloadTooLarge(f"{kind_.label} payload of {n} bytes exceeds the {self._max_input[kind_]}-byte limit")
         agent_id = self.scheduler.pick(kind_, agent, spread=self._active > 0)
+        if self._words[self._state_word[self._agent_worker[agent_id]]] != _READY:
+            agent_id = self._pick_ready(kind_, agent, agent_id)
         scheduler = self.scheduler
         if self._closed:
             raise EngineClosed("engine client is closed")
@@ -161,6 +165,16 @@ class EngineClient:
         finally:
             self._active -= 1
             self.done_with(slot)
+
+    def _pick_ready(self, kind: Kind, named: int | None, picked: int) -> int:
+        """The picked agent's worker is (re)starting: refuse a named agent, else route around it."""
+        words = self._words
+        down = frozenset(w for w, i in enumerate(self._state_word) if words[i] != _READY)
+        if named is not None:
+            raise WorkerUnavailable(
+                f"agent {picked}'s worker {self._agent_worker[picked]} is restarting; retry shortly"
+            )
+        return self.scheduler.pick(kind, None, avoid=down)
 
     async def admit(self) -> None:
         """Take a place in flight (rate limit, bounded queue); pair with lease_slot() and done_with()."""

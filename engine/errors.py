@@ -50,6 +50,12 @@ class WorkerLost(EngineError):
     status = Status.WORKER_LOST
 
 
+class WorkerUnavailable(EngineError):
+    """The agent's worker is restarting; retry in a moment."""
+
+    status = Status.UNAVAILABLE
+
+
 class EngineClosed(EngineError):
     status = Status.CLOSED
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from engine.status import AgentStatus, Kind, Status, WorkerState
-from ipc.layout import AGENT_DTYPE, HEADER_DTYPE, HISTORY_DTYPE, WORKER_DTYPE, ControlLayout
+from ipc.layout import AGENT_DTYPE, HEADER_DTYPE, HISTORY_DTYPE, KIND_DTYPE, N_KINDS, WORKER_DTYPE, ControlLayout
 
 
 class MetricsTable:
@@ -28,6 +28,7 @@ class MetricsTable:
         self.history = np.ndarray(
             (layout.n_agents, layout.history_len), dtype=HISTORY_DTYPE, buffer=buf, offset=layout.history_offset
         )
+        self.kinds = np.ndarray((layout.n_workers, N_KINDS), dtype=KIND_DTYPE, buffer=buf, offset=layout.kinds_offset)
         self.words = buf[: layout.rings_offset].cast("q")
 
     # flat int64 indices for writers ----------------------------------------------------------
@@ -36,6 +37,9 @@ class MetricsTable:
 
     def agent_base(self, agent: int) -> int:
         return (self.layout.agents_offset + agent * AGENT_DTYPE.itemsize) // 8
+
+    def kind_base(self, worker: int, kind: int) -> int:
+        return (self.layout.kinds_offset + (worker * N_KINDS + kind) * KIND_DTYPE.itemsize) // 8
 
     def history_offset_bytes(self, agent: int) -> int:
         return self.layout.history_offset + agent * self.layout.history_len * HISTORY_DTYPE.itemsize
@@ -63,6 +67,11 @@ class MetricsTable:
             out.append(item)
         return out
 
+    def kind_totals(self) -> dict[str, dict[str, int]]:
+        """Per task kind, summed over workers."""
+        rows = self.kinds.copy()
+        return {kind.label: {name: int(rows[name][:, int(kind)].sum()) for name in KIND_DTYPE.names} for kind in Kind}
+
     def recent_tasks(self, agent: int) -> list[dict[str, Any]]:
         """The agent's bounded history, newest first."""
         ring = self.history[agent].copy()
@@ -85,7 +94,7 @@ class MetricsTable:
         return out
 
     def release(self) -> None:
-        self.header = self.workers = self.agents = self.history = None  # type: ignore[assignment]
+        self.header = self.workers = self.agents = self.history = self.kinds = None  # type: ignore[assignment]
         if self.words is not None:
             self.words.release()
             self.words = None

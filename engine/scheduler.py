@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from engine.agents.registry import AgentSpec
-from engine.errors import EngineBusy, NotCapable, UnknownAgent
+from engine.errors import EngineBusy, NotCapable, UnknownAgent, WorkerUnavailable
 from engine.status import Kind
 
 
@@ -85,9 +85,11 @@ class TaskScheduler:
         self.rejected = 0
 
     # routing ---------------------------------------------------------------------------------
-    def pick(self, kind: Kind, agent: int | None = None, *, spread: bool = True) -> int:
+    def pick(self, kind: Kind, agent: int | None = None, *, spread: bool = True,
+             avoid: frozenset[int] = frozenset()) -> int:  # fmt: skip
         """The agent for a task. ``spread=False`` (a lone caller) keeps ties on the first worker,
-        which stays hot and spinning; ``spread=True`` rotates ties over the workers."""
+        which stays hot and spinning; ``spread=True`` rotates ties over the workers. Workers in
+        ``avoid`` (restarting) are skipped."""
         if agent is not None:
             if not 0 <= agent < len(self.agents):
                 raise UnknownAgent(f"no agent {agent}; agents are 0-{len(self.agents) - 1}")
@@ -98,6 +100,10 @@ class TaskScheduler:
         options = self._capable[kind]
         if not options:
             raise NotCapable(f"no agent can {kind.label}")
+        if avoid:
+            options = [o for o in options if o[0] not in avoid]
+            if not options:
+                raise WorkerUnavailable(f"every worker able to {kind.label} is restarting; retry shortly")
         load = self.worker_load
         # scan from a rotating start so that ties (the common case) spread over the workers
         if spread:

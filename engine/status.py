@@ -47,6 +47,7 @@ class Status(IntEnum):
     BUSY = 65
     TIMEOUT = 66
     CLOSED = 67
+    UNAVAILABLE = 68  # the agent's worker is restarting
 
 
 class WorkerState(IntEnum):

@@ -51,6 +51,8 @@ class Supervisor:
         self.table = MetricsTable(res.ctl.buf, res.layout)
         self.specs = build_agents(self.config.agents, self.config.workers)
         self._wake_r = self._wake_w = -1
+        self._frontend_backoff = 0.1
+        self._frontend_started = self._frontend_due = 0.0
 
     # signals ---------------------------------------------------------------------------------
     def _record_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -135,6 +137,7 @@ class Supervisor:
         assert self.frontend_target is not None
         self.frontend = self.ctx.Process(target=self.frontend_target, args=(self.res,), name="sv-frontend")
         self.frontend.start()
+        self._frontend_started = time.monotonic()
 
     # main loop -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -156,7 +159,10 @@ class Supervisor:
         waitables: list[int] = [*sentinels, self._wake_r]
         if self.frontend is not None:
             waitables.append(self.frontend.sentinel)
-        ready = connection.wait(waitables, timeout=LOOP_TICK_S)
+        timeout = LOOP_TICK_S
+        if self.frontend is None and self.frontend_target is not None:
+            timeout = max(0.0, min(timeout, self._frontend_due - time.monotonic()))
+        ready = connection.wait(waitables, timeout=timeout)
         self._handle_signals()
         if self.should_exit:
             return
@@ -165,10 +171,15 @@ class Supervisor:
                 self._on_worker_exit(sentinels[fd])  # type: ignore[index]
         if self.frontend is not None and self.frontend.sentinel in ready:
             self.frontend.join()
-            logger.error(
-                "frontend (pid %s) exited with code %s; restarting it", self.frontend.pid, self.frontend.exitcode
-            )
-            time.sleep(0.2)  # do not spin if it fails at start-up
+            # back off while it keeps failing (e.g. a port taken): 0.2 s doubling to 10 s, back to
+            # 0.2 s once it had stayed up for a minute
+            lived = time.monotonic() - self._frontend_started
+            self._frontend_backoff = 0.2 if lived > 60 else min(10.0, self._frontend_backoff * 2)
+            logger.error("frontend (pid %s) exited with code %s after %.1f s; restarting in %.1f s",
+                         self.frontend.pid, self.frontend.exitcode, lived, self._frontend_backoff)  # fmt: skip
+            self.frontend = None
+            self._frontend_due = time.monotonic() + self._frontend_backoff
+        if self.frontend is None and self.frontend_target is not None and time.monotonic() >= self._frontend_due:
             self._start_frontend()
         self._kill_hung_workers()
 

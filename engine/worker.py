@@ -24,7 +24,7 @@ from engine.procutil import die_with_parent, keep_freed_memory, pin_to_cpu, set_
 from engine.resources import EngineResources
 from engine.status import AgentStatus, Status, WorkerState
 from ipc.fence import full_fence
-from ipc.layout import AGENT_FIELD, CLIENT_SLEEPING_WORD, HISTORY_DTYPE, WORKER_FIELD
+from ipc.layout import AGENT_FIELD, CLIENT_SLEEPING_WORD, HISTORY_DTYPE, KIND_FIELD, N_KINDS, WORKER_FIELD
 from ipc.ring import Descriptor, SpscRing
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,9 @@ _A_LAST_TS, _A_HNEXT, _A_LAST_STATUS = (
     AGENT_FIELD["last_task_unix_ns"],
     AGENT_FIELD["history_next"],
     AGENT_FIELD["last_status"],
+)
+_K_TASKS, _K_ERRORS, _K_IN, _K_OUT, _K_BUSY = (
+    KIND_FIELD[f] for f in ("tasks", "errors", "bytes_in", "bytes_out", "busy_ns")
 )
 _OK, _BUSY, _IDLE, _ERROR = int(Status.OK), int(AgentStatus.BUSY), int(AgentStatus.IDLE), int(AgentStatus.ERROR)
 
@@ -160,6 +163,8 @@ class Worker:
         )
         w_heartbeat, w_wakeups = wb + WORKER_FIELD["heartbeat_ns"], wb + WORKER_FIELD["wakeups_sent"]
         n_agents = len(caps)
+        n_kinds = N_KINDS
+        kbase = [self.table.kind_base(self.index, k) if k else 0 for k in range(N_KINDS)]
         stale, unknown_agent, unknown_kind = int(Status.STALE), int(Status.UNKNOWN_AGENT), int(Status.UNKNOWN_KIND)
         not_capable, bad_params, internal = int(Status.NOT_CAPABLE), int(Status.BAD_PARAMS), int(Status.INTERNAL)
 
@@ -207,6 +212,14 @@ class Worker:
             # bookkeeping after the answers are out: the client is not kept waiting for it
             busy_ns = 0
             for req_id, agent, kind, status, length, n_out, dt in ran:
+                kb = kbase[kind] if kind < n_kinds else 0
+                if kb:
+                    words[kb + _K_TASKS] += 1
+                    words[kb + _K_IN] += length
+                    words[kb + _K_OUT] += n_out
+                    words[kb + _K_BUSY] += dt
+                    if status:
+                        words[kb + _K_ERRORS] += 1
                 base = abase[agent]
                 busy_ns += dt
                 words[base + _A_TASKS] += 1

@@ -6,6 +6,7 @@ Control segment (``<prefix>_ctl``), every integer little-endian int64 unless not
     512    workers       n_workers rows of WORKER_DTYPE
     ...    agents        n_agents rows of AGENT_DTYPE
     ...    history       n_agents * history_len rows of HISTORY_DTYPE (per-agent circular log)
+    ...    kinds         n_workers * N_KINDS rows of KIND_DTYPE (per worker: no two writers share a row)
     ...    rings         per worker: submission ring, then completion ring (ring.py), 64-byte aligned
 
 Arena segment (``<prefix>_arena``): ``n_slots`` data slots of ``slot_bytes`` each, back to back.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CTL_MAGIC = 0x5347_5641_554C_5431  # "SGVAULT1"
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 # One task descriptor, 32 bytes, the only thing that crosses a ring:
 #   req_id u64 | slot u32 | length u32 | param u32 | agent u16 | kind u8 | status u8 | aux u64
@@ -97,10 +98,22 @@ HISTORY_DTYPE = np.dtype(
     ]
 )
 
+N_KINDS = 8  # task kinds are 1..7; row 0 unused
+KIND_DTYPE = np.dtype(
+    [
+        ("tasks", "<i8"),
+        ("errors", "<i8"),
+        ("bytes_in", "<i8"),
+        ("bytes_out", "<i8"),
+        ("busy_ns", "<i8"),
+    ]
+)
+
 # Flat int64 indices of each field inside a row, for writers using memoryview.cast("q").
 WORKER_FIELD = {name: WORKER_DTYPE.fields[name][1] // 8 for name in WORKER_DTYPE.names}
 AGENT_FIELD = {name: AGENT_DTYPE.fields[name][1] // 8 for name in AGENT_DTYPE.names}
 HISTORY_FIELD = {name: HISTORY_DTYPE.fields[name][1] // 8 for name in HISTORY_DTYPE.names}
+KIND_FIELD = {name: KIND_DTYPE.fields[name][1] // 8 for name in KIND_DTYPE.names}
 CLIENT_SLEEPING_WORD = HEADER_DTYPE.fields["client_sleeping"][1] // 8
 
 RING_HEADER_BYTES = 256
@@ -136,8 +149,12 @@ class ControlLayout:
         return _align(self.agents_offset + self.n_agents * AGENT_DTYPE.itemsize)
 
     @property
-    def rings_offset(self) -> int:
+    def kinds_offset(self) -> int:
         return _align(self.history_offset + self.n_agents * self.history_len * HISTORY_DTYPE.itemsize)
+
+    @property
+    def rings_offset(self) -> int:
+        return _align(self.kinds_offset + self.n_workers * N_KINDS * KIND_DTYPE.itemsize)
 
     def submission_ring_offset(self, worker: int) -> int:
         return self.rings_offset + (2 * worker) * ring_bytes(self.ring_capacity)

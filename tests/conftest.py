@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from engine.config import EngineConfig
@@ -13,11 +14,17 @@ from tests.utils import live_children, wait_until
 
 @pytest.fixture(autouse=True)
 def no_leftovers() -> Iterator[None]:
-    """Every test must leave no engine segment in /dev/shm and no child process behind."""
+    """Every test must leave no engine segment in /dev/shm and no child process behind
+    (servers shared by a whole module or session are checked when they stop)."""
     before = set(engine_segments())
+    before_pids = {c.pid for c in live_children()}
     yield
-    wait_until(lambda: not live_children(), timeout=10)
-    children = live_children()
+
+    def new_children() -> list[psutil.Process]:
+        return [c for c in live_children() if c.pid not in before_pids]
+
+    wait_until(lambda: not new_children(), timeout=10)
+    children = new_children()
     for child in children:
         child.kill()
     leaked = sorted(set(engine_segments()) - before)
@@ -41,3 +48,18 @@ def config(tmp_path: Path) -> EngineConfig:
         data_dir=str(tmp_path / "data"),
         shutdown_grace=3.0,
     )
+
+
+_SEGMENTS_AT_START: set[str] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _SEGMENTS_AT_START.update(engine_segments())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole run must leave /dev/shm as it found it."""
+    stale = sorted(set(engine_segments()) - _SEGMENTS_AT_START)
+    if stale:
+        session.exitstatus = 1
+        print(f"\nengine segments left in /dev/shm by this test run: {stale}")

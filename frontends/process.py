@@ -1,0 +1,27 @@
+"""The frontend process's entry point, importable without grpc.
+
+The supervisor imports this module and forks the frontend from it; grpc, uvicorn and the rest
+are imported only inside the child, so the supervisor that forks workers never loads grpc.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from engine.procutil import die_with_parent, set_process_name
+from engine.resources import EngineResources
+
+
+def frontend_main(res: EngineResources) -> None:
+    """Entry point of the forked frontend process."""
+    set_process_name("sv-frontend")
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the loop installs its handlers
+    # the frontend only forks to exec system tools (lsblk, zpool...): grpc's fork handlers are not needed
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+    import uvloop
+
+    from frontends.runner import serve_frontend
+
+    uvloop.run(serve_frontend(res))

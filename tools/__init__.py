@@ -1,0 +1,1 @@
+"""Developer tools: protobuf generation, shared-memory inspection, worker profiling."""
