@@ -10,7 +10,7 @@ import httpx
 import lz4.frame
 import pytest
 
-from tests.frontends.conftest import Served
+from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
 TEN_PATHS = [

@@ -1,0 +1,155 @@
+"""The gRPC API of a real ``engined serve`` through the generated stubs, health and reflection."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from frontends._gen.sigmavault.v1 import engine_pb2 as pb
+from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
+from tests.served import Served
+
+pytestmark = pytest.mark.multiprocess
+
+
+@pytest.fixture
+def channel(served: Served) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(served.grpc, options=[("grpc.max_send_message_length", 8 << 20),
+                                                     ("grpc.max_receive_message_length", 8 << 20)]) as ch:  # fmt: skip
+        yield ch
+
+
+def code_of(call: object, request: object, *, timeout: float | None = None, explained: bool = True) -> grpc.StatusCode:
+    """The status code of a failing call; our own errors always explain themselves in details."""
+    with pytest.raises(grpc.RpcError) as info:
+        call(request, timeout=timeout)  # type: ignore[operator]
+    if explained:
+        assert info.value.details()  # type: ignore[attr-defined]
+    return info.value.code()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_system_storage_network_encryption(channel: grpc.Channel) -> None:
+    status = rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest())
+    assert status.state == "ok"
+    assert status.workers_ready == status.workers_total == 2
+    assert status.agents_total == 40
+    metrics = rpc.SystemServiceStub(channel).GetMetrics(pb.GetMetricsRequest())
+    assert metrics.memory.total > 0
+    assert len(metrics.load_average) == 3
+    pools = rpc.StorageServiceStub(channel).ListPools(pb.ListPoolsRequest())
+    assert {s.name for s in pools.sources} == {"zfs", "mdraid"}
+    disks = rpc.StorageServiceStub(channel).ListDisks(pb.ListDisksRequest())
+    assert any(s.name == "lsblk" for s in disks.sources)
+    mesh = rpc.NetworkServiceStub(channel).GetMeshStatus(pb.GetMeshStatusRequest())
+    assert any(i.name == "lo" for i in mesh.interfaces)
+    enc = rpc.EncryptionServiceStub(channel).GetStatus(pb.GetEncryptionStatusRequest())
+    assert enc.algorithm == "AES-256-GCM"
+    assert len(enc.key_fingerprint) == 16
+
+
+def test_agents_and_dispatch(channel: grpc.Channel) -> None:
+    agents = rpc.AgentServiceStub(channel).ListAgents(pb.ListAgentsRequest()).agents
+    assert len(agents) == 40
+    general = next(a.id for a in agents if a.role == "general")
+    stub = rpc.AgentServiceStub(channel)
+    data = os.urandom(100) + bytes(5000)
+    packed = stub.DispatchTask(pb.DispatchTaskRequest(agent_id=general, kind=pb.TASK_KIND_COMPRESS, data=data,
+                                                      params=pb.TaskParams(codec="zstd", level=1)))  # fmt: skip
+    assert packed.bytes_out < len(data)
+    assert packed.agent_name == agents[general].name
+    assert packed.service_ns > 0
+    back = stub.DispatchTask(pb.DispatchTaskRequest(agent_id=general, kind=pb.TASK_KIND_DECOMPRESS, data=packed.data,
+                                                    params=pb.TaskParams(codec="zstd")))  # fmt: skip
+    assert back.data == data
+    stats = rpc.CompressionServiceStub(channel).GetStats(pb.GetCompressionStatsRequest())
+    assert stats.compress_tasks >= 1
+    jobs = rpc.CompressionServiceStub(channel).ListJobs(pb.ListCompressionJobsRequest(limit=2)).jobs
+    assert jobs[0].kind == "decompress"
+    assert jobs[0].state == "done"
+
+
+def test_errors_map_to_status_codes(channel: grpc.Channel) -> None:
+    stub = rpc.AgentServiceStub(channel)
+    agents = stub.ListAgents(pb.ListAgentsRequest()).agents
+    compression = next(a.id for a in agents if a.role == "compression")
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    assert code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=compression)) == invalid  # kind unspecified
+    assert code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=999, kind=pb.TASK_KIND_ECHO)) == \
+        grpc.StatusCode.NOT_FOUND  # fmt: skip
+    assert (
+        code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ENCRYPT)) == invalid
+    )
+    assert (
+        code_of(
+            stub.DispatchTask,
+            pb.DispatchTaskRequest(
+                agent_id=compression, kind=pb.TASK_KIND_COMPRESS, params=pb.TaskParams(codec="zstd", level=99)
+            ),
+        )
+        == invalid
+    )
+    assert (
+        code_of(
+            stub.DispatchTask, pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_DECOMPRESS, data=b"junk")
+        )
+        == invalid
+    )
+    over_slot = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ECHO, data=bytes((1 << 20) + 1))
+    assert code_of(stub.DispatchTask, over_slot) == grpc.StatusCode.RESOURCE_EXHAUSTED
+    over_message = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ECHO, data=bytes(3 << 20))
+    assert code_of(stub.DispatchTask, over_message) == grpc.StatusCode.RESOURCE_EXHAUSTED
+    slow = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_COMPRESS, data=os.urandom(1 << 19),
+                                  params=pb.TaskParams(codec="zstd", level=22))  # fmt: skip
+    assert code_of(stub.DispatchTask, slow, timeout=0.005) == grpc.StatusCode.DEADLINE_EXCEEDED
+    jobs = rpc.CompressionServiceStub(channel)
+    assert code_of(jobs.ListJobs, pb.ListCompressionJobsRequest(limit=1000)) == invalid
+
+
+def test_block_service_unary_and_stream(channel: grpc.Channel) -> None:
+    stub = rpc.BlockServiceStub(channel)
+    one = stub.Process(pb.BlockRequest(kind=pb.TASK_KIND_HASH, data=b"abc", request_id=7,
+                                       params=pb.TaskParams(algo="sha256")))  # fmt: skip
+    assert one.request_id == 7
+    assert one.data.hex().startswith("ba7816bf")
+    blocks = [os.urandom(64) + bytes(4000 + i) for i in range(40)]
+
+    def requests() -> Iterator[pb.BlockRequest]:
+        for i, block in enumerate(blocks):
+            if i == 10:  # a bad block in the middle: answered in-band, the stream goes on
+                yield pb.BlockRequest(kind=pb.TASK_KIND_DECOMPRESS, data=b"garbage", request_id=i)
+            else:
+                yield pb.BlockRequest(kind=pb.TASK_KIND_COMPRESS, data=block, request_id=i,
+                                      params=pb.TaskParams(codec="lz4"))  # fmt: skip
+
+    answers = list(stub.ProcessStream(requests()))
+    assert [a.request_id for a in answers] == list(range(40))  # request order
+    assert answers[10].error_code == "corrupt_input"
+    assert all(not a.error_code for i, a in enumerate(answers) if i != 10)
+    import lz4.frame
+
+    assert lz4.frame.decompress(answers[3].data) == blocks[3]
+    jobs = rpc.CompressionServiceStub(channel).ListJobs(pb.ListCompressionJobsRequest(limit=5)).jobs
+    stream_job = next(j for j in jobs if j.source == "stream")
+    assert stream_job.blocks == 40
+    assert stream_job.errors == 1
+    assert stream_job.state == "done"
+
+
+def test_health_and_reflection(channel: grpc.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "sigmavault.v1.AgentService", "sigmavault.v1.BlockService"):
+        assert health.Check(health_pb2.HealthCheckRequest(service=service)).status == \
+            health_pb2.HealthCheckResponse.SERVING  # fmt: skip
+    unknown = health_pb2.HealthCheckRequest(service="nope")
+    assert code_of(health.Check, unknown, explained=False) == grpc.StatusCode.NOT_FOUND  # the library says nothing
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    answers = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    names = {s.name for a in answers for s in a.list_services_response.service}
+    expected = {f"sigmavault.v1.{s}" for s in ("SystemService", "StorageService", "AgentService", "CompressionService",
+                                               "EncryptionService", "NetworkService", "BlockService")}  # fmt: skip
+    assert expected | {"grpc.health.v1.Health"} <= names

@@ -1,0 +1,100 @@
+"""The /ws event relay of a real ``engined serve`` through a real WebSocket client."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from tests.served import Served
+
+pytestmark = pytest.mark.multiprocess
+
+
+@pytest.fixture
+def ws(served: Served) -> Iterator[ClientConnection]:
+    with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5) as conn:
+        hello = orjson.loads(conn.recv(timeout=5))
+        assert hello["type"] == "server.hello"
+        assert set(hello["data"]["events"]) == {"system.metrics", "agent.status", "compression.progress",
+                                                "storage.event"}  # fmt: skip
+        yield conn
+
+
+def send(conn: ClientConnection, message: Any) -> dict[str, Any]:
+    conn.send(message if isinstance(message, str) else orjson.dumps(message).decode())
+    return orjson.loads(conn.recv(timeout=5))  # type: ignore[no-any-return]
+
+
+def wait_for(conn: ClientConnection, kind: str, predicate: Any = lambda d: True, timeout: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = orjson.loads(conn.recv(timeout=max(0.01, deadline - time.monotonic())))
+        assert set(message) == {"type", "ts", "data"}
+        if message["type"] == kind and predicate(message["data"]):
+            return message  # type: ignore[no-any-return]
+    raise AssertionError(f"no {kind} event in {timeout} s")
+
+
+def test_subscribe_receive_unsubscribe(ws: ClientConnection) -> None:
+    ack = send(ws, {"type": "client.subscribe", "data": {"types": ["system.metrics"]}})
+    assert ack["type"] == "client.subscribed"
+    assert ack["data"]["subscribed"] == ["system.metrics"]
+    first = wait_for(ws, "system.metrics")
+    assert first["data"]["memory"]["total"] > 0
+    assert first["ts"] > 0
+    second = wait_for(ws, "system.metrics")
+    assert second["ts"] > first["ts"]
+    ack = send(ws, {"type": "client.unsubscribe", "data": {"types": ["system.metrics"]}})
+    assert ack["data"]["subscribed"] == []
+
+
+def test_malformed_messages_get_errors_not_disconnects(ws: ClientConnection) -> None:
+    assert send(ws, "{nope")["data"]["code"] == "malformed_json"
+    assert send(ws, {"type": "client.dance"})["data"]["code"] == "unknown_event_type"
+    assert send(ws, {"type": "client.subscribe", "data": {"types": ["disk.melted"]}})["data"]["code"] == \
+        "unknown_event_type"  # fmt: skip
+    assert send(ws, {"type": "client.subscribe", "data": {"types": "system.metrics"}})["data"]["code"] == \
+        "invalid_message"  # fmt: skip
+    assert send(ws, [1, 2])["type"] == "error"
+    # still connected and still served
+    assert send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status"]}})["type"] == "client.subscribed"
+
+
+def test_agent_status_and_compression_progress(ws: ClientConnection, served: Served) -> None:
+    send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status", "compression.progress"]}})
+    agents = httpx.get(f"{served.http}/api/v1/agents").json()["agents"]
+    agent = next(a["id"] for a in agents if a["role"] == "compression")
+    body = {"kind": "compress", "data": base64.b64encode(os.urandom(1 << 19)).decode(),
+            "params": {"codec": "zstd", "level": 19}}  # fmt: skip
+    worker = threading.Thread(target=lambda: httpx.post(f"{served.http}/api/v1/agents/{agent}/task", json=body,
+                                                        timeout=30))  # fmt: skip
+    worker.start()
+    try:
+        busy = wait_for(ws, "agent.status", lambda d: d["id"] == agent and d["status"] == "busy")
+        assert busy["data"]["previous"] in ("idle", "error")
+        done = wait_for(ws, "compression.progress", lambda d: d["state"] == "done")
+        assert done["data"]["bytes_in"] == 1 << 19
+        wait_for(ws, "agent.status", lambda d: d["id"] == agent and d["status"] == "idle")
+    finally:
+        worker.join(30)
+
+
+def test_a_client_that_never_reads_does_not_slow_the_others(served: Served) -> None:
+    url = f"ws://127.0.0.1:{served.http_port}/ws"
+    with connect(url) as stalled, connect(url) as reader:
+        for conn in (stalled, reader):
+            conn.recv(timeout=5)
+            send(conn, {"type": "client.subscribe", "data": {"types": ["system.metrics"]}})
+        # the stalled client reads nothing from here on; the reader keeps getting every tick
+        stamps = [wait_for(reader, "system.metrics", timeout=5)["ts"] for _ in range(5)]
+        assert stamps == sorted(stamps)
+        assert stamps[-1] - stamps[0] < 5
