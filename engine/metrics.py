@@ -12,7 +12,21 @@ from typing import Any
 import numpy as np
 
 from engine.status import AgentStatus, Kind, Status, WorkerState
-from ipc.layout import AGENT_DTYPE, HEADER_DTYPE, HISTORY_DTYPE, KIND_DTYPE, N_KINDS, WORKER_DTYPE, ControlLayout
+from ipc.layout import (
+    AGENT_DTYPE,
+    AGENT_FIELD,
+    HEADER_DTYPE,
+    HISTORY_DTYPE,
+    KIND_DTYPE,
+    N_KINDS,
+    WORKER_DTYPE,
+    ControlLayout,
+)
+
+_WORKER_STATE = {int(s): s.name.lower() for s in WorkerState}
+_AGENT_STATUS = {int(s): s.name.lower() for s in AgentStatus}
+_STATUS_NAME = {int(s): s.name.lower() for s in Status}
+_KIND_NAME = {int(k): k.label for k in Kind}
 
 
 class MetricsTable:
@@ -44,53 +58,66 @@ class MetricsTable:
     def history_offset_bytes(self, agent: int) -> int:
         return self.layout.history_offset + agent * self.layout.history_len * HISTORY_DTYPE.itemsize
 
-    # readers ---------------------------------------------------------------------------------
+    # readers: slices of the flat int64 view (tolist() is ~20x cheaper than numpy field access) --
+    def _rows(self, base_of: Any, count: int, names: tuple[str, ...]) -> list[dict[str, int]]:
+        words = self.words
+        assert words is not None
+        width = len(names)
+        return [dict(zip(names, words[base_of(i) : base_of(i) + width].tolist(), strict=True)) for i in range(count)]
+
+    def worker_row(self, worker: int) -> list[int]:
+        """One worker's fields in WORKER_DTYPE order (the cheapest read there is)."""
+        words = self.words
+        assert words is not None
+        base = self.worker_base(worker)
+        return words[base : base + len(WORKER_DTYPE.names)].tolist()  # type: ignore[no-any-return]
+
     def worker_rows(self) -> list[dict[str, Any]]:
-        rows = self.workers.copy()
-        out = []
-        for i, row in enumerate(rows):
-            item = {name: int(row[name]) for name in WORKER_DTYPE.names}
+        rows: list[dict[str, Any]] = self._rows(self.worker_base, self.layout.n_workers, WORKER_DTYPE.names)
+        for i, item in enumerate(rows):
             item["id"] = i
-            item["state"] = WorkerState(item["state"]).name.lower()
-            out.append(item)
-        return out
+            item["state"] = _WORKER_STATE[item["state"]]
+        return rows
 
     def agent_rows(self) -> list[dict[str, Any]]:
-        rows = self.agents.copy()
-        out = []
-        for row in rows:
-            item = {name: int(row[name]) for name in AGENT_DTYPE.names}
-            item["status"] = AgentStatus(item["status"]).name.lower()
-            item["last_status"] = Status(item["last_status"]).name.lower()
+        rows: list[dict[str, Any]] = self._rows(self.agent_base, self.layout.n_agents, AGENT_DTYPE.names)
+        for item in rows:
+            item["status"] = _AGENT_STATUS[item["status"]]
+            item["last_status"] = _STATUS_NAME.get(item["last_status"], "unknown")
             tasks = item["tasks"]
             item["latency_ns_mean"] = item["latency_ns_sum"] // tasks if tasks else 0
-            out.append(item)
-        return out
+        return rows
 
     def kind_totals(self) -> dict[str, dict[str, int]]:
         """Per task kind, summed over workers."""
-        rows = self.kinds.copy()
-        return {kind.label: {name: int(rows[name][:, int(kind)].sum()) for name in KIND_DTYPE.names} for kind in Kind}
+        totals = {kind.label: dict.fromkeys(KIND_DTYPE.names, 0) for kind in Kind}
+        words = self.words
+        assert words is not None
+        width = len(KIND_DTYPE.names)
+        for worker in range(self.layout.n_workers):
+            for kind in Kind:
+                base = self.kind_base(worker, int(kind))
+                row = totals[kind.label]
+                for name, value in zip(KIND_DTYPE.names, words[base : base + width].tolist(), strict=True):
+                    row[name] += value
+        return totals
 
     def recent_tasks(self, agent: int) -> list[dict[str, Any]]:
         """The agent's bounded history, newest first."""
-        ring = self.history[agent].copy()
-        written = int(self.agents[agent]["history_next"])
-        size = self.layout.history_len
+        words = self.words
+        assert words is not None
+        written = words[self.agent_base(agent) + AGENT_FIELD["history_next"]]
+        size, width = self.layout.history_len, len(HISTORY_DTYPE.names)
+        first = self.history_offset_bytes(agent) // 8
         out = []
         for n in range(min(written, size)):
-            row = ring[(written - 1 - n) % size]
-            out.append(
-                {
-                    "req_id": int(row["req_id"]),
-                    "kind": Kind(int(row["kind"])).label if row["kind"] in Kind._value2member_map_ else "unknown",
-                    "status": Status(int(row["status"])).name.lower(),
-                    "bytes_in": int(row["bytes_in"]),
-                    "bytes_out": int(row["bytes_out"]),
-                    "latency_ns": int(row["latency_ns"]),
-                    "finished_unix_ns": int(row["finished_unix_ns"]),
-                }
-            )
+            base = first + ((written - 1 - n) % size) * width
+            req_id, kind, status, bytes_in, bytes_out, latency_ns, finished = words[base : base + width].tolist()
+            out.append({
+                "req_id": req_id, "kind": _KIND_NAME.get(kind, "unknown"),
+                "status": _STATUS_NAME.get(status, "unknown"), "bytes_in": bytes_in, "bytes_out": bytes_out,
+                "latency_ns": latency_ns, "finished_unix_ns": finished,
+            })  # fmt: skip
         return out
 
     def release(self) -> None:

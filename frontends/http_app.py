@@ -41,31 +41,44 @@ def error_response(exc: BaseException) -> JSONResponse:
 
 
 class MetricsMiddleware:
-    """Counts requests and observes latency by route template (raw paths would explode labels)."""
+    """Counts requests and observes latency by route template (raw paths would explode labels).
+
+    Labelled children are cached: ``labels()`` takes a lock and builds a key on every call,
+    which measured ~4 us of the ~6 us this middleware cost per request.
+    """
 
     def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = [500]
+        status = 500
 
         async def send_wrapper(message: dict[str, Any]) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status = message["status"]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.http_requests.labels(scope["method"], path, str(status[0])).inc()
-            self.metrics.http_latency.labels(path).observe(time.perf_counter() - start)
+            path = getattr(scope.get("route"), "path", "unmatched")
+            key = (scope["method"], path, status)
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = self.metrics.http_requests.labels(key[0], path, str(status))
+            histogram = self._histograms.get(path)
+            if histogram is None:
+                histogram = self._histograms[path] = self.metrics.http_latency.labels(path)
+            counter.inc()
+            histogram.observe(time.perf_counter() - start)
 
 
 def _decode_task_request(body: bytes, max_body: int) -> tuple[Kind, bytes, dict[str, Any], float | None]:

@@ -17,6 +17,7 @@ from engine.status import AgentStatus, Kind, WorkerState
 from engine.sysinfo import host, network, storage
 from frontends.errors import RequestError, describe
 from frontends.jobs import JobTracker
+from ipc.layout import WORKER_DTYPE
 
 _PARAMS_BY_KIND = {
     Kind.COMPRESS: ("codec", "level"),
@@ -25,6 +26,10 @@ _PARAMS_BY_KIND = {
     Kind.PARITY: ("k",),
 }
 JOB_LIMIT_MAX = 256
+_WORKER_STATE = {int(s): s.name.lower() for s in WorkerState}
+# workers() unpacks a row by position: fail at import, not with wrong numbers, if the layout moves
+assert WORKER_DTYPE.names == ("pid", "epoch", "state", "restarts", "heartbeat_ns", "started_ns", "tasks", "errors",
+                              "busy_ns", "sleeps", "wakeups_sent", "cpu")  # fmt: skip
 _SLOW_FACTS_TTL_S = 2.0  # lsblk/zpool/wg answers are reused this long under load
 
 
@@ -43,12 +48,19 @@ class EngineService:
         self.started = time.time()
         self.version = version()
         self.hostname = host.hostname()
+        self.boot_time = host.boot_time()  # constant; psutil re-reads /proc/stat on every call
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # system ----------------------------------------------------------------------------------
     def workers(self) -> list[dict[str, Any]]:
-        keys = ("id", "pid", "state", "restarts", "epoch", "tasks", "errors", "busy_ns", "cpu", "sleeps")
-        return [{k: row[k] for k in keys} for row in self.client.table.worker_rows()]
+        table, out = self.client.table, []
+        for i in range(self.config.workers):
+            pid, epoch, state, restarts, _, _, tasks, errors, busy_ns, sleeps, _, cpu = table.worker_row(i)
+            out.append({
+                "id": i, "pid": pid, "state": _WORKER_STATE[state], "restarts": restarts, "epoch": epoch,
+                "tasks": tasks, "errors": errors, "busy_ns": busy_ns, "cpu": cpu, "sleeps": sleeps,
+            })  # fmt: skip
+        return out
 
     def readiness(self) -> tuple[bool, list[str]]:
         states = self.client.worker_states()
@@ -66,7 +78,7 @@ class EngineService:
             "hostname": self.hostname,
             "env": self.config.env,
             "uptime_s": round(time.time() - self.started, 3),
-            "host_uptime_s": round(host.host_uptime_s(), 3),
+            "host_uptime_s": round(time.time() - self.boot_time, 3),
             "workers_total": len(workers),
             "workers_ready": ready,
             "agents_total": self.config.agents,

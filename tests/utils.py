@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -43,12 +42,6 @@ async def async_wait_until(predicate: Callable[[], bool | Awaitable[bool]], time
             return True
         await asyncio.sleep(0.005)
     return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def live_children() -> list[psutil.Process]:

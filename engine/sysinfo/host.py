@@ -14,8 +14,8 @@ def hostname() -> str:
     return socket.gethostname()
 
 
-def host_uptime_s() -> float:
-    return max(0.0, time.time() - psutil.boot_time())
+def boot_time() -> float:
+    return float(psutil.boot_time())
 
 
 def host_metrics() -> dict[str, Any]:

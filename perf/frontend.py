@@ -1,0 +1,136 @@
+"""Frontend benchmark (issue 4): ``python -m perf.frontend [--quick] [--json PATH]``.
+
+In one run, with the same load generator against both sides:
+  grpc_dispatch_vs_bare   DispatchTask(echo, 64 B) requests/s through engined ÷ a bare grpc.aio echo server
+  http_status_vs_bare     GET /api/v1/system/status ÷ bare Starlette returning JSON of the same size
+  http_task_vs_bare       POST /api/v1/agents/0/task (echo) ÷ bare Starlette doing the same base64 echo
+  stream_vs_p1            BlockService.ProcessStream lz4 MB/s on 1 MiB blocks ÷ the engine's own p1
+                          rate (blocks already in slots, measured in-process in this run)
+HTTP load comes from wrk when installed (apt-get install wrk), else from perf/loadgen.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+import uvloop
+
+from engine.config import EngineConfig
+from engine.embedded import Engine
+from perf.engine import engine_rate, make_blocks
+from perf.procs import free_port, start_served, stop_served
+from perf.report import Report, median
+
+
+def _wait_port(url: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def loadgen(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "perf.loadgen", *args], capture_output=True, text=True, check=True)
+    return orjson.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def http_rate(url: str, seconds: float, body: bytes | None, workdir: Path) -> float:
+    if shutil.which("wrk"):
+        cmd = ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", url]
+        if body is not None:
+            script = workdir / "post.lua"
+            script.write_text(f'wrk.method = "POST"\nwrk.body = [[{body.decode()}]]\n'
+                              'wrk.headers["Content-Type"] = "application/json"\n')  # fmt: skip
+            cmd[1:1] = ["-s", str(script)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        if "Non-2xx" in out:
+            raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    args = ["http", url, str(seconds), "16"]
+    if body is not None:
+        path = workdir / "body.json"
+        path.write_bytes(body)
+        args.append(str(path))
+    result = loadgen(*args)
+    return result["requests"] / result["seconds"]
+
+
+def run_benchmark(quick: bool) -> Report:
+    seconds = 2.0 if quick else 4.0
+    repeats = 1 if quick else 3
+    report = Report("frontend (perf.frontend)")
+    report.extra["http_load_generator"] = "wrk" if shutil.which("wrk") else "perf/loadgen.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        served = start_served(work)
+        bare_grpc_port, bare_http_port = free_port(), free_port()
+        status_bytes = len(urllib.request.urlopen(f"{served.http}/api/v1/system/status").read())
+        bare = [
+            subprocess.Popen([sys.executable, "-m", "perf.bare", "grpc", str(bare_grpc_port)]),
+            subprocess.Popen([sys.executable, "-m", "perf.bare", "http", str(bare_http_port), str(status_bytes)]),
+        ]
+        try:
+            _wait_port(f"http://127.0.0.1:{bare_http_port}/status")
+            time.sleep(0.5)  # the bare gRPC server binds within this
+            print(f"servers up; {seconds:g} s per measurement, median of {repeats}; status body {status_bytes} B")
+            grpc_engine, grpc_bare = [], []
+            for _ in range(repeats):
+                r = loadgen("grpc-dispatch", served.grpc, str(seconds), "32", "64")
+                grpc_engine.append(r["requests"] / r["seconds"])
+                r = loadgen("grpc-dispatch", f"127.0.0.1:{bare_grpc_port}", str(seconds), "32", "64")
+                grpc_bare.append(r["requests"] / r["seconds"])
+            report.add("grpc_dispatch_engine_rps", median(grpc_engine), "req/s", note="echo 64 B, 32 in flight")
+            report.add("grpc_dispatch_bare_rps", median(grpc_bare), "req/s")
+            report.add("grpc_dispatch_vs_bare", median(grpc_engine) / median(grpc_bare), "x", ">= 0.9")
+            task_body = orjson.dumps({"kind": "echo", "data": base64.b64encode(b"x" * 64).decode()})
+            for name, engine_url, bare_url, body in (
+                ("http_status", f"{served.http}/api/v1/system/status", f"http://127.0.0.1:{bare_http_port}/status",
+                 None),
+                ("http_task", f"{served.http}/api/v1/agents/0/task", f"http://127.0.0.1:{bare_http_port}/agents/0/task",
+                 task_body),
+            ):  # fmt: skip
+                eng = median([http_rate(engine_url, seconds, body, work) for _ in range(repeats)])
+                base = median([http_rate(bare_url, seconds, body, work) for _ in range(repeats)])
+                report.add(f"{name}_engine_rps", eng, "req/s")
+                report.add(f"{name}_bare_rps", base, "req/s")
+                report.add(f"{name}_vs_bare", eng / base, "x", ">= 0.8")
+            streams = [loadgen("grpc-stream", served.grpc, str(seconds), "4", str(1 << 20), "lz4")["mb_per_s"]
+                       for _ in range(repeats)]  # fmt: skip
+        finally:
+            for proc in bare:
+                proc.terminate()
+                proc.wait(10)
+            stop_served(served)
+        cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, data_dir=str(work / "p1"))
+        with Engine.start(cfg) as engine:
+            p1 = median([uvloop.run(engine_rate(engine, "lz4", make_blocks(), seconds)) for _ in range(repeats)])
+        report.add("stream_lz4_mbs", median(streams), "MB/s", note="BlockService.ProcessStream, 1 MiB blocks")
+        report.add("p1_engine_lz4_mbs", p1, "MB/s", note="blocks already in slots, same run")
+        report.add("stream_vs_p1", median(streams) / p1, "x", ">= 0.8")
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a run under a minute")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args()
+    run_benchmark(args.quick).write(args.json)
+
+
+if __name__ == "__main__":
+    main()
