@@ -50,7 +50,7 @@ class TaskResult(NamedTuple):  # a NamedTuple: built in C, ~5x cheaper than a fr
 
 
 # pending entry fields (a list: the hot path indexes it)
-_FUT, _WORKER, _EPOCH, _AGENT, _SLOT, _ORPHAN = range(6)
+_FUT, _WORKER, _EPOCH, _AGENT, _SLOT, _ORPHAN, _OUT = range(7)
 
 
 class EngineClient:
@@ -186,23 +186,27 @@ class EngineClient:
             return
         await scheduler.admit()
 
-    async def execute(self, slot: int, length: int, kind: int, agent: int, param: int = 0) -> tuple[int, int, int]:
+    async def execute(self, slot: int, length: int, kind: int, agent: int, param: int = 0,
+                      out_slot: int = -1) -> tuple[int, int, int]:  # fmt: skip
         """Run a task on a slot the caller filled; returns (status, bytes out, service ns).
 
-        The caller holds admission and the slot lease (admit(), lease_slot()) and ends both with
-        done_with(slot). If this is cancelled while a worker holds the slot, the slot becomes an
-        orphan and the worker's completion ends both instead.
+        The output lands in ``out_slot`` when given (the input stays intact, e.g. to be processed
+        again), else over the input. The caller holds admission and the leases (admit(),
+        lease_slot()) and ends them with done_with(slot) and release_slot(out_slot). If this is
+        cancelled while a worker holds the slots, they become orphans and the worker's
+        completion releases them and the admission instead.
         """
         if self._loop is not get_running_loop():
             self._attach()
         self._active += 1
         try:
-            req_id, fut = self._start(slot, length, kind, agent, param)
+            req_id, fut = self._start(slot, length, kind, agent, param, out_slot)
             return await self._wait(req_id, fut, slot)
         finally:
             self._active -= 1
 
-    def _start(self, slot: int, length: int, kind: int, agent: int, param: int) -> tuple[int, asyncio.Future[Any]]:
+    def _start(self, slot: int, length: int, kind: int, agent: int, param: int,
+               out_slot: int = -1) -> tuple[int, asyncio.Future[Any]]:  # fmt: skip
         """Push the task; a lone caller then polls its completion ring briefly (the usual answer).
 
         Only a lone caller spins: with other tasks in progress the loop has better things to do,
@@ -210,7 +214,7 @@ class EngineClient:
         serialised every other caller behind it (measured: 1 MiB blocks ran one at a time). Nor
         does it spin for a worker it just had to wake: that wake-up alone takes 30-60 us here.
         """
-        req_id, fut, rang = self._push(slot, length, kind, agent, param)
+        req_id, fut, rang = self._push(slot, length, kind, agent, param, out_slot)
         if self._active <= 1 and self._spin_ns and not rang:
             self._spin(fut, self.comp[self._agent_worker[agent]])
         return req_id, fut
@@ -235,6 +239,8 @@ class EngineClient:
             if entry is not None:
                 entry[_ORPHAN] = True
                 self._orphans.add(slot)
+                if entry[_OUT] >= 0:
+                    self._orphans.add(entry[_OUT])
             raise
 
     def lease_slot(self) -> int:
@@ -250,12 +256,17 @@ class EngineClient:
             else:  # nobody queued: TaskScheduler.release() reduces to this
                 scheduler.inflight -= 1
 
+    def release_slot(self, slot: int) -> None:
+        """Give back a second (output) slot, unless a worker still holds it."""
+        if slot not in self._orphans:
+            self.pool.release(slot)
+
     def slot_view(self, slot: int) -> memoryview:
         return self.arena.memoryview(slot)
 
     # ring traffic ----------------------------------------------------------------------------
     def _push(self, slot: int, length: int, kind: int, agent: int, param: int,
-              ) -> tuple[int, asyncio.Future[Any], bool]:  # fmt: skip
+              out_slot: int = -1) -> tuple[int, asyncio.Future[Any], bool]:  # fmt: skip
         """Publish one descriptor; returns its request id, its future and whether we rang the worker."""
         worker = self._agent_worker[agent]
         epoch = self._words[self._epoch_word[worker]]
@@ -263,9 +274,9 @@ class EngineClient:
         self._next_id = req_id + 1
         assert self._loop is not None
         fut = self._loop.create_future()
-        self.pending[req_id] = [fut, worker, epoch, agent, slot, False]
+        self.pending[req_id] = [fut, worker, epoch, agent, slot, False, out_slot]
         ring = self.sub[worker]
-        ring.try_push(req_id, slot, length, param, agent, kind, 0, epoch)
+        ring.try_push(req_id, slot, length, param, agent, kind, 0, epoch | (out_slot + 1) << 32)
         self._agent_load[agent] += 1  # TaskScheduler.started(), inlined: this runs per task
         self._worker_load[worker] += 1
         if ring.wake_needed():
@@ -295,21 +306,23 @@ class EngineClient:
 
     def _complete(self, items: list[Descriptor]) -> None:
         pending, finished = self.pending, self.scheduler.finished
-        for req_id, slot, n_out, _param, agent, _kind, status, service_ns in items:
+        for req_id, _slot, n_out, _param, agent, _kind, status, service_ns in items:
             entry = pending.pop(req_id, None)
             if entry is None:
                 continue  # already failed when its worker was lost
             finished(agent)
             if entry[_ORPHAN]:
-                self._release_orphan(slot)
+                self._release_orphan(entry)
             else:
                 fut = entry[_FUT]
                 if not fut.done():
                     fut.set_result((status, n_out, service_ns))
 
-    def _release_orphan(self, slot: int) -> None:
-        self._orphans.discard(slot)
-        self.pool.release(slot)
+    def _release_orphan(self, entry: list[Any]) -> None:
+        for slot in (entry[_SLOT], entry[_OUT]):
+            if slot >= 0 and slot in self._orphans:
+                self._orphans.discard(slot)
+                self.pool.release(slot)
         self.scheduler.release()
 
     def _arm(self) -> None:
@@ -367,7 +380,7 @@ class EngineClient:
             self.scheduler.finished(entry[_AGENT])
             failed += 1
             if entry[_ORPHAN]:
-                self._release_orphan(entry[_SLOT])
+                self._release_orphan(entry)
             elif not entry[_FUT].done():
                 exc = error or WorkerLost(f"worker {entry[_WORKER]} died while running task {req_id}; retry it")
                 entry[_FUT].set_exception(exc)

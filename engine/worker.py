@@ -30,6 +30,7 @@ from ipc.ring import Descriptor, SpscRing
 logger = logging.getLogger(__name__)
 
 BATCH = 64
+EPOCH_MASK = 0xFFFF_FFFF  # a submission's aux: worker epoch | (output slot + 1) << 32, 0 = same slot
 PUBLISH_AFTER_NS = 20_000  # tasks slower than this are answered at once, not with their batch
 IDLE_WAIT_S = 0.5
 _HISTORY = struct.Struct("<7q")
@@ -173,8 +174,8 @@ class Worker:
             completions: list[Descriptor] = []
             ran: list[tuple[int, int, int, int, int, int, int]] = []
             errors = 0
-            for req_id, slot, length, param, agent, kind, _status, seen_epoch in batch:
-                if seen_epoch != epoch:
+            for req_id, slot, length, param, agent, kind, _status, aux in batch:
+                if aux & EPOCH_MASK != epoch:
                     completions.append((req_id, slot, 0, 0, agent, kind, stale, 0))
                     continue
                 if agent >= n_agents or not caps[agent]:
@@ -187,12 +188,14 @@ class Worker:
                     status = unknown_kind
                 elif kind not in caps[agent]:
                     status = not_capable
-                elif slot >= n_slots or length > slot_bytes:
+                elif slot >= n_slots or length > slot_bytes or (aux >> 32) > n_slots:
                     status = bad_params
                 else:
                     words[abase[agent] + _A_STATUS] = _BUSY
+                    src = slots[slot]
+                    dst = slots[(aux >> 32) - 1] if aux >> 32 else src
                     try:
-                        n_out = handlers[kind](slots[slot], length, param)
+                        n_out = handlers[kind](src, length, param, dst)
                         status = _OK
                     except TaskError as exc:
                         status = exc.status

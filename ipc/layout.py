@@ -28,7 +28,8 @@ LAYOUT_VERSION = 2
 
 # One task descriptor, 32 bytes, the only thing that crosses a ring:
 #   req_id u64 | slot u32 | length u32 | param u32 | agent u16 | kind u8 | status u8 | aux u64
-# Submission: aux = worker epoch the client saw. Completion: length = bytes out, aux = service ns.
+# Submission: aux = worker epoch the client saw | (output slot + 1) << 32 (0: output over the input).
+# Completion: length = bytes out, aux = service ns.
 DESCRIPTOR = struct.Struct("<QIIIHBBQ")
 DESCRIPTOR_BYTES = DESCRIPTOR.size
 assert DESCRIPTOR_BYTES == 32

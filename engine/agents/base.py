@@ -1,8 +1,9 @@
-"""What every handler is: a callable that works on one slot in place.
+"""What every handler is: a callable from one slot to a slot.
 
-``handler(slot, length, param) -> n_out``: the input is ``slot[:length]``; the handler writes its
-output to ``slot[:n_out]`` (the client copies it out from there). Bad input raises TaskError with
-a Status code; the worker turns that into an error result and lives on.
+``handler(src, length, param, dst) -> n_out``: the input is ``src[:length]``; the output goes to
+``dst[:n_out]``, where the client reads it. ``dst`` is usually ``src`` itself (output replaces input
+in the same slot); a caller that wants its input kept names a second slot. Bad input raises
+TaskError with a Status code; the worker turns that into an error result and lives on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 from engine.status import Status
 
-Handler = Callable[[memoryview, int, int], int]
+Handler = Callable[[memoryview, int, int, memoryview], int]
 
 
 class TaskError(Exception):
@@ -20,14 +21,16 @@ class TaskError(Exception):
         self.status = status
 
 
-def echo(slot: memoryview, length: int, param: int) -> int:
+def echo(src: memoryview, length: int, param: int, dst: memoryview) -> int:
+    if dst is not src:
+        dst[:length] = src[:length]
     return length
 
 
-def store_output(slot: memoryview, out: bytes | memoryview) -> int:
+def store_output(dst: memoryview, out: bytes | memoryview) -> int:
     """Copy a codec's freshly allocated output into the slot (the one copy those codecs force on us)."""
     n = len(out)
-    if n > len(slot):
-        raise TaskError(Status.TOO_LARGE, f"output of {n} bytes exceeds the {len(slot)}-byte slot")
-    slot[:n] = out
+    if n > len(dst):
+        raise TaskError(Status.TOO_LARGE, f"output of {n} bytes exceeds the {len(dst)}-byte slot")
+    dst[:n] = out
     return n

@@ -16,7 +16,7 @@ class CompressionAgent:
         self._zstd_compressors: dict[int, zstandard.ZstdCompressor] = {}
         self._zstd_decompressor = zstandard.ZstdDecompressor()
 
-    def compress(self, slot: memoryview, length: int, param: int) -> int:
+    def compress(self, slot: memoryview, length: int, param: int, dst: memoryview) -> int:
         codec, level = param & 0xFF, param >> 8 & 0xFF
         src = slot[:length]
         if codec == Codec.LZ4:
@@ -29,11 +29,11 @@ class CompressionAgent:
         else:
             raise TaskError(Status.BAD_PARAMS, f"unknown codec {codec}")
         del src
-        return store_output(slot, out)
+        return store_output(dst, out)
 
-    def decompress(self, slot: memoryview, length: int, param: int) -> int:
+    def decompress(self, slot: memoryview, length: int, param: int, dst: memoryview) -> int:
         codec = param & 0xFF
-        bound = len(slot)
+        bound = len(dst)
         src = slot[:length]
         if codec == Codec.LZ4:
             out = self._lz4_decompress(src, bound)
@@ -42,7 +42,7 @@ class CompressionAgent:
         else:
             raise TaskError(Status.BAD_PARAMS, f"unknown codec {codec}")
         del src
-        return store_output(slot, out)
+        return store_output(dst, out)
 
     @staticmethod
     def _lz4_decompress(src: memoryview, bound: int) -> bytes:

@@ -24,17 +24,17 @@ class CryptoAgent:
             raise ValueError("AES-256 needs a 32-byte key")
         self._aead = AESGCM(key)
 
-    def encrypt(self, slot: memoryview, length: int, param: int) -> int:
-        if length + NONCE_BYTES + TAG_BYTES > len(slot):
+    def encrypt(self, slot: memoryview, length: int, param: int, dst: memoryview) -> int:
+        if length + NONCE_BYTES + TAG_BYTES > len(dst):
             raise TaskError(Status.TOO_LARGE, "plaintext plus nonce and tag exceeds the slot")
         nonce = os.urandom(NONCE_BYTES)
         src = slot[:length]
         sealed = self._aead.encrypt(nonce, src, None)
         del src
-        slot[:NONCE_BYTES] = nonce
-        return NONCE_BYTES + store_output(slot[NONCE_BYTES:], sealed)
+        dst[:NONCE_BYTES] = nonce
+        return NONCE_BYTES + store_output(dst[NONCE_BYTES:], sealed)
 
-    def decrypt(self, slot: memoryview, length: int, param: int) -> int:
+    def decrypt(self, slot: memoryview, length: int, param: int, dst: memoryview) -> int:
         if length < NONCE_BYTES + TAG_BYTES:
             raise TaskError(Status.CORRUPT_INPUT, "ciphertext shorter than nonce and tag")
         nonce = bytes(slot[:NONCE_BYTES])
@@ -45,4 +45,4 @@ class CryptoAgent:
             raise TaskError(Status.AUTH_FAILED) from None
         finally:
             del sealed
-        return store_output(slot, plain)
+        return store_output(dst, plain)

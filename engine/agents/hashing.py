@@ -8,7 +8,7 @@ from engine.agents.base import TaskError
 from engine.status import HashAlgo, Status
 
 
-def hash_slot(slot: memoryview, length: int, param: int) -> int:
+def hash_slot(slot: memoryview, length: int, param: int, dst: memoryview) -> int:
     src = slot[:length]
     if param == HashAlgo.BLAKE2B:
         digest = hashlib.blake2b(src).digest()
@@ -17,5 +17,5 @@ def hash_slot(slot: memoryview, length: int, param: int) -> int:
     else:
         raise TaskError(Status.BAD_PARAMS, f"unknown hash algorithm {param}")
     del src
-    slot[: len(digest)] = digest
+    dst[: len(digest)] = digest
     return len(digest)

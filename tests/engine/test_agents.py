@@ -25,10 +25,18 @@ def handlers() -> dict[int, object]:
 
 
 def run(handlers: dict[int, object], kind: Kind, data: bytes, **params: object) -> bytes:
+    """Run in place (output over the input) and into a second slot; both must agree."""
     slot = memoryview(bytearray(SLOT))
     slot[: len(data)] = data
-    n = handlers[kind](slot, len(data), encode_params(kind, params))  # type: ignore[operator]
-    return bytes(slot[:n])
+    n = handlers[kind](slot, len(data), encode_params(kind, params), slot)  # type: ignore[operator]
+    in_place = bytes(slot[:n])
+    src, dst = memoryview(bytearray(SLOT)), memoryview(bytearray(SLOT))
+    src[: len(data)] = data
+    n = handlers[kind](src, len(data), encode_params(kind, params), dst)  # type: ignore[operator]
+    assert bytes(src[: len(data)]) == data  # the input slot is left as it was
+    if kind not in (Kind.ENCRYPT,):  # a fresh nonce each time
+        assert bytes(dst[:n]) == in_place
+    return in_place
 
 
 def status_of(handlers: dict[int, object], kind: Kind, data: bytes, **params: object) -> Status:

@@ -13,7 +13,7 @@ import pytest
 from engine.config import EngineConfig
 from engine.embedded import Engine
 from engine.errors import BadRequest, NotCapable, PayloadTooLarge, TaskFailed, UnknownAgent
-from engine.status import AgentStatus, Status, WorkerState
+from engine.status import AgentStatus, Codec, Kind, Status, WorkerState
 from tests.utils import run
 
 pytestmark = pytest.mark.multiprocess
@@ -128,5 +128,45 @@ def test_many_concurrent_tasks_and_cancellation_leak_no_slot(engine: Engine) -> 
         assert engine.client.scheduler.inflight == 0
         with pytest.raises(TimeoutError):
             await engine.client.submit("compress", bytes(200_000), codec="zstd", level=22, timeout=0.001)
+
+    run(scenario())
+
+
+def test_output_to_a_second_slot_keeps_the_input(engine: Engine) -> None:
+    client = engine.client
+    data = os.urandom(500) + bytes(5000)
+
+    async def scenario() -> None:
+        await client.admit()
+        src, dst = client.lease_slot(), client.lease_slot()
+        client.slot_view(src)[: len(data)] = data
+        agent = client.scheduler.pick(Kind.COMPRESS)
+        try:
+            for _ in range(3):  # the same input, compressed again and again with no refill
+                status, n_out, _ = await client.execute(src, len(data), Kind.COMPRESS, agent, int(Codec.LZ4), dst)
+                assert status == 0
+                assert lz4.frame.decompress(bytes(client.slot_view(dst)[:n_out])) == data
+                assert bytes(client.slot_view(src)[: len(data)]) == data
+        finally:
+            client.done_with(src)
+            client.release_slot(dst)
+        # cancelled mid-flight: both slots and the admission come back with the completion
+        await client.admit()
+        src, dst = client.lease_slot(), client.lease_slot()
+        client.slot_view(src)[:200_000] = os.urandom(200_000)  # zstd-22 on noise: ~100 ms of work
+        param = int(Codec.ZSTD) | 22 << 8
+        task = asyncio.ensure_future(client.execute(src, 200_000, Kind.COMPRESS, agent, param, dst))
+        await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        client.done_with(src)
+        client.release_slot(dst)
+        for _ in range(500):
+            if client.pool.free == engine.config.slots and client.scheduler.inflight == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert client.pool.free == engine.config.slots
+        assert client.scheduler.inflight == 0
 
     run(scenario())
