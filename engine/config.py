@@ -203,7 +203,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "host": _text,
     "engine_port": _PORT,
     "grpc_port": _PORT,
-    "workers": _int(1, 256),
+    "workers": _int(0, 256),  # 0: one per usable core
     "agents": _int(1, 4096),
     "slots": _int(2, 65536),
     "slot_bytes": _int(4096, 256 * _MIB),
@@ -212,17 +212,17 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "spin_us": _int(0, 1_000_000),
     "client_spin_us": _int(0, 1_000_000),
     "pin_cpus": _bool,
-    "max_workers": _int(1, 65536),
+    "max_workers": _int(0, 65536),  # 0: one per slot
     "rate_limit": _float(0, 1e9),
     "queue_limit": _int(0, 1 << 20),
     "hang_timeout": _float(0.5, 3600),
     "shutdown_grace": _float(0, 600),
-    "data_dir": _text,
+    "data_dir": str.strip,
     "env": _choice("development", "production", "test"),
     "debug": _bool,
     "log_level": _choice("debug", "info", "warning", "error"),
     "metrics_interval": _float(0.05, 3600),
-    "max_message_bytes": _int(4096, 1 << 30),
+    "max_message_bytes": _int(0, 1 << 30),  # 0: slot size + 64 KiB
 }
 
 

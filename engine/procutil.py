@@ -12,8 +12,6 @@ logger = logging.getLogger(__name__)
 
 _PR_SET_NAME = 15
 _PR_SET_PDEATHSIG = 1
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
 
 try:
     _libc: ctypes.CDLL | None = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -34,18 +32,6 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
         _libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     if os.getppid() != parent:  # parent died before prctl took effect
         os.kill(os.getpid(), sig)
-
-
-def keep_freed_memory(mmap_threshold: int = 64 << 20, trim_threshold: int = 256 << 20) -> None:
-    """Keep codec output buffers on the heap instead of fresh mmaps.
-
-    lz4/zstd/AES return a new ~0.5-1 MiB bytes per block; with glibc's defaults each can be a
-    fresh mmap whose pages fault in on first touch and are unmapped on free. Raising the
-    thresholds lets freed blocks be reused warm (measured in perf/RESULTS.md).
-    """
-    if _libc is not None and hasattr(_libc, "mallopt"):
-        _libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
-        _libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
 
 
 def pin_to_cpu(index: int) -> int:

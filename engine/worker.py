@@ -20,7 +20,7 @@ from types import FrameType
 from engine.agents.base import TaskError
 from engine.agents.registry import build_agents, build_handlers
 from engine.metrics import MetricsTable
-from engine.procutil import die_with_parent, keep_freed_memory, pin_to_cpu, set_process_name
+from engine.procutil import die_with_parent, pin_to_cpu, set_process_name
 from engine.resources import EngineResources
 from engine.status import AgentStatus, Status, WorkerState
 from ipc.fence import full_fence
@@ -102,7 +102,6 @@ class Worker:
             words[wb + WORKER_FIELD["cpu"]] = pin_to_cpu(self.index)
         else:
             words[wb + WORKER_FIELD["cpu"]] = -1
-        keep_freed_memory()
         for spec in self.specs:
             if spec.worker == self.index:
                 words[self.abase[spec.id] + _A_STATUS] = _IDLE

@@ -27,9 +27,17 @@ def serve_grpc(port: int) -> None:
                                            data=request.data, bytes_in=len(request.data),
                                            bytes_out=len(request.data))  # fmt: skip
 
+    class Blocks(rpc.BlockServiceServicer):
+        async def ProcessStream(self, requests: object, context: object):  # type: ignore[no-untyped-def]
+            async for request in requests:  # type: ignore[attr-defined]
+                yield pb.BlockResponse(request_id=request.request_id, data=request.data[: len(request.data) * 2 // 3])
+
     async def main() -> None:
-        server = grpc.aio.server()
+        limit = 8 << 20
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
+                                          ("grpc.max_send_message_length", limit)])  # fmt: skip
         rpc.add_AgentServiceServicer_to_server(Echo(), server)
+        rpc.add_BlockServiceServicer_to_server(Blocks(), server)
         server.add_insecure_port(f"127.0.0.1:{port}")
         await server.start()
         await server.wait_for_termination()

@@ -31,7 +31,7 @@ def test_environment_overrides_dotenv(tmp_path: Path) -> None:
         ("SIGMAVAULT_ENGINE_PORT", "80", "1024-65535"),
         ("SIGMAVAULT_GRPC_PORT", "70000", "1024-65535"),
         ("SIGMAVAULT_GRPC_PORT", "abc", "1024-65535"),
-        ("SIGMAVAULT_WORKERS", "0", "1-256"),
+        ("SIGMAVAULT_WORKERS", "-1", "0-256"),
         ("SIGMAVAULT_DEBUG", "maybe", "true/false"),
         ("SIGMAVAULT_RING_CAPACITY", "1000", "power of two"),
         ("SIGMAVAULT_ENV", "staging", "development"),
@@ -71,3 +71,15 @@ def test_unknown_setting_is_logged(caplog: pytest.LogCaptureFixture) -> None:
 def test_as_env_round_trips() -> None:
     cfg = EngineConfig.from_env(environ={"SIGMAVAULT_WORKERS": "3", "SIGMAVAULT_PIN_CPUS": "yes"}, env_file=None)
     assert EngineConfig.from_env(environ=cfg.as_env(), env_file=None) == cfg
+
+
+def test_production_example_lists_every_setting_and_parses() -> None:
+    from dataclasses import fields
+
+    from engine.config import read_env_file
+
+    example = Path(__file__).resolve().parent.parent.parent / "configs" / "production.env.example"
+    values = read_env_file(example)
+    assert set(values) == {f"SIGMAVAULT_{f.name.upper()}" for f in fields(EngineConfig)}
+    defaults = EngineConfig.from_env(environ={}, env_file=None)
+    assert EngineConfig.from_env(environ={}, env_file=example) == defaults
