@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import orjson
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from perf.engine import make_blocks
 from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
@@ -73,8 +73,9 @@ def test_agent_status_and_compression_progress(ws: ClientConnection, served: Ser
     send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status", "compression.progress"]}})
     agents = httpx.get(f"{served.http}/api/v1/agents").json()["agents"]
     agent = next(a["id"] for a in agents if a["role"] == "compression")
-    body = {"kind": "compress", "data": base64.b64encode(os.urandom(1 << 19)).decode(),
-            "params": {"codec": "zstd", "level": 19}}  # fmt: skip
+    # ~350 ms of zstd-19: the agent is busy across several of the watcher's 100 ms polls
+    block = make_blocks(1, 900 * 1024)[0]
+    body = {"kind": "compress", "data": base64.b64encode(block).decode(), "params": {"codec": "zstd", "level": 19}}
     worker = threading.Thread(target=lambda: httpx.post(f"{served.http}/api/v1/agents/{agent}/task", json=body,
                                                         timeout=30))  # fmt: skip
     worker.start()
@@ -82,7 +83,7 @@ def test_agent_status_and_compression_progress(ws: ClientConnection, served: Ser
         busy = wait_for(ws, "agent.status", lambda d: d["id"] == agent and d["status"] == "busy")
         assert busy["data"]["previous"] in ("idle", "error")
         done = wait_for(ws, "compression.progress", lambda d: d["state"] == "done")
-        assert done["data"]["bytes_in"] == 1 << 19
+        assert done["data"]["bytes_in"] == len(block)
         wait_for(ws, "agent.status", lambda d: d["id"] == agent and d["status"] == "idle")
     finally:
         worker.join(30)

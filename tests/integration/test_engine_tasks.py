@@ -114,7 +114,7 @@ def test_many_concurrent_tasks_and_cancellation_leak_no_slot(engine: Engine) -> 
         assert {r.worker for r in results} == {0, 1}  # spread over both workers
         # cancel tasks mid-flight: their slots come back once the workers answer
         tasks = [
-            asyncio.ensure_future(engine.submit("compress", bytes(200_000), codec="zstd", level=19)) for _ in range(6)
+            asyncio.ensure_future(engine.submit("compress", os.urandom(200_000), codec="zstd", level=19)) for _ in range(6)
         ]
         await asyncio.sleep(0.01)
         for t in tasks:
@@ -127,7 +127,7 @@ def test_many_concurrent_tasks_and_cancellation_leak_no_slot(engine: Engine) -> 
         assert engine.client.pool.free == engine.config.slots
         assert engine.client.scheduler.inflight == 0
         with pytest.raises(TimeoutError):
-            await engine.client.submit("compress", bytes(200_000), codec="zstd", level=22, timeout=0.001)
+            await engine.client.submit("compress", os.urandom(200_000), codec="zstd", level=22, timeout=0.001)
 
     run(scenario())
 

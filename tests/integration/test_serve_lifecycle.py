@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from ipc.segment import engine_segments, stale_segments
+from perf.engine import make_blocks
 from tests.served import start_served, stop_served
 from tests.utils import wait_until
 
@@ -57,22 +58,26 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     children = psutil.Process(pid).children(recursive=True)
     names = [s for s in engine_segments() if s.startswith(f"sigmavault_{pid}_")]
     assert len(names) == 2
-    body = {"kind": "compress", "data": base64.b64encode(os.urandom(1 << 19)).decode(),
-            "params": {"codec": "zstd", "level": 19}}  # fmt: skip
+    # ~350 ms of zstd-19 each, run one after another on agent 0's worker: ~1 s, inside the 3 s grace
+    block = make_blocks(1, 900 * 1024)[0]
+    body = {"kind": "compress", "data": base64.b64encode(block).decode(), "params": {"codec": "zstd", "level": 19}}
     codes: list[int] = []
 
     def slow_request() -> None:
         codes.append(httpx.post(f"{served.http}/api/v1/agents/0/task", json=body, timeout=30).status_code)
 
     threads = [threading.Thread(target=slow_request) for _ in range(3)]
-    for t in threads:
-        t.start()
-    # every request is inside the engine (a connection that arrives after SIGTERM is refused: drained
-    # means what was accepted finishes, not that the listener stays open)
-    assert wait_until(lambda: httpx.get(f"{served.http}/api/v1/system/status").json()["inflight"] == 3, timeout=10)
-    assert stop_served(served) == 0
-    for t in threads:
-        t.join(30)
+    try:
+        for t in threads:
+            t.start()
+        # every request is inside the engine (a connection that arrives after SIGTERM is refused:
+        # drained means what was accepted finishes, not that the listener stays open)
+        assert wait_until(lambda: httpx.get(f"{served.http}/api/v1/system/status").json()["inflight"] == 3,
+                          timeout=10)  # fmt: skip
+    finally:
+        assert stop_served(served) == 0
+        for t in threads:
+            t.join(30)
     assert codes == [200, 200, 200], served.output()
     # the resource tracker goes a moment after the last holder of its pipe
     assert wait_until(lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE],
