@@ -114,7 +114,8 @@ def test_many_concurrent_tasks_and_cancellation_leak_no_slot(engine: Engine) -> 
         assert {r.worker for r in results} == {0, 1}  # spread over both workers
         # cancel tasks mid-flight: their slots come back once the workers answer
         tasks = [
-            asyncio.ensure_future(engine.submit("compress", os.urandom(200_000), codec="zstd", level=19)) for _ in range(6)
+            asyncio.ensure_future(engine.submit("compress", os.urandom(200_000), codec="zstd", level=19))
+            for _ in range(6)
         ]
         await asyncio.sleep(0.01)
         for t in tasks:
