@@ -18,7 +18,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
-from multiprocessing import get_context
+from multiprocessing import get_context, shared_memory
 
 import lz4.frame
 import numpy as np
@@ -29,6 +29,8 @@ import zstandard
 from engine.config import EngineConfig
 from engine.embedded import Engine
 from engine.status import Codec, Kind
+from ipc.layout import ring_bytes
+from ipc.ring import SpscRing
 from perf.report import Report, median, percentile
 
 MIB = 1 << 20
@@ -218,6 +220,69 @@ async def mpqueue_rate(workers: int, total: int) -> float:
         responses.close()
 
 
+def ring_pingpong_us(count: int) -> list[float]:
+    """Baseline under p3: one descriptor there and back over two bare SpscRings between two
+    processes polling with sched_yield, no asyncio, no scheduler, no bookkeeping."""
+    shm = shared_memory.SharedMemory(create=True, size=2 * ring_bytes(64))
+    there, back = SpscRing(shm.buf, 0, 64, init=True), SpscRing(shm.buf, ring_bytes(64), 64, init=True)
+    pid = os.fork()
+    if pid == 0:  # child: echo descriptors until req_id 0
+        try:
+            while True:
+                items = there.pop_many(64)
+                if not items:
+                    os.sched_yield()
+                    continue
+                if items[0][0] == 0:
+                    break
+                back.push_many(items)
+        finally:
+            os._exit(0)
+    out = []
+    try:
+        for i in range(1, count + 1):
+            t0 = time.perf_counter_ns()
+            there.try_push(i, 0, 0, 0, 0, 0, 0, 0)
+            while not back.pop_many(64):
+                os.sched_yield()
+            out.append((time.perf_counter_ns() - t0) / 1000)
+    finally:
+        there.try_push(0, 0, 0, 0, 0, 0, 0, 0)
+        os.waitpid(pid, 0)
+        there.release()
+        back.release()
+        shm.close()
+        shm.unlink()
+    return sorted(out)
+
+
+def wake_floor_us(count: int, idle_s: float = 1.0) -> list[float]:
+    """Baseline under p3_cold: two bare eventfd wake-ups (there and back) between processes that
+    both sat blocked for ``idle_s`` - what a cold request costs before any engine code runs."""
+    there, back = os.eventfd(0), os.eventfd(0)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            while os.eventfd_read(there) < 1_000_000:
+                os.eventfd_write(back, 1)
+        finally:
+            os._exit(0)
+    out = []
+    try:
+        for _ in range(count):
+            time.sleep(idle_s)
+            t0 = time.perf_counter_ns()
+            os.eventfd_write(there, 1)
+            os.eventfd_read(back)
+            out.append((time.perf_counter_ns() - t0) / 1000)
+    finally:
+        os.eventfd_write(there, 1_000_000)
+        os.waitpid(pid, 0)
+        os.close(there)
+        os.close(back)
+    return sorted(out)
+
+
 def idle_cpu_percent(engine: Engine, seconds: float) -> float:
     time.sleep(1.0)  # let the workers fall asleep
     procs = [psutil.Process(pid) for pid in engine.worker_pids()]
@@ -267,8 +332,13 @@ def run_benchmark(quick: bool, workers: int | None) -> Report:
                 rates.append(uvloop.run(echo_rate(lambda p: engine.client.submit("echo", p), count * 5)))
             cold = uvloop.run(cold_latencies(engine, 3 if quick else 7))
             idle = idle_cpu_percent(engine, 1.0 if quick else 3.0)
+        bare = ring_pingpong_us(count)
+        report.add("ring_pingpong_us_p50", percentile(bare, 0.5), "us", note="bare rings, 2 processes, no asyncio")
         report.add("p3_roundtrip_us_p50", median(p50s), "us", "<= 10")
         report.add("p3_roundtrip_us_p99", median(p99s), "us")
+        floor = wake_floor_us(len(cold))
+        report.add("wake_floor_cold_us_p50", percentile(floor, 0.5), "us",
+                   note="2 bare eventfd wake-ups after 1 s blocked")  # fmt: skip
         report.add("p3_cold_us_p50", percentile(cold, 0.5), "us", "<= 40", note=f"{len(cold)} samples after 1 s idle")
         report.add("p3_tasks_per_s", median(rates), "tasks/s", ">= 300000", note="64 in flight")
         mpq = median([uvloop.run(mpqueue_rate(n, count)) for _ in range(repeats)])
