@@ -1,0 +1,80 @@
+"""In-process cost of one HTTP request through our ASGI app vs a bare Starlette app:
+``python -m perf.asgi``. No sockets, so the figure is the app's own Python time, steady even on a
+noisy machine; the network side (uvicorn, syscalls) is the same for both and is left out."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from typing import Any
+
+import orjson
+import uvloop
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine.config import EngineConfig
+from engine.embedded import Engine
+from frontends.events import EventHub
+from frontends.http_app import build_app
+from frontends.jobs import JobTracker
+from frontends.prom import RequestMetrics
+from frontends.service import EngineService
+from perf.report import Report, median
+
+
+def bare_app(body: bytes) -> Starlette:
+    async def status(request: Request) -> Response:
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/status", status)])
+
+
+async def per_request_us(app: Any, path: str, count: int) -> float:
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [], "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+             "root_path": "", "http_version": "1.1"}  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    for _ in range(500):
+        await app(dict(scope), receive, send)
+    start = time.perf_counter()
+    for _ in range(count):
+        await app(dict(scope), receive, send)
+    return (time.perf_counter() - start) / count * 1e6
+
+
+def main() -> None:
+    report = Report("ASGI app cost per request (perf.asgi)")
+    with tempfile.TemporaryDirectory() as data_dir:
+        cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, data_dir=data_dir)
+        with Engine.start(cfg) as engine:
+            service = EngineService(engine.client, cfg, JobTracker(lambda kind, data: None))
+            ours = build_app(service, EventHub(), RequestMetrics(engine.client))
+            body = orjson.dumps(service.system_status())
+            bare = bare_app(body)
+
+            async def run() -> tuple[list[float], list[float], list[float]]:
+                b, s, h = [], [], []
+                for _ in range(5):  # interleaved
+                    b.append(await per_request_us(bare, "/status", 20000))
+                    s.append(await per_request_us(ours, "/api/v1/system/status", 20000))
+                    h.append(await per_request_us(ours, "/healthz", 20000))
+                return b, s, h
+
+            bare_us, status_us, health_us = uvloop.run(run())
+    report.add("bare_status_us", median(bare_us), "us", note=f"constant {len(body)}-byte JSON")
+    report.add("engine_status_us", median(status_us), "us", note="/api/v1/system/status, live table read")
+    report.add("engine_healthz_us", median(health_us), "us", note="routing + middleware only")
+    report.add("engine_status_extra_us", median(status_us) - median(bare_us), "us")
+
+
+if __name__ == "__main__":
+    main()
