@@ -32,26 +32,24 @@ def _usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _int(lo: int, hi: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw.strip())
+def _number(kind: type[int] | type[float], lo: float, hi: float) -> Callable[[str], Any]:
+    def parse(raw: str) -> int | float:
+        value = kind(raw.strip())
         if not lo <= value <= hi:
             raise ValueError
         return value
 
-    parse.rule = f"must be an integer in {lo}-{hi}"  # type: ignore[attr-defined]
+    what = "an integer" if kind is int else "a number"
+    parse.rule = f"must be {what} in {lo:g}-{hi:g}" if kind is float else f"must be {what} in {lo}-{hi}"  # type: ignore[attr-defined]
     return parse
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    return _number(int, lo, hi)
 
 
 def _float(lo: float, hi: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        value = float(raw.strip())
-        if not lo <= value <= hi:
-            raise ValueError
-        return value
-
-    parse.rule = f"must be a number in {lo:g}-{hi:g}"  # type: ignore[attr-defined]
-    return parse
+    return _number(float, lo, hi)
 
 
 def _bool(raw: str) -> bool:

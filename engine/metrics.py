@@ -15,7 +15,6 @@ from engine.status import AgentStatus, Kind, Status, WorkerState
 from ipc.layout import (
     AGENT_DTYPE,
     AGENT_FIELD,
-    HEADER_DTYPE,
     HISTORY_DTYPE,
     KIND_DTYPE,
     N_KINDS,
@@ -36,13 +35,10 @@ class MetricsTable:
 
     def __init__(self, buf: memoryview, layout: ControlLayout) -> None:
         self.layout = layout
-        self.header = np.ndarray((), dtype=HEADER_DTYPE, buffer=buf, offset=0)
+        # numpy views for whole-column reads (e.g. every agent's status at once); single rows and
+        # fields are read through ``words`` below, which is ~20x cheaper per field
         self.workers = np.ndarray((layout.n_workers,), dtype=WORKER_DTYPE, buffer=buf, offset=layout.workers_offset)
         self.agents = np.ndarray((layout.n_agents,), dtype=AGENT_DTYPE, buffer=buf, offset=layout.agents_offset)
-        self.history = np.ndarray(
-            (layout.n_agents, layout.history_len), dtype=HISTORY_DTYPE, buffer=buf, offset=layout.history_offset
-        )
-        self.kinds = np.ndarray((layout.n_workers, N_KINDS), dtype=KIND_DTYPE, buffer=buf, offset=layout.kinds_offset)
         self.words = buf[: layout.rings_offset].cast("q")
 
     # flat int64 indices for writers ----------------------------------------------------------
@@ -121,7 +117,7 @@ class MetricsTable:
         return out
 
     def release(self) -> None:
-        self.header = self.workers = self.agents = self.history = self.kinds = None  # type: ignore[assignment]
+        self.workers = self.agents = None  # type: ignore[assignment]
         if self.words is not None:
             self.words.release()
             self.words = None
