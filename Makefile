@@ -21,6 +21,12 @@ test: $(STAMP)
 perf: $(STAMP)
 	$(VENV)/bin/python -m perf.engine
 
+lint: $(STAMP)
+	$(VENV)/bin/python -m pip install -q ruff mypy
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy engine ipc frontends perf tools
+
 proto: $(STAMP)
 	$(VENV)/bin/python -m tools.gen_proto
 

@@ -15,10 +15,14 @@ from engine.status import AgentStatus, Kind, Status, WorkerState
 from ipc.layout import (
     AGENT_DTYPE,
     AGENT_FIELD,
+    AGENT_FIELDS,
     HISTORY_DTYPE,
+    HISTORY_FIELDS,
     KIND_DTYPE,
+    KIND_FIELDS,
     N_KINDS,
     WORKER_DTYPE,
+    WORKER_FIELDS,
     ControlLayout,
 )
 
@@ -66,17 +70,17 @@ class MetricsTable:
         words = self.words
         assert words is not None
         base = self.worker_base(worker)
-        return words[base : base + len(WORKER_DTYPE.names)].tolist()  # type: ignore[no-any-return]
+        return words[base : base + len(WORKER_FIELDS)].tolist()  # type: ignore[no-any-return]
 
     def worker_rows(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = self._rows(self.worker_base, self.layout.n_workers, WORKER_DTYPE.names)
+        rows: list[dict[str, Any]] = self._rows(self.worker_base, self.layout.n_workers, WORKER_FIELDS)
         for i, item in enumerate(rows):
             item["id"] = i
             item["state"] = _WORKER_STATE[item["state"]]
         return rows
 
     def agent_rows(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = self._rows(self.agent_base, self.layout.n_agents, AGENT_DTYPE.names)
+        rows: list[dict[str, Any]] = self._rows(self.agent_base, self.layout.n_agents, AGENT_FIELDS)
         for item in rows:
             item["status"] = _AGENT_STATUS[item["status"]]
             item["last_status"] = _STATUS_NAME.get(item["last_status"], "unknown")
@@ -86,15 +90,15 @@ class MetricsTable:
 
     def kind_totals(self) -> dict[str, dict[str, int]]:
         """Per task kind, summed over workers."""
-        totals = {kind.label: dict.fromkeys(KIND_DTYPE.names, 0) for kind in Kind}
+        totals = {kind.label: dict.fromkeys(KIND_FIELDS, 0) for kind in Kind}
         words = self.words
         assert words is not None
-        width = len(KIND_DTYPE.names)
+        width = len(KIND_FIELDS)
         for worker in range(self.layout.n_workers):
             for kind in Kind:
                 base = self.kind_base(worker, int(kind))
                 row = totals[kind.label]
-                for name, value in zip(KIND_DTYPE.names, words[base : base + width].tolist(), strict=True):
+                for name, value in zip(KIND_FIELDS, words[base : base + width].tolist(), strict=True):
                     row[name] += value
         return totals
 
@@ -103,7 +107,7 @@ class MetricsTable:
         words = self.words
         assert words is not None
         written = words[self.agent_base(agent) + AGENT_FIELD["history_next"]]
-        size, width = self.layout.history_len, len(HISTORY_DTYPE.names)
+        size, width = self.layout.history_len, len(HISTORY_FIELDS)
         first = self.history_offset_bytes(agent) // 8
         out = []
         for n in range(min(written, size)):

@@ -29,6 +29,7 @@ class EngineResources:
     ctl: shared_memory.SharedMemory | None = None
     arena: shared_memory.SharedMemory | None = None
     owner_pid: int = -1
+    prefix: str = ""
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
@@ -56,10 +57,21 @@ class EngineResources:
             raise
         return self
 
+    @property
+    def ctl_buf(self) -> memoryview:
+        """The control segment's bytes (tables and rings)."""
+        assert self.ctl is not None and self.ctl.buf is not None, "control segment is closed"
+        return self.ctl.buf
+
+    @property
+    def arena_buf(self) -> memoryview:
+        """The arena segment's bytes (data slots)."""
+        assert self.arena is not None and self.arena.buf is not None, "arena segment is closed"
+        return self.arena.buf
+
     def _init_control(self) -> None:
-        assert self.ctl is not None
         cfg, layout = self.config, self.layout
-        buf = self.ctl.buf
+        buf = self.ctl_buf
         header = np.ndarray((), dtype=HEADER_DTYPE, buffer=buf)
         for name, value in (
             ("version", LAYOUT_VERSION),
@@ -79,8 +91,8 @@ class EngineResources:
                 SpscRing(buf, offset, cfg.ring_capacity, init=True).release()
 
     def check_layout(self) -> None:
-        assert self.ctl is not None
-        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=self.ctl.buf)
+        """Refuse a control segment written by another layout version (every process checks once)."""
+        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=self.ctl_buf)
         magic, version = int(header["magic"]), int(header["version"])
         del header
         if magic != CTL_MAGIC:

@@ -47,8 +47,7 @@ class Supervisor:
         self.workers: list[BaseProcess | None] = [None] * self.config.workers
         self.signal_queue: list[int] = []
         self.should_exit = False
-        assert res.ctl is not None
-        self.table = MetricsTable(res.ctl.buf, res.layout)
+        self.table = MetricsTable(res.ctl_buf, res.layout)
         self.specs = build_agents(self.config.agents, self.config.workers)
         self._wake_r = self._wake_w = -1
         self._frontend_backoff = 0.1
@@ -196,11 +195,11 @@ class Supervisor:
 
     def _drain_workers(self, grace: float) -> None:
         words = self.table.words
-        assert words is not None and self.res.ctl is not None
+        assert words is not None
         layout, cap = self.res.layout, self.config.ring_capacity
         for index in range(self.config.workers):
             words[self._wfield(index, "state")] = WorkerState.DRAINING
-            ring = SpscRing(self.res.ctl.buf, layout.submission_ring_offset(index), cap, init=False)
+            ring = SpscRing(self.res.ctl_buf, layout.submission_ring_offset(index), cap, init=False)
             ring.close()  # the worker finishes what is queued, then exits
             ring.release()
             self.res.worker_bells[index].ring()

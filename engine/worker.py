@@ -67,20 +67,21 @@ def worker_main(res: EngineResources, index: int, epoch: int) -> None:
 class Worker:
     def __init__(self, res: EngineResources, index: int, epoch: int) -> None:
         cfg = res.config
-        assert res.ctl is not None and res.arena is not None and res.client_bell is not None
+        assert res.client_bell is not None
+        res.check_layout()
         self.index, self.epoch, self.config = index, epoch, cfg
         self.parent_pid = os.getppid()
         # an idle worker still beats well inside the supervisor's hang timeout
         self.idle_wait_s = min(IDLE_WAIT_S, cfg.hang_timeout / 4)
         self.stopping = False
-        buf = res.ctl.buf
+        buf = res.ctl_buf
         self.table = MetricsTable(buf, res.layout)
         self.ctl_buf = buf
         self.sub = SpscRing(buf, res.layout.submission_ring_offset(index), cfg.ring_capacity, init=False)
         self.comp = SpscRing(buf, res.layout.completion_ring_offset(index), cfg.ring_capacity, init=False)
         self.bell = res.worker_bells[index]
         self.client_bell = res.client_bell
-        arena = res.arena.buf
+        arena = res.arena_buf
         self.slots = [arena[i * cfg.slot_bytes : (i + 1) * cfg.slot_bytes] for i in range(cfg.slots)]
         self.specs = build_agents(cfg.agents, cfg.workers)
         # capabilities of agents hosted here; other agents' entries stay empty so they are refused

@@ -144,7 +144,7 @@ class Watchers:
 
     def __init__(self, hub: EventHub, *, metrics: Callable[[], Any], agent_states: Callable[[], list[Any]],
                  agent_info: Callable[[int], dict[str, Any]], storage: Callable[[], Awaitable[dict[str, Any]]],
-                 metrics_interval: float, on_tick: Callable[[], None] | None = None) -> None:  # fmt: skip
+                 metrics_interval: float, on_tick: Callable[[], Awaitable[None]] | None = None) -> None:  # fmt: skip
         self.hub = hub
         self._metrics, self._agent_states, self._agent_info = metrics, agent_states, agent_info
         self._storage, self._interval, self._on_tick = storage, metrics_interval, on_tick
@@ -188,7 +188,7 @@ class Watchers:
                                                       "status": new.name.lower()})  # fmt: skip
             previous = current
             if self._on_tick is not None:
-                self._on_tick()
+                await self._on_tick()  # e.g. gRPC health follows worker readiness
 
     async def _check_storage(self) -> None:
         snapshot = await self._storage()

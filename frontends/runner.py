@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 from collections.abc import Generator
@@ -62,7 +63,7 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         build_app(service, hub, metrics), host=cfg.host, port=cfg.engine_port, loop="none", http="httptools",
         ws="websockets-sansio", lifespan="off", access_log=cfg.debug, log_level="debug" if cfg.debug else "warning",
         ws_max_size=64 * 1024, ws_ping_interval=20.0, ws_ping_timeout=20.0,
-        timeout_graceful_shutdown=cfg.shutdown_grace,
+        timeout_graceful_shutdown=math.ceil(cfg.shutdown_grace),
     )  # fmt: skip
     http = _Server(uv_config)
     serving = {"ready": False}
@@ -77,7 +78,7 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         hub, metrics=service.system_metrics, agent_states=service.agent_statuses,
         agent_info=lambda i: {k: v for k, v in client.agents[i].as_dict().items() if k != "capabilities"},
         storage=_storage_snapshot, metrics_interval=cfg.metrics_interval,
-        on_tick=lambda: asyncio.ensure_future(track_readiness()) and None,
+        on_tick=track_readiness,
     )  # fmt: skip
     http_task = asyncio.create_task(http.serve())
     watchers.start()

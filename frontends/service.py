@@ -17,7 +17,7 @@ from engine.status import AgentStatus, Kind, WorkerState
 from engine.sysinfo import host, network, storage
 from frontends.errors import RequestError, describe
 from frontends.jobs import JobTracker
-from ipc.layout import WORKER_DTYPE
+from ipc.layout import WORKER_FIELDS
 
 _PARAMS_BY_KIND = {
     Kind.COMPRESS: ("codec", "level"),
@@ -28,7 +28,7 @@ _PARAMS_BY_KIND = {
 JOB_LIMIT_MAX = 256
 _WORKER_STATE = {int(s): s.name.lower() for s in WorkerState}
 # workers() unpacks a row by position: fail at import, not with wrong numbers, if the layout moves
-assert WORKER_DTYPE.names == ("pid", "epoch", "state", "restarts", "heartbeat_ns", "started_ns", "tasks", "errors",
+assert WORKER_FIELDS == ("pid", "epoch", "state", "restarts", "heartbeat_ns", "started_ns", "tasks", "errors",
                               "busy_ns", "sleeps", "wakeups_sent", "cpu")  # fmt: skip
 _SLOW_FACTS_TTL_S = 2.0  # lsblk/zpool/wg answers are reused this long under load
 

@@ -110,12 +110,17 @@ KIND_DTYPE = np.dtype(
     ]
 )
 
-# Flat int64 indices of each field inside a row, for writers using memoryview.cast("q").
-WORKER_FIELD = {name: WORKER_DTYPE.fields[name][1] // 8 for name in WORKER_DTYPE.names}
-AGENT_FIELD = {name: AGENT_DTYPE.fields[name][1] // 8 for name in AGENT_DTYPE.names}
-HISTORY_FIELD = {name: HISTORY_DTYPE.fields[name][1] // 8 for name in HISTORY_DTYPE.names}
-KIND_FIELD = {name: KIND_DTYPE.fields[name][1] // 8 for name in KIND_DTYPE.names}
-CLIENT_SLEEPING_WORD = HEADER_DTYPE.fields["client_sleeping"][1] // 8
+# Field names in row order (numpy types dtype.names as optional), and each field's flat int64
+# index inside a row, for writers using memoryview.cast("q").
+WORKER_FIELDS: tuple[str, ...] = WORKER_DTYPE.names or ()
+AGENT_FIELDS: tuple[str, ...] = AGENT_DTYPE.names or ()
+HISTORY_FIELDS: tuple[str, ...] = HISTORY_DTYPE.names or ()
+KIND_FIELDS: tuple[str, ...] = KIND_DTYPE.names or ()
+WORKER_FIELD = {name: i for i, name in enumerate(WORKER_FIELDS)}
+AGENT_FIELD = {name: i for i, name in enumerate(AGENT_FIELDS)}
+HISTORY_FIELD = {name: i for i, name in enumerate(HISTORY_FIELDS)}
+KIND_FIELD = {name: i for i, name in enumerate(KIND_FIELDS)}
+CLIENT_SLEEPING_WORD = HEADER_DTYPE.fields["client_sleeping"][1] // 8  # type: ignore[index]
 
 RING_HEADER_BYTES = 256
 

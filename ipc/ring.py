@@ -65,16 +65,14 @@ class SpscRing:
         self, req_id: int, slot: int, length: int, param: int, agent: int, kind: int, status: int, aux: int
     ) -> None:
         """Append one descriptor; raises RingFull instead of waiting."""
-        words = self._words
-        assert words is not None
+        words, data = self._words, self._data
+        assert words is not None and data is not None
         tail = words[_TAIL]
         if tail - self._cached_head >= self.capacity:
             self._cached_head = words[_HEAD]
             if tail - self._cached_head >= self.capacity:
                 raise RingFull(f"ring of {self.capacity} descriptors is full")
-        self._pack(
-            self._data, (tail & self._mask) * DESCRIPTOR_BYTES, req_id, slot, length, param, agent, kind, status, aux
-        )
+        self._pack(data, (tail & self._mask) * DESCRIPTOR_BYTES, req_id, slot, length, param, agent, kind, status, aux)
         if _FENCE_ON_PUBLISH:
             full_fence()
         words[_TAIL] = tail + 1
@@ -90,6 +88,7 @@ class SpscRing:
             room = self.capacity - (tail - self._cached_head)
         n = min(room, len(descriptors))
         pack, data, mask = self._pack, self._data, self._mask
+        assert data is not None
         for i in range(n):
             pack(data, ((tail + i) & mask) * DESCRIPTOR_BYTES, *descriptors[i])
         if n:
@@ -120,6 +119,7 @@ class SpscRing:
                 return []
         n = min(self._cached_tail - head, max_items)
         unpack, data, mask = self._unpack, self._data, self._mask
+        assert data is not None
         out: list[Descriptor] = [unpack(data, ((head + i) & mask) * DESCRIPTOR_BYTES) for i in range(n)]
         words[_HEAD] = head + n
         return out

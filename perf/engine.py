@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from multiprocessing import get_context, shared_memory
+from typing import Any
 
 import lz4.frame
 import numpy as np
@@ -224,6 +225,7 @@ def ring_pingpong_us(count: int) -> list[float]:
     """Baseline under p3: one descriptor there and back over two bare SpscRings between two
     processes polling with sched_yield, no asyncio, no scheduler, no bookkeeping."""
     shm = shared_memory.SharedMemory(create=True, size=2 * ring_bytes(64))
+    assert shm.buf is not None
     there, back = SpscRing(shm.buf, 0, 64, init=True), SpscRing(shm.buf, ring_bytes(64), 64, init=True)
     pid = os.fork()
     if pid == 0:  # child: echo descriptors until req_id 0
@@ -300,7 +302,8 @@ def run_benchmark(quick: bool, workers: int | None) -> Report:
     blocks = make_blocks()
     report = Report("engine core (perf.engine)")
     with tempfile.TemporaryDirectory() as data_dir:
-        cfg = EngineConfig.from_env(env_file=None, data_dir=data_dir, **({"workers": workers} if workers else {}))
+        overrides: dict[str, Any] = {"workers": workers} if workers else {}
+        cfg = EngineConfig.from_env(env_file=None, data_dir=data_dir, **overrides)
         n = cfg.workers
         print(f"engine: {n} workers, {cfg.agents} agents; {'quick' if quick else 'full'} run, median of {repeats}")
         print("p1/p2: 1 MiB half-compressible blocks")

@@ -12,8 +12,9 @@ import pytest
 
 from engine.config import EngineConfig
 from engine.embedded import Engine
-from engine.errors import BadRequest, NotCapable, PayloadTooLarge, TaskFailed, UnknownAgent
+from engine.errors import BadRequest, NotCapable, PayloadTooLarge, TaskFailed, UnknownAgent, WorkerUnavailable
 from engine.status import AgentStatus, Codec, Kind, Status, WorkerState
+from ipc.layout import WORKER_FIELD
 from tests.utils import run
 
 pytestmark = pytest.mark.multiprocess
@@ -169,5 +170,28 @@ def test_output_to_a_second_slot_keeps_the_input(engine: Engine) -> None:
             await asyncio.sleep(0.01)
         assert client.pool.free == engine.config.slots
         assert client.scheduler.inflight == 0
+
+    run(scenario())
+
+
+def test_restarting_worker_is_refused_by_name_and_routed_around(engine: Engine) -> None:
+    """While the supervisor marks a worker RESTARTING, named tasks for its agents get
+    WorkerUnavailable (HTTP 503 / UNAVAILABLE) and unnamed ones go to another worker."""
+    client = engine.client
+    words = client.table.words
+    assert words is not None
+    state = client.table.worker_base(0) + WORKER_FIELD["state"]
+    on_worker_0 = next(a.id for a in client.agents if a.worker == 0)
+
+    async def scenario() -> None:
+        words[state] = WorkerState.RESTARTING  # what the supervisor writes before re-forking
+        try:
+            with pytest.raises(WorkerUnavailable):
+                await engine.submit("echo", b"x", agent=on_worker_0)
+            results = [await engine.submit("echo", b"x") for _ in range(10)]
+            assert {r.worker for r in results} == {1}
+        finally:
+            words[state] = WorkerState.READY
+        assert (await engine.submit("echo", b"x", agent=on_worker_0)).worker == 0
 
     run(scenario())
