@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test perf lint proto clean
+.PHONY: run test perf perf-deps lint proto clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(STAMP)
 
 perf: $(STAMP)
 	$(VENV)/bin/python -m perf.engine
+	$(VENV)/bin/python -m perf.frontend
+
+# wrk drives the HTTP benchmarks (perf/frontend.py falls back to a Python load generator without it)
+perf-deps:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 lint: $(STAMP)
 	$(VENV)/bin/python -m pip install -q ruff mypy

@@ -6,13 +6,23 @@ import asyncio
 import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 
 import lz4.frame
+import psutil
 import pytest
 
 from engine.config import EngineConfig
 from engine.embedded import Engine
-from engine.errors import BadRequest, NotCapable, PayloadTooLarge, TaskFailed, UnknownAgent, WorkerUnavailable
+from engine.errors import (
+    BadRequest,
+    EngineBusy,
+    NotCapable,
+    PayloadTooLarge,
+    TaskFailed,
+    UnknownAgent,
+    WorkerUnavailable,
+)
 from engine.status import AgentStatus, Codec, Kind, Status, WorkerState
 from ipc.layout import WORKER_FIELD
 from tests.utils import run
@@ -195,3 +205,29 @@ def test_restarting_worker_is_refused_by_name_and_routed_around(engine: Engine) 
         assert (await engine.submit("echo", b"x", agent=on_worker_0)).worker == 0
 
     run(scenario())
+
+
+def test_admission_limits_answer_busy(config: EngineConfig) -> None:
+    cfg = replace(config, rate_limit=20.0, queue_limit=2, max_workers=4)
+    with Engine.start(cfg) as eng:
+        assert eng.client.scheduler.max_workers == 4
+        assert eng.client.scheduler.bucket is not None
+
+        async def scenario() -> list[object]:
+            return await asyncio.gather(*(eng.submit("echo", b"x") for _ in range(30)), return_exceptions=True)
+
+        outcomes = run(scenario())
+    busy = [o for o in outcomes if isinstance(o, EngineBusy)]
+    done = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert busy, "a bounded queue must answer busy instead of growing"
+    assert done, "what fits the burst and the queue still runs"
+    assert len(busy) + len(done) == 30
+
+
+def test_workers_pinned_to_distinct_cpus(config: EngineConfig) -> None:
+    with Engine.start(replace(config, pin_cpus=True)) as eng:
+        rows = eng.client.table.worker_rows()
+        usable = sorted(os.sched_getaffinity(0))
+        assert [r["cpu"] for r in rows] == [usable[i % len(usable)] for i in range(len(rows))]
+        for row in rows:
+            assert psutil.Process(row["pid"]).cpu_affinity() == [row["cpu"]]
