@@ -1,8 +1,9 @@
 """The metrics table in shared memory: one row per worker and per agent, plus agent task history.
 
 Workers update fields in place through ``words`` (a flat int64 memoryview, one store per field);
-any process reads the numpy views without a message. Reads are field-wise atomic, not row-wise:
-a row may mix two consecutive updates, which is fine for counters and gauges.
+any process reads rows as int64 slices of the same view (or whole columns through the numpy views)
+without sending a message. Reads are field-wise atomic, not row-wise: a row may mix two
+consecutive updates, which is fine for counters and gauges.
 """
 
 from __future__ import annotations
