@@ -108,7 +108,7 @@ class EngineClient:
         self._max_input = {k: max_input_bytes(k, cfg.slot_bytes) for k in Kind}
         self._watchdog: asyncio.TimerHandle | None = None
         self._arm_scheduled = False
-        self.workers_lost_tasks = 0
+        self.workers_lost_tasks = 0  # tasks answered with WorkerLost because their worker died
 
     # public API ------------------------------------------------------------------------------
     async def submit(
@@ -371,6 +371,7 @@ class EngineClient:
                 self._drain()  # deliver every result the dead incarnation did publish
                 self._epochs[worker] = epoch
                 lost = self._fail_pending(partial(_sent_to_older_epoch, worker=worker, epoch=epoch), None)
+                self.workers_lost_tasks += lost
                 if lost:
                     logger.warning("worker %d restarted: %d in-flight task(s) answered with WorkerLost", worker, lost)
 
@@ -387,7 +388,6 @@ class EngineClient:
             elif not entry[_FUT].done():
                 exc = error or WorkerLost(f"worker {entry[_WORKER]} died while running task {req_id}; retry it")
                 entry[_FUT].set_exception(exc)
-        self.workers_lost_tasks += failed
         return failed
 
     # lifecycle -------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def test_killed_worker_under_load(config: EngineConfig) -> None:
         restarted_after = run(scenario())
         assert restarted_after < 1.0
         assert outcomes["lost"] >= 1  # the in-flight tasks were answered, with WorkerLost
+        assert engine.client.workers_lost_tasks <= outcomes["lost"]  # the rest came back as STALE
         assert outcomes["ok"] > 0
         rows = engine.client.table.worker_rows()
         assert rows[0]["restarts"] == 1
