@@ -26,7 +26,7 @@ from engine.metrics import MetricsTable
 from engine.resources import EngineResources
 from engine.status import AgentStatus, WorkerState
 from engine.worker import worker_main
-from ipc.layout import AGENT_FIELD, WORKER_FIELD
+from ipc.layout import AGENT_FIELD, CLIENT_SLEEPING_WORD, WORKER_FIELD
 from ipc.ring import SpscRing
 
 logger = logging.getLogger(__name__)
@@ -97,10 +97,8 @@ class Supervisor:
         process.start()
         self.workers[index] = process
 
-    def _on_worker_exit(self, index: int) -> None:
-        process = self.workers[index]
-        assert process is not None
-        process.join()  # reaped: nothing of the old incarnation can still write
+    def _retire_worker(self, index: int) -> None:
+        """Bookkeeping for a reaped worker: a new epoch, and its agents marked restarting."""
         words = self.table.words
         assert words is not None
         words[self._wfield(index, "restarts")] += 1
@@ -109,10 +107,37 @@ class Supervisor:
         for spec in self.specs:
             if spec.worker == index:
                 words[self.table.agent_base(spec.id) + AGENT_FIELD["status"]] = AgentStatus.RESTARTING
+
+    def _on_worker_exit(self, index: int) -> None:
+        process = self.workers[index]
+        assert process is not None
+        process.join()  # reaped: nothing of the old incarnation can still write
+        self._retire_worker(index)
         assert self.res.client_bell is not None
         self.res.client_bell.ring()  # the client fails the old incarnation's tasks now
         logger.warning("worker %d (pid %s) exited with code %s; restarting", index, process.pid, process.exitcode)
         self._start_worker(index)
+
+    def _reset_data_plane(self) -> None:
+        """After the frontend (the rings' only client) died: its successor starts with every slot
+        free, so no task of the dead one may still write into a slot. Kill and reap the workers,
+        empty every ring, then start fresh workers (each reset counts as a restart)."""
+        for process in self.workers:
+            if process is not None:
+                process.kill()
+        for index, process in enumerate(self.workers):
+            if process is not None:
+                process.join()
+                self._retire_worker(index)
+        layout, cap = self.res.layout, self.config.ring_capacity
+        for index in range(self.config.workers):
+            for offset in (layout.submission_ring_offset(index), layout.completion_ring_offset(index)):
+                SpscRing(self.res.ctl_buf, offset, cap, init=True).release()
+        words = self.table.words
+        assert words is not None
+        words[CLIENT_SLEEPING_WORD] = 0
+        for index in range(self.config.workers):
+            self._start_worker(index)
 
     def _kill_hung_workers(self) -> None:
         words = self.table.words
@@ -178,6 +203,7 @@ class Supervisor:
                          self.frontend.pid, self.frontend.exitcode, lived, self._frontend_backoff)  # fmt: skip
             self.frontend = None
             self._frontend_due = time.monotonic() + self._frontend_backoff
+            self._reset_data_plane()
         if self.frontend is None and self.frontend_target is not None and time.monotonic() >= self._frontend_due:
             self._start_frontend()
         self._kill_hung_workers()

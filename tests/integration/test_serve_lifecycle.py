@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -18,7 +19,7 @@ import pytest
 
 from ipc.segment import engine_segments, stale_segments
 from perf.engine import make_blocks
-from tests.served import start_served, stop_served
+from tests.served import Served, start_served, stop_served
 from tests.utils import wait_until
 
 pytestmark = pytest.mark.multiprocess
@@ -86,29 +87,47 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     assert "stopped, segments removed" in served.output()
 
 
-def test_killed_frontend_and_worker_are_restarted(tmp_path: Path) -> None:
+def _status(served: Served) -> dict[str, Any] | None:
+    try:
+        return httpx.get(f"{served.http}/api/v1/system/status", timeout=1).json()  # type: ignore[no-any-return]
+    except httpx.HTTPError:
+        return None
+
+
+def test_killed_worker_then_frontend_are_restarted(tmp_path: Path) -> None:
     served = start_served(tmp_path)
     try:
-        status = httpx.get(f"{served.http}/api/v1/system/status").json()
+        status = _status(served)
+        assert status is not None
         worker_pid = status["workers"][1]["pid"]
-        workers = {w["pid"] for w in status["workers"]}
-        frontend = next(c for c in psutil.Process(served.proc.pid).children() if c.name() == "sv-frontend")
-        assert frontend.pid not in workers
         os.kill(worker_pid, signal.SIGKILL)
+
+        def worker_back() -> bool:
+            s = _status(served)
+            return bool(s and s["state"] == "ok" and s["workers"][1]["pid"] != worker_pid)
+
+        assert wait_until(worker_back, timeout=10), served.output()
+        after_worker = _status(served)
+        assert after_worker is not None
+        assert [w["restarts"] for w in after_worker["workers"]] == [0, 1]
+        # the frontend is the rings' only client: its successor gets fresh workers and empty rings,
+        # so no task of the dead frontend can still write into a slot the new one hands out
+        frontend = next(c for c in psutil.Process(served.proc.pid).children() if c.name() == "sv-frontend")
         frontend.kill()
 
-        def back() -> bool:
-            try:
-                s = httpx.get(f"{served.http}/api/v1/system/status", timeout=1).json()
-            except httpx.HTTPError:
-                return False
-            return bool(s["state"] == "ok" and s["workers"][1]["pid"] != worker_pid)
+        def frontend_back() -> bool:
+            s = _status(served)
+            return bool(s and s["state"] == "ok" and s["workers"][0]["pid"] != after_worker["workers"][0]["pid"])
 
-        assert wait_until(back, timeout=15), served.output()
-        status = httpx.get(f"{served.http}/api/v1/system/status").json()
-        assert status["workers"][1]["restarts"] == 1
-        reply = httpx.post(f"{served.http}/api/v1/agents/1/task", json={"kind": "echo", "data": "aGk="})
-        assert reply.json()["data"] == "aGk="
+        assert wait_until(frontend_back, timeout=15), served.output()
+        final = _status(served)
+        assert final is not None
+        assert [w["restarts"] for w in final["workers"]] == [1, 2]
+        data = os.urandom(3000) * 4
+        packed = httpx.post(f"{served.http}/api/v1/agents/0/task",
+                            json={"kind": "compress", "data": base64.b64encode(data).decode()}).json()  # fmt: skip
+        back = httpx.post(f"{served.http}/api/v1/agents/0/task", json={"kind": "decompress", "data": packed["data"]})
+        assert base64.b64decode(back.json()["data"]) == data
     finally:
         assert stop_served(served) == 0
 
