@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 
 import orjson
@@ -22,6 +23,19 @@ logger = logging.getLogger("engined")
 def _configure_logging(cfg: EngineConfig) -> None:
     level = logging.DEBUG if cfg.debug else getattr(logging, cfg.log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+
+
+def check_ports(cfg: EngineConfig) -> str | None:
+    """A one-line reason when a port cannot be bound now (else None): fail at start-up with the
+    variable's name rather than have the frontend crash-loop later."""
+    for variable, port in (("SIGMAVAULT_ENGINE_PORT", cfg.engine_port), ("SIGMAVAULT_GRPC_PORT", cfg.grpc_port)):
+        with socket.socket(socket.AF_INET6 if ":" in cfg.host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((cfg.host, port))
+            except OSError as exc:
+                return f"cannot listen on {cfg.host}:{port} ({variable}): {exc.strerror}"
+    return None
 
 
 def serve(cfg: EngineConfig, *, frontend: bool) -> int:
@@ -60,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         sys.stdout.write(orjson.dumps(cfg.as_env(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
         return 0
+    if not args.no_frontend and (reason := check_ports(cfg)):
+        print(f"engined: {reason}", file=sys.stderr)
+        return 2
     _configure_logging(cfg)
     return serve(cfg, frontend=not args.no_frontend)
 

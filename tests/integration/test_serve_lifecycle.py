@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ import pytest
 
 from ipc.segment import engine_segments, stale_segments
 from perf.engine import make_blocks
+from perf.procs import free_port
 from tests.served import Served, start_served, stop_served
 from tests.utils import wait_until
 
@@ -42,6 +44,19 @@ def test_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
     result = engined("serve", env={}, cwd=tmp_path)
     assert result.returncode == 2
     assert "SIGMAVAULT_WORKERS" in result.stderr
+
+
+def test_a_taken_port_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"SIGMAVAULT_ENGINE_PORT": str(port), "SIGMAVAULT_GRPC_PORT": str(free_port()),
+               "SIGMAVAULT_DATA_DIR": str(tmp_path)}  # fmt: skip
+        result = engined("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"engined: cannot listen on 127.0.0.1:{port} (SIGMAVAULT_ENGINE_PORT): " \
+        "Address already in use"  # fmt: skip
 
 
 def test_config_command_prints_the_effective_settings() -> None:
