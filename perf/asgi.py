@@ -4,6 +4,7 @@ noisy machine; the network side (uvicorn, syscalls) is the same for both and is 
 
 from __future__ import annotations
 
+import base64
 import tempfile
 import time
 from typing import Any
@@ -29,16 +30,30 @@ def bare_app(body: bytes) -> Starlette:
     async def status(request: Request) -> Response:
         return Response(body, media_type="application/json")
 
-    return Starlette(routes=[Route("/status", status)])
+    async def task(request: Request) -> Response:  # the same base64 echo as perf/bare.py
+        doc = orjson.loads(await request.body())
+        data = base64.b64decode(doc.get("data", ""), validate=True)
+        answer = {
+            "agent_id": int(request.path_params["id"]),
+            "kind": doc["kind"],
+            "data": base64.b64encode(data).decode(),
+        }
+        return Response(orjson.dumps(answer), media_type="application/json")
+
+    return Starlette(routes=[Route("/status", status), Route("/agents/{id}/task", task, methods=["POST"])])
 
 
-async def per_request_us(app: Any, path: str, count: int) -> float:
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "headers": [], "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
-             "root_path": "", "http_version": "1.1"}  # fmt: skip
+TASK_BODY = orjson.dumps({"kind": "echo", "data": base64.b64encode(b"x" * 64).decode()})
+
+
+async def per_request_us(app: Any, path: str, count: int, body: bytes | None = None) -> float:
+    scope = {"type": "http", "method": "GET" if body is None else "POST", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "headers": [(b"content-length", str(len(body or b"")).encode())],
+             "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "",
+             "http_version": "1.1"}  # fmt: skip
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body or b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         return None
@@ -61,19 +76,24 @@ def main() -> None:
             body = orjson.dumps(service.system_status())
             bare = bare_app(body)
 
-            async def run() -> tuple[list[float], list[float], list[float]]:
-                b, s, h = [], [], []
+            async def run() -> tuple[list[float], ...]:
+                b, s, h, bt, t = [], [], [], [], []
                 for _ in range(5):  # interleaved
                     b.append(await per_request_us(bare, "/status", 20000))
                     s.append(await per_request_us(ours, "/api/v1/system/status", 20000))
                     h.append(await per_request_us(ours, "/healthz", 20000))
-                return b, s, h
+                    bt.append(await per_request_us(bare, "/agents/0/task", 20000, TASK_BODY))
+                    t.append(await per_request_us(ours, "/api/v1/agents/0/task", 20000, TASK_BODY))
+                return b, s, h, bt, t
 
-            bare_us, status_us, health_us = uvloop.run(run())
+            bare_us, status_us, health_us, bare_task_us, task_us = uvloop.run(run())
     report.add("bare_status_us", median(bare_us), "us", note=f"constant {len(body)}-byte JSON")
     report.add("engine_status_us", median(status_us), "us", note="/api/v1/system/status, live table read")
     report.add("engine_healthz_us", median(health_us), "us", note="routing + middleware only")
     report.add("engine_status_extra_us", median(status_us) - median(bare_us), "us")
+    report.add("bare_task_us", median(bare_task_us), "us", note="base64 echo in-process")
+    report.add("engine_task_us", median(task_us), "us", note="echo through a worker and back, lone caller")
+    report.add("engine_task_extra_us", median(task_us) - median(bare_task_us), "us")
 
 
 if __name__ == "__main__":
