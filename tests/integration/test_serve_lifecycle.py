@@ -166,3 +166,25 @@ def test_sigkill_of_the_instance_leaves_nothing_running_and_segments_are_reclaim
         assert not [s for s in engine_segments() if s.startswith(f"sigmavault_{pid}_")]
     finally:
         assert stop_served(second) == 0
+
+
+def test_sigterm_says_goodbye_to_websocket_clients(tmp_path: Path) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    served = start_served(tmp_path)
+    try:
+        with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5) as ws:
+            assert orjson.loads(ws.recv(timeout=5))["type"] == "server.hello"
+            served.proc.send_signal(signal.SIGTERM)
+            closed = None
+            try:
+                for _ in range(100):  # bounded: a goodbye must come well before this runs out
+                    ws.recv(timeout=10)
+            except ConnectionClosed as exc:
+                closed = exc
+            assert closed is not None
+            assert closed.rcvd is not None
+            assert closed.rcvd.code == 1001  # going away: the server is shutting down
+    finally:
+        assert stop_served(served) == 0
