@@ -114,6 +114,17 @@ def _decode_task_request(body: bytes, max_body: int) -> tuple[Kind, bytes, dict[
     return kind, data, params, (timeout_ms / 1000 if timeout_ms else None)
 
 
+async def _read_bounded(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes ``limit`` (a chunked upload has no Content-Length)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def build_app(service: EngineService, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
     # base64 inflates by 4/3; leave room for the JSON around it
     max_body = service.config.slot_bytes * 4 // 3 + 64 * 1024
@@ -141,7 +152,7 @@ def build_app(service: EngineService, hub: EventHub, metrics: RequestMetrics) ->
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > max_body:
             raise RequestError(f"request body over {max_body} bytes", code="too_large", http_status=413)
-        kind, data, params, timeout = _decode_task_request(await request.body(), max_body)
+        kind, data, params, timeout = _decode_task_request(await _read_bounded(request, max_body), max_body)
         started = time.perf_counter_ns()
         result = await service.dispatch(int(raw_id), kind, data, params, timeout)
         return JSONResponse({

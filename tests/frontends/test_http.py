@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Iterator
 
 import httpx
 import lz4.frame
@@ -122,6 +123,12 @@ def test_bad_task_requests(http: httpx.Client) -> None:
     too_big = b64(bytes((1 << 20) + 1))
     assert_error(task(http, compression, {"kind": "echo", "data": too_big}), 413, "too_large")
     assert_error(http.post(url, content=b"x" * (2 << 20)), 413, "too_large")
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: the server must stop reading by itself
+        for _ in range(64):
+            yield b"x" * 65536
+
+    assert_error(http.post(url, content=chunked()), 413, "too_large")
     bomb = lz4.frame.compress(bytes(4 << 20))
     assert_error(task(http, compression, {"kind": "decompress", "data": b64(bomb)}), 413, "too_large")
     crypto = next(a["id"] for a in agents if a["role"] == "crypto")
