@@ -77,7 +77,7 @@ class EventHub:
         self._connections.add(websocket)
         sender = asyncio.create_task(self._send_loop(websocket, subscriber))
         try:
-            await websocket.send_bytes(encode("server.hello", {"events": SERVER_EVENTS, "subscribed": []}))
+            await websocket.send_text(encode("server.hello", {"events": SERVER_EVENTS, "subscribed": []}).decode())
             await self._receive_loop(websocket, subscriber)
         except WebSocketDisconnect:
             pass

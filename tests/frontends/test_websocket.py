@@ -22,7 +22,9 @@ pytestmark = pytest.mark.multiprocess
 @pytest.fixture
 def ws(served: Served) -> Iterator[ClientConnection]:
     with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5) as conn:
-        hello = orjson.loads(conn.recv(timeout=5))
+        raw = conn.recv(timeout=5)
+        assert isinstance(raw, str)  # every message is a JSON text frame (browsers get strings, not Blobs)
+        hello = orjson.loads(raw)
         assert hello["type"] == "server.hello"
         assert set(hello["data"]["events"]) == {"system.metrics", "agent.status", "compression.progress",
                                                 "storage.event"}  # fmt: skip
@@ -37,7 +39,9 @@ def send(conn: ClientConnection, message: Any) -> dict[str, Any]:
 def wait_for(conn: ClientConnection, kind: str, predicate: Any = lambda d: True, timeout: float = 10) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        message = orjson.loads(conn.recv(timeout=max(0.01, deadline - time.monotonic())))
+        raw = conn.recv(timeout=max(0.01, deadline - time.monotonic()))
+        assert isinstance(raw, str)
+        message = orjson.loads(raw)
         assert set(message) == {"type", "ts", "data"}
         if message["type"] == kind and predicate(message["data"]):
             return message  # type: ignore[no-any-return]
