@@ -70,9 +70,8 @@ class EngineResources:
         return self.arena.buf
 
     def _init_control(self) -> None:
-        cfg, layout = self.config, self.layout
-        buf = self.ctl_buf
-        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=buf)
+        cfg = self.config
+        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=self.ctl_buf)
         for name, value in (
             ("version", LAYOUT_VERSION),
             ("n_workers", cfg.workers),
@@ -86,9 +85,15 @@ class EngineResources:
         ):
             header[name] = value
         del header
-        for w in range(cfg.workers):
+        self.reset_rings()
+
+    def reset_rings(self) -> None:
+        """Empty every ring. Only while no process uses them: at creation, or after the supervisor
+        has reaped every worker and the frontend."""
+        layout, capacity = self.layout, self.config.ring_capacity
+        for w in range(self.config.workers):
             for offset in (layout.submission_ring_offset(w), layout.completion_ring_offset(w)):
-                SpscRing(buf, offset, cfg.ring_capacity, init=True).release()
+                SpscRing(self.ctl_buf, offset, capacity, init=True).release()
 
     def check_layout(self) -> None:
         """Refuse a control segment written by another layout version (every process checks once)."""

@@ -129,10 +129,7 @@ class Supervisor:
             if process is not None:
                 process.join()
                 self._retire_worker(index)
-        layout, cap = self.res.layout, self.config.ring_capacity
-        for index in range(self.config.workers):
-            for offset in (layout.submission_ring_offset(index), layout.completion_ring_offset(index)):
-                SpscRing(self.res.ctl_buf, offset, cap, init=True).release()
+        self.res.reset_rings()
         words = self.table.words
         assert words is not None
         words[CLIENT_SLEEPING_WORD] = 0
