@@ -151,33 +151,30 @@ class NetworkServicer(_Base, rpc.NetworkServiceServicer):
 
 
 class BlockServicer(_Base, rpc.BlockServiceServicer):
-    async def Process(self, request: Any, context: grpc.aio.ServicerContext) -> pb.BlockResponse:
-        async def call() -> pb.BlockResponse:
-            agent = request.agent_id if request.HasField("agent_id") else None
-            kind = _kind(request.kind)
-            kwargs = self.service.task_params(kind, _params(request))
-            result = await self.service.client.submit(kind, request.data, agent, timeout=context.time_remaining(),
-                                                      **kwargs)  # fmt: skip
-            return pb.BlockResponse(request_id=request.request_id, data=result.data, agent_id=result.agent,
-                                    service_ns=result.service_ns)  # fmt: skip
-
-        return await self.guard("BlockService/Process", context, call)
-
-    async def _one(self, request: Any, job_hook: Callable[[Kind, str, int, int, bool], None]) -> pb.BlockResponse:
-        """One streamed block; failures become an in-band error, never a broken stream."""
-        kind = Kind.ECHO
-        try:
-            agent = request.agent_id if request.HasField("agent_id") else None
-            kind = _kind(request.kind)
-            kwargs = self.service.task_params(kind, _params(request))
-            result = await self.service.client.submit(kind, request.data, agent, **kwargs)
-        except (EngineError, TimeoutError, ValueError) as exc:
-            _, _, code, message = describe(exc)
-            job_hook(kind, _params(request).get("codec", "lz4"), len(request.data), 0, True)
-            return pb.BlockResponse(request_id=request.request_id, error_code=code, error_message=message)
-        job_hook(kind, _params(request).get("codec", "lz4"), len(request.data), len(result.data), False)
+    async def _run_block(self, request: Any, timeout: float | None) -> pb.BlockResponse:
+        """Decode one BlockRequest, run it on the engine, build its answer (errors raise)."""
+        agent = request.agent_id if request.HasField("agent_id") else None
+        kind = _kind(request.kind)
+        kwargs = self.service.task_params(kind, _params(request))
+        result = await self.service.client.submit(kind, request.data, agent, timeout=timeout, **kwargs)
         return pb.BlockResponse(request_id=request.request_id, data=result.data, agent_id=result.agent,
                                 service_ns=result.service_ns)  # fmt: skip
+
+    async def Process(self, request: Any, context: grpc.aio.ServicerContext) -> pb.BlockResponse:
+        return await self.guard("BlockService/Process", context,
+                                lambda: self._run_block(request, context.time_remaining()))  # fmt: skip
+
+    async def _one(self, request: Any, job_hook: Callable[[int, str, int, int, bool], None]) -> pb.BlockResponse:
+        """One streamed block; failures become an in-band error, never a broken stream."""
+        codec = request.params.codec or "lz4"
+        try:
+            answer = await self._run_block(request, None)
+        except (EngineError, TimeoutError, ValueError) as exc:
+            _, _, code, message = describe(exc)
+            job_hook(request.kind, codec, len(request.data), 0, True)
+            return pb.BlockResponse(request_id=request.request_id, error_code=code, error_message=message)
+        job_hook(request.kind, codec, len(request.data), len(answer.data), False)
+        return answer
 
     async def ProcessStream(self, request_iterator: AsyncIterator[Any],
                             context: grpc.aio.ServicerContext) -> AsyncIterator[pb.BlockResponse]:  # fmt: skip
@@ -188,12 +185,12 @@ class BlockServicer(_Base, rpc.BlockServiceServicer):
         jobs = self.service.jobs
         job = None
 
-        def job_hook(kind: Kind, codec: str, bytes_in: int, bytes_out: int, failed: bool) -> None:
+        def job_hook(kind: int, codec: str, bytes_in: int, bytes_out: int, failed: bool) -> None:
             nonlocal job
             if kind not in (Kind.COMPRESS, Kind.DECOMPRESS):
                 return
             if job is None:
-                job = jobs.start(kind.label, codec, "stream")
+                job = jobs.start(Kind(kind).label, codec, "stream")
             jobs.block_done(job, bytes_in, bytes_out, failed)
 
         async def read_requests() -> None:
