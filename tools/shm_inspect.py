@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.metrics import MetricsTable
-from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, RING_HEADER_BYTES, ControlLayout
+from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
+from ipc.ring import SpscRing
 from ipc.segment import SHM_DIR, engine_segments
 
 
@@ -44,9 +45,9 @@ def inspect(name: str) -> str:
         for row in table.worker_rows():
             queued = []
             for offset in (layout.submission_ring_offset(row["id"]), layout.completion_ring_offset(row["id"])):
-                words = buf[offset : offset + RING_HEADER_BYTES].cast("q")
-                queued.append(words[8] - words[16])  # tail - head
-                words.release()
+                ring = SpscRing(buf, offset, layout.ring_capacity, init=False)  # reads only: len() = tail - head
+                queued.append(len(ring))
+                ring.release()
             lines.append(f"  {row['id']:>6}  {row['pid']:<8} {row['state']:<11} {row['epoch']:>5} {row['restarts']:>8} "
                          f"{row['tasks']:>8} {row['errors']:>7} {row['busy_ns'] / 1e9:>7.2f} {row['sleeps']:>7}  "
                          f"{queued[0]}/{queued[1]}")  # fmt: skip
