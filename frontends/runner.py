@@ -21,12 +21,12 @@ from typing import Any
 import uvicorn
 
 from engine.client import EngineClient
+from engine.jobs import JobTracker
 from engine.resources import EngineResources
-from engine.sysinfo import storage
+from engine.storage import disks, pools
 from frontends.events import EventHub, Watchers
 from frontends.grpc_service import create_server, set_serving
 from frontends.http_app import build_app
-from frontends.jobs import JobTracker
 from frontends.prom import RequestMetrics
 from frontends.service import EngineService
 
@@ -40,9 +40,9 @@ class _Server(uvicorn.Server):
 
 
 async def _storage_snapshot() -> dict[str, Any]:
-    pools = await storage.list_pools()
-    disks = await storage.list_disks(with_smart=False)
-    return {"pools": pools["pools"], "disks": disks["disks"]}
+    pool_list = await pools.list_pools()
+    disk_list = await disks.list_disks(with_smart=False)
+    return {"pools": pool_list["pools"], "disks": disk_list["disks"]}
 
 
 async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None) -> None:

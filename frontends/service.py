@@ -10,13 +10,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine import network
+from engine import system as host
 from engine.client import EngineClient, TaskResult
 from engine.config import EngineConfig
 from engine.errors import EngineError
+from engine.jobs import JobTracker
 from engine.status import AgentStatus, Kind, WorkerState
-from engine.sysinfo import host, network, storage
+from engine.storage import disks, pools
 from frontends.errors import RequestError, describe
-from frontends.jobs import JobTracker
 from ipc.layout import WORKER_FIELDS
 
 _PARAMS_BY_KIND = {
@@ -114,10 +116,10 @@ class EngineService:
         return value  # type: ignore[no-any-return]
 
     async def list_pools(self) -> dict[str, Any]:
-        return await self._cached("pools", storage.list_pools)
+        return await self._cached("pools", pools.list_pools)
 
     async def list_disks(self) -> dict[str, Any]:
-        return await self._cached("disks", storage.list_disks)
+        return await self._cached("disks", disks.list_disks)
 
     async def mesh_status(self) -> dict[str, Any]:
         return await self._cached("mesh", network.mesh_status)

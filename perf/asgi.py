@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from engine.config import EngineConfig
 from engine.embedded import Engine
+from engine.jobs import JobTracker
 from frontends.events import EventHub
 from frontends.http_app import build_app
-from frontends.jobs import JobTracker
 from frontends.prom import RequestMetrics
 from frontends.service import EngineService
 from perf.report import Report, median

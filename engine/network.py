@@ -7,8 +7,8 @@ from typing import Any
 
 import psutil
 
-from engine.sysinfo.commands import Source, run_tool
-from engine.sysinfo.host import net_dict
+from engine.commands import Source, run_tool
+from engine.system import net_dict
 
 WG_ARGV = ["wg", "show", "all", "dump"]
 

@@ -6,15 +6,20 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from engine.sysinfo import network, storage
-from engine.sysinfo.commands import run_tool
+from engine import network
+from engine.commands import run_tool
+from engine.storage import disks as disk_mod
+from engine.storage import mdraid
+from engine.storage import pools as pool_mod
+from engine.storage import smart as smart_mod
+from engine.storage import zfs as zfs_mod
 from tests.utils import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def test_zpool_list() -> None:
-    pools = storage.parse_zpool_list((FIXTURES / "zpool_list_Hp.txt").read_text())
+    pools = zfs_mod.parse_zpool_list((FIXTURES / "zpool_list_Hp.txt").read_text())
     assert [p["name"] for p in pools] == ["tank", "backup"]
     tank, backup = pools
     assert tank["size_bytes"] == 7999999999999
@@ -26,7 +31,7 @@ def test_zpool_list() -> None:
 
 
 def test_mdstat() -> None:
-    arrays = {a["name"]: a for a in storage.parse_mdstat((FIXTURES / "mdstat.txt").read_text())}
+    arrays = {a["name"]: a for a in mdraid.parse_mdstat((FIXTURES / "mdstat.txt").read_text())}
     assert arrays["md0"]["level"] == "raid1"
     assert arrays["md0"]["health"] == "ONLINE"
     assert arrays["md0"]["devices"] == ["sdb1", "sda1"]
@@ -37,7 +42,7 @@ def test_mdstat() -> None:
 
 
 def test_lsblk_flattens_partitions() -> None:
-    disks = storage.parse_lsblk((FIXTURES / "lsblk.json").read_text())
+    disks = disk_mod.parse_lsblk((FIXTURES / "lsblk.json").read_text())
     assert [d["name"] for d in disks] == ["sda", "sda1", "nvme0n1"]
     sda = disks[0]
     assert (sda["size_bytes"], sda["rotational"], sda["transport"]) == (4000787030016, True, "sata")
@@ -48,10 +53,10 @@ def test_lsblk_flattens_partitions() -> None:
 
 
 def test_smartctl() -> None:
-    smart = storage.parse_smartctl((FIXTURES / "smartctl_sda.json").read_text())
+    smart = smart_mod.parse_smartctl((FIXTURES / "smartctl_sda.json").read_text())
     assert smart == {"available": True, "passed": True, "temperature_c": 34, "power_on_hours": 28793,
                      "reallocated_sectors": 8, "detail": ""}  # fmt: skip
-    virtual = storage.parse_smartctl((FIXTURES / "smartctl_virtual.json").read_text())
+    virtual = smart_mod.parse_smartctl((FIXTURES / "smartctl_virtual.json").read_text())
     assert virtual["available"] is False
     assert "Unable to detect" in virtual["detail"]
 
@@ -67,10 +72,10 @@ def test_wireguard_dump() -> None:
 
 
 def test_live_storage_and_network() -> None:
-    pools = run(storage.list_pools())
+    pools = run(pool_mod.list_pools())
     zfs = next(s for s in pools["sources"] if s["name"] == "zfs")
     assert zfs["available"] == (shutil.which("zpool") is not None) or "zpool" in zfs["detail"]
-    disks = run(storage.list_disks())
+    disks = run(disk_mod.list_disks())
     lsblk = next(s for s in disks["sources"] if s["name"] == "lsblk")
     assert lsblk["available"] == (shutil.which("lsblk") is not None)
     if lsblk["available"]:
