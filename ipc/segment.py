@@ -39,18 +39,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def segment_owner(name: str) -> int | None:
+    """The pid of the process that created an engine segment (None for a name that is not ours)."""
+    match = _NAME_RE.match(name)
+    return int(match.group(1)) if match else None
+
+
 def stale_segments(shm_dir: str = SHM_DIR) -> list[str]:
     """Names of engine segments whose owning process no longer exists."""
     try:
         names = os.listdir(shm_dir)
     except FileNotFoundError:
         return []
-    stale = []
-    for name in names:
-        match = _NAME_RE.match(name)
-        if match and not _pid_alive(int(match.group(1))):
-            stale.append(name)
-    return sorted(stale)
+    return sorted(name for name in names if (owner := segment_owner(name)) is not None and not _pid_alive(owner))
 
 
 def reclaim_stale_segments(shm_dir: str = SHM_DIR) -> list[str]:

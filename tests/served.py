@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from perf.procs import Served, start_served, stop_served
+from pathlib import Path
+
+from perf import procs
+from perf.procs import Served, stop_served
+from tests.leaks import own
 
 __all__ = ["Served", "start_served", "stop_served"]
+
+
+def start_served(workdir: Path, timeout: float = 30, **env: str) -> Served:
+    """perf's start_served, with the engine's segments counted as this test run's (tests/leaks.py)."""
+    served = procs.start_served(workdir, timeout, **env)
+    own(served.proc.pid)
+    return served
