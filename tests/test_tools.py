@@ -4,7 +4,7 @@ import pytest
 
 from engine.config import EngineConfig
 from engine.embedded import Engine
-from tests.utils import run
+from tests.utils import run, wait_until
 from tools.shm_inspect import inspect
 
 
@@ -13,7 +13,10 @@ def test_shm_inspect_reads_a_live_engine(config: EngineConfig) -> None:
     with Engine.start(config) as engine:
         run(engine.submit("echo", b"x", agent=3))
         assert engine.res is not None
-        text = inspect(f"{engine.res.prefix}_ctl")
+        name = f"{engine.res.prefix}_ctl"
+        # the worker counts a task just after answering it: wait for the count, not the answer
+        assert wait_until(lambda: "#3 1 tasks" in inspect(name), timeout=5)
+        text = inspect(name)
     assert f"{config.workers} workers" in text
     assert "ready" in text
     assert "#3 1 tasks" in text
