@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from engine.status import Status
 
 
 class EngineError(Exception):
-    status: Status = Status.INTERNAL
+    """Base of every error a caller can be told about.
 
-    def __init__(self, message: str, *, status: Status | None = None) -> None:
+    ``status`` picks the HTTP status and gRPC code (frontends/errors.py); ``code`` overrides the
+    error code string of the answer (default: the status's), e.g. ``confirmation_required``;
+    ``metadata`` are the numbers a client can branch on (``{"limit": "262144"}``), sent as the
+    gRPC ErrorInfo metadata and in the JSON body.
+    """
+
+    status: Status = Status.INTERNAL
+    code: str | None = None
+
+    def __init__(self, message: str, *, status: Status | None = None, code: str | None = None,
+                 metadata: Mapping[str, object] | None = None) -> None:  # fmt: skip
         super().__init__(message)
         if status is not None:
             self.status = status
+        if code is not None:
+            self.code = code
         self.message = message
+        self.metadata = {k: str(v) for k, v in (metadata or {}).items()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status.name}, message={self.message!r})"
@@ -23,7 +38,42 @@ class TaskFailed(EngineError):
 
 
 class BadRequest(EngineError):
+    """The caller's input breaks a rule the message names (400 / INVALID_ARGUMENT)."""
+
     status = Status.BAD_PARAMS
+
+
+InvalidArgument = BadRequest
+
+
+class NotFound(EngineError):
+    status = Status.NOT_FOUND
+
+
+class AlreadyExists(EngineError):
+    status = Status.ALREADY_EXISTS
+
+
+class Conflict(EngineError):
+    """The target is busy with another operation or in the wrong state (409 / FAILED_PRECONDITION)."""
+
+    status = Status.CONFLICT
+
+
+class Unsupported(EngineError):
+    """This machine lacks what the call needs, e.g. ZFS or SMART (501 / UNIMPLEMENTED)."""
+
+    status = Status.UNSUPPORTED
+
+
+class ToolFailed(EngineError):
+    """A system tool refused the operation; the message carries the tool's own short reason."""
+
+    status = Status.TOOL_FAILED
+
+
+class InsufficientSpace(EngineError):
+    status = Status.INSUFFICIENT_SPACE
 
 
 class PayloadTooLarge(EngineError):

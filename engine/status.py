@@ -48,6 +48,13 @@ class Status(IntEnum):
     TIMEOUT = 66
     CLOSED = 67
     UNAVAILABLE = 68  # the agent's worker is restarting
+    # decided by the NAS domains (storage, files, keys, jobs)
+    NOT_FOUND = 69
+    ALREADY_EXISTS = 70
+    CONFLICT = 71  # the target is busy with another operation, or in the wrong state for this one
+    UNSUPPORTED = 72  # this machine lacks the facility (no ZFS, no SMART, ...)
+    TOOL_FAILED = 73  # a system tool refused the operation; the message is the tool's own
+    INSUFFICIENT_SPACE = 74
 
 
 class WorkerState(IntEnum):

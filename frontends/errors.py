@@ -13,8 +13,7 @@ class RequestError(EngineError):
 
     def __init__(self, message: str, *, code: str = "invalid_request", status: Status = Status.BAD_PARAMS,
                  http_status: int | None = None) -> None:  # fmt: skip
-        super().__init__(message, status=status)
-        self.code = code
+        super().__init__(message, status=status, code=code)
         self.http_status = http_status
 
 
@@ -34,6 +33,12 @@ ERROR_TABLE: dict[Status, tuple[int, grpc.StatusCode, str]] = {
     Status.CLOSED: (503, grpc.StatusCode.UNAVAILABLE, "shutting_down"),
     Status.TIMEOUT: (504, grpc.StatusCode.DEADLINE_EXCEEDED, "deadline_exceeded"),
     Status.INTERNAL: (500, grpc.StatusCode.INTERNAL, "internal"),
+    Status.NOT_FOUND: (404, grpc.StatusCode.NOT_FOUND, "not_found"),
+    Status.ALREADY_EXISTS: (409, grpc.StatusCode.ALREADY_EXISTS, "already_exists"),
+    Status.CONFLICT: (409, grpc.StatusCode.FAILED_PRECONDITION, "conflict"),
+    Status.UNSUPPORTED: (501, grpc.StatusCode.UNIMPLEMENTED, "unsupported"),
+    Status.TOOL_FAILED: (422, grpc.StatusCode.FAILED_PRECONDITION, "tool_failed"),
+    Status.INSUFFICIENT_SPACE: (507, grpc.StatusCode.RESOURCE_EXHAUSTED, "insufficient_space"),
 }
 
 
@@ -44,8 +49,9 @@ def describe(exc: BaseException) -> tuple[int, grpc.StatusCode, str, str]:
         return http, code, name, "the deadline passed before the task finished"
     if isinstance(exc, EngineError):
         http, code, name = ERROR_TABLE.get(exc.status, ERROR_TABLE[Status.INTERNAL])
-        if isinstance(exc, RequestError):
+        if exc.code:
             name = exc.code
+        if isinstance(exc, RequestError):
             http = exc.http_status or http
         return http, code, name, exc.message
     if isinstance(exc, ValueError):  # e.g. an unknown task kind from Kind.parse
