@@ -1,10 +1,13 @@
 """EngineClient: the asyncio side of the rings, used by the frontends, perf/ and tests.
 
-``await client.submit(kind, data, agent=None, **params)`` copies ``data`` into a leased slot,
-pushes a 32-byte descriptor to the agent's worker, and returns a TaskResult whose ``data`` is
-copied out of the slot: one copy in, one copy out, nothing pickled.
+One way to hold resources: ``async with client.lease(slots=2) as lease`` takes a place in flight
+from the TaskScheduler and leases slots; ``await lease.run(kind, length, out=1)`` runs a task on
+them; leaving the block gives everything back. If the caller is cancelled (or times out) while a
+worker still holds the slots, the lease hands them and its admission to that task's completion, so
+no slot is reused while a worker writes it and nothing leaks. ``submit()`` is a few lines on top:
+copy in, run, copy out (one copy each way, nothing pickled).
 
-Waiting costs no thread: completions are drained right after a submit (a lone request polls for
+Waiting costs no thread: completions are drained right after a push (a lone request polls for
 ``client_spin_us`` first, where the answer usually is), and otherwise the loop sleeps in
 ``add_reader`` on the client doorbell, which workers ring only after this side announced it
 sleeps (shared flag + fence + re-check, as in ring.py).
@@ -17,21 +20,26 @@ import logging
 import os
 import time
 from asyncio import get_running_loop
-from collections.abc import Callable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from engine.agents.params import encode_params, max_input_bytes
+from engine.agents.params import check_input, describe_failure, encode_params, max_input_bytes
 from engine.agents.registry import AgentSpec, build_agents
-from engine.errors import EngineClosed, PayloadTooLarge, WorkerLost, WorkerUnavailable, error_for_status
-from engine.metrics import MetricsTable
-from engine.resources import EngineResources
+from engine.errors import EngineBusy, EngineClosed, PayloadTooLarge, WorkerLost, WorkerUnavailable, error_for_status
 from engine.scheduler import TaskScheduler
-from engine.status import Kind, WorkerState
+from engine.status import Kind, Status, WorkerState
+from engine.tables import AGENT_FIELD, CLIENT_FIELDS, WORKER_FIELD
+from ipc.errors import NoFreeSlot
 from ipc.fence import full_fence
-from ipc.layout import CLIENT_SLEEPING_WORD, WORKER_FIELD
+from ipc.layout import CLIENT_SLEEPING_WORD, header_words
 from ipc.ring import Descriptor, SpscRing
 from ipc.slots import SlotArena, SlotPool
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from engine.resources import EngineResources
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +58,111 @@ class TaskResult(NamedTuple):  # a NamedTuple: built in C, ~5x cheaper than a fr
     latency_ns: int  # submit to result, as this client saw it
 
 
-# pending entry fields (a list: the hot path indexes it)
-_FUT, _WORKER, _EPOCH, _AGENT, _SLOT, _ORPHAN, _OUT = range(7)
+class Completion(NamedTuple):
+    """A worker's answer to one task run on a lease (the output stays in the slot)."""
+
+    status: int  # engine.status.Status; 0 = OK
+    n_out: int  # bytes of output in the output slot
+    service_ns: int
+    agent: int
+    worker: int
 
 
-def _sent_to_older_epoch(entry: list[Any], *, worker: int, epoch: int) -> bool:
-    return bool(entry[_WORKER] == worker and entry[_EPOCH] < epoch)
+class _Pending:
+    """One task pushed and not yet answered."""
+
+    __slots__ = ("agent", "epoch", "fut", "handed_off", "worker")
+
+    def __init__(self, fut: asyncio.Future[Any], worker: int, epoch: int, agent: int) -> None:
+        self.fut = fut
+        self.worker = worker
+        self.epoch = epoch
+        self.agent = agent
+        self.handed_off: Lease | None = None  # the abandoned lease this task's completion gives back
+
+
+def _sent_to_older_epoch(entry: _Pending, *, worker: int, epoch: int) -> bool:
+    return entry.worker == worker and entry.epoch < epoch
+
+
+class Lease:
+    """A place in flight and ``len(slots)`` slots held by one caller. Use ``async with``."""
+
+    __slots__ = ("_admitted", "_client", "_running", "slots")
+
+    def __init__(self, client: EngineClient, n_slots: int) -> None:
+        if n_slots < 1:
+            raise ValueError("a lease holds at least one slot")
+        self._client = client
+        self._admitted = False
+        self._running = 0  # request id of the task on this lease's slots, 0 when none
+        self.slots: tuple[int, ...] = (-1,) * n_slots
+
+    async def __aenter__(self) -> Lease:
+        client = self._client
+        if client._closed:
+            raise EngineClosed("engine client is closed")
+        scheduler = client.scheduler
+        if not scheduler.try_admit():
+            await scheduler.admit()
+        self._admitted = True
+        try:
+            pool = client.pool
+            self.slots = tuple(pool.lease() for _ in self.slots) if len(self.slots) > 1 else (pool.lease(),)
+        except NoFreeSlot:
+            self._give_back()  # what was leased, and the admission: nothing leaks
+            scheduler.reject("no_slot")
+            raise EngineBusy(f"all {client.config.slots} slots are in use; retry shortly", code="busy",
+                             metadata={"slots": client.config.slots, "retry_after_s": 1}) from None  # fmt: skip
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:  # fmt: skip
+        running = self._running
+        if running:
+            entry = self._client.pending.get(running)
+            if entry is not None:  # a worker still holds our slots: its completion gives them back
+                entry.handed_off = self
+                return
+        self._give_back()
+
+    def _give_back(self) -> None:
+        pool = self._client.pool
+        for slot in self.slots:
+            if slot >= 0:
+                pool.release(slot)
+        self.slots = (-1,) * len(self.slots)
+        if self._admitted:
+            self._admitted = False
+            self._client.scheduler.release()
+
+    def view(self, index: int = 0) -> memoryview:
+        """Slot ``index`` of this lease, zero-copy (the whole slot; write the input at its start)."""
+        return self._client._slot_views[self.slots[index]]
+
+    async def run(self, kind: Kind | int, length: int, *, agent: int | None = None, param: int = 0, slot: int = 0,
+                  out: int | None = None, timeout: float | None = None) -> Completion:  # fmt: skip
+        """Run one task on ``view(slot)[:length]``; the output lands in ``view(out)`` (default: over
+        the input). ``agent`` None picks the least-loaded capable agent. Raises only for loss of
+        the task (WorkerLost, EngineClosed, TimeoutError); a worker's refusal is ``Completion.status``."""
+        client = self._client
+        kind_ = _KINDS.get(kind) or Kind.parse(kind)
+        agent_id = client.route(kind_, agent)
+        out_slot = -1 if out is None else self.slots[out]
+        if client._loop is not get_running_loop():
+            client._attach()
+        req_id, fut = client._start(self.slots[slot], length, kind_, agent_id, param, out_slot)
+        self._running = req_id
+        if fut.done() and client._inline_streak < INLINE_CAP:
+            client._inline_streak += 1
+            status, n_out, service_ns = fut.result()
+        elif timeout is None:
+            status, n_out, service_ns = await client._wait(fut)
+        else:
+            async with asyncio.timeout(timeout):
+                status, n_out, service_ns = await client._wait(fut)
+        self._running = 0
+        return Completion(status, n_out, service_ns, agent_id, client._agent_worker[agent_id])
 
 
 class EngineClient:
@@ -70,15 +177,11 @@ class EngineClient:
         cfg = self.config = res.config
         self.res = res
         buf = res.ctl_buf
-        self.table = MetricsTable(buf, res.layout)
-        self.sub = [
-            SpscRing(buf, res.layout.submission_ring_offset(w), cfg.ring_capacity, init=False)
-            for w in range(cfg.workers)
-        ]
-        self.comp = [
-            SpscRing(buf, res.layout.completion_ring_offset(w), cfg.ring_capacity, init=False)
-            for w in range(cfg.workers)
-        ]
+        self.table = res.metrics_table()
+        self.sub = [SpscRing(buf, res.layout.submission_ring_offset(w), cfg.ring_capacity, init=False)
+                    for w in range(cfg.workers)]  # fmt: skip
+        self.comp = [SpscRing(buf, res.layout.completion_ring_offset(w), cfg.ring_capacity, init=False)
+                     for w in range(cfg.workers)]  # fmt: skip
         self.arena = SlotArena(res.arena_buf, cfg.slots, cfg.slot_bytes)
         self.pool = SlotPool(cfg.slots)
         self.agents: tuple[AgentSpec, ...] = build_agents(cfg.agents, cfg.workers)
@@ -86,23 +189,22 @@ class EngineClient:
             self.agents, max_workers=cfg.max_workers, rate_limit=cfg.rate_limit or None, queue_limit=cfg.queue_limit
         )
         self._agent_worker = [a.worker for a in self.agents]
-        self._agent_load, self._worker_load = self.scheduler.agent_load, self.scheduler.worker_load
         self._slot_views = [self.arena.memoryview(i) for i in range(cfg.slots)]
         self._epoch_word = [self.table.worker_base(w) + WORKER_FIELD["epoch"] for w in range(cfg.workers)]
         self._state_word = [self.table.worker_base(w) + WORKER_FIELD["state"] for w in range(cfg.workers)]
         words = self.table.words
         assert words is not None
         self._words = words
+        self._header = header_words(buf)
         self._epochs = [words[i] for i in self._epoch_word]
         self._bells = res.worker_bells
         self._bell = res.client_bell
         self._alive = alive
-        self.pending: dict[int, list[Any]] = {}
-        self._orphans: set[int] = set()
+        self.pending: dict[int, _Pending] = {}
         self._next_id = 1
         self._inline_streak = 0
         self._spin_ns = cfg.client_spin_us * 1000
-        self._active = 0  # submit() calls in progress; spinning only pays when we are alone
+        self._active = 0  # tasks pushed by callers still in run(); spinning only pays when we are alone
         # kinds whose parameters are all optional; parity has none and goes through encode_params
         self._default_param = {k: encode_params(k, {}) for k in Kind if k is not Kind.PARITY}
         self._max_input = {k: max_input_bytes(k, cfg.slot_bytes) for k in Kind}
@@ -111,106 +213,92 @@ class EngineClient:
         self.workers_lost_tasks = 0  # tasks answered with WorkerLost because their worker died
 
     # public API ------------------------------------------------------------------------------
-    async def submit(
-        self,
-        kind: str | int | Kind,
-        data: bytes | bytearray | memoryview,
-        agent: int | None = None,
-        *,
-        timeout: float | None = None,
-        **params: Any,
-    ) -> TaskResult:
-        """Run one task; raises an EngineError subclass carrying the Status on failure."""
-        try:
-            kind_ = _KINDS[kind]
-        except (KeyError, TypeError):
-            kind_ = Kind.parse(kind)
-        param = (
-            self._default_param[kind_] if not params and kind_ in self._default_param else encode_params(kind_, params)
-        )
-        n = data.nbytes if isinstance(data, memoryview) else len(data)
-        if n > self._max_input[kind_]:
-            raise PayloadTooLarge(f"{kind_.label} payload of {n} bytes exceeds the {self._max_input[kind_]}-byte limit")
-        agent_id = self.scheduler.pick(kind_, agent, spread=self._active > 0)
-        if self._words[self._state_word[self._agent_worker[agent_id]]] != _READY:
-            agent_id = self._pick_ready(kind_, agent, agent_id)
-        scheduler = self.scheduler
-        if self._closed:
-            raise EngineClosed("engine client is closed")
-        if not scheduler._waiters and scheduler._can_start():  # admission fast path, no coroutine
-            scheduler.inflight += 1
-        else:
-            await scheduler.admit()
-        slot = self.pool.lease()
-        started = time.perf_counter_ns()
-        self._active += 1
-        try:
-            view = self._slot_views[slot]
-            view[:n] = data
-            if self._loop is not get_running_loop():
-                self._attach()
-            req_id, fut = self._start(slot, n, kind_, agent_id, param)
-            if fut.done() and self._inline_streak < INLINE_CAP:
-                self._inline_streak += 1
-                status, n_out, service_ns = fut.result()
-            elif timeout is None:
-                status, n_out, service_ns = await self._wait(req_id, fut, slot)
-            else:
-                async with asyncio.timeout(timeout):
-                    status, n_out, service_ns = await self._wait(req_id, fut, slot)
-            if status:
-                raise error_for_status(status, f"{kind_.label} on agent {agent_id}")
-            return TaskResult(
-                bytes(view[:n_out]),
-                kind_,
-                agent_id,
-                self._agent_worker[agent_id],
-                service_ns,
-                time.perf_counter_ns() - started,
-            )
-        finally:
-            self._active -= 1
-            self.done_with(slot)
+    def lease(self, slots: int = 1) -> Lease:
+        """Admission plus ``slots`` slots for ``async with``; see the module docstring."""
+        return Lease(self, slots)
 
-    def _pick_ready(self, kind: Kind, named: int | None, picked: int) -> int:
-        """The picked agent's worker is (re)starting: refuse a named agent, else route around it."""
+    async def submit(self, kind: str | int | Kind, data: bytes | bytearray | memoryview, agent: int | None = None,
+                     *, timeout: float | None = None, **params: Any) -> TaskResult:  # fmt: skip
+        """Run one task on ``data``; raises an EngineError subclass carrying the Status on failure."""
+        kind_, param, n = self.prepare(kind, data, params)
+        started = time.perf_counter_ns()
+        async with Lease(self, 1) as lease:
+            view = lease.view()
+            view[:n] = data
+            done = await lease.run(kind_, n, agent=agent, param=param, timeout=timeout)
+            if done.status:
+                detail, numbers = describe_failure(kind_, param, Status(done.status), n, self.config.slot_bytes)
+                raise error_for_status(done.status, f"{kind_.label} on agent {done.agent}", detail, numbers)
+            return TaskResult(bytes(view[: done.n_out]), kind_, done.agent, done.worker, done.service_ns,
+                              time.perf_counter_ns() - started)  # fmt: skip
+
+    def prepare(self, kind: str | int | Kind, data: bytes | bytearray | memoryview,
+                params: dict[str, Any]) -> tuple[Kind, int, int]:  # fmt: skip
+        """Check a task before anything is leased: (kind, packed parameters, input bytes)."""
+        kind_ = _KINDS.get(kind) if not isinstance(kind, (bytes, bytearray)) else None
+        if kind_ is None:
+            kind_ = Kind.parse(kind)
+        if not params and kind_ in self._default_param:
+            param = self._default_param[kind_]
+        else:
+            param = encode_params(kind_, params)
+        n = data.nbytes if isinstance(data, memoryview) else len(data)
+        limit = self._max_input[kind_]
+        if n > limit:
+            raise PayloadTooLarge(f"{kind_.label} input of {n} bytes is over the {limit}-byte limit (one slot)",
+                                  metadata={"limit": limit, "size": n})  # fmt: skip
+        check_input(kind_, param, n)
+        return kind_, param, n
+
+    def route(self, kind: Kind, agent: int | None) -> int:
+        """The agent for a task: the named one, or the least-loaded capable one on a ready worker."""
+        agent_id = self.scheduler.pick(kind, agent, spread=self._active > 0)
+        if self._words[self._state_word[self._agent_worker[agent_id]]] == _READY:
+            return agent_id
         words = self._words
         down = frozenset(w for w, i in enumerate(self._state_word) if words[i] != _READY)
-        if named is not None:
-            raise WorkerUnavailable(
-                f"agent {picked}'s worker {self._agent_worker[picked]} is restarting; retry shortly"
-            )
+        if agent is not None:
+            raise WorkerUnavailable(f"agent {agent_id}'s worker {self._agent_worker[agent_id]} is restarting; "
+                                    "retry shortly", metadata={"retry_after_s": 1})  # fmt: skip
         return self.scheduler.pick(kind, None, avoid=down)
 
-    async def admit(self) -> None:
-        """Take a place in flight (rate limit, bounded queue); pair with lease_slot() and done_with()."""
-        if self._closed:
-            raise EngineClosed("engine client is closed")
-        scheduler = self.scheduler
-        if not scheduler._waiters and scheduler._can_start():  # fast path without a coroutine
-            scheduler.inflight += 1
-            return
-        await scheduler.admit()
+    def set_drained(self, agent: int, drained: bool) -> None:
+        """Take an agent out of service (no new tasks; in-flight ones finish) or back; visible to
+        every reader of the tables (``agent.status`` events, ``engined top``)."""
+        self.scheduler.set_drained(agent, drained)
+        self._words[self.table.agent_base(agent) + AGENT_FIELD["drain"]] = int(drained)
 
-    async def execute(self, slot: int, length: int, kind: int, agent: int, param: int = 0,
-                      out_slot: int = -1) -> tuple[int, int, int]:  # fmt: skip
-        """Run a task on a slot the caller filled; returns (status, bytes out, service ns).
+    def publish_stats(self) -> None:
+        """Write this client's admission and slot figures to its row of the tables (readers such as
+        ``engined top`` and /metrics see them without asking this process)."""
+        scheduler, words, base = self.scheduler, self._words, self.table.client_base()
+        values = (os.getpid(), scheduler.inflight, scheduler.queued, scheduler.admitted,
+                  scheduler.rejected["queue_full"], scheduler.rejected["no_slot"], self.workers_lost_tasks,
+                  self.pool.free, time.monotonic_ns())  # fmt: skip
+        for i, value in enumerate(values):
+            words[base + i] = value
+        assert len(values) == len(CLIENT_FIELDS)
 
-        The output lands in ``out_slot`` when given (the input stays intact, e.g. to be processed
-        again), else over the input. The caller holds admission and the leases (admit(),
-        lease_slot()) and ends them with done_with(slot) and release_slot(out_slot). If this is
-        cancelled while a worker holds the slots, they become orphans and the worker's
-        completion releases them and the admission instead.
-        """
-        if self._loop is not get_running_loop():
-            self._attach()
-        self._active += 1
-        try:
-            req_id, fut = self._start(slot, length, kind, agent, param, out_slot)
-            return await self._wait(req_id, fut, slot)
-        finally:
-            self._active -= 1
+    @property
+    def inflight(self) -> int:
+        return len(self.pending)
 
+    def admission(self) -> dict[str, Any]:
+        """Live figures for EngineMonitor: tasks on workers, the queue, load per agent and worker."""
+        s = self.scheduler
+        return {"inflight": len(self.pending), "queued": s.queued, "admitted": s.admitted, "rejected": s.rejected,
+                "queue_limit": s.queue_limit, "max_inflight": s.max_workers, "agent_load": s.agent_load,
+                "worker_load": s.worker_load, "slots_free": self.pool.free,
+                "workers_lost_tasks": self.workers_lost_tasks}  # fmt: skip
+
+    def ring_depths(self) -> list[tuple[int, int]]:
+        """Per worker: descriptors waiting in its submission ring and in its completion ring."""
+        return [(len(sub), len(comp)) for sub, comp in zip(self.sub, self.comp, strict=True)]
+
+    def worker_states(self) -> list[int]:
+        return [int(self._words[i]) for i in self._state_word]
+
+    # ring traffic ----------------------------------------------------------------------------
     def _start(self, slot: int, length: int, kind: int, agent: int, param: int,
                out_slot: int = -1) -> tuple[int, asyncio.Future[Any]]:  # fmt: skip
         """Push the task; a lone caller then polls its completion ring briefly (the usual answer).
@@ -220,12 +308,23 @@ class EngineClient:
         serialised every other caller behind it (measured: 1 MiB blocks ran one at a time). Nor
         does it spin for a worker it just had to wake: that wake-up alone takes 30-60 us here.
         """
-        req_id, fut, rang = self._push(slot, length, kind, agent, param, out_slot)
-        if self._active <= 1 and self._spin_ns and not rang:
-            self._spin(fut, self.comp[self._agent_worker[agent]])
+        worker = self._agent_worker[agent]
+        epoch = self._words[self._epoch_word[worker]]
+        req_id = self._next_id
+        self._next_id = req_id + 1
+        assert self._loop is not None
+        fut = self._loop.create_future()
+        self.pending[req_id] = _Pending(fut, worker, epoch, agent)
+        ring = self.sub[worker]
+        ring.try_push(req_id, slot, length, param, agent, kind, 0, epoch | (out_slot + 1) << 32)
+        self.scheduler.started(agent)
+        if ring.wake_needed():
+            self._bells[worker].ring()
+        elif self._active == 0 and self._spin_ns:
+            self._spin(fut, self.comp[worker])
         return req_id, fut
 
-    async def _wait(self, req_id: int, fut: asyncio.Future[Any], slot: int) -> tuple[int, int, int]:
+    async def _wait(self, fut: asyncio.Future[Any]) -> tuple[int, int, int]:
         if fut.done():
             self._inline_streak += 1
             if self._inline_streak >= INLINE_CAP:  # we have kept the loop long enough: let others run
@@ -238,57 +337,11 @@ class EngineClient:
             # every await would have workers ring us per batch while we are busy anyway
             self._arm_scheduled = True
             self._loop.call_soon(self._deferred_arm)  # type: ignore[union-attr]
+        self._active += 1
         try:
             return await fut  # type: ignore[no-any-return]
-        except asyncio.CancelledError:
-            entry = self.pending.get(req_id)
-            if entry is not None:
-                entry[_ORPHAN] = True
-                self._orphans.add(slot)
-                if entry[_OUT] >= 0:
-                    self._orphans.add(entry[_OUT])
-            raise
-
-    def lease_slot(self) -> int:
-        return self.pool.lease()
-
-    def done_with(self, slot: int) -> None:
-        """Give back the slot and the admission, unless a worker still holds the slot."""
-        if slot not in self._orphans:
-            self.pool.release(slot)
-            scheduler = self.scheduler
-            if scheduler._waiters:
-                scheduler.release()
-            else:  # nobody queued: TaskScheduler.release() reduces to this
-                scheduler.inflight -= 1
-
-    def release_slot(self, slot: int) -> None:
-        """Give back a second (output) slot, unless a worker still holds it."""
-        if slot not in self._orphans:
-            self.pool.release(slot)
-
-    def slot_view(self, slot: int) -> memoryview:
-        return self.arena.memoryview(slot)
-
-    # ring traffic ----------------------------------------------------------------------------
-    def _push(self, slot: int, length: int, kind: int, agent: int, param: int,
-              out_slot: int = -1) -> tuple[int, asyncio.Future[Any], bool]:  # fmt: skip
-        """Publish one descriptor; returns its request id, its future and whether we rang the worker."""
-        worker = self._agent_worker[agent]
-        epoch = self._words[self._epoch_word[worker]]
-        req_id = self._next_id
-        self._next_id = req_id + 1
-        assert self._loop is not None
-        fut = self._loop.create_future()
-        self.pending[req_id] = [fut, worker, epoch, agent, slot, False, out_slot]
-        ring = self.sub[worker]
-        ring.try_push(req_id, slot, length, param, agent, kind, 0, epoch | (out_slot + 1) << 32)
-        self._agent_load[agent] += 1  # TaskScheduler.started(), inlined: this runs per task
-        self._worker_load[worker] += 1
-        if ring.wake_needed():
-            self._bells[worker].ring()
-            return req_id, fut, True
-        return req_id, fut, False
+        finally:
+            self._active -= 1
 
     def _spin(self, fut: asyncio.Future[Any], ring: SpscRing) -> None:
         """Poll the one ring our answer comes back on; yield the CPU each turn (see worker.py)."""
@@ -317,25 +370,16 @@ class EngineClient:
             if entry is None:
                 continue  # already failed when its worker was lost
             finished(agent)
-            if entry[_ORPHAN]:
-                self._release_orphan(entry)
-            else:
-                fut = entry[_FUT]
-                if not fut.done():
-                    fut.set_result((status, n_out, service_ns))
-
-    def _release_orphan(self, entry: list[Any]) -> None:
-        for slot in (entry[_SLOT], entry[_OUT]):
-            if slot >= 0 and slot in self._orphans:
-                self._orphans.discard(slot)
-                self.pool.release(slot)
-        self.scheduler.release()
+            if entry.handed_off is not None:
+                entry.handed_off._give_back()
+            elif not entry.fut.done():
+                entry.fut.set_result((status, n_out, service_ns))
 
     def _arm(self) -> None:
         """Announce that this side may sleep, then look once more (see the module docstring)."""
-        words = self._words
-        if not words[CLIENT_SLEEPING_WORD]:
-            words[CLIENT_SLEEPING_WORD] = 1
+        header = self._header
+        if not header[CLIENT_SLEEPING_WORD]:
+            header[CLIENT_SLEEPING_WORD] = 1
             full_fence()
         self._drain()
         if self.pending and self._watchdog is None and self._loop is not None:
@@ -375,19 +419,20 @@ class EngineClient:
                 if lost:
                     logger.warning("worker %d restarted: %d in-flight task(s) answered with WorkerLost", worker, lost)
 
-    def _fail_pending(self, match: Callable[[list[Any]], bool], error: Exception | None) -> int:
+    def _fail_pending(self, match: Callable[[_Pending], bool], error: Exception | None) -> int:
         failed = 0
         for req_id, entry in list(self.pending.items()):
             if not match(entry):
                 continue
             del self.pending[req_id]
-            self.scheduler.finished(entry[_AGENT])
+            self.scheduler.finished(entry.agent)
             failed += 1
-            if entry[_ORPHAN]:
-                self._release_orphan(entry)
-            elif not entry[_FUT].done():
-                exc = error or WorkerLost(f"worker {entry[_WORKER]} died while running task {req_id}; retry it")
-                entry[_FUT].set_exception(exc)
+            if entry.handed_off is not None:
+                entry.handed_off._give_back()  # the old incarnation is reaped: nothing writes the slots now
+            elif not entry.fut.done():
+                exc = error or WorkerLost(f"worker {entry.worker} died while running task {req_id}; retry it",
+                                          metadata={"worker": entry.worker, "retry_after_s": 1})  # fmt: skip
+                entry.fut.set_exception(exc)
         return failed
 
     # lifecycle -------------------------------------------------------------------------------
@@ -421,11 +466,5 @@ class EngineClient:
         self._slot_views = []
         self.arena.release()
         self.table.release()
+        self._header.release()
         self._words = None  # type: ignore[assignment]
-
-    @property
-    def inflight(self) -> int:
-        return len(self.pending)
-
-    def worker_states(self) -> list[int]:
-        return [int(self.table.workers[w]["state"]) for w in range(self.config.workers)]

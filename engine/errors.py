@@ -123,17 +123,19 @@ _STATUS_MESSAGES = {
 }
 
 
-def error_for_status(status: int, context: str = "") -> EngineError:
-    """The exception the client raises for a worker's non-OK status."""
+def error_for_status(status: int, context: str = "", detail: str = "",
+                     metadata: Mapping[str, object] | None = None) -> EngineError:  # fmt: skip
+    """The exception the client raises for a worker's non-OK status (``detail`` replaces the
+    generic text when the caller knows what the status means for its task)."""
     code = Status(status)
-    text = _STATUS_MESSAGES.get(code, code.name.lower())
+    text = detail or _STATUS_MESSAGES.get(code, code.name.lower())
     message = f"{context}: {text}" if context else text
     if code in (Status.STALE, Status.WORKER_LOST):
-        return WorkerLost(message)
+        return WorkerLost(message, metadata=metadata)
     if code is Status.TOO_LARGE:
-        return PayloadTooLarge(message)
+        return PayloadTooLarge(message, metadata=metadata)
     if code is Status.UNKNOWN_AGENT:
-        return UnknownAgent(message)
+        return UnknownAgent(message, metadata=metadata)
     if code is Status.NOT_CAPABLE:
-        return NotCapable(message)
-    return TaskFailed(message, status=code)
+        return NotCapable(message, metadata=metadata)
+    return TaskFailed(message, status=code, metadata=metadata)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from engine.errors import BadRequest
+
 Publish = Callable[[str, dict[str, Any]], None]
 
 
@@ -70,16 +72,46 @@ class JobTracker:
             job._last_event_ns = now
             self._publish("compression.progress", job.as_dict())
 
-    def finish(self, job: Job, error: str = "") -> None:
-        job.state = "failed" if error else "done"
-        job.error = error
+    def finish(self, job: Job, error: str = "", *, cancelled: bool = False) -> None:
+        """End a job: done, failed (``error`` says why) or cancelled (the caller went away)."""
+        job.state = "cancelled" if cancelled else "failed" if error else "done"
+        job.error = error or ("cancelled by the caller" if cancelled else "")
         job.finished_unix_ns = time.time_ns()
         self._publish("compression.progress", job.as_dict())
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` jobs (1-JOB_LIMIT_MAX), newest first."""
+        if not 1 <= limit <= JOB_LIMIT_MAX:
+            raise BadRequest(
+                f"limit must be in 1-{JOB_LIMIT_MAX}, got {limit}", metadata={"min": 1, "max": JOB_LIMIT_MAX}
+            )
         jobs = list(self._jobs.values())[-limit:]
         return [j.as_dict() for j in reversed(jobs)]
 
     @property
     def running(self) -> int:
         return sum(1 for j in self._jobs.values() if j.state == "running")
+
+
+JOB_LIMIT_MAX = 256
+
+
+def compression_stats(kinds: dict[str, dict[str, int]], jobs: JobTracker) -> dict[str, Any]:
+    """CompressionStats from the workers' per-kind counters and the job tracker."""
+    comp, decomp = kinds["compress"], kinds["decompress"]
+
+    def rate(row: dict[str, int], field: str) -> float:
+        return round(row[field] / row["busy_ns"] * 1e3, 3) if row["busy_ns"] else 0.0  # bytes/ns -> MB/s
+
+    return {
+        "compress_tasks": comp["tasks"],
+        "decompress_tasks": decomp["tasks"],
+        "errors": comp["errors"] + decomp["errors"],
+        "bytes_in": comp["bytes_in"],
+        "bytes_out": comp["bytes_out"],
+        "ratio": round(comp["bytes_out"] / comp["bytes_in"], 4) if comp["bytes_in"] else 0.0,
+        "compress_mb_per_s": rate(comp, "bytes_in"),
+        "decompress_mb_per_s": rate(decomp, "bytes_out"),
+        "jobs_running": jobs.running,
+        "jobs_total": jobs.total,
+    }

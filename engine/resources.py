@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.config import EngineConfig
 from engine.keys import load_or_create_key
+from engine.tables import MetricsTable, TableLayout
 from ipc.doorbell import Doorbell
 from ipc.errors import LayoutMismatch
 from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
@@ -33,7 +34,8 @@ class EngineResources:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        self.layout = ControlLayout(config.workers, config.agents, config.ring_capacity, config.history_len)
+        self.tables = TableLayout(config.workers, config.agents, config.history_len)
+        self.layout = ControlLayout(config.workers, config.ring_capacity, self.tables.total_bytes)
         self.worker_bells: list[Doorbell] = []
         self.client_bell: Doorbell | None = None
         self.data_key = b""
@@ -69,17 +71,28 @@ class EngineResources:
         assert self.arena is not None and self.arena.buf is not None, "arena segment is closed"
         return self.arena.buf
 
+    @property
+    def tables_region(self) -> memoryview:
+        """The engine's part of the control segment (engine/tables.py), a fresh view each call."""
+        start = self.layout.tables_offset
+        return self.ctl_buf[start : start + self.layout.tables_bytes]
+
+    def metrics_table(self) -> MetricsTable:
+        """This process's views of the metric tables (release() them before close())."""
+        return MetricsTable(self.tables_region, self.tables)
+
     def _init_control(self) -> None:
         cfg = self.config
+        MetricsTable.create(self.tables_region, self.tables).release()
         header = np.ndarray((), dtype=HEADER_DTYPE, buffer=self.ctl_buf)
         for name, value in (
             ("version", LAYOUT_VERSION),
             ("n_workers", cfg.workers),
-            ("n_agents", cfg.agents),
             ("n_slots", cfg.slots),
             ("slot_bytes", cfg.slot_bytes),
             ("ring_capacity", cfg.ring_capacity),
-            ("history_len", cfg.history_len),
+            ("tables_offset", self.layout.tables_offset),
+            ("tables_bytes", self.layout.tables_bytes),
             ("created_ns", time.time_ns()),
             ("magic", CTL_MAGIC),  # last: a reader that sees the magic sees a complete header
         ):

@@ -22,11 +22,11 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from engine.agents.registry import build_agents
-from engine.metrics import MetricsTable
 from engine.resources import EngineResources
 from engine.status import AgentStatus, WorkerState
+from engine.tables import AGENT_FIELD, WORKER_FIELD
 from engine.worker import worker_main
-from ipc.layout import AGENT_FIELD, CLIENT_SLEEPING_WORD, WORKER_FIELD
+from ipc.layout import CLIENT_SLEEPING_WORD, header_words
 from ipc.ring import SpscRing
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Supervisor:
         self.workers: list[BaseProcess | None] = [None] * self.config.workers
         self.signal_queue: list[int] = []
         self.should_exit = False
-        self.table = MetricsTable(res.ctl_buf, res.layout)
+        self.table = res.metrics_table()
         self.specs = build_agents(self.config.agents, self.config.workers)
         self._wake_r = self._wake_w = -1
         self._frontend_backoff = 0.1
@@ -130,9 +130,9 @@ class Supervisor:
                 process.join()
                 self._retire_worker(index)
         self.res.reset_rings()
-        words = self.table.words
-        assert words is not None
-        words[CLIENT_SLEEPING_WORD] = 0
+        header = header_words(self.res.ctl_buf)
+        header[CLIENT_SLEEPING_WORD] = 0
+        header.release()
         for index in range(self.config.workers):
             self._start_worker(index)
 

@@ -1,11 +1,22 @@
-"""One table from engine Status to HTTP status, gRPC code and the error code string of the JSON body."""
+"""One table from engine Status to HTTP status, gRPC code and error code, and the error answers.
+
+HTTP: ``{"error": {"code", "message", "metadata"}}``, with ``Retry-After`` when the error says when
+to retry (busy, a worker restarting). gRPC: the status code and message, plus a google.rpc.Status in
+the trailers whose ErrorInfo carries the error code (reason, upper case) and the same metadata, so a
+Go client branches on ``busy`` vs ``too_large`` without parsing text (both are RESOURCE_EXHAUSTED).
+"""
 
 from __future__ import annotations
 
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from engine.errors import EngineError
 from engine.status import Status
+
+ERROR_DOMAIN = "sigmavault.engine"
 
 
 class RequestError(EngineError):
@@ -42,23 +53,49 @@ ERROR_TABLE: dict[Status, tuple[int, grpc.StatusCode, str]] = {
 }
 
 
-def describe(exc: BaseException) -> tuple[int, grpc.StatusCode, str, str]:
-    """(HTTP status, gRPC code, error code, message) for any exception a handler lets through."""
+class ErrorAnswer:
+    """What any exception a handler lets through becomes, for both transports."""
+
+    __slots__ = ("code", "grpc_code", "http_status", "message", "metadata")
+
+    def __init__(self, http_status: int, grpc_code: grpc.StatusCode, code: str, message: str,
+                 metadata: dict[str, str]) -> None:  # fmt: skip
+        self.http_status, self.grpc_code, self.code = http_status, grpc_code, code
+        self.message, self.metadata = message, metadata
+
+    def body(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.metadata:
+            error["metadata"] = self.metadata
+        return {"error": error}
+
+    def headers(self) -> dict[str, str]:
+        retry = self.metadata.get("retry_after_s")
+        return {"Retry-After": retry} if retry and self.http_status in (429, 503) else {}
+
+    def grpc_status(self) -> grpc.Status:
+        """The status with a google.rpc.Status + ErrorInfo detail in its trailing metadata."""
+        info = error_details_pb2.ErrorInfo(reason=self.code.upper(), domain=ERROR_DOMAIN, metadata=self.metadata)
+        detail = any_pb2.Any()
+        detail.Pack(info)
+        rich = status_pb2.Status(code=self.grpc_code.value[0], message=self.message, details=[detail])
+        return rpc_status.to_status(rich)
+
+
+def describe(exc: BaseException) -> ErrorAnswer:
     if isinstance(exc, TimeoutError):
         http, code, name = ERROR_TABLE[Status.TIMEOUT]
-        return http, code, name, "the deadline passed before the task finished"
+        return ErrorAnswer(http, code, name, "the deadline passed before the task finished", {})
     if isinstance(exc, EngineError):
         http, code, name = ERROR_TABLE.get(exc.status, ERROR_TABLE[Status.INTERNAL])
-        if exc.code:
-            name = exc.code
-        if isinstance(exc, RequestError):
-            http = exc.http_status or http
-        return http, code, name, exc.message
+        if isinstance(exc, RequestError) and exc.http_status:
+            http = exc.http_status
+        return ErrorAnswer(http, code, exc.code or name, exc.message, exc.metadata)
     if isinstance(exc, ValueError):  # e.g. an unknown task kind from Kind.parse
         http, code, _ = ERROR_TABLE[Status.BAD_PARAMS]
-        return http, code, "invalid_argument", str(exc)
+        return ErrorAnswer(http, code, "invalid_argument", str(exc), {})
     http, code, name = ERROR_TABLE[Status.INTERNAL]
-    return http, code, name, "internal error"
+    return ErrorAnswer(http, code, name, "internal error", {})
 
 
 def error_body(code: str, message: str) -> dict[str, object]:

@@ -142,7 +142,7 @@ class EventHub:
 class Watchers:
     """Periodic producers: system metrics, agent status changes, storage changes."""
 
-    def __init__(self, hub: EventHub, *, metrics: Callable[[], Any], agent_states: Callable[[], list[Any]],
+    def __init__(self, hub: EventHub, *, metrics: Callable[[], Any], agent_states: Callable[[], list[str]],
                  agent_info: Callable[[int], dict[str, Any]], storage: Callable[[], Awaitable[dict[str, Any]]],
                  metrics_interval: float, on_tick: Callable[[], Awaitable[None]] | None = None) -> None:  # fmt: skip
         self.hub = hub
@@ -184,8 +184,7 @@ class Watchers:
             current = self._agent_states()
             for agent, (old, new) in enumerate(zip(previous, current, strict=True)):
                 if old != new:
-                    self.hub.publish("agent.status", {**self._agent_info(agent), "previous": old.name.lower(),
-                                                      "status": new.name.lower()})  # fmt: skip
+                    self.hub.publish("agent.status", {**self._agent_info(agent), "previous": old, "status": new})
             previous = current
             if self._on_tick is not None:
                 await self._on_tick()  # e.g. gRPC health follows worker readiness

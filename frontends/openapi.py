@@ -1,107 +1,89 @@
-"""The OpenAPI 3.1 document served at /openapi.json, built from the same route table as the app."""
+"""/openapi.json (OpenAPI 3.1), generated from the HTTP Endpoint list and the proto descriptors:
+every request body and every answer is the JSON form of a proto message (frontends/schema.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.status import Kind
+from frontends.schema import SchemaSet
+
+if TYPE_CHECKING:
+    from frontends.http_api.routing import Endpoint
 
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
+    "additionalProperties": False,
     "properties": {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-        }
-    },
-}
-
-TASK_REQUEST_SCHEMA = {
-    "type": "object",
-    "required": ["kind"],
-    "additionalProperties": False,
-    "properties": {
-        "kind": {"type": "string", "enum": [k.label for k in Kind]},
-        "data": {"type": "string", "contentEncoding": "base64", "description": "payload, base64"},
-        "params": {
-            "type": "object",
             "additionalProperties": False,
             "properties": {
-                "codec": {"type": "string", "enum": ["lz4", "zstd"]},
-                "level": {"type": "integer"},
-                "algo": {"type": "string", "enum": ["blake2b", "sha256"]},
-                "k": {"type": "integer", "minimum": 2, "maximum": 255},
-            },
-        },
-        "timeout_ms": {"type": "number", "exclusiveMinimum": 0},
-    },
-}
-
-TASK_RESPONSE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "agent_id": {"type": "integer"},
-        "agent_name": {"type": "string"},
-        "worker": {"type": "integer"},
-        "kind": {"type": "string"},
-        "data": {"type": "string", "contentEncoding": "base64"},
-        "bytes_in": {"type": "integer"},
-        "bytes_out": {"type": "integer"},
-        "timing": {
-            "type": "object",
-            "properties": {"service_us": {"type": "number"}, "engine_us": {"type": "number"},
-                           "total_us": {"type": "number"}},
-        },
-    },
-}  # fmt: skip
-
-# (path, method, summary, error statuses, extra operation fields)
-ROUTES: list[tuple[str, str, str, tuple[int, ...]]] = [
-    ("/api/v1/system/status", "get", "Engine and worker status", ()),
-    ("/api/v1/system/metrics", "get", "Host and engine metrics", ()),
-    ("/api/v1/storage/pools", "get", "ZFS pools and md RAID arrays", ()),
-    ("/api/v1/storage/disks", "get", "Block devices with I/O counters and SMART health", ()),
-    ("/api/v1/agents", "get", "All agents with live status and recent tasks", ()),
-    ("/api/v1/agents/{id}/task", "post", "Run a task on one agent", (400, 404, 413, 429, 503, 504)),
-    ("/api/v1/compression/stats", "get", "Compression totals", ()),
-    ("/api/v1/compression/jobs", "get", "Recent compression jobs, newest first", (400,)),
-    ("/api/v1/encryption/status", "get", "Encryption algorithm, key fingerprint and counters", ()),
-    ("/api/v1/network/phantommesh", "get", "PhantomMesh overlay peers and host interfaces", ()),
-    ("/healthz", "get", "Liveness: the frontend answers", ()),
-    ("/readyz", "get", "Readiness: every worker is up", (503,)),
-    ("/metrics", "get", "Prometheus metrics (text format)", ()),
-]
-
-
-def openapi_document(version: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for path, method, summary, errors in ROUTES:
-        op: dict[str, Any] = {
-            "summary": summary,
-            "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+                "code": {"type": "string", "description": "e.g. busy, too_large, not_capable, unknown_agent"},
+                "message": {"type": "string"},
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "the numbers behind the error, e.g. limit, retry_after_s"},
             },
         }
-        if path.endswith("/task"):
-            op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": TASK_REQUEST_SCHEMA}}}
-            op["responses"]["200"]["content"]["application/json"]["schema"] = TASK_RESPONSE_SCHEMA
-        if path.endswith("/jobs"):
-            op["parameters"] = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                                          "maximum": 256}}]  # fmt: skip
-        if path == "/metrics":
-            op["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
-        for status in errors:
-            op["responses"][str(status)] = {
-                "description": "error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            }
-        paths.setdefault(path, {})[method] = op
+    },
+}  # fmt: skip
+_ERROR_DESCRIPTIONS = {
+    400: "invalid request", 404: "no such resource", 405: "method not allowed", 409: "conflict",
+    413: "payload too large", 422: "a system tool refused the operation", 429: "busy: retry after Retry-After",
+    501: "not supported on this machine", 503: "unavailable: retry after Retry-After", 504: "deadline exceeded",
+    507: "insufficient space",
+}  # fmt: skip
+
+
+def _error(status: int) -> dict[str, Any]:
+    return {"description": _ERROR_DESCRIPTIONS.get(status, "error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}  # fmt: skip
+
+
+def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
+    if endpoint.content_type != "application/json":
+        ok: dict[str, Any] = {endpoint.content_type: {"schema": {"type": "string"}}}
+    elif endpoint.response is None:
+        ok = {"application/json": {"schema": {"type": "object"}}}
+    else:
+        ok = {"application/json": {"schema": schemas.ref(endpoint.response)}}
+    op: dict[str, Any] = {"summary": endpoint.summary, "operationId": _operation_id(endpoint),
+                          "responses": {"200": {"description": "OK", "content": ok}}}  # fmt: skip
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+                  for name in endpoint.path_params]  # fmt: skip
+    parameters += [{"name": q.name, "in": "query", "required": False, "schema": q.schema,
+                    **({"description": q.description} if q.description else {})} for q in endpoint.query]  # fmt: skip
+    if parameters:
+        op["parameters"] = parameters
+    if endpoint.request is not None:
+        body = schemas.ref(endpoint.request, request=True, exclude=endpoint.exclude, required=endpoint.required)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    statuses = set(endpoint.errors)
+    if parameters or endpoint.request is not None:
+        statuses |= {400}
+    if endpoint.path_params:
+        statuses |= {404}
+    for status in sorted(statuses):
+        op["responses"][str(status)] = _error(status)
+    return op
+
+
+def _operation_id(endpoint: Endpoint) -> str:
+    words = [w.strip("{}") for w in endpoint.path.strip("/").replace(".", "_").split("/") if w not in ("api", "v1")]
+    return endpoint.method.lower() + "".join(w.title().replace("_", "") for w in words)
+
+
+def openapi_document(version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
+    schemas = SchemaSet()
+    paths: dict[str, Any] = {}
+    for endpoint in endpoints:
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, schemas)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SigmaVault engine", "version": version},
+        "info": {"title": "SigmaVault engine", "version": version,
+                 "description": "The JSON form of the gRPC API in proto/sigmavault/v1 (see common.proto)."},
         "paths": paths,
-        "components": {"schemas": {"Error": ERROR_SCHEMA}},
-    }
+        "components": {"schemas": {**schemas.components, "Error": ERROR_SCHEMA}},
+    }  # fmt: skip

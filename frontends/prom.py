@@ -1,81 +1,112 @@
-"""/metrics: engine counters read from the shared table at scrape time, plus request counts and
-latency histograms of both transports, in the Prometheus text format (prometheus-client)."""
+"""/metrics: the engine's figures in the Prometheus text format (prometheus-client).
+
+Engine counters are read from the shared table at scrape time (no message to any worker), plus the
+scheduler's queue, in-flight count and rejections, ring occupancy, and request counts and latency
+histograms of both transports. Host metrics (CPU, memory, disks) are node_exporter's job.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from engine.client import EngineClient
-from engine.status import WorkerState
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from engine.monitor import EngineMonitor
 
 LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_AGENT_COUNTERS = (("tasks", "Tasks run by the agent"), ("errors", "Tasks the agent answered with an error"),
+                   ("bytes_in", "Input bytes processed by the agent"),
+                   ("bytes_out", "Output bytes produced by the agent"))  # fmt: skip
 
 
 class EngineCollector(Collector):
-    """Reads the shared metrics table on every scrape: no message to any worker."""
+    """Reads the shared metrics table and the client's live figures on every scrape."""
 
-    def __init__(self, client: EngineClient) -> None:
-        self.client = client
+    def __init__(self, monitor: EngineMonitor) -> None:
+        self.monitor = monitor
 
     def collect(self) -> Iterator[Metric]:
-        table, specs = self.client.table, self.client.agents
-        agent_labels = ["agent", "name", "role", "worker"]
-        counters = {
-            name: CounterMetricFamily(f"sigmavault_agent_{name}", help_text, labels=agent_labels)
-            for name, help_text in (
-                ("tasks", "Tasks run by the agent"),
-                ("errors", "Tasks the agent answered with an error"),
-                ("bytes_in", "Input bytes processed by the agent"),
-                ("bytes_out", "Output bytes produced by the agent"),
-            )
-        }
-        latency = CounterMetricFamily("sigmavault_agent_latency_seconds", "Handler time summed", labels=agent_labels)
-        status = GaugeMetricFamily("sigmavault_agent_status", "1 for the agent's current status",
-                                   labels=[*agent_labels, "status"])  # fmt: skip
-        for spec, row in zip(specs, table.agent_rows(), strict=True):
-            labels = [str(spec.id), spec.name, spec.role, str(spec.worker)]
-            for name, family in counters.items():
-                family.add_metric(labels, row[name])
-            latency.add_metric(labels, row["latency_ns_sum"] / 1e9)
-            status.add_metric([*labels, row["status"]], 1)
-        yield from counters.values()
-        yield latency
-        yield status
-        yield from self._worker_metrics()
+        yield from self._agents()
+        yield from self._workers()
+        yield from self._admission()
         kinds = CounterMetricFamily("sigmavault_kind_tasks", "Tasks by kind", labels=["kind"])
         kind_bytes = CounterMetricFamily("sigmavault_kind_bytes_in", "Input bytes by kind", labels=["kind"])
-        for kind, row in table.kind_totals().items():
+        for kind, row in self.monitor.kind_totals().items():
             kinds.add_metric([kind], row["tasks"])
             kind_bytes.add_metric([kind], row["bytes_in"])
         yield kinds
         yield kind_bytes
-        inflight = GaugeMetricFamily("sigmavault_inflight_tasks", "Tasks submitted and not yet answered")
-        inflight.add_metric([], self.client.inflight)
-        yield inflight
 
-    def _worker_metrics(self) -> Iterator[Metric]:
+    def _agents(self) -> Iterator[Metric]:
+        labels = ["agent", "name", "role", "worker"]
+        counters = {name: CounterMetricFamily(f"sigmavault_agent_{name}", text, labels=labels)
+                    for name, text in _AGENT_COUNTERS}  # fmt: skip
+        latency = CounterMetricFamily("sigmavault_agent_latency_seconds", "Handler time summed", labels=labels)
+        status = GaugeMetricFamily("sigmavault_agent_status", "1 for the agent's current status",
+                                   labels=[*labels, "status"])  # fmt: skip
+        statuses = self.monitor.agent_statuses()
+        for spec, row, now in zip(self.monitor.agents, self.monitor.table.agent_rows(), statuses, strict=True):
+            values = [str(spec.id), spec.name, spec.role, str(spec.worker)]
+            for name, family in counters.items():
+                family.add_metric(values, row[name])
+            latency.add_metric(values, row["latency_ns_sum"] / 1e9)
+            status.add_metric([*values, now], 1)
+        yield from counters.values()
+        yield latency
+        yield status
+
+    def _workers(self) -> Iterator[Metric]:
         restarts = CounterMetricFamily("sigmavault_worker_restarts", "Worker restarts", labels=["worker"])
         tasks = CounterMetricFamily("sigmavault_worker_tasks", "Tasks run by the worker", labels=["worker"])
         busy = CounterMetricFamily("sigmavault_worker_busy_seconds", "Time in handlers", labels=["worker"])
         ready = GaugeMetricFamily("sigmavault_worker_ready", "1 when the worker is ready", labels=["worker"])
-        for row in self.client.table.worker_rows():
+        rings = GaugeMetricFamily("sigmavault_ring_occupancy", "Descriptors waiting in a ring",
+                                  labels=["worker", "ring"])  # fmt: skip
+        for row, (sub, comp) in zip(self.monitor.table.worker_rows(), self.monitor.ring_occupancy(), strict=True):
             label = [str(row["id"])]
             restarts.add_metric(label, row["restarts"])
             tasks.add_metric(label, row["tasks"])
             busy.add_metric(label, row["busy_ns"] / 1e9)
-            ready.add_metric(label, 1 if row["state"] == WorkerState.READY.name.lower() else 0)
-        yield from (restarts, tasks, busy, ready)
+            ready.add_metric(label, 1 if row["state"] == "ready" else 0)
+            rings.add_metric([*label, "submission"], sub)
+            rings.add_metric([*label, "completion"], comp)
+        yield from (restarts, tasks, busy, ready, rings)
+
+    def _admission(self) -> Iterator[Metric]:
+        live = self.monitor.live()
+        for name, text, value in (
+            ("sigmavault_inflight_tasks", "Tasks on the workers, not yet answered", live["inflight"]),
+            ("sigmavault_queued_tasks", "Tasks waiting for admission (the scheduler's queue)", live["queued"]),
+            ("sigmavault_queue_limit", "Queue depth beyond which tasks are refused busy", live["queue_limit"]),
+            ("sigmavault_max_inflight", "Tasks admitted at once at most", live["max_inflight"]),
+            ("sigmavault_free_slots", "Data slots not leased", live["slots_free"]),
+        ):
+            gauge = GaugeMetricFamily(name, text)
+            gauge.add_metric([], value)
+            yield gauge
+        rejected = CounterMetricFamily("sigmavault_rejected_tasks", "Tasks refused by admission, by reason",
+                                       labels=["reason"])  # fmt: skip
+        for reason in ("queue_full", "no_slot"):
+            rejected.add_metric([reason], live["rejected"][reason])
+        yield rejected
+        admitted = CounterMetricFamily("sigmavault_admitted_tasks", "Tasks admitted by the scheduler")
+        admitted.add_metric([], live["admitted"])
+        yield admitted
+        lost = CounterMetricFamily("sigmavault_worker_lost_tasks", "Tasks answered worker_lost (their worker died)")
+        lost.add_metric([], live["workers_lost_tasks"])
+        yield lost
 
 
 class RequestMetrics:
     """Per-process registry (no global state) for request counts and latencies of both transports."""
 
-    def __init__(self, client: EngineClient | None = None) -> None:
+    def __init__(self, monitor: EngineMonitor | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.http_requests = Counter("sigmavault_http_requests", "HTTP requests", ["method", "route", "status"],
                                      registry=self.registry)  # fmt: skip
@@ -85,8 +116,8 @@ class RequestMetrics:
                                      registry=self.registry)  # fmt: skip
         self.grpc_latency = Histogram("sigmavault_grpc_request_seconds", "gRPC request latency", ["method"],
                                       buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
-        if client is not None:
-            self.registry.register(EngineCollector(client))
+        if monitor is not None:
+            self.registry.register(EngineCollector(monitor))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

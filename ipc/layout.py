@@ -1,19 +1,17 @@
-"""Byte layout of the engine's two shared-memory segments.
+"""Byte layout of the transport's two shared-memory segments.
 
-Control segment (``<prefix>_ctl``), every integer little-endian int64 unless noted::
+Control segment (``<prefix>_ctl``), every integer little-endian int64::
 
-    0      header        HEADER_DTYPE, 512 bytes (magic, version, sizes, client_sleeping)
-    512    workers       n_workers rows of WORKER_DTYPE
-    ...    agents        n_agents rows of AGENT_DTYPE
-    ...    history       n_agents * history_len rows of HISTORY_DTYPE (per-agent circular log)
-    ...    kinds         n_workers * N_KINDS rows of KIND_DTYPE (per worker: no two writers share a row)
+    0      header        HEADER_DTYPE, 512 bytes: magic, version, sizes, where the tables region is,
+                         client_sleeping (its own cache line)
+    512    tables        ``tables_bytes`` opaque to the transport: the engine's metric tables live
+                         there (engine/tables.py), with their own magic and version
     ...    rings         per worker: submission ring, then completion ring (ring.py), 64-byte aligned
 
 Arena segment (``<prefix>_arena``): ``n_slots`` data slots of ``slot_bytes`` each, back to back.
 
-Every table field is 8 bytes wide so writers can update a field with one store through a flat
-``memoryview.cast("q")`` (~40 ns) while readers take consistent-enough numpy snapshots
-(``np.ndarray(..., dtype=AGENT_DTYPE, buffer=...)``) without sending a message.
+The transport knows rings, slots and the sleep flag; what the engine counts is not its business, so
+adding a counter changes engine/tables.py's version, not this one.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CTL_MAGIC = 0x5347_5641_554C_5431  # "SGVAULT1"
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 # One task descriptor, 32 bytes, the only thing that crosses a ring:
 #   req_id u64 | slot u32 | length u32 | param u32 | agent u16 | kind u8 | status u8 | aux u64
@@ -40,11 +38,11 @@ HEADER_DTYPE = np.dtype(
         ("magic", "<i8"),
         ("version", "<i8"),
         ("n_workers", "<i8"),
-        ("n_agents", "<i8"),
         ("n_slots", "<i8"),
         ("slot_bytes", "<i8"),
         ("ring_capacity", "<i8"),
-        ("history_len", "<i8"),
+        ("tables_offset", "<i8"),
+        ("tables_bytes", "<i8"),
         ("created_ns", "<i8"),
         ("pad0", "<i8", 7),
         ("client_sleeping", "<i8"),  # at byte 128: its own cache line, written by every worker
@@ -52,74 +50,6 @@ HEADER_DTYPE = np.dtype(
     ]
 )
 assert HEADER_DTYPE.itemsize == HEADER_BYTES
-
-WORKER_DTYPE = np.dtype(
-    [
-        ("pid", "<i8"),
-        ("epoch", "<i8"),  # bumped by the supervisor on every (re)start
-        ("state", "<i8"),  # engine.status.WorkerState
-        ("restarts", "<i8"),
-        ("heartbeat_ns", "<i8"),  # CLOCK_MONOTONIC of the last loop turn
-        ("started_ns", "<i8"),
-        ("tasks", "<i8"),
-        ("errors", "<i8"),
-        ("busy_ns", "<i8"),
-        ("sleeps", "<i8"),  # times the worker blocked on its doorbell
-        ("wakeups_sent", "<i8"),  # doorbell writes to the client
-        ("cpu", "<i8"),  # pinned CPU or -1
-    ]
-)
-
-AGENT_DTYPE = np.dtype(
-    [
-        ("worker", "<i8"),
-        ("status", "<i8"),  # engine.status.AgentStatus
-        ("tasks", "<i8"),
-        ("errors", "<i8"),
-        ("bytes_in", "<i8"),
-        ("bytes_out", "<i8"),
-        ("latency_ns_sum", "<i8"),
-        ("latency_ns_max", "<i8"),
-        ("last_latency_ns", "<i8"),
-        ("last_task_unix_ns", "<i8"),
-        ("history_next", "<i8"),  # total entries ever written; slot = history_next % history_len
-        ("last_status", "<i8"),
-    ]
-)
-
-HISTORY_DTYPE = np.dtype(
-    [
-        ("req_id", "<i8"),
-        ("kind", "<i8"),
-        ("status", "<i8"),
-        ("bytes_in", "<i8"),
-        ("bytes_out", "<i8"),
-        ("latency_ns", "<i8"),
-        ("finished_unix_ns", "<i8"),
-    ]
-)
-
-N_KINDS = 8  # task kinds are 1..7; row 0 unused
-KIND_DTYPE = np.dtype(
-    [
-        ("tasks", "<i8"),
-        ("errors", "<i8"),
-        ("bytes_in", "<i8"),
-        ("bytes_out", "<i8"),
-        ("busy_ns", "<i8"),
-    ]
-)
-
-# Field names in row order (numpy types dtype.names as optional), and each field's flat int64
-# index inside a row, for writers using memoryview.cast("q").
-WORKER_FIELDS: tuple[str, ...] = WORKER_DTYPE.names or ()
-AGENT_FIELDS: tuple[str, ...] = AGENT_DTYPE.names or ()
-HISTORY_FIELDS: tuple[str, ...] = HISTORY_DTYPE.names or ()
-KIND_FIELDS: tuple[str, ...] = KIND_DTYPE.names or ()
-WORKER_FIELD = {name: i for i, name in enumerate(WORKER_FIELDS)}
-AGENT_FIELD = {name: i for i, name in enumerate(AGENT_FIELDS)}
-HISTORY_FIELD = {name: i for i, name in enumerate(HISTORY_FIELDS)}
-KIND_FIELD = {name: i for i, name in enumerate(KIND_FIELDS)}
 CLIENT_SLEEPING_WORD = HEADER_DTYPE.fields["client_sleeping"][1] // 8  # type: ignore[index]
 
 RING_HEADER_BYTES = 256
@@ -129,8 +59,13 @@ def ring_bytes(capacity: int) -> int:
     return RING_HEADER_BYTES + capacity * DESCRIPTOR_BYTES
 
 
-def _align(n: int, to: int = 64) -> int:
+def align(n: int, to: int = 64) -> int:
     return (n + to - 1) // to * to
+
+
+def header_words(buf: memoryview) -> memoryview:
+    """The header as int64 words (``words[CLIENT_SLEEPING_WORD]`` is one store or load)."""
+    return buf[:HEADER_BYTES].cast("q")
 
 
 @dataclass(frozen=True)
@@ -138,29 +73,16 @@ class ControlLayout:
     """Offsets of every region of the control segment for one engine shape."""
 
     n_workers: int
-    n_agents: int
     ring_capacity: int
-    history_len: int
+    tables_bytes: int
 
     @property
-    def workers_offset(self) -> int:
+    def tables_offset(self) -> int:
         return HEADER_BYTES
 
     @property
-    def agents_offset(self) -> int:
-        return _align(self.workers_offset + self.n_workers * WORKER_DTYPE.itemsize)
-
-    @property
-    def history_offset(self) -> int:
-        return _align(self.agents_offset + self.n_agents * AGENT_DTYPE.itemsize)
-
-    @property
-    def kinds_offset(self) -> int:
-        return _align(self.history_offset + self.n_agents * self.history_len * HISTORY_DTYPE.itemsize)
-
-    @property
     def rings_offset(self) -> int:
-        return _align(self.kinds_offset + self.n_workers * N_KINDS * KIND_DTYPE.itemsize)
+        return align(self.tables_offset + self.tables_bytes)
 
     def submission_ring_offset(self, worker: int) -> int:
         return self.rings_offset + (2 * worker) * ring_bytes(self.ring_capacity)

@@ -4,6 +4,7 @@ noisy machine; the network side (uvicorn, syscalls) is the same for both and is 
 
 from __future__ import annotations
 
+import argparse
 import base64
 import tempfile
 import time
@@ -18,11 +19,10 @@ from starlette.routing import Route
 
 from engine.config import EngineConfig
 from engine.embedded import Engine
-from engine.jobs import JobTracker
+from engine.runtime import Runtime
 from frontends.events import EventHub
-from frontends.http_app import build_app
+from frontends.http_api.app import build_app
 from frontends.prom import RequestMetrics
-from frontends.service import EngineService
 from perf.report import Report, median
 
 
@@ -66,24 +66,31 @@ async def per_request_us(app: Any, path: str, count: int, body: bytes | None = N
     return (time.perf_counter() - start) / count * 1e6
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m perf.asgi", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median reported)")
+    parser.add_argument("--requests", type=int, default=20000, help="requests per measurement")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
     report = Report("ASGI app cost per request (perf.asgi)")
+    n = args.requests
     with tempfile.TemporaryDirectory() as data_dir:
         cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, data_dir=data_dir)
         with Engine.start(cfg) as engine:
-            service = EngineService(engine.client, cfg, JobTracker(lambda kind, data: None))
-            ours = build_app(service, EventHub(), RequestMetrics(engine.client))
-            body = orjson.dumps(service.system_status())
+            hub = EventHub()
+            rt = Runtime.build(cfg, engine.client, hub.publish)
+            ours = build_app(rt, hub, RequestMetrics(rt.monitor))
+            body = orjson.dumps(rt.system_status())
             bare = bare_app(body)
 
             async def run() -> tuple[list[float], ...]:
                 b, s, h, bt, t = [], [], [], [], []
-                for _ in range(5):  # interleaved
-                    b.append(await per_request_us(bare, "/status", 20000))
-                    s.append(await per_request_us(ours, "/api/v1/system/status", 20000))
-                    h.append(await per_request_us(ours, "/healthz", 20000))
-                    bt.append(await per_request_us(bare, "/agents/0/task", 20000, TASK_BODY))
-                    t.append(await per_request_us(ours, "/api/v1/agents/0/task", 20000, TASK_BODY))
+                for _ in range(args.rounds):  # interleaved
+                    b.append(await per_request_us(bare, "/status", n))
+                    s.append(await per_request_us(ours, "/api/v1/system/status", n))
+                    h.append(await per_request_us(ours, "/healthz", n))
+                    bt.append(await per_request_us(bare, "/agents/0/task", n, TASK_BODY))
+                    t.append(await per_request_us(ours, "/api/v1/agents/0/task", n, TASK_BODY))
                 return b, s, h, bt, t
 
             bare_us, status_us, health_us, bare_task_us, task_us = uvloop.run(run())
@@ -94,6 +101,7 @@ def main() -> None:
     report.add("bare_task_us", median(bare_task_us), "us", note="base64 echo in-process")
     report.add("engine_task_us", median(task_us), "us", note="echo through a worker and back, lone caller")
     report.add("engine_task_extra_us", median(task_us) - median(bare_task_us), "us")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

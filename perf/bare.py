@@ -18,8 +18,7 @@ def serve_grpc(port: int) -> None:
     import grpc
     import uvloop
 
-    from frontends._gen.sigmavault.v1 import engine_pb2 as pb
-    from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
+    from frontends import pb, rpc
 
     class Echo(rpc.AgentServiceServicer):
         async def DispatchTask(self, request: pb.DispatchTaskRequest, context: object) -> pb.DispatchTaskResponse:

@@ -122,19 +122,13 @@ async def engine_rate(engine: Engine, codec: str, blocks: list[bytes], seconds: 
     done = [0] * lanes
 
     async def lane(index: int) -> None:
-        await client.admit()
-        src, dst = client.lease_slot(), client.lease_slot()
         block = blocks[index % len(blocks)]
-        client.slot_view(src)[: len(block)] = block
-        try:
+        async with client.lease(slots=2) as lease:  # input slot, filled once, and an output slot
+            lease.view(0)[: len(block)] = block
             while time.perf_counter() < deadline:
-                agent = client.scheduler.pick(Kind.COMPRESS)
-                status, _, _ = await client.execute(src, len(block), Kind.COMPRESS, agent, param, dst)
-                assert status == 0, status
+                answer = await lease.run(Kind.COMPRESS, len(block), param=param, out=1)
+                assert answer.status == 0, answer.status
                 done[index] += 1
-        finally:
-            client.done_with(src)
-            client.release_slot(dst)
 
     start = time.perf_counter()
     await asyncio.gather(*(lane(i) for i in range(lanes)))

@@ -20,8 +20,7 @@ import uvloop
 async def grpc_dispatch(target: str, seconds: float, concurrency: int, payload: int) -> dict[str, float]:
     import grpc
 
-    from frontends._gen.sigmavault.v1 import engine_pb2 as pb
-    from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
+    from frontends import pb, rpc
 
     async with grpc.aio.insecure_channel(target) as channel:
         stub = rpc.AgentServiceStub(channel)
@@ -47,8 +46,7 @@ async def grpc_dispatch(target: str, seconds: float, concurrency: int, payload: 
 async def grpc_stream(target: str, seconds: float, window: int, block: int, codec: str) -> dict[str, float]:
     import grpc
 
-    from frontends._gen.sigmavault.v1 import engine_pb2 as pb
-    from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
+    from frontends import pb, rpc
     from perf.engine import make_blocks
 
     blocks = make_blocks(size=block)

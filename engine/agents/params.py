@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import BadRequest
-from engine.status import Codec, HashAlgo, Kind
+from engine.status import Codec, HashAlgo, Kind, Status
 
 LEVELS = {Codec.LZ4: (0, 16, 0), Codec.ZSTD: (1, 22, 3)}  # (min, max, default)
 ENCRYPT_OVERHEAD = 12 + 16  # nonce before, tag after the ciphertext
@@ -54,3 +54,44 @@ def encode_params(kind: Kind, params: dict[str, Any]) -> int:
 
 def max_input_bytes(kind: Kind, slot_bytes: int) -> int:
     return slot_bytes - ENCRYPT_OVERHEAD if kind is Kind.ENCRYPT else slot_bytes
+
+
+def compress_bound(codec: Codec, n: int) -> int:
+    """Worst-case output of one frame for ``n`` input bytes (zstd's ZSTD_COMPRESSBOUND; lz4 frame:
+    the block bound plus a 4-byte header per 64 KiB block, frame header and checksums)."""
+    if codec is Codec.ZSTD:
+        return n + (n >> 8) + ((((128 << 10) - n) >> 11) if n < 128 << 10 else 0) + 32
+    return n + n // 255 + 16 + 4 * (n // 65536 + 1) + 32
+
+
+def largest_input_that_fits(codec: Codec, slot_bytes: int) -> int:
+    lo, hi = 0, slot_bytes
+    while lo < hi:  # the largest n with compress_bound(n) <= slot_bytes
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if compress_bound(codec, mid) <= slot_bytes else (lo, mid - 1)
+    return lo
+
+
+def check_input(kind: Kind, param: int, n: int) -> None:
+    """Refuse, with the numbers, an input the worker would refuse for its shape alone."""
+    if kind is Kind.PARITY and (n == 0 or n % param):
+        raise BadRequest(f"parity input of {n} bytes does not split into k={param} equal blocks: the length must "
+                         f"be a positive multiple of {param}", metadata={"k": param, "size": n})  # fmt: skip
+
+
+def describe_failure(kind: Kind, param: int, status: Status, n: int, slot_bytes: int) -> tuple[str, dict[str, int]]:
+    """What a worker's refusal means for this task, with its numbers (message, metadata)."""
+    if status is Status.TOO_LARGE and kind is Kind.COMPRESS:
+        codec = Codec(param & 0xFF)
+        fits = largest_input_that_fits(codec, slot_bytes)
+        message = (f"{codec.name.lower()} output of this {n}-byte input does not fit the {slot_bytes}-byte slot "
+                   f"(it does not compress); inputs up to {fits} bytes always fit")  # fmt: skip
+        return message, {"limit": fits, "size": n}
+    if status is Status.TOO_LARGE:
+        return f"the {kind.label} output is over the {slot_bytes}-byte slot", {"limit": slot_bytes}
+    if status is Status.CORRUPT_INPUT and kind is Kind.DECOMPRESS:
+        codec = Codec(param & 0xFF)
+        return f"the input is not a valid, complete {codec.name.lower()} frame", {}
+    if status is Status.BAD_PARAMS and kind is Kind.PARITY:
+        return f"{n} bytes do not split into k={param} equal blocks", {"k": param, "size": n}
+    return "", {}

@@ -52,7 +52,7 @@ def test_bounded_queue_answers_busy() -> None:
         await asyncio.sleep(0)
         with pytest.raises(EngineBusy):
             await scheduler.admit()
-        assert scheduler.rejected == 1
+        assert scheduler.rejected["queue_full"] == 1
         scheduler.release()
         await asyncio.sleep(0)
         assert waiters[0].done()

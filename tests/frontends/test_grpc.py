@@ -10,8 +10,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from frontends._gen.sigmavault.v1 import engine_pb2 as pb
-from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
+from frontends import pb, rpc
 from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess

@@ -152,8 +152,11 @@ def test_compression_stats_and_jobs(http: httpx.Client) -> None:
     assert jobs[0]["kind"] == "compress"
     assert jobs[0]["state"] == "done"
     assert jobs[0]["bytes_in"] == 10000
-    assert_error(http.get("/api/v1/compression/jobs", params={"limit": "x"}), 400, "invalid_request")
-    assert_error(http.get("/api/v1/compression/jobs", params={"limit": 0}), 400, "invalid_argument")
+    for bad in ("x", 0, -1, 257):  # every one says the rule with its numbers
+        answer = http.get("/api/v1/compression/jobs", params={"limit": bad})
+        assert_error(answer, 400, "invalid_argument")
+        assert "must be an integer in 1-256" in answer.json()["error"]["message"]
+        assert answer.json()["error"]["metadata"] == {"min": "1", "max": "256"}
 
 
 def test_encryption_and_mesh(http: httpx.Client, served: Served) -> None:

@@ -4,9 +4,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from frontends._gen.sigmavault.v1 import engine_pb2
+from frontends._gen.sigmavault.v1 import (
+    agents_pb2,
+    blocks_pb2,
+    common_pb2,
+    compression_pb2,
+    encryption_pb2,
+    network_pb2,
+    storage_pb2,
+    system_pb2,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+FILES = (agents_pb2, blocks_pb2, common_pb2, compression_pb2, encryption_pb2, network_pb2, storage_pb2, system_pb2)
 
 
 def test_generated_code_matches_proto() -> None:
@@ -17,9 +27,11 @@ def test_generated_code_matches_proto() -> None:
 
 
 def test_contract_is_usable_from_go() -> None:
-    options = engine_pb2.DESCRIPTOR.GetOptions()
-    assert engine_pb2.DESCRIPTOR.package == "sigmavault.v1"
-    assert options.go_package.endswith(";sigmavaultv1")
-    services = set(engine_pb2.DESCRIPTOR.services_by_name)
+    """One Go package for every file (the Go API imports one package), the seed's seven services."""
+    services = set()
+    for module in FILES:
+        assert module.DESCRIPTOR.package == "sigmavault.v1"
+        assert module.DESCRIPTOR.GetOptions().go_package.endswith("/gen/go/sigmavault/v1;sigmavaultv1")
+        services |= set(module.DESCRIPTOR.services_by_name)
     assert services == {"SystemService", "StorageService", "AgentService", "CompressionService", "EncryptionService",
                         "NetworkService", "BlockService"}  # fmt: skip

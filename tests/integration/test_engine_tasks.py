@@ -25,7 +25,7 @@ from engine.errors import (
     WorkerUnavailable,
 )
 from engine.status import AgentStatus, Codec, Kind, Status, WorkerState
-from ipc.layout import WORKER_FIELD
+from engine.tables import WORKER_FIELD
 from tests.utils import run
 
 pytestmark = pytest.mark.multiprocess
@@ -150,31 +150,28 @@ def test_output_to_a_second_slot_keeps_the_input(engine: Engine) -> None:
     data = os.urandom(500) + bytes(5000)
 
     async def scenario() -> None:
-        await client.admit()
-        src, dst = client.lease_slot(), client.lease_slot()
-        client.slot_view(src)[: len(data)] = data
-        agent = client.scheduler.pick(Kind.COMPRESS)
-        try:
+        async with client.lease(slots=2) as lease:
+            lease.view(0)[: len(data)] = data
             for _ in range(3):  # the same input, compressed again and again with no refill
-                status, n_out, _ = await client.execute(src, len(data), Kind.COMPRESS, agent, int(Codec.LZ4), dst)
-                assert status == 0
-                assert lz4.frame.decompress(bytes(client.slot_view(dst)[:n_out])) == data
-                assert bytes(client.slot_view(src)[: len(data)]) == data
-        finally:
-            client.done_with(src)
-            client.release_slot(dst)
+                done = await lease.run(Kind.COMPRESS, len(data), param=int(Codec.LZ4), out=1)
+                assert done.status == 0
+                assert lz4.frame.decompress(bytes(lease.view(1)[: done.n_out])) == data
+                assert bytes(lease.view(0)[: len(data)]) == data
+        assert client.pool.free == engine.config.slots
+        assert client.scheduler.inflight == 0
+
         # cancelled mid-flight: both slots and the admission come back with the completion
-        await client.admit()
-        src, dst = client.lease_slot(), client.lease_slot()
-        client.slot_view(src)[:200_000] = os.urandom(200_000)  # zstd-22 on noise: ~100 ms of work
-        param = int(Codec.ZSTD) | 22 << 8
-        task = asyncio.ensure_future(client.execute(src, 200_000, Kind.COMPRESS, agent, param, dst))
+        async def slow() -> None:
+            async with client.lease(slots=2) as lease:
+                lease.view(0)[:200_000] = os.urandom(200_000)  # zstd-22 on noise: ~100 ms of work
+                await lease.run(Kind.COMPRESS, 200_000, param=int(Codec.ZSTD) | 22 << 8, out=1)
+
+        task = asyncio.ensure_future(slow())
         await asyncio.sleep(0.005)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        client.done_with(src)
-        client.release_slot(dst)
+        assert client.pool.free < engine.config.slots  # a worker still holds them
         for _ in range(500):
             if client.pool.free == engine.config.slots and client.scheduler.inflight == 0:
                 break

@@ -1,0 +1,110 @@
+"""Runtime: the per-process bundle the transports are handed (STYLE.md: global state in one place).
+
+Built once in the frontend process (frontends/runner.py, frontends/asgi.py) from the engine client;
+the transports reach the engine only through these services, never through the client's insides.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from engine import network, system
+from engine.encryption import EncryptionInfo
+from engine.jobs import JobTracker, compression_stats
+from engine.monitor import EngineMonitor
+from engine.storage import disks, pools
+from engine.tasks import TaskService
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from engine.client import EngineClient
+    from engine.config import EngineConfig
+    from engine.jobs import Publish
+
+SLOW_FACTS_TTL_S = 2.0  # lsblk/zpool/wg answers are reused this long under load
+
+
+@dataclass
+class SlowFacts:
+    """Facts that cost a system tool run, cached briefly so a burst of reads runs each tool once."""
+
+    ttl_s: float = SLOW_FACTS_TTL_S
+    _cache: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+
+    async def _cached(self, key: str, fetch: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        value = await fetch()
+        self._cache[key] = (now, value)
+        return value
+
+    async def pools(self) -> dict[str, Any]:
+        return await self._cached("pools", pools.list_pools)
+
+    async def disks(self) -> dict[str, Any]:
+        return await self._cached("disks", disks.list_disks)
+
+    async def mesh(self) -> dict[str, Any]:
+        return await self._cached("mesh", network.mesh_status)
+
+    def forget(self) -> None:
+        """After a change the caller made (a pool created...), answer from the tools again."""
+        self._cache.clear()
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("sigmavault-engined")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+@dataclass
+class Runtime:
+    config: EngineConfig
+    tasks: TaskService
+    monitor: EngineMonitor
+    jobs: JobTracker
+    facts: SlowFacts
+    encryption: EncryptionInfo
+    publish: Publish
+    version: str = field(default_factory=version)
+    hostname: str = field(default_factory=socket.gethostname)
+    boot_time: float = field(default_factory=lambda: float(psutil.boot_time()))  # constant: read once
+
+    def system_status(self) -> dict[str, Any]:
+        """SystemStatus: the engine's state and the host's identity."""
+        return {**self.monitor.engine_status(), "version": self.version, "hostname": self.hostname,
+                "env": self.config.env, "host_uptime_s": round(time.time() - self.boot_time, 3)}  # fmt: skip
+
+    def system_metrics(self) -> dict[str, Any]:
+        return {**system.host_metrics(), "engine": self.monitor.counters()}
+
+    def compression_stats(self) -> dict[str, Any]:
+        return compression_stats(self.monitor.kind_totals(), self.jobs)
+
+    def encryption_status(self) -> dict[str, Any]:
+        return self.encryption.status(self.monitor.kind_totals())
+
+    @classmethod
+    def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
+        jobs = JobTracker(publish)
+        monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
+        return cls(
+            config=config,
+            tasks=TaskService(client, jobs),
+            monitor=monitor,
+            jobs=jobs,
+            facts=SlowFacts(),
+            encryption=EncryptionInfo(config.data_dir, client.res.data_key),
+            publish=publish,
+        )

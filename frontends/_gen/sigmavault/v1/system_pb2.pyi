@@ -1,0 +1,150 @@
+from frontends._gen.sigmavault.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WorkerInfo(_message.Message):
+    __slots__ = ("id", "pid", "state", "restarts", "epoch", "tasks", "errors", "busy_ns", "cpu", "sleeps")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    BUSY_NS_FIELD_NUMBER: _ClassVar[int]
+    CPU_FIELD_NUMBER: _ClassVar[int]
+    SLEEPS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    pid: int
+    state: str
+    restarts: int
+    epoch: int
+    tasks: int
+    errors: int
+    busy_ns: int
+    cpu: int
+    sleeps: int
+    def __init__(self, id: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., restarts: _Optional[int] = ..., epoch: _Optional[int] = ..., tasks: _Optional[int] = ..., errors: _Optional[int] = ..., busy_ns: _Optional[int] = ..., cpu: _Optional[int] = ..., sleeps: _Optional[int] = ...) -> None: ...
+
+class SystemStatus(_message.Message):
+    __slots__ = ("state", "version", "hostname", "env", "uptime_s", "host_uptime_s", "workers_total", "workers_ready", "agents_total", "workers", "inflight", "queued")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    HOST_UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_READY_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    INFLIGHT_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    version: str
+    hostname: str
+    env: str
+    uptime_s: float
+    host_uptime_s: float
+    workers_total: int
+    workers_ready: int
+    agents_total: int
+    workers: _containers.RepeatedCompositeFieldContainer[WorkerInfo]
+    inflight: int
+    queued: int
+    def __init__(self, state: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., env: _Optional[str] = ..., uptime_s: _Optional[float] = ..., host_uptime_s: _Optional[float] = ..., workers_total: _Optional[int] = ..., workers_ready: _Optional[int] = ..., agents_total: _Optional[int] = ..., workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., inflight: _Optional[int] = ..., queued: _Optional[int] = ...) -> None: ...
+
+class GetMetricsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class MemoryStats(_message.Message):
+    __slots__ = ("total", "available", "used", "percent")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    available: int
+    used: int
+    percent: float
+    def __init__(self, total: _Optional[int] = ..., available: _Optional[int] = ..., used: _Optional[int] = ..., percent: _Optional[float] = ...) -> None: ...
+
+class KindStats(_message.Message):
+    __slots__ = ("kind", "tasks", "errors", "bytes_in", "bytes_out", "busy_ns")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    BYTES_IN_FIELD_NUMBER: _ClassVar[int]
+    BYTES_OUT_FIELD_NUMBER: _ClassVar[int]
+    BUSY_NS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    tasks: int
+    errors: int
+    bytes_in: int
+    bytes_out: int
+    busy_ns: int
+    def __init__(self, kind: _Optional[str] = ..., tasks: _Optional[int] = ..., errors: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., busy_ns: _Optional[int] = ...) -> None: ...
+
+class EngineCounters(_message.Message):
+    __slots__ = ("tasks", "errors", "bytes_in", "bytes_out", "worker_restarts", "inflight", "kinds")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    BYTES_IN_FIELD_NUMBER: _ClassVar[int]
+    BYTES_OUT_FIELD_NUMBER: _ClassVar[int]
+    WORKER_RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    INFLIGHT_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    tasks: int
+    errors: int
+    bytes_in: int
+    bytes_out: int
+    worker_restarts: int
+    inflight: int
+    kinds: _containers.RepeatedCompositeFieldContainer[KindStats]
+    def __init__(self, tasks: _Optional[int] = ..., errors: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., worker_restarts: _Optional[int] = ..., inflight: _Optional[int] = ..., kinds: _Optional[_Iterable[_Union[KindStats, _Mapping]]] = ...) -> None: ...
+
+class SystemMetrics(_message.Message):
+    __slots__ = ("timestamp_unix_ns", "cpu_percent", "per_cpu_percent", "load_average", "memory", "swap", "disk_io", "net_io", "engine")
+    TIMESTAMP_UNIX_NS_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    PER_CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    LOAD_AVERAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    SWAP_FIELD_NUMBER: _ClassVar[int]
+    DISK_IO_FIELD_NUMBER: _ClassVar[int]
+    NET_IO_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    timestamp_unix_ns: int
+    cpu_percent: float
+    per_cpu_percent: _containers.RepeatedScalarFieldContainer[float]
+    load_average: _containers.RepeatedScalarFieldContainer[float]
+    memory: MemoryStats
+    swap: MemoryStats
+    disk_io: _common_pb2.IoCounters
+    net_io: _common_pb2.NetCounters
+    engine: EngineCounters
+    def __init__(self, timestamp_unix_ns: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., per_cpu_percent: _Optional[_Iterable[float]] = ..., load_average: _Optional[_Iterable[float]] = ..., memory: _Optional[_Union[MemoryStats, _Mapping]] = ..., swap: _Optional[_Union[MemoryStats, _Mapping]] = ..., disk_io: _Optional[_Union[_common_pb2.IoCounters, _Mapping]] = ..., net_io: _Optional[_Union[_common_pb2.NetCounters, _Mapping]] = ..., engine: _Optional[_Union[EngineCounters, _Mapping]] = ...) -> None: ...
+
+class Health(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    def __init__(self, status: _Optional[str] = ...) -> None: ...
+
+class Readiness(_message.Message):
+    __slots__ = ("ready", "reasons")
+    READY_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    ready: bool
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ready: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...

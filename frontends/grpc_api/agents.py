@@ -1,0 +1,104 @@
+"""AgentService: agents, task history, the swarm, drain/resume, and DispatchTask (the hot path)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from engine.errors import BadRequest, EngineError
+from engine.status import Kind
+from frontends._gen.sigmavault.v1 import agents_pb2 as pb
+from frontends._gen.sigmavault.v1 import agents_pb2_grpc as rpc
+from frontends.errors import describe
+from frontends.grpc_api.base import Servicer, abort, to_message
+
+if TYPE_CHECKING:
+    from frontends._gen.sigmavault.v1 import blocks_pb2, common_pb2
+
+
+def task_kind(value: int) -> Kind:
+    try:
+        return Kind(value)
+    except ValueError:
+        known = ", ".join(f"{k.value} ({k.name})" for k in Kind)
+        raise BadRequest(f"kind must be a TaskKind other than UNSPECIFIED ({known}), got {value}") from None
+
+
+def task_params(request: pb.DispatchTaskRequest | blocks_pb2.BlockRequest) -> dict[str, Any]:
+    if not request.HasField("params"):
+        return {}
+    p: common_pb2.TaskParams = request.params
+    given: dict[str, Any] = {"codec": p.codec or None, "algo": p.algo or None, "k": p.k or None}
+    if p.HasField("level"):
+        given["level"] = p.level
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def deadline(timeout_ms: int, remaining: float | None) -> float | None:
+    """The tighter of the request's timeout_ms and the call's deadline (None: neither)."""
+    if timeout_ms and (remaining is None or timeout_ms / 1000 < remaining):
+        return timeout_ms / 1000
+    return remaining
+
+
+class AgentServicer(Servicer, rpc.AgentServiceServicer):
+    async def ListAgents(self, request: pb.ListAgentsRequest,
+                         context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListAgentsResponse:  # fmt: skip
+        return await self.guard("AgentService/ListAgents", context,
+                                lambda: to_message(pb.ListAgentsResponse, self.rt.monitor.list_agents()))  # fmt: skip
+
+    async def GetAgent(self, request: pb.GetAgentRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:
+        return await self.guard("AgentService/GetAgent", context,
+                                lambda: to_message(pb.Agent, self.rt.monitor.agent(request.agent_id)))  # fmt: skip
+
+    async def ListAgentTasks(self, request: pb.ListAgentTasksRequest,
+                             context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListAgentTasksResponse:  # fmt: skip
+        return await self.guard("AgentService/ListAgentTasks", context, lambda: to_message(
+            pb.ListAgentTasksResponse,
+            self.rt.monitor.agent_tasks(request.agent_id, request.page_size, request.page_token)))  # fmt: skip
+
+    async def GetSwarm(self, request: pb.GetSwarmRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Swarm:
+        return await self.guard("AgentService/GetSwarm", context,
+                                lambda: to_message(pb.Swarm, self.rt.monitor.swarm()))  # fmt: skip
+
+    def _set_drained(self, agent: int, drained: bool) -> pb.Agent:
+        self.rt.monitor.agent(agent, recent=0)  # NOT_FOUND for an unknown agent before anything changes
+        self.rt.tasks.set_drained(agent, drained)
+        return to_message(pb.Agent, self.rt.monitor.agent(agent))
+
+    async def DrainAgent(self, request: pb.DrainAgentRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:
+        return await self.guard("AgentService/DrainAgent", context, lambda: self._set_drained(request.agent_id, True))
+
+    async def ResumeAgent(self, request: pb.ResumeAgentRequest,
+                          context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:  # fmt: skip
+        return await self.guard("AgentService/ResumeAgent", context,
+                                lambda: self._set_drained(request.agent_id, False))  # fmt: skip
+
+    async def DispatchTask(self, request: pb.DispatchTaskRequest,
+                           context: grpc.aio.ServicerContext[Any, Any]) -> pb.DispatchTaskResponse:  # fmt: skip
+        start = time.perf_counter_ns()
+        code = grpc.StatusCode.OK
+        try:
+            kind = task_kind(request.kind)
+            agent = request.agent_id if request.HasField("agent_id") else None
+            timeout = deadline(request.timeout_ms, context.time_remaining())
+            outcome = await self.rt.tasks.run(kind, request.data, task_params(request), agent=agent, timeout=timeout)
+            total_ns = time.perf_counter_ns() - start
+            # built directly, not through ParseDict: this is the hot path
+            return pb.DispatchTaskResponse(
+                agent_id=outcome.agent, agent_name=outcome.agent_name, worker=outcome.worker, kind=int(kind),  # type: ignore[arg-type]
+                data=outcome.data, bytes_in=outcome.bytes_in, bytes_out=len(outcome.data),
+                service_ns=outcome.service_ns, engine_ns=outcome.engine_ns,
+                timing=pb.TaskTiming(service_us=outcome.service_ns / 1000, engine_us=outcome.engine_ns / 1000,
+                                     total_us=total_ns / 1000),
+            )  # fmt: skip
+        except (EngineError, TimeoutError, ValueError) as exc:
+            code = describe(exc).grpc_code
+            await abort(context, exc)
+            raise  # unreachable: abort raises
+        finally:
+            self.observe("AgentService/DispatchTask", code, (time.perf_counter_ns() - start) / 1e9)
+
+    register = staticmethod(rpc.add_AgentServiceServicer_to_server)

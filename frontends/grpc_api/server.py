@@ -1,0 +1,67 @@
+"""create_server(): grpc.aio on SIGMAVAULT_GRPC_PORT with every service of proto/sigmavault/v1,
+grpc.health.v1 and server reflection. Returned unstarted with its bound port, so tests bind port 0."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from frontends._gen.sigmavault.v1 import (
+    agents_pb2,
+    blocks_pb2,
+    compression_pb2,
+    encryption_pb2,
+    network_pb2,
+    storage_pb2,
+    system_pb2,
+)
+from frontends.grpc_api.agents import AgentServicer
+from frontends.grpc_api.blocks import BlockServicer
+from frontends.grpc_api.compression import CompressionServicer
+from frontends.grpc_api.encryption import EncryptionServicer
+from frontends.grpc_api.network import NetworkServicer
+from frontends.grpc_api.storage import StorageServicer
+from frontends.grpc_api.system import SystemServicer
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+    from frontends.prom import RequestMetrics
+
+SERVICERS = (SystemServicer, StorageServicer, AgentServicer, CompressionServicer, EncryptionServicer,
+             NetworkServicer, BlockServicer)  # fmt: skip
+SERVICE_NAMES = tuple(
+    service.full_name
+    for module in (system_pb2, storage_pb2, agents_pb2, compression_pb2, encryption_pb2, network_pb2, blocks_pb2)
+    for service in module.DESCRIPTOR.services_by_name.values()
+)
+
+
+def create_server(rt: Runtime, metrics: RequestMetrics, *, host: str | None = None,
+                  port: int | None = None) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:  # fmt: skip
+    """Build the server (not started); returns it, the bound port and its health servicer."""
+    config = rt.config
+    limit = config.max_message_bytes
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", limit),
+        ("grpc.so_reuseport", 0),
+    ])  # fmt: skip
+    for servicer in SERVICERS:
+        servicer.register(servicer(rt, metrics), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    address = f"{host or config.host}:{config.grpc_port if port is None else port}"
+    bound = server.add_insecure_port(address)
+    if bound == 0:
+        raise OSError(f"cannot bind gRPC to {address}")
+    return server, bound, health_servicer
+
+
+async def set_serving(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, status)

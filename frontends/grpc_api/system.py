@@ -1,0 +1,26 @@
+"""SystemService: engine and host status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from frontends._gen.sigmavault.v1 import system_pb2 as pb
+from frontends._gen.sigmavault.v1 import system_pb2_grpc as rpc
+from frontends.grpc_api.base import Servicer, to_message
+
+
+class SystemServicer(Servicer, rpc.SystemServiceServicer):
+    async def GetStatus(
+        self, request: pb.GetStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SystemStatus:
+        return await self.guard("SystemService/GetStatus", context,
+                                lambda: to_message(pb.SystemStatus, self.rt.system_status()))  # fmt: skip
+
+    async def GetMetrics(self, request: pb.GetMetricsRequest,
+                         context: grpc.aio.ServicerContext[Any, Any]) -> pb.SystemMetrics:  # fmt: skip
+        return await self.guard("SystemService/GetMetrics", context,
+                                lambda: to_message(pb.SystemMetrics, self.rt.system_metrics()))  # fmt: skip
+
+    register = staticmethod(rpc.add_SystemServiceServicer_to_server)

@@ -1,0 +1,112 @@
+"""Endpoint: one HTTP route and what it takes and answers, the single source of both the Starlette
+routes and /openapi.json (frontends/openapi.py); plus the small decoding helpers handlers share."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.responses import Response
+
+from engine.errors import BadRequest, NotFound
+from frontends.errors import RequestError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from google.protobuf.descriptor import Descriptor
+    from starlette.requests import Request
+
+    Handler = Callable[[Request], Awaitable[Response]]
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query parameter: its name, JSON schema and what it means."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    response: Descriptor | None  # the proto message of a 200 answer (None: not JSON, see content_type)
+    request: Descriptor | None = None  # the proto message of the JSON body
+    exclude: tuple[str, ...] = ()  # request fields this route takes elsewhere (e.g. the path)
+    required: tuple[str, ...] = ()  # request fields that must be present
+    query: tuple[Query, ...] = ()
+    errors: tuple[int, ...] = ()  # error statuses this route answers beyond 400/404/405
+    content_type: str = "application/json"
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    @property
+    def body_fields(self) -> tuple[str, ...] | None:
+        if self.request is None:
+            return None
+        return tuple(f.name for f in self.request.fields if f.name not in self.exclude)
+
+
+def path_id(request: Request, name: str = "id", *, what: str = "agent") -> int:
+    """An integer path parameter; anything else is a 404 naming the rule (no such resource)."""
+    raw = request.path_params[name]
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound(f"no {what} {raw!r}: {what} ids are integers", code=f"unknown_{what}")
+    return int(raw)
+
+
+def int_query(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not lo <= value <= hi:
+        raise BadRequest(f"{name} must be an integer in {lo}-{hi}, got {raw!r}", metadata={"min": lo, "max": hi})
+    return value
+
+
+def str_query(request: Request, name: str, max_len: int = 256) -> str:
+    raw = request.query_params.get(name, "")
+    if len(raw) > max_len:
+        raise BadRequest(f"{name} is over {max_len} characters")
+    return raw
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body as JSON, refused as soon as it passes ``limit`` (a chunked upload has no Content-Length)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"body is not valid JSON: {exc}", code="malformed_json") from None

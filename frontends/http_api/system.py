@@ -1,0 +1,37 @@
+"""System routes: status, host metrics, liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from frontends._gen.sigmavault.v1 import system_pb2 as pb
+from frontends.http_api.routing import Endpoint, JSONResponse
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from engine.runtime import Runtime
+
+
+def endpoints(rt: Runtime) -> list[Endpoint]:
+    async def status(request: Request) -> Response:
+        return JSONResponse(rt.system_status())
+
+    async def metrics(request: Request) -> Response:
+        return JSONResponse(rt.system_metrics())
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ready, reasons = rt.monitor.readiness()
+        return JSONResponse({"ready": ready, "reasons": reasons}, status_code=200 if ready else 503)
+
+    return [
+        Endpoint("GET", "/api/v1/system/status", status, "Engine and worker status", pb.SystemStatus.DESCRIPTOR),
+        Endpoint("GET", "/api/v1/system/metrics", metrics, "Host and engine metrics", pb.SystemMetrics.DESCRIPTOR),
+        Endpoint("GET", "/healthz", healthz, "Liveness: the frontend answers", pb.Health.DESCRIPTOR),
+        Endpoint("GET", "/readyz", readyz, "Readiness: every worker is up (503 with reasons until then)",
+                 pb.Readiness.DESCRIPTOR, errors=(503,)),
+    ]  # fmt: skip

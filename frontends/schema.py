@@ -1,0 +1,142 @@
+"""The proto messages as JSON: schemas for /openapi.json and strict parsing of HTTP request bodies.
+
+The proto (proto/sigmavault/v1) is the one contract. HTTP speaks the same messages as JSON with the
+field names of the proto and these conventions (common.proto): enums are their value name without
+the enum's prefix, lower-cased (TASK_KIND_COMPRESS -> "compress"); bytes are base64 strings; 64-bit
+integers are JSON numbers. Response schemas set ``additionalProperties: false`` so a field the
+proto does not have fails the schema checks in the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.json_format import ParseDict, ParseError
+
+from engine.errors import BadRequest
+from frontends.errors import RequestError
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+_F = FieldDescriptor
+_INT32 = {_F.TYPE_INT32, _F.TYPE_SINT32, _F.TYPE_SFIXED32}
+_UINT32 = {_F.TYPE_UINT32, _F.TYPE_FIXED32}
+_INT64 = {_F.TYPE_INT64, _F.TYPE_SINT64, _F.TYPE_SFIXED64}
+_UINT64 = {_F.TYPE_UINT64, _F.TYPE_FIXED64}
+
+
+def _camel_to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+
+
+def enum_labels(enum: EnumDescriptor) -> dict[str, int]:
+    """JSON label -> number for every value but UNSPECIFIED (``TASK_KIND_COMPRESS`` -> ``compress``)."""
+    prefix = _camel_to_snake(enum.name) + "_"
+    return {v.name.removeprefix(prefix).lower(): v.number for v in enum.values if not v.name.endswith("_UNSPECIFIED")}
+
+
+def _scalar_schema(field: FieldDescriptor) -> dict[str, Any]:
+    t = field.type
+    if t in (_F.TYPE_DOUBLE, _F.TYPE_FLOAT):
+        return {"type": "number"}
+    if t in _INT32:
+        return {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}
+    if t in _UINT32:
+        return {"type": "integer", "minimum": 0, "maximum": 2**32 - 1}
+    if t in _INT64:
+        return {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1}
+    if t in _UINT64:
+        return {"type": "integer", "minimum": 0, "maximum": 2**64 - 1}
+    if t == _F.TYPE_BOOL:
+        return {"type": "boolean"}
+    if t == _F.TYPE_STRING:
+        return {"type": "string"}
+    if t == _F.TYPE_BYTES:
+        return {"type": "string", "format": "byte", "contentEncoding": "base64"}
+    if t == _F.TYPE_ENUM:
+        return {"type": "string", "enum": list(enum_labels(field.enum_type))}
+    raise TypeError(f"no JSON schema for field type {t}")  # pragma: no cover - every proto3 scalar is above
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.message_type is not None and bool(field.message_type.GetOptions().map_entry)
+
+
+class SchemaSet:
+    """JSON Schemas of proto messages, collected as OpenAPI ``components.schemas``."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, dict[str, Any]] = {}
+
+    def ref(self, message: Descriptor, *, request: bool = False, exclude: tuple[str, ...] = (),
+            required: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+        """A ``$ref`` to the message's schema (requests get their own variant when fields differ)."""
+        name = message.name + ("Body" if request and (exclude or required) else "")
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: recursive messages refer to it while it is built
+            self.components[name] = self._object(message, exclude, required)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def _object(self, message: Descriptor, exclude: tuple[str, ...], required: tuple[str, ...]) -> dict[str, Any]:
+        properties = {f.name: self._field(f) for f in message.fields if f.name not in exclude}
+        schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            schema["required"] = list(required)
+        return schema
+
+    def _field(self, field: FieldDescriptor) -> dict[str, Any]:
+        if _is_map(field):
+            value = field.message_type.fields_by_name["value"]
+            return {"type": "object", "additionalProperties": self._single(value)}
+        if field.is_repeated:
+            return {"type": "array", "items": self._single(field)}
+        return self._single(field)
+
+    def _single(self, field: FieldDescriptor) -> dict[str, Any]:
+        if field.type == _F.TYPE_MESSAGE:
+            return self.ref(field.message_type)
+        return _scalar_schema(field)
+
+
+def _to_proto_json(message: Descriptor, doc: dict[str, Any], path: str = "") -> dict[str, Any]:
+    """Our JSON (enum labels) -> what ParseDict takes (enum numbers); anything else passes through
+    for ParseDict to judge."""
+    out = dict(doc)
+    for name, value in doc.items():
+        field = message.fields_by_name.get(name)
+        if field is None:
+            continue
+        if field.type == _F.TYPE_ENUM:
+            labels = enum_labels(field.enum_type)
+            values = value if field.is_repeated and isinstance(value, list) else [value]
+            numbers = []
+            for item in values:
+                if not isinstance(item, str) or item not in labels:
+                    raise BadRequest(f"{path}{name} must be one of {', '.join(labels)}, got {item!r}")
+                numbers.append(labels[item])
+            out[name] = numbers if field.is_repeated and isinstance(value, list) else numbers[0]
+        elif field.type == _F.TYPE_MESSAGE and isinstance(value, dict) and not _is_map(field):
+            out[name] = _to_proto_json(field.message_type, value, f"{path}{name}.")
+    return out
+
+
+def parse_body(doc: Any, message_class: type[Message], *, allowed: tuple[str, ...] | None = None,
+               required: tuple[str, ...] = ()) -> Message:  # fmt: skip
+    """A decoded JSON body as the proto request message, or BadRequest naming the field and rule."""
+    if not isinstance(doc, dict):
+        raise RequestError("the body must be a JSON object")
+    descriptor = message_class.DESCRIPTOR
+    names = allowed if allowed is not None else tuple(f.name for f in descriptor.fields)
+    unknown = sorted(set(doc) - set(names))
+    if unknown:
+        raise RequestError(f"unknown field(s): {', '.join(unknown)}; this body takes {', '.join(names)}")
+    missing = [name for name in required if name not in doc]
+    if missing:
+        raise RequestError(f"missing required field(s): {', '.join(missing)}")
+    try:
+        return ParseDict(_to_proto_json(descriptor, doc), message_class())
+    except ParseError as exc:
+        raise RequestError(str(exc).replace("Failed to parse ", "").replace(" field: ", ": ", 1)) from None

@@ -1,0 +1,77 @@
+"""FrontendStack: what a frontend process runs beside its HTTP server, built in one place for both
+ways of serving (``engined serve``'s forked frontend, frontends/runner.py; and the module-level
+ASGI app under an outside uvicorn, frontends/asgi.py): the engine client's Runtime, the gRPC
+server, the WebSocket hub and its watchers, and the ASGI app for HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from engine.client import EngineClient
+from engine.runtime import Runtime
+from engine.storage import disks, pools
+from frontends.events import EventHub, Watchers
+from frontends.grpc_api.server import create_server, set_serving
+from frontends.http_api.app import build_app
+from frontends.prom import RequestMetrics
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.types import ASGIApp
+
+    from engine.resources import EngineResources
+
+logger = logging.getLogger(__name__)
+
+
+async def _storage_snapshot() -> dict[str, Any]:
+    pool_list = await pools.list_pools()
+    disk_list = await disks.list_disks(with_smart=False)
+    return {"pools": pool_list["pools"], "disks": disk_list["disks"]}
+
+
+class FrontendStack:
+    def __init__(self, res: EngineResources, *, alive: Callable[[], bool] | None = None,
+                 client: EngineClient | None = None, grpc_port: int | None = None) -> None:  # fmt: skip
+        cfg = self.config = res.config
+        self._owns_client = client is None
+        self.client = client or EngineClient(res, alive=alive)
+        self.hub = EventHub()
+        self.runtime = Runtime.build(cfg, self.client, self.hub.publish)
+        metrics = RequestMetrics(self.runtime.monitor)
+        self.app: ASGIApp = build_app(self.runtime, self.hub, metrics)
+        self.grpc_server, self.grpc_port, self._health = create_server(self.runtime, metrics, port=grpc_port)
+        self._serving = False
+        monitor = self.runtime.monitor
+        specs = self.client.agents
+        self.watchers = Watchers(
+            self.hub, metrics=self.runtime.system_metrics, agent_states=monitor.agent_statuses,
+            agent_info=lambda i: {k: v for k, v in specs[i].as_dict().items() if k != "capabilities"},
+            storage=_storage_snapshot, metrics_interval=cfg.metrics_interval, on_tick=self._tick,
+        )  # fmt: skip
+
+    async def _tick(self) -> None:
+        """Every 100 ms: gRPC health follows worker readiness; the client's figures reach the tables."""
+        self.client.publish_stats()
+        ready = self.runtime.monitor.readiness()[0]
+        if ready != self._serving:
+            self._serving = ready
+            await set_serving(self._health, ready)
+
+    async def start(self) -> None:
+        await self.grpc_server.start()
+        self.watchers.start()
+
+    async def say_goodbye(self) -> None:
+        """First steps of a shutdown: health NOT_SERVING, WebSocket clients told (1001)."""
+        await set_serving(self._health, False)
+        await self.hub.close()
+
+    async def stop(self, grace: float) -> None:
+        """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, release the client."""
+        await self.grpc_server.stop(grace)
+        await self.watchers.stop()
+        if self._owns_client:
+            self.client.close()
