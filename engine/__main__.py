@@ -1,12 +1,15 @@
 """``engined``: the engine's command line.
 
 engined serve     run the supervisor, one worker per core and the frontend until SIGTERM/SIGINT
-engined config    print the effective configuration (after SIGMAVAULT_* and .env) and exit
+engined config    check and print the effective configuration (after SIGMAVAULT_* and .env) and exit
+engined --version
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import logging
 import socket
 import sys
@@ -14,8 +17,7 @@ import sys
 import orjson
 
 from engine.config import ConfigError, EngineConfig
-from engine.resources import EngineResources
-from engine.supervisor import Supervisor
+from engine.runtime import version
 
 logger = logging.getLogger("engined")
 
@@ -25,30 +27,52 @@ def _configure_logging(cfg: EngineConfig) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
 
 
-def check_ports(cfg: EngineConfig) -> str | None:
-    """A one-line reason when a port cannot be bound now (else None): fail at start-up with the
-    variable's name rather than have the frontend crash-loop later."""
-    for variable, port in (("SIGMAVAULT_ENGINE_PORT", cfg.engine_port), ("SIGMAVAULT_GRPC_PORT", cfg.grpc_port)):
-        with socket.socket(socket.AF_INET6 if ":" in cfg.host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((cfg.host, port))
-            except OSError as exc:
-                return f"cannot listen on {cfg.host}:{port} ({variable}): {exc.strerror}"
-    return None
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-def serve(cfg: EngineConfig, *, frontend: bool) -> int:
+def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, socket.socket]:
+    """Bind the HTTP listener here, once: every frontend incarnation inherits it (a restarted frontend
+    keeps the port and the queued connections). Check the gRPC port is free and settle a 0 on a
+    number, so restarts keep it too. Raises OSError with a one-line reason naming the variable."""
+    try:
+        listener = _bind(cfg.host, cfg.engine_port)
+    except OSError as exc:
+        raise OSError(
+            f"cannot listen on {cfg.host}:{cfg.engine_port} (SIGMAVAULT_ENGINE_PORT): {exc.strerror}"
+        ) from None
+    listener.listen(2048)
+    try:
+        with _bind(cfg.host, cfg.grpc_port) as probe:
+            grpc_port = probe.getsockname()[1]
+    except OSError as exc:
+        listener.close()
+        raise OSError(f"cannot listen on {cfg.host}:{cfg.grpc_port} (SIGMAVAULT_GRPC_PORT): {exc.strerror}") from None
+    return dataclasses.replace(cfg, engine_port=listener.getsockname()[1], grpc_port=grpc_port), listener
+
+
+def serve(cfg: EngineConfig, *, listener: socket.socket | None) -> int:
+    from engine.resources import EngineResources
+    from engine.supervisor import Supervisor
+
     target = None
-    if frontend:
+    if listener is not None:
         from frontends.process import frontend_main  # imports no grpc: only the forked child loads it
 
-        target = frontend_main
+        target = functools.partial(frontend_main, listener=listener)
     res = EngineResources.create(cfg)
     supervisor = Supervisor(res, frontend=target)
     logger.info(
-        "engined: %d workers, %d agents, %d x %d KiB slots, segments %s",
-        cfg.workers, cfg.agents, cfg.slots, cfg.slot_bytes // 1024, ", ".join(res.segment_names),
+        "engined %s: %d workers, %d agents, %d x %d KiB slots, data in %s, segments %s",
+        version(), cfg.workers, cfg.agents, cfg.slots, cfg.slot_bytes // 1024, cfg.data_dir,
+        ", ".join(res.segment_names),
     )  # fmt: skip
     try:
         return supervisor.run()
@@ -61,24 +85,36 @@ def serve(cfg: EngineConfig, *, frontend: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="engined", description="SigmaVault engine")
+    parser.add_argument("--version", action="version", version=f"engined {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="run the engine until SIGTERM or SIGINT")
     serve_parser.add_argument("--no-frontend", action="store_true", help="workers only, no gRPC/HTTP ports")
-    sub.add_parser("config", help="print the effective configuration as JSON")
+    sub.add_parser("config", help="check the configuration and print it as JSON")
     args = parser.parse_args(argv)
+    for line in EngineConfig.unknown_settings():
+        print(f"engined: warning: {line}", file=sys.stderr)
     try:
         cfg = EngineConfig.from_env()
+        cfg.check_data_dir()
     except ConfigError as exc:
         print(f"engined: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "config":
         sys.stdout.write(orjson.dumps(cfg.as_env(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
         return 0
-    if not args.no_frontend and (reason := check_ports(cfg)):
-        print(f"engined: {reason}", file=sys.stderr)
-        return 2
+    listener = None
+    if not args.no_frontend:
+        try:
+            cfg, listener = open_ports(cfg)
+        except OSError as exc:
+            print(f"engined: {exc}", file=sys.stderr)
+            return 2
     _configure_logging(cfg)
-    return serve(cfg, frontend=not args.no_frontend)
+    try:
+        return serve(cfg, listener=listener)
+    finally:
+        if listener is not None:
+            listener.close()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ ConfigError whose one-line message names the variable and the rule, and start-up
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -95,12 +96,29 @@ def _text(raw: str) -> str:
 
 _text.rule = "must not be empty"  # type: ignore[attr-defined]
 
-_PORT = _int(1024, 65535)
+
+def _port(raw: str) -> int:
+    value = int(raw.strip())
+    if value != 0 and not 1024 <= value <= 65535:
+        raise ValueError
+    return value
+
+
+_port.rule = "must be an integer in 1024-65535 (or 0: any free port, reported at start)"  # type: ignore[attr-defined]
+_PORT = _port
 _MIB = 1 << 20
 
 
-def _default_data_dir() -> str:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+def default_data_dir(environ: Mapping[str, str] | None = None) -> str:
+    """systemd's StateDirectory when it gave one, /var/lib/sigmavault for root, else the user's
+    XDG data home: a service never keeps its keys and job history in root's home directory."""
+    env = os.environ if environ is None else environ
+    state = env.get("STATE_DIRECTORY")
+    if state:
+        return state.split(":")[0]
+    if os.geteuid() == 0:
+        return "/var/lib/sigmavault"
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "sigmavault")
 
 
@@ -114,7 +132,7 @@ class EngineConfig:
     slots: int = 128
     slot_bytes: int = _MIB
     ring_capacity: int = 1024
-    history_len: int = 16
+    history_len: int = 256  # finished tasks kept per agent (ListAgentTasks pages through them)
     spin_us: int = 50  # how long an idle worker polls before sleeping on its doorbell
     client_spin_us: int = 20  # how long a lone awaiting request polls before sleeping
     pin_cpus: bool = False
@@ -137,7 +155,7 @@ class EngineConfig:
         if self.max_workers == 0:
             object.__setattr__(self, "max_workers", self.slots)
         if not self.data_dir:
-            object.__setattr__(self, "data_dir", _default_data_dir())
+            object.__setattr__(self, "data_dir", default_data_dir())
         if self.max_message_bytes == 0:
             object.__setattr__(self, "max_message_bytes", self.slot_bytes + 65536)
         self._check_relations()
@@ -156,8 +174,9 @@ class EngineConfig:
             raise ConfigError(
                 f"{PREFIX}RING_CAPACITY", str(self.ring_capacity), f"must be at least the slot count ({self.slots})"
             )
-        if self.engine_port == self.grpc_port:
-            raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port), "must differ from SIGMAVAULT_ENGINE_PORT")
+        if self.engine_port == self.grpc_port and self.engine_port:
+            raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port),
+                              f"must differ from {PREFIX}ENGINE_PORT ({self.engine_port})")  # fmt: skip
 
     @classmethod
     def from_env(
@@ -172,7 +191,6 @@ class EngineConfig:
             merged.update(read_env_file(Path(env_file)))
         merged.update(os.environ if environ is None else environ)
         values: dict[str, Any] = {}
-        known = {f.name for f in fields(cls)}
         for name, parse in _PARSERS.items():
             variable = PREFIX + name.upper()
             raw = merged.get(variable)
@@ -182,11 +200,38 @@ class EngineConfig:
                 values[name] = parse(raw)
             except ValueError:
                 raise ConfigError(variable, raw, parse.rule) from None  # type: ignore[attr-defined]
-        for variable in merged:
-            if variable.startswith(PREFIX) and variable[len(PREFIX) :].lower() not in known:
-                logger.warning("ignoring unknown setting %s", variable)
         values.update(overrides)
+        _blame_port_clash(values, merged)
         return cls(**values)
+
+    @staticmethod
+    def unknown_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike[str] | None = ".env",
+                         ) -> list[str]:  # fmt: skip
+        """One line per SIGMAVAULT_* variable this engine does not know, with the closest known name
+        (a typo such as SIGMAVAULT_WORKRES would otherwise be ignored in silence)."""
+        merged = dict(read_env_file(Path(env_file))) if env_file is not None and Path(env_file).is_file() else {}
+        merged.update(os.environ if environ is None else environ)
+        known = [PREFIX + name.upper() for name in _PARSERS]
+        lines = []
+        for variable in sorted(merged):
+            if variable.startswith(PREFIX) and variable not in known and variable not in _NOT_OURS:
+                suffixes = [name[len(PREFIX) :] for name in known]  # the shared prefix would make all look close
+                close = difflib.get_close_matches(variable[len(PREFIX) :], suffixes, n=1, cutoff=0.75)
+                hint = f" (did you mean {PREFIX}{close[0]}?)" if close else ""
+                lines.append(f"unknown setting {variable} is ignored{hint}")
+        return lines
+
+    def check_data_dir(self) -> None:
+        """The data directory exists (created 0700 if not) and this process can write it; else ConfigError."""
+        variable, path = f"{PREFIX}DATA_DIR", Path(self.data_dir)
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(variable, self.data_dir, f"cannot create it: {exc.strerror}") from None
+        if not path.is_dir():
+            raise ConfigError(variable, self.data_dir, "is not a directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigError(variable, self.data_dir, "is not writable by this user")
 
     def as_env(self) -> dict[str, str]:
         """Every setting as the ``SIGMAVAULT_*`` variable that would produce it."""
@@ -222,6 +267,20 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "metrics_interval": _float(0.05, 3600),
     "max_message_bytes": _int(0, 1 << 30),  # 0: slot size + 64 KiB
 }
+
+
+# SIGMAVAULT_* variables other programs of the product read (the Go API's); not typos of ours
+_NOT_OURS = frozenset({"SIGMAVAULT_API_PORT", "SIGMAVAULT_API_HOST", "SIGMAVAULT_WEB_ROOT"})
+
+
+def _blame_port_clash(values: dict[str, Any], merged: Mapping[str, str]) -> None:
+    """Equal HTTP and gRPC ports: name the variable that was set, not its unset partner."""
+    http, grpc = values.get("engine_port", 8001), values.get("grpc_port", 9003)
+    if http != grpc or http == 0:
+        return
+    if f"{PREFIX}ENGINE_PORT" in merged and f"{PREFIX}GRPC_PORT" not in merged:
+        raise ConfigError(f"{PREFIX}ENGINE_PORT", str(http), f"must differ from {PREFIX}GRPC_PORT ({grpc})")
+    raise ConfigError(f"{PREFIX}GRPC_PORT", str(grpc), f"must differ from {PREFIX}ENGINE_PORT ({http})")
 
 
 def read_env_file(path: Path) -> dict[str, str]:

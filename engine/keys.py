@@ -5,8 +5,11 @@ Deliberately simple until the keystore issue lands (rotation, ML-KEM-768 + X2551
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 
@@ -25,4 +28,5 @@ def load_or_create_key(data_dir: str) -> bytes:
     key = os.urandom(KEY_BYTES)
     with os.fdopen(fd, "wb") as f:
         f.write(key)
+    logger.info("created the engine's data key at %s (mode 0600)", path)
     return key

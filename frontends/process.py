@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 
 from engine.procutil import die_with_parent, set_process_name
 from engine.resources import EngineResources
 
 
-def frontend_main(res: EngineResources) -> None:
+def frontend_main(res: EngineResources, listener: socket.socket | None = None) -> None:
     """Entry point of the forked frontend process."""
     set_process_name("sv-frontend")
     die_with_parent()
@@ -24,4 +25,4 @@ def frontend_main(res: EngineResources) -> None:
 
     from frontends.runner import serve_frontend
 
-    uvloop.run(serve_frontend(res))
+    uvloop.run(serve_frontend(res, listener=listener))

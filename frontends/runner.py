@@ -15,8 +15,11 @@ import logging
 import math
 import os
 import signal
+import socket
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import uvicorn
 
 from frontends.stack import FrontendStack
@@ -35,7 +38,29 @@ class _Server(uvicorn.Server):
         yield  # the frontend process handles its own signals (see module docstring)
 
 
-async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """The HTTP listener, bound here (port 0: any free port) so the real port is known before serving."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+def _write_ports(data_dir: str, http_port: int, grpc_port: int) -> None:
+    """<data dir>/run/ports.json: where this frontend listens (tools and tests read it; ports may be 0 in
+    the configuration). Written to a temporary name and renamed, so a reader never sees half a file."""
+    run = Path(data_dir) / "run"
+    run.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = run / f"ports.json.{os.getpid()}"
+    tmp.write_bytes(orjson.dumps({"http": http_port, "grpc": grpc_port, "pid": os.getpid()}))
+    tmp.replace(run / "ports.json")
+
+
+async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None,
+                         listener: socket.socket | None = None) -> None:  # fmt: skip
+    """Serve until SIGTERM/SIGINT or ``stop``; ``listener``: an HTTP socket bound by the supervisor."""
     cfg = res.config
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
@@ -51,8 +76,12 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         timeout_graceful_shutdown=math.ceil(cfg.shutdown_grace),
     )  # fmt: skip
     http = _Server(uv_config)
-    http_task = asyncio.create_task(http.serve())
-    logger.info("frontend: HTTP on %s:%d, gRPC on %s:%d", cfg.host, cfg.engine_port, cfg.host, stack.grpc_port)
+    if listener is None:
+        listener = _listen(cfg.host, cfg.engine_port)
+    http_port = listener.getsockname()[1]
+    http_task = asyncio.create_task(http.serve(sockets=[listener]))
+    _write_ports(cfg.data_dir, http_port, stack.grpc_port)
+    logger.info("frontend: HTTP on %s:%d, gRPC on %s:%d", cfg.host, http_port, cfg.host, stack.grpc_port)
     stop_task = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)

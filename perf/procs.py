@@ -12,6 +12,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -41,15 +43,25 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _ports(ports_file: Path) -> tuple[int, int] | None:
+    try:
+        doc = orjson.loads(ports_file.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return int(doc["http"]), int(doc["grpc"])
+
+
 def start_served(workdir: Path, timeout: float = 30, **env: str) -> Served:
-    """``engined serve`` with 2 workers on 127.0.0.1, ready (every worker up) when this returns."""
-    http_port, grpc_port = free_port(), free_port()
+    """``engined serve`` with 2 workers on 127.0.0.1, ready (every worker up) when this returns.
+    Ports are 0 unless given: the engine binds free ones and writes them to <data dir>/run/ports.json."""
     log = workdir / "engined.log"
+    ports_file = Path(env.get("SIGMAVAULT_DATA_DIR", workdir / "data")) / "run" / "ports.json"
+    ports_file.unlink(missing_ok=True)
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
         "SIGMAVAULT_HOST": "127.0.0.1",
-        "SIGMAVAULT_ENGINE_PORT": str(http_port),
-        "SIGMAVAULT_GRPC_PORT": str(grpc_port),
+        "SIGMAVAULT_ENGINE_PORT": "0",
+        "SIGMAVAULT_GRPC_PORT": "0",
         "SIGMAVAULT_WORKERS": "2",
         "SIGMAVAULT_SLOTS": "64",
         "SIGMAVAULT_DATA_DIR": str(workdir / "data"),
@@ -60,14 +72,18 @@ def start_served(workdir: Path, timeout: float = 30, **env: str) -> Served:
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "engine", "serve"], env=environ, stdout=out,
                                 stderr=subprocess.STDOUT, cwd=workdir)  # fmt: skip
-    served = Served(proc, f"http://127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", http_port, grpc_port,
-                    workdir / "data", log)  # fmt: skip
+    data_dir = Path(environ["SIGMAVAULT_DATA_DIR"])
+    served = Served(proc, "", "", 0, 0, data_dir, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"engined serve exited with {proc.returncode}:\n{served.output()}")
-        if _ready(f"{served.http}/readyz"):
-            return served
+        ports = _ports(ports_file)
+        if ports is not None:
+            served.http_port, served.grpc_port = ports
+            served.http, served.grpc = f"http://127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"
+            if _ready(f"{served.http}/readyz"):
+                return served
         time.sleep(0.05)
     stop_served(served)
     raise TimeoutError(f"engined serve not ready in {timeout} s:\n{served.output()}")

@@ -46,6 +46,7 @@ def config(tmp_path: Path) -> EngineConfig:
         slots=16,
         slot_bytes=256 * 1024,
         ring_capacity=64,
+        history_len=16,
         data_dir=str(tmp_path / "data"),
         shutdown_grace=3.0,
     )

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import logging
+import os
 from pathlib import Path
 
 import pytest
 
-from engine.config import ConfigError, EngineConfig
+from engine.config import ConfigError, EngineConfig, default_data_dir
 
 
 def test_defaults_match_the_integration_spec() -> None:
@@ -62,10 +62,48 @@ def test_malformed_dotenv_line_is_reported(tmp_path: Path) -> None:
         EngineConfig.from_env(environ={}, env_file=env_file)
 
 
-def test_unknown_setting_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        EngineConfig.from_env(environ={"SIGMAVAULT_WROKERS": "2"}, env_file=None)
-    assert "SIGMAVAULT_WROKERS" in caplog.text
+def test_unknown_setting_is_named_with_the_closest_known_one(tmp_path: Path) -> None:
+    lines = EngineConfig.unknown_settings({"SIGMAVAULT_WORKRES": "2", "SIGMAVAULT_ZZZ": "1", "SIGMAVAULT_WORKERS": "2",
+                                           "SIGMAVAULT_API_PORT": "12080", "HOME": "/root"}, env_file=None)  # fmt: skip
+    assert lines == ["unknown setting SIGMAVAULT_WORKRES is ignored (did you mean SIGMAVAULT_WORKERS?)",
+                     "unknown setting SIGMAVAULT_ZZZ is ignored"]  # fmt: skip
+    env_file = tmp_path / ".env"
+    env_file.write_text("SIGMAVAULT_SLOT_BYTE=4096\n")
+    assert EngineConfig.unknown_settings({}, env_file=env_file) == [
+        "unknown setting SIGMAVAULT_SLOT_BYTE is ignored (did you mean SIGMAVAULT_SLOT_BYTES?)"
+    ]
+
+
+def test_a_port_clash_blames_the_variable_that_was_set() -> None:
+    with pytest.raises(ConfigError) as info:
+        EngineConfig.from_env(environ={"SIGMAVAULT_ENGINE_PORT": "9003"}, env_file=None)
+    assert str(info.value) == "SIGMAVAULT_ENGINE_PORT='9003' is invalid: must differ from SIGMAVAULT_GRPC_PORT (9003)"
+    with pytest.raises(ConfigError, match=r"^SIGMAVAULT_GRPC_PORT='8001' is invalid"):
+        EngineConfig.from_env(environ={"SIGMAVAULT_GRPC_PORT": "8001"}, env_file=None)
+    both = {"SIGMAVAULT_GRPC_PORT": "8100", "SIGMAVAULT_ENGINE_PORT": "8100"}
+    with pytest.raises(ConfigError, match=r"^SIGMAVAULT_GRPC_PORT='8100' is invalid: must differ from "):
+        EngineConfig.from_env(environ=both, env_file=None)
+    zeros = EngineConfig.from_env(environ={"SIGMAVAULT_GRPC_PORT": "0", "SIGMAVAULT_ENGINE_PORT": "0"}, env_file=None)
+    assert (zeros.engine_port, zeros.grpc_port) == (0, 0)  # any free ports, settled at start
+
+
+def test_data_dir_defaults_follow_systemd_and_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_data_dir({"STATE_DIRECTORY": "/var/lib/sigmavault:/var/lib/other"}) == "/var/lib/sigmavault"
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert default_data_dir({}) == "/var/lib/sigmavault"
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert default_data_dir({"XDG_DATA_HOME": str(tmp_path)}) == str(tmp_path / "sigmavault")
+
+
+def test_an_unusable_data_dir_is_a_configuration_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(a_file / "sub")}, env_file=None)
+    with pytest.raises(ConfigError, match=r"^SIGMAVAULT_DATA_DIR='.*/file/sub' is invalid: cannot create it: "):
+        cfg.check_data_dir()
+    fresh = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(tmp_path / "new" / "dir")}, env_file=None)
+    fresh.check_data_dir()
+    assert (tmp_path / "new" / "dir").is_dir()
 
 
 def test_as_env_round_trips() -> None:
