@@ -100,10 +100,11 @@ def endpoints(rt: Runtime, metrics: RequestMetrics) -> list[Endpoint]:
 async def on_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        message = str(exc.detail)
-        if exc.status_code == 405 and exc.headers:
-            message = f"{request.method} is not allowed here; allowed: {exc.headers.get('Allow', '')}"
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+        message, headers = str(exc.detail), dict(exc.headers or {})
+        if exc.status_code == 405 and "Allow" in headers:
+            headers["Allow"] = ", ".join(sorted(headers["Allow"].split(", ")))  # Starlette's comes from a set
+            message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
     answer = describe(exc)
     return JSONResponse(answer.body(), status_code=answer.http_status, headers=answer.headers())
 

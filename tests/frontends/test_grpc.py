@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -152,3 +154,57 @@ def test_health_and_reflection(channel: grpc.Channel) -> None:
     expected = {f"sigmavault.v1.{s}" for s in ("SystemService", "StorageService", "AgentService", "CompressionService",
                                                "EncryptionService", "NetworkService", "BlockService")}  # fmt: skip
     assert expected | {"grpc.health.v1.Health"} <= names
+
+
+def error_info(call: object, request: object, **kwargs: object) -> tuple[grpc.StatusCode, error_details_pb2.ErrorInfo]:
+    """The code and the google.rpc.ErrorInfo a Go client would read with status.FromError(err).Details()."""
+    with pytest.raises(grpc.RpcError) as raised:
+        call(request, **kwargs)  # type: ignore[operator]
+    status = rpc_status.from_call(raised.value)  # type: ignore[arg-type]
+    assert status is not None, "no google.rpc.Status in the trailers"
+    assert status.message == raised.value.details()  # type: ignore[attr-defined]
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[0].Unpack(info)
+    assert info.domain == "sigmavault.engine"
+    return raised.value.code(), info  # type: ignore[attr-defined]
+
+
+def test_errors_carry_error_info_a_client_can_branch_on(channel: grpc.Channel) -> None:
+    stub = rpc.AgentServiceStub(channel)
+    code, info = error_info(
+        stub.DispatchTask, pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=bytes((1 << 20) + 1))
+    )
+    assert (code, info.reason, info.metadata["limit"]) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "TOO_LARGE",
+        str(1 << 20),
+    )
+    agents = stub.ListAgents(pb.ListAgentsRequest()).agents
+    crypto = next(a.id for a in agents if a.role == "crypto")
+    code, info = error_info(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=crypto, kind=pb.TASK_KIND_COMPRESS))
+    assert (code, info.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "NOT_CAPABLE")
+    code, info = error_info(stub.GetAgent, pb.GetAgentRequest(agent_id=40))
+    assert (code, info.reason, info.metadata["agents"]) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_AGENT", "40")
+    code, info = error_info(stub.ListAgentTasks, pb.ListAgentTasksRequest(agent_id=1, page_size=999))
+    assert (code, info.reason, info.metadata["max"]) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT", "256")
+
+
+def test_agent_calls_added_for_the_go_api(channel: grpc.Channel) -> None:
+    stub = rpc.AgentServiceStub(channel)
+    anywhere = stub.DispatchTask(pb.DispatchTaskRequest(kind=pb.TASK_KIND_PARITY, data=bytes(8),
+                                                        params=pb.TaskParams(k=4)))  # fmt: skip
+    assert anywhere.data == bytes(2) and anywhere.timing.total_us > 0
+    agent = stub.GetAgent(pb.GetAgentRequest(agent_id=anywhere.agent_id))
+    assert "parity" in agent.capabilities and agent.in_service
+    page = stub.ListAgentTasks(pb.ListAgentTasksRequest(agent_id=anywhere.agent_id, page_size=1))
+    assert page.tasks[0].kind == "parity" and page.total_tasks >= 1
+    swarm = stub.GetSwarm(pb.GetSwarmRequest())
+    assert swarm.agents_total == 40 and len(swarm.workers) == 2
+    drained = stub.DrainAgent(pb.DrainAgentRequest(agent_id=anywhere.agent_id))
+    try:
+        assert not drained.in_service and drained.status == "drained"
+        code, info = error_info(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=anywhere.agent_id,
+                                                                          kind=pb.TASK_KIND_ECHO))  # fmt: skip
+        assert (code, info.reason) == (grpc.StatusCode.UNAVAILABLE, "AGENT_DRAINED")
+    finally:
+        assert stub.ResumeAgent(pb.ResumeAgentRequest(agent_id=anywhere.agent_id)).in_service

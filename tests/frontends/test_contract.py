@@ -1,0 +1,166 @@
+"""The HTTP API against its own /openapi.json: every answer validates against the schema generated
+from the proto, every route is described; and the routes issue 7 added (any-agent tasks, one agent,
+paged history, the swarm, drain/resume), with errors that carry their numbers."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from tests.served import Served
+
+pytestmark = pytest.mark.multiprocess
+
+
+@pytest.fixture(scope="module")
+def document(served: Served) -> dict[str, Any]:
+    return httpx.get(f"{served.http}/openapi.json", timeout=10).json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def http(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.http, timeout=10) as client:
+        yield client
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def check(document: dict[str, Any], path: str, method: str, response: httpx.Response) -> Any:
+    """Validate ``response`` against the schema /openapi.json gives for its status."""
+    operation = document["paths"][path][method]
+    described = operation["responses"].get(str(response.status_code))
+    assert described is not None, f"{method.upper()} {path} answered {response.status_code}, not in the document"
+    schema = described["content"]["application/json"]["schema"]
+    body = response.json()
+    jsonschema.validate(body, {**schema, "components": document["components"]})
+    return body
+
+
+def test_every_route_is_described(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for ten in ("/api/v1/system/status", "/api/v1/system/metrics", "/api/v1/storage/pools", "/api/v1/storage/disks",
+                "/api/v1/agents", "/api/v1/agents/{id}/task", "/api/v1/compression/stats",
+                "/api/v1/compression/jobs", "/api/v1/encryption/status", "/api/v1/network/phantommesh"):  # fmt: skip
+        assert ten in paths
+    for path, methods in paths.items():
+        for method, op in methods.items():
+            ok = op["responses"]["200"]["content"]
+            schema = ok.get("application/json", {}).get("schema", {})
+            if path not in ("/metrics", "/openapi.json"):
+                assert "$ref" in schema, f"{method} {path}: answer not described"
+            if method == "post" and path.endswith("task") or path == "/api/v1/tasks":
+                assert "$ref" in op["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_every_get_answer_validates(http: httpx.Client, document: dict[str, Any]) -> None:
+    assert http.post("/api/v1/agents/0/task", json={"kind": "echo", "data": b64(b"hi")}).status_code == 200
+    for path, methods in document["paths"].items():
+        if "get" not in methods or path in ("/metrics", "/openapi.json"):
+            continue
+        response = http.get(path.replace("{id}", "0"))
+        assert response.status_code == 200, (path, response.text)
+        check(document, path, "get", response)
+
+
+def test_tasks_on_any_capable_agent(http: httpx.Client, document: dict[str, Any]) -> None:
+    data = os.urandom(100) + bytes(3000)
+    body = check(document, "/api/v1/tasks", "post", http.post("/api/v1/tasks", json={
+        "kind": "compress", "data": b64(data), "params": {"codec": "zstd", "level": 3}}))  # fmt: skip
+    agents = http.get("/api/v1/agents").json()["agents"]
+    assert "compress" in agents[body["agent_id"]]["capabilities"]
+    back = http.post("/api/v1/tasks", json={"kind": "decompress", "data": body["data"], "params": {"codec": "zstd"}})
+    assert base64.b64decode(back.json()["data"]) == data
+    named = http.post("/api/v1/tasks", json={"kind": "echo", "data": b64(b"x"), "agent_id": 7})
+    assert named.json()["agent_id"] == 7
+    crypto = next(a["id"] for a in agents if a["role"] == "crypto")
+    refused = http.post("/api/v1/tasks", json={"kind": "compress", "agent_id": crypto})
+    assert refused.status_code == 400
+    error = check(document, "/api/v1/tasks", "post", refused)["error"]
+    assert error["code"] == "not_capable"
+    assert "omit the agent to use any capable one" in error["message"]
+
+
+def test_one_agent_and_its_history_paged(http: httpx.Client, document: dict[str, Any]) -> None:
+    for i in range(12):
+        assert http.post("/api/v1/agents/9/task", json={"kind": "echo", "data": b64(bytes(i + 1))}).status_code == 200
+    agent = check(document, "/api/v1/agents/{id}", "get", http.get("/api/v1/agents/9"))
+    assert agent["id"] == 9 and agent["in_service"] is True
+    seen: list[int] = []
+    token, pages = "", 0
+    while True:
+        page = check(document, "/api/v1/agents/{id}/tasks", "get",
+                     http.get("/api/v1/agents/9/tasks", params={"page_size": 5, "page_token": token}))  # fmt: skip
+        seen += [t["req_id"] for t in page["tasks"]]
+        pages += 1
+        if pages == 1:  # new tasks after the first page must not shift the pages that follow
+            http.post("/api/v1/agents/9/task", json={"kind": "echo", "data": b64(b"later")})
+        token = page["next_page_token"]
+        if not token:
+            break
+    assert page["total_tasks"] >= 12 and page["history_len"] == 256
+    assert len(seen) == len(set(seen)) >= 12, "a task listed twice or missing"
+    assert seen == sorted(seen, reverse=True)
+    assert [t["bytes_in"] for t in http.get("/api/v1/agents/9/tasks", params={"page_size": 3}).json()["tasks"]] == [
+        5, 12, 11]  # fmt: skip
+    for bad, code in (
+        ({"page_token": "nope"}, "invalid_page_token"),
+        ({"page_size": 0}, "invalid_argument"),
+        ({"page_size": 1000}, "invalid_argument"),
+        ({"page_token": "99999999.0"}, "invalid_page_token"),
+    ):
+        answer = http.get("/api/v1/agents/9/tasks", params=bad)
+        assert answer.status_code == 400 and check(document, "/api/v1/agents/{id}/tasks", "get", answer)["error"][
+            "code"] == code  # fmt: skip
+    for missing in ("/api/v1/agents/40", "/api/v1/agents/40/tasks", "/api/v1/agents/x"):
+        answer = http.get(missing)
+        assert answer.status_code == 404, missing
+        assert answer.json()["error"]["code"] == "unknown_agent"
+
+
+def test_swarm_and_drain(http: httpx.Client, document: dict[str, Any]) -> None:
+    swarm = check(document, "/api/v1/swarm", "get", http.get("/api/v1/swarm"))
+    assert swarm["agents_total"] == 40 == swarm["agents_in_service"]
+    assert sum(r["agents"] for r in swarm["roles"]) == 40
+    assert [w["id"] for w in swarm["workers"]] == [0, 1]
+    general = [a["id"] for a in http.get("/api/v1/agents").json()["agents"] if "parity" in a["capabilities"]]
+    drained = general[0]
+    try:
+        agent = check(document, "/api/v1/agents/{id}/drain", "post", http.post(f"/api/v1/agents/{drained}/drain"))
+        assert (agent["in_service"], agent["status"]) == (False, "drained")
+        assert http.get("/api/v1/swarm").json()["agents_in_service"] == 39
+        named = http.post(f"/api/v1/agents/{drained}/task", json={"kind": "echo"})
+        assert named.status_code == 503 and named.json()["error"]["code"] == "agent_drained"
+        for _ in range(3 * len(general)):  # unnamed parity tasks never land on it
+            answer = http.post("/api/v1/tasks", json={"kind": "parity", "data": b64(bytes(4)), "params": {"k": 2}})
+            assert answer.json()["agent_id"] != drained
+    finally:
+        resumed = http.post(f"/api/v1/agents/{drained}/resume").json()
+    assert resumed["in_service"] is True and resumed["status"] != "drained"
+    assert http.post(f"/api/v1/agents/{drained}/task", json={"kind": "echo"}).status_code == 200
+    assert http.post("/api/v1/agents/77/drain").status_code == 404
+
+
+def test_errors_carry_their_numbers_and_headers(http: httpx.Client, document: dict[str, Any]) -> None:
+    too_big = http.post("/api/v1/tasks", json={"kind": "echo", "data": b64(bytes((1 << 20) + 1))})
+    error = check(document, "/api/v1/tasks", "post", too_big)["error"]
+    assert (too_big.status_code, error["code"], error["metadata"]["limit"]) == (413, "too_large", str(1 << 20))
+    noise = os.urandom(1 << 20)  # compressed it grows past the 1 MiB slot: the answer says what fits
+    grew = http.post("/api/v1/tasks", json={"kind": "compress", "data": b64(noise), "params": {"codec": "zstd"}})
+    error = grew.json()["error"]
+    assert grew.status_code == 413
+    assert f"inputs up to {error['metadata']['limit']} bytes always fit" in error["message"]
+    parity = http.post("/api/v1/tasks", json={"kind": "parity", "data": b64(bytes(5)), "params": {"k": 2}})
+    assert parity.status_code == 400
+    assert "parity input of 5 bytes does not split into k=2 equal blocks" in parity.json()["error"]["message"]
+    wrong_method = http.delete("/api/v1/agents")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET, HEAD"
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
