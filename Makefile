@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/python -m pip install -q ruff mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy engine ipc frontends perf tools
+	$(VENV)/bin/mypy engine ipc frontends perf tools tests
 
 proto: $(STAMP)
 	$(VENV)/bin/python -m tools.gen_proto

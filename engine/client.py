@@ -393,7 +393,7 @@ class EngineClient:
             self._drain()
 
     def _on_bell(self) -> None:
-        self._bell.clear()  # type: ignore[union-attr]
+        self._bell.clear()
         self._check_epochs()
         self._drain()
         if self.pending:

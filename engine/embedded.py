@@ -15,9 +15,7 @@ import signal
 import sys
 import time
 from multiprocessing import get_context
-from multiprocessing.process import BaseProcess
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.client import EngineClient, TaskResult
 from engine.config import EngineConfig
@@ -25,6 +23,10 @@ from engine.procutil import die_with_parent, set_process_name
 from engine.resources import EngineResources
 from engine.status import Kind, WorkerState
 from engine.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+    from types import TracebackType
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from engine.status import Status
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class EngineError(Exception):

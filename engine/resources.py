@@ -10,11 +10,10 @@ import contextlib
 import logging
 import os
 import time
-from multiprocessing import shared_memory
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.config import EngineConfig
 from engine.keys import load_or_create_key
 from engine.tables import MetricsTable, TableLayout
 from ipc.doorbell import Doorbell
@@ -22,6 +21,11 @@ from ipc.errors import LayoutMismatch
 from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
 from ipc.ring import SpscRing
 from ipc.segment import create_segment, instance_prefix, reclaim_stale_segments
+
+if TYPE_CHECKING:
+    from multiprocessing import shared_memory
+
+    from engine.config import EngineConfig
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,7 @@ import signal
 import time
 from collections.abc import Callable
 from multiprocessing import connection, get_context
-from multiprocessing.process import BaseProcess
-from types import FrameType
+from typing import TYPE_CHECKING
 
 from engine.agents.registry import build_agents
 from engine.resources import EngineResources
@@ -28,6 +27,10 @@ from engine.tables import AGENT_FIELD, WORKER_FIELD
 from engine.worker import worker_main
 from ipc.layout import CLIENT_SLEEPING_WORD, header_words
 from ipc.ring import SpscRing
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+    from types import FrameType
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +192,7 @@ class Supervisor:
             return
         for fd in ready:
             if fd in sentinels:
-                self._on_worker_exit(sentinels[fd])  # type: ignore[index]
+                self._on_worker_exit(sentinels[fd])
         if self.frontend is not None and self.frontend.sentinel in ready:
             self.frontend.join()
             # back off while it keeps failing (e.g. a port taken): 0.2 s doubling to 10 s, back to

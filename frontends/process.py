@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
+from typing import TYPE_CHECKING
 
 from engine.procutil import die_with_parent, set_process_name
-from engine.resources import EngineResources
+
+if TYPE_CHECKING:
+    import socket
+
+    from engine.resources import EngineResources
 
 
 def frontend_main(res: EngineResources, listener: socket.socket | None = None) -> None:

@@ -33,7 +33,8 @@ class SlotArena:
 
     def slot(self, index: int) -> np.ndarray:
         assert self._array is not None
-        return self._array[index]
+        row: np.ndarray = self._array[index]
+        return row
 
     def memoryview(self, index: int) -> memoryview:
         """The slot as a memoryview (cheaper than numpy for small copies and for codecs)."""

@@ -8,12 +8,11 @@ import argparse
 import base64
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import uvloop
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -24,6 +23,9 @@ from frontends.events import EventHub
 from frontends.http_api.app import build_app
 from frontends.prom import RequestMetrics
 from perf.report import Report, median
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 def bare_app(body: bytes) -> Starlette:

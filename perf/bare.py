@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import base64
 import sys
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 def serve_grpc(port: int) -> None:
@@ -27,7 +31,7 @@ def serve_grpc(port: int) -> None:
                                            bytes_out=len(request.data))  # fmt: skip
 
     class Blocks(rpc.BlockServiceServicer):
-        async def ProcessStream(self, requests: object, context: object):  # type: ignore[no-untyped-def]
+        async def ProcessStream(self, requests: object, context: object):
             async for request in requests:  # type: ignore[attr-defined]
                 yield pb.BlockResponse(request_id=request.request_id, data=request.data[: len(request.data) * 2 // 3])
 
@@ -47,7 +51,6 @@ def serve_grpc(port: int) -> None:
 def serve_http(port: int, body_bytes: int) -> None:
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 

@@ -17,9 +17,8 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Callable
 from multiprocessing import get_context, shared_memory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lz4.frame
 import numpy as np
@@ -33,6 +32,9 @@ from engine.status import Codec, Kind
 from ipc.layout import ring_bytes
 from ipc.ring import SpscRing
 from perf.report import Report, median, percentile
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MIB = 1 << 20
 LANES_PER_WORKER = 2

@@ -46,7 +46,7 @@ def _wait_port(url: str, timeout: float = 20) -> None:
 
 def loadgen(*args: str) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-m", "perf.loadgen", *args], capture_output=True, text=True, check=True)
-    return orjson.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return orjson.loads(out.stdout.strip().splitlines()[-1])
 
 
 def http_rate(url: str, seconds: float, body: bytes | None, workdir: Path) -> float:

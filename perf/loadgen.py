@@ -58,7 +58,7 @@ async def grpc_stream(target: str, seconds: float, window: int, block: int, code
         deadline = time.perf_counter() + seconds
         sent = {"n": 0}
 
-        async def produce():  # type: ignore[no-untyped-def]
+        async def produce():
             while time.perf_counter() < deadline:
                 yield requests[sent["n"] % len(requests)]
                 sent["n"] += 1

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psutil
 import pytest
 
 from engine.config import EngineConfig
 from tests.leaks import owned_segments
 from tests.utils import live_children, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import psutil
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perf import procs
 from perf.procs import Served, stop_served
 from tests.leaks import own
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["Served", "start_served", "stop_served"]
 

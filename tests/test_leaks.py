@@ -6,13 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ipc.segment import engine_segments, segment_owner
 from tests.leaks import descendants, owned_segments
 from tests.utils import wait_until
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.multiprocess
 

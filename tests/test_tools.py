@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from engine.config import EngineConfig
 from engine.embedded import Engine
 from tests.utils import run, wait_until
 from tools.shm_inspect import inspect
+
+if TYPE_CHECKING:
+    from engine.config import EngineConfig
 
 
 @pytest.mark.multiprocess

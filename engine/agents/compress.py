@@ -48,7 +48,7 @@ class CompressionAgent:
     def _lz4_decompress(src: memoryview, bound: int) -> bytes:
         decompressor = lz4.frame.LZ4FrameDecompressor()
         try:
-            out = decompressor.decompress(src, max_length=bound + 1)
+            out: bytes = decompressor.decompress(src, max_length=bound + 1)
         except RuntimeError as exc:
             raise TaskError(Status.CORRUPT_INPUT, str(exc)) from None
         if len(out) > bound:

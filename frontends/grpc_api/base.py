@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import grpc
 from google.protobuf.json_format import ParseDict
@@ -24,7 +24,9 @@ M = TypeVar("M", bound=Message)
 
 def to_message(cls: type[M], data: dict[str, Any]) -> M:
     """A service answer (a dict keyed by the proto's field names) as its message."""
-    return ParseDict(data, cls(), ignore_unknown_fields=True)
+    message: M = cls()
+    ParseDict(data, message, ignore_unknown_fields=True)
+    return message
 
 
 async def abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
@@ -57,7 +59,9 @@ class Servicer:
         code = grpc.StatusCode.OK
         try:
             result = call()
-            return await result if inspect.isawaitable(result) else result
+            if inspect.isawaitable(result):
+                return cast("M", await result)
+            return result
         except (EngineError, TimeoutError, ValueError) as exc:
             code = describe(exc).grpc_code
             await abort(context, exc)

@@ -58,7 +58,7 @@ class BlockServicer(Servicer, rpc.BlockServiceServicer):
         recorder: list[BlockRecorder] = []
 
         def job_for(request: pb.BlockRequest) -> BlockRecorder | None:
-            if request.kind not in (Kind.COMPRESS, Kind.DECOMPRESS):
+            if int(request.kind) not in (Kind.COMPRESS, Kind.DECOMPRESS):
                 return None
             if not recorder:
                 codec = request.params.codec or "lz4"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import grpc
+from typing import TYPE_CHECKING, Any
 
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
 from frontends._gen.sigmavault.v1 import system_pb2_grpc as rpc
 from frontends.grpc_api.base import Servicer, to_message
+
+if TYPE_CHECKING:
+    import grpc
 
 
 class SystemServicer(Servicer, rpc.SystemServiceServicer):

@@ -117,5 +117,5 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
     # expected errors go through ExceptionMiddleware (answered, not logged as crashes); a bare
     # Exception handler is Starlette's last resort for real bugs (answered 500, then logged)
     handlers = {cls: on_error for cls in (HTTPException, EngineError, ValueError, TimeoutError, Exception)}
-    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=handlers)
     return MetricsMiddleware(app, metrics)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import zstandard
 
-from engine.agents.base import TaskError
+from engine.agents.base import Handler, TaskError
 from engine.agents.params import encode_params
 from engine.agents.registry import ROLES, build_agents, build_handlers
 from engine.errors import BadRequest
@@ -20,26 +20,26 @@ SLOT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def handlers() -> dict[int, object]:
+def handlers() -> dict[int, Handler]:
     return build_handlers(os.urandom(32))
 
 
-def run(handlers: dict[int, object], kind: Kind, data: bytes, **params: object) -> bytes:
+def run(handlers: dict[int, Handler], kind: Kind, data: bytes, **params: object) -> bytes:
     """Run in place (output over the input) and into a second slot; both must agree."""
     slot = memoryview(bytearray(SLOT))
     slot[: len(data)] = data
-    n = handlers[kind](slot, len(data), encode_params(kind, params), slot)  # type: ignore[operator]
+    n = handlers[kind](slot, len(data), encode_params(kind, params), slot)
     in_place = bytes(slot[:n])
     src, dst = memoryview(bytearray(SLOT)), memoryview(bytearray(SLOT))
     src[: len(data)] = data
-    n = handlers[kind](src, len(data), encode_params(kind, params), dst)  # type: ignore[operator]
+    n = handlers[kind](src, len(data), encode_params(kind, params), dst)
     assert bytes(src[: len(data)]) == data  # the input slot is left as it was
     if kind not in (Kind.ENCRYPT,):  # a fresh nonce each time
         assert bytes(dst[:n]) == in_place
     return in_place
 
 
-def status_of(handlers: dict[int, object], kind: Kind, data: bytes, **params: object) -> Status:
+def status_of(handlers: dict[int, Handler], kind: Kind, data: bytes, **params: object) -> Status:
     with pytest.raises(TaskError) as info:
         run(handlers, kind, data, **params)
     return info.value.status
@@ -51,7 +51,7 @@ def half_compressible(n: int) -> bytes:
 
 
 @pytest.mark.parametrize(("codec", "level"), [("lz4", 0), ("lz4", 9), ("zstd", 1), ("zstd", 19)])
-def test_compress_round_trip_and_real_formats(handlers: dict[int, object], codec: str, level: int) -> None:
+def test_compress_round_trip_and_real_formats(handlers: dict[int, Handler], codec: str, level: int) -> None:
     data = half_compressible(40_000)
     packed = run(handlers, Kind.COMPRESS, data, codec=codec, level=level)
     assert len(packed) < len(data)
@@ -60,14 +60,14 @@ def test_compress_round_trip_and_real_formats(handlers: dict[int, object], codec
     assert run(handlers, Kind.DECOMPRESS, packed, codec=codec) == data
 
 
-def test_corrupt_and_truncated_input(handlers: dict[int, object]) -> None:
+def test_corrupt_and_truncated_input(handlers: dict[int, Handler]) -> None:
     assert status_of(handlers, Kind.DECOMPRESS, b"not a frame at all", codec="lz4") is Status.CORRUPT_INPUT
     assert status_of(handlers, Kind.DECOMPRESS, b"\x28\xb5\x2f\xfdjunk", codec="zstd") is Status.CORRUPT_INPUT
     frame = lz4.frame.compress(half_compressible(10_000))
     assert status_of(handlers, Kind.DECOMPRESS, frame[: len(frame) // 2], codec="lz4") is Status.CORRUPT_INPUT
 
 
-def test_decompression_bombs_are_bounded(handlers: dict[int, object]) -> None:
+def test_decompression_bombs_are_bounded(handlers: dict[int, Handler]) -> None:
     big = bytes(SLOT * 4)  # compresses to almost nothing, expands past the slot
     assert status_of(handlers, Kind.DECOMPRESS, lz4.frame.compress(big), codec="lz4") is Status.TOO_LARGE
     assert status_of(handlers, Kind.DECOMPRESS, zstandard.compress(big), codec="zstd") is Status.TOO_LARGE
@@ -76,7 +76,7 @@ def test_decompression_bombs_are_bounded(handlers: dict[int, object]) -> None:
     assert status_of(handlers, Kind.DECOMPRESS, sizeless, codec="zstd") is Status.TOO_LARGE
 
 
-def test_encrypt_round_trip_and_tamper_detection(handlers: dict[int, object]) -> None:
+def test_encrypt_round_trip_and_tamper_detection(handlers: dict[int, Handler]) -> None:
     sealed = run(handlers, Kind.ENCRYPT, b"attack at dawn")
     assert len(sealed) == 12 + 14 + 16
     assert b"attack" not in sealed
@@ -91,14 +91,14 @@ def test_encrypt_round_trip_and_tamper_detection(handlers: dict[int, object]) ->
     assert status_of(handlers, Kind.ENCRYPT, bytes(SLOT - 20)) is Status.TOO_LARGE
 
 
-def test_hash_matches_hashlib(handlers: dict[int, object]) -> None:
+def test_hash_matches_hashlib(handlers: dict[int, Handler]) -> None:
     data = os.urandom(5000)
     assert run(handlers, Kind.HASH, data) == hashlib.blake2b(data).digest()
     assert run(handlers, Kind.HASH, data, algo="sha256") == hashlib.sha256(data).digest()
 
 
 @pytest.mark.parametrize(("k", "block"), [(2, 8), (3, 1000), (5, 4096), (4, 7)])
-def test_parity_is_xor_of_blocks(handlers: dict[int, object], k: int, block: int) -> None:
+def test_parity_is_xor_of_blocks(handlers: dict[int, Handler], k: int, block: int) -> None:
     data = os.urandom(k * block)
     expected = bytearray(block)
     for i in range(k):

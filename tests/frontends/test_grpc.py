@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
 
 from frontends import pb, rpc
-from tests.served import Served
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
 
@@ -30,8 +34,8 @@ def code_of(call: object, request: object, *, timeout: float | None = None, expl
     with pytest.raises(grpc.RpcError) as info:
         call(request, timeout=timeout)  # type: ignore[operator]
     if explained:
-        assert info.value.details()  # type: ignore[attr-defined]
-    return info.value.code()  # type: ignore[attr-defined,no-any-return]
+        assert info.value.details()
+    return info.value.code()
 
 
 def test_system_storage_network_encryption(channel: grpc.Channel) -> None:
@@ -160,13 +164,13 @@ def error_info(call: object, request: object, **kwargs: object) -> tuple[grpc.St
     """The code and the google.rpc.ErrorInfo a Go client would read with status.FromError(err).Details()."""
     with pytest.raises(grpc.RpcError) as raised:
         call(request, **kwargs)  # type: ignore[operator]
-    status = rpc_status.from_call(raised.value)  # type: ignore[arg-type]
+    status = rpc_status.from_call(raised.value)
     assert status is not None, "no google.rpc.Status in the trailers"
-    assert status.message == raised.value.details()  # type: ignore[attr-defined]
+    assert status.message == raised.value.details()
     info = error_details_pb2.ErrorInfo()
     assert status.details[0].Unpack(info)
     assert info.domain == "sigmavault.engine"
-    return raised.value.code(), info  # type: ignore[attr-defined]
+    return raised.value.code(), info
 
 
 def test_errors_carry_error_info_a_client_can_branch_on(channel: grpc.Channel) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import lz4.frame
 import pytest
 
-from tests.served import Served
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
 TEN_PATHS = [
@@ -22,7 +25,7 @@ TEN_PATHS = [
 
 
 @pytest.fixture
-def http(served: Served) -> httpx.Client:
+def http(served: Served) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=served.http, timeout=10) as client:
         yield client
 

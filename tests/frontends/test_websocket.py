@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -14,7 +13,11 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from perf.engine import make_blocks
-from tests.served import Served
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
 
@@ -33,7 +36,7 @@ def ws(served: Served) -> Iterator[ClientConnection]:
 
 def send(conn: ClientConnection, message: Any) -> dict[str, Any]:
     conn.send(message if isinstance(message, str) else orjson.dumps(message).decode())
-    return orjson.loads(conn.recv(timeout=5))  # type: ignore[no-any-return]
+    return orjson.loads(conn.recv(timeout=5))
 
 
 def wait_for(conn: ClientConnection, kind: str, predicate: Any = lambda d: True, timeout: float = 10) -> dict[str, Any]:
@@ -44,7 +47,7 @@ def wait_for(conn: ClientConnection, kind: str, predicate: Any = lambda d: True,
         message = orjson.loads(raw)
         assert set(message) == {"type", "ts", "data"}
         if message["type"] == kind and predicate(message["data"]):
-            return message  # type: ignore[no-any-return]
+            return message
     raise AssertionError(f"no {kind} event in {timeout} s")
 
 

@@ -6,14 +6,13 @@ import asyncio
 import hashlib
 import os
 import tracemalloc
-from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import lz4.frame
 import psutil
 import pytest
 
-from engine.config import EngineConfig
 from engine.embedded import Engine
 from engine.errors import (
     BadRequest,
@@ -27,6 +26,11 @@ from engine.errors import (
 from engine.status import AgentStatus, Codec, Kind, Status, WorkerState
 from engine.tables import WORKER_FIELD
 from tests.utils import run
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from engine.config import EngineConfig
 
 pytestmark = pytest.mark.multiprocess
 

@@ -10,8 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -23,6 +22,9 @@ from perf.engine import make_blocks
 from perf.procs import free_port
 from tests.served import Served, start_served, stop_served
 from tests.utils import wait_until
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.multiprocess
 
@@ -104,7 +106,7 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
 
 def _status(served: Served) -> dict[str, Any] | None:
     try:
-        return httpx.get(f"{served.http}/api/v1/system/status", timeout=1).json()  # type: ignore[no-any-return]
+        return httpx.get(f"{served.http}/api/v1/system/status", timeout=1).json()
     except httpx.HTTPError:
         return None
 

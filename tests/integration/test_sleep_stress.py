@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 
 import engine.client as client_module
 import engine.worker as worker_module
-from engine.config import EngineConfig
 from engine.embedded import Engine
 from tests.utils import run
+
+if TYPE_CHECKING:
+    from engine.config import EngineConfig
 
 pytestmark = pytest.mark.multiprocess
 

@@ -6,15 +6,18 @@ import asyncio
 import os
 import signal
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.config import EngineConfig
 from engine.embedded import Engine
 from engine.errors import WorkerLost
 from engine.status import WorkerState
 from ipc.segment import engine_segments
 from tests.utils import async_wait_until, run, wait_until
+
+if TYPE_CHECKING:
+    from engine.config import EngineConfig
 
 pytestmark = pytest.mark.multiprocess
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import os
 import random
 from collections import deque
-from collections.abc import Iterator
 from multiprocessing import get_context, shared_memory
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +14,9 @@ from ipc.doorbell import Doorbell
 from ipc.errors import LayoutMismatch, RingEmpty, RingFull
 from ipc.layout import ring_bytes
 from ipc.ring import SpscRing
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 U64, U32, U16, U8 = (1 << 64) - 1, (1 << 32) - 1, (1 << 16) - 1, 255
 descriptors = st.tuples(
@@ -30,8 +33,13 @@ def segment() -> Iterator[shared_memory.SharedMemory]:
     shm.unlink()
 
 
+def _buf(shm: shared_memory.SharedMemory) -> memoryview:
+    assert shm.buf is not None
+    return shm.buf
+
+
 def _ring(shm: shared_memory.SharedMemory, capacity: int, *, init: bool = True, which: int = 0) -> SpscRing:
-    return SpscRing(shm.buf, which * ring_bytes(1024), capacity, init=init)
+    return SpscRing(_buf(shm), which * ring_bytes(1024), capacity, init=init)
 
 
 @settings(max_examples=60, deadline=None)
@@ -39,11 +47,11 @@ def _ring(shm: shared_memory.SharedMemory, capacity: int, *, init: bool = True, 
     capacity_log2=st.integers(1, 6),
     ops=st.lists(st.one_of(st.lists(descriptors, max_size=70), st.integers(0, 70)), max_size=60),
 )
-def test_ring_matches_a_fifo_model(capacity_log2: int, ops: list[object]) -> None:
+def test_ring_matches_a_fifo_model(capacity_log2: int, ops: list[Any]) -> None:
     """Random pushes (batches) and pops (counts) across many wrap-arounds behave like a bounded deque."""
     capacity = 1 << capacity_log2
     shm = shared_memory.SharedMemory(create=True, size=ring_bytes(capacity))
-    ring = SpscRing(shm.buf, 0, capacity, init=True)
+    ring = SpscRing(_buf(shm), 0, capacity, init=True)
     model: deque[tuple[int, ...]] = deque()
     try:
         for op in ops:
@@ -100,7 +108,7 @@ def test_sleep_handshake_withdraws_when_work_is_queued(segment: shared_memory.Sh
 def _producer(
     shm: shared_memory.SharedMemory, capacity: int, count: int, seed: int, bell: Doorbell, back: Doorbell
 ) -> None:
-    ring = SpscRing(shm.buf, 0, capacity, init=False)
+    ring = SpscRing(_buf(shm), 0, capacity, init=False)
     rng = random.Random(seed)
     sent = 0
     while sent < count:

@@ -54,6 +54,7 @@ def test_stale_segments_of_a_dead_owner_are_reclaimed() -> None:
 
 def test_slot_views_are_zero_copy() -> None:
     shm = shared_memory.SharedMemory(create=True, size=4 * 4096)
+    assert shm.buf is not None
     arena = SlotArena(shm.buf, 4, 4096)
     try:
         arena.slot(2)[:5] = np.frombuffer(b"hello", dtype=np.uint8)
