@@ -69,6 +69,7 @@ class EngineApp:
         assert self.engine.res is not None
         self.stack = FrontendStack(self.engine.res, client=self.engine.client)
         await self.stack.start()
+        self.stack.write_ports(0)
         logger.info("engine: %d workers ready; gRPC on %s:%d", config.workers, config.host, self.stack.grpc_port)
 
     async def shutdown(self) -> None:

@@ -16,10 +16,8 @@ import math
 import os
 import signal
 import socket
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import orjson
 import uvicorn
 
 from frontends.stack import FrontendStack
@@ -48,16 +46,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _write_ports(data_dir: str, http_port: int, grpc_port: int) -> None:
-    """<data dir>/run/ports.json: where this frontend listens (tools and tests read it; ports may be 0 in
-    the configuration). Written to a temporary name and renamed, so a reader never sees half a file."""
-    run = Path(data_dir) / "run"
-    run.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = run / f"ports.json.{os.getpid()}"
-    tmp.write_bytes(orjson.dumps({"http": http_port, "grpc": grpc_port, "pid": os.getpid()}))
-    tmp.replace(run / "ports.json")
-
-
 async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None,
                          listener: socket.socket | None = None) -> None:  # fmt: skip
     """Serve until SIGTERM/SIGINT or ``stop``; ``listener``: an HTTP socket bound by the supervisor."""
@@ -80,7 +68,7 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         listener = _listen(cfg.host, cfg.engine_port)
     http_port = listener.getsockname()[1]
     http_task = asyncio.create_task(http.serve(sockets=[listener]))
-    _write_ports(cfg.data_dir, http_port, stack.grpc_port)
+    stack.write_ports(http_port)
     logger.info("frontend: HTTP on %s:%d, gRPC on %s:%d", cfg.host, http_port, cfg.host, stack.grpc_port)
     stop_task = asyncio.create_task(stop.wait())
     try:

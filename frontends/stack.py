@@ -6,7 +6,11 @@ server, the WebSocket hub and its watchers, and the ASGI app for HTTP."""
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from engine.client import EngineClient
 from engine.runtime import Runtime
@@ -59,6 +63,16 @@ class FrontendStack:
         if ready != self._serving:
             self._serving = ready
             await set_serving(self._health, ready)
+
+    def write_ports(self, http_port: int) -> None:
+        """<data dir>/run/ports.json: where this frontend listens (tools and tests read it; the
+        configured ports may be 0). Written under a temporary name and renamed: never half a file.
+        ``http_port`` 0: not known here (an outside ASGI server owns the HTTP socket)."""
+        run = Path(self.config.data_dir) / "run"
+        run.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = run / f"ports.json.{os.getpid()}"
+        tmp.write_bytes(orjson.dumps({"http": http_port, "grpc": self.grpc_port, "pid": os.getpid()}))
+        tmp.replace(run / "ports.json")
 
     async def start(self) -> None:
         await self.grpc_server.start()

@@ -10,7 +10,8 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -22,9 +23,6 @@ from perf.engine import make_blocks
 from perf.procs import free_port
 from tests.served import Served, start_served, stop_served
 from tests.utils import wait_until
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.multiprocess
 
@@ -190,3 +188,55 @@ def test_sigterm_says_goodbye_to_websocket_clients(tmp_path: Path) -> None:
             assert closed.rcvd.code == 1001  # going away: the server is shutting down
     finally:
         assert stop_served(served) == 0
+
+
+def test_command_line_edges_answer_in_one_line(tmp_path: Path) -> None:
+    version = engined("--version", env={})
+    assert version.returncode == 0 and version.stdout.startswith("engined ")
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    for command in ("serve", "config"):  # config checks the data directory too
+        result = engined(command, env={"SIGMAVAULT_DATA_DIR": str(a_file / "data")})
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            f"engined: configuration error: SIGMAVAULT_DATA_DIR='{a_file}/data' is invalid: cannot create it: "
+            "Not a directory"
+        ]
+    typo = engined("config", env={"SIGMAVAULT_WORKRES": "2", "SIGMAVAULT_DATA_DIR": str(tmp_path)})
+    assert typo.returncode == 0
+    assert typo.stderr.strip() == "engined: warning: unknown setting SIGMAVAULT_WORKRES is ignored " \
+        "(did you mean SIGMAVAULT_WORKERS?)"  # fmt: skip
+    clash = engined("serve", env={"SIGMAVAULT_ENGINE_PORT": "9003", "SIGMAVAULT_DATA_DIR": str(tmp_path)})
+    assert clash.returncode == 2
+    assert "SIGMAVAULT_ENGINE_PORT='9003' is invalid: must differ from SIGMAVAULT_GRPC_PORT (9003)" in clash.stderr
+
+
+def test_ports_chosen_at_start_are_kept_by_a_restarted_frontend(tmp_path: Path) -> None:
+    served = start_served(tmp_path)  # ports 0: the engine picks them and writes run/ports.json
+    try:
+        ports = orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())
+        assert (ports["http"], ports["grpc"]) == (served.http_port, served.grpc_port)
+        frontend = next(c for c in psutil.Process(served.proc.pid).children() if c.name() == "sv-frontend")
+        frontend.kill()
+        assert wait_until(lambda: _status(served) is not None and
+                          orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())["pid"] != frontend.pid,
+                          timeout=20)  # fmt: skip
+        again = orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())
+        assert (again["http"], again["grpc"]) == (ports["http"], ports["grpc"])
+    finally:
+        assert stop_served(served) == 0
+
+
+def test_shm_inspect_watch_ends_quietly_on_ctrl_c(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "tools.shm_inspect", "--watch", "0.1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # it is watching
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
