@@ -106,3 +106,26 @@ def test_a_client_that_never_reads_does_not_slow_the_others(served: Served) -> N
         stamps = [wait_for(reader, "system.metrics", timeout=5)["ts"] for _ in range(5)]
         assert stamps == sorted(stamps)
         assert stamps[-1] - stamps[0] < 5
+
+
+def test_drain_and_resume_show_in_agent_status_events(ws: ClientConnection, served: Served) -> None:
+    send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status"]}})
+    with httpx.Client(base_url=served.http, timeout=10) as http:
+        assert http.post("/api/v1/agents/13/drain").status_code == 200
+        try:
+            drained = wait_for(ws, "agent.status", lambda d: d["id"] == 13 and d["status"] == "drained")
+            assert drained["data"]["name"] and drained["data"]["role"]
+        finally:
+            assert http.post("/api/v1/agents/13/resume").status_code == 200
+        back = wait_for(ws, "agent.status", lambda d: d["id"] == 13 and d["previous"] == "drained")
+        assert back["data"]["status"] in ("idle", "busy", "error")
+
+
+def test_metrics_endpoint_shows_admission_and_rings(served: Served) -> None:
+    text = httpx.get(f"{served.http}/metrics", timeout=10).text
+    for series in ("sigmavault_queued_tasks ", "sigmavault_inflight_tasks ", "sigmavault_queue_limit ",
+                   "sigmavault_free_slots ", 'sigmavault_rejected_tasks_total{reason="no_slot"}',
+                   'sigmavault_ring_occupancy{ring="submission",worker="0"}',
+                   'sigmavault_ring_occupancy{ring="completion",worker="1"}', "sigmavault_admitted_tasks_total",
+                   'sigmavault_agent_status{agent="0"'):  # fmt: skip
+        assert series in text, series
