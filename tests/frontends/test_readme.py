@@ -1,0 +1,43 @@
+"""The README's examples work as written: the embedding example runs, and every curl example answers 200."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.served import Served
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+pytestmark = pytest.mark.multiprocess
+
+
+def test_the_embedding_example_runs(tmp_path: Path) -> None:
+    block = re.search(r"## Embedding and the Python client\n\n```python\n(.*?)```", README, re.S)
+    assert block is not None
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
+           "SIGMAVAULT_DATA_DIR": str(tmp_path)}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", block.group(1)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert lines[0].split()[0].isdigit() and lines[1].isdigit()
+
+
+def test_every_curl_example_answers(served: Served) -> None:
+    commands = re.findall(r"^curl (.*?)(?<!\\)$", README.replace("\\\n", " "), re.M)
+    assert len(commands) >= 2
+    for command in commands:
+        args = shlex.split(command)
+        url = next(a for a in args if a.startswith("localhost:8001"))
+        body = args[args.index("-d") + 1] if "-d" in args else None
+        target = url.replace("localhost:8001", served.http)
+        answer = httpx.post(target, content=body) if body is not None else httpx.get(target)
+        assert answer.status_code == 200, (command, answer.text)
