@@ -141,6 +141,7 @@ class EngineConfig:
     max_workers: int = 0  # tasks in flight at once through the scheduler; 0 = one per slot
     rate_limit: float = 0.0  # tasks per second admitted; 0 = unlimited
     queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
+    job_queue_limit: int = 64  # file jobs and storage operations waiting to run before "busy"
     hang_timeout: float = 10.0  # seconds; a busy worker silent this long is killed and restarted
     shutdown_grace: float = 5.0  # seconds given to in-flight work on SIGTERM
     data_dir: str = ""
@@ -260,6 +261,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_workers": _int(0, 65536),  # 0: one per slot
     "rate_limit": _float(0, 1e9),
     "queue_limit": _int(0, 1 << 20),
+    "job_queue_limit": _int(0, 4096),
     "hang_timeout": _float(0.5, 3600),
     "shutdown_grace": _float(0, 600),
     "data_dir": str.strip,

@@ -17,6 +17,8 @@ import psutil
 from engine import network, system
 from engine.encryption import EncryptionInfo
 from engine.jobs import JobTracker, compression_stats
+from engine.jobs.manager import JobManager
+from engine.jobs.store import JobStore
 from engine.monitor import EngineMonitor
 from engine.storage import disks, pools
 from engine.tasks import TaskService
@@ -73,7 +75,8 @@ class Runtime:
     config: EngineConfig
     tasks: TaskService
     monitor: EngineMonitor
-    jobs: JobTracker
+    jobs: JobTracker  # one-block compression jobs of DispatchTask and streams (in memory)
+    long_jobs: JobManager  # file jobs and storage operations (persisted, cancellable)
     facts: SlowFacts
     encryption: EncryptionInfo
     publish: Publish
@@ -99,11 +102,14 @@ class Runtime:
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
         jobs = JobTracker(publish)
         monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
+        long_jobs = JobManager(JobStore.in_data_dir(config.data_dir), max_queued=config.job_queue_limit,
+                               max_running={"file": 2, "storage": 4})  # fmt: skip
         return cls(
             config=config,
             tasks=TaskService(client, jobs),
             monitor=monitor,
             jobs=jobs,
+            long_jobs=long_jobs,
             facts=SlowFacts(),
             encryption=EncryptionInfo(config.data_dir, client.res.data_key),
             publish=publish,

@@ -75,6 +75,9 @@ class FrontendStack:
         tmp.replace(run / "ports.json")
 
     async def start(self) -> None:
+        for job in self.runtime.long_jobs.recover():
+            logger.warning("job %s (%s on %s) was interrupted when the engine last stopped", job.id, job.kind,
+                           job.target)  # fmt: skip
         await self.grpc_server.start()
         self.watchers.start()
 
@@ -86,6 +89,7 @@ class FrontendStack:
     async def stop(self, grace: float) -> None:
         """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, release the client."""
         await self.grpc_server.stop(grace)
+        await self.runtime.long_jobs.close()
         await self.watchers.stop()
         if self._owns_client:
             self.client.close()

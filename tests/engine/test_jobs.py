@@ -1,0 +1,136 @@
+"""JobManager and JobStore: bounded, cancellable, persisted jobs with throttled progress events."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.errors import Conflict, EngineBusy, NotFound, ToolFailed
+from engine.jobs.manager import JobContext, JobManager
+from engine.jobs.model import JobRecord, JobState
+from engine.jobs.store import JobStore
+from tests.utils import run
+
+
+class Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, float, str]] = []
+
+    def __call__(self, record: JobRecord, phase: str) -> None:
+        self.seen.append((record.id, phase, record.percent, str(record.state)))
+
+
+def manager(tmp_path: Path, **kwargs: Any) -> JobManager:
+    return JobManager(JobStore.in_data_dir(str(tmp_path)), progress_interval_s=0.05, **kwargs)
+
+
+async def until_finished(jobs: JobManager, job_id: str) -> None:
+    for _ in range(500):  # bounded: 5 s
+        if jobs.get(job_id).state.finished:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_a_job_runs_reports_progress_and_is_kept(tmp_path: Path) -> None:
+    events = Events()
+
+    async def body(ctx: JobContext) -> dict[str, Any]:
+        for step in range(1, 11):
+            ctx.progress(step * 100, 1000, f"step {step}")
+            await asyncio.sleep(0.02)
+        return {"bytes_out": 321}
+
+    async def scenario() -> JobRecord:
+        jobs = manager(tmp_path)
+        record = jobs.submit("compress", "file", "/data/out.zst", {"codec": "zstd"}, body, on_event=events)
+        assert record.state is JobState.QUEUED or record.state is JobState.RUNNING
+        await until_finished(jobs, record.id)
+        jobs.store.close()
+        return record
+
+    record = run(scenario())
+    assert (record.state, record.percent, record.result["bytes_out"], record.eta_s) == (JobState.DONE, 100.0, 321, 0.0)
+    phases = [phase for _, phase, _, _ in events.seen]
+    assert phases[-1] == "done" and phases.count("done") == 1
+    assert 2 <= phases.count("progress") <= 8  # throttled: not one per step
+    # a fresh manager (an engine restart) still lists it
+    again = manager(tmp_path)
+    assert [r.id for r in again.list("file")] == [record.id]
+    assert again.get(record.id).result == {"bytes_out": 321}
+    assert stat.S_IMODE((tmp_path / "jobs.sqlite3").stat().st_mode) == 0o600
+
+
+def test_queue_bound_lock_and_cancel(tmp_path: Path) -> None:
+    release = asyncio.Event
+
+    async def scenario() -> None:
+        gate = release()
+        jobs = manager(tmp_path, max_queued=1, max_running={"file": 1})
+
+        async def slow(ctx: JobContext) -> dict[str, Any]:
+            await gate.wait()
+            return {}
+
+        first = jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="path:/a")
+        with pytest.raises(Conflict) as busy_target:
+            jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="path:/a")
+        assert busy_target.value.metadata == {"job_id": first.id}
+        await asyncio.sleep(0)  # the first starts running; the queue is empty again
+        second = jobs.submit("compress", "file", "/b", {}, slow, on_event=Events())
+        with pytest.raises(EngineBusy):
+            jobs.submit("compress", "file", "/c", {}, slow, on_event=Events())
+        assert (await jobs.cancel(second.id)).state is JobState.CANCELLED  # cancelled while queued
+        assert jobs.get(first.id).state is JobState.RUNNING
+        cancelled = await jobs.cancel(first.id)
+        assert (cancelled.state, cancelled.error) == (JobState.CANCELLED, "cancelled")
+        assert (await jobs.cancel(first.id)).state is JobState.CANCELLED  # idempotent
+        # the lock went with the job
+        third = jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="path:/a")
+        gate.set()
+        await until_finished(jobs, third.id)
+        assert jobs.get(third.id).state is JobState.DONE
+        with pytest.raises(NotFound):
+            jobs.get("job-nope")
+        with pytest.raises(NotFound):
+            jobs.get("'; DROP TABLE jobs; --")
+        await jobs.close()
+
+    run(scenario())
+
+
+def test_failures_are_recorded_and_interrupted_jobs_are_marked(tmp_path: Path) -> None:
+    async def refused(ctx: JobContext) -> dict[str, Any]:
+        raise ToolFailed("btrfs: device busy", code="tool_failed")
+
+    async def buggy(ctx: JobContext) -> dict[str, Any]:
+        raise ZeroDivisionError
+
+    async def forever(ctx: JobContext) -> dict[str, Any]:
+        ctx.progress(5, 10)
+        await asyncio.Event().wait()
+        return {}
+
+    async def scenario() -> tuple[str, str, str]:
+        jobs = manager(tmp_path, max_running={"storage": 3})
+        a = jobs.submit("scrub", "storage", "tank", {}, refused, on_event=Events())
+        b = jobs.submit("scrub", "storage", "pool2", {}, buggy, on_event=Events())
+        c = jobs.submit("balance", "storage", "pool3", {}, forever, on_event=Events())
+        await asyncio.sleep(0.05)
+        jobs.store.close()  # the engine dies here: nothing more is written
+        return a.id, b.id, c.id
+
+    a, b, c = run(scenario())
+    after = manager(tmp_path)
+    interrupted = after.recover()
+    assert [r.id for r in interrupted] == [c]
+    assert after.get(c).error == "interrupted: the engine stopped while this job was running"
+    assert after.get(a).state is JobState.FAILED and after.get(a).error == "btrfs: device busy"
+    assert after.get(a).result["error_code"] == "tool_failed"
+    assert after.get(b).error == "internal error: ZeroDivisionError"
+    assert {r.id for r in after.list("storage")} == {a, b, c}
+    assert after.list("file") == []
