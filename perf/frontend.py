@@ -24,12 +24,13 @@ import urllib.request
 from pathlib import Path
 
 import orjson
+import psutil
 import uvloop
 
 from engine.config import EngineConfig
 from engine.embedded import Engine
 from perf.engine import engine_rate, make_blocks
-from perf.procs import free_port, start_served, stop_served
+from perf.procs import Served, free_port, start_served, stop_served
 from perf.report import Report, median
 
 
@@ -70,6 +71,60 @@ def http_rate(url: str, seconds: float, body: bytes | None, workdir: Path) -> fl
     return result["requests"] / result["seconds"]
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and all their descendants so far."""
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    return total
+
+
+def per_call_cost(report: Report, served: Served, bare_grpc: tuple[str, int], bare_http: tuple[str, int],
+                  seconds: float, repeats: int, work: Path) -> None:  # fmt: skip
+    """Issue 7's figures: 1 KiB echo, gRPC DispatchTask with 64 calls in flight and the HTTP agent task,
+    engine vs bare, interleaved; requests/s and the server CPU each call costs (every server process,
+    workers included: CPU per call is steadier than requests/s on a shared machine)."""
+    body = orjson.dumps({"kind": "echo", "data": base64.b64encode(b"x" * 1024).decode()})
+    figures: dict[str, list[float]] = {k: [] for k in ("ge", "gb", "gce", "gcb", "he", "hb", "hce", "hcb")}
+    engine_pids, grpc_pid, http_pid = [served.proc.pid], [bare_grpc[1]], [bare_http[1]]
+    for _ in range(repeats):
+        for target, pids, rate, cost in (
+            (served.grpc, engine_pids, "ge", "gce"),
+            (bare_grpc[0], grpc_pid, "gb", "gcb"),
+        ):
+            before = _cpu_seconds(pids)
+            r = loadgen("grpc-dispatch", target, str(seconds), "64", "1024")
+            figures[rate].append(r["requests"] / r["seconds"])
+            figures[cost].append((_cpu_seconds(pids) - before) / r["requests"] * 1e6)
+        for url, pids, rate, cost in ((f"{served.http}/api/v1/agents/0/task", engine_pids, "he", "hce"),
+                                      (f"{bare_http[0]}/agents/0/task", http_pid, "hb", "hcb")):  # fmt: skip
+            before = _cpu_seconds(pids)
+            rps = http_rate(url, seconds, body, work)
+            figures[rate].append(rps)
+            figures[cost].append((_cpu_seconds(pids) - before) / (rps * max(1, round(seconds))) * 1e6)
+    m = {k: median(v) for k, v in figures.items()}
+    report.add("grpc_1k_engine_rps", m["ge"], "req/s", note="DispatchTask echo 1 KiB, 64 in flight")
+    report.add("grpc_1k_bare_rps", m["gb"], "req/s")
+    report.add("grpc_1k_vs_bare", median([e / b for e, b in zip(figures["ge"], figures["gb"], strict=True)]), "x",
+               ">= 0.85", note="median of the interleaved pairs' ratios")  # fmt: skip
+    report.add("grpc_1k_server_cpu_us", m["gce"], "us/call", note=f"bare {m['gcb']:.0f} us/call")
+    report.add("http_task_1k_engine_rps", m["he"], "req/s", note="POST /api/v1/agents/0/task echo 1 KiB")
+    report.add("http_task_1k_bare_rps", m["hb"], "req/s")
+    report.add("http_task_1k_vs_bare", median([e / b for e, b in zip(figures["he"], figures["hb"], strict=True)]),
+               "x", ">= 0.7", note="median of the interleaved pairs' ratios")  # fmt: skip
+    report.add("http_task_1k_server_cpu_us", m["hce"], "us/call", note=f"bare {m['hcb']:.0f} us/call")
+
+
 def run_benchmark(quick: bool) -> Report:
     seconds = 2.0 if quick else 4.0
     repeats = 1 if quick else 3
@@ -97,6 +152,9 @@ def run_benchmark(quick: bool) -> Report:
             report.add("grpc_dispatch_engine_rps", median(grpc_engine), "req/s", note="echo 64 B, 32 in flight")
             report.add("grpc_dispatch_bare_rps", median(grpc_bare), "req/s")
             report.add("grpc_dispatch_vs_bare", median(grpc_engine) / median(grpc_bare), "x", ">= 0.9")
+            per_call_cost(report, served, (f"127.0.0.1:{bare_grpc_port}", bare[0].pid),
+                          (f"http://127.0.0.1:{bare_http_port}", bare[1].pid), seconds,
+                          repeats + 2 if repeats > 1 else 1, work)  # fmt: skip
             task_body = orjson.dumps({"kind": "echo", "data": base64.b64encode(b"x" * 64).decode()})
             for name, engine_url, bare_url, body in (
                 ("http_status", f"{served.http}/api/v1/system/status", f"http://127.0.0.1:{bare_http_port}/status",
