@@ -90,13 +90,15 @@ class MetricsTable:
         return rows
 
     def kind_totals(self) -> dict[str, dict[str, int]]:
-        """Per task kind, summed over workers."""
+        """Per task kind, summed over workers. Kinds without a row in the layout (``kind >=
+        N_KINDS``, which the workers do not count either) read as zeros instead of another row."""
         totals = {kind.label: dict.fromkeys(KIND_FIELDS, 0) for kind in Kind}
         words = self.words
         assert words is not None
         width = len(KIND_FIELDS)
+        counted = [kind for kind in Kind if kind < N_KINDS]
         for worker in range(self.layout.n_workers):
-            for kind in Kind:
+            for kind in counted:
                 base = self.kind_base(worker, int(kind))
                 row = totals[kind.label]
                 for name, value in zip(KIND_FIELDS, words[base : base + width].tolist(), strict=True):

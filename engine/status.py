@@ -13,6 +13,11 @@ class Kind(IntEnum):
     DECRYPT = 5
     HASH = 6
     PARITY = 7
+    # per-block work of file jobs (engine/agents/frames.py, engine/agents/sealing.py)
+    ZSTD_FRAME = 8
+    LZ4_FRAME = 9
+    SEAL_BLOCK = 10
+    OPEN_BLOCK = 11
 
     @property
     def label(self) -> str:
