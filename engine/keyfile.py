@@ -157,7 +157,9 @@ def unseal_seed(sealed: dict[str, Any], key_id: bytes, passphrase: bytes | None,
                 raise KeystoreError(f"key file {path}: scrypt parameters out of the accepted range")
             kdf = Scrypt(salt=base64.b64decode(sealed["salt"]), length=32, n=1 << log_n, r=r, p=p)
             seed = AESGCM(kdf.derive(passphrase)).decrypt(
-                base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["sealed_seed"]), b"sigmavault-key-v1" + key_id
+                base64.b64decode(sealed["nonce"]),
+                base64.b64decode(sealed["sealed_seed"]),
+                b"sigmavault-key-v1" + key_id,
             )
         else:
             raise KeystoreError(f"key file {path}: unknown protection {sealed['protection']!r}")

@@ -154,7 +154,9 @@ class Keystore:
             return self._keys[key_id]
         except KeyError:
             held = ", ".join(k.hex() for k in self._keys)
-            raise NotFound(f"key {key_id.hex()} is not in this keystore (it holds {held})", code="unknown_key") from None
+            raise NotFound(
+                f"key {key_id.hex()} is not in this keystore (it holds {held})", code="unknown_key"
+            ) from None
 
     def keys(self) -> list[KeyPair]:
         return sorted(self._keys.values(), key=lambda k: k.created_unix)

@@ -4,7 +4,6 @@ block functions and worker handlers sealed, and refuses damaged files with the r
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,9 @@ DATA = mixed(300_000, seed=9)
 BLOCK = 32 * 1024
 
 
-def tool(*args: str | Path, stdin: bytes | None = None, block_zstandard: bool = False) -> subprocess.CompletedProcess[bytes]:
+def tool(
+    *args: str | Path, stdin: bytes | None = None, block_zstandard: bool = False
+) -> subprocess.CompletedProcess[bytes]:
     """``python -I``: no PYTHONPATH, no user site, cwd elsewhere, so the engine cannot be imported."""
     if block_zstandard:
         code = (f"import sys; sys.modules['zstandard'] = None; sys.argv = ['sv_decrypt', *{[str(a) for a in args]!r}]; "
@@ -86,8 +87,10 @@ def test_damage_is_named_and_leaves_no_output(tmp_path: Path, store: Keystore) -
         "truncated": (blob[:-1], store.directory),
         "extra bytes": (blob + b"\0", store.directory),
         "altered, or it was spliced": (blob[: h + 5] + bytes([blob[h + 5] ^ 1]) + blob[h + 6 :], store.directory),
-        "block at position 1 is block 2": (blob[:h] + chunks[0] + chunks[2] + chunks[1] + blob[h + 3 * rec :],
-                                           store.directory),  # fmt: skip
+        "block at position 1 is block 2": (
+            blob[:h] + chunks[0] + chunks[2] + chunks[1] + blob[h + 3 * rec :],
+            store.directory,
+        ),
         "header does not authenticate": (blob[:24] + bytes([blob[24] ^ 1]) + blob[25:], store.directory),
         "which is not in": (blob, other.directory),
         "but": (blob, other.current.path),

@@ -95,7 +95,9 @@ def read_header(f: IO[bytes]) -> dict[str, Any]:
         raise Failure(f"sealed format version {fixed[6]} is not supported (this tool reads version 1)")
     if len(fixed) < FIXED.size:
         raise Failure("the file is truncated inside its header")
-    (_, _, flags, total, kem, kdf, aead, reserved, block, original, key_id, file_id, prefix, wrapped_len) = FIXED.unpack(fixed)
+    (_, _, flags, total, kem, kdf, aead, reserved, block, original, key_id, file_id, prefix, wrapped_len) = (
+        FIXED.unpack(fixed)
+    )
     if (kem, kdf, aead) != SUITE_IDS or flags & ~1 or reserved:
         raise Failure("unsupported suite or flags in the header")
     if total != FIXED.size + wrapped_len or not 1 <= block <= MAX_BLOCK or wrapped_len > 4096:
@@ -111,7 +113,9 @@ def explain(aead: AESGCM, h: dict[str, Any], position: int, body: bytes) -> str:
     for j in range(max(0, position - 2048), min(n, position + 2048)):
         if j != position:
             try:
-                aead.decrypt(struct.pack(">8sI", h["prefix"], j), body, struct.pack(">16sQB", h["file_id"], j, j == n - 1))
+                aead.decrypt(
+                    struct.pack(">8sI", h["prefix"], j), body, struct.pack(">16sQB", h["file_id"], j, j == n - 1)
+                )
             except InvalidTag:
                 continue
             return f"block at position {position} is block {j} of this file: blocks were reordered or duplicated"
@@ -125,7 +129,7 @@ class Sink:
         self.out, self.proc, self.dctx = out, None, None
         if compressed:
             try:
-                import zstandard  # noqa: PLC0415 -- optional: only compressed files need it
+                import zstandard  # optional: only compressed files need it
 
                 self.dctx = zstandard.ZstdDecompressor()
             except ImportError:
@@ -138,7 +142,7 @@ class Sink:
             self.proc.stdin.write(plain)  # a zstd frame: zstd -d checks it
             return
         if self.dctx is not None:
-            import zstandard  # noqa: PLC0415
+            import zstandard
 
             if zstandard.frame_content_size(plain) != expected:
                 raise Failure(f"block {index}'s frame does not declare the {expected} bytes the header says")

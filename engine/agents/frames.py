@@ -1,7 +1,7 @@
 """zstd_frame / lz4_frame: one block of a file job becomes one self-contained frame of the file format.
 
 - ZSTD_FRAME: a zstd frame declaring its content size, with a content checksum (whose 4 bytes the
-  seek table reuses: engine/files/zstd_seekable.py ``frame_checksum``). Param ``Codec.ZSTD | level << 8``.
+  seek table reuses: engine/files/zstd_frames.py ``frame_checksum``). Param ``Codec.ZSTD | level << 8``.
 - LZ4_FRAME: an lz4 frame with ``engine.files.lz4_frames.FRAME_OPTIONS`` (content size, content and
   block checksums, independent blocks). Param ``Codec.LZ4 | level << 8``.
 
@@ -32,7 +32,9 @@ class FrameAgent:
         if cctx is None:
             if not 1 <= level <= 22:
                 raise TaskError(Status.BAD_PARAMS, f"zstd level must be in 1-22, got {level}")
-            cctx = self._zstd[level] = zstandard.ZstdCompressor(level=level, write_checksum=True, write_content_size=True)
+            cctx = self._zstd[level] = zstandard.ZstdCompressor(
+                level=level, write_checksum=True, write_content_size=True
+            )
         src = slot[:length]
         out = cctx.compress(src)
         del src

@@ -68,7 +68,9 @@ def _overlap(src: memoryview, dst: memoryview) -> bool:
 
 def _header(slot: memoryview, length: int) -> tuple[AESGCM, bytes, bytes, int, int]:
     if length < SLOT_HEADER.size:
-        raise TaskError(Status.BAD_PARAMS, f"input of {length} bytes is shorter than the {SLOT_HEADER.size}-byte header")
+        raise TaskError(
+            Status.BAD_PARAMS, f"input of {length} bytes is shorter than the {SLOT_HEADER.size}-byte header"
+        )
     magic, flags, index, plain, file_id, prefix, key = SLOT_HEADER.unpack_from(slot)
     if magic != SLOT_MAGIC or flags & ~FLAG_LAST:
         raise TaskError(Status.BAD_PARAMS, "input slot does not start with a block header")

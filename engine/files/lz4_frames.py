@@ -25,7 +25,8 @@ import lz4.frame
 from engine.errors import PayloadTooLarge
 from engine.files.errors import CorruptFile
 from engine.files.fileio import pread_exact, write_all
-from engine.files.zstd_seekable import DecodePlan, FrameInfo, ReadAt, SeekTable
+from engine.files.zstd_frames import DecodePlan, FrameInfo, ReadAt
+from engine.files.zstd_seekable import SeekTable
 
 LZ4_MAGIC = 0x184D2204
 LEGACY_MAGIC = 0x184C2102

@@ -128,8 +128,11 @@ def new_header(recipient: Recipient, *, original_bytes: int, block_bytes: int,
     if original_bytes < 0 or -(-original_bytes // block_bytes) > MAX_BLOCKS:
         raise ValueError(f"{original_bytes} bytes need more than {MAX_BLOCKS} blocks of {block_bytes}")
     key = os.urandom(KEY_BYTES)
-    header = SealedHeader(FLAG_ZSTD if compressed else 0, block_bytes, original_bytes, recipient.key_id,
-                          os.urandom(FILE_ID_BYTES), os.urandom(NONCE_PREFIX_BYTES), bytes(WRAPPED_KEY_BYTES))  # fmt: skip
+    flags = FLAG_ZSTD if compressed else 0
+    file_id, prefix = os.urandom(FILE_ID_BYTES), os.urandom(NONCE_PREFIX_BYTES)
+    header = SealedHeader(
+        flags, block_bytes, original_bytes, recipient.key_id, file_id, prefix, bytes(WRAPPED_KEY_BYTES)
+    )
     return _wrap(header, key, recipient), DataKey(key)
 
 

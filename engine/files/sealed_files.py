@@ -48,12 +48,12 @@ def open_bytes(blob: bytes, private_key: hpke.MLKEM768X25519PrivateKey, key_id: 
 
 def open_blocks(key: DataKey, header: SealedHeader, blob: bytes) -> bytes:
     """Every block of a whole sealed file held in memory, checked in order."""
-    parts = []
     view = memoryview(blob)
     with _MemoryFd(blob) as fd:
-        for rec in iter_records(fd, header, len(blob)):
-            parts.append(open_block(key, header, rec.index, view[rec.offset : rec.offset + rec.length]))
-    return b"".join(parts)
+        return b"".join(
+            open_block(key, header, rec.index, view[rec.offset : rec.offset + rec.length])
+            for rec in iter_records(fd, header, len(blob))
+        )
 
 
 class _MemoryFd:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import zstandard
 
-from engine.files.zstd_seekable import SeekTableBuilder, frame_checksum
+from engine.files.zstd_frames import frame_checksum
+from engine.files.zstd_seekable import SeekTableBuilder
 
 TEXT = (
     b"SigmaVault keeps the NAS's files safe: blocks are compressed, sealed and written in order. "

@@ -21,7 +21,8 @@ from engine.agents.sealing import SLOT_HEADER, write_slot_header
 from engine.errors import BadRequest
 from engine.files.sealed import LENGTH, associated_data, new_header, nonce, seal_block
 from engine.files.sealed_files import open_bytes
-from engine.files.zstd_seekable import SeekTableBuilder, frame_checksum, read_seek_table
+from engine.files.zstd_frames import frame_checksum
+from engine.files.zstd_seekable import SeekTableBuilder, read_seek_table
 from engine.keys import Keystore
 from engine.status import Kind, Status
 from tests.engine.files_helpers import cli, mixed, need, write
@@ -100,7 +101,9 @@ def test_lz4_frames_decode_with_the_cli(tmp_path: Path, handlers: dict[int, Hand
 
 def test_frame_decompression_is_bounded_by_the_slot(handlers: dict[int, Handler]) -> None:
     bomb = zstandard.ZstdCompressor(level=3, write_checksum=True).compress(bytes(4 * SLOT))
-    assert status(handlers[Kind.DECOMPRESS], bomb, encode_params(Kind.DECOMPRESS, {"codec": "zstd"})) is Status.TOO_LARGE
+    assert (
+        status(handlers[Kind.DECOMPRESS], bomb, encode_params(Kind.DECOMPRESS, {"codec": "zstd"})) is Status.TOO_LARGE
+    )
     bomb = lz4.frame.compress(bytes(4 * SLOT), store_size=False)
     assert status(handlers[Kind.DECOMPRESS], bomb, encode_params(Kind.DECOMPRESS, {"codec": "lz4"})) is Status.TOO_LARGE
 
@@ -117,7 +120,10 @@ def sealed_task(key: object, header: object, index: int, payload: bytes, plain: 
 def test_sealed_blocks_match_the_format_and_open(store: Keystore, handlers: dict[int, Handler], codec: str) -> None:
     header, key = new_header(store.current.recipient, original_bytes=len(DATA), block_bytes=BLOCK,
                              compressed=codec == "zstd")  # fmt: skip
-    seal, open_ = encode_params(Kind.SEAL_BLOCK, {"codec": codec, "level": 3}), encode_params(Kind.OPEN_BLOCK, {"codec": codec})
+    seal, open_ = (
+        encode_params(Kind.SEAL_BLOCK, {"codec": codec, "level": 3}),
+        encode_params(Kind.OPEN_BLOCK, {"codec": codec}),
+    )
     records = []
     for i, block in enumerate(blocks(DATA)):
         record = run(handlers[Kind.SEAL_BLOCK], sealed_task(key, header, i, block), seal)
@@ -153,12 +159,17 @@ def test_open_then_decompress_refuses_a_bomb(store: Keystore, handlers: dict[int
     zparam = encode_params(Kind.OPEN_BLOCK, {"codec": "zstd"})
     for declared, expect in ((100 * SLOT, Status.TOO_LARGE), (BLOCK - 1, Status.CORRUPT_INPUT)):
         frame = zstandard.ZstdCompressor().compress(bytes(declared))  # authentic, but not what the header says
-        sealed = AESGCM(key.material).encrypt(nonce(header.nonce_prefix, 0), frame, associated_data(header.file_id, 0, True))
+        sealed = AESGCM(key.material).encrypt(
+            nonce(header.nonce_prefix, 0), frame, associated_data(header.file_id, 0, True)
+        )
         record = LENGTH.pack(len(sealed)) + sealed
         assert status(handlers[Kind.OPEN_BLOCK], sealed_task(key, header, 0, record, BLOCK), zparam) is expect
     bad = bytearray(seal_block(key, header, 0, DATA[:BLOCK]))
     bad[:4] = (int.from_bytes(bad[:4], "big") + 1).to_bytes(4, "big")
-    assert status(handlers[Kind.OPEN_BLOCK], sealed_task(key, header, 0, bytes(bad), BLOCK), zparam) is Status.CORRUPT_INPUT
+    assert (
+        status(handlers[Kind.OPEN_BLOCK], sealed_task(key, header, 0, bytes(bad), BLOCK), zparam)
+        is Status.CORRUPT_INPUT
+    )
 
 
 @pytest.mark.parametrize("kind", [Kind.ZSTD_FRAME, Kind.LZ4_FRAME, Kind.SEAL_BLOCK])
@@ -170,10 +181,14 @@ def test_largest_block_fits_one_slot(store: Keystore, handlers: dict[int, Handle
     params = {"codec": codec} if kind is Kind.SEAL_BLOCK else {}
     if kind is Kind.SEAL_BLOCK:
         header, key = new_header(store.current.recipient, original_bytes=n, block_bytes=n, compressed=codec == "zstd")
-        record = run(handlers[kind], sealed_task(key, header, 0, incompressible), encode_params(kind, params), slot, slot)
+        record = run(
+            handlers[kind], sealed_task(key, header, 0, incompressible), encode_params(kind, params), slot, slot
+        )
         task = sealed_task(key, header, 0, record, n)
         assert len(task) <= slot
-        assert run(handlers[Kind.OPEN_BLOCK], task, encode_params(Kind.OPEN_BLOCK, params), slot, slot) == incompressible
+        assert (
+            run(handlers[Kind.OPEN_BLOCK], task, encode_params(Kind.OPEN_BLOCK, params), slot, slot) == incompressible
+        )
     else:
         assert len(run(handlers[kind], incompressible, encode_params(kind, params), slot, slot)) <= slot
     assert max_block_bytes(kind, (1 << 20) + 8192, codec) >= 1 << 20

@@ -58,7 +58,9 @@ def test_our_frames_declare_size_and_checksums(fd_of: object) -> None:
     blob = ours()
     frames = scan_frames(fd_of(blob))  # type: ignore[operator]
     assert len(frames) == -(-len(DATA) // BLOCK)
-    assert all(f.has_checksum and f.content_size == len(DATA[i * BLOCK : (i + 1) * BLOCK]) for i, f in enumerate(frames))
+    assert all(
+        f.has_checksum and f.content_size == len(DATA[i * BLOCK : (i + 1) * BLOCK]) for i, f in enumerate(frames)
+    )
     info = lz4.frame.get_frame_info(blob)
     assert info["block_checksum"] and info["content_checksum"] and not info["block_linked"]
     plan = plan_decode(fd_of(blob, "p"), max_frame_bytes=BLOCK)  # type: ignore[operator]

@@ -192,5 +192,5 @@ def test_block_layer_property(store: Keystore, data: bytes, block: int, compress
 def test_new_header_validates(store: Keystore) -> None:
     for kwargs in ({"original_bytes": 1, "block_bytes": 0}, {"original_bytes": -1, "block_bytes": 10},
                    {"original_bytes": 1 << 60, "block_bytes": 1}):  # fmt: skip
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="block"):
             new_header(store.current.recipient, **kwargs)

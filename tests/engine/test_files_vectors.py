@@ -34,7 +34,9 @@ def test_block_layer_vector_from_first_principles() -> None:
         i, last = b["index"], b["last"]
         assert bytes.fromhex(b["nonce"]) == prefix + struct.pack(">I", i)
         assert bytes.fromhex(b["associated_data"]) == file_id + struct.pack(">Q", i) + bytes([last])
-        record = AESGCM(key).encrypt(bytes.fromhex(b["nonce"]), bytes.fromhex(b["plaintext"]), bytes.fromhex(b["associated_data"]))
+        record = AESGCM(key).encrypt(
+            bytes.fromhex(b["nonce"]), bytes.fromhex(b["plaintext"]), bytes.fromhex(b["associated_data"])
+        )
         assert record.hex() == b["record"]
         header = SealedHeader(0, v["block_bytes"], v["original_bytes"], bytes(16), file_id, prefix, b"")  # type: ignore[arg-type]
         assert seal_block(DataKey(key), header, i, bytes.fromhex(b["plaintext"])).hex() == b["record"]
@@ -47,7 +49,9 @@ def test_fixture_key_files() -> None:
     assert pair.key_id.hex() == load("vector.json")["key_id"] == sealed["key_id"]
     assert fingerprint_of(pair.public_bytes).startswith(pair.key_id.hex())
     assert plain["private_key"] == {"protection": "none", "seed": __import__("base64").b64encode(SEED).decode()}
-    protected = KeyPair(VECTORS / "key_passphrase.json", sealed, (VECTORS / "passphrase.txt").read_bytes().rstrip(b"\n"))
+    protected = KeyPair(
+        VECTORS / "key_passphrase.json", sealed, (VECTORS / "passphrase.txt").read_bytes().rstrip(b"\n")
+    )
     assert protected.private_key is not None  # the real scrypt parameters (N=2**17) unlock it
 
 
@@ -59,7 +63,10 @@ def test_stored_sealed_files_keep_opening() -> None:
         assert header.compressed is compressed and header.key_id == pair.key_id
         assert header.header_bytes == 76 + 1168
         assert open_bytes(blob, pair.private_key, pair.key_id) == expected
-        for key_file, extra in (("key.json", []), ("key_passphrase.json", ["--passphrase-file", str(VECTORS / "passphrase.txt")])):
-            done = subprocess.run([sys.executable, "-I", str(TOOL), "--key", str(VECTORS / key_file), *extra, str(VECTORS / name)],
-                                  capture_output=True, timeout=120, check=False, cwd="/")  # fmt: skip
+        for key_file, extra in (
+            ("key.json", []),
+            ("key_passphrase.json", ["--passphrase-file", str(VECTORS / "passphrase.txt")]),
+        ):
+            cmd = [sys.executable, "-I", str(TOOL), "--key", str(VECTORS / key_file), *extra, str(VECTORS / name)]
+            done = subprocess.run(cmd, capture_output=True, timeout=120, check=False, cwd="/")
             assert done.returncode == 0 and done.stdout == expected, done.stderr

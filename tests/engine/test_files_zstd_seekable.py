@@ -15,17 +15,14 @@ from hypothesis import strategies as st
 
 from engine.errors import PayloadTooLarge
 from engine.files.errors import CorruptFile
+from engine.files.zstd_frames import frame_checksum, plan_decode, scan_frames, stream_decompress
 from engine.files.zstd_seekable import (
     SEEKABLE_MAGIC,
     SeekTable,
     build_seek_table,
-    frame_checksum,
     parse_seek_table,
-    plan_decode,
     read_range,
     read_seek_table,
-    scan_frames,
-    stream_decompress,
 )
 from tests.engine.files_helpers import cli, mixed, need, seekable_bytes, write
 

@@ -129,7 +129,7 @@ def test_clear_keys_are_sealed_when_a_passphrase_arrives(tmp_path: Path, fast_sc
     blob = seal_bytes(data, store.current.recipient, block_bytes=4096)
     store.rotate()
     locked = Keystore.open(tmp_path / "data", passphrase_file(tmp_path))
-    assert all(json.loads(k.path.read_text())["private_key"]["protection"] == "scrypt" for k in locked.keys())
+    assert all(json.loads(k.path.read_text())["private_key"]["protection"] == "scrypt" for k in locked.keys())  # noqa: SIM118 -- Keystore.keys() is a method, not dict.keys
     old = locked.get(parse_header(blob).key_id)
     assert open_bytes(blob, old.private_key, old.key_id) == data
 
@@ -144,13 +144,15 @@ def test_real_scrypt_parameters_are_stated_in_the_file(tmp_path: Path) -> None:
 def test_public_key_export_lets_another_box_seal_to_us(tmp_path: Path) -> None:
     ours = Keystore.open(tmp_path / "ours")
     text = ours.export_public()
-    assert text.startswith("-----BEGIN SIGMAVAULT PUBLIC KEY-----\n") and text.endswith("-----END SIGMAVAULT PUBLIC KEY-----\n")
+    assert text.startswith("-----BEGIN SIGMAVAULT PUBLIC KEY-----\n") and text.endswith(
+        "-----END SIGMAVAULT PUBLIC KEY-----\n"
+    )
     recipient = parse_public_key(text)
     assert recipient.key_id == ours.current.key_id
     blob = seal_bytes(b"from the other box", recipient, block_bytes=1024)  # no private key needed
     assert open_bytes(blob, ours.current.private_key, ours.current.key_id) == b"from the other box"
     for bad in ("nonsense", text.replace("A", "B", 1)[:200], text.replace("SIGMAVAULT PUBLIC", "OTHER PUBLIC")):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"public key|base64|SIGMAVAULT"):
             parse_public_key(bad)
 
 
