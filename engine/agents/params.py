@@ -1,7 +1,7 @@
 """Task parameters packed into the descriptor's 32-bit ``param`` word, and their validation.
 
 Layout by kind: compress/decompress ``codec | level << 8``; hash ``algo``; parity ``k``;
-echo/encrypt/decrypt 0; zstd_frame ``Codec.ZSTD | level << 8``; lz4_frame ``Codec.LZ4 | level << 8``;
+echo/encrypt/decrypt 0; zstd_frame ``Codec.ZSTD | level << 8``; lz4_frame ``Codec.LZ4 | level << 8 | (1 << 16 if not checksum)``;
 seal_block ``codec | level << 8`` and open_block ``codec`` with codec 0 ("none") or ``Codec.ZSTD``.
 The client validates keyword arguments here before anything is sent. ``max_block_bytes`` is the
 largest plaintext block a file job can give one task of a kind so that input and worst-case output
@@ -39,7 +39,7 @@ def encode_params(kind: Kind, params: dict[str, Any]) -> int:
         Kind.HASH: {"algo"},
         Kind.PARITY: {"k"},
         Kind.ZSTD_FRAME: {"level"},
-        Kind.LZ4_FRAME: {"level"},
+        Kind.LZ4_FRAME: {"level", "checksum"},
         Kind.SEAL_BLOCK: {"codec", "level"},
         Kind.OPEN_BLOCK: {"codec"},
     }.get(kind, set())
@@ -55,7 +55,10 @@ def encode_params(kind: Kind, params: dict[str, Any]) -> int:
         return int(codec) | level << 8
     if kind in (Kind.ZSTD_FRAME, Kind.LZ4_FRAME):
         codec = Codec.ZSTD if kind is Kind.ZSTD_FRAME else Codec.LZ4
-        return int(codec) | _level(codec, params.get("level", LEVELS[codec][2])) << 8
+        checksum = params.get("checksum", True)
+        if not isinstance(checksum, bool):
+            raise BadRequest(f"checksum must be true or false, got {checksum!r}")
+        return int(codec) | _level(codec, params.get("level", LEVELS[codec][2])) << 8 | (0 if checksum else 1 << 16)
     if kind in (Kind.SEAL_BLOCK, Kind.OPEN_BLOCK):
         name = str(params.get("codec", "none")).lower()
         if name not in SEAL_CODECS:

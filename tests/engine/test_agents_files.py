@@ -92,11 +92,14 @@ def test_lz4_frames_decode_with_the_cli(tmp_path: Path, handlers: dict[int, Hand
     param = encode_params(Kind.LZ4_FRAME, {"level": 0})
     frames = [run(handlers[Kind.LZ4_FRAME], block, param) for block in blocks(DATA)]
     info = lz4.frame.get_frame_info(frames[0])
-    assert info["content_size"] == BLOCK and info["content_checksum"] and info["block_checksum"]
+    assert info["content_size"] == BLOCK and info["content_checksum"] and not info["block_linked"]
     for frame, block in zip(frames, blocks(DATA), strict=True):
         assert run(handlers[Kind.DECOMPRESS], frame, encode_params(Kind.DECOMPRESS, {"codec": "lz4"})) == block
     need("lz4")
     assert cli(["lz4", "-d", "-c", "-q", str(write(tmp_path / "f.lz4", b"".join(frames)))]) == DATA
+    bare = [run(handlers[Kind.LZ4_FRAME], b, encode_params(Kind.LZ4_FRAME, {"checksum": False})) for b in blocks(DATA)]
+    assert not lz4.frame.get_frame_info(bare[0])["content_checksum"]
+    assert cli(["lz4", "-d", "-c", "-q", str(write(tmp_path / "bare.lz4", b"".join(bare)))]) == DATA
 
 
 def test_frame_decompression_is_bounded_by_the_slot(handlers: dict[int, Handler]) -> None:
@@ -197,6 +200,7 @@ def test_largest_block_fits_one_slot(store: Keystore, handlers: dict[int, Handle
 def test_params_validation() -> None:
     assert encode_params(Kind.ZSTD_FRAME, {}) == 2 | 3 << 8
     assert encode_params(Kind.LZ4_FRAME, {"level": 9}) == 1 | 9 << 8
+    assert encode_params(Kind.LZ4_FRAME, {"checksum": False}) == 1 | 1 << 16
     assert encode_params(Kind.SEAL_BLOCK, {}) == 0
     assert encode_params(Kind.SEAL_BLOCK, {"codec": "zstd", "level": 19}) == 2 | 19 << 8
     assert encode_params(Kind.OPEN_BLOCK, {"codec": "zstd"}) == 2 | 3 << 8
