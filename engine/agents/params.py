@@ -2,7 +2,8 @@
 
 Layout by kind: compress/decompress ``codec | level << 8``; hash ``algo``; parity ``k``;
 echo/encrypt/decrypt 0; zstd_frame ``Codec.ZSTD | level << 8``;
-lz4_frame ``Codec.LZ4 | level << 8 | (1 << 16 if not checksum)``; seal_block ``codec | level << 8`` and open_block ``codec`` with codec 0 ("none") or ``Codec.ZSTD``.
+lz4_frame ``Codec.LZ4 | level << 8 | (1 << 16 if not checksum)``; seal_block ``codec | level << 8``
+and open_block ``codec``, with codec 0 ("none") or ``Codec.ZSTD``.
 The client validates keyword arguments here before anything is sent. ``max_block_bytes`` is the
 largest plaintext block a file job can give one task of a kind so that input and worst-case output
 both fit one slot.
