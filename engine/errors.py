@@ -79,6 +79,10 @@ class InsufficientSpace(EngineError):
     status = Status.INSUFFICIENT_SPACE
 
 
+class UnknownKind(EngineError):
+    status = Status.UNKNOWN_KIND
+
+
 class PayloadTooLarge(EngineError):
     status = Status.TOO_LARGE
 

@@ -13,10 +13,21 @@ class Kind(IntEnum):
     DECRYPT = 5
     HASH = 6
     PARITY = 7
+    # per-block work of file jobs (engine/agents/frames.py, engine/agents/sealing.py)
+    ZSTD_FRAME = 8
+    LZ4_FRAME = 9
+    SEAL_BLOCK = 10
+    OPEN_BLOCK = 11
 
     @property
     def label(self) -> str:
         return self.name.lower()
+
+    @property
+    def public(self) -> bool:
+        """Kinds a caller may send (TaskKind in common.proto); the per-block kinds of file jobs carry
+        key material in their slot header and are the file-job runner's alone."""
+        return self <= Kind.PARITY
 
     @classmethod
     def parse(cls, value: str | int | Kind) -> Kind:

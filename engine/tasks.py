@@ -13,7 +13,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from engine.errors import BadRequest, EngineError
+from engine.errors import BadRequest, EngineError, UnknownKind
 from engine.status import Kind
 
 if TYPE_CHECKING:
@@ -45,6 +45,11 @@ class TaskOutcome(NamedTuple):
 
 def task_params(kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
     """The given parameters (None means not given), refusing any that ``kind`` does not take."""
+    if not kind.public:
+        raise UnknownKind(f"{kind.label} is not a task kind callers may send; kinds: "
+                          f"{', '.join(k.label for k in Kind if k.public)}")  # fmt: skip
+    if not params:
+        return params
     given = {k: v for k, v in params.items() if v is not None}
     extra = sorted(set(given) - set(PARAMS_BY_KIND.get(kind, ())))
     if extra:

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from engine.agents.base import Handler, echo
 from engine.agents.compress import CompressionAgent
 from engine.agents.crypto import CryptoAgent
+from engine.agents.frames import FrameAgent
 from engine.agents.hashing import hash_slot
 from engine.agents.parity import xor_parity
+from engine.agents.sealing import SealingAgent
 from engine.status import Kind
 
 ROLES: tuple[tuple[str, frozenset[Kind]], ...] = (
-    ("compression", frozenset({Kind.ECHO, Kind.COMPRESS, Kind.DECOMPRESS, Kind.HASH})),
-    ("crypto", frozenset({Kind.ECHO, Kind.ENCRYPT, Kind.DECRYPT, Kind.HASH})),
+    ("compression", frozenset({Kind.ECHO, Kind.COMPRESS, Kind.DECOMPRESS, Kind.HASH, Kind.ZSTD_FRAME, Kind.LZ4_FRAME})),
+    ("crypto", frozenset({Kind.ECHO, Kind.ENCRYPT, Kind.DECRYPT, Kind.HASH, Kind.SEAL_BLOCK, Kind.OPEN_BLOCK})),
     ("integrity", frozenset({Kind.ECHO, Kind.HASH, Kind.PARITY})),
     ("general", frozenset(Kind)),
 )
@@ -55,6 +57,8 @@ def build_handlers(key: bytes) -> dict[int, Handler]:
     """One handler table per worker process (codec contexts are per process, not shared)."""
     compression = CompressionAgent()
     crypto = CryptoAgent(key)
+    frames = FrameAgent()
+    sealing = SealingAgent()
     return {
         Kind.ECHO: echo,
         Kind.COMPRESS: compression.compress,
@@ -63,4 +67,8 @@ def build_handlers(key: bytes) -> dict[int, Handler]:
         Kind.DECRYPT: crypto.decrypt,
         Kind.HASH: hash_slot,
         Kind.PARITY: xor_parity,
+        Kind.ZSTD_FRAME: frames.zstd_frame,
+        Kind.LZ4_FRAME: frames.lz4_frame,
+        Kind.SEAL_BLOCK: sealing.seal_block,
+        Kind.OPEN_BLOCK: sealing.open_block,
     }

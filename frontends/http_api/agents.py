@@ -29,7 +29,7 @@ _U32 = 2**32 - 1
 _PARAM_TYPES: dict[str, type] = {"codec": str, "level": int, "algo": str, "k": int}
 _BODY = ("kind", "data", "params", "timeout_ms")
 _BODY_WITH_AGENT = ("agent_id", *_BODY)
-_KINDS = {k.label: k for k in Kind}
+_KINDS = {k.label: k for k in Kind if k.public}
 PAGE_QUERY = (
     Query("page_size", {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 50}),
     Query("page_token", {"type": "string", "maxLength": 64}, "next_page_token of the previous page"),
