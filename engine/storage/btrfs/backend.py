@@ -117,18 +117,16 @@ class BtrfsBackend:
         status = await self.scrub_status(ref)
         if status["state"] == "running":
             raise Conflict(f"a scrub is already running on {ref.name!r}", code="scrub_running")
-        total = sum(d["allocated_bytes"] for d in ref.info["devices"])
-        return jobs.ScrubOperation(ref.name, mnt, total, locks, lease)
+        return jobs.ScrubOperation(ref.name, mnt, locks, lease)
 
     async def scrub_status(self, ref: PoolRef) -> dict[str, Any]:
-        result = await btrfs_query("scrub", "status", "-R", _mounted(ref))
-        status = parse.parse_scrub_status(result.stdout) if result.ok else parse.parse_scrub_status("")
-        total = sum(d["allocated_bytes"] for d in ref.info["devices"])
+        result = await btrfs_query("scrub", "status", "--raw", _mounted(ref))
+        status = parse.parse_scrub_status(result.stdout if result.ok else "")
         done = status["status"] == "finished"
-        percent = 100.0 if done else min(99.9, 100.0 * status["bytes_scrubbed"] / total) if total else 0.0
         return {"pool": ref.name, "state": status["status"], "started_unix": status["started_unix"],
-                "duration_s": status["duration_s"], "bytes_scrubbed": status["bytes_scrubbed"], "total_bytes": total,
-                "percent": round(percent, 1) if status["status"] != "never" else 0.0,
+                "duration_s": status["duration_s"], "total_bytes": status["total_bytes"],
+                "bytes_scrubbed": status["total_bytes"] if done else status["bytes_scrubbed"],
+                "percent": jobs.scrub_percent(status) if status["status"] != "never" else 0.0,
                 "errors_found": status["errors_found"], "errors_corrected": status["corrected_errors"],
                 "errors_uncorrectable": status["uncorrectable_errors"]}  # fmt: skip
 

@@ -15,9 +15,17 @@ from engine.storage.locks import Lease, PoolLocks
 from engine.storage.operations import CANCELLED, DONE, RUNNING, Progress, ToolOperation
 
 
-def _scrub_progress(state: str, status: dict[str, Any], total: int, message: str = "") -> Progress:
-    percent = 100.0 if state == DONE else min(99.9, 100.0 * status["bytes_scrubbed"] / total) if total else 0.0
-    return Progress(state, round(percent, 1), message, status["errors_found"], status["corrected_errors"],
+def scrub_percent(status: dict[str, Any]) -> float:
+    """From the summary form of ``scrub status``: bytes scrubbed of the tool's own total to scrub."""
+    if status["status"] == "finished":
+        return 100.0
+    total = status["total_bytes"]
+    return round(min(99.9, 100.0 * status["bytes_scrubbed"] / total), 1) if total else 0.0
+
+
+def _scrub_progress(state: str, status: dict[str, Any], message: str = "") -> Progress:
+    percent = 100.0 if state == DONE else scrub_percent(status)
+    return Progress(state, percent, message, status["errors_found"], status["corrected_errors"],
                     status["uncorrectable_errors"])  # fmt: skip
 
 
@@ -26,29 +34,31 @@ class ScrubOperation(ToolOperation):
 
     kind: ClassVar[str] = "scrub"
 
-    def __init__(self, pool: str, mountpoint: str, total_bytes: int, locks: PoolLocks, lease: Lease) -> None:
+    def __init__(self, pool: str, mountpoint: str, locks: PoolLocks, lease: Lease) -> None:
         super().__init__(pool, mountpoint, locks, lease, ["btrfs", "scrub", "start", "-B", mountpoint])
-        self.mountpoint, self.total_bytes = mountpoint, total_bytes
+        self.mountpoint = mountpoint
 
     def cancel_argv(self) -> list[str]:
         return ["btrfs", "scrub", "cancel", self.mountpoint]
 
     async def _status(self) -> dict[str, Any] | None:
-        result = await btrfs_query("scrub", "status", "-R", self.mountpoint)
+        # the summary form (not -R): it carries the tool's own "Total to scrub" while running
+        result = await btrfs_query("scrub", "status", "--raw", self.mountpoint)
         return parse.parse_scrub_status(result.stdout) if result.ok else None
 
     async def _running(self) -> Progress:
         status = await self._status()
-        return _scrub_progress(RUNNING, status, self.total_bytes) if status else Progress(RUNNING, self.last.percent)
+        return _scrub_progress(RUNNING, status) if status else Progress(RUNNING, self.last.percent)
 
     async def _final(self, returncode: int, out: str, err: str) -> Progress:
-        status = await self._status() or parse.parse_scrub_status(out)
+        status = parse.parse_scrub_status(out)  # -B prints the final summary
         if "scrub canceled" in out or (self.cancel_requested and status["status"] == "aborted"):
-            return _scrub_progress(CANCELLED, status, self.total_bytes, "scrub cancelled")
+            return Progress(CANCELLED, self.last.percent, "scrub cancelled", status["errors_found"],
+                            status["corrected_errors"], status["uncorrectable_errors"])  # fmt: skip
         if returncode in (0, 3):  # 3: finished, and found errors it could not correct
             summary = (f"{status['errors_found']} error(s) found, {status['corrected_errors']} corrected, "
                        f"{status['uncorrectable_errors']} uncorrectable")  # fmt: skip
-            return _scrub_progress(DONE, status, self.total_bytes, summary)
+            return _scrub_progress(DONE, status, summary)
         return self.failure(returncode, out, err)
 
 

@@ -44,7 +44,7 @@ def default_metadata(data: str, n_devices: int) -> str:
 
 
 def _member(dev: dict[str, Any], stats: dict[str, dict[str, int]]) -> dict[str, Any]:
-    counters = stats.get(dev["path"], {})
+    counters = stats.get(dev["path"]) or stats.get(f"devid:{dev['devid']}", {})  # a missing device has no path
     errors = {"read_errors": counters.get("read_io_errs", 0), "write_errors": counters.get("write_io_errs", 0),
               "flush_errors": counters.get("flush_io_errs", 0), "checksum_errors": counters.get("corruption_errs", 0),
               "generation_errors": counters.get("generation_errs", 0)}  # fmt: skip

@@ -77,7 +77,7 @@ def parse_scan(lines: list[str]) -> dict[str, Any]:
 
 _VDEV = re.compile(r"^\t(?P<indent> *)(?P<name>\S+)\s+(?P<state>[A-Z]+)"
                    r"(?:\s+(?P<read>\S+)\s+(?P<write>\S+)\s+(?P<cksum>\S+))?(?:\s+(?P<note>.*))?$")  # fmt: skip
-_GROUPS = ("mirror", "raidz", "draid", "replacing", "spare", "logs", "cache", "spares", "special", "dedup")
+_GROUP = re.compile(r"(mirror|raidz\d?|draid\d?\S*|replacing|spare)-\d+")  # interior vdevs, not disks
 
 
 def _vdev(m: re.Match[str], depth: int) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _vdev(m: re.Match[str], depth: int) -> dict[str, Any]:
     name = m.group("name")
     return {"name": name, "state": m.group("state"), "depth": depth, "read_errors": counts[0],
             "write_errors": counts[1], "checksum_errors": counts[2], "note": (m.group("note") or "").strip(),
-            "group": name.split("-")[0] in _GROUPS or name in _GROUPS}  # fmt: skip
+            "group": bool(_GROUP.fullmatch(name))}  # fmt: skip
 
 
 def parse_zpool_status(text: str) -> list[dict[str, Any]]:
@@ -121,7 +121,6 @@ def parse_zpool_status(text: str) -> list[dict[str, Any]]:
 def layout(vdevs: list[dict[str, Any]]) -> str:
     """The data layout of a pool from its top-level vdevs: mirror, raidz2, stripe..."""
     tops = {re.sub(r"-\d+$", "", v["name"]) for v in vdevs if v["depth"] == 1 and v["group"]}
-    tops -= {"logs", "cache", "spares", "special", "dedup"}
     return ",".join(sorted(tops)) or "stripe"
 
 
