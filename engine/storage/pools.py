@@ -13,6 +13,7 @@ The pool shape (each a field of the proto's Pool message):
 
 from __future__ import annotations
 
+import os
 import shutil
 from typing import Any
 
@@ -47,8 +48,13 @@ def _md_pool(array: dict[str, Any]) -> dict[str, Any]:
 async def _btrfs() -> tuple[list[dict[str, Any]], Source]:
     if shutil.which("btrfs") is None:
         return [], Source("btrfs", False, "btrfs is not installed (package btrfs-progs)")
-    found = await btrfs_pool.list_pools()
-    return found, Source("btrfs", True, f"{len(found)} filesystem(s)")
+    try:
+        found = await btrfs_pool.list_pools()
+    except EngineError as exc:
+        return [], Source("btrfs", False, exc.message)
+    # without root, btrfs cannot open the devices of unmounted filesystems and silently skips them
+    caveat = "" if os.geteuid() == 0 else "; not root: unmounted filesystems are not seen"
+    return found, Source("btrfs", True, f"{len(found)} filesystem(s){caveat}")
 
 
 async def _zfs() -> tuple[list[dict[str, Any]], Source]:

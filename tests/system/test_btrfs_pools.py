@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Conflict, InvalidArgument
+from engine.errors import Conflict, InvalidArgument, ToolFailed
 from engine.storage.manager import StorageManager
 from engine.storage.operations import LongOperation, Progress, follow
 from tests.system.conftest import backing_file
@@ -174,3 +174,35 @@ def test_remove_add_and_replace_devices(loop_devices, manager: StorageManager, p
     assert devs[3] in pool["devices"] and devs[1] not in pool["devices"]
     assert blob.read_bytes() == payload
     assert run(manager.create_volume(pool_name, "other"))["name"] == "other"  # the lease was released
+
+
+def test_a_lost_disk_degraded_import_and_replacement(loop_devices, manager: StorageManager, pool_name: str) -> None:
+    devs = loop_devices(3, 256)
+    run(manager.create_pool(pool_name, devs[:2], data_profile="raid1"))
+    blob = Path(run(manager.create_volume(pool_name, "data"))["path"]) / "blob"
+    payload = os.urandom(4 << 20)
+    blob.write_bytes(payload)
+    run(manager.export_pool(pool_name))
+    subprocess.run(["losetup", "-d", devs[1]], check=True, timeout=30)  # the second disk dies
+    subprocess.run(["btrfs", "device", "scan", "--forget"], capture_output=True, timeout=30)
+
+    pool = next(p for p in run(manager.list_pools())["pools"] if p["name"] == pool_name)
+    assert (pool["health"], pool["mounted"]) == ("DEGRADED", False)
+    with pytest.raises(ToolFailed) as refused:  # btrfs will not mount a raid1 with a member missing...
+        run(manager.import_pool(pool_name))
+    assert "mount" in refused.value.message
+    pool = run(manager.import_pool(pool_name, degraded=True))  # ...unless asked to
+    assert (pool["health"], pool["mounted"]) == ("DEGRADED", True)
+    assert blob.read_bytes() == payload
+    missing = next(m for m in pool["members"] if m["state"] == "MISSING")
+
+    assert drive(lambda: manager.replace_device(pool_name, str(missing["devid"]), devs[2])).state == "done"
+    pool = run(manager.get_pool(pool_name))
+    assert pool["health"] == "ONLINE" and sorted(pool["devices"]) == sorted([devs[0], devs[2]])
+    assert blob.read_bytes() == payload
+    # what a degraded mount wrote went to "single" chunks: convert them back (only those: soft)
+    assert "single" in pool["data_profile"].split(",")
+    balance = drive(lambda: manager.balance(pool_name, convert_data="raid1", convert_metadata="raid1"))
+    assert balance.state == "done", balance
+    pool = run(manager.get_pool(pool_name))
+    assert (pool["data_profile"], pool["metadata_profile"]) == ("raid1", "raid1")

@@ -133,8 +133,10 @@ class BalanceOperation(ToolOperation):
 
     def __init__(self, pool: str, mountpoint: str, locks: PoolLocks, lease: Lease, *, convert_data: str = "",
                  convert_metadata: str = "") -> None:  # fmt: skip
-        filters = [f"-dconvert={convert_data}"] if convert_data else []
-        filters += [f"-mconvert={convert_metadata}"] if convert_metadata else []
+        # soft: only chunks not already in the target profile are rewritten (e.g. the single chunks
+        # a degraded mount wrote), so a conversion restarted or repeated costs nothing twice
+        filters = [f"-dconvert={convert_data},soft"] if convert_data else []
+        filters += [f"-mconvert={convert_metadata},soft"] if convert_metadata else []
         # --full-balance skips the tool's 10 s "are you sure" pause; the caller asked for exactly this
         argv = ["btrfs", "balance", "start", *(filters or ["--full-balance"]), mountpoint]
         super().__init__(pool, mountpoint, locks, lease, argv)

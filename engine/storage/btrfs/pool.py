@@ -88,8 +88,8 @@ def pool_dict(fs: dict[str, Any], mountpoint: str, usage: dict[str, Any] | None,
 
 async def show(target: str = "") -> list[dict[str, Any]]:
     """``btrfs filesystem show --raw [target]``: every btrfs filesystem the kernel or a scan finds."""
-    result = await btrfs_query("filesystem", "show", "--raw", *([target] if target else []))
-    return parse.parse_filesystem_show(result.stdout) if result.ok else []
+    result = await btrfs("filesystem", "show", "--raw", *([target] if target else []), timeout=15.0)
+    return parse.parse_filesystem_show(result.stdout)
 
 
 async def describe(fs: dict[str, Any], mountpoint: str) -> dict[str, Any]:
@@ -119,7 +119,7 @@ async def create(label: str, device_paths: list[str], data: str, metadata: str, 
     argv = ["mkfs.btrfs", "-L", label, "-d", data, "-m", metadata, "--nodiscard", *(["-f"] if force else []),
             "--", *device_paths]  # fmt: skip
     await run_checked(argv, timeout=120.0, package="btrfs-progs")
-    found = await show(device_paths[0])
+    found = await show(device_paths[0]) if device_paths else []
     if not found:
         raise InvalidArgument(f"mkfs.btrfs finished but no filesystem is found on {device_paths[0]}")
     return str(found[0]["uuid"])
