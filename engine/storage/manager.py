@@ -97,6 +97,9 @@ class StorageManager(VolumeOperations):
             await backend.import_pool(ref, self.pool_root / name, degraded)
             if self.registry.get(name) is not None:
                 self.registry.update(name, auto_import=True, mountpoint=ref.mountpoint)
+            else:  # adopting a pool from elsewhere: from now on it is mounted at start, as zpool import does
+                pool = await backend.describe(ref)
+                self.registry.remember(name, ref.type, ref.uuid, pool["devices"], ref.mountpoint)
         return await self.get_pool(name)
 
     async def export_pool(self, name: str) -> dict[str, Any]:
@@ -114,6 +117,10 @@ class StorageManager(VolumeOperations):
             await backend.destroy(ref, self.pool_root)
             self.registry.forget(name)
         return {"name": name, "destroyed": True}
+
+    def remembered_pools(self) -> list[dict[str, Any]]:
+        """The registry: pools this engine created or imported, mounted again at start."""
+        return self.registry.records()
 
     def forget_pool(self, name: str) -> bool:
         """Stop remembering a pool (it is not touched); True if it was remembered."""

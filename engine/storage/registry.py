@@ -1,4 +1,4 @@
-"""The pools this engine created, remembered under the data dir so that they are mounted again
+"""The pools this engine created or imported, remembered under the data dir so that they are mounted again
 at start (what ``zpool import`` does at boot for ZFS) and so that the engine can tell its own pools
 from others it merely sees.
 

@@ -206,3 +206,15 @@ def test_a_lost_disk_degraded_import_and_replacement(loop_devices, manager: Stor
     assert balance.state == "done", balance
     pool = run(manager.get_pool(pool_name))
     assert (pool["data_profile"], pool["metadata_profile"]) == ("raid1", "raid1")
+
+
+def test_import_adopts_a_pool_made_elsewhere(loop_devices, manager: StorageManager, pool_name: str) -> None:
+    (dev,) = loop_devices(1, 256)
+    subprocess.run(["mkfs.btrfs", "-q", "-L", pool_name, dev], check=True, capture_output=True, timeout=60)
+    seen = next(p for p in run(manager.list_pools())["pools"] if p["name"] == pool_name)
+    assert (seen["health"], seen["mounted"], seen["managed"]) == ("EXPORTED", False, False)
+    pool = run(manager.import_pool(pool_name))
+    assert pool["mounted"] and pool["managed"]
+    assert [r["name"] for r in manager.remembered_pools()] == [pool_name]
+    assert manager.forget_pool(pool_name) and not run(manager.get_pool(pool_name))["managed"]
+    assert run(manager.export_pool(pool_name))["mounted"] is False
