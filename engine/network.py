@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import psutil
@@ -11,24 +12,51 @@ from engine.commands import Source, run_tool
 from engine.system import net_dict
 
 WG_ARGV = ["wg", "show", "all", "dump"]
+# WireGuard re-keys every 2 minutes while traffic flows (REKEY_AFTER_TIME = 120 s), so a peer with
+# no handshake for 3 minutes is not talking to us; one that never shook hands is stale too.
+STALE_AFTER_S = 180
 
 
-def parse_wg_dump(text: str) -> tuple[list[str], list[dict[str, Any]]]:
+def peer_state(latest_handshake_unix: int, now: float) -> tuple[str, int]:
+    """("connected" | "stale", seconds since the handshake, or -1 when there never was one)."""
+    if latest_handshake_unix <= 0:
+        return "stale", -1
+    age = max(0, int(now - latest_handshake_unix))
+    return ("connected" if age <= STALE_AFTER_S else "stale"), age
+
+
+def parse_wg_dump(text: str, now: float | None = None) -> tuple[list[str], list[dict[str, Any]]]:
     """``wg show all dump``: interface lines have 5 tab-separated fields, peer lines 9."""
+    now = time.time() if now is None else now
     interfaces, peers = [], []
     for line in text.splitlines():
         cols = line.split("\t")
         if len(cols) == 5:
             interfaces.append(cols[0])
         elif len(cols) == 9:
-            iface, public_key, _psk, endpoint, allowed, handshake, rx, tx, _keepalive = cols
+            iface, public_key, psk, endpoint, allowed, handshake, rx, tx, keepalive = cols
+            state, age = peer_state(int(handshake), now)
             peers.append({
                 "interface": iface, "public_key": public_key,
                 "endpoint": "" if endpoint == "(none)" else endpoint,
                 "allowed_ips": [] if allowed == "(none)" else allowed.split(","),
                 "latest_handshake_unix": int(handshake), "rx_bytes": int(rx), "tx_bytes": int(tx),
+                "state": state, "handshake_age_s": age, "preshared_key": psk != "(none)",
+                "persistent_keepalive_s": 0 if keepalive == "off" else int(keepalive),
             })  # fmt: skip
     return interfaces, peers
+
+
+def parse_wg_interfaces(text: str) -> list[dict[str, Any]]:
+    """The interface lines of the dump, without the private key (it never leaves this module)."""
+    out = []
+    for line in text.splitlines():
+        cols = line.split("\t")
+        if len(cols) == 5:
+            name, _private, public_key, port, fwmark = cols
+            out.append({"name": name, "public_key": public_key, "listen_port": int(port),
+                        "fwmark": 0 if fwmark == "off" else int(fwmark, 0)})  # fmt: skip
+    return out
 
 
 def interfaces() -> list[dict[str, Any]]:
@@ -49,6 +77,7 @@ def interfaces() -> list[dict[str, Any]]:
 async def mesh_status() -> dict[str, Any]:
     result = await run_tool(WG_ARGV)
     peers: list[dict[str, Any]] = []
+    wg_interfaces: list[dict[str, Any]] = []
     if not result.found:
         source = Source("wireguard", False, "wg is not installed: PhantomMesh is not configured on this node")
         enabled = False
@@ -57,6 +86,9 @@ async def mesh_status() -> dict[str, Any]:
         enabled = False
     else:
         names, peers = parse_wg_dump(result.stdout)
+        wg_interfaces = parse_wg_interfaces(result.stdout)
         enabled = bool(names)
-        source = Source("wireguard", True, f"{len(names)} interface(s), {len(peers)} peer(s)")
-    return {"enabled": enabled, "peers": peers, "interfaces": interfaces(), "sources": [source.as_dict()]}
+        connected = sum(1 for p in peers if p["state"] == "connected")
+        source = Source("wireguard", True, f"{len(names)} interface(s), {len(peers)} peer(s), {connected} connected")
+    return {"enabled": enabled, "peers": peers, "wireguard_interfaces": wg_interfaces, "interfaces": interfaces(),
+            "sources": [source.as_dict()]}  # fmt: skip

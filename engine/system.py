@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import platform
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -57,3 +60,62 @@ def net_dict(counters: Any) -> dict[str, int]:
         "errin": counters.errin,
         "errout": counters.errout,
     }
+
+
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's marketing name: /proc/cpuinfo's "model name" (x86), else "Hardware"/"Model" (ARM)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and value.strip():
+            fields.setdefault(key.strip(), value.strip())
+    for key in ("model name", "Hardware", "Model", "cpu model", "Processor"):
+        if key in fields:
+            return fields[key]
+    return str(platform.processor() or platform.machine())
+
+
+def _busy_idle(times: Any) -> tuple[float, float]:
+    # as psutil does: guest time is already counted in user time; iowait is idle
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+    return total - idle, idle
+
+
+class CpuSampler:
+    """CPU busy percent between two calls, from /proc/stat totals (psutil.cpu_times).
+
+    One per consumer: psutil.cpu_percent(None) keeps one global baseline, so two callers (the
+    metrics tick and a status request) would shorten each other's interval. The first call reports
+    the average since boot rather than a meaningless 0.
+    """
+
+    def __init__(self) -> None:
+        self._last: Any = None
+
+    def percent(self) -> float:
+        now = _busy_idle(psutil.cpu_times())
+        before, self._last = self._last, now
+        busy, idle = (now[0] - before[0], now[1] - before[1]) if before is not None else now
+        return round(min(100.0, 100.0 * busy / (busy + idle)), 1) if busy + idle > 0 else 0.0
+
+
+def system_status(sampler: CpuSampler | None = None) -> dict[str, Any]:
+    """What the spec lists for system status: CPU (count, model, percent), memory, uptime."""
+    memory = psutil.virtual_memory()
+    booted = boot_time()
+    return {
+        "hostname": hostname(),
+        "cpu": {"count": psutil.cpu_count(logical=True) or 0, "physical_count": psutil.cpu_count(logical=False) or 0,
+                "model": cpu_model(), "percent": (sampler or CpuSampler()).percent(),
+                "load_average": list(os.getloadavg())},
+        "memory": {"total_bytes": memory.total, "available_bytes": memory.available, "used_bytes": memory.used,
+                   "percent": memory.percent},
+        "uptime_s": round(time.time() - booted, 3),
+        "boot_time_unix": booted,
+    }  # fmt: skip

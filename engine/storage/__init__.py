@@ -1,5 +1,8 @@
-"""The storage domain: pools (ZFS, md RAID), disks and their SMART health.
+"""The storage domain: pools (Btrfs, ZFS, md RAID), volumes, snapshots, scrub, disks and SMART.
 
-One module per tool or concept; every function returns plain data keyed by the proto's field names
-and says honestly when this machine lacks a tool (``Source(available=False, detail=...)``).
+``manager.StorageManager`` is the entry point for operations (policy: names, devices,
+confirmation, one operation per pool, the registry); ``pools.list_pools`` lists every pool in one
+shape; ``btrfs/`` and ``zfs/`` do the tool work; ``operations`` defines the long-operation contract
+a job wrapper drives; ``schedules`` runs periodic snapshots. Every function returns plain data keyed
+by the proto's field names and says honestly when this machine lacks a tool.
 """

@@ -54,8 +54,10 @@ def test_lsblk_flattens_partitions() -> None:
 
 def test_smartctl() -> None:
     smart = smart_mod.parse_smartctl((FIXTURES / "smartctl_sda.json").read_text())
-    assert smart == {"available": True, "passed": True, "temperature_c": 34, "power_on_hours": 28793,
-                     "reallocated_sectors": 8, "detail": ""}  # fmt: skip
+    summary = {k: smart[k] for k in ("available", "passed", "temperature_c", "power_on_hours", "reallocated_sectors",
+                                     "detail")}  # fmt: skip
+    assert summary == {"available": True, "passed": True, "temperature_c": 34, "power_on_hours": 28793,
+                       "reallocated_sectors": 8, "detail": ""}  # fmt: skip
     virtual = smart_mod.parse_smartctl((FIXTURES / "smartctl_virtual.json").read_text())
     assert virtual["available"] is False
     assert "Unable to detect" in virtual["detail"]
@@ -69,6 +71,18 @@ def test_wireguard_dump() -> None:
     assert peers[0]["allowed_ips"] == ["10.77.0.2/32", "fd77::2/128"]
     assert (peers[0]["rx_bytes"], peers[0]["tx_bytes"]) == (123456, 654321)
     assert peers[1]["endpoint"] == ""
+    assert (peers[0]["persistent_keepalive_s"], peers[1]["persistent_keepalive_s"]) == (25, 0)
+    assert network.parse_wg_interfaces((FIXTURES / "wg_show_all_dump.txt").read_text())[0]["listen_port"] == 51820
+
+
+def test_wireguard_peer_state() -> None:
+    text = (FIXTURES / "wg_show_all_dump.txt").read_text()
+    _, fresh = network.parse_wg_dump(text, now=1700000100)
+    assert (fresh[0]["state"], fresh[0]["handshake_age_s"]) == ("connected", 100)
+    assert (fresh[1]["state"], fresh[1]["handshake_age_s"]) == ("stale", -1)  # never shook hands
+    _, later = network.parse_wg_dump(text, now=1700000000 + 181)  # no handshake for over 3 minutes
+    assert (later[0]["state"], later[0]["handshake_age_s"]) == ("stale", 181)
+    assert network.peer_state(1700000000, 1700000000 + 180) == ("connected", 180)
 
 
 def test_live_storage_and_network() -> None:

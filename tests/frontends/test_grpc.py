@@ -47,7 +47,7 @@ def test_system_storage_network_encryption(channel: grpc.Channel) -> None:
     assert metrics.memory.total > 0
     assert len(metrics.load_average) == 3
     pools = rpc.StorageServiceStub(channel).ListPools(pb.ListPoolsRequest())
-    assert {s.name for s in pools.sources} == {"zfs", "mdraid"}
+    assert {s.name for s in pools.sources} == {"zfs", "mdraid", "btrfs"}
     disks = rpc.StorageServiceStub(channel).ListDisks(pb.ListDisksRequest())
     assert any(s.name == "lsblk" for s in disks.sources)
     mesh = rpc.NetworkServiceStub(channel).GetMeshStatus(pb.GetMeshStatusRequest())

@@ -60,7 +60,7 @@ def test_system_status_and_metrics(http: httpx.Client) -> None:
 
 def test_storage_is_real_or_honestly_absent(http: httpx.Client) -> None:
     pools = http.get("/api/v1/storage/pools").json()
-    assert {s["name"] for s in pools["sources"]} == {"zfs", "mdraid"}
+    assert {s["name"] for s in pools["sources"]} == {"zfs", "mdraid", "btrfs"}
     for source in pools["sources"]:
         assert source["available"] or source["detail"]
     disks = http.get("/api/v1/storage/disks").json()

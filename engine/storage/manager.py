@@ -1,0 +1,202 @@
+"""The storage operations the frontends call, whatever the pool type.
+
+This is where policy lives: names are checked, devices refused or accepted, destructive calls
+confirmed, one mutating operation per pool enforced, the engine's own pools remembered. The tool
+work is the backends' (btrfs/backend.py, zfs/backend.py). Every method returns plain data keyed by
+the proto field names, or a LongOperation (operations.py) for the caller's job wrapper to drive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import AlreadyExists, InvalidArgument, NotFound
+from engine.storage import devices, pools
+from engine.storage.btrfs.backend import BtrfsBackend
+from engine.storage.locks import PoolLocks
+from engine.storage.names import check_name, require_confirm
+from engine.storage.registry import PoolRegistry
+from engine.storage.volume_ops import VolumeOperations
+from engine.storage.zfs.backend import ZfsBackend
+
+if TYPE_CHECKING:
+    from engine.storage.operations import LongOperation
+    from engine.storage.ref import PoolRef
+
+
+class StorageManager(VolumeOperations):
+    def __init__(self, pool_root: Path | str, data_dir: Path | str, *, locks: PoolLocks | None = None) -> None:
+        self.pool_root = Path(pool_root)
+        self.registry = PoolRegistry(data_dir)
+        self.locks = locks or PoolLocks()
+        self.btrfs, self.zfs = BtrfsBackend(), ZfsBackend()
+
+    def _backend(self, pool_type: str) -> Any:
+        if pool_type not in ("btrfs", "zfs"):
+            raise InvalidArgument(f"pool type {pool_type!r} is unknown; btrfs or zfs", code="invalid_pool_type")
+        return self.btrfs if pool_type == "btrfs" else self.zfs
+
+    async def resolve(self, name: str) -> tuple[Any, PoolRef]:
+        check_name(name, "pool")
+        record = self.registry.get(name)
+        if record is not None:
+            backend = self._backend(record["type"])
+            ref = await backend.find(name, record.get("uuid", ""))
+            if ref is None:
+                raise NotFound(f"pool {name!r} (created by this engine) is not present: its devices are missing",
+                               code="pool_unavailable", metadata={"pool": name})  # fmt: skip
+            return backend, ref
+        for backend in (self.btrfs, self.zfs):
+            ref = await backend.find(name)
+            if ref is not None:
+                return backend, ref
+        raise NotFound(f"no pool named {name!r}", metadata={"pool": name})
+
+    # pools ------------------------------------------------------------------------------------
+    async def list_pools(self) -> dict[str, Any]:
+        """Every pool on the machine (pools.list_pools), marked ``managed`` when the engine created it;
+        a remembered pool whose devices are gone is listed as UNAVAILABLE rather than dropped."""
+        listing = await pools.list_pools()
+        records = {r["name"]: r for r in self.registry.records()}
+        for pool in listing["pools"]:
+            record = records.pop(pool["name"], None)
+            pool["managed"] = record is not None and record.get("uuid", pool.get("uuid")) == pool.get("uuid")
+        for record in records.values():
+            missing = pools.empty_pool(record["name"], record["type"])
+            missing.update(uuid=record["uuid"], health="UNAVAILABLE", devices=record["devices"], managed=True)
+            listing["pools"].append(missing)
+        return listing
+
+    async def get_pool(self, name: str) -> dict[str, Any]:
+        backend, ref = await self.resolve(name)
+        pool: dict[str, Any] = await backend.describe(ref)
+        pool["managed"] = self.registry.get(name) is not None
+        return pool
+
+    async def create_pool(self, name: str, device_paths: list[str], *, pool_type: str = "btrfs",
+                          data_profile: str = "single", metadata_profile: str = "",
+                          force: bool = False) -> dict[str, Any]:  # fmt: skip
+        check_name(name, "pool")
+        backend = self._backend(pool_type)
+        backend.require()
+        with self.locks.hold(name, "create"):
+            if self.registry.get(name) is not None or any(
+                p["name"] == name for p in (await pools.list_pools())["pools"]
+            ):
+                raise AlreadyExists(f"a pool named {name!r} already exists", metadata={"pool": name})
+            mountpoint = self.pool_root / name
+            if mountpoint.exists() and any(mountpoint.iterdir()):
+                raise AlreadyExists(f"{mountpoint} exists and is not empty", metadata={"path": str(mountpoint)})
+            checked = [d["path"] for d in await devices.check_devices(device_paths, force=force)]
+            ref = await backend.create(name, checked, data_profile, metadata_profile, force, mountpoint)
+            self.registry.remember(name, pool_type, ref.uuid, checked, ref.mountpoint)
+        return await self.get_pool(name)
+
+    async def import_pool(self, name: str, *, degraded: bool = False) -> dict[str, Any]:
+        backend, ref = await self.resolve(name)
+        with self.locks.hold(name, "import"):
+            await backend.import_pool(ref, self.pool_root / name, degraded)
+            if self.registry.get(name) is not None:
+                self.registry.update(name, auto_import=True, mountpoint=ref.mountpoint)
+            else:  # adopting a pool from elsewhere: from now on it is mounted at start, as zpool import does
+                pool = await backend.describe(ref)
+                self.registry.remember(name, ref.type, ref.uuid, pool["devices"], ref.mountpoint)
+        return await self.get_pool(name)
+
+    async def export_pool(self, name: str) -> dict[str, Any]:
+        backend, ref = await self.resolve(name)
+        with self.locks.hold(name, "export"):
+            await backend.export_pool(ref, self.pool_root)
+            if self.registry.get(name) is not None:
+                self.registry.update(name, auto_import=False)
+        return await self.get_pool(name)
+
+    async def destroy_pool(self, name: str, *, confirm: str | None) -> dict[str, Any]:
+        require_confirm(confirm, name, "destroying pool")
+        backend, ref = await self.resolve(name)
+        with self.locks.hold(name, "destroy"):
+            await backend.destroy(ref, self.pool_root)
+            self.registry.forget(name)
+        return {"name": name, "destroyed": True}
+
+    def remembered_pools(self) -> list[dict[str, Any]]:
+        """The registry: pools this engine created or imported, mounted again at start."""
+        return self.registry.records()
+
+    def forget_pool(self, name: str) -> bool:
+        """Stop remembering a pool (it is not touched); True if it was remembered."""
+        return self.registry.forget(name)
+
+    async def restore(self) -> list[dict[str, Any]]:
+        """At start: mount every remembered pool that is not mounted (and was not exported)."""
+        results = []
+        for record in self.registry.records():
+            outcome = {"name": record["name"], "action": "skipped", "detail": "exported by the operator"}
+            if record.get("auto_import", True):
+                try:
+                    backend, ref = await self.resolve(record["name"])
+                    if ref.mountpoint:
+                        outcome.update(action="already_mounted", detail=ref.mountpoint)
+                    else:
+                        with self.locks.hold(record["name"], "import"):
+                            await backend.import_pool(ref, self.pool_root / record["name"], False)
+                        outcome.update(action="mounted", detail=ref.mountpoint)
+                except Exception as exc:  # one pool's trouble must not stop the others
+                    outcome.update(action="failed", detail=str(exc))
+            results.append(outcome)
+        return results
+
+    # devices ----------------------------------------------------------------------------------
+    async def add_device(self, name: str, device: str, *, force: bool = False) -> dict[str, Any]:
+        backend, ref = await self.resolve(name)
+        with self.locks.hold(name, "add_device"):
+            checked = (await devices.check_device(device, force=force))["path"]
+            await backend.add_device(ref, checked, force)
+        return await self.get_pool(name)
+
+    async def _long(self, name: str, operation: str, build: Any, *, allows_volume_ops: bool = False) -> LongOperation:
+        """Take the pool's lease, then let ``build(ref, lease)`` make the operation; the operation
+        releases the lease when it ends, and it is released here if building fails."""
+        backend, ref = await self.resolve(name)
+        lease = self.locks.acquire(name, operation, allows_volume_ops=allows_volume_ops)
+        try:
+            op: LongOperation = await build(backend, ref, lease)
+        except BaseException:
+            self.locks.release(lease)
+            raise
+        return op
+
+    async def remove_device(self, name: str, device: str, *, confirm: str | None) -> LongOperation:
+        require_confirm(confirm, device, "removing device")
+        return await self._long(name, "remove_device",
+                                lambda b, ref, lease: b.remove_device(ref, device, self.locks, lease))  # fmt: skip
+
+    async def replace_device(self, name: str, old: str, new: str, *, force: bool = False) -> LongOperation:
+        async def build(b: Any, ref: PoolRef, lease: Any) -> LongOperation:
+            checked = (await devices.check_device(new, force=force))["path"]
+            op: LongOperation = await b.replace_device(ref, old, checked, force, self.locks, lease)
+            return op
+
+        return await self._long(name, "replace_device", build)
+
+    async def balance(self, name: str, *, convert_data: str = "", convert_metadata: str = "",
+                      force: bool = False) -> LongOperation:  # fmt: skip
+        return await self._long(name, "balance", lambda b, ref, lease: b.balance(
+            ref, convert_data, convert_metadata, force, self.locks, lease))  # fmt: skip
+
+    # scrub ------------------------------------------------------------------------------------
+    async def scrub(self, name: str) -> LongOperation:
+        return await self._long(name, "scrub", lambda b, ref, lease: b.scrub(ref, self.locks, lease),
+                                allows_volume_ops=True)  # fmt: skip
+
+    async def scrub_status(self, name: str) -> dict[str, Any]:
+        backend, ref = await self.resolve(name)
+        status: dict[str, Any] = await backend.scrub_status(ref)
+        return status
+
+    async def cancel_scrub(self, name: str) -> dict[str, Any]:
+        """Cancel a scrub this engine does not follow (one started before a restart, or by hand)."""
+        backend, ref = await self.resolve(name)
+        await backend.cancel_scrub(ref)
+        return await self.scrub_status(name)

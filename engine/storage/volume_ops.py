@@ -1,0 +1,85 @@
+"""Volume and snapshot operations of the StorageManager (kept apart to keep each file small).
+
+Volumes are btrfs subvolumes or ZFS datasets; snapshots are read-only. These are short operations:
+they take the pool's lease as volume operations, which a running scrub lets through.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import InvalidArgument
+from engine.storage.names import check_name, require_confirm
+
+if TYPE_CHECKING:
+    from engine.storage.locks import PoolLocks
+
+
+def _quota(quota_bytes: int) -> int:
+    if not isinstance(quota_bytes, int) or quota_bytes < 0:
+        raise InvalidArgument(f"quota_bytes must be a whole number of bytes >= 0 (0: none), got {quota_bytes!r}",
+                              code="invalid_quota")  # fmt: skip
+    return quota_bytes
+
+
+class VolumeOperations:
+    locks: PoolLocks
+
+    async def resolve(self, name: str) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    async def _volume_call(self, pool: str, operation: str, method: str, *args: Any) -> Any:
+        backend, ref = await self.resolve(pool)
+        with self.locks.hold(pool, operation, volume_op=True):
+            return await getattr(backend, method)(ref, *args)
+
+    async def list_volumes(self, pool: str) -> list[dict[str, Any]]:
+        backend, ref = await self.resolve(pool)
+        return [{"pool": pool, **v} for v in await backend.list_volumes(ref)]
+
+    async def create_volume(self, pool: str, volume: str, *, quota_bytes: int = 0) -> dict[str, Any]:
+        check_name(volume, "volume")
+        return {"pool": pool, **await self._volume_call(pool, "create_volume", "create_volume", volume,
+                                                        _quota(quota_bytes))}  # fmt: skip
+
+    async def set_quota(self, pool: str, volume: str, quota_bytes: int) -> dict[str, Any]:
+        check_name(volume, "volume")
+        return {"pool": pool, **await self._volume_call(pool, "set_quota", "set_quota", volume, _quota(quota_bytes))}
+
+    async def delete_volume(self, pool: str, volume: str, *, confirm: str | None,
+                            with_snapshots: bool = False) -> dict[str, Any]:  # fmt: skip
+        check_name(volume, "volume")
+        require_confirm(confirm, volume, "deleting volume")
+        await self._volume_call(pool, "delete_volume", "delete_volume", volume, with_snapshots)
+        return {"pool": pool, "name": volume, "deleted": True}
+
+    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[dict[str, Any]]:
+        if volume is not None:
+            check_name(volume, "volume")
+        backend, ref = await self.resolve(pool)
+        return [{"pool": pool, **s} for s in await backend.list_snapshots(ref, volume)]
+
+    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> dict[str, Any]:
+        check_name(volume, "volume")
+        check_name(snapshot, "snapshot")
+        return {"pool": pool, **await self._volume_call(pool, "create_snapshot", "create_snapshot", volume, snapshot)}
+
+    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> dict[str, Any]:
+        check_name(volume, "volume")
+        check_name(snapshot, "snapshot")
+        require_confirm(confirm, snapshot, "deleting snapshot")
+        await self._volume_call(pool, "delete_snapshot", "delete_snapshot", volume, snapshot)
+        return {"pool": pool, "volume": volume, "name": snapshot, "deleted": True}
+
+    async def rollback(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> dict[str, Any]:
+        """The volume's content becomes the snapshot's; ``confirm`` names the volume (its current
+        content is what is lost)."""
+        check_name(volume, "volume")
+        check_name(snapshot, "snapshot")
+        require_confirm(confirm, volume, "rolling back volume")
+        return {"pool": pool, **await self._volume_call(pool, "rollback", "rollback", volume, snapshot)}
+
+    async def clone(self, pool: str, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
+        for name, what in ((volume, "volume"), (snapshot, "snapshot"), (new_volume, "volume")):
+            check_name(name, what)
+        return {"pool": pool, **await self._volume_call(pool, "clone", "clone", volume, snapshot, new_volume)}

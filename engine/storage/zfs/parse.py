@@ -1,0 +1,143 @@
+"""Parsers for OpenZFS's ``zpool``/``zfs`` output (formats of cmd/zpool/zpool_main.c and
+cmd/zfs/zfs_main.c, OpenZFS 2.x; ``-H`` is tab-separated, ``-p`` prints exact numbers)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+ZPOOL_FIELDS = ("name", "size", "alloc", "free", "frag", "cap", "dedup", "health", "guid")
+ZPOOL_ARGV = ["zpool", "list", "-H", "-p", "-o", ",".join(ZPOOL_FIELDS)]
+_NICE = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+
+
+def _num(text: str, kind: type = int) -> Any:
+    text = text.strip().rstrip("%x")
+    if text in ("", "-"):
+        return kind(0)
+    return kind(float(text)) if kind is int else kind(text)
+
+
+def nicenum(text: str) -> int:
+    """zfs_nicenum output (``1.2K``, ``456G``, ``0B``, ``12``) back to a number (approximately)."""
+    m = re.fullmatch(r"([\d.]+)([BKMGTPE]?)i?B?", text.strip())
+    return int(float(m.group(1)) * _NICE[m.group(2)]) if m else 0
+
+
+def parse_zpool_list(text: str) -> list[dict[str, Any]]:
+    """Rows of ``zpool list -H -p -o name,size,alloc,free,frag,cap,dedup,health[,guid]``."""
+    pools = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        cols = dict(zip(ZPOOL_FIELDS, line.split("\t"), strict=False))
+        pools.append({
+            "name": cols["name"], "type": "zfs", "health": cols.get("health", "UNKNOWN"),
+            "uuid": cols.get("guid", "").strip(),
+            "size_bytes": _num(cols.get("size", "")), "allocated_bytes": _num(cols.get("alloc", "")),
+            "free_bytes": _num(cols.get("free", "")), "capacity_percent": _num(cols.get("cap", ""), float),
+            "fragmentation_percent": _num(cols.get("frag", ""), float),
+            "dedup_ratio": _num(cols.get("dedup", ""), float), "level": "", "devices": [],
+        })  # fmt: skip
+    return pools
+
+
+_CTIME = "%a %b %d %H:%M:%S %Y"
+
+
+def _ctime(text: str) -> float:
+    return time.mktime(time.strptime(" ".join(text.split()), _CTIME))
+
+
+def parse_scan(lines: list[str]) -> dict[str, Any]:
+    """The ``scan:`` paragraph of ``zpool status``: what ran (scrub/resilver), its state and counts."""
+    text = " ".join(line.strip() for line in lines)
+    out: dict[str, Any] = {"function": "", "state": "never", "percent": 0.0, "repaired_bytes": 0, "errors": 0,
+                           "started_unix": 0.0, "finished_unix": 0.0, "duration_s": 0}  # fmt: skip
+    if m := re.match(r"(scrub|resilver) in progress since (.+?\d{4})", text):
+        out.update(function=m.group(1), state="running", started_unix=_ctime(m.group(2)))
+    elif m := re.match(r"scrub paused since (.+?\d{4})", text):
+        out.update(function="scrub", state="paused", started_unix=_ctime(m.group(1)))
+    elif m := re.match(r"(scrub|resilver) canceled on (.+?\d{4})", text):
+        out.update(function=m.group(1), state="aborted", finished_unix=_ctime(m.group(2)))
+    elif m := re.match(r"(scrub repaired|resilvered) (\S+) in (?:(\d+) days )?(\d+):(\d+):(\d+) with (\d+) errors"
+                       r" on (.+?\d{4})", text):  # fmt: skip
+        days, h, mi, s = (int(x or 0) for x in m.group(3, 4, 5, 6))
+        out.update(function="scrub" if m.group(1).startswith("scrub") else "resilver", state="finished",
+                   repaired_bytes=nicenum(m.group(2)), errors=int(m.group(7)), finished_unix=_ctime(m.group(8)),
+                   duration_s=((days * 24 + h) * 60 + mi) * 60 + s, percent=100.0)  # fmt: skip
+    if out["state"] == "running":
+        if m := re.search(r"([\d.]+)% done", text):
+            out["percent"] = float(m.group(1))
+        if m := re.search(r"(\S+) (?:repaired|resilvered),", text):
+            out["repaired_bytes"] = nicenum(m.group(1))
+    return out
+
+
+_VDEV = re.compile(r"^\t(?P<indent> *)(?P<name>\S+)\s+(?P<state>[A-Z]+)"
+                   r"(?:\s+(?P<read>\S+)\s+(?P<write>\S+)\s+(?P<cksum>\S+))?(?:\s+(?P<note>.*))?$")  # fmt: skip
+_GROUP = re.compile(r"(mirror|raidz\d?|draid\d?\S*|replacing|spare)-\d+")  # interior vdevs, not disks
+
+
+def _vdev(m: re.Match[str], depth: int) -> dict[str, Any]:
+    counts = [nicenum(m.group(k) or "0") for k in ("read", "write", "cksum")]
+    name = m.group("name")
+    return {"name": name, "state": m.group("state"), "depth": depth, "read_errors": counts[0],
+            "write_errors": counts[1], "checksum_errors": counts[2], "note": (m.group("note") or "").strip(),
+            "group": bool(_GROUP.fullmatch(name))}  # fmt: skip
+
+
+def parse_zpool_status(text: str) -> list[dict[str, Any]]:
+    """``zpool status [-p] [-P]``: per pool its state, scan, vdev tree (flattened with depth) and errors."""
+    pools: list[dict[str, Any]] = []
+    pool: dict[str, Any] | None = None
+    section = ""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("pool", "state", "status", "action", "see", "scan", "remove", "config", "errors"):
+            section = key.strip()
+            if section == "pool":
+                pool = {"name": value.strip(), "state": "", "status": "", "scan_lines": [], "remove_lines": [],
+                        "vdevs": [], "errors": ""}  # fmt: skip
+                pools.append(pool)
+            elif pool is not None and section in ("state", "status", "errors"):
+                pool[section] = value.strip()
+            elif pool is not None and section in ("scan", "remove"):
+                pool[f"{section}_lines"].append(value.strip())
+            continue
+        if pool is None:
+            continue
+        if section in ("scan", "remove") and line.startswith("\t"):
+            pool[f"{section}_lines"].append(line.strip())
+        elif section == "config" and (m := _VDEV.match(line)) and m.group("name") != "NAME":
+            pool["vdevs"].append(_vdev(m, len(m.group("indent")) // 2))
+    for p in pools:
+        p["scan"] = parse_scan(p.pop("scan_lines"))
+        p["remove"] = " ".join(p.pop("remove_lines"))
+    return pools
+
+
+def layout(vdevs: list[dict[str, Any]]) -> str:
+    """The data layout of a pool from its top-level vdevs: mirror, raidz2, stripe..."""
+    tops = {re.sub(r"-\d+$", "", v["name"]) for v in vdevs if v["depth"] == 1 and v["group"]}
+    return ",".join(sorted(tops)) or "stripe"
+
+
+DATASET_FIELDS = ("name", "used", "avail", "refer", "usedbydataset", "quota", "mountpoint", "creation")
+SNAPSHOT_FIELDS = ("name", "creation", "used", "refer")
+
+
+def parse_zfs_list(text: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``zfs list -H -p -o <fields>``: one dict per row; numbers as int, ``-``/``none`` as 0."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        row: dict[str, Any] = dict(zip(fields, line.split("\t"), strict=False))
+        for key in fields:
+            if key not in ("name", "mountpoint"):
+                value = row.get(key, "")
+                row[key] = int(value) if value.isdigit() else 0
+        rows.append(row)
+    return rows

@@ -1,0 +1,62 @@
+"""System status (CPU, memory, uptime) on this machine, and service states from systemctl show:
+parsed from its exact output format, and said plainly to be unknowable where systemd is not PID 1."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from engine import services, system
+from tests.utils import run
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "systemd"
+
+
+def test_system_status() -> None:
+    sampler = system.CpuSampler()
+    status = system.system_status(sampler)
+    assert status["cpu"]["count"] == psutil.cpu_count() and status["cpu"]["model"]
+    assert 0.0 <= status["cpu"]["percent"] <= 100.0
+    memory = status["memory"]
+    assert 0 < memory["used_bytes"] < memory["total_bytes"] and 0 < memory["available_bytes"] <= memory["total_bytes"]
+    assert abs(status["uptime_s"] - (time.time() - psutil.boot_time())) < 5
+    busy_until = time.perf_counter() + 0.2
+    while time.perf_counter() < busy_until:  # some work, so the interval has busy time in it
+        pass
+    assert 0.0 < sampler.percent() <= 100.0
+
+
+def test_systemctl_show() -> None:
+    units = [services.service_dict(u)
+             for u in services.parse_systemctl_show((FIXTURES / "systemctl_show_unix.txt").read_text())]  # fmt: skip
+    by_name = {s["name"]: s for s in units}
+    assert list(by_name) == ["smbd", "nmbd", "nfs-server", "ssh", "sigmavault-engined", "wg-quick@wg0"]
+    smbd = by_name["smbd"]
+    assert (smbd["active_state"], smbd["sub_state"], smbd["since_unix"], smbd["main_pid"]) == (
+        "active", "running", 1795900810.0, 812)  # fmt: skip
+    ssh = by_name["ssh"]
+    assert (ssh["active_state"], ssh["result"], ssh["exit_status"], ssh["restarts"]) == ("failed", "exit-code", 255, 5)
+    assert ssh["since_unix"] == 1795951234.0  # when it failed, not when it last started
+    assert by_name["nmbd"]["since_unix"] == 0.0 and by_name["nmbd"]["enabled"] == "disabled"
+    assert by_name["sigmavault-engined"]["installed"] is False
+    assert by_name["wg-quick@wg0"]["sub_state"] == "exited"
+    (old_format,) = services.parse_systemctl_show((FIXTURES / "systemctl_show_default.txt").read_text())
+    assert services.service_dict(old_format)["since_unix"] == 1795900810.0
+
+
+@pytest.mark.skipif(services.systemd_running(), reason="systemd runs here: the not-running answer cannot be seen")
+def test_without_systemd_the_answer_says_so() -> None:
+    answer = run(services.list_services())
+    assert answer["services"] == []
+    (source,) = answer["sources"]
+    assert source["available"] is False and "systemd is not running" in source["detail"]
+
+
+@pytest.mark.skipif(not services.systemd_running(), reason="systemd is not PID 1 on this machine")
+def test_live_services() -> None:
+    answer = run(services.list_services())
+    assert answer["sources"][0]["available"]
+    assert {s["unit"] for s in answer["services"]} >= set(services.SERVICES)
