@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 def serve_grpc(port: int) -> None:
     import grpc
     import uvloop
-    import zstandard
 
     from frontends._gen.sigmavault.v1 import engine_pb2 as pb
     from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
@@ -43,6 +42,8 @@ def serve_grpc(port: int) -> None:
         async def DispatchTask(self, request: pb.DispatchTaskRequest, context: object) -> pb.DispatchTaskResponse:
             data = request.data
             if request.kind == pb.TASK_KIND_COMPRESS:  # inline, as a one-process server without workers would
+                import zstandard
+
                 level = request.params.level if request.params.HasField("level") else 3
                 data = zstandard.ZstdCompressor(level=level).compress(data)
             return pb.DispatchTaskResponse(agent_id=request.agent_id, agent_name="bare", kind=request.kind,

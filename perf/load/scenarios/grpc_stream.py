@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from frontends._gen.sigmavault.v1 import engine_pb2 as pb
-from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
 from perf.load import payloads
 from perf.load.scenarios._grpc import Channel, status_name
+from perf.load.scenarios._proto import Proto, pb, rpc
 from perf.load.scenarios.base import Op, Outcome, Scenario
 from perf.load.spec import LoadSpec
 
@@ -26,14 +25,14 @@ from perf.load.spec import LoadSpec
 class Stream:
     """One ProcessStream call: requests fed from a queue, answers matched to futures in order."""
 
-    def __init__(self, stub: rpc.BlockServiceStub) -> None:
+    def __init__(self, stub: Proto) -> None:
         self.stub = stub
-        self.queue: asyncio.Queue[pb.BlockRequest | None] = asyncio.Queue()
-        self.pending: deque[asyncio.Future[pb.BlockResponse | str]] = deque()
+        self.queue: asyncio.Queue[Proto | None] = asyncio.Queue()
+        self.pending: deque[asyncio.Future[Proto | str]] = deque()
         self.call: grpc.aio.StreamStreamCall | None = None
         self.reader: asyncio.Task[None] | None = None
 
-    async def _requests(self) -> AsyncIterator[pb.BlockRequest]:
+    async def _requests(self) -> AsyncIterator[Proto]:
         while (request := await self.queue.get()) is not None:
             yield request
 
@@ -53,12 +52,12 @@ class Stream:
             if not future.done():
                 future.set_result(failure)
 
-    def submit(self, request: pb.BlockRequest) -> asyncio.Future[pb.BlockResponse | str]:
+    def submit(self, request: Proto) -> asyncio.Future[Proto | str]:
         if self.call is None:
             self.queue = asyncio.Queue()
             self.call = self.stub.ProcessStream(self._requests())
             self.reader = asyncio.get_running_loop().create_task(self._read(self.call))
-        future: asyncio.Future[pb.BlockResponse | str] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Proto | str] = asyncio.get_running_loop().create_future()
         self.pending.append(future)
         self.queue.put_nowait(request)
         return future
@@ -90,7 +89,7 @@ class GrpcStream:
         self.turn = itertools.count()
 
     async def open(self) -> None:
-        stub = rpc.BlockServiceStub(await self.channel.open())  # type: ignore[no-untyped-call]
+        stub = rpc.BlockServiceStub(await self.channel.open())
         self.streams = [Stream(stub) for _ in range(max(1, self.spec.streams))]
 
     async def block(self) -> Outcome:

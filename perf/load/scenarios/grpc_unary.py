@@ -11,16 +11,15 @@ from collections.abc import Iterator
 
 import grpc
 
-from frontends._gen.sigmavault.v1 import engine_pb2 as pb
-from frontends._gen.sigmavault.v1 import engine_pb2_grpc as rpc
 from perf.load import payloads
 from perf.load.scenarios._grpc import Channel, agent_ids, status_name
+from perf.load.scenarios._proto import Proto, pb, rpc
 from perf.load.scenarios.base import Op, Outcome, Scenario
 from perf.load.spec import LoadSpec
 
 
 class GrpcUnary:
-    stub: rpc.AgentServiceStub
+    stub: Proto
     echo_agents: Iterator[int]
     compress_agents: Iterator[int]
 
@@ -33,11 +32,11 @@ class GrpcUnary:
         self.zstd = pb.TaskParams(codec="zstd", level=3)
 
     async def open(self) -> None:
-        self.stub = rpc.AgentServiceStub(await self.channel.open())  # type: ignore[no-untyped-call]
+        self.stub = rpc.AgentServiceStub(await self.channel.open())
         self.echo_agents = itertools.cycle(await agent_ids(self.stub, pb, "echo"))
         self.compress_agents = itertools.cycle(await agent_ids(self.stub, pb, "compress"))
 
-    async def _dispatch(self, request: pb.DispatchTaskRequest, expect_bytes: int | None) -> Outcome:
+    async def _dispatch(self, request: Proto, expect_bytes: int | None) -> Outcome:
         try:
             answer = await self.stub.DispatchTask(request, timeout=self.spec.timeout_s)
         except grpc.RpcError as exc:
