@@ -103,8 +103,8 @@ def sandboxed_engine(tmp_path: Path) -> Iterator[tuple[int, int, subprocess.Pope
         "SIGMAVAULT_SHUTDOWN_GRACE": "3",
     }
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.unit_sandbox", str(UNIT), "--", sys.executable, "-m",
-                                 "engine", "serve"], env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        command = [sys.executable, "-m", "tests.unit_sandbox", str(UNIT), "--", sys.executable, "-m", "engine", "serve"]
+        proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     own(proc.pid)  # exec keeps the pid: the engine's segments are this run's
     try:
         deadline = time.monotonic() + 30
