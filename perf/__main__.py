@@ -3,6 +3,7 @@ modules: ``python -m perf.engine``, ``perf.frontend``, ``perf.asgi``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 USAGE = "usage: python -m perf {load,compare} ... (--help after the command for its options)"
@@ -22,4 +23,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        code = main(sys.argv[1:])
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)

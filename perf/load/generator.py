@@ -17,6 +17,7 @@ import math
 import random
 import signal
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ import uvloop
 
 from perf.load import histogram, scenarios
 from perf.load.recorder import Recorder
-from perf.load.scenarios.base import Op, Scenario, TargetError
+from perf.load.scenarios.base import Op, Outcome, Scenario, TargetError
 from perf.load.spec import LoadSpec
 
 WARMUP_CALLS = 2
@@ -71,11 +72,18 @@ async def _run(spec: LoadSpec, index: int, procs: int, shared: Shared) -> None:
         await scenario.close()
 
 
+async def _call(op: Op) -> Outcome:
+    try:
+        return await op.call()
+    except Exception as exc:  # a failure the scenario did not classify: counted by its type, never fatal
+        return Outcome(f"client_error:{type(exc).__name__}")
+
+
 async def _warm_up(scenario: Scenario) -> None:
     """A few unrecorded calls per operation: connections, caches and the server's first-call paths."""
     for op in scenario.ops:
         for _ in range(WARMUP_CALLS):
-            await op.call()
+            await _call(op)
 
 
 class Driver:
@@ -163,7 +171,7 @@ class Driver:
                 op = self.pick()
                 workers[me] = op.name  # what it runs, should the drain have to cancel it
                 sent = time.perf_counter()
-                outcome = await op.call()
+                outcome = await _call(op)
                 self.rec.request(op.name, sent, sent, time.perf_counter(), outcome, self.t0)
 
         workers: dict[asyncio.Task[Any], str] = {}
@@ -180,12 +188,8 @@ class Driver:
         await self._drain(workers)
 
     async def _open_loop(self) -> None:
-        rate = self.spec.rate or 1.0
-        period = 1.0 / rate
-        phase = period * self.index / self.procs  # the processes' arrivals interleave instead of coinciding
         gate = asyncio.Semaphore(self.spec.max_inflight)
         pending: dict[asyncio.Task[Any], str] = {}
-
         waiting: dict[asyncio.Task[Any], str] = {}  # arrivals held at the gate (max in flight reached)
 
         async def one(op: Op, intended: float) -> None:
@@ -196,34 +200,14 @@ class Driver:
             async with gate:
                 waiting.pop(me, None)
                 sent = time.perf_counter()
-                outcome = await op.call()
+                outcome = await _call(op)
             self.rec.request(op.name, intended, sent, time.perf_counter(), outcome, self.t0)
 
-        i = 0
-        while True:
-            intended = self.t0 + phase + i * period
-            if intended >= self.deadline or self.stopping.is_set():
-                break
-            if self.quota is not None and i >= self.quota:
-                break
-            now = time.perf_counter()
-            if now >= self.deadline:  # behind the schedule at the end: count what was never sent
-                self.missed = math.ceil((self.deadline - self.t0 - phase) / period) - i
-                break
-            if intended - now > LATE_SLEEP_S:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), intended - now)
-                continue
-            if intended > now:
-                await asyncio.sleep(intended - now)
-                now = time.perf_counter()
-            histogram.record_s(self.rec.lag, max(0.0, now - intended))
+        async for intended in self._schedule():
             op = self.pick()
             task = asyncio.create_task(one(op, intended))
             pending[task] = op.name
             task.add_done_callback(pending.pop)
-            i += 1
-        self.issued = i
         # arrivals still held at the gate when the run ends were never sent: the target's backlog, counted as
         # errors (dropping them would hide the overload; waiting for them would run on past the duration)
         await asyncio.sleep(0)  # the arrivals just created reach the gate
@@ -232,6 +216,31 @@ class Driver:
             self.rec.unfinished(name, 1, "not_sent_by_end")
         await asyncio.gather(*waiting, return_exceptions=True)
         await self._drain(dict(pending))
+
+    async def _schedule(self) -> AsyncIterator[float]:
+        """Intended send times, each yielded once it has come; how late that was is the recorded lag."""
+        period = 1.0 / (self.spec.rate or 1.0)
+        phase = period * self.index / self.procs  # the processes' arrivals interleave instead of coinciding
+        while True:
+            intended = self.t0 + phase + self.issued * period
+            if intended >= self.deadline or self.stopping.is_set():
+                return
+            if self.quota is not None and self.issued >= self.quota:
+                return
+            now = time.perf_counter()
+            if now >= self.deadline:  # behind the schedule at the end: count what was never sent
+                self.missed = math.ceil((self.deadline - self.t0 - phase) / period) - self.issued
+                return
+            if intended - now > LATE_SLEEP_S:  # a long wait: one that a Ctrl-C can cut short
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), intended - now)
+                continue
+            if intended > now:
+                await asyncio.sleep(intended - now)
+                now = time.perf_counter()
+            histogram.record_s(self.rec.lag, max(0.0, now - intended))
+            self.issued += 1
+            yield intended
 
     async def _drain(self, tasks: dict[asyncio.Task[Any], str]) -> None:
         """Let requests in flight finish (each is bounded by the request timeout; on Ctrl-C only briefly),
