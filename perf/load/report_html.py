@@ -34,9 +34,10 @@ def _plots(result: dict[str, Any]) -> list[tuple[str, str]]:
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, and searchable
-    # the drain after the last full interval is a sliver whose rates would only be noise: not drawn
-    width = result["config"]["interval_s"]
-    rows = [r for r in result["timeline"] if r["width_s"] >= width / 4]
+    # the drain after the run (answers still arriving, no new requests) and slivers of an interval would
+    # only draw noise: not drawn, though the JSON keeps them
+    width, duration = result["config"]["interval_s"], result["config"]["duration_s"]
+    rows = [r for r in result["timeline"] if r["width_s"] >= width / 4 and (not duration or r["t_s"] < duration)]
     t = [r["t_s"] + r["width_s"] / 2 for r in rows]  # drawn at the middle of their interval
     unit = "event delay" if result["counts"] == "events" else "latency"
     out = []
@@ -71,13 +72,13 @@ def _plots(result: dict[str, Any]) -> list[tuple[str, str]]:
     matplotlib.rcParams["svg.hashsalt"] = "throughput"
     fig, ax = plt.subplots(figsize=(9, 3.2))
     per_s = f"{result['counts']}/s"
-    ax.plot(t, [r["requests_per_s"] for r in rows], marker=".", color="tab:blue", label=per_s)
-    ax.set(xlabel="time (s)", ylabel=per_s)
+    (rate,) = ax.plot(t, [r["requests_per_s"] for r in rows], marker=".", color="tab:blue", label=per_s)
+    ax.set(xlabel="time (s)", ylabel=per_s, ylim=(0, None))
     ax.grid(True, alpha=0.3)
     twin = ax.twinx()
-    twin.plot(t, [r["mb_per_s"] for r in rows], marker=".", color="tab:green", label="MB/s")
-    twin.set(ylabel="MB/s")
-    fig.legend(loc="upper right")
+    (mbs,) = twin.plot(t, [r["mb_per_s"] for r in rows], marker="x", color="tab:green", label="MB/s")
+    twin.set(ylabel="MB/s", ylim=(0, None))
+    ax.legend(handles=[rate, mbs], loc="lower right")
     out.append(("Throughput over time", _svg(fig)))
     plt.close(fig)
     return out
