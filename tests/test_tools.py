@@ -24,3 +24,15 @@ def test_shm_inspect_reads_a_live_engine(config: EngineConfig) -> None:
     assert f"{config.workers} workers" in text
     assert "ready" in text
     assert "#3 1 tasks" in text
+
+
+@pytest.mark.parametrize("module", ["perf.asgi", "perf.engine", "perf.frontend"])
+def test_benchmarks_answer_help_and_refuse_unknown_flags(module: str) -> None:
+    import subprocess
+    import sys
+
+    helped = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "usage:" in helped.stdout
+    refused = subprocess.run([sys.executable, "-m", module, "--no-such-flag"], capture_output=True, text=True,
+                             timeout=60)  # fmt: skip
+    assert refused.returncode == 2 and "unrecognized arguments: --no-such-flag" in refused.stderr

@@ -1,0 +1,32 @@
+"""``python -m perf load ...`` and ``python -m perf compare ...`` (the other benchmarks keep their own
+modules: ``python -m perf.engine``, ``perf.frontend``, ``perf.asgi``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = "usage: python -m perf {load,compare} ... (--help after the command for its options)"
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("load", "compare"):
+        print(f"perf: {USAGE}", file=sys.stderr)
+        return 2
+    if argv[0] == "load":
+        from perf.load.cli import main as load_main
+
+        return load_main(argv[1:])
+    from perf.load.compare import main as compare_main
+
+    return compare_main(argv[1:])
+
+
+if __name__ == "__main__":
+    try:
+        code = main(sys.argv[1:])
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)
