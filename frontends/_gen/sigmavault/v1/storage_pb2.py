@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from frontends._gen.sigmavault.v1 import common_pb2 as sigmavault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsigmavault/v1/storage.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\x12\n\x10ListPoolsRequest\"\xe1\x01\n\x04Pool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06health\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x04\x12\x17\n\x0f\x61llocated_bytes\x18\x05 \x01(\x04\x12\x12\n\nfree_bytes\x18\x06 \x01(\x04\x12\x18\n\x10\x63\x61pacity_percent\x18\x07 \x01(\x01\x12\r\n\x05level\x18\x08 \x01(\t\x12\x0f\n\x07\x64\x65vices\x18\t \x03(\t\x12\x1d\n\x15\x66ragmentation_percent\x18\n \x01(\x01\x12\x13\n\x0b\x64\x65\x64up_ratio\x18\x0b \x01(\x01\"_\n\x11ListPoolsResponse\x12\"\n\x05pools\x18\x01 \x03(\x0b\x32\x13.sigmavault.v1.Pool\x12&\n\x07sources\x18\x02 \x03(\x0b\x32\x15.sigmavault.v1.Source\"\x12\n\x10ListDisksRequest\"\x8a\x01\n\tSmartInfo\x12\x11\n\tavailable\x18\x01 \x01(\x08\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x15\n\rtemperature_c\x18\x03 \x01(\x03\x12\x16\n\x0epower_on_hours\x18\x04 \x01(\x03\x12\x1b\n\x13reallocated_sectors\x18\x05 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xff\x01\n\x04\x44isk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x04\x12\r\n\x05model\x18\x05 \x01(\t\x12\x0e\n\x06serial\x18\x06 \x01(\t\x12\x12\n\nrotational\x18\x07 \x01(\x08\x12\x11\n\ttransport\x18\x08 \x01(\t\x12\x13\n\x0bmountpoints\x18\t \x03(\t\x12\x0e\n\x06\x66stype\x18\n \x01(\t\x12%\n\x02io\x18\x0b \x01(\x0b\x32\x19.sigmavault.v1.IoCounters\x12\'\n\x05smart\x18\x0c \x01(\x0b\x32\x18.sigmavault.v1.SmartInfo\"_\n\x11ListDisksResponse\x12\"\n\x05\x64isks\x18\x01 \x03(\x0b\x32\x13.sigmavault.v1.Disk\x12&\n\x07sources\x18\x02 \x03(\x0b\x32\x15.sigmavault.v1.Source2\xb0\x01\n\x0eStorageService\x12N\n\tListPools\x12\x1f.sigmavault.v1.ListPoolsRequest\x1a .sigmavault.v1.ListPoolsResponse\x12N\n\tListDisks\x12\x1f.sigmavault.v1.ListDisksRequest\x1a .sigmavault.v1.ListDisksResponseBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsigmavault/v1/storage.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\x12\n\x10ListPoolsRequest\"\xe1\x01\n\x04Pool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06health\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x04\x12\x17\n\x0f\x61llocated_bytes\x18\x05 \x01(\x04\x12\x12\n\nfree_bytes\x18\x06 \x01(\x04\x12\x18\n\x10\x63\x61pacity_percent\x18\x07 \x01(\x01\x12\r\n\x05level\x18\x08 \x01(\t\x12\x0f\n\x07\x64\x65vices\x18\t \x03(\t\x12\x1d\n\x15\x66ragmentation_percent\x18\n \x01(\x01\x12\x13\n\x0b\x64\x65\x64up_ratio\x18\x0b \x01(\x01\"_\n\x11ListPoolsResponse\x12\"\n\x05pools\x18\x01 \x03(\x0b\x32\x13.sigmavault.v1.Pool\x12&\n\x07sources\x18\x02 \x03(\x0b\x32\x15.sigmavault.v1.Source\"\x12\n\x10ListDisksRequest\"\xb3\x01\n\tSmartInfo\x12\x11\n\tavailable\x18\x01 \x01(\x08\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x15\n\rtemperature_c\x18\x03 \x01(\x03\x12\x16\n\x0epower_on_hours\x18\x04 \x01(\x03\x12\x1b\n\x13reallocated_sectors\x18\x05 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\x12\x13\n\x0b\x65xit_status\x18\x07 \x01(\x05\x12\x12\n\nexit_flags\x18\x08 \x03(\t\"\xff\x01\n\x04\x44isk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x04\x12\r\n\x05model\x18\x05 \x01(\t\x12\x0e\n\x06serial\x18\x06 \x01(\t\x12\x12\n\nrotational\x18\x07 \x01(\x08\x12\x11\n\ttransport\x18\x08 \x01(\t\x12\x13\n\x0bmountpoints\x18\t \x03(\t\x12\x0e\n\x06\x66stype\x18\n \x01(\t\x12%\n\x02io\x18\x0b \x01(\x0b\x32\x19.sigmavault.v1.IoCounters\x12\'\n\x05smart\x18\x0c \x01(\x0b\x32\x18.sigmavault.v1.SmartInfo\"_\n\x11ListDisksResponse\x12\"\n\x05\x64isks\x18\x01 \x03(\x0b\x32\x13.sigmavault.v1.Disk\x12&\n\x07sources\x18\x02 \x03(\x0b\x32\x15.sigmavault.v1.Source2\xb0\x01\n\x0eStorageService\x12N\n\tListPools\x12\x1f.sigmavault.v1.ListPoolsRequest\x1a .sigmavault.v1.ListPoolsResponse\x12N\n\tListDisks\x12\x1f.sigmavault.v1.ListDisksRequest\x1a .sigmavault.v1.ListDisksResponseBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,11 +42,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTDISKSREQUEST']._serialized_start=419
   _globals['_LISTDISKSREQUEST']._serialized_end=437
   _globals['_SMARTINFO']._serialized_start=440
-  _globals['_SMARTINFO']._serialized_end=578
-  _globals['_DISK']._serialized_start=581
-  _globals['_DISK']._serialized_end=836
-  _globals['_LISTDISKSRESPONSE']._serialized_start=838
-  _globals['_LISTDISKSRESPONSE']._serialized_end=933
-  _globals['_STORAGESERVICE']._serialized_start=936
-  _globals['_STORAGESERVICE']._serialized_end=1112
+  _globals['_SMARTINFO']._serialized_end=619
+  _globals['_DISK']._serialized_start=622
+  _globals['_DISK']._serialized_end=877
+  _globals['_LISTDISKSRESPONSE']._serialized_start=879
+  _globals['_LISTDISKSRESPONSE']._serialized_end=974
+  _globals['_STORAGESERVICE']._serialized_start=977
+  _globals['_STORAGESERVICE']._serialized_end=1153
 # @@protoc_insertion_point(module_scope)

@@ -50,20 +50,24 @@ class ListDisksRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class SmartInfo(_message.Message):
-    __slots__ = ("available", "passed", "temperature_c", "power_on_hours", "reallocated_sectors", "detail")
+    __slots__ = ("available", "passed", "temperature_c", "power_on_hours", "reallocated_sectors", "detail", "exit_status", "exit_flags")
     AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     PASSED_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_C_FIELD_NUMBER: _ClassVar[int]
     POWER_ON_HOURS_FIELD_NUMBER: _ClassVar[int]
     REALLOCATED_SECTORS_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    EXIT_STATUS_FIELD_NUMBER: _ClassVar[int]
+    EXIT_FLAGS_FIELD_NUMBER: _ClassVar[int]
     available: bool
     passed: bool
     temperature_c: int
     power_on_hours: int
     reallocated_sectors: int
     detail: str
-    def __init__(self, available: _Optional[bool] = ..., passed: _Optional[bool] = ..., temperature_c: _Optional[int] = ..., power_on_hours: _Optional[int] = ..., reallocated_sectors: _Optional[int] = ..., detail: _Optional[str] = ...) -> None: ...
+    exit_status: int
+    exit_flags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, available: _Optional[bool] = ..., passed: _Optional[bool] = ..., temperature_c: _Optional[int] = ..., power_on_hours: _Optional[int] = ..., reallocated_sectors: _Optional[int] = ..., detail: _Optional[str] = ..., exit_status: _Optional[int] = ..., exit_flags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Disk(_message.Message):
     __slots__ = ("name", "path", "type", "size_bytes", "model", "serial", "rotational", "transport", "mountpoints", "fstype", "io", "smart")
