@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from engine.errors import EngineError
 from frontends.errors import describe, error_body
 from frontends.http_api import agents, compression, encryption, network, storage, system
+from frontends.http_api.router import GroupedRouter
 from frontends.http_api.routing import Endpoint, JSONResponse
 from frontends.openapi import openapi_document
 from frontends.prom import CONTENT_TYPE
@@ -117,5 +118,6 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
     # expected errors go through ExceptionMiddleware (answered, not logged as crashes); a bare
     # Exception handler is Starlette's last resort for real bugs (answered 500, then logged)
     handlers = {cls: on_error for cls in (HTTPException, EngineError, ValueError, TimeoutError, Exception)}
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    app = Starlette(exception_handlers=handlers)
+    app.router = GroupedRouter(routes)  # before the first request builds the middleware stack around it
     return MetricsMiddleware(app, metrics)
