@@ -11,7 +11,7 @@ from frontends.http_api.router import GroupedRouter
 from tests.utils import run
 
 
-async def named(request):  # type: ignore[no-untyped-def]
+async def named(request):
     return PlainTextResponse(f"{request.scope['route'].path} {dict(request.path_params)}")
 
 
