@@ -53,7 +53,10 @@ class AttachedEngine:
                 raise LayoutMismatch("control segment version", LAYOUT_VERSION, self.header["version"])
             h = self.header
             self.layout = ControlLayout(h["n_workers"], h["ring_capacity"], h["tables_bytes"])
-            self.table = MetricsTable.attach(buf[h["tables_offset"] : h["tables_offset"] + h["tables_bytes"]])
+            with buf[h["tables_offset"] : h["tables_offset"] + h["tables_bytes"]] as region:
+                # the table keeps its own views of the region; this one is released on the way out, so
+                # a refused version leaves nothing exported that would stop close()
+                self.table = MetricsTable.attach(region)
             self.rings = [
                 (SpscRing(buf, self.layout.submission_ring_offset(w), h["ring_capacity"], init=False),
                  SpscRing(buf, self.layout.completion_ring_offset(w), h["ring_capacity"], init=False))

@@ -170,9 +170,8 @@ class MetricsTable:
     @classmethod
     def attach(cls, region: memoryview) -> MetricsTable:
         """Read the layout from the region's header (inspectors), refusing another version."""
-        head = region[: TABLES_HEADER_DTYPE.itemsize].cast("q")
-        magic, version, n_workers, n_agents, history_len = head[:5].tolist()
-        head.release()
+        with region[: TABLES_HEADER_DTYPE.itemsize] as raw, raw.cast("q") as head:
+            magic, version, n_workers, n_agents, history_len = head[:5].tolist()
         if magic != TABLES_MAGIC:
             raise LayoutMismatch("tables magic", TABLES_MAGIC, magic)
         if version != TABLES_VERSION:

@@ -36,3 +36,17 @@ def test_benchmarks_answer_help_and_refuse_unknown_flags(module: str) -> None:
     refused = subprocess.run([sys.executable, "-m", module, "--no-such-flag"], capture_output=True, text=True,
                              timeout=60)  # fmt: skip
     assert refused.returncode == 2 and "unrecognized arguments: --no-such-flag" in refused.stderr
+
+
+@pytest.mark.multiprocess
+def test_shm_inspect_reports_a_segment_of_another_version(config: EngineConfig) -> None:
+    with Engine.start(config) as engine:
+        assert engine.res is not None
+        words = engine.client.table.words
+        assert words is not None
+        words[1] = 99  # the tables' version word, as an engine of another version would write it
+        try:
+            text = inspect(f"{engine.res.prefix}_ctl")
+        finally:
+            words[1] = 1
+    assert "not a segment this version can read" in text and "tables version" in text
