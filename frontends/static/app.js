@@ -5,7 +5,7 @@
 import { $, fmt, h } from "./dom.js";
 import { applyAgentStatus, moveFocus, onTileKey, select, setAgents, state as agents } from "./agents.js";
 import { applyMetrics, applyStatus, applySwarm, state as host } from "./host.js";
-import { applyJob, state as jobs } from "./jobs.js";
+import { applyJob, forgetUnfinished, state as jobs } from "./jobs.js";
 import { applyStorageEvent, renderDisks, renderMesh, renderPools, storage } from "./storage.js";
 
 const EVENTS = ["system.metrics", "agent.status", "compression.progress", "storage.event"];
@@ -46,6 +46,7 @@ async function loadAll() {
   ok("pools", (d) => { storage.pools = d; renderPools(); }, (e) => unavailable("pools", e));
   ok("disks", (d) => { storage.disks = d; renderDisks(); }, (e) => unavailable("disks", e));
   ok("mesh", renderMesh, (e) => unavailable("mesh", e));
+  forgetUnfinished();
   ok("jobs", (d) => (d.jobs || []).slice().reverse().forEach((j) => applyJob(j, "compression")));
   ok("api", (doc) => JOB_LISTS.filter((p) => doc.paths && doc.paths[p] && doc.paths[p].get).forEach((p) =>
     getJSON(p).then((d) => (d.jobs || []).slice().reverse().forEach((j) => applyJob(j, p.split("/")[3]))).catch(() => {})));

@@ -110,3 +110,10 @@ export function markErrors(d) {
   job.errorsFound = num(d.job.errors_found) || num(d.errors_found) || 1;
   renderJobs();
 }
+
+// after a reconnect the engine may have restarted (its unfinished jobs then ended "interrupted"):
+// forget what was running; the job listings and the next progress events bring back what still is
+export function forgetUnfinished() {
+  for (const [id, job] of state.jobs) if (!["done", "failed", "cancelled"].includes(job.state)) state.jobs.delete(id);
+  renderJobs();
+}

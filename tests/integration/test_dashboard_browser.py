@@ -286,6 +286,7 @@ def test_recovers_after_the_engine_restarts(browser: WebDriver, engine: Engine) 
         wait("the page to be live on the new engine", lambda: live(browser), timeout=20)
         wait("the new engine's counters (it has run no task)", lambda: text(browser, "engine-tasks") == "0")
         assert browser.execute_script("return document.getElementById('offline').hidden") is True
+        assert text(browser, "jobs-count") == "(0 running)"  # the old engine's unfinished jobs are forgotten
         shot(browser, "9-reconnected")
         unexpected = [m for m in console_errors(browser) if not NETWORK_DOWN.search(m)]
         assert unexpected == []
