@@ -90,6 +90,25 @@ class EngineMonitor:
     def ring_occupancy(self) -> list[tuple[int, int]]:
         return self._ring_depths()
 
+    def live_view(self) -> dict[str, Any]:
+        """What the ``system.metrics`` event adds to SystemMetrics for live views (the dashboard):
+        ``swarm`` (as GetSwarm answers it), per agent its status and raw counters (``latency_ns_sum``
+        so a viewer can take a windowed mean between two events), per worker its ring depths against
+        the ring's capacity, and the slot arena's use."""
+        live = self._live()
+        load = live["agent_load"]
+        agents = []
+        for i, row in enumerate(self.table.agent_rows()):
+            status = ("draining" if load[i] else "drained") if row["drain"] else row["status"]
+            agents.append({"id": i, "status": status, "tasks": row["tasks"], "errors": row["errors"],
+                           "latency_ns_sum": row["latency_ns_sum"], "last_latency_ns": row["last_latency_ns"],
+                           "inflight": load[i]})  # fmt: skip
+        capacity = self.config.ring_capacity
+        rings = [{"worker": w, "submission": sub, "completion": comp, "capacity": capacity}
+                 for w, (sub, comp) in enumerate(self._ring_depths())]  # fmt: skip
+        return {"swarm": self.swarm(), "agents": agents, "rings": rings,
+                "slots": {"total": self.config.slots, "free": live["slots_free"]}}  # fmt: skip
+
     # agents ----------------------------------------------------------------------------------
     def _spec(self, agent: int) -> AgentSpec:
         if not 0 <= agent < len(self.agents):

@@ -92,6 +92,10 @@ class Runtime:
     def system_metrics(self) -> dict[str, Any]:
         return {**system.host_metrics(), "engine": self.monitor.counters()}
 
+    def metrics_event(self) -> dict[str, Any]:
+        """The ``system.metrics`` WebSocket event: SystemMetrics plus the monitor's live view."""
+        return {**self.system_metrics(), **self.monitor.live_view()}
+
     def compression_stats(self) -> dict[str, Any]:
         return compression_stats(self.monitor.kind_totals(), self.jobs)
 

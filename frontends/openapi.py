@@ -71,8 +71,8 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
 
 
 def _operation_id(endpoint: Endpoint) -> str:
-    words = [w.strip("{}") for w in endpoint.path.strip("/").replace(".", "_").split("/") if w not in ("api", "v1")]
-    return endpoint.method.lower() + "".join(w.title().replace("_", "") for w in words)
+    words = [w.strip("{}") for w in endpoint.path.strip("/").replace(".", "_").split("/") if w not in ("api", "v1", "")]
+    return endpoint.method.lower() + "".join(w.title().replace("_", "") for w in words or ["index"])  # "/": getIndex
 
 
 def openapi_document(version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
@@ -83,7 +83,9 @@ def openapi_document(version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "SigmaVault engine", "version": version,
-                 "description": "The JSON form of the gRPC API in proto/sigmavault/v1 (see common.proto)."},
+                 "description": "The JSON form of the gRPC API in proto/sigmavault/v1 (see common.proto). "
+                                "GET / is the dashboard (HTML); its files under /static/ are not API "
+                                "routes and are not listed here."},
         "paths": paths,
         "components": {"schemas": {**schemas.components, "Error": ERROR_SCHEMA}},
     }  # fmt: skip

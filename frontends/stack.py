@@ -51,7 +51,7 @@ class FrontendStack:
         monitor = self.runtime.monitor
         specs = self.client.agents
         self.watchers = Watchers(
-            self.hub, metrics=self.runtime.system_metrics, agent_states=monitor.agent_statuses,
+            self.hub, metrics=self.runtime.metrics_event, agent_states=monitor.agent_statuses,
             agent_info=lambda i: {k: v for k, v in specs[i].as_dict().items() if k != "capabilities"},
             storage=_storage_snapshot, metrics_interval=cfg.metrics_interval, on_tick=self._tick,
         )  # fmt: skip

@@ -46,14 +46,22 @@ async def async_wait_until(predicate: Callable[[], bool | Awaitable[bool]], time
     return False
 
 
+def is_browser(process: psutil.Process) -> bool:
+    """Chromium and its driver (tests/browser.py): the browser starts and ends renderer and utility
+    processes as it likes while one driver session lasts; the session's fixture checks they are all
+    gone when it quits."""
+    return process.name().startswith(("chromium", "chromedriver", "chrome_crashpad"))
+
+
 def live_children() -> list[psutil.Process]:
-    """Our descendants, minus multiprocessing's resource tracker (one per test session by design)."""
+    """Our descendants, minus multiprocessing's resource tracker (one per test session by design)
+    and the browser of the dashboard tests (see is_browser)."""
     out = []
     for child in psutil.Process(os.getpid()).children(recursive=True):
         try:
             if child.status() == psutil.STATUS_ZOMBIE:
                 continue
-            if any("resource_tracker" in part for part in child.cmdline()):
+            if any("resource_tracker" in part for part in child.cmdline()) or is_browser(child):
                 continue
         except psutil.NoSuchProcess:
             continue

@@ -15,11 +15,11 @@ import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from engine.errors import EngineError
 from frontends.errors import describe, error_body
-from frontends.http_api import agents, compression, encryption, network, storage, system
+from frontends.http_api import agents, compression, dashboard, encryption, network, storage, system
 from frontends.http_api.router import GroupedRouter
 from frontends.http_api.routing import Endpoint, JSONResponse
 from frontends.openapi import openapi_document
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from frontends.events import EventHub
     from frontends.prom import RequestMetrics
 
-DOMAINS = (system, agents, storage, compression, encryption, network)
+DOMAINS = (system, agents, storage, compression, encryption, network, dashboard)
 
 
 class MetricsMiddleware:
@@ -111,10 +111,9 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
-    routes: list[Route | WebSocketRoute] = [
-        Route(e.path, e.handler, methods=[e.method]) for e in endpoints(rt, metrics)
-    ]
+    routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in endpoints(rt, metrics)]
     routes.append(WebSocketRoute("/ws", hub.serve))
+    routes.append(dashboard.static_files())  # the page's files: not API routes, so not in /openapi.json
     # expected errors go through ExceptionMiddleware (answered, not logged as crashes); a bare
     # Exception handler is Starlette's last resort for real bugs (answered 500, then logged)
     handlers = {cls: on_error for cls in (HTTPException, EngineError, ValueError, TimeoutError, Exception)}
