@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from frontends._gen.sigmavault.v1 import common_pb2 as sigmavault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsigmavault/v1/network.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\x16\n\x14GetMeshStatusRequest\"\x84\x01\n\x0cNetInterface\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02up\x18\x02 \x01(\x08\x12\x12\n\nspeed_mbps\x18\x03 \x01(\x04\x12\x0b\n\x03mtu\x18\x04 \x01(\x04\x12\x11\n\taddresses\x18\x05 \x03(\t\x12&\n\x02io\x18\x06 \x01(\x0b\x32\x1a.sigmavault.v1.NetCounters\"\x9b\x01\n\x08MeshPeer\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x02 \x01(\t\x12\x13\n\x0b\x61llowed_ips\x18\x03 \x03(\t\x12\x1d\n\x15latest_handshake_unix\x18\x04 \x01(\x03\x12\x10\n\x08rx_bytes\x18\x05 \x01(\x04\x12\x10\n\x08tx_bytes\x18\x06 \x01(\x04\x12\x11\n\tinterface\x18\x07 \x01(\t\"\x9e\x01\n\nMeshStatus\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12&\n\x05peers\x18\x02 \x03(\x0b\x32\x17.sigmavault.v1.MeshPeer\x12/\n\ninterfaces\x18\x03 \x03(\x0b\x32\x1b.sigmavault.v1.NetInterface\x12&\n\x07sources\x18\x04 \x03(\x0b\x32\x15.sigmavault.v1.Source2a\n\x0eNetworkService\x12O\n\rGetMeshStatus\x12#.sigmavault.v1.GetMeshStatusRequest\x1a\x19.sigmavault.v1.MeshStatusBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsigmavault/v1/network.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\x16\n\x14GetMeshStatusRequest\"\x84\x01\n\x0cNetInterface\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02up\x18\x02 \x01(\x08\x12\x12\n\nspeed_mbps\x18\x03 \x01(\x04\x12\x0b\n\x03mtu\x18\x04 \x01(\x04\x12\x11\n\taddresses\x18\x05 \x03(\t\x12&\n\x02io\x18\x06 \x01(\x0b\x32\x1a.sigmavault.v1.NetCounters\"\xfa\x01\n\x08MeshPeer\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x02 \x01(\t\x12\x13\n\x0b\x61llowed_ips\x18\x03 \x03(\t\x12\x1d\n\x15latest_handshake_unix\x18\x04 \x01(\x03\x12\x10\n\x08rx_bytes\x18\x05 \x01(\x04\x12\x10\n\x08tx_bytes\x18\x06 \x01(\x04\x12\x11\n\tinterface\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x17\n\x0fhandshake_age_s\x18\t \x01(\x03\x12\x15\n\rpreshared_key\x18\n \x01(\x08\x12\x1e\n\x16persistent_keepalive_s\x18\x0b \x01(\r\"[\n\x12WireGuardInterface\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\x12\x13\n\x0blisten_port\x18\x03 \x01(\r\x12\x0e\n\x06\x66wmark\x18\x04 \x01(\r\"\xdf\x01\n\nMeshStatus\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12&\n\x05peers\x18\x02 \x03(\x0b\x32\x17.sigmavault.v1.MeshPeer\x12/\n\ninterfaces\x18\x03 \x03(\x0b\x32\x1b.sigmavault.v1.NetInterface\x12&\n\x07sources\x18\x04 \x03(\x0b\x32\x15.sigmavault.v1.Source\x12?\n\x14wireguard_interfaces\x18\x05 \x03(\x0b\x32!.sigmavault.v1.WireGuardInterface2a\n\x0eNetworkService\x12O\n\rGetMeshStatus\x12#.sigmavault.v1.GetMeshStatusRequest\x1a\x19.sigmavault.v1.MeshStatusBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,9 +38,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NETINTERFACE']._serialized_start=99
   _globals['_NETINTERFACE']._serialized_end=231
   _globals['_MESHPEER']._serialized_start=234
-  _globals['_MESHPEER']._serialized_end=389
-  _globals['_MESHSTATUS']._serialized_start=392
-  _globals['_MESHSTATUS']._serialized_end=550
-  _globals['_NETWORKSERVICE']._serialized_start=552
-  _globals['_NETWORKSERVICE']._serialized_end=649
+  _globals['_MESHPEER']._serialized_end=484
+  _globals['_WIREGUARDINTERFACE']._serialized_start=486
+  _globals['_WIREGUARDINTERFACE']._serialized_end=577
+  _globals['_MESHSTATUS']._serialized_start=580
+  _globals['_MESHSTATUS']._serialized_end=803
+  _globals['_NETWORKSERVICE']._serialized_start=805
+  _globals['_NETWORKSERVICE']._serialized_end=902
 # @@protoc_insertion_point(module_scope)
