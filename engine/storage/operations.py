@@ -89,6 +89,12 @@ class LongOperation(ABC):
         await self._cancel()
         return await self.progress()
 
+    def discard(self) -> None:
+        """For an operation that will never start (its job was cancelled while queued, or could not
+        be queued): it ends cancelled and gives the pool's lease back. Nothing to do once started."""
+        if self.last.state == "pending":
+            self._record(Progress(CANCELLED, message="cancelled before it started"))
+
     def describe(self) -> dict[str, Any]:
         """The job-facing shape: what runs where, its latest progress and its times."""
         return {"kind": self.kind, "pool": self.pool, "target": self.target, **self.last.as_dict(),
