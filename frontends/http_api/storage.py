@@ -35,7 +35,7 @@ PATH_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
     "id": ("id", {"type": "integer", "minimum": 1, "maximum": 2**53}),
     "job_id": ("id", {"type": "string", "minLength": 1, "maxLength": 64, "description": "a job id, job-..."}),
 }  # fmt: skip
-ERRORS = (409, 422, 501)
+ERRORS = (404, 409, 422, 501)  # 404: a pool, volume, disk or job named in the body may not exist
 CONFIRM = Query("confirm", {"type": "string"}, "the target's name, as the body's confirm field")
 _F = FieldDescriptor
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
