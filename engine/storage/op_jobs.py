@@ -21,7 +21,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import NotFound, ToolFailed
-from engine.storage.operations import CANCELLED, FAILED, Progress, ToolOperation
+from engine.storage.operations import CANCELLED, FAILED, Progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -139,8 +139,7 @@ class OperationJobs:
         self._closing.set()
         started = [job_id for job_id, op in self._ops.items() if op.started_unix]
         for op in list(self._ops.values()):
-            if isinstance(op, ToolOperation):
-                await op.close()
+            await op.close()
         waiters = [asyncio.ensure_future(self._ended[job_id].wait()) for job_id in started if job_id in self._ended]
         if waiters:
             await asyncio.wait(waiters, timeout=CLOSE_WAIT_S)
