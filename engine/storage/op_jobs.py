@@ -64,8 +64,9 @@ class OperationJobs:
         self._ended: dict[str, asyncio.Event] = {}
         self._closing = asyncio.Event()
 
-    def submit(self, op: LongOperation) -> dict[str, Any]:
-        """Queue ``op`` as a job (it starts at once unless the storage category is full)."""
+    async def submit(self, op: LongOperation) -> dict[str, Any]:
+        """Queue ``op`` as a job; it starts at once unless the storage category is full, and the
+        answer says which (one turn of the loop lets the job's task mark itself running)."""
         try:
             record = self.jobs.submit(op.kind, CATEGORY, op.pool, {"target": op.target},
                                       lambda ctx: self._follow(ctx, op), on_event=self._on_event,
@@ -75,6 +76,7 @@ class OperationJobs:
             raise
         self._ops[record.id] = op
         self._ended[record.id] = asyncio.Event()
+        await asyncio.sleep(0)
         return job_dict(record)
 
     def running(self, pool: str, kind: str) -> str:

@@ -116,13 +116,13 @@ class StorageService:
         return await self._changed(self.manager.add_device(pool, device, force=force))
 
     async def remove_device(self, pool: str, device: str, *, confirm: str) -> dict[str, Any]:
-        return self.ops.submit(await self.manager.remove_device(pool, device, confirm=confirm))
+        return await self.ops.submit(await self.manager.remove_device(pool, device, confirm=confirm))
 
     async def replace_device(self, pool: str, old: str, new: str, *, force: bool) -> dict[str, Any]:
-        return self.ops.submit(await self.manager.replace_device(pool, old, new, force=force))
+        return await self.ops.submit(await self.manager.replace_device(pool, old, new, force=force))
 
     async def balance(self, pool: str, *, convert_data: str, convert_metadata: str, force: bool) -> dict[str, Any]:
-        return self.ops.submit(await self.manager.balance(pool, convert_data=convert_data,
+        return await self.ops.submit(await self.manager.balance(pool, convert_data=convert_data,
                                                           convert_metadata=convert_metadata, force=force))  # fmt: skip
 
     # volumes and snapshots ----------------------------------------------------------------------
@@ -156,7 +156,7 @@ class StorageService:
 
     # scrub ------------------------------------------------------------------------------------
     async def start_scrub(self, pool: str) -> dict[str, Any]:
-        return self.ops.submit(await self.manager.scrub(pool))
+        return await self.ops.submit(await self.manager.scrub(pool))
 
     async def scrub_status(self, pool: str) -> dict[str, Any]:
         return {**await self.manager.scrub_status(pool), "job_id": self.ops.running(pool, "scrub")}

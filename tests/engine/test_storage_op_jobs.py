@@ -73,8 +73,8 @@ def test_progress_errors_found_and_done_are_told(tmp_path: Path) -> None:
         h = Harness(tmp_path)
         op = Stepped(h.locks, "tank", [Progress(RUNNING, 40.0, "scrubbing"), Progress(RUNNING, 70.0, "", 1, 0, 0),
                                        Progress(DONE, 100.0, "1 error(s) found, 1 corrected", 1, 1, 0)])  # fmt: skip
-        job = h.ops.submit(op)
-        assert (job["kind"], job["pool"], job["target"], job["state"]) == ("scrub", "tank", "/mnt/tank", "queued")
+        job = await h.ops.submit(op)
+        assert (job["kind"], job["pool"], job["target"], job["state"]) == ("scrub", "tank", "/mnt/tank", "running")
         assert h.ops.running("tank", "scrub") == job["id"]
         with pytest.raises(Conflict) as busy:  # the pool's lease is held from submit to the end
             h.locks.acquire("tank", "add_device")
@@ -94,7 +94,7 @@ def test_cancel_runs_the_operations_own_cancel(tmp_path: Path) -> None:
     async def scenario() -> tuple[Harness, Stepped, dict[str, Any]]:
         h = Harness(tmp_path)
         op = Stepped(h.locks, "tank", [Progress(RUNNING, 10.0, "scrubbing")])
-        job = h.ops.submit(op)
+        job = await h.ops.submit(op)
         await asyncio.sleep(0.05)
         cancelled = await h.ops.cancel(job["id"])
         return h, op, cancelled
@@ -109,10 +109,9 @@ def test_a_job_cancelled_while_queued_gives_its_pool_back(tmp_path: Path) -> Non
         h = Harness(tmp_path, storage=1)
         first = Stepped(h.locks, "tank", [Progress(RUNNING, 10.0)])
         second = Stepped(h.locks, "other", [Progress(RUNNING, 10.0)])
-        h.ops.submit(first)
-        queued = h.ops.submit(second)
-        await asyncio.sleep(0.05)
-        assert h.ops.get(queued["id"]).state == "queued"
+        await h.ops.submit(first)
+        queued = await h.ops.submit(second)
+        assert queued["state"] == "queued"  # the storage category is full
         cancelled = await h.ops.cancel(queued["id"])
         await h.ops.close()  # engine stop: the running one is let go, not cancelled
         return h, second, cancelled
@@ -128,8 +127,8 @@ def test_a_job_cancelled_while_queued_gives_its_pool_back(tmp_path: Path) -> Non
 def test_failed_and_outside_cancelled_operations_end_their_jobs_so(tmp_path: Path) -> None:
     async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
         h = Harness(tmp_path)
-        failed = h.ops.submit(Stepped(h.locks, "a", [Progress(FAILED, 30.0, "ERROR: device went away")]))
-        outside = h.ops.submit(Stepped(h.locks, "b", [Progress(CANCELLED, 30.0, "scrub cancelled")]))
+        failed = await h.ops.submit(Stepped(h.locks, "a", [Progress(FAILED, 30.0, "ERROR: device went away")]))
+        outside = await h.ops.submit(Stepped(h.locks, "b", [Progress(CANCELLED, 30.0, "scrub cancelled")]))
         return await h.until_ended(failed["id"]), await h.until_ended(outside["id"])
 
     failed, outside = run(scenario())
