@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 async def _storage_snapshot() -> dict[str, Any]:
-    pool_list = await pools.list_pools()
+    pool_list = await pools.list_pools(detail=False)  # health and devices: enough to see a change
     disk_list = await disks.list_disks(with_smart=False)
     return {"pools": pool_list["pools"], "disks": disk_list["disks"]}
 
