@@ -276,3 +276,54 @@ def test_bad_input_gets_the_rule_never_a_500(engine: Served, loop_devices: Any, 
     assert api("DELETE", one, path=pool_path, json={"confirm": pool_name})["destroyed"] is True
     assert "Traceback" not in engine.output()
     api.client.close()
+
+
+def test_the_other_routes_on_a_real_pool(engine: Served, loop_devices: Any, pool_name: str) -> None:
+    """Export/import, quota, clone, snapshot and volume deletion, balance and replace as jobs, and
+    the scrub cancel that finds nothing to cancel: each route answers its message."""
+    api = Api(engine)
+    devs = loop_devices(3, 256)
+    one, path = POOLS + "/{name}", f"{POOLS}/{pool_name}"
+    volume_route, volume_path = one + "/volumes/{volume}", f"{path}/volumes/docs"
+    api("POST", POOLS, json={"name": pool_name, "devices": devs[:2], "data_profile": "raid1"})
+    exported = api("POST", one + "/export", path=f"{path}/export")
+    assert (exported["health"], exported["mounted"]) == ("EXPORTED", False)
+    assert api("POST", one + "/volumes", 409, path=f"{path}/volumes", json={"volume": "docs"})["error"][
+        "code"] == "pool_not_mounted"  # fmt: skip
+    imported = api("POST", one + "/import", path=f"{path}/import", json={})
+    assert (imported["health"], imported["mounted"]) == ("ONLINE", True)
+
+    docs = api("POST", one + "/volumes", path=f"{path}/volumes", json={"volume": "docs"})
+    (Path(docs["path"]) / "a.txt").write_bytes(b"snapshotted")
+    quota = api("PUT", volume_route + "/quota", path=f"{volume_path}/quota", json={"quota_bytes": 32 << 20})
+    assert quota["quota_bytes"] == 32 << 20
+    api("POST", volume_route + "/snapshots", path=f"{volume_path}/snapshots", json={"snapshot": "s1"})
+    listed = api("GET", one + "/snapshots", path=f"{path}/snapshots", params={"volume": "docs"})["snapshots"]
+    assert [(s["volume"], s["name"]) for s in listed] == [("docs", "s1")]
+    clone = api("POST", volume_route + "/snapshots/{snapshot}/clone", path=f"{volume_path}/snapshots/s1/clone",
+                json={"new_volume": "copy"})  # fmt: skip
+    assert (Path(clone["path"]) / "a.txt").read_bytes() == b"snapshotted"
+    has = api("DELETE", volume_route, 409, path=volume_path, params={"confirm": "docs"})["error"]
+    assert has["code"] == "has_snapshots"
+    snapshot_route = volume_route + "/snapshots/{snapshot}"
+    assert api("DELETE", snapshot_route, 400, path=f"{volume_path}/snapshots/s1")["error"]["code"] == (
+        "confirmation_required")  # fmt: skip
+    gone = api("DELETE", snapshot_route, path=f"{volume_path}/snapshots/s1", params={"confirm": "s1"})
+    assert gone == {"pool": pool_name, "volume": "docs", "name": "s1", "deleted": True}
+    deleted = api("DELETE", volume_route, path=volume_path, params={"confirm": "docs", "with_snapshots": "true"})
+    assert deleted == {"pool": pool_name, "name": "docs", "deleted": True}
+    assert [v["name"] for v in api("GET", one + "/volumes", path=f"{path}/volumes")["volumes"]] == ["copy"]
+
+    none = api("DELETE", one + "/scrub", 409, path=f"{path}/scrub")["error"]
+    assert none["code"] == "scrub_not_running"
+    balance = api("POST", one + "/balance", path=f"{path}/balance", json={})
+    assert api.wait_job(balance["id"])["state"] == "done"
+    replace = api("POST", one + "/replace", path=f"{path}/replace", json={"old_device": devs[1], "new_device": devs[2]})
+    assert replace["kind"] == "replace_device" and api.wait_job(replace["id"])["state"] == "done"
+    pool = api("GET", one, path=path)
+    assert sorted(pool["devices"]) == sorted([devs[0], devs[2]])
+    assert (Path(clone["path"]) / "a.txt").read_bytes() == b"snapshotted"
+    kinds = [j["kind"] for j in api("GET", "/api/v1/storage/jobs", params={"limit": 2})["jobs"]]
+    assert kinds == ["replace_device", "balance"]
+    api("DELETE", one, path=path, params={"confirm": pool_name})
+    api.client.close()
