@@ -99,6 +99,16 @@ def _text(raw: str) -> str:
 _text.rule = "must not be empty"  # type: ignore[attr-defined]
 
 
+def _absolute_path(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith("/") or "\x00" in value:
+        raise ValueError
+    return os.path.normpath(value)
+
+
+_absolute_path.rule = "must be an absolute path"  # type: ignore[attr-defined]
+
+
 def _port(raw: str) -> int:
     value = int(raw.strip())
     if value != 0 and not 1024 <= value <= 65535:
@@ -145,6 +155,7 @@ class EngineConfig:
     hang_timeout: float = 10.0  # seconds; a busy worker silent this long is killed and restarted
     shutdown_grace: float = 5.0  # seconds given to in-flight work on SIGTERM
     data_dir: str = ""
+    pool_root: str = "/mnt"  # storage pools are mounted at <pool_root>/<pool>
     env: str = "development"
     debug: bool = False
     log_level: str = "info"
@@ -265,6 +276,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "hang_timeout": _float(0.5, 3600),
     "shutdown_grace": _float(0, 600),
     "data_dir": str.strip,
+    "pool_root": _absolute_path,
     "env": _choice("development", "production", "test"),
     "debug": _bool,
     "log_level": _choice("debug", "info", "warning", "error"),

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from engine import network, system
+from engine import network, services, system
 from engine.encryption import EncryptionInfo
 from engine.jobs import JobTracker, compression_stats
 from engine.jobs.manager import JobManager
 from engine.jobs.store import JobStore
 from engine.monitor import EngineMonitor
 from engine.storage import disks, pools
+from engine.storage.manager import StorageManager
+from engine.storage.service import StorageService
 from engine.tasks import TaskService
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ class SlowFacts:
     """Facts that cost a system tool run, cached briefly so a burst of reads runs each tool once."""
 
     ttl_s: float = SLOW_FACTS_TTL_S
+    list_pools: Callable[[], Awaitable[dict[str, Any]]] = pools.list_pools
     _cache: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
 
     async def _cached(self, key: str, fetch: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
@@ -50,7 +53,7 @@ class SlowFacts:
         return value
 
     async def pools(self) -> dict[str, Any]:
-        return await self._cached("pools", pools.list_pools)
+        return await self._cached("pools", self.list_pools)
 
     async def disks(self) -> dict[str, Any]:
         return await self._cached("disks", disks.list_disks)
@@ -80,14 +83,21 @@ class Runtime:
     facts: SlowFacts
     encryption: EncryptionInfo
     publish: Publish
+    storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
+    cpu: system.CpuSampler = field(default_factory=system.CpuSampler)  # busy % between status requests
     version: str = field(default_factory=version)
     hostname: str = field(default_factory=socket.gethostname)
     boot_time: float = field(default_factory=lambda: float(psutil.boot_time()))  # constant: read once
 
     def system_status(self) -> dict[str, Any]:
-        """SystemStatus: the engine's state and the host's identity."""
+        """SystemStatus: the engine's state, the host's identity, CPU, memory and uptime."""
+        host = system.system_status(self.cpu)
         return {**self.monitor.engine_status(), "version": self.version, "hostname": self.hostname,
-                "env": self.config.env, "host_uptime_s": round(time.time() - self.boot_time, 3)}  # fmt: skip
+                "env": self.config.env, "host_uptime_s": round(time.time() - self.boot_time, 3),
+                "cpu": host["cpu"], "memory": host["memory"], "boot_time_unix": self.boot_time}  # fmt: skip
+
+    async def list_services(self) -> dict[str, Any]:
+        return await services.list_services()
 
     def system_metrics(self) -> dict[str, Any]:
         return {**system.host_metrics(), "engine": self.monitor.counters()}
@@ -108,13 +118,17 @@ class Runtime:
         monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
         long_jobs = JobManager(JobStore.in_data_dir(config.data_dir), max_queued=config.job_queue_limit,
                                max_running={"file": 2, "storage": 4})  # fmt: skip
+        manager = StorageManager(config.pool_root, config.data_dir)
+        facts = SlowFacts(list_pools=manager.list_pools)
+        storage = StorageService(manager, long_jobs, publish, config.data_dir, forget=facts.forget)
         return cls(
             config=config,
             tasks=TaskService(client, jobs),
             monitor=monitor,
             jobs=jobs,
             long_jobs=long_jobs,
-            facts=SlowFacts(),
+            facts=facts,
             encryption=EncryptionInfo(config.data_dir, client.res.data_key),
             publish=publish,
+            storage=storage,
         )

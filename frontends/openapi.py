@@ -50,8 +50,7 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
         ok = {"application/json": {"schema": schemas.ref(endpoint.response)}}
     op: dict[str, Any] = {"summary": endpoint.summary, "operationId": _operation_id(endpoint),
                           "responses": {"200": {"description": "OK", "content": ok}}}  # fmt: skip
-    parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": endpoint.path_schema(name)}
                   for name in endpoint.path_params]  # fmt: skip
     parameters += [{"name": q.name, "in": "query", "required": False, "schema": q.schema,
                     **({"description": q.description} if q.description else {})} for q in endpoint.query]  # fmt: skip
@@ -59,7 +58,8 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
         op["parameters"] = parameters
     if endpoint.request is not None:
         body = schemas.ref(endpoint.request, request=True, exclude=endpoint.exclude, required=endpoint.required)
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {"required": not endpoint.body_optional,
+                             "content": {"application/json": {"schema": body}}}  # fmt: skip
     statuses = set(endpoint.errors)
     if parameters or endpoint.request is not None:
         statuses |= {400}

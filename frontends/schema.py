@@ -140,3 +140,21 @@ def parse_body(doc: Any, message_class: type[Message], *, allowed: tuple[str, ..
         return ParseDict(_to_proto_json(descriptor, doc), message_class())
     except ParseError as exc:
         raise RequestError(str(exc).replace("Failed to parse ", "").replace(" field: ", ": ", 1)) from None
+
+
+def project(message: Descriptor, doc: dict[str, Any]) -> dict[str, Any]:
+    """A domain answer keeping only the message's fields (recursively), so an HTTP answer is exactly
+    the message's JSON form: a domain may carry more than the contract shows (or None for "absent",
+    which JSON gets as a missing field, as proto3 does for an unset message)."""
+    out: dict[str, Any] = {}
+    for field in message.fields:
+        value = doc.get(field.name)
+        if value is None:
+            continue
+        if field.type == _F.TYPE_MESSAGE and not _is_map(field):
+            if field.is_repeated:
+                value = [project(field.message_type, item) for item in value]
+            else:
+                value = project(field.message_type, value)
+        out[field.name] = value
+    return out

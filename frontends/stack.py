@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 async def _storage_snapshot() -> dict[str, Any]:
-    pool_list = await pools.list_pools()
+    pool_list = await pools.list_pools(detail=False)  # health and devices: enough to see a change
     disk_list = await disks.list_disks(with_smart=False)
     return {"pools": pool_list["pools"], "disks": disk_list["disks"]}
 
@@ -78,6 +78,7 @@ class FrontendStack:
         for job in self.runtime.long_jobs.recover():
             logger.warning("job %s (%s on %s) was interrupted when the engine last stopped", job.id, job.kind,
                            job.target)  # fmt: skip
+        self.runtime.storage.start()  # remembered pools mounted again (logged), snapshot schedules run
         await self.grpc_server.start()
         self.watchers.start()
 
@@ -89,6 +90,7 @@ class FrontendStack:
     async def stop(self, grace: float) -> None:
         """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, release the client."""
         await self.grpc_server.stop(grace)
+        await self.runtime.storage.close()  # running storage operations let go before their jobs end
         await self.runtime.long_jobs.close()
         await self.watchers.stop()
         if self._owns_client:

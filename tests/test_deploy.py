@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.config import EngineConfig
 from perf.procs import free_port
 from tests.leaks import own
 from tests.unit_sandbox import service_settings
@@ -177,3 +178,12 @@ def test_the_sandbox_helper_is_not_vacuous() -> None:
         pytest.skip(done.stderr.strip())
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["swapoff", "1", "mount", "2", "wx", "13"]  # EPERM; ENOENT (allowed); EACCES
+
+
+def test_the_pool_root_is_writable_under_the_unit() -> None:
+    """SIGMAVAULT_POOL_ROOT's default is a path the unit's ReadWritePaths= names, as the env example says."""
+    settings = service_settings(UNIT)
+    pool_root = EngineConfig.from_env(environ={}, env_file=None).pool_root
+    assert pool_root in settings["ReadWritePaths"][0].split()
+    example = (ROOT / "configs" / "production.env.example").read_text()
+    assert f"SIGMAVAULT_POOL_ROOT={pool_root}\n" in example

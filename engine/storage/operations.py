@@ -77,6 +77,8 @@ class LongOperation(ABC):
         if self.last.done or self.last.state == "pending":
             return self.last
         progress = await self._poll()
+        if self.last.done:  # closed while the tool was polled: that end stands
+            return self.last
         self._record(progress)
         return progress
 
@@ -88,6 +90,18 @@ class LongOperation(ABC):
             return self.last
         await self._cancel()
         return await self.progress()
+
+    def discard(self) -> None:
+        """For an operation that will never start (its job was cancelled while queued, or could not
+        be queued): it ends cancelled and gives the pool's lease back. Nothing to do once started."""
+        if self.last.state == "pending":
+            self._record(Progress(CANCELLED, message="cancelled before it started"))
+
+    async def close(self) -> None:
+        """For shutdown: stop following the operation (the kernel's work, if any, carries on, as
+        after a crash); it ends failed, saying so, and the pool's lease goes back."""
+        if not self.last.done:
+            self._record(Progress(FAILED, self.last.percent, "engine stopped following the operation"))
 
     def describe(self) -> dict[str, Any]:
         """The job-facing shape: what runs where, its latest progress and its times."""
@@ -159,8 +173,7 @@ class ToolOperation(LongOperation):
         if self._output is not None:
             with contextlib.suppress(Exception):
                 await self._output
-        if not self.last.done:
-            self._record(Progress(FAILED, self.last.percent, "engine stopped following the operation"))
+        await super().close()
 
     def failure(self, returncode: int, out: str, err: str) -> Progress:
         """The final Progress of a tool that exited non-zero: cancelled if we asked, else failed."""

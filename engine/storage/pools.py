@@ -45,11 +45,11 @@ def _md_pool(array: dict[str, Any]) -> dict[str, Any]:
     return pool
 
 
-async def _btrfs() -> tuple[list[dict[str, Any]], Source]:
+async def _btrfs(detail: bool) -> tuple[list[dict[str, Any]], Source]:
     if shutil.which("btrfs") is None:
         return [], Source("btrfs", False, "btrfs is not installed (package btrfs-progs)")
     try:
-        found = await btrfs_pool.list_pools()
+        found = await btrfs_pool.list_pools(detail=detail)
     except EngineError as exc:
         return [], Source("btrfs", False, exc.message)
     # without root, btrfs cannot open the devices of unmounted filesystems and silently skips them
@@ -67,9 +67,12 @@ async def _zfs() -> tuple[list[dict[str, Any]], Source]:
     return found, Source("zfs", True, detail)
 
 
-async def list_pools() -> dict[str, Any]:
+async def list_pools(*, detail: bool = True) -> dict[str, Any]:
+    """Every pool in one shape. ``detail=False`` (the WebSocket watcher, every 5 s): btrfs pools
+    without their usage, error counters and scrub state, so the cost does not grow with the
+    number of pools (three tool runs per filesystem otherwise)."""
     pools: list[dict[str, Any]] = []
-    btrfs_found, btrfs_source = await _btrfs()
+    btrfs_found, btrfs_source = await _btrfs(detail)
     zfs_found, zfs_source = await _zfs()
     pools += btrfs_found + zfs_found
     try:

@@ -24,4 +24,11 @@ class SystemServicer(Servicer, rpc.SystemServiceServicer):
         return await self.guard("SystemService/GetMetrics", context,
                                 lambda: to_message(pb.SystemMetrics, self.rt.system_metrics()))  # fmt: skip
 
+    async def ListServices(self, request: pb.ListServicesRequest,
+                           context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListServicesResponse:  # fmt: skip
+        async def call() -> pb.ListServicesResponse:
+            return to_message(pb.ListServicesResponse, await self.rt.list_services())
+
+        return await self.guard("SystemService/ListServices", context, call)
+
     register = staticmethod(rpc.add_SystemServiceServicer_to_server)

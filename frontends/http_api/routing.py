@@ -38,6 +38,13 @@ class Query:
     description: str = ""
 
 
+INTEGER_PARAM: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+NAME_PARAM: dict[str, Any] = {
+    "type": "string", "minLength": 1, "maxLength": 64,
+    "description": "a name: letters, digits, '_', '-', '.', ':' and space; not starting with '.' or '-'",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -52,6 +59,12 @@ class Endpoint:
     errors: tuple[int, ...] = ()  # error statuses this route answers beyond 400/404/405
     content_type: str = "application/json"
     tags: tuple[str, ...] = field(default=())
+    # JSON schemas of path parameters by name; a parameter not listed is an integer id (INTEGER_PARAM)
+    path_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
+    body_optional: bool = False  # the JSON body may be left out (DELETE routes that also take the query)
+
+    def path_schema(self, name: str) -> dict[str, Any]:
+        return dict(self.path_schemas).get(name, INTEGER_PARAM)
 
     @property
     def path_params(self) -> list[str]:

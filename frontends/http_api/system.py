@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
 from frontends.http_api.routing import Endpoint, JSONResponse
+from frontends.schema import project
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -21,6 +22,9 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
     async def metrics(request: Request) -> Response:
         return JSONResponse(rt.system_metrics())
 
+    async def services(request: Request) -> Response:
+        return JSONResponse(project(pb.ListServicesResponse.DESCRIPTOR, await rt.list_services()))
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -31,6 +35,9 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
     return [
         Endpoint("GET", "/api/v1/system/status", status, "Engine and worker status", pb.SystemStatus.DESCRIPTOR),
         Endpoint("GET", "/api/v1/system/metrics", metrics, "Host and engine metrics", pb.SystemMetrics.DESCRIPTOR),
+        Endpoint("GET", "/api/v1/system/services", services,
+                 "NAS services (SMB, NFS, SSH, WireGuard, the engine) from systemd, or why not",
+                 pb.ListServicesResponse.DESCRIPTOR),
         Endpoint("GET", "/healthz", healthz, "Liveness: the frontend answers", pb.Health.DESCRIPTOR),
         Endpoint("GET", "/readyz", readyz, "Readiness: every worker is up (503 with reasons until then)",
                  pb.Readiness.DESCRIPTOR, errors=(503,)),

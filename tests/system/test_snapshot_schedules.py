@@ -57,7 +57,7 @@ def test_hourly_schedule_with_retention_and_restart(loop_devices, manager: Stora
 
     started = time.monotonic()
     run_until(manager, data_dir, T0, T0 + 5 * 3600)  # 13:20 -> 18:20: runs at 14:00 ... 18:00
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # five hours of schedule in seconds (real btrfs work, a loaded box)
     names = [s["name"] for s in run(manager.list_snapshots(pool_name, "docs"))]
     assert sorted(names) == ["auto-1-20261129-160000", "auto-1-20261129-170000", "auto-1-20261129-180000",
                              "by-hand"]  # fmt: skip

@@ -107,9 +107,14 @@ async def describe(fs: dict[str, Any], mountpoint: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-async def list_pools() -> list[dict[str, Any]]:
+async def list_pools(*, detail: bool = True) -> list[dict[str, Any]]:
+    """Every btrfs filesystem as a pool. ``detail=False``: from ``filesystem show`` and the mount
+    table alone (health, devices, mountpoint; no usage, error counters or scrub), one tool run
+    however many pools there are: what a periodic watcher needs."""
     filesystems = await show()
     table = btrfs_mounts()
+    if not detail:
+        return [pool_dict(fs, top_level_mount(fs["uuid"], table), None, {}, None) for fs in filesystems]
     return list(await asyncio.gather(*(describe(fs, top_level_mount(fs["uuid"], table)) for fs in filesystems)))
 
 

@@ -39,10 +39,160 @@ class StorageServiceStub:
                 request_serializer=sigmavault_dot_v1_dot_storage__pb2.ListPoolsRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListPoolsResponse.FromString,
                 _registered_method=True)
+        self.GetPool = channel.unary_unary(
+                '/sigmavault.v1.StorageService/GetPool',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.GetPoolRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+                _registered_method=True)
+        self.CreatePool = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CreatePool',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CreatePoolRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+                _registered_method=True)
+        self.ImportPool = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ImportPool',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ImportPoolRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+                _registered_method=True)
+        self.ExportPool = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ExportPool',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ExportPoolRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+                _registered_method=True)
+        self.DestroyPool = channel.unary_unary(
+                '/sigmavault.v1.StorageService/DestroyPool',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.DestroyPoolRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.DestroyPoolResponse.FromString,
+                _registered_method=True)
+        self.AddDevice = channel.unary_unary(
+                '/sigmavault.v1.StorageService/AddDevice',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.AddDeviceRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+                _registered_method=True)
+        self.RemoveDevice = channel.unary_unary(
+                '/sigmavault.v1.StorageService/RemoveDevice',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.RemoveDeviceRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+                _registered_method=True)
+        self.ReplaceDevice = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ReplaceDevice',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ReplaceDeviceRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+                _registered_method=True)
+        self.Balance = channel.unary_unary(
+                '/sigmavault.v1.StorageService/Balance',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.BalanceRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+                _registered_method=True)
+        self.StartScrub = channel.unary_unary(
+                '/sigmavault.v1.StorageService/StartScrub',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.StartScrubRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+                _registered_method=True)
+        self.CancelScrub = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CancelScrub',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CancelScrubRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ScrubStatus.FromString,
+                _registered_method=True)
+        self.GetScrubStatus = channel.unary_unary(
+                '/sigmavault.v1.StorageService/GetScrubStatus',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.GetScrubStatusRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ScrubStatus.FromString,
+                _registered_method=True)
+        self.ListVolumes = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ListVolumes',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ListVolumesRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListVolumesResponse.FromString,
+                _registered_method=True)
+        self.CreateVolume = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CreateVolume',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CreateVolumeRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+                _registered_method=True)
+        self.SetQuota = channel.unary_unary(
+                '/sigmavault.v1.StorageService/SetQuota',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.SetQuotaRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+                _registered_method=True)
+        self.DeleteVolume = channel.unary_unary(
+                '/sigmavault.v1.StorageService/DeleteVolume',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.DeleteVolumeRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.DeleteVolumeResponse.FromString,
+                _registered_method=True)
+        self.ListSnapshots = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ListSnapshots',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ListSnapshotsRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListSnapshotsResponse.FromString,
+                _registered_method=True)
+        self.CreateSnapshot = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CreateSnapshot',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CreateSnapshotRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Snapshot.FromString,
+                _registered_method=True)
+        self.DeleteSnapshot = channel.unary_unary(
+                '/sigmavault.v1.StorageService/DeleteSnapshot',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.DeleteSnapshotRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.DeleteSnapshotResponse.FromString,
+                _registered_method=True)
+        self.RollbackVolume = channel.unary_unary(
+                '/sigmavault.v1.StorageService/RollbackVolume',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.RollbackVolumeRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+                _registered_method=True)
+        self.CloneSnapshot = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CloneSnapshot',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CloneSnapshotRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+                _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ListSchedules',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
+        self.CreateSchedule = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CreateSchedule',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CreateScheduleRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.SnapshotSchedule.FromString,
+                _registered_method=True)
+        self.UpdateSchedule = channel.unary_unary(
+                '/sigmavault.v1.StorageService/UpdateSchedule',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.UpdateScheduleRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.SnapshotSchedule.FromString,
+                _registered_method=True)
+        self.DeleteSchedule = channel.unary_unary(
+                '/sigmavault.v1.StorageService/DeleteSchedule',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.DeleteScheduleRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.DeleteScheduleResponse.FromString,
+                _registered_method=True)
         self.ListDisks = channel.unary_unary(
                 '/sigmavault.v1.StorageService/ListDisks',
                 request_serializer=sigmavault_dot_v1_dot_storage__pb2.ListDisksRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListDisksResponse.FromString,
+                _registered_method=True)
+        self.GetSmart = channel.unary_unary(
+                '/sigmavault.v1.StorageService/GetSmart',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.GetSmartRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.SmartInfo.FromString,
+                _registered_method=True)
+        self.StartSelfTest = channel.unary_unary(
+                '/sigmavault.v1.StorageService/StartSelfTest',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.StartSelfTestRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StartSelfTestResponse.FromString,
+                _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/sigmavault.v1.StorageService/ListJobs',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/sigmavault.v1.StorageService/GetJob',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+                _registered_method=True)
+        self.CancelJob = channel.unary_unary(
+                '/sigmavault.v1.StorageService/CancelJob',
+                request_serializer=sigmavault_dot_v1_dot_storage__pb2.CancelJobRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
                 _registered_method=True)
 
 
@@ -55,7 +205,187 @@ class StorageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportPool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportPool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DestroyPool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddDevice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveDevice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaceDevice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Balance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartScrub(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelScrub(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScrubStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVolumes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateVolume(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetQuota(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVolume(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshots(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackVolume(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloneSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchedules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSchedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSchedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSchedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListDisks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSmart(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartSelfTest(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobs(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelJob(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -69,10 +399,160 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListPoolsRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_storage__pb2.ListPoolsResponse.SerializeToString,
             ),
+            'GetPool': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPool,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.GetPoolRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Pool.SerializeToString,
+            ),
+            'CreatePool': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePool,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CreatePoolRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Pool.SerializeToString,
+            ),
+            'ImportPool': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportPool,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ImportPoolRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Pool.SerializeToString,
+            ),
+            'ExportPool': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportPool,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ExportPoolRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Pool.SerializeToString,
+            ),
+            'DestroyPool': grpc.unary_unary_rpc_method_handler(
+                    servicer.DestroyPool,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.DestroyPoolRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.DestroyPoolResponse.SerializeToString,
+            ),
+            'AddDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDevice,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.AddDeviceRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Pool.SerializeToString,
+            ),
+            'RemoveDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveDevice,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.RemoveDeviceRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.SerializeToString,
+            ),
+            'ReplaceDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceDevice,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ReplaceDeviceRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.SerializeToString,
+            ),
+            'Balance': grpc.unary_unary_rpc_method_handler(
+                    servicer.Balance,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.BalanceRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.SerializeToString,
+            ),
+            'StartScrub': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartScrub,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.StartScrubRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.SerializeToString,
+            ),
+            'CancelScrub': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelScrub,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CancelScrubRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.ScrubStatus.SerializeToString,
+            ),
+            'GetScrubStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScrubStatus,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.GetScrubStatusRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.ScrubStatus.SerializeToString,
+            ),
+            'ListVolumes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVolumes,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListVolumesRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.ListVolumesResponse.SerializeToString,
+            ),
+            'CreateVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateVolume,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CreateVolumeRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Volume.SerializeToString,
+            ),
+            'SetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetQuota,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.SetQuotaRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Volume.SerializeToString,
+            ),
+            'DeleteVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVolume,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.DeleteVolumeRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.DeleteVolumeResponse.SerializeToString,
+            ),
+            'ListSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshots,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListSnapshotsRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSnapshot,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CreateSnapshotRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Snapshot.SerializeToString,
+            ),
+            'DeleteSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSnapshot,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.DeleteSnapshotRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.DeleteSnapshotResponse.SerializeToString,
+            ),
+            'RollbackVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackVolume,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.RollbackVolumeRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Volume.SerializeToString,
+            ),
+            'CloneSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloneSnapshot,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CloneSnapshotRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.Volume.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'CreateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSchedule,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CreateScheduleRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.SnapshotSchedule.SerializeToString,
+            ),
+            'UpdateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSchedule,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.UpdateScheduleRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.SnapshotSchedule.SerializeToString,
+            ),
+            'DeleteSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSchedule,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.DeleteScheduleRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.DeleteScheduleResponse.SerializeToString,
+            ),
             'ListDisks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDisks,
                     request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListDisksRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_storage__pb2.ListDisksResponse.SerializeToString,
+            ),
+            'GetSmart': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSmart,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.GetSmartRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.SmartInfo.SerializeToString,
+            ),
+            'StartSelfTest': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartSelfTest,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.StartSelfTestRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StartSelfTestResponse.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.ListJobsRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.GetJobRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.SerializeToString,
+            ),
+            'CancelJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelJob,
+                    request_deserializer=sigmavault_dot_v1_dot_storage__pb2.CancelJobRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_storage__pb2.StorageJob.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -113,6 +593,681 @@ class StorageService:
             _registered_method=True)
 
     @staticmethod
+    def GetPool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/GetPool',
+            sigmavault_dot_v1_dot_storage__pb2.GetPoolRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CreatePool',
+            sigmavault_dot_v1_dot_storage__pb2.CreatePoolRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportPool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ImportPool',
+            sigmavault_dot_v1_dot_storage__pb2.ImportPoolRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportPool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ExportPool',
+            sigmavault_dot_v1_dot_storage__pb2.ExportPoolRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DestroyPool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/DestroyPool',
+            sigmavault_dot_v1_dot_storage__pb2.DestroyPoolRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.DestroyPoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/AddDevice',
+            sigmavault_dot_v1_dot_storage__pb2.AddDeviceRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Pool.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/RemoveDevice',
+            sigmavault_dot_v1_dot_storage__pb2.RemoveDeviceRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ReplaceDevice',
+            sigmavault_dot_v1_dot_storage__pb2.ReplaceDeviceRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Balance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/Balance',
+            sigmavault_dot_v1_dot_storage__pb2.BalanceRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartScrub(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/StartScrub',
+            sigmavault_dot_v1_dot_storage__pb2.StartScrubRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelScrub(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CancelScrub',
+            sigmavault_dot_v1_dot_storage__pb2.CancelScrubRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.ScrubStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScrubStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/GetScrubStatus',
+            sigmavault_dot_v1_dot_storage__pb2.GetScrubStatusRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.ScrubStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVolumes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ListVolumes',
+            sigmavault_dot_v1_dot_storage__pb2.ListVolumesRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.ListVolumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CreateVolume',
+            sigmavault_dot_v1_dot_storage__pb2.CreateVolumeRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/SetQuota',
+            sigmavault_dot_v1_dot_storage__pb2.SetQuotaRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/DeleteVolume',
+            sigmavault_dot_v1_dot_storage__pb2.DeleteVolumeRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.DeleteVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ListSnapshots',
+            sigmavault_dot_v1_dot_storage__pb2.ListSnapshotsRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.ListSnapshotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CreateSnapshot',
+            sigmavault_dot_v1_dot_storage__pb2.CreateSnapshotRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Snapshot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/DeleteSnapshot',
+            sigmavault_dot_v1_dot_storage__pb2.DeleteSnapshotRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.DeleteSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/RollbackVolume',
+            sigmavault_dot_v1_dot_storage__pb2.RollbackVolumeRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloneSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CloneSnapshot',
+            sigmavault_dot_v1_dot_storage__pb2.CloneSnapshotRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.Volume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ListSchedules',
+            sigmavault_dot_v1_dot_storage__pb2.ListSchedulesRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CreateSchedule',
+            sigmavault_dot_v1_dot_storage__pb2.CreateScheduleRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.SnapshotSchedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/UpdateSchedule',
+            sigmavault_dot_v1_dot_storage__pb2.UpdateScheduleRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.SnapshotSchedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/DeleteSchedule',
+            sigmavault_dot_v1_dot_storage__pb2.DeleteScheduleRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.DeleteScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListDisks(request,
             target,
             options=(),
@@ -129,6 +1284,141 @@ class StorageService:
             '/sigmavault.v1.StorageService/ListDisks',
             sigmavault_dot_v1_dot_storage__pb2.ListDisksRequest.SerializeToString,
             sigmavault_dot_v1_dot_storage__pb2.ListDisksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSmart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/GetSmart',
+            sigmavault_dot_v1_dot_storage__pb2.GetSmartRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.SmartInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartSelfTest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/StartSelfTest',
+            sigmavault_dot_v1_dot_storage__pb2.StartSelfTestRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StartSelfTestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/ListJobs',
+            sigmavault_dot_v1_dot_storage__pb2.ListJobsRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/GetJob',
+            sigmavault_dot_v1_dot_storage__pb2.GetJobRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.StorageService/CancelJob',
+            sigmavault_dot_v1_dot_storage__pb2.CancelJobRequest.SerializeToString,
+            sigmavault_dot_v1_dot_storage__pb2.StorageJob.FromString,
             options,
             channel_credentials,
             insecure,

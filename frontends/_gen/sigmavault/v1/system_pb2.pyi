@@ -36,7 +36,7 @@ class WorkerInfo(_message.Message):
     def __init__(self, id: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., restarts: _Optional[int] = ..., epoch: _Optional[int] = ..., tasks: _Optional[int] = ..., errors: _Optional[int] = ..., busy_ns: _Optional[int] = ..., cpu: _Optional[int] = ..., sleeps: _Optional[int] = ...) -> None: ...
 
 class SystemStatus(_message.Message):
-    __slots__ = ("state", "version", "hostname", "env", "uptime_s", "host_uptime_s", "workers_total", "workers_ready", "agents_total", "workers", "inflight", "queued")
+    __slots__ = ("state", "version", "hostname", "env", "uptime_s", "host_uptime_s", "workers_total", "workers_ready", "agents_total", "workers", "inflight", "queued", "cpu", "memory", "boot_time_unix")
     STATE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,9 @@ class SystemStatus(_message.Message):
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     INFLIGHT_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
+    CPU_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    BOOT_TIME_UNIX_FIELD_NUMBER: _ClassVar[int]
     state: str
     version: str
     hostname: str
@@ -61,7 +64,36 @@ class SystemStatus(_message.Message):
     workers: _containers.RepeatedCompositeFieldContainer[WorkerInfo]
     inflight: int
     queued: int
-    def __init__(self, state: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., env: _Optional[str] = ..., uptime_s: _Optional[float] = ..., host_uptime_s: _Optional[float] = ..., workers_total: _Optional[int] = ..., workers_ready: _Optional[int] = ..., agents_total: _Optional[int] = ..., workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., inflight: _Optional[int] = ..., queued: _Optional[int] = ...) -> None: ...
+    cpu: CpuStatus
+    memory: MemoryStatus
+    boot_time_unix: float
+    def __init__(self, state: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., env: _Optional[str] = ..., uptime_s: _Optional[float] = ..., host_uptime_s: _Optional[float] = ..., workers_total: _Optional[int] = ..., workers_ready: _Optional[int] = ..., agents_total: _Optional[int] = ..., workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., inflight: _Optional[int] = ..., queued: _Optional[int] = ..., cpu: _Optional[_Union[CpuStatus, _Mapping]] = ..., memory: _Optional[_Union[MemoryStatus, _Mapping]] = ..., boot_time_unix: _Optional[float] = ...) -> None: ...
+
+class CpuStatus(_message.Message):
+    __slots__ = ("count", "physical_count", "model", "percent", "load_average")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    PHYSICAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    LOAD_AVERAGE_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    physical_count: int
+    model: str
+    percent: float
+    load_average: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, count: _Optional[int] = ..., physical_count: _Optional[int] = ..., model: _Optional[str] = ..., percent: _Optional[float] = ..., load_average: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class MemoryStatus(_message.Message):
+    __slots__ = ("total_bytes", "available_bytes", "used_bytes", "percent")
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    USED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    total_bytes: int
+    available_bytes: int
+    used_bytes: int
+    percent: float
+    def __init__(self, total_bytes: _Optional[int] = ..., available_bytes: _Optional[int] = ..., used_bytes: _Optional[int] = ..., percent: _Optional[float] = ...) -> None: ...
 
 class GetMetricsRequest(_message.Message):
     __slots__ = ()
@@ -148,3 +180,45 @@ class Readiness(_message.Message):
     ready: bool
     reasons: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, ready: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListServicesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Service(_message.Message):
+    __slots__ = ("name", "unit", "description", "installed", "load_state", "active_state", "sub_state", "enabled", "since_unix", "result", "exit_status", "main_pid", "restarts")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    LOAD_STATE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_STATE_FIELD_NUMBER: _ClassVar[int]
+    SUB_STATE_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    SINCE_UNIX_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    EXIT_STATUS_FIELD_NUMBER: _ClassVar[int]
+    MAIN_PID_FIELD_NUMBER: _ClassVar[int]
+    RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    unit: str
+    description: str
+    installed: bool
+    load_state: str
+    active_state: str
+    sub_state: str
+    enabled: str
+    since_unix: float
+    result: str
+    exit_status: int
+    main_pid: int
+    restarts: int
+    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., description: _Optional[str] = ..., installed: _Optional[bool] = ..., load_state: _Optional[str] = ..., active_state: _Optional[str] = ..., sub_state: _Optional[str] = ..., enabled: _Optional[str] = ..., since_unix: _Optional[float] = ..., result: _Optional[str] = ..., exit_status: _Optional[int] = ..., main_pid: _Optional[int] = ..., restarts: _Optional[int] = ...) -> None: ...
+
+class ListServicesResponse(_message.Message):
+    __slots__ = ("services", "sources")
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    services: _containers.RepeatedCompositeFieldContainer[Service]
+    sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
+    def __init__(self, services: _Optional[_Iterable[_Union[Service, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ...) -> None: ...

@@ -44,6 +44,11 @@ class SystemServiceStub:
                 request_serializer=sigmavault_dot_v1_dot_system__pb2.GetMetricsRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_system__pb2.SystemMetrics.FromString,
                 _registered_method=True)
+        self.ListServices = channel.unary_unary(
+                '/sigmavault.v1.SystemService/ListServices',
+                request_serializer=sigmavault_dot_v1_dot_system__pb2.ListServicesRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_system__pb2.ListServicesResponse.FromString,
+                _registered_method=True)
 
 
 class SystemServiceServicer:
@@ -61,6 +66,12 @@ class SystemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListServices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +84,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.GetMetrics,
                     request_deserializer=sigmavault_dot_v1_dot_system__pb2.GetMetricsRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_system__pb2.SystemMetrics.SerializeToString,
+            ),
+            'ListServices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServices,
+                    request_deserializer=sigmavault_dot_v1_dot_system__pb2.ListServicesRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_system__pb2.ListServicesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +145,33 @@ class SystemService:
             '/sigmavault.v1.SystemService/GetMetrics',
             sigmavault_dot_v1_dot_system__pb2.GetMetricsRequest.SerializeToString,
             sigmavault_dot_v1_dot_system__pb2.SystemMetrics.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.SystemService/ListServices',
+            sigmavault_dot_v1_dot_system__pb2.ListServicesRequest.SerializeToString,
+            sigmavault_dot_v1_dot_system__pb2.ListServicesResponse.FromString,
             options,
             channel_credentials,
             insecure,

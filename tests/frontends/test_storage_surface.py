@@ -1,0 +1,105 @@
+"""The storage and system surface that needs no pool: SMART per disk, self-test refusals, service
+states, CPU and memory in the status, and how /openapi.json describes named path parameters;
+over HTTP (checked against /openapi.json) and gRPC, on the session's ``engined serve``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import grpc
+import httpx
+import pytest
+
+from engine.services import SYSTEMD_RUNTIME
+from frontends import pb, rpc
+from tests.contract import check
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.served import Served
+
+pytestmark = pytest.mark.multiprocess
+SMART = "/api/v1/storage/disks/{disk}/smart"
+
+
+@pytest.fixture(scope="module")
+def document(served: Served) -> dict[str, Any]:
+    return httpx.get(f"{served.http}/openapi.json", timeout=10).json()
+
+
+@pytest.fixture
+def http(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.http, timeout=60) as client:
+        yield client
+
+
+def test_every_disk_says_whether_it_has_smart(http: httpx.Client, document: dict[str, Any]) -> None:
+    disks = [d for d in check(document, "/api/v1/storage/disks", "get", http.get("/api/v1/storage/disks"))["disks"]
+             if d["type"] == "disk"]  # fmt: skip
+    assert disks, "lsblk lists no whole disk"
+    for disk in disks:
+        answer = http.get(f"/api/v1/storage/disks/{disk['name']}/smart")
+        if shutil.which("smartctl") is None:
+            assert answer.status_code == 501 and "smartmontools" in check(document, SMART, "get", answer)["error"][
+                "message"]  # fmt: skip
+            continue
+        smart = check(document, SMART, "get", answer)
+        assert answer.status_code == 200 and smart["device"] == disk["path"]
+        assert smart["available"] == disk["smart"]["available"]
+        if not smart["available"]:  # virtio disks here: smartctl's own reason, per disk
+            assert disk["path"] in smart["detail"] or "SMART" in smart["detail"], smart
+
+
+def test_smart_refusals_name_the_rule(http: httpx.Client, document: dict[str, Any]) -> None:
+    for name, status, code in (("sv-absent", 404, "unknown_disk"), ("null", 400, "not_block_device"),
+                               ("a!b!c%20", 400, "invalid_name")):  # fmt: skip
+        answer = http.get(f"/api/v1/storage/disks/{name}/smart")
+        assert (answer.status_code, check(document, SMART, "get", answer)["error"]["code"]) == (status, code), name
+    route = "/api/v1/storage/disks/{disk}/selftest"
+    disk = next(d["name"] for d in http.get("/api/v1/storage/disks").json()["disks"] if d["type"] == "disk")
+    kind = http.post(f"/api/v1/storage/disks/{disk}/selftest", json={"kind": "medium"})
+    assert kind.status_code == 400 and "short or long" in check(document, route, "post", kind)["error"]["message"]
+    if shutil.which("smartctl") is not None and not http.get(f"/api/v1/storage/disks/{disk}/smart").json()["available"]:
+        none = http.post(f"/api/v1/storage/disks/{disk}/selftest", json={})
+        assert (none.status_code, check(document, route, "post", none)["error"]["code"]) == (501, "no_smart")
+
+
+def test_services_and_host_status(http: httpx.Client, document: dict[str, Any], served: Served) -> None:
+    services = check(document, "/api/v1/system/services", "get", http.get("/api/v1/system/services"))
+    status = check(document, "/api/v1/system/status", "get", http.get("/api/v1/system/status"))
+    assert status["cpu"]["count"] >= 1 and status["cpu"]["model"] and len(status["cpu"]["load_average"]) == 3
+    assert 0 < status["memory"]["available_bytes"] <= status["memory"]["total_bytes"]
+    assert status["boot_time_unix"] > 0 and status["host_uptime_s"] > 0
+    with grpc.insecure_channel(served.grpc) as channel:
+        stub = rpc.SystemServiceStub(channel)
+        listed = stub.ListServices(pb.ListServicesRequest(), timeout=30)
+        assert stub.GetStatus(pb.GetStatusRequest(), timeout=10).cpu.count == status["cpu"]["count"]
+    assert [s.name for s in listed.sources] == [s["name"] for s in services["sources"]] == ["systemd"]
+    if not SYSTEMD_RUNTIME.is_dir():  # these sandboxes: said plainly, nothing guessed
+        assert services["services"] == [] and not services["sources"][0]["available"]
+        assert "systemd is not running" in services["sources"][0]["detail"]
+        assert Path("/proc/1/comm").read_text().strip() in listed.sources[0].detail
+    else:
+        assert any(s["name"] == "ssh" for s in services["services"])
+
+
+def test_named_path_parameters_are_strings(document: dict[str, Any]) -> None:
+    def schema(path: str, method: str, name: str) -> dict[str, Any]:
+        params = document["paths"][path][method]["parameters"]
+        found: dict[str, Any] = next(p["schema"] for p in params if p["name"] == name)
+        return found
+
+    snapshot = "/api/v1/storage/pools/{name}/volumes/{volume}/snapshots/{snapshot}"
+    for name in ("name", "volume", "snapshot"):
+        assert schema(snapshot, "delete", name)["type"] == "string"
+    assert schema("/api/v1/storage/jobs/{job_id}", "get", "job_id")["type"] == "string"
+    assert schema(SMART, "get", "disk")["type"] == "string"
+    assert schema("/api/v1/storage/schedules/{id}", "patch", "id")["type"] == "integer"
+    assert schema("/api/v1/agents/{id}", "get", "id")["type"] == "integer"
+    destroy = document["paths"]["/api/v1/storage/pools/{name}"]["delete"]
+    assert destroy["requestBody"]["required"] is False and any(p["name"] == "confirm" for p in destroy["parameters"])
+    assert document["paths"]["/api/v1/storage/pools"]["post"]["requestBody"]["required"] is True
+    assert {"409", "422", "501"} <= set(destroy["responses"])
