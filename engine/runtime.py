@@ -16,9 +16,11 @@ import psutil
 
 from engine import network, system
 from engine.encryption import EncryptionInfo
+from engine.files.service import FileJobs
 from engine.jobs import JobTracker, compression_stats
 from engine.jobs.manager import JobManager
 from engine.jobs.store import JobStore
+from engine.keyservice import KeyService
 from engine.monitor import EngineMonitor
 from engine.storage import disks, pools
 from engine.tasks import TaskService
@@ -79,6 +81,8 @@ class Runtime:
     long_jobs: JobManager  # file jobs and storage operations (persisted, cancellable)
     facts: SlowFacts
     encryption: EncryptionInfo
+    keys: KeyService  # the keystore (opened off the loop at start), rotation, export
+    files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
     publish: Publish
     version: str = field(default_factory=version)
     hostname: str = field(default_factory=socket.gethostname)
@@ -96,7 +100,8 @@ class Runtime:
         return compression_stats(self.monitor.kind_totals(), self.jobs)
 
     def encryption_status(self) -> dict[str, Any]:
-        return self.encryption.status(self.monitor.kind_totals())
+        keystore = self.keys.status()
+        return {**self.encryption.status(self.monitor.kind_totals(), keystore), **keystore}
 
     @classmethod
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
@@ -104,6 +109,7 @@ class Runtime:
         monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
         long_jobs = JobManager(JobStore.in_data_dir(config.data_dir), max_queued=config.job_queue_limit,
                                max_running={"file": 2, "storage": 4})  # fmt: skip
+        keys = KeyService(config.data_dir, config.key_passphrase_file)
         return cls(
             config=config,
             tasks=TaskService(client, jobs),
@@ -112,5 +118,7 @@ class Runtime:
             long_jobs=long_jobs,
             facts=SlowFacts(),
             encryption=EncryptionInfo(config.data_dir, client.res.data_key),
+            keys=keys,
+            files=FileJobs(config, client, long_jobs, keys, publish),
             publish=publish,
         )

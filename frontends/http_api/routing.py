@@ -36,6 +36,11 @@ class Query:
     name: str
     schema: dict[str, Any]
     description: str = ""
+    required: bool = False
+
+
+INTEGER_ID = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}  # job ids, names
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,15 @@ class Endpoint:
     errors: tuple[int, ...] = ()  # error statuses this route answers beyond 400/404/405
     content_type: str = "application/json"
     tags: tuple[str, ...] = field(default=())
+    path_types: tuple[tuple[str, dict[str, Any]], ...] = ()  # path parameters that are not integer ids
 
     @property
     def path_params(self) -> list[str]:
         return re.findall(r"{(\w+)}", self.path)
+
+    def path_schema(self, name: str) -> dict[str, Any]:
+        """The JSON schema of a path parameter: an integer id unless ``path_types`` names another."""
+        return dict(self.path_types).get(name, INTEGER_ID)
 
     @property
     def body_fields(self) -> tuple[str, ...] | None:
@@ -70,6 +80,15 @@ def path_id(request: Request, name: str = "id", *, what: str = "agent") -> int:
     if not raw.isdigit() or len(raw) > 9:
         raise NotFound(f"no {what} {raw!r}: {what} ids are integers", code=f"unknown_{what}")
     return int(raw)
+
+
+def path_name(request: Request, name: str = "id", *, what: str = "job") -> str:
+    """A string path parameter (an id or a name, ``NAME``'s pattern); anything else is a 404."""
+    raw = request.path_params[name]
+    if not re.fullmatch(NAME["pattern"], raw):
+        raise NotFound(f"no {what} {raw[:64]!r}: {what} names are letters, digits, '_', '.' and '-'",
+                       code=f"unknown_{what}")  # fmt: skip
+    return str(raw)
 
 
 def int_query(request: Request, name: str, default: int, lo: int, hi: int) -> int:
