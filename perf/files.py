@@ -1,0 +1,211 @@
+"""File-job benchmark (issue 9): ``python -m perf.files [--size MIB] [--runs N] [--quick] [--json PATH]``.
+
+A real ``engined serve`` (one worker per usable core) runs file jobs started over HTTP, as the Go
+API would, on a file of mixed content (each 1 MiB block half random, half text-like, every block
+distinct) in tmpfs (/dev/shm: the CPU work is what is compared; removed at the end). Each job is
+timed from the POST to its final ``compression.progress`` event on the WebSocket; each CLI from its
+start to its exit. Engine and CLI alternate, and the figures are medians over ``--runs`` rounds:
+
+  compress_zstd3     time of ``zstd -T<cores> -3`` / engine zstd level 3          (>= 0.9)
+  zstd_size          engine's .zst size / the CLI's                                (<= 1.03)
+  decompress_zstd    time of ``zstd -d --no-sparse`` on our file / engine's       (>= 1.3)
+  compress_lz4       time of ``lz4 -1`` / engine lz4                             (>= 2)
+  encrypt, decrypt   time of ``age`` (X25519 recipient) / engine's                 (>= 2)
+  range_4k_p50_ms    4 KiB read at random offsets within 8 MiB of the middle of our
+                     .zst, over HTTP (one keep-alive connection)                  (<= 1 ms)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import numpy as np
+import orjson
+from websockets.sync.client import connect
+
+from perf.procs import start_served, stop_served
+from perf.report import Report, median, percentile
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from websockets.sync.client import ClientConnection
+
+MIB = 1 << 20
+TEXT = np.frombuffer(
+    b"SigmaVault keeps the NAS's files safe: blocks are compressed, sealed and written in order. Lorem ipsum "
+    b"dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna.\n",
+    dtype=np.uint8,
+)
+FINISHED = ("done", "failed", "cancelled")
+
+
+def write_mixed(path: Path, mib: int, seed: int = 9) -> None:
+    """``mib`` distinct 1 MiB blocks: 512 KiB random bytes, then 512 KiB of 16-byte runs of text."""
+    rng = np.random.default_rng(seed)
+    idx = np.arange(16)
+    with path.open("wb") as f:
+        for _ in range(mib):
+            noise = rng.integers(0, 256, MIB // 2, dtype=np.uint8)
+            starts = rng.integers(0, len(TEXT) - 16, MIB // 32)
+            text = TEXT[starts[:, None] + idx].reshape(-1)
+            f.write(noise.tobytes())
+            f.write(text.tobytes())
+
+
+class Jobs:
+    """Start jobs over HTTP and wait for their end on the WebSocket."""
+
+    def __init__(self, http: str) -> None:
+        self.http = httpx.Client(base_url=http, timeout=120)
+        self._ws = connect(http.replace("http://", "ws://") + "/ws", max_size=None)
+        self.ws: ClientConnection = self._ws.__enter__()
+        self.ws.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["compression.progress"]}}).decode())
+
+    def run(self, **body: Any) -> tuple[float, dict[str, Any]]:
+        t0 = time.perf_counter()
+        answer = self.http.post("/api/v1/compression/jobs", json=body)
+        if answer.status_code != 200:
+            raise RuntimeError(f"job refused: {answer.text}")
+        job_id = answer.json()["id"]
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            event = orjson.loads(self.ws.recv(timeout=600))
+            data = event.get("data", {})
+            if event.get("type") == "compression.progress" and data.get("id") == job_id and data["state"] in FINISHED:
+                elapsed = time.perf_counter() - t0
+                if data["state"] != "done":
+                    raise RuntimeError(f"job {job_id} ended {data['state']}: {data['error']}")
+                return elapsed, data
+        raise TimeoutError(f"job {job_id} did not finish")
+
+    def close(self) -> None:
+        self._ws.__exit__(None, None, None)
+        self.http.close()
+
+
+def timed_cli(*cmd: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def range_latencies(http: httpx.Client, path: Path, size: int, count: int) -> list[float]:
+    rng = np.random.default_rng(5)
+    middle, spread = size // 2, min(8 * MIB, size // 4)
+    out = []
+    for offset in rng.integers(middle - spread, middle + spread - 4096, count).tolist():
+        t0 = time.perf_counter()
+        answer = http.get("/api/v1/compression/files/range", params={"path": str(path), "offset": offset,
+                                                                       "length": 4096})  # fmt: skip
+        out.append((time.perf_counter() - t0) * 1e3)
+        assert answer.status_code == 200 and len(answer.content) == 4096, answer.text
+    return sorted(out)
+
+
+def run_benchmark(mib: int, runs: int, workers: int) -> Report:
+    for tool in ("zstd", "lz4", "age", "age-keygen"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"perf.files needs the {tool} command (apt install zstd lz4 age)")
+    report = Report(f"file jobs (perf.files): {mib} MiB of mixed data in /dev/shm, {workers} workers")
+    with tempfile.TemporaryDirectory(dir="/dev/shm", prefix="sv-perf-files-") as tmp:
+        d = Path(tmp)
+        (d / "files").mkdir()
+        src, out = d / "files" / "input.bin", d / "files"
+        t0 = time.perf_counter()
+        write_mixed(src, mib)
+        print(f"wrote {mib} MiB of mixed data in {time.perf_counter() - t0:.1f} s; starting engined serve")
+        subprocess.run(["age-keygen", "-o", str(d / "age.key")], check=True, capture_output=True)
+        recipient = next(line.split(": ")[1] for line in (d / "age.key").read_text().splitlines()
+                         if "public key" in line)  # fmt: skip
+        served = start_served(d, SIGMAVAULT_WORKERS=str(workers), SIGMAVAULT_SLOTS="128",
+                              SIGMAVAULT_JOB_ROOTS=str(out), SIGMAVAULT_DATA_DIR=str(d / "data"))  # fmt: skip
+        jobs = Jobs(served.http)
+        try:
+            times = _rounds(jobs, src, out, mib, runs, workers, recipient, d / "age.key")
+            lat = range_latencies(jobs.http, out / "ours.zst", mib * MIB, 400)
+        finally:
+            jobs.close()
+            stop_served(served)
+        _report(report, times, lat)
+    return report
+
+
+def _rounds(jobs: Jobs, src: Path, out: Path, mib: int, runs: int, workers: int, recipient: str,
+            age_key: Path) -> dict[str, list[float]]:  # fmt: skip
+    times: dict[str, list[float]] = {}
+
+    def note(name: str, secs: float) -> None:
+        times.setdefault(name, []).append(secs)
+        print(f"    {name:24s} {secs:7.3f} s  {mib * MIB / secs / 1e6:7.0f} MB/s", flush=True)
+
+    def engine(name: str, **body: Any) -> dict[str, Any]:
+        secs, job = jobs.run(source=str(src), overwrite=True, **body)
+        note(name, secs)
+        return job
+
+    cases: list[Callable[[], None]] = [
+        lambda: note("zstd_cli", timed_cli("zstd", f"-T{workers}", "-3", "-q", "-f", str(src), "-o",
+                                           str(out / "cli.zst"))),  # fmt: skip
+        lambda: times.setdefault("zstd_size", []).append(
+            engine("zstd_engine", operation="compress", codec="zstd", level=3, destination=str(out / "ours.zst"))
+            ["bytes_out"] / (out / "cli.zst").stat().st_size),  # fmt: skip
+        lambda: note("unzstd_engine", jobs.run(operation="decompress", source=str(out / "ours.zst"), overwrite=True,
+                                               destination=str(out / "back.bin"))[0]),  # fmt: skip
+        lambda: note("unzstd_cli", timed_cli("zstd", "-d", "--no-sparse", "-q", "-f", str(out / "ours.zst"), "-o",
+                                             str(out / "back.bin"))),  # fmt: skip
+        lambda: note("lz4_cli", timed_cli("lz4", "-1", "-q", "-f", str(src), str(out / "cli.lz4"))),
+        lambda: engine("lz4_engine", operation="compress", codec="lz4", destination=str(out / "ours.lz4")) and None,
+        lambda: engine("encrypt_engine", operation="encrypt", destination=str(out / "ours.sv")) and None,
+        lambda: note("encrypt_cli", timed_cli("age", "-r", recipient, "-o", str(out / "cli.age"), str(src))),
+        lambda: note("decrypt_cli", timed_cli("age", "-d", "-i", str(age_key), "-o", str(out / "back.bin"),
+                                              str(out / "cli.age"))),  # fmt: skip
+        lambda: note("decrypt_engine", jobs.run(operation="decrypt", source=str(out / "ours.sv"), overwrite=True,
+                                                destination=str(out / "back.bin"))[0]),  # fmt: skip
+    ]
+    for i in range(runs):
+        print(f"  round {i + 1} of {runs}", flush=True)
+        for case in cases:
+            case()
+        (out / "back.bin").unlink(missing_ok=True)
+    return times
+
+
+def _report(report: Report, t: dict[str, list[float]], lat: list[float]) -> None:
+    def ratio(cli: str, engine: str) -> float:
+        return median(t[cli]) / median(t[engine])
+
+    report.add("compress_zstd3", ratio("zstd_cli", "zstd_engine"), "x", ">= 0.9", "zstd -T<cores> -3 time / engine's")
+    report.add("zstd_size", median(t["zstd_size"]), "x", "<= 1.03", "engine .zst size / the CLI's")
+    report.add("decompress_zstd", ratio("unzstd_cli", "unzstd_engine"), "x", ">= 1.3", "zstd -d --no-sparse / engine")
+    report.add("compress_lz4", ratio("lz4_cli", "lz4_engine"), "x", ">= 2", "lz4 -1 time / engine's")
+    report.add("encrypt", ratio("encrypt_cli", "encrypt_engine"), "x", ">= 2", "age -r time / engine's")
+    report.add("decrypt", ratio("decrypt_cli", "decrypt_engine"), "x", ">= 2", "age -d time / engine's")
+    report.add("range_4k_p50_ms", percentile(lat, 0.5), "ms", "<= 1", "HTTP GET, keep-alive")
+    report.add("range_4k_p99_ms", percentile(lat, 0.99), "ms")
+    report.extra["seconds"] = {name: {"median": median(v), "runs": v} for name, v in t.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1024, help="file size in MiB (default 1024)")
+    parser.add_argument("--runs", type=int, default=5, help="interleaved rounds; figures are medians (default 5)")
+    parser.add_argument("--quick", action="store_true", help="256 MiB, 2 rounds")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="default: usable cores")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args()
+    mib, runs = (256, 2) if args.quick else (args.size, args.runs)
+    report = run_benchmark(mib, runs, args.workers)
+    report.write(args.json)
+
+
+if __name__ == "__main__":
+    main()
