@@ -3,8 +3,8 @@
 ``FileJobRun`` opens the source (O_NOFOLLOW, checked again as a regular file on the descriptor),
 records the temporary output name in the persisted job before creating it, reports progress, and
 on any exit but a commit removes the temporary file, so a failed or cancelled job leaves nothing.
-``commit`` first checks that the source still has the size and modification time it had when the
-job was planned: a source that changed under the job fails it (code ``source_changed``).
+The source must keep the size and modification time it had when the job was planned: progress
+looks every 250 ms and ``commit`` once more, and a change fails the job (code ``source_changed``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from engine.files.runner import BlockRunner, FileIO, RunStats
     from engine.jobs.manager import JobContext
     from engine.keyservice import KeyService
+
+
+CHECK_S = 0.25  # how often a running job looks whether its source changed (one fstat)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class FileJobRun:
         self.env, self.ctx, self.spec, self.planned = env, ctx, spec, planned
         self.mode = 0o600 if private else stat.S_IMODE(planned.mode) & 0o666
         self.total = planned.size
+        self._checked = time.monotonic()
 
     async def __aenter__(self) -> FileJobRun:
         spec, io = self.spec, self.env.io
@@ -131,8 +136,13 @@ class FileJobRun:
         return self.output.fd
 
     def progress(self, stats: RunStats) -> None:
+        """Report progress; every CHECK_S also look at the source, so a change fails the job early."""
         self.ctx.progress(min(stats.bytes_in, self.total), self.total, bytes_out=stats.bytes_out,
                           blocks=stats.blocks, blocks_resent=stats.resent)  # fmt: skip
+        now = time.monotonic()
+        if now - self._checked >= CHECK_S:
+            self._checked = now
+            check_unchanged(self.src_fd, self.planned, self.spec.source)
 
     async def commit(self, **result: Any) -> dict[str, Any]:
         """Check the source did not change, then fsync and publish the output."""

@@ -86,6 +86,9 @@ class PathPolicy:
     def _resolved(self, what: str, raw: str, normal: str) -> str:
         real = os.path.realpath(normal)
         if not self._under(real, self.roots):
+            if real == normal:
+                raise _refuse(what, raw, f"is outside the directories file jobs may use ({', '.join(self.roots)})",
+                              code="outside_roots")  # fmt: skip
             raise _refuse(what, raw, f"resolves through a symlink to {real!r}, outside the directories file jobs "
                           "may use", code="symlink_escape")  # fmt: skip
         return real
@@ -120,7 +123,7 @@ class PathPolicy:
         """Where a job may write: the directory resolved under the roots, the name as given."""
         normal = self._lexical("destination", raw)
         name = os.path.basename(normal)
-        if not name or name in (".", ".."):
+        if not name or raw.endswith("/") or name in (".", ".."):
             raise _refuse("destination", raw, "names a directory, not a file", code="not_a_file")
         parent = self._resolved("destination", raw, os.path.dirname(normal))
         if not os.path.isdir(parent):
