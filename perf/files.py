@@ -142,40 +142,36 @@ def run_benchmark(mib: int, runs: int, workers: int) -> Report:
 def _rounds(jobs: Jobs, src: Path, out: Path, mib: int, runs: int, workers: int, recipient: str,
             age_key: Path) -> dict[str, list[float]]:  # fmt: skip
     times: dict[str, list[float]] = {}
+    sizes: list[float] = []
 
-    def note(name: str, secs: float) -> None:
-        times.setdefault(name, []).append(secs)
-        print(f"    {name:24s} {secs:7.3f} s  {mib * MIB / secs / 1e6:7.0f} MB/s", flush=True)
+    def engine(**body: Any) -> float:
+        body.setdefault("source", str(src))
+        secs, job = jobs.run(overwrite=True, **body)
+        if body.get("codec") == "zstd":
+            sizes.append(job["bytes_out"] / (out / "cli.zst").stat().st_size)
+        return secs
 
-    def engine(name: str, **body: Any) -> dict[str, Any]:
-        secs, job = jobs.run(source=str(src), overwrite=True, **body)
-        note(name, secs)
-        return job
-
-    cases: list[Callable[[], None]] = [
-        lambda: note("zstd_cli", timed_cli("zstd", f"-T{workers}", "-3", "-q", "-f", str(src), "-o",
-                                           str(out / "cli.zst"))),  # fmt: skip
-        lambda: times.setdefault("zstd_size", []).append(
-            engine("zstd_engine", operation="compress", codec="zstd", level=3, destination=str(out / "ours.zst"))
-            ["bytes_out"] / (out / "cli.zst").stat().st_size),  # fmt: skip
-        lambda: note("unzstd_engine", jobs.run(operation="decompress", source=str(out / "ours.zst"), overwrite=True,
-                                               destination=str(out / "back.bin"))[0]),  # fmt: skip
-        lambda: note("unzstd_cli", timed_cli("zstd", "-d", "--no-sparse", "-q", "-f", str(out / "ours.zst"), "-o",
-                                             str(out / "back.bin"))),  # fmt: skip
-        lambda: note("lz4_cli", timed_cli("lz4", "-1", "-q", "-f", str(src), str(out / "cli.lz4"))),
-        lambda: engine("lz4_engine", operation="compress", codec="lz4", destination=str(out / "ours.lz4")) and None,
-        lambda: engine("encrypt_engine", operation="encrypt", destination=str(out / "ours.sv")) and None,
-        lambda: note("encrypt_cli", timed_cli("age", "-r", recipient, "-o", str(out / "cli.age"), str(src))),
-        lambda: note("decrypt_cli", timed_cli("age", "-d", "-i", str(age_key), "-o", str(out / "back.bin"),
-                                              str(out / "cli.age"))),  # fmt: skip
-        lambda: note("decrypt_engine", jobs.run(operation="decrypt", source=str(out / "ours.sv"), overwrite=True,
-                                                destination=str(out / "back.bin"))[0]),  # fmt: skip
+    back = str(out / "back.bin")
+    cases: list[tuple[str, Callable[[], float]]] = [
+        ("zstd_cli", lambda: timed_cli("zstd", f"-T{workers}", "-3", "-q", "-f", str(src), "-o", str(out / "cli.zst"))),
+        ("zstd_engine", lambda: engine(operation="compress", codec="zstd", level=3, destination=str(out / "ours.zst"))),
+        ("unzstd_engine", lambda: engine(operation="decompress", source=str(out / "ours.zst"), destination=back)),
+        ("unzstd_cli", lambda: timed_cli("zstd", "-d", "--no-sparse", "-q", "-f", str(out / "ours.zst"), "-o", back)),
+        ("lz4_cli", lambda: timed_cli("lz4", "-1", "-q", "-f", str(src), str(out / "cli.lz4"))),
+        ("lz4_engine", lambda: engine(operation="compress", codec="lz4", destination=str(out / "ours.lz4"))),
+        ("encrypt_engine", lambda: engine(operation="encrypt", destination=str(out / "ours.sv"))),
+        ("encrypt_cli", lambda: timed_cli("age", "-r", recipient, "-o", str(out / "cli.age"), str(src))),
+        ("decrypt_cli", lambda: timed_cli("age", "-d", "-i", str(age_key), "-o", back, str(out / "cli.age"))),
+        ("decrypt_engine", lambda: engine(operation="decrypt", source=str(out / "ours.sv"), destination=back)),
     ]
     for i in range(runs):
         print(f"  round {i + 1} of {runs}", flush=True)
-        for case in cases:
-            case()
+        for name, case in cases:
+            secs = case()
+            times.setdefault(name, []).append(secs)
+            print(f"    {name:24s} {secs:7.3f} s  {mib * MIB / secs / 1e6:7.0f} MB/s", flush=True)
         (out / "back.bin").unlink(missing_ok=True)
+    times["zstd_size"] = sizes
     return times
 
 
