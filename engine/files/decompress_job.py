@@ -123,7 +123,14 @@ class _DecodeWork:
                 yield Block(i, int(t.c_offsets[i]), int(t.compressed_sizes[i]), int(t.d_offsets[i]), size)
 
 
+def format_of(p: DecompressPlan) -> str:
+    if p.mode == "seek_table":
+        return "zstd seekable"
+    return f"{p.codec} {'frames' if p.mode == 'frames' else 'stream'}"
+
+
 async def run(env: FileEnv, ctx: JobContext, spec: FileJobSpec, p: DecompressPlan) -> dict[str, Any]:
+    ctx.progress(0, p.state.size, mode=p.mode, codec=p.codec, format=format_of(p))
     async with FileJobRun(env, ctx, spec, p.state) as job:
         if p.table is not None:
             work = _DecodeWork(p.codec, p.table)

@@ -169,9 +169,10 @@ def file_job(record: JobRecord) -> dict[str, Any]:
     error_code = r.get("error_code", "")
     if not error_code and record.state is JobState.FAILED and record.error.startswith("interrupted"):
         error_code = "interrupted"
+    codec = p.get("codec") or r.get("codec")  # decompress: the codec found in the file
     return {
         "id": record.id, "operation": record.kind, "state": str(record.state), "source": p.get("source", ""),
-        "destination": p.get("destination", ""), **({"codec": p["codec"]} if p.get("codec") else {}),
+        "destination": p.get("destination", ""), **({"codec": codec} if codec else {}),
         "level": p.get("level", 0), "overwrite": p.get("overwrite", False), "compress": p.get("compress", False),
         "bytes_total": 0 if files else record.total_units, "bytes_done": 0 if files else record.done_units,
         "percent": record.percent, "mb_per_s": 0.0 if files else round(record.rate_per_s / 1e6, 3),
