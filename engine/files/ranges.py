@@ -3,13 +3,15 @@
 The seek table of a file is read once (two preads of its tail) and kept, keyed by the file's device,
 inode, size and modification time, so a changed file is never served from a stale table. A range
 decodes its first frame up to the range's end only, so a 4 KiB read costs at most one frame's
-decode up to that point (docs/FILE_JOBS.md has the measured figure).
+decode up to that point, pulling the frame's compressed bytes 64 KiB at a time as the decoder
+needs them (docs/FILE_JOBS.md has the measured figures).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ class RangeReader:
         self.policy = policy
         self.max_bytes = max_bytes
         self._tables: OrderedDict[tuple[int, int, int, int], SeekTable] = OrderedDict()
+        self._lock = threading.Lock()  # reads run on the loop and on threads
 
     def check(self, offset: int, length: int) -> None:
         if offset < 0:
@@ -57,15 +60,17 @@ class RangeReader:
 
     def _table(self, fd: int, st: os.stat_result) -> SeekTable:
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        table = self._tables.get(key)
-        if table is not None:
-            self._tables.move_to_end(key)
-            return table
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+                return table
         table = read_seek_table(fd, st.st_size)
         if table is None:
             raise CorruptFile("the file has no zstd seek table, so a range cannot be read without decoding it all "
                               "(files compressed by this engine have one)", code="not_seekable")  # fmt: skip
-        self._tables[key] = table
-        while len(self._tables) > CACHED_TABLES:
-            self._tables.popitem(last=False)
+        with self._lock:
+            self._tables[key] = table
+            while len(self._tables) > CACHED_TABLES:
+                self._tables.popitem(last=False)
         return table
