@@ -11,11 +11,12 @@ the FileJob message's fields, at most every 250 ms and once at the end.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from typing import TYPE_CHECKING, Any
 
 from engine.agents.params import LEVELS
-from engine.errors import BadRequest, NotFound
+from engine.errors import BadRequest, EngineError, InsufficientSpace, NotFound
 from engine.files import compress_job, decompress_job, rewrap_job, seal_job
 from engine.files.jobrun import FileEnv, FileJobSpec
 from engine.files.output import remove_stale
@@ -23,7 +24,7 @@ from engine.files.paths import PathPolicy
 from engine.files.ranges import RangeReader
 from engine.files.runner import BlockRunner, FileIO
 from engine.jobs.model import JobState
-from engine.status import Codec
+from engine.status import Codec, Status
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -124,7 +125,13 @@ class FileJobs:
         return spec, lambda ctx: seal_job.run_decrypt(env, ctx, spec, sealed)
 
     def _submit(self, operation: str, target: str, params: dict[str, Any], body: Body, lock: str) -> dict[str, Any]:
-        record = self.jobs.submit(operation, CATEGORY, target, params, body, on_event=self._event, lock=lock)
+        async def guarded(ctx: JobContext) -> dict[str, Any]:
+            try:
+                return await body(ctx)
+            except OSError as exc:  # EIO, EACCES, ENOSPC in a stream: the job says so, not "internal error"
+                raise io_failure(exc) from None
+
+        record = self.jobs.submit(operation, CATEGORY, target, params, guarded, on_event=self._event, lock=lock)
         return file_job(record)
 
     def _event(self, record: JobRecord, phase: str) -> None:
@@ -166,6 +173,13 @@ class FileJobs:
 
     def close(self) -> None:
         self.io.close()
+
+
+def io_failure(exc: OSError) -> EngineError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientSpace(f"the destination's filesystem is full: {exc.strerror}", code="insufficient_space")
+    where = f" ({exc.filename})" if exc.filename else ""
+    return EngineError(f"I/O error: {exc.strerror or exc}{where}", status=Status.TOOL_FAILED, code="io_error")
 
 
 def file_job(record: JobRecord) -> dict[str, Any]:

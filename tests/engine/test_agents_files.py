@@ -89,6 +89,20 @@ def test_zstd_frames_with_seek_table_decode_with_the_cli(tmp_path: Path, handler
         os.close(fd)
 
 
+def test_zstd_frames_decode_straight_into_a_second_slot(handlers: dict[int, Handler]) -> None:
+    """The file-job path (output slot apart from the input): checksum, size and bound still checked."""
+    decompress, param = handlers[Kind.DECOMPRESS], encode_params(Kind.DECOMPRESS, {"codec": "zstd"})
+    frame = zstandard.ZstdCompressor(level=3, write_checksum=True).compress(DATA[:BLOCK])
+    assert run(decompress, frame, param) == DATA[:BLOCK]
+    bad_sum = bytearray(frame)
+    bad_sum[-1] ^= 1
+    assert status(decompress, bytes(bad_sum), param) is Status.CORRUPT_INPUT
+    assert status(decompress, frame[: len(frame) // 2], param) is Status.CORRUPT_INPUT
+    assert status(decompress, frame, param, out=BLOCK - 1) is Status.TOO_LARGE  # declares more than the slot
+    sizeless = zstandard.ZstdCompressor(write_content_size=False).compress(DATA[:BLOCK])
+    assert run(decompress, sizeless, param) == DATA[:BLOCK]
+
+
 def test_lz4_frames_decode_with_the_cli(tmp_path: Path, handlers: dict[int, Handler]) -> None:
     param = encode_params(Kind.LZ4_FRAME, {"level": 0})
     frames = [run(handlers[Kind.LZ4_FRAME], block, param) for block in blocks(DATA)]

@@ -82,7 +82,9 @@ def test_every_get_answer_validates(http: httpx.Client, document: dict[str, Any]
     assert http.post("/api/v1/agents/0/task", json={"kind": "echo", "data": b64(b"hi")}).status_code == 200
     job_id, zst = _file_job(http, served)
     ids = {"/api/v1/compression/jobs/{id}": job_id}  # string ids; the other {id}s are integers
-    queries = {"/api/v1/compression/files/range": {"path": zst, "offset": 0, "length": 100}}
+    queries: dict[str, dict[str, str | int]] = {
+        "/api/v1/compression/files/range": {"path": zst, "offset": 0, "length": 100}
+    }
     for path, methods in document["paths"].items():
         if "get" not in methods or path in ("/metrics", "/openapi.json"):
             continue
