@@ -18,7 +18,9 @@ start to its exit. Engine and CLI alternate, and the figures are medians over ``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import numpy as np
 import orjson
+import psutil
 from websockets.sync.client import connect
 
 from perf.procs import start_served, stop_served
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from websockets.sync.client import ClientConnection
+
+    from perf.procs import Served
 
 MIB = 1 << 20
 TEXT = np.frombuffer(
@@ -64,7 +69,9 @@ def write_mixed(path: Path, mib: int, seed: int = 9) -> None:
 class Jobs:
     """Start jobs over HTTP and wait for their end on the WebSocket."""
 
-    def __init__(self, http: str) -> None:
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        http = served.http
         self.http = httpx.Client(base_url=http, timeout=120)
         self._ws = connect(http.replace("http://", "ws://") + "/ws", max_size=None)
         self.ws: ClientConnection = self._ws.__enter__()
@@ -92,10 +99,26 @@ class Jobs:
         self.http.close()
 
 
-def timed_cli(*cmd: str) -> float:
-    t0 = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_cli(*cmd: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one CLI run."""
+    cpu0, t0 = children_cpu(), time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, children_cpu() - cpu0
+
+
+def engine_cpu(served: Served) -> float:
+    """CPU seconds used so far by the engine's processes (frontend and workers, all threads)."""
+    total = 0.0
+    for proc in psutil.Process(served.proc.pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def range_latencies(http: httpx.Client, path: Path, size: int, count: int) -> list[float]:
@@ -128,13 +151,14 @@ def run_benchmark(mib: int, runs: int, workers: int) -> Report:
                          if "public key" in line)  # fmt: skip
         served = start_served(d, SIGMAVAULT_WORKERS=str(workers), SIGMAVAULT_SLOTS="128",
                               SIGMAVAULT_JOB_ROOTS=str(out), SIGMAVAULT_DATA_DIR=str(d / "data"))  # fmt: skip
-        jobs = Jobs(served.http)
+        jobs = Jobs(served)
         try:
             times = _rounds(jobs, src, out, mib, runs, workers, recipient, d / "age.key")
             lat = range_latencies(jobs.http, out / "ours.zst", mib * MIB, 400)
         finally:
             jobs.close()
             stop_served(served)
+        report.extra["mib"] = mib
         _report(report, times, lat)
     return report
 
@@ -144,15 +168,16 @@ def _rounds(jobs: Jobs, src: Path, out: Path, mib: int, runs: int, workers: int,
     times: dict[str, list[float]] = {}
     sizes: list[float] = []
 
-    def engine(**body: Any) -> float:
+    def engine(**body: Any) -> tuple[float, float]:
         body.setdefault("source", str(src))
+        cpu0 = engine_cpu(jobs.served)
         secs, job = jobs.run(overwrite=True, **body)
         if body.get("codec") == "zstd":
             sizes.append(job["bytes_out"] / (out / "cli.zst").stat().st_size)
-        return secs
+        return secs, engine_cpu(jobs.served) - cpu0
 
     back = str(out / "back.bin")
-    cases: list[tuple[str, Callable[[], float]]] = [
+    cases: list[tuple[str, Callable[[], tuple[float, float]]]] = [
         ("zstd_cli", lambda: timed_cli("zstd", f"-T{workers}", "-3", "-q", "-f", str(src), "-o", str(out / "cli.zst"))),
         ("zstd_engine", lambda: engine(operation="compress", codec="zstd", level=3, destination=str(out / "ours.zst"))),
         ("unzstd_engine", lambda: engine(operation="decompress", source=str(out / "ours.zst"), destination=back)),
@@ -167,9 +192,10 @@ def _rounds(jobs: Jobs, src: Path, out: Path, mib: int, runs: int, workers: int,
     for i in range(runs):
         print(f"  round {i + 1} of {runs}", flush=True)
         for name, case in cases:
-            secs = case()
+            secs, cpu = case()
             times.setdefault(name, []).append(secs)
-            print(f"    {name:24s} {secs:7.3f} s  {mib * MIB / secs / 1e6:7.0f} MB/s", flush=True)
+            times.setdefault(f"{name}_cpu", []).append(cpu)
+            print(f"    {name:16s} {secs:7.3f} s  {mib * MIB / secs / 1e6:7.0f} MB/s  cpu {cpu:6.3f} s", flush=True)
         (out / "back.bin").unlink(missing_ok=True)
     times["zstd_size"] = sizes
     return times
@@ -188,6 +214,12 @@ def _report(report: Report, t: dict[str, list[float]], lat: list[float]) -> None
     report.add("range_4k_p50_ms", percentile(lat, 0.5), "ms", "<= 1", "HTTP GET, keep-alive")
     report.add("range_4k_p99_ms", percentile(lat, 0.99), "ms")
     report.extra["seconds"] = {name: {"median": median(v), "runs": v} for name, v in t.items()}
+    print("  CPU seconds per GiB (all of the engine's processes; the CLI's), medians:")
+    for case in ("zstd", "unzstd", "lz4", "encrypt", "decrypt"):
+        gib = report.extra["mib"] / 1024
+        engine_cpu_s, cli_cpu_s = median(t[f"{case}_engine_cpu"]) / gib, median(t[f"{case}_cli_cpu"]) / gib
+        report.extra.setdefault("cpu_s_per_gib", {})[case] = {"engine": engine_cpu_s, "cli": cli_cpu_s}
+        print(f"    {case:10s} engine {engine_cpu_s:6.2f}   cli {cli_cpu_s:6.2f}")
 
 
 def main() -> None:

@@ -50,7 +50,10 @@ INLINE_RANGE_BYTES = 64 * 1024
 def lanes_for(config: EngineConfig) -> int:
     """Blocks in flight per job: enough to keep every worker busy while the frontend reads and
     writes (three per worker), never more than a quarter of the slots (two slots per block)."""
-    return max(2, min(3 * config.workers, config.slots // 4))
+    import os
+
+    k = int(os.environ.get("SV_LANES_PER_WORKER", "3"))
+    return max(2, min(k * config.workers, config.slots // 4))
 
 
 def check_request(operation: str, codec: str, level: int | None, compress: bool) -> tuple[str, int]:
