@@ -16,8 +16,8 @@ import zstandard
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.agents.base import TaskError
-from engine.agents.params import encode_params, max_block_bytes
 from engine.agents.lz4_direct import DirectLz4
+from engine.agents.params import encode_params, max_block_bytes
 from engine.agents.registry import build_handlers
 from engine.agents.sealing import SLOT_HEADER, write_slot_header
 from engine.errors import BadRequest
