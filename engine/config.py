@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 PREFIX = "SIGMAVAULT_"
+_MIB = 1 << 20
 
 
 class ConfigError(ValueError):
@@ -116,6 +117,25 @@ def _roots(raw: str) -> str:
 _roots.rule = "must be absolute directories separated by ':' (empty: only the data directory)"  # type: ignore[attr-defined]
 
 
+def _largest_job_block(slot_bytes: int, ceiling: int = _MIB) -> int:
+    """1 MiB, or the largest block under it whose worst-case output fits a slot."""
+    lo, hi = 1, ceiling
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if _job_block_fits(mid) <= slot_bytes else (lo, mid - 1)
+    return lo
+
+
+def _job_block_bytes(raw: str) -> int:
+    value = int(raw.strip())
+    if value != 0 and not 4096 <= value <= 64 * _MIB:
+        raise ValueError
+    return value
+
+
+_job_block_bytes.rule = "must be 0 (1 MiB, or what fits a slot) or an integer in 4096-67108864"  # type: ignore[attr-defined]
+
+
 def _job_block_fits(block: int) -> int:
     """Slot bytes a file-job block of ``block`` bytes needs at worst: a sealed zstd record (80-byte
     slot header, length word, zstd's bound, tag) is the largest of the per-block outputs."""
@@ -125,7 +145,6 @@ def _job_block_fits(block: int) -> int:
 
 _port.rule = "must be an integer in 1024-65535 (or 0: any free port, reported at start)"  # type: ignore[attr-defined]
 _PORT = _port
-_MIB = 1 << 20
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -162,7 +181,7 @@ class EngineConfig:
     rate_limit: float = 0.0  # tasks per second admitted; 0 = unlimited
     queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
     job_queue_limit: int = 64  # file jobs and storage operations waiting to run before "busy"
-    job_block_bytes: int = _MIB  # a file job's block: one task, one zstd/lz4 frame, one sealed record
+    job_block_bytes: int = 0  # a file job's block (one task, frame, record); 0 = 1 MiB, less if slots are smaller
     job_roots: str = ""  # colon-separated directories file jobs may use besides the data directory
     job_max_output_bytes: int = 0  # one file job's output at most; 0 = the destination's free space
     key_passphrase_file: str = ""  # seals the HPKE private keys at rest (scrypt); empty = 0600 files
@@ -185,6 +204,8 @@ class EngineConfig:
             object.__setattr__(self, "data_dir", default_data_dir())
         if self.max_message_bytes == 0:
             object.__setattr__(self, "max_message_bytes", self.slot_bytes + 65536)
+        if self.job_block_bytes == 0:
+            object.__setattr__(self, "job_block_bytes", _largest_job_block(self.slot_bytes))
         self._check_relations()
 
     def _check_relations(self) -> None:
@@ -296,7 +317,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "rate_limit": _float(0, 1e9),
     "queue_limit": _int(0, 1 << 20),
     "job_queue_limit": _int(0, 4096),
-    "job_block_bytes": _int(4096, 64 * _MIB),
+    "job_block_bytes": _job_block_bytes,
     "job_roots": _roots,
     "job_max_output_bytes": _int(0, 1 << 62),
     "key_passphrase_file": str.strip,
