@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import grpc
+import psutil
 import pytest
 
 from frontends import pb, rpc
@@ -205,14 +206,16 @@ def test_the_source_changing_size_fails_the_job(engine: tuple[Served, Path], job
 
 
 def _kill_engine(served: Served) -> None:
-    """SIGKILL every process of the engine, frontend first (nothing gets to clean up)."""
+    """SIGKILL every process of the engine with none able to react: the supervisor is stopped first
+    (else it restarts a killed frontend at once, and its death SIGTERMs the children, which would
+    then shut down cleanly and cancel the job instead of leaving it interrupted)."""
     procs = engine_processes(served)
-    procs["sv-frontend"].send_signal(signal.SIGKILL)
-    served.proc.send_signal(signal.SIGKILL)
+    served.proc.send_signal(signal.SIGSTOP)
     for proc in procs.values():
-        if proc.is_running():
-            proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signal.SIGKILL)
+    served.proc.send_signal(signal.SIGKILL)
     served.proc.wait(10)
+    psutil.wait_procs(list(procs.values()), timeout=10)
 
 
 def test_jobs_survive_a_restart_and_an_engine_killed_mid_job_marks_them_interrupted(tmp_path: Path) -> None:
