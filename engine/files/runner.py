@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from engine.errors import Conflict, EngineBusy, EngineError, WorkerLost, WorkerUnavailable
+from engine.files.errors import CorruptFile
 from engine.files.output import write_error
 from engine.status import Kind, Status
 
@@ -219,6 +220,9 @@ class BlockRunner:
 
     async def _fill(self, work: BlockWork, block: Block, src: memoryview, src_fd: int) -> int:
         at = work.prepare(block, src)
+        if at + block.src_bytes > len(src):  # plans keep blocks within a slot; this guards a file's own sizes
+            raise CorruptFile(f"block {block.number} of {block.src_bytes} bytes does not fit a {len(src)}-byte slot",
+                              code="block_too_large", metadata={"block": block.number})  # fmt: skip
         view = src[at : at + block.src_bytes]
         try:
             got = await self._io.read(src_fd, view, block.src_offset)

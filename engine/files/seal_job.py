@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.agents.params import encode_params, zstd_bound
+from engine.agents.params import encode_params, max_block_bytes, zstd_bound
 from engine.agents.sealing import write_slot_header
-from engine.errors import EngineError, PayloadTooLarge, error_for_status
+from engine.errors import EngineError, PayloadTooLarge, Unsupported, error_for_status
 from engine.files.compress_job import blocks_of
 from engine.files.errors import AuthenticationFailed, CorruptFile
 from engine.files.jobrun import FileJobRun, SourceState, open_source
@@ -115,6 +115,11 @@ def plan_decrypt(env: FileEnv, spec: FileJobSpec) -> DecryptPlan:
         header = read_header(fd)
     finally:
         os.close(fd)
+    codec = "zstd" if header.compressed else "none"
+    if header.block_bytes > max_block_bytes(Kind.OPEN_BLOCK, env.slot_bytes, codec):
+        raise Unsupported(f"the file's blocks of {header.block_bytes} bytes do not fit this engine's slots "
+                          f"(SIGMAVAULT_SLOT_BYTES={env.slot_bytes}); tools/sv_decrypt.py opens it",
+                          code="blocks_too_large")  # fmt: skip
     cap = env.config.job_max_output_bytes
     if cap and header.original_bytes > cap:
         raise PayloadTooLarge(f"the file holds {header.original_bytes} bytes, over the {cap}-byte limit "

@@ -13,6 +13,8 @@ import grpc
 import pytest
 
 from engine.files.sealed import read_header
+from engine.files.sealed_files import seal_bytes
+from engine.keyfile import parse_public_key
 from frontends import pb, rpc
 from tests.engine.files_helpers import cli, mixed, need
 from tests.filejobs import BLOCK, JobsClient, leftovers, served_with_root
@@ -230,6 +232,10 @@ def test_tampered_sealed_files(engine: tuple[Served, Path], jobs: JobsClient, ou
     assert "not in this keystore" in job["error"]
     error = jobs.refused(400, operation="decrypt", source=str(root / "data.bin"), destination=str(root / "o.out"))
     assert error["code"] == "not_sealed"
+    recipient = parse_public_key(jobs.http.get("/api/v1/encryption/public-key").json()["pem"])
+    (root / "big.sv").write_bytes(seal_bytes(DATA + DATA, recipient, block_bytes=4 << 20))  # another box's blocks
+    error = jobs.refused(501, operation="decrypt", source=str(root / "big.sv"), destination=str(root / "o.out"))
+    assert error["code"] == "blocks_too_large" and "sv_decrypt" in error["message"]
     assert leftovers(root) == []
 
 
