@@ -117,6 +117,10 @@ def test_status_export_rotation_and_rewrap(tmp_path: Path) -> None:
         assert back["state"] == "done" and back["key_id"] == info["key_id"]
         status = get("/api/v1/encryption/status")
         assert status["files_rewrapped"] == 3 and status["files_opened"] == 1 and status["keys"] == 2
+        with grpc.insecure_channel(served.grpc) as channel:
+            third = rpc.EncryptionServiceStub(channel).RotateKey(pb.RotateKeyRequest())
+            assert third.previous_key_id == info["key_id"] != third.key_id and third.rotated_unix > 0
+            answers.append(third.SerializeToString())
         assert leftovers(root) == []
         for route in ("/api/v1/compression/jobs?limit=256", "/metrics", "/openapi.json", "/api/v1/system/status"):
             answers.append(http.get(route).content)
