@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 PREFIX = "SIGMAVAULT_"
+_MIB = 1 << 20
 
 
 class ConfigError(ValueError):
@@ -116,9 +117,44 @@ def _port(raw: str) -> int:
     return value
 
 
+def _roots(raw: str) -> str:
+    parts = [p.strip() for p in raw.split(":") if p.strip()]
+    if any(not os.path.isabs(p) or "\0" in p for p in parts):
+        raise ValueError
+    return ":".join(os.path.normpath(p) for p in parts)
+
+
+_roots.rule = "must be absolute directories separated by ':' (empty: only the data directory)"  # type: ignore[attr-defined]
+
+
+def _largest_job_block(slot_bytes: int, ceiling: int = _MIB) -> int:
+    """1 MiB, or the largest block under it whose worst-case output fits a slot."""
+    lo, hi = 1, ceiling
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if _job_block_fits(mid) <= slot_bytes else (lo, mid - 1)
+    return lo
+
+
+def _job_block_bytes(raw: str) -> int:
+    value = int(raw.strip())
+    if value != 0 and not 4096 <= value <= 64 * _MIB:
+        raise ValueError
+    return value
+
+
+_job_block_bytes.rule = "must be 0 (1 MiB, or what fits a slot) or an integer in 4096-67108864"  # type: ignore[attr-defined]
+
+
+def _job_block_fits(block: int) -> int:
+    """Slot bytes a file-job block of ``block`` bytes needs at worst: a sealed zstd record (80-byte
+    slot header, length word, zstd's bound, tag) is the largest of the per-block outputs."""
+    small = ((128 << 10) - block) >> 11 if block < 128 << 10 else 0
+    return 80 + 4 + block + (block >> 8) + small + 16
+
+
 _port.rule = "must be an integer in 1024-65535 (or 0: any free port, reported at start)"  # type: ignore[attr-defined]
 _PORT = _port
-_MIB = 1 << 20
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -142,7 +178,10 @@ class EngineConfig:
     workers: int = 0  # 0 = one per usable core (os.sched_getaffinity)
     agents: int = 40
     slots: int = 128
-    slot_bytes: int = _MIB
+    # a file job's 1 MiB block and its worst-case output must fit one slot: zstd's bound of 1 MiB is
+    # 1 MiB + 4 KiB, a sealed record adds the 80-byte slot header, a length word and the tag, and an
+    # lz4 frame 27 bytes; 16 KiB more than 1 MiB covers all of them (4 KiB pages: 260 of them)
+    slot_bytes: int = _MIB + 16 * 1024
     ring_capacity: int = 1024
     history_len: int = 256  # finished tasks kept per agent (ListAgentTasks pages through them)
     spin_us: int = 50  # how long an idle worker polls before sleeping on its doorbell
@@ -152,6 +191,10 @@ class EngineConfig:
     rate_limit: float = 0.0  # tasks per second admitted; 0 = unlimited
     queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
     job_queue_limit: int = 64  # file jobs and storage operations waiting to run before "busy"
+    job_block_bytes: int = 0  # a file job's block (one task, frame, record); 0 = 1 MiB, less if slots are smaller
+    job_roots: str = ""  # colon-separated directories file jobs may use besides the data directory
+    job_max_output_bytes: int = 0  # one file job's output at most; 0 = the destination's free space
+    key_passphrase_file: str = ""  # seals the HPKE private keys at rest (scrypt); empty = 0600 files
     hang_timeout: float = 10.0  # seconds; a busy worker silent this long is killed and restarted
     shutdown_grace: float = 5.0  # seconds given to in-flight work on SIGTERM
     data_dir: str = ""
@@ -172,6 +215,8 @@ class EngineConfig:
             object.__setattr__(self, "data_dir", default_data_dir())
         if self.max_message_bytes == 0:
             object.__setattr__(self, "max_message_bytes", self.slot_bytes + 65536)
+        if self.job_block_bytes == 0:
+            object.__setattr__(self, "job_block_bytes", _largest_job_block(self.slot_bytes))
         self._check_relations()
 
     def _check_relations(self) -> None:
@@ -188,6 +233,10 @@ class EngineConfig:
             raise ConfigError(
                 f"{PREFIX}RING_CAPACITY", str(self.ring_capacity), f"must be at least the slot count ({self.slots})"
             )
+        if _job_block_fits(self.job_block_bytes) > self.slot_bytes:
+            raise ConfigError(f"{PREFIX}JOB_BLOCK_BYTES", str(self.job_block_bytes),
+                              f"a block and its worst-case output ({_job_block_fits(self.job_block_bytes)} bytes) "
+                              f"must fit {PREFIX}SLOT_BYTES ({self.slot_bytes})")  # fmt: skip
         if self.engine_port == self.grpc_port and self.engine_port:
             raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port),
                               f"must differ from {PREFIX}ENGINE_PORT ({self.engine_port})")  # fmt: skip
@@ -247,6 +296,12 @@ class EngineConfig:
         if not os.access(path, os.W_OK | os.X_OK):
             raise ConfigError(variable, self.data_dir, "is not writable by this user")
 
+    @property
+    def job_root_list(self) -> tuple[str, ...]:
+        """The directories file jobs may read and write: the data directory, then SIGMAVAULT_JOB_ROOTS."""
+        extra = tuple(p for p in self.job_roots.split(":") if p)
+        return (self.data_dir, *extra)
+
     def as_env(self) -> dict[str, str]:
         """Every setting as the ``SIGMAVAULT_*`` variable that would produce it."""
         out = {}
@@ -273,6 +328,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "rate_limit": _float(0, 1e9),
     "queue_limit": _int(0, 1 << 20),
     "job_queue_limit": _int(0, 4096),
+    "job_block_bytes": _job_block_bytes,
+    "job_roots": _roots,
+    "job_max_output_bytes": _int(0, 1 << 62),
+    "key_passphrase_file": str.strip,
     "hang_timeout": _float(0.5, 3600),
     "shutdown_grace": _float(0, 600),
     "data_dir": str.strip,

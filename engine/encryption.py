@@ -1,5 +1,6 @@
-"""What EncryptionService.GetStatus reports: the suite, the key's fingerprint (never the key) and
-the workers' encrypt/decrypt counters."""
+"""The inline ENCRYPT/DECRYPT task kinds' part of EncryptionService.GetStatus: their algorithm, the
+raw key's fingerprint (never the key) and the workers' counters. The keystore's part (file jobs,
+HPKE X-Wing) is engine/keyservice.py's."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class EncryptionInfo:
         except ImportError:  # pragma: no cover - cryptography < 47
             self.pq_available = False
 
-    def status(self, kinds: dict[str, dict[str, int]]) -> dict[str, Any]:
+    def status(self, kinds: dict[str, dict[str, int]], keystore: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
             created = int(self.key_path.stat().st_mtime)
         except FileNotFoundError:
@@ -32,7 +33,8 @@ class EncryptionInfo:
             "encrypt_tasks": kinds["encrypt"]["tasks"],
             "decrypt_tasks": kinds["decrypt"]["tasks"],
             "auth_failures": kinds["decrypt"]["errors"],
-            "pq_wrapping_enabled": False,
+            "pq_wrapping_enabled": bool(keystore and keystore.get("pq_enabled")),
             "pq_available": self.pq_available,
-            "detail": "one data key in a 0600 file; hybrid ML-KEM-768 + X25519 key wrapping arrives with the keystore",
+            "detail": "inline encrypt/decrypt tasks use one AES-256 key in a 0600 file; file jobs seal each file's "
+            "data key to the keystore's ML-KEM-768 + X25519 (X-Wing) key pair",
         }

@@ -16,9 +16,11 @@ import psutil
 
 from engine import network, services, system
 from engine.encryption import EncryptionInfo
+from engine.files.service import FileJobs
 from engine.jobs import JobTracker, compression_stats
 from engine.jobs.manager import JobManager
 from engine.jobs.store import JobStore
+from engine.keyservice import KeyService
 from engine.monitor import EngineMonitor
 from engine.storage import disks, pools
 from engine.storage.manager import StorageManager
@@ -82,6 +84,8 @@ class Runtime:
     long_jobs: JobManager  # file jobs and storage operations (persisted, cancellable)
     facts: SlowFacts
     encryption: EncryptionInfo
+    keys: KeyService  # the keystore (opened off the loop at start), rotation, export
+    files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
     cpu: system.CpuSampler = field(default_factory=system.CpuSampler)  # busy % between status requests
@@ -110,7 +114,8 @@ class Runtime:
         return compression_stats(self.monitor.kind_totals(), self.jobs)
 
     def encryption_status(self) -> dict[str, Any]:
-        return self.encryption.status(self.monitor.kind_totals())
+        keystore = self.keys.status()
+        return {**self.encryption.status(self.monitor.kind_totals(), keystore), **keystore}
 
     @classmethod
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
@@ -121,6 +126,7 @@ class Runtime:
         manager = StorageManager(config.pool_root, config.data_dir)
         facts = SlowFacts(list_pools=manager.list_pools)
         storage = StorageService(manager, long_jobs, publish, config.data_dir, forget=facts.forget)
+        keys = KeyService(config.data_dir, config.key_passphrase_file)
         return cls(
             config=config,
             tasks=TaskService(client, jobs),
@@ -129,6 +135,8 @@ class Runtime:
             long_jobs=long_jobs,
             facts=facts,
             encryption=EncryptionInfo(config.data_dir, client.res.data_key),
+            keys=keys,
+            files=FileJobs(config, client, long_jobs, keys, publish),
             publish=publish,
             storage=storage,
         )

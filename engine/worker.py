@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from engine.agents.base import TaskError
 from engine.agents.registry import build_agents, build_handlers
-from engine.procutil import die_with_parent, pin_to_cpu, set_process_name
+from engine.procutil import die_with_parent, keep_heap, pin_to_cpu, set_process_name
 from engine.status import AgentStatus, Status, WorkerState
 from engine.tables import AGENT_FIELD, HISTORY_ROW, KIND_FIELD, N_KINDS, WORKER_FIELD, MetricsTable
 from ipc.fence import full_fence
@@ -70,6 +70,7 @@ def worker_main(res: EngineResources, index: int, epoch: int) -> None:
     """Entry point of a forked worker process."""
     set_process_name(f"sv-worker-{index}")
     die_with_parent()
+    keep_heap()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the supervisor decides
     worker = Worker(res, index, epoch)
     signal.signal(signal.SIGTERM, worker.request_stop)

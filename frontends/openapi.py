@@ -52,7 +52,7 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
                           "responses": {"200": {"description": "OK", "content": ok}}}  # fmt: skip
     parameters = [{"name": name, "in": "path", "required": True, "schema": endpoint.path_schema(name)}
                   for name in endpoint.path_params]  # fmt: skip
-    parameters += [{"name": q.name, "in": "query", "required": False, "schema": q.schema,
+    parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
                     **({"description": q.description} if q.description else {})} for q in endpoint.query]  # fmt: skip
     if parameters:
         op["parameters"] = parameters

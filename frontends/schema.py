@@ -120,7 +120,16 @@ def _to_proto_json(message: Descriptor, doc: dict[str, Any], path: str = "") -> 
             out[name] = numbers if field.is_repeated and isinstance(value, list) else numbers[0]
         elif field.type == _F.TYPE_MESSAGE and isinstance(value, dict) and not _is_map(field):
             out[name] = _to_proto_json(field.message_type, value, f"{path}{name}.")
+        elif field.type == _F.TYPE_MESSAGE and field.is_repeated and isinstance(value, list) and not _is_map(field):
+            out[name] = [_to_proto_json(field.message_type, v, f"{path}{name}[{i}].") if isinstance(v, dict) else v
+                         for i, v in enumerate(value)]  # fmt: skip
     return out
+
+
+def from_labels(message: Descriptor, doc: dict[str, Any]) -> dict[str, Any]:
+    """A service answer with enum labels ("compress") as ParseDict takes it (enum numbers), nested
+    and repeated messages included: for gRPC answers built from the same dicts HTTP serves."""
+    return _to_proto_json(message, doc)
 
 
 def parse_body(doc: Any, message_class: type[Message], *, allowed: tuple[str, ...] | None = None,

@@ -5,6 +5,7 @@ server, the WebSocket hub and its watchers, and the ASGI app for HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -75,9 +76,12 @@ class FrontendStack:
         tmp.replace(run / "ports.json")
 
     async def start(self) -> None:
-        for job in self.runtime.long_jobs.recover():
+        interrupted = self.runtime.long_jobs.recover()
+        for job in interrupted:
             logger.warning("job %s (%s on %s) was interrupted when the engine last stopped", job.id, job.kind,
                            job.target)  # fmt: skip
+        await asyncio.to_thread(self.runtime.files.clean_interrupted, interrupted)
+        await self.runtime.keys.open()  # in a thread: scrypt when the keys are passphrase-sealed
         self.runtime.storage.start()  # remembered pools mounted again (logged), snapshot schedules run
         await self.grpc_server.start()
         self.watchers.start()
@@ -92,6 +96,7 @@ class FrontendStack:
         await self.grpc_server.stop(grace)
         await self.runtime.storage.close()  # running storage operations let go before their jobs end
         await self.runtime.long_jobs.close()
+        self.runtime.files.close()
         await self.watchers.stop()
         if self._owns_client:
             self.client.close()

@@ -8,6 +8,7 @@ TaskError with a Status code; the worker turns that into an error result and liv
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 
 from engine.status import Status
@@ -34,3 +35,18 @@ def store_output(dst: memoryview, out: bytes | memoryview) -> int:
         raise TaskError(Status.TOO_LARGE, f"output of {n} bytes exceeds the {len(dst)}-byte slot")
     dst[:n] = out
     return n
+
+
+def _address(view: memoryview) -> int:
+    return ctypes.addressof(ctypes.c_char.from_buffer(view))
+
+
+def overlaps(src: memoryview, dst: memoryview) -> bool:
+    """Whether two writable views share memory (output over input: a handler writing into ``dst``
+    while reading ``src`` must then go through a temporary)."""
+    if dst is src:
+        return True
+    if src.readonly or dst.readonly or not len(src) or not len(dst):
+        return False
+    a, b = _address(src), _address(dst)
+    return a < b + len(dst) and b < a + len(src)

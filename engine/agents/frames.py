@@ -6,15 +6,17 @@
   checksum, independent blocks). Param ``Codec.LZ4 | level << 8 | NO_CHECKSUM`` (bit 16: leave the
   content checksum out; it costs ~0.5 ms per MiB each way here).
 
-Decoding a frame is the existing DECOMPRESS kind (bounded by the output slot). Both codecs return a
-fresh ``bytes`` (neither binding can compress into a buffer); ``store_output`` copies it once.
+Decoding a frame is the existing DECOMPRESS kind (bounded by the output slot). zstandard returns a
+fresh ``bytes`` that ``store_output`` copies once; lz4 frames are written straight into the output
+slot by the bundled liblz4 (engine/agents/lz4_direct.py) when it checks out at start.
 """
 
 from __future__ import annotations
 
 import zstandard
 
-from engine.agents.base import TaskError, store_output
+from engine.agents.base import TaskError, overlaps, store_output
+from engine.agents.lz4_direct import DirectLz4
 from engine.files.lz4_frames import compress_frame
 from engine.status import Codec, Status
 
@@ -26,6 +28,7 @@ class FrameAgent:
 
     def __init__(self) -> None:
         self._zstd: dict[int, zstandard.ZstdCompressor] = {}
+        self._lz4 = DirectLz4.open()  # writes into the output slot; None: python-lz4 and a copy
 
     def zstd_frame(self, slot: memoryview, length: int, param: int, dst: memoryview) -> int:
         if param & 0xFF != Codec.ZSTD:
@@ -43,8 +46,7 @@ class FrameAgent:
         del src
         return store_output(dst, out)
 
-    @staticmethod
-    def lz4_frame(slot: memoryview, length: int, param: int, dst: memoryview) -> int:
+    def lz4_frame(self, slot: memoryview, length: int, param: int, dst: memoryview) -> int:
         if param & 0xFF != Codec.LZ4:
             raise TaskError(Status.BAD_PARAMS, f"lz4_frame needs codec {int(Codec.LZ4)}, got {param & 0xFF}")
         level = param >> 8 & 0xFF
@@ -52,7 +54,12 @@ class FrameAgent:
             raise TaskError(
                 Status.BAD_PARAMS, f"lz4 level must be in 0-16 and only bit 16 set above it, got {param:#x}"
             )
+        checksum = not param & NO_CHECKSUM
+        if self._lz4 is not None and not overlaps(slot, dst) and not dst.readonly:
+            n = self._lz4.compress(slot, length, dst, level, checksum)
+            if n is not None:
+                return n
         src = slot[:length]
-        out = compress_frame(src, level, checksum=not param & NO_CHECKSUM)
+        out = compress_frame(src, level, checksum=checksum)
         del src
         return store_output(dst, out)

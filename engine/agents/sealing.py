@@ -28,14 +28,13 @@ the allocating forms are used, since the output would overlap the payload it is 
 
 from __future__ import annotations
 
-import ctypes
 import struct
 
 import zstandard
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from engine.agents.base import TaskError
+from engine.agents.base import TaskError, overlaps
 from engine.files.sealed import LENGTH, TAG_BYTES, DataKey, associated_data, nonce
 from engine.status import Codec, Status
 
@@ -51,19 +50,6 @@ def write_slot_header(slot: memoryview, key: DataKey, file_id: bytes, nonce_pref
     SLOT_HEADER.pack_into(slot, 0, SLOT_MAGIC, FLAG_LAST if last else 0, index, plain_bytes, file_id, nonce_prefix,
                           key.material)  # fmt: skip
     return SLOT_HEADER.size
-
-
-def _address(view: memoryview) -> int:
-    return ctypes.addressof(ctypes.c_char.from_buffer(view))
-
-
-def _overlap(src: memoryview, dst: memoryview) -> bool:
-    if dst is src:
-        return True
-    if src.readonly or dst.readonly or not len(src) or not len(dst):
-        return False
-    a, b = _address(src), _address(dst)
-    return a < b + len(dst) and b < a + len(src)
 
 
 def _header(slot: memoryview, length: int) -> tuple[AESGCM, bytes, bytes, int, int]:
@@ -93,7 +79,7 @@ class SealingAgent:
                 n = len(payload) + TAG_BYTES
                 if n > len(dst):
                     raise TaskError(Status.TOO_LARGE, f"sealed block of {n} bytes exceeds the {len(dst)}-byte slot")
-                if _overlap(slot, dst):
+                if overlaps(slot, dst):
                     dst[:n] = aead.encrypt(iv, payload, ad)
                 else:
                     aead.encrypt_into(iv, payload, ad, dst[:n])
@@ -123,14 +109,14 @@ class SealingAgent:
                 if len(record) != plain + TAG_BYTES:
                     raise TaskError(Status.CORRUPT_INPUT, f"block {index}: record of {len(record)} bytes cannot hold "
                                     f"{plain} bytes and a tag")  # fmt: skip
-                return self._decrypt(aead, iv, record, ad, dst, _overlap(slot, dst))
+                return self._decrypt(aead, iv, record, ad, dst, overlaps(slot, dst))
             if len(record) < LENGTH.size + TAG_BYTES or LENGTH.unpack_from(record)[0] != len(record) - LENGTH.size:
                 raise TaskError(Status.CORRUPT_INPUT, f"block {index}: record length does not match its prefix")
             body = record[LENGTH.size :]
             try:
                 if len(body) - TAG_BYTES > len(dst):
                     raise TaskError(Status.TOO_LARGE, f"block {index}: compressed frame exceeds the output slot")
-                m = self._decrypt(aead, iv, body, ad, dst, _overlap(slot, dst))
+                m = self._decrypt(aead, iv, body, ad, dst, overlaps(slot, dst))
             finally:
                 del body
             return self._decompress_in_place(dst, m, plain, index)

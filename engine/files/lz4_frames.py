@@ -30,7 +30,7 @@ from engine.files.zstd_frames import DecodePlan, FrameInfo, ReadAt
 from engine.files.zstd_seekable import SeekTable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 LZ4_MAGIC = 0x184D2204
 LEGACY_MAGIC = 0x184C2102
@@ -142,11 +142,13 @@ def plan_decode(fd: int, max_frame_bytes: int) -> DecodePlan:
 
 
 def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | None = None,
-                      max_output: int | None = None, chunk_bytes: int = 1 << 20) -> int:  # fmt: skip
+                      max_output: int | None = None, chunk_bytes: int = 1 << 20,
+                      on_chunk: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     """Decode every frame of ``[start, end)`` to ``dst_fd``, ``chunk_bytes`` of output at a time
     (lz4's ``max_length``), so memory stays bounded whatever a frame expands to. The frames are
     walked first: a truncated file or trailing garbage fails before any output. Checksums are
-    verified by liblz4. Blocking (lz4 releases the GIL): run it in a thread."""
+    verified by liblz4. Blocking (lz4 releases the GIL): run it in a thread. ``on_chunk(input
+    position, output bytes)`` is called after each chunk (progress; it may raise to stop)."""
     frames = scan_frames(src_fd, start, end)
     declared = sum(f.content_size or 0 for f in frames)
     if max_output is not None and declared > max_output:
@@ -157,12 +159,13 @@ def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | No
     for info in frames:
         if info.skippable:
             continue
-        total = _stream_frame(src_fd, dst_fd, info, inbuf, total, max_output, chunk_bytes)
+        total = _stream_frame(src_fd, dst_fd, info, inbuf, total, max_output, chunk_bytes, on_chunk)
     return total
 
 
 def _stream_frame(src_fd: int, dst_fd: int, info: FrameInfo, inbuf: memoryview, total: int,
-                  max_output: int | None, chunk_bytes: int) -> int:  # fmt: skip
+                  max_output: int | None, chunk_bytes: int,
+                  on_chunk: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     decoder = lz4.frame.LZ4FrameDecompressor()
     pos, end = info.offset, info.offset + info.compressed_size
     produced = 0
@@ -180,6 +183,8 @@ def _stream_frame(src_fd: int, dst_fd: int, info: FrameInfo, inbuf: memoryview, 
                 raise PayloadTooLarge(f"decompressed output exceeds the {max_output}-byte bound",
                                       code="too_large", metadata={"limit": max_output})  # fmt: skip
             write_all(dst_fd, memoryview(out))
+            if on_chunk is not None:
+                on_chunk(pos, total + produced)
     except RuntimeError as exc:
         raise CorruptFile(f"lz4 frame at offset {info.offset} is corrupt: {exc}", code="corrupt_frame") from None
     if pos != end or decoder.unused_data:

@@ -72,16 +72,18 @@ class _MemoryFd:
         os.close(self.fd)
 
 
-def rewrap_file(path: str | Path, keystore: Keystore, recipient: Recipient | None = None) -> dict[str, Any]:
+def rewrap_file(path: str | Path, keystore: Keystore, recipient: Recipient | None = None, *,
+                tmp: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Re-wrap ``path``'s data key from whichever keystore key it is sealed to, to ``recipient``
     (default: the keystore's current key), without re-encrypting: a new header is written to a
     temporary file beside it, the blocks are copied after it (copy_file_range: a reflink on
     btrfs/XFS), the copy is fsynced and renamed over the original. A crash leaves the old file or
-    the new one, never a file whose data key is lost."""
+    the new one, never a file whose data key is lost. ``tmp`` names the temporary file (a job records
+    it first, so a crash's leftover is removed at the next start)."""
     path = Path(path)
     target = recipient or keystore.current.recipient
     src = os.open(path, os.O_RDONLY)
-    tmp = path.with_name(f".{path.name}.rewrap-{os.getpid()}.tmp")
+    tmp = tmp or path.with_name(f".{path.name}.rewrap-{os.getpid()}.tmp")
     try:
         header = read_header(src)
         if header.key_id == target.key_id:

@@ -156,11 +156,13 @@ def frame_checksum(frame: bytes | memoryview) -> int | None:
 
 
 def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | None = None,
-                      max_output: int | None = None, chunk_bytes: int = 1 << 20) -> int:  # fmt: skip
+                      max_output: int | None = None, chunk_bytes: int = 1 << 20,
+                      on_chunk: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     """Decode every frame of ``[start, end)`` (skippable frames included) from ``src_fd`` to
     ``dst_fd`` with memory bounded by ``chunk_bytes`` plus zstd's window (at most 128 MiB, zstd's
     default decoding limit). Output beyond ``max_output`` raises PayloadTooLarge before it is written.
     Blocking (zstandard releases the GIL): run it in a thread. Returns the bytes written.
+    ``on_chunk(input position, output bytes)`` is called after each chunk (progress; it may raise to stop).
 
     zstd's stream reader ends quietly on a cut-off frame, so the frames are walked first (a few
     preads per MiB): a truncated file or trailing garbage fails before any output is written."""
@@ -173,16 +175,17 @@ def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | No
     buf = memoryview(bytearray(chunk_bytes))
     total = 0
     dctx = zstandard.ZstdDecompressor()
+    source = PreadReader(src_fd, start, end)
     try:
-        with dctx.stream_reader(
-            cast("IO[bytes]", PreadReader(src_fd, start, end)), read_across_frames=True, closefd=False
-        ) as reader:
+        with dctx.stream_reader(cast("IO[bytes]", source), read_across_frames=True, closefd=False) as reader:
             while n := reader.readinto(buf):
                 total += n
                 if max_output is not None and total > max_output:
                     raise PayloadTooLarge(f"decompressed output exceeds the {max_output}-byte bound",
                                           code="too_large", metadata={"limit": max_output})  # fmt: skip
                 write_all(dst_fd, buf[:n])
+                if on_chunk is not None:
+                    on_chunk(source.position, total)
     except zstandard.ZstdError as exc:
         raise CorruptFile(f"zstd stream is corrupt after {total} output bytes: {exc}", code="corrupt_frame") from None
     if expected is not None and total != expected:

@@ -25,14 +25,14 @@ import os
 import struct
 from array import array
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 import zstandard
 
 from engine.files.errors import CorruptFile
-from engine.files.fileio import pread_exact
+from engine.files.fileio import PreadReader, pread_exact
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,6 +43,7 @@ FOOTER_BYTES = 9
 CHECKSUM_FLAG, RESERVED_BITS = 0x80, 0x7C
 MAX_FRAMES = 0x8000000  # the reference implementation's ZSTD_SEEKABLE_MAXFRAMES
 U32_MAX = 0xFFFFFFFF
+PARTIAL_READ_BYTES = 64 * 1024  # compressed bytes pulled at a time when a frame is decoded only in part
 
 _FOOTER = struct.Struct("<IBI")
 _SKIP_HEADER = struct.Struct("<II")
@@ -224,28 +225,31 @@ def _bad_table(message: str) -> CorruptFile:
     return CorruptFile(message, code="bad_seek_table")
 
 
-def read_range(fd: int, table: SeekTable, offset: int, length: int) -> bytes:
+def read_range(fd: int, table: SeekTable, offset: int, length: int, dctx: zstandard.ZstdDecompressor | None = None,
+               ) -> bytes:  # fmt: skip
     """Plain bytes ``[offset, offset + length)`` (clamped to the end), decoding only the frames that
-    hold them and, inside the last one, only up to the range's end. Frames decoded whole are
-    checksum-verified by zstd; a partly decoded frame cannot be (its checksum covers all of it)."""
+    hold them and, inside a frame read in part, only up to the range's end: its compressed bytes
+    are pulled 64 KiB at a time as the decoder needs them, so a 4 KiB read near a frame's start
+    reads a few KiB, not the frame. Frames decoded whole are checksum-verified by zstd; a partly
+    decoded frame cannot be (its checksum covers all of it). ``dctx``: one to reuse (one thread)."""
     plan = table.plan_range(offset, length)
     out = bytearray(plan.length)
     pos = 0
-    dctx = zstandard.ZstdDecompressor()
+    dctx = dctx or zstandard.ZstdDecompressor()
     for i in plan.frames:
         c_off, c_size, d_size = (
             int(table.c_offsets[i]),
             int(table.compressed_sizes[i]),
             int(table.decompressed_sizes[i]),
         )
-        comp = pread_exact(fd, c_size, c_off, f"frame {i}")
         skip = plan.first_skip if pos == 0 else 0
         want = min(d_size - skip, plan.length - pos)
         try:
             if skip == 0 and want == d_size:
-                data = dctx.decompress(comp, max_output_size=d_size)
+                data = dctx.decompress(pread_exact(fd, c_size, c_off, f"frame {i}"), max_output_size=d_size)
             else:
-                with dctx.stream_reader(comp) as reader:
+                source = cast("IO[bytes]", PreadReader(fd, c_off, c_off + c_size))
+                with dctx.stream_reader(source, read_size=PARTIAL_READ_BYTES, closefd=False) as reader:
                     data = _read_exactly(reader, skip + want)
         except zstandard.ZstdError as exc:
             raise CorruptFile(f"frame {i} at offset {c_off} is corrupt: {exc}", code="corrupt_frame") from None

@@ -64,6 +64,10 @@ class JobContext:
             self._last_persist = now
             self._manager.persist(r)
 
+    def save(self) -> None:
+        """Persist the record now (a job about to create something it must clean up after a crash)."""
+        self._manager.persist(self.record)
+
 
 class _Entry:
     __slots__ = ("body", "lock", "on_event", "record", "task")

@@ -1,4 +1,4 @@
-"""EncryptionService: keys and counters."""
+"""EncryptionService: keys and counters, rotation, the public key."""
 
 from __future__ import annotations
 
@@ -17,5 +17,23 @@ class EncryptionServicer(Servicer, rpc.EncryptionServiceServicer):
                         context: grpc.aio.ServicerContext[Any, Any]) -> pb.EncryptionStatus:  # fmt: skip
         return await self.guard("EncryptionService/GetStatus", context,
                                 lambda: to_message(pb.EncryptionStatus, self.rt.encryption_status()))  # fmt: skip
+
+    async def RotateKey(self, request: pb.RotateKeyRequest,
+                        context: grpc.aio.ServicerContext[Any, Any]) -> pb.KeyInfo:  # fmt: skip
+        async def call() -> pb.KeyInfo:
+            return to_message(pb.KeyInfo, await self.rt.keys.rotate())
+
+        return await self.guard("EncryptionService/RotateKey", context, call)
+
+    async def GetPublicKey(self, request: pb.GetPublicKeyRequest,
+                           context: grpc.aio.ServicerContext[Any, Any]) -> pb.PublicKey:  # fmt: skip
+        async def call() -> pb.PublicKey:
+            answer = await self.rt.keys.public_key(request.key_id)
+            raw = answer.pop("public_key")
+            message = to_message(pb.PublicKey, answer)
+            message.public_key = raw
+            return message
+
+        return await self.guard("EncryptionService/GetPublicKey", context, call)
 
     register = staticmethod(rpc.add_EncryptionServiceServicer_to_server)

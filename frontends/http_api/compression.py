@@ -1,33 +1,88 @@
-"""Compression routes: the workers' figures and the recent jobs."""
+"""Compression routes: the workers' figures, the jobs (one-block and file jobs) and range reads."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.responses import Response
+
+from engine.files.ranges import MAX_RANGE_BYTES
 from engine.jobs import JOB_LIMIT_MAX
 from frontends._gen.sigmavault.v1 import compression_pb2 as pb
-from frontends.http_api.routing import Endpoint, JSONResponse, Query, int_query
+from frontends.file_jobs import start_args
+from frontends.http_api.routing import (
+    ID_PARAM,
+    Endpoint,
+    JSONResponse,
+    Query,
+    int_query,
+    path_name,
+    read_json,
+    str_query,
+)
+from frontends.schema import parse_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-    from starlette.responses import Response
 
     from engine.runtime import Runtime
 
 LIMIT = Query("limit", {"type": "integer", "minimum": 1, "maximum": JOB_LIMIT_MAX, "default": 50},
-              "how many jobs, newest first")  # fmt: skip
+              "how many jobs of each list, newest first")  # fmt: skip
+RANGE = (
+    Query("path", {"type": "string", "maxLength": 4096}, "a seekable zstd file under the job roots", required=True),
+    Query("offset", {"type": "integer", "minimum": 0}, "first byte, in the decompressed data", required=True),
+    Query("length", {"type": "integer", "minimum": 1, "maximum": MAX_RANGE_BYTES}, "bytes to read", required=True),
+)
+BODY_LIMIT = 64 * 1024
+JOB_ID = (("id", ID_PARAM),)
 
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
+    files = rt.files
+
     async def stats(request: Request) -> Response:
         return JSONResponse(rt.compression_stats())
 
     async def jobs(request: Request) -> Response:
         limit = int_query(request, "limit", 50, 1, JOB_LIMIT_MAX)
-        return JSONResponse({"jobs": rt.jobs.recent(limit)})
+        return JSONResponse({"jobs": rt.jobs.recent(limit), "file_jobs": files.recent(limit)})
 
+    async def start_job(request: Request) -> Response:
+        message = parse_body(await read_json(request, BODY_LIMIT), pb.StartFileJobRequest,
+                             required=("operation", "source"))  # fmt: skip
+        return JSONResponse(await files.start(**start_args(message)))
+
+    async def get_job(request: Request) -> Response:
+        return JSONResponse(files.get(path_name(request)))
+
+    async def cancel_job(request: Request) -> Response:
+        return JSONResponse(await files.cancel(path_name(request)))
+
+    async def read_range(request: Request) -> Response:
+        path = str_query(request, "path", 4096)
+        offset = int_query(request, "offset", 0, 0, 2**63 - 1)
+        length = int_query(request, "length", 0, 1, MAX_RANGE_BYTES)
+        got = await files.read_range(path, offset, length)
+        start, total = got["offset"], got["file_bytes"]
+        headers = {"Content-Range": f"bytes {start}-{start + got['length'] - 1}/{total}" if got["length"]
+                   else f"bytes */{total}", "X-Sigmavault-File-Bytes": str(total)}  # fmt: skip
+        return Response(got["data"], media_type="application/octet-stream", headers=headers)
+
+    job_errors = (409, 413, 429, 507)
     return [
         Endpoint("GET", "/api/v1/compression/stats", stats, "Compression totals", pb.CompressionStats.DESCRIPTOR),
-        Endpoint("GET", "/api/v1/compression/jobs", jobs, "Recent compression jobs, newest first",
-                 pb.ListCompressionJobsResponse.DESCRIPTOR, query=(LIMIT,)),
+        Endpoint("GET", "/api/v1/compression/jobs", jobs, "Recent jobs, newest first: one-block jobs of tasks and "
+                 "streams (jobs) and file jobs (file_jobs)", pb.ListCompressionJobsResponse.DESCRIPTOR,
+                 query=(LIMIT,)),
+        Endpoint("POST", "/api/v1/compression/jobs", start_job, "Start a file job: compress, decompress, encrypt, "
+                 "decrypt or rewrap a file", pb.FileJob.DESCRIPTOR, pb.StartFileJobRequest.DESCRIPTOR,
+                 required=("operation", "source"), errors=job_errors),
+        Endpoint("GET", "/api/v1/compression/jobs/{id}", get_job, "One file job", pb.FileJob.DESCRIPTOR,
+                 path_schemas=JOB_ID),
+        Endpoint("DELETE", "/api/v1/compression/jobs/{id}", cancel_job, "Cancel a file job (nothing is left under "
+                 "its destination)", pb.FileJob.DESCRIPTOR, path_schemas=JOB_ID),
+        Endpoint("GET", "/api/v1/compression/files/range", read_range, "Plain bytes of a seekable zstd file, "
+                 "decoding only the frames that hold them", None, query=RANGE,
+                 content_type="application/octet-stream"),
     ]  # fmt: skip

@@ -36,6 +36,7 @@ class Query:
     name: str
     schema: dict[str, Any]
     description: str = ""
+    required: bool = False
 
 
 INTEGER_PARAM: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
@@ -43,6 +44,7 @@ NAME_PARAM: dict[str, Any] = {
     "type": "string", "minLength": 1, "maxLength": 64,
     "description": "a name: letters, digits, '_', '-', '.', ':' and space; not starting with '.' or '-'",
 }  # fmt: skip
+ID_PARAM: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}  # job ids
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,15 @@ def path_id(request: Request, name: str = "id", *, what: str = "agent") -> int:
     if not raw.isdigit() or len(raw) > 9:
         raise NotFound(f"no {what} {raw!r}: {what} ids are integers", code=f"unknown_{what}")
     return int(raw)
+
+
+def path_name(request: Request, name: str = "id", *, what: str = "job") -> str:
+    """A string path parameter (an id, ``ID_PARAM``'s pattern); anything else is a 404."""
+    raw = request.path_params[name]
+    if not re.fullmatch(ID_PARAM["pattern"], raw):
+        raise NotFound(f"no {what} {raw[:64]!r}: {what} names are letters, digits, '_', '.' and '-'",
+                       code=f"unknown_{what}")  # fmt: skip
+    return str(raw)
 
 
 def int_query(request: Request, name: str, default: int, lo: int, hi: int) -> int:

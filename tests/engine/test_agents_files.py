@@ -16,6 +16,7 @@ import zstandard
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.agents.base import TaskError
+from engine.agents.lz4_direct import DirectLz4
 from engine.agents.params import encode_params, max_block_bytes
 from engine.agents.registry import build_handlers
 from engine.agents.sealing import SLOT_HEADER, write_slot_header
@@ -87,6 +88,32 @@ def test_zstd_frames_with_seek_table_decode_with_the_cli(tmp_path: Path, handler
         assert table is not None and table.decompressed_bytes == len(DATA)
     finally:
         os.close(fd)
+
+
+def test_zstd_frames_decode_straight_into_a_second_slot(handlers: dict[int, Handler]) -> None:
+    """The file-job path (output slot apart from the input): checksum, size and bound still checked."""
+    decompress, param = handlers[Kind.DECOMPRESS], encode_params(Kind.DECOMPRESS, {"codec": "zstd"})
+    frame = zstandard.ZstdCompressor(level=3, write_checksum=True).compress(DATA[:BLOCK])
+    assert run(decompress, frame, param) == DATA[:BLOCK]
+    bad_sum = bytearray(frame)
+    bad_sum[-1] ^= 1
+    assert status(decompress, bytes(bad_sum), param) is Status.CORRUPT_INPUT
+    assert status(decompress, frame[: len(frame) // 2], param) is Status.CORRUPT_INPUT
+    assert status(decompress, frame, param, out=BLOCK - 1) is Status.TOO_LARGE  # declares more than the slot
+    sizeless = zstandard.ZstdCompressor(write_content_size=False).compress(DATA[:BLOCK])
+    assert run(decompress, sizeless, param) == DATA[:BLOCK]
+
+
+def test_lz4_frames_written_in_place_match_python_lz4(handlers: dict[int, Handler]) -> None:
+    """The direct liblz4 path (two slots) and python-lz4 (in place) write the same bytes."""
+    assert DirectLz4.open() is not None  # python-lz4 exports the LZ4F API here
+    lz4_frame = handlers[Kind.LZ4_FRAME]
+    for size in (0, 1, 4096, BLOCK, 3 * BLOCK + 5):
+        for params in ({"level": 0}, {"level": 9, "checksum": False}):
+            payload = DATA[:size]
+            frame = run(lz4_frame, payload, encode_params(Kind.LZ4_FRAME, params))  # run() compares both paths
+            assert lz4.frame.decompress(frame) == payload
+    assert status(lz4_frame, os.urandom(BLOCK), encode_params(Kind.LZ4_FRAME, {}), out=BLOCK) is Status.TOO_LARGE
 
 
 def test_lz4_frames_decode_with_the_cli(tmp_path: Path, handlers: dict[int, Handler]) -> None:

@@ -36,6 +36,8 @@ def test_environment_overrides_dotenv(tmp_path: Path) -> None:
         ("SIGMAVAULT_RING_CAPACITY", "1000", "power of two"),
         ("SIGMAVAULT_ENV", "staging", "development"),
         ("SIGMAVAULT_RATE_LIMIT", "-1", "number"),
+        ("SIGMAVAULT_JOB_BLOCK_BYTES", "100", "4096-67108864"),
+        ("SIGMAVAULT_JOB_ROOTS", "/srv:relative/dir", "absolute"),
     ],
 )
 def test_bad_values_name_the_variable_and_rule(variable: str, value: str, rule: str) -> None:
@@ -53,6 +55,18 @@ def test_relations_between_settings_are_checked() -> None:
         EngineConfig.from_env(environ={"SIGMAVAULT_ENGINE_PORT": "9003"}, env_file=None)
     with pytest.raises(ConfigError, match="SIGMAVAULT_MAX_WORKERS"):
         EngineConfig.from_env(environ={"SIGMAVAULT_SLOTS": "8", "SIGMAVAULT_MAX_WORKERS": "9"}, env_file=None)
+
+
+def test_file_job_settings() -> None:
+    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_JOB_ROOTS": "/srv/a/:/srv/b", "SIGMAVAULT_DATA_DIR": "/d"},
+                                env_file=None)  # fmt: skip
+    assert cfg.job_block_bytes == 1 << 20 and cfg.slot_bytes == (1 << 20) + 16 * 1024  # a block and its output fit
+    assert cfg.job_root_list == ("/d", "/srv/a", "/srv/b")
+    small = EngineConfig.from_env(environ={"SIGMAVAULT_SLOT_BYTES": "65536"}, env_file=None)
+    assert 60_000 < small.job_block_bytes < 65536  # the default shrinks to what fits the slot
+    with pytest.raises(ConfigError, match="must fit SIGMAVAULT_SLOT_BYTES"):
+        EngineConfig.from_env(environ={"SIGMAVAULT_SLOT_BYTES": "65536", "SIGMAVAULT_JOB_BLOCK_BYTES": "65536"},
+                              env_file=None)  # fmt: skip
 
 
 def test_malformed_dotenv_line_is_reported(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
+SLOT = (1 << 20) + 16 * 1024  # SIGMAVAULT_SLOT_BYTES by default: a 1 MiB file-job block and its output fit
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +49,48 @@ def test_every_route_is_described(document: dict[str, Any]) -> None:
         for method, op in methods.items():
             ok = op["responses"]["200"]["content"]
             schema = ok.get("application/json", {}).get("schema", {})
-            if "application/json" not in ok:  # Prometheus text and the dashboard's HTML
-                assert (path, list(ok)) in (("/metrics", ["text/plain"]), ("/", ["text/html"])), (path, ok)
+            if "application/json" not in ok:  # Prometheus text, the dashboard's HTML, raw range bytes
+                assert path in ("/metrics", "/", "/api/v1/compression/files/range"), (path, ok)
             elif path != "/openapi.json":
                 assert "$ref" in schema, f"{method} {path}: answer not described"
+            assert ok, f"{method} {path}: no content type for its answer"
             if (method == "post" and path.endswith("task")) or path == "/api/v1/tasks":
                 assert "$ref" in op["requestBody"]["content"]["application/json"]["schema"]
 
 
-def test_every_get_answer_validates(http: httpx.Client, document: dict[str, Any]) -> None:
-    """Every GET route answers what the document says: 200 for the collections and agent 0; a
-    named resource this engine does not have (pool, volume, disk, job) answers a described 404
-    (tests/system/test_storage_api.py validates their 200 answers on real pools)."""
+def _file_job(http: httpx.Client, served: Served) -> tuple[str, str]:
+    """A finished file job in the data directory (a job root): its id and its seekable output."""
+    (served.data_dir / "contract.bin").write_bytes(os.urandom(5000) + bytes(5000))
+    dest = served.data_dir / "contract.zst"
+    job = http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(served.data_dir /
+                    "contract.bin"), "destination": str(dest), "overwrite": True}).json()  # fmt: skip
+    for _ in range(500):
+        if http.get(f"/api/v1/compression/jobs/{job['id']}").json()["state"] == "done":
+            break
+        time.sleep(0.01)
+    return job["id"], str(dest)
+
+
+def test_every_get_answer_validates(http: httpx.Client, document: dict[str, Any], served: Served) -> None:
     assert http.post("/api/v1/agents/0/task", json={"kind": "echo", "data": b64(b"hi")}).status_code == 200
+    job_id, zst = _file_job(http, served)
+    ids = {"/api/v1/compression/jobs/{id}": job_id}  # string ids; the other {id}s are integers
+    queries: dict[str, dict[str, str | int]] = {
+        "/api/v1/compression/files/range": {"path": zst, "offset": 0, "length": 100}
+    }
     for path, methods in document["paths"].items():
-        if (
-            "get" not in methods
-            or path == "/openapi.json"
-            or "application/json" not in methods["get"]["responses"]["200"]["content"]
-        ):
-            continue  # not JSON: /metrics and / (tests/frontends/test_dashboard.py)
-        named = any(p["schema"]["type"] == "string" for p in methods["get"].get("parameters", []) if p["in"] == "path")
-        response = http.get(re.sub(r"{\w+}", "sv-absent", path.replace("{id}", "0")))
+        if "get" not in methods or path in ("/metrics", "/openapi.json", "/"):
+            continue  # text: /metrics and the dashboard (tests/frontends/test_dashboard.py)
+        named = path not in ids and any(
+            p["schema"]["type"] == "string" for p in methods["get"].get("parameters", []) if p["in"] == "path"
+        )  # a named resource this engine does not have (pool, volume, disk): a described 404
+        target = re.sub(r"{\w+}", "sv-absent", path.replace("{id}", ids.get(path, "0")))
+        response = http.get(target, params=queries.get(path))
         assert response.status_code == (404 if named else 200), (path, response.text)
+        described = methods["get"]["responses"]["200"]["content"]
+        if response.status_code == 200 and "application/json" not in described:  # raw bytes
+            assert response.headers["content-type"] in described
+            continue
         check(document, path, "get", response)
 
 
@@ -152,10 +173,10 @@ def test_swarm_and_drain(http: httpx.Client, document: dict[str, Any]) -> None:
 
 
 def test_errors_carry_their_numbers_and_headers(http: httpx.Client, document: dict[str, Any]) -> None:
-    too_big = http.post("/api/v1/tasks", json={"kind": "echo", "data": b64(bytes((1 << 20) + 1))})
+    too_big = http.post("/api/v1/tasks", json={"kind": "echo", "data": b64(bytes(SLOT + 1))})
     error = check(document, "/api/v1/tasks", "post", too_big)["error"]
-    assert (too_big.status_code, error["code"], error["metadata"]["limit"]) == (413, "too_large", str(1 << 20))
-    noise = os.urandom(1 << 20)  # compressed it grows past the 1 MiB slot: the answer says what fits
+    assert (too_big.status_code, error["code"], error["metadata"]["limit"]) == (413, "too_large", str(SLOT))
+    noise = os.urandom(SLOT)  # compressed it grows past the slot: the answer says what fits
     grew = http.post("/api/v1/tasks", json={"kind": "compress", "data": b64(noise), "params": {"codec": "zstd"}})
     error = grew.json()["error"]
     assert grew.status_code == 413

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
+SLOT = (1 << 20) + 16 * 1024  # SIGMAVAULT_SLOT_BYTES by default: a 1 MiB file-job block and its output fit
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def test_errors_map_to_status_codes(channel: grpc.Channel) -> None:
         )
         == invalid
     )
-    over_slot = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ECHO, data=bytes((1 << 20) + 1))
+    over_slot = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ECHO, data=bytes(SLOT + 1))
     assert code_of(stub.DispatchTask, over_slot) == grpc.StatusCode.RESOURCE_EXHAUSTED
     over_message = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ECHO, data=bytes(3 << 20))
     assert code_of(stub.DispatchTask, over_message) == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -175,13 +176,11 @@ def error_info(call: object, request: object, **kwargs: object) -> tuple[grpc.St
 
 def test_errors_carry_error_info_a_client_can_branch_on(channel: grpc.Channel) -> None:
     stub = rpc.AgentServiceStub(channel)
-    code, info = error_info(
-        stub.DispatchTask, pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=bytes((1 << 20) + 1))
-    )
+    code, info = error_info(stub.DispatchTask, pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=bytes(SLOT + 1)))
     assert (code, info.reason, info.metadata["limit"]) == (
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         "TOO_LARGE",
-        str(1 << 20),
+        str(SLOT),
     )
     agents = stub.ListAgents(pb.ListAgentsRequest()).agents
     crypto = next(a.id for a in agents if a.role == "crypto")

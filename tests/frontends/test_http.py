@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tests.served import Served
 
 pytestmark = pytest.mark.multiprocess
+SLOT = (1 << 20) + 16 * 1024  # SIGMAVAULT_SLOT_BYTES by default: a 1 MiB file-job block and its output fit
 TEN_PATHS = [
     "/api/v1/system/status", "/api/v1/system/metrics", "/api/v1/storage/pools", "/api/v1/storage/disks",
     "/api/v1/agents", "/api/v1/agents/{id}/task", "/api/v1/compression/stats", "/api/v1/compression/jobs",
@@ -123,7 +124,7 @@ def test_bad_task_requests(http: httpx.Client) -> None:
     assert_error(task(http, compression, {"kind": "decompress", "data": b64(b"garbage")}), 400, "corrupt_input")
     assert_error(task(http, 999, {"kind": "echo"}), 404, "unknown_agent")
     assert_error(task(http, "abc", {"kind": "echo"}), 404, "unknown_agent")
-    too_big = b64(bytes((1 << 20) + 1))
+    too_big = b64(bytes(SLOT + 1))
     assert_error(task(http, compression, {"kind": "echo", "data": too_big}), 413, "too_large")
     assert_error(http.post(url, content=b"x" * (2 << 20)), 413, "too_large")
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsigmavault/v1/compression.proto\x12\rsigmavault.v1\"\x1c\n\x1aGetCompressionStatsRequest\"\xea\x01\n\x10\x43ompressionStats\x12\x16\n\x0e\x63ompress_tasks\x18\x01 \x01(\x03\x12\x18\n\x10\x64\x65\x63ompress_tasks\x18\x02 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\r\n\x05ratio\x18\x06 \x01(\x01\x12\x19\n\x11\x63ompress_mb_per_s\x18\x07 \x01(\x01\x12\x1b\n\x13\x64\x65\x63ompress_mb_per_s\x18\x08 \x01(\x01\x12\x14\n\x0cjobs_running\x18\t \x01(\x03\x12\x12\n\njobs_total\x18\n \x01(\x03\"+\n\x1aListCompressionJobsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"\xdf\x01\n\x0e\x43ompressionJob\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05\x63odec\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x0e\n\x06\x62locks\x18\x06 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x07 \x01(\x03\x12\x11\n\tbytes_out\x18\x08 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\t \x01(\x03\x12\x17\n\x0fstarted_unix_ns\x18\n \x01(\x03\x12\x18\n\x10\x66inished_unix_ns\x18\x0b \x01(\x03\x12\r\n\x05\x65rror\x18\x0c \x01(\t\"J\n\x1bListCompressionJobsResponse\x12+\n\x04jobs\x18\x01 \x03(\x0b\x32\x1d.sigmavault.v1.CompressionJob2\xcf\x01\n\x12\x43ompressionService\x12V\n\x08GetStats\x12).sigmavault.v1.GetCompressionStatsRequest\x1a\x1f.sigmavault.v1.CompressionStats\x12\x61\n\x08ListJobs\x12).sigmavault.v1.ListCompressionJobsRequest\x1a*.sigmavault.v1.ListCompressionJobsResponseBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsigmavault/v1/compression.proto\x12\rsigmavault.v1\"\x1c\n\x1aGetCompressionStatsRequest\"\xea\x01\n\x10\x43ompressionStats\x12\x16\n\x0e\x63ompress_tasks\x18\x01 \x01(\x03\x12\x18\n\x10\x64\x65\x63ompress_tasks\x18\x02 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\r\n\x05ratio\x18\x06 \x01(\x01\x12\x19\n\x11\x63ompress_mb_per_s\x18\x07 \x01(\x01\x12\x1b\n\x13\x64\x65\x63ompress_mb_per_s\x18\x08 \x01(\x01\x12\x14\n\x0cjobs_running\x18\t \x01(\x03\x12\x12\n\njobs_total\x18\n \x01(\x03\"+\n\x1aListCompressionJobsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"\xdf\x01\n\x0e\x43ompressionJob\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05\x63odec\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x0e\n\x06\x62locks\x18\x06 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x07 \x01(\x03\x12\x11\n\tbytes_out\x18\x08 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\t \x01(\x03\x12\x17\n\x0fstarted_unix_ns\x18\n \x01(\x03\x12\x18\n\x10\x66inished_unix_ns\x18\x0b \x01(\x03\x12\r\n\x05\x65rror\x18\x0c \x01(\t\"u\n\x1bListCompressionJobsResponse\x12+\n\x04jobs\x18\x01 \x03(\x0b\x32\x1d.sigmavault.v1.CompressionJob\x12)\n\tfile_jobs\x18\x02 \x03(\x0b\x32\x16.sigmavault.v1.FileJob\"\xd7\x01\n\x13StartFileJobRequest\x12/\n\toperation\x18\x01 \x01(\x0e\x32\x1c.sigmavault.v1.FileOperation\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x03 \x01(\t\x12\'\n\x05\x63odec\x18\x04 \x01(\x0e\x32\x18.sigmavault.v1.FileCodec\x12\x12\n\x05level\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\toverwrite\x18\x06 \x01(\x08\x12\x10\n\x08\x63ompress\x18\x07 \x01(\x08\x42\x08\n\x06_level\"\x1f\n\x11GetFileJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\"\n\x14\x43\x61ncelFileJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x88\x05\n\x07\x46ileJob\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\toperation\x18\x02 \x01(\x0e\x32\x1c.sigmavault.v1.FileOperation\x12*\n\x05state\x18\x03 \x01(\x0e\x32\x1b.sigmavault.v1.FileJobState\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x05 \x01(\t\x12\'\n\x05\x63odec\x18\x06 \x01(\x0e\x32\x18.sigmavault.v1.FileCodec\x12\r\n\x05level\x18\x07 \x01(\x05\x12\x11\n\toverwrite\x18\x08 \x01(\x08\x12\x10\n\x08\x63ompress\x18\t \x01(\x08\x12\x13\n\x0b\x62ytes_total\x18\n \x01(\x03\x12\x12\n\nbytes_done\x18\x0b \x01(\x03\x12\x0f\n\x07percent\x18\x0c \x01(\x01\x12\x10\n\x08mb_per_s\x18\r \x01(\x01\x12\r\n\x05\x65ta_s\x18\x0e \x01(\x01\x12\x11\n\tbytes_out\x18\x0f \x01(\x03\x12\x0e\n\x06\x62locks\x18\x10 \x01(\x03\x12\x15\n\rblocks_resent\x18\x11 \x01(\x03\x12\x0e\n\x06\x66ormat\x18\x12 \x01(\t\x12\x0c\n\x04mode\x18\x13 \x01(\t\x12\x0e\n\x06key_id\x18\x14 \x01(\t\x12\r\n\x05ratio\x18\x15 \x01(\x01\x12\x13\n\x0b\x66iles_total\x18\x16 \x01(\x03\x12\x12\n\nfiles_done\x18\x17 \x01(\x03\x12\x17\n\x0f\x66iles_rewrapped\x18\x18 \x01(\x03\x12\x17\n\x0f\x63reated_unix_ns\x18\x19 \x01(\x03\x12\x17\n\x0fstarted_unix_ns\x18\x1a \x01(\x03\x12\x18\n\x10\x66inished_unix_ns\x18\x1b \x01(\x03\x12\x0f\n\x07message\x18\x1c \x01(\t\x12\r\n\x05\x65rror\x18\x1d \x01(\t\x12\x12\n\nerror_code\x18\x1e \x01(\t\"@\n\x10ReadRangeRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0e\n\x06length\x18\x03 \x01(\r\"E\n\x11ReadRangeResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x12\n\nfile_bytes\x18\x03 \x01(\x04*\xbe\x01\n\rFileOperation\x12\x1e\n\x1a\x46ILE_OPERATION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46ILE_OPERATION_COMPRESS\x10\x01\x12\x1d\n\x19\x46ILE_OPERATION_DECOMPRESS\x10\x02\x12\x1a\n\x16\x46ILE_OPERATION_ENCRYPT\x10\x03\x12\x1a\n\x16\x46ILE_OPERATION_DECRYPT\x10\x04\x12\x19\n\x15\x46ILE_OPERATION_REWRAP\x10\x05*P\n\tFileCodec\x12\x1a\n\x16\x46ILE_CODEC_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46ILE_CODEC_ZSTD\x10\x01\x12\x12\n\x0e\x46ILE_CODEC_LZ4\x10\x02*\xb7\x01\n\x0c\x46ileJobState\x12\x1e\n\x1a\x46ILE_JOB_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46ILE_JOB_STATE_QUEUED\x10\x01\x12\x1a\n\x16\x46ILE_JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13\x46ILE_JOB_STATE_DONE\x10\x03\x12\x19\n\x15\x46ILE_JOB_STATE_FAILED\x10\x04\x12\x1c\n\x18\x46ILE_JOB_STATE_CANCELLED\x10\x05\x32\xf5\x03\n\x12\x43ompressionService\x12V\n\x08GetStats\x12).sigmavault.v1.GetCompressionStatsRequest\x1a\x1f.sigmavault.v1.CompressionStats\x12\x61\n\x08ListJobs\x12).sigmavault.v1.ListCompressionJobsRequest\x1a*.sigmavault.v1.ListCompressionJobsResponse\x12\x46\n\x08StartJob\x12\".sigmavault.v1.StartFileJobRequest\x1a\x16.sigmavault.v1.FileJob\x12\x42\n\x06GetJob\x12 .sigmavault.v1.GetFileJobRequest\x1a\x16.sigmavault.v1.FileJob\x12H\n\tCancelJob\x12#.sigmavault.v1.CancelFileJobRequest\x1a\x16.sigmavault.v1.FileJob\x12N\n\tReadRange\x12\x1f.sigmavault.v1.ReadRangeRequest\x1a .sigmavault.v1.ReadRangeResponseBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,6 +32,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sigmavault.v1.compression_p
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1'
+  _globals['_FILEOPERATION']._serialized_start=1783
+  _globals['_FILEOPERATION']._serialized_end=1973
+  _globals['_FILECODEC']._serialized_start=1975
+  _globals['_FILECODEC']._serialized_end=2055
+  _globals['_FILEJOBSTATE']._serialized_start=2058
+  _globals['_FILEJOBSTATE']._serialized_end=2241
   _globals['_GETCOMPRESSIONSTATSREQUEST']._serialized_start=50
   _globals['_GETCOMPRESSIONSTATSREQUEST']._serialized_end=78
   _globals['_COMPRESSIONSTATS']._serialized_start=81
@@ -41,7 +47,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMPRESSIONJOB']._serialized_start=363
   _globals['_COMPRESSIONJOB']._serialized_end=586
   _globals['_LISTCOMPRESSIONJOBSRESPONSE']._serialized_start=588
-  _globals['_LISTCOMPRESSIONJOBSRESPONSE']._serialized_end=662
-  _globals['_COMPRESSIONSERVICE']._serialized_start=665
-  _globals['_COMPRESSIONSERVICE']._serialized_end=872
+  _globals['_LISTCOMPRESSIONJOBSRESPONSE']._serialized_end=705
+  _globals['_STARTFILEJOBREQUEST']._serialized_start=708
+  _globals['_STARTFILEJOBREQUEST']._serialized_end=923
+  _globals['_GETFILEJOBREQUEST']._serialized_start=925
+  _globals['_GETFILEJOBREQUEST']._serialized_end=956
+  _globals['_CANCELFILEJOBREQUEST']._serialized_start=958
+  _globals['_CANCELFILEJOBREQUEST']._serialized_end=992
+  _globals['_FILEJOB']._serialized_start=995
+  _globals['_FILEJOB']._serialized_end=1643
+  _globals['_READRANGEREQUEST']._serialized_start=1645
+  _globals['_READRANGEREQUEST']._serialized_end=1709
+  _globals['_READRANGERESPONSE']._serialized_start=1711
+  _globals['_READRANGERESPONSE']._serialized_end=1780
+  _globals['_COMPRESSIONSERVICE']._serialized_start=2244
+  _globals['_COMPRESSIONSERVICE']._serialized_end=2745
 # @@protoc_insertion_point(module_scope)

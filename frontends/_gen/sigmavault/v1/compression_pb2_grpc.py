@@ -44,6 +44,26 @@ class CompressionServiceStub:
                 request_serializer=sigmavault_dot_v1_dot_compression__pb2.ListCompressionJobsRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_compression__pb2.ListCompressionJobsResponse.FromString,
                 _registered_method=True)
+        self.StartJob = channel.unary_unary(
+                '/sigmavault.v1.CompressionService/StartJob',
+                request_serializer=sigmavault_dot_v1_dot_compression__pb2.StartFileJobRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_compression__pb2.FileJob.FromString,
+                _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/sigmavault.v1.CompressionService/GetJob',
+                request_serializer=sigmavault_dot_v1_dot_compression__pb2.GetFileJobRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_compression__pb2.FileJob.FromString,
+                _registered_method=True)
+        self.CancelJob = channel.unary_unary(
+                '/sigmavault.v1.CompressionService/CancelJob',
+                request_serializer=sigmavault_dot_v1_dot_compression__pb2.CancelFileJobRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_compression__pb2.FileJob.FromString,
+                _registered_method=True)
+        self.ReadRange = channel.unary_unary(
+                '/sigmavault.v1.CompressionService/ReadRange',
+                request_serializer=sigmavault_dot_v1_dot_compression__pb2.ReadRangeRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_compression__pb2.ReadRangeResponse.FromString,
+                _registered_method=True)
 
 
 class CompressionServiceServicer:
@@ -61,6 +81,35 @@ class CompressionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartJob(self, request, context):
+        """Queue a file job; answers at once (state queued or running). RESOURCE_EXHAUSTED "busy" when the
+        queue is full, ALREADY_EXISTS for an existing destination without overwrite, RESOURCE_EXHAUSTED
+        "insufficient_space" when the destination cannot hold the output, INVALID_ARGUMENT for a bad path.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelJob(self, request, context):
+        """Cancel a queued or running job (nothing is left under the destination); a finished one is answered as is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadRange(self, request, context):
+        """Plain bytes of a seekable zstd file without decompressing the rest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompressionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +122,26 @@ def add_CompressionServiceServicer_to_server(servicer, server):
                     servicer.ListJobs,
                     request_deserializer=sigmavault_dot_v1_dot_compression__pb2.ListCompressionJobsRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_compression__pb2.ListCompressionJobsResponse.SerializeToString,
+            ),
+            'StartJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartJob,
+                    request_deserializer=sigmavault_dot_v1_dot_compression__pb2.StartFileJobRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_compression__pb2.FileJob.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=sigmavault_dot_v1_dot_compression__pb2.GetFileJobRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_compression__pb2.FileJob.SerializeToString,
+            ),
+            'CancelJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelJob,
+                    request_deserializer=sigmavault_dot_v1_dot_compression__pb2.CancelFileJobRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_compression__pb2.FileJob.SerializeToString,
+            ),
+            'ReadRange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadRange,
+                    request_deserializer=sigmavault_dot_v1_dot_compression__pb2.ReadRangeRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_compression__pb2.ReadRangeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +198,114 @@ class CompressionService:
             '/sigmavault.v1.CompressionService/ListJobs',
             sigmavault_dot_v1_dot_compression__pb2.ListCompressionJobsRequest.SerializeToString,
             sigmavault_dot_v1_dot_compression__pb2.ListCompressionJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.CompressionService/StartJob',
+            sigmavault_dot_v1_dot_compression__pb2.StartFileJobRequest.SerializeToString,
+            sigmavault_dot_v1_dot_compression__pb2.FileJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.CompressionService/GetJob',
+            sigmavault_dot_v1_dot_compression__pb2.GetFileJobRequest.SerializeToString,
+            sigmavault_dot_v1_dot_compression__pb2.FileJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.CompressionService/CancelJob',
+            sigmavault_dot_v1_dot_compression__pb2.CancelFileJobRequest.SerializeToString,
+            sigmavault_dot_v1_dot_compression__pb2.FileJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadRange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.CompressionService/ReadRange',
+            sigmavault_dot_v1_dot_compression__pb2.ReadRangeRequest.SerializeToString,
+            sigmavault_dot_v1_dot_compression__pb2.ReadRangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

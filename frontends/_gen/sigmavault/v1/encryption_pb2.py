@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esigmavault/v1/encryption.proto\x12\rsigmavault.v1\"\x1c\n\x1aGetEncryptionStatusRequest\"\xf2\x01\n\x10\x45ncryptionStatus\x12\x11\n\talgorithm\x18\x01 \x01(\t\x12\x17\n\x0fkey_fingerprint\x18\x02 \x01(\t\x12\x10\n\x08key_path\x18\x03 \x01(\t\x12\x18\n\x10key_created_unix\x18\x04 \x01(\x03\x12\x15\n\rencrypt_tasks\x18\x05 \x01(\x03\x12\x15\n\rdecrypt_tasks\x18\x06 \x01(\x03\x12\x15\n\rauth_failures\x18\x07 \x01(\x03\x12\x1b\n\x13pq_wrapping_enabled\x18\x08 \x01(\x08\x12\x14\n\x0cpq_available\x18\t \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t2l\n\x11\x45ncryptionService\x12W\n\tGetStatus\x12).sigmavault.v1.GetEncryptionStatusRequest\x1a\x1f.sigmavault.v1.EncryptionStatusBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esigmavault/v1/encryption.proto\x12\rsigmavault.v1\"\x1c\n\x1aGetEncryptionStatusRequest\"\xd4\x04\n\x10\x45ncryptionStatus\x12\x11\n\talgorithm\x18\x01 \x01(\t\x12\x17\n\x0fkey_fingerprint\x18\x02 \x01(\t\x12\x10\n\x08key_path\x18\x03 \x01(\t\x12\x18\n\x10key_created_unix\x18\x04 \x01(\x03\x12\x15\n\rencrypt_tasks\x18\x05 \x01(\x03\x12\x15\n\rdecrypt_tasks\x18\x06 \x01(\x03\x12\x15\n\rauth_failures\x18\x07 \x01(\x03\x12\x1b\n\x13pq_wrapping_enabled\x18\x08 \x01(\x08\x12\x14\n\x0cpq_available\x18\t \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t\x12\r\n\x05suite\x18\x0b \x01(\t\x12\x12\n\npq_enabled\x18\x0c \x01(\x08\x12\x0e\n\x06key_id\x18\r \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x0e \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x0f \x01(\x03\x12\x14\n\x0crotated_unix\x18\x10 \x01(\x03\x12\x0c\n\x04keys\x18\x11 \x01(\r\x12\x1c\n\x14passphrase_protected\x18\x12 \x01(\x08\x12\x14\n\x0c\x66iles_sealed\x18\x13 \x01(\x03\x12\x14\n\x0c\x62ytes_sealed\x18\x14 \x01(\x03\x12\x14\n\x0c\x66iles_opened\x18\x15 \x01(\x03\x12\x14\n\x0c\x62ytes_opened\x18\x16 \x01(\x03\x12\x1a\n\x12\x66ile_auth_failures\x18\x17 \x01(\x03\x12\x17\n\x0f\x66iles_rewrapped\x18\x18 \x01(\x03\x12\x1b\n\x13\x63ounters_since_unix\x18\x19 \x01(\x03\x12\x16\n\x0ekeystore_error\x18\x1a \x01(\t\"\x12\n\x10RotateKeyRequest\"\xa0\x01\n\x07KeyInfo\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\x14\n\x0crotated_unix\x18\x04 \x01(\x03\x12\r\n\x05suite\x18\x05 \x01(\t\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\x12\x17\n\x0fprevious_key_id\x18\x07 \x01(\t\"%\n\x13GetPublicKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\xdb\x01\n\tPublicKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\x14\n\x0crotated_unix\x18\x04 \x01(\x03\x12\r\n\x05suite\x18\x05 \x01(\t\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\x12\x0b\n\x03pem\x18\x07 \x01(\t\x12\x12\n\npublic_key\x18\x08 \x01(\x0c\x12\x0e\n\x06kem_id\x18\t \x01(\r\x12\x0e\n\x06kdf_id\x18\n \x01(\r\x12\x0f\n\x07\x61\x65\x61\x64_id\x18\x0b \x01(\r2\x80\x02\n\x11\x45ncryptionService\x12W\n\tGetStatus\x12).sigmavault.v1.GetEncryptionStatusRequest\x1a\x1f.sigmavault.v1.EncryptionStatus\x12\x44\n\tRotateKey\x12\x1f.sigmavault.v1.RotateKeyRequest\x1a\x16.sigmavault.v1.KeyInfo\x12L\n\x0cGetPublicKey\x12\".sigmavault.v1.GetPublicKeyRequest\x1a\x18.sigmavault.v1.PublicKeyBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,7 +35,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETENCRYPTIONSTATUSREQUEST']._serialized_start=49
   _globals['_GETENCRYPTIONSTATUSREQUEST']._serialized_end=77
   _globals['_ENCRYPTIONSTATUS']._serialized_start=80
-  _globals['_ENCRYPTIONSTATUS']._serialized_end=322
-  _globals['_ENCRYPTIONSERVICE']._serialized_start=324
-  _globals['_ENCRYPTIONSERVICE']._serialized_end=432
+  _globals['_ENCRYPTIONSTATUS']._serialized_end=676
+  _globals['_ROTATEKEYREQUEST']._serialized_start=678
+  _globals['_ROTATEKEYREQUEST']._serialized_end=696
+  _globals['_KEYINFO']._serialized_start=699
+  _globals['_KEYINFO']._serialized_end=859
+  _globals['_GETPUBLICKEYREQUEST']._serialized_start=861
+  _globals['_GETPUBLICKEYREQUEST']._serialized_end=898
+  _globals['_PUBLICKEY']._serialized_start=901
+  _globals['_PUBLICKEY']._serialized_end=1120
+  _globals['_ENCRYPTIONSERVICE']._serialized_start=1123
+  _globals['_ENCRYPTIONSERVICE']._serialized_end=1379
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,16 @@ class EncryptionServiceStub:
                 request_serializer=sigmavault_dot_v1_dot_encryption__pb2.GetEncryptionStatusRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.EncryptionStatus.FromString,
                 _registered_method=True)
+        self.RotateKey = channel.unary_unary(
+                '/sigmavault.v1.EncryptionService/RotateKey',
+                request_serializer=sigmavault_dot_v1_dot_encryption__pb2.RotateKeyRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.KeyInfo.FromString,
+                _registered_method=True)
+        self.GetPublicKey = channel.unary_unary(
+                '/sigmavault.v1.EncryptionService/GetPublicKey',
+                request_serializer=sigmavault_dot_v1_dot_encryption__pb2.GetPublicKeyRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.PublicKey.FromString,
+                _registered_method=True)
 
 
 class EncryptionServiceServicer:
@@ -50,6 +60,21 @@ class EncryptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateKey(self, request, context):
+        """A new key pair becomes current; older ones stay to open older files. Re-wrap older files with
+        CompressionService.StartJob(operation REWRAP).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPublicKey(self, request, context):
+        """The public key another box seals files to (no secret).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EncryptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +82,16 @@ def add_EncryptionServiceServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.GetEncryptionStatusRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_encryption__pb2.EncryptionStatus.SerializeToString,
+            ),
+            'RotateKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateKey,
+                    request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.RotateKeyRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_encryption__pb2.KeyInfo.SerializeToString,
+            ),
+            'GetPublicKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPublicKey,
+                    request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.GetPublicKeyRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_encryption__pb2.PublicKey.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +121,60 @@ class EncryptionService:
             '/sigmavault.v1.EncryptionService/GetStatus',
             sigmavault_dot_v1_dot_encryption__pb2.GetEncryptionStatusRequest.SerializeToString,
             sigmavault_dot_v1_dot_encryption__pb2.EncryptionStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.EncryptionService/RotateKey',
+            sigmavault_dot_v1_dot_encryption__pb2.RotateKeyRequest.SerializeToString,
+            sigmavault_dot_v1_dot_encryption__pb2.KeyInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPublicKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.EncryptionService/GetPublicKey',
+            sigmavault_dot_v1_dot_encryption__pb2.GetPublicKeyRequest.SerializeToString,
+            sigmavault_dot_v1_dot_encryption__pb2.PublicKey.FromString,
             options,
             channel_credentials,
             insecure,
