@@ -12,7 +12,7 @@ const EVENTS = ["system.metrics", "agent.status", "compression.progress", "stora
 const RETRY_MIN_S = 0.5; // reconnect back-off: doubles per failed attempt, up to RETRY_MAX_S, +-20 % jitter
 const RETRY_MAX_S = 10;
 const SILENCE_S = 15; // no message for this long (nor 3 metrics intervals, if longer): the link is dead
-const JOB_LISTS = ["/api/v1/storage/jobs", "/api/v1/files/jobs", "/api/v1/jobs"]; // read when the API has them
+const JOB_LISTS = ["/api/v1/storage/jobs"]; // read when the API has them (file jobs come with the compression list)
 
 const link = { ws: null, attempt: 0, nextAt: 0, lastMessage: 0, downSince: 0, generation: 0, metricsGapS: 1 };
 
@@ -47,7 +47,7 @@ async function loadAll() {
   ok("disks", (d) => { storage.disks = d; renderDisks(); }, (e) => unavailable("disks", e));
   ok("mesh", renderMesh, (e) => unavailable("mesh", e));
   forgetUnfinished();
-  ok("jobs", (d) => (d.jobs || []).slice().reverse().forEach((j) => applyJob(j, "compression")));
+  ok("jobs", (d) => [...(d.jobs || []), ...(d.file_jobs || [])].reverse().forEach((j) => applyJob(j, "compression")));
   ok("api", (doc) => JOB_LISTS.filter((p) => doc.paths && doc.paths[p] && doc.paths[p].get).forEach((p) =>
     getJSON(p).then((d) => (d.jobs || []).slice().reverse().forEach((j) => applyJob(j, p.split("/")[3]))).catch(() => {})));
 }

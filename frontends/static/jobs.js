@@ -10,9 +10,16 @@ export const state = {
 
 // Long jobs (engine/jobs/model.py JobRecord: file jobs; storage jobs) carry percent or units; the
 // one-block compression "jobs" of DispatchTask (engine/jobs/inline.py) carry blocks and a codec.
+// a file job (FileJob: bytes_done of bytes_total, mb_per_s) in the shape the panel draws (JobRecord's units)
+function fromFileJob(j) {
+  return { ...j, kind: j.operation, target: j.destination, done_units: j.bytes_done, total_units: j.bytes_total,
+    rate_per_s: num(j.mb_per_s) * 1e6, category: "file" };
+}
+
 export function applyJob(raw, origin) {
-  const j = raw && typeof raw === "object" && raw.job && typeof raw.job === "object" ? raw.job : raw;
+  let j = raw && typeof raw === "object" && raw.job && typeof raw.job === "object" ? raw.job : raw;
   if (!j || typeof j !== "object" || !j.id) return;
+  if ("bytes_total" in j && "operation" in j) j = fromFileJob(j);
   const oneBlock = ("blocks" in j || "codec" in j) && !("percent" in j) && !("total_units" in j);
   if (oneBlock) return countOneBlock(j);
   const known = state.jobs.get(j.id) || { id: j.id, firstSeen: performance.now(), firstPercent: null };

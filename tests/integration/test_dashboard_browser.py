@@ -44,6 +44,7 @@ ANY_TILE_RATE = "return [...document.querySelectorAll('#agents .t-rate')].some(r
 ANY_SPARK = (
     "return [...document.querySelectorAll('.w-spark polyline')].some(p => /,(?!27\\.0)/.test(p.getAttribute('points')))"
 )
+JOB_ROW = "const row = document.querySelector(`.job[data-id='${arguments[0]}']`); return row && row.textContent"
 JOB_PERCENT = (
     "return document.querySelector(`.job[data-id='${arguments[0]}'] [role=progressbar]`).getAttribute('aria-valuenow')"
 )
@@ -232,11 +233,37 @@ def test_phone_width_has_no_horizontal_scroll(browser: WebDriver) -> None:
     assert console_errors(browser) == []
 
 
-def test_job_event_shapes_render_with_progress(browser: WebDriver) -> None:
-    """The job panel with the event shapes the storage-operations and file-jobs work publishes
-    (storage.event job_progress / job_done / errors_found; compression.progress with a JobRecord).
-    No route submits a long job yet, so the events are fed to the page's own message handler;
-    the live test with a real file job replaces this when file jobs exist."""
+def test_a_real_file_job_reaches_100_percent(browser: WebDriver, engine: Engine) -> None:
+    """A compression job on a 48 MiB file through POST /api/v1/compression/jobs: its row appears
+    from compression.progress events and its bar reaches 100 % when it is done."""
+    assert engine.served is not None
+    source, destination = engine.served.data_dir / "dash-job.bin", engine.served.data_dir / "dash-job.zst"
+    with source.open("wb") as f:  # mixed content: half random, half text-like, distinct blocks
+        for i in range(48):
+            f.write(os.urandom(1 << 19) + (b"sigmavault block %d " % i) * ((1 << 19) // 24))
+    try:
+        with httpx.Client(base_url=engine.url, timeout=10) as client:
+            job = client.post("/api/v1/compression/jobs", json={
+                "operation": "compress", "source": str(source), "destination": str(destination),
+                "codec": "zstd", "level": 9, "overwrite": True}).json()  # fmt: skip
+        assert job["id"].startswith("job-"), job
+        wait("the job's row", lambda: browser.execute_script(JOB_ROW, job["id"]), timeout=20)
+        wait("its bar at 100 %", lambda: float(browser.execute_script(JOB_PERCENT, job["id"]) or 0) == 100.0,
+             timeout=60)  # fmt: skip
+        assert "done" in browser.execute_script(JOB_ROW, job["id"])
+        browser.execute_script("document.getElementById('jobs-h').scrollIntoView()")
+        shot(browser, "7-file-job")
+        browser.execute_script("window.scrollTo(0, 0)")
+        assert console_errors(browser) == []
+    finally:
+        source.unlink(missing_ok=True)
+        destination.unlink(missing_ok=True)
+
+
+def test_storage_job_event_shapes_render_with_progress(browser: WebDriver) -> None:
+    """The job panel with the events storage operations publish (storage.event job_progress /
+    errors_found / job_done). A real scrub needs root and loop devices (tests/system/test_storage_api.py
+    runs one); here the events are fed to the page's own message handler."""
     handle = "window.sigmavault.handle(arguments[0])"
     scrub = {"id": "job-5c1", "kind": "scrub", "state": "running", "pool": "tank", "target": "tank", "percent": 40.0,
              "message": "scrubbing devid 1"}  # fmt: skip
