@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from frontends.stack import FrontendStack
+from frontends.tls import uvicorn_options
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -34,6 +35,17 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # the frontend process handles its own signals (see module docstring)
+
+
+class _OneLineClientErrors(logging.Filter):
+    """uvicorn logs a client's invalid UTF-8 WebSocket frame with a full traceback (the connection is
+    closed 1007 all the same): keep the line, drop the traceback, so a client cannot fill the log ten
+    lines a frame (found by the WebSocket fuzzer, perf/fuzz/ws_cases.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.msg.startswith("Invalid UTF-8"):
+            record.exc_info = None
+        return True
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -62,8 +74,11 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         ws="websockets-sansio", lifespan="off", access_log=cfg.debug, log_level="debug" if cfg.debug else "warning",
         ws_max_size=64 * 1024, ws_ping_interval=20.0, ws_ping_timeout=20.0,
         timeout_graceful_shutdown=math.ceil(cfg.shutdown_grace),
+        proxy_headers=False,  # the peer is the TCP peer: X-Forwarded-For would let a client pick its address
+        **uvicorn_options(cfg),
     )  # fmt: skip
     http = _Server(uv_config)
+    logging.getLogger("uvicorn.error").addFilter(_OneLineClientErrors())
     if listener is None:
         listener = _listen(cfg.host, cfg.engine_port)
     http_port = listener.getsockname()[1]

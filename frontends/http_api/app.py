@@ -18,9 +18,12 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from engine.errors import EngineError
+from frontends.auth import AccessPolicy
 from frontends.errors import describe, error_body
 from frontends.http_api import agents, compression, encryption, network, storage, system
+from frontends.http_api.access import AccessMiddleware
 from frontends.http_api.routing import Endpoint, JSONResponse
+from frontends.limits import ClientLimiter
 from frontends.openapi import openapi_document
 from frontends.prom import CONTENT_TYPE
 
@@ -109,7 +112,8 @@ async def on_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(answer.body(), status_code=answer.http_status, headers=answer.headers())
 
 
-def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
+def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None) -> ASGIApp:
+    """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC)."""
     routes: list[Route | WebSocketRoute] = [
         Route(e.path, e.handler, methods=[e.method]) for e in endpoints(rt, metrics)
     ]
@@ -118,4 +122,5 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
     # Exception handler is Starlette's last resort for real bugs (answered 500, then logged)
     handlers = {cls: on_error for cls in (HTTPException, EngineError, ValueError, TimeoutError, Exception)}
     app = Starlette(routes=routes, exception_handlers=handlers)
-    return MetricsMiddleware(app, metrics)
+    limiter = limiter or ClientLimiter(rt.config.client_max_inflight)
+    return MetricsMiddleware(AccessMiddleware(app, AccessPolicy.from_config(rt.config), limiter, metrics), metrics)
