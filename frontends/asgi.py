@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from engine.config import ConfigError, EngineConfig
 from engine.credentials import is_loopback
 from engine.embedded import Engine
+from frontends import logfilters
 from frontends.stack import FrontendStack
 
 if TYPE_CHECKING:
@@ -76,8 +77,7 @@ class EngineApp:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.startup()
-                except ConfigError as exc:  # one line, as engined says it
-                    logger.error("engine: configuration error: %s", exc)
+                except ConfigError as exc:  # one line (uvicorn logs the message), as engined says it
                     await send({"type": "lifespan.startup.failed", "message": f"configuration error: {exc}"})
                     return
                 except Exception as exc:
@@ -93,6 +93,7 @@ class EngineApp:
     async def startup(self) -> None:
         config = self._config or EngineConfig.from_env()
         os.environ.pop("SIGMAVAULT_API_TOKEN", None)  # read: the system tools the engine runs need not inherit it
+        logfilters.install()
         host = uvicorn_cli_host(sys.argv)
         if host is not None and not config.api_token and not is_loopback(host):
             raise ConfigError("uvicorn --host", host, "an address beyond loopback needs SIGMAVAULT_API_TOKEN_FILE "

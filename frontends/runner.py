@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from frontends import logfilters
 from frontends.stack import FrontendStack
 from frontends.tls import uvicorn_options
 
@@ -35,17 +36,6 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # the frontend process handles its own signals (see module docstring)
-
-
-class _OneLineClientErrors(logging.Filter):
-    """uvicorn logs a client's invalid UTF-8 WebSocket frame with a full traceback (the connection is
-    closed 1007 all the same): keep the line, drop the traceback, so a client cannot fill the log ten
-    lines a frame (found by the WebSocket fuzzer, perf/fuzz/ws_cases.py)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.msg.startswith("Invalid UTF-8"):
-            record.exc_info = None
-        return True
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -78,7 +68,7 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         **uvicorn_options(cfg),
     )  # fmt: skip
     http = _Server(uv_config)
-    logging.getLogger("uvicorn.error").addFilter(_OneLineClientErrors())
+    logfilters.install()
     if listener is None:
         listener = _listen(cfg.host, cfg.engine_port)
     http_port = listener.getsockname()[1]

@@ -8,6 +8,8 @@ close with 1008 (policy violation) where the server lacks it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 from frontends.auth import OPEN_HTTP_PATHS, READ_HTTP_METHODS, client_key
@@ -65,7 +67,13 @@ class AccessMiddleware:
             await response(scope, receive, send)
             return
         await receive()  # websocket.connect
-        if "websocket.http.response" in scope.get("extensions", {}):
-            await response(scope, receive, send)  # Starlette sends websocket.http.response.*
-        else:  # pragma: no cover - uvicorn (the only server here) has the extension
+        if "websocket.http.response" not in scope.get("extensions", {}):  # pragma: no cover - uvicorn has it
             await send({"type": "websocket.close", "code": 1008})
+            return
+        await response(scope, receive, send)  # Starlette sends websocket.http.response.*
+        # uvicorn (0.54) counts the handshake as done only once the connection is gone, and logs an
+        # error for an app that returns before: wait for that (its second disconnect), 1 s at most
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                for _ in range(2):
+                    await receive()

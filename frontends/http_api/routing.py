@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from engine.errors import BadRequest, NotFound
@@ -98,11 +99,14 @@ async def read_json(request: Request, limit: int) -> Any:
     if length is not None and length.isdigit() and int(length) > limit:
         raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
+            chunks.append(chunk)
+    except ClientDisconnect:  # hung up mid-body: an answer nobody reads, not a crash with a traceback
+        raise RequestError("the client went away before its body was complete", code="client_disconnected") from None
     body = b"".join(chunks)
     if not body:
         return {}
