@@ -81,7 +81,7 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             cached = self._handlers[method] = (handler, self._wrap(method, handler))
         return cached[1]
 
-    async def _admit(self, method: str, context: Context, open_call: bool, read: bool) -> str | None:
+    async def admit(self, context: Context, open_call: bool, read: bool) -> str | None:
         """Aborts the call if the policy or the cap refuses it; else the client key it holds (None: not counted)."""
         if open_call:
             return None
@@ -96,92 +96,74 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 return key
             refusal = self.limiter.refusal
         if refusal is not None:
-            await self._abort(context, refusal)
+            await self.abort(context, refusal)
         return None
 
-    async def _abort(self, context: Context, answer: ErrorAnswer) -> None:
+    def release(self, key: str | None) -> None:
+        if key is not None:
+            self.limiter.release(key)
+
+    async def abort(self, context: Context, answer: ErrorAnswer) -> None:
         self.metrics.refused.labels("grpc", answer.code).inc()
         status = answer.grpc_status()
         await context.abort(status.code, status.details, status.trailing_metadata)
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        open_call, read = grpc_method_is_open(method), grpc_method_is_read(method)
-        guard = self
-        decode, encode = _safe(handler.request_deserializer), handler.response_serializer
+        guarded = _Guarded(self, method, handler)
+        if handler.response_streaming:
+            behavior = guarded.answers if inspect.isasyncgenfunction(guarded.behavior) else guarded.answer
+            factory = grpc.stream_stream_rpc_method_handler if handler.request_streaming \
+                else grpc.unary_stream_rpc_method_handler  # fmt: skip
+        else:
+            behavior = guarded.answer
+            factory = grpc.stream_unary_rpc_method_handler if handler.request_streaming \
+                else grpc.unary_unary_rpc_method_handler  # fmt: skip
+        return factory(behavior, request_deserializer=_safe(handler.request_deserializer),
+                       response_serializer=handler.response_serializer)  # fmt: skip
 
-        async def checked(request: Any, context: Context) -> None:
-            if request is _MALFORMED:
-                await guard._abort(context, MALFORMED)
 
-        async def requests(iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
-            async for request in iterator:
-                if request is _MALFORMED:
-                    raise MalformedRequest
-                yield request
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        if request is _MALFORMED:
+            raise MalformedRequest
+        yield request
 
-        if handler.unary_unary is not None:
-            unary_unary = handler.unary_unary
 
-            async def uu(request: Any, context: Context) -> Any:
-                key = await guard._admit(method, context, open_call, read)
-                try:
-                    await checked(request, context)
-                    return await unary_unary(request, context)
-                finally:
-                    if key is not None:
-                        guard.limiter.release(key)
+class _Guarded:
+    """One method's servicer behind the guard, in the two shapes grpc.aio calls: ``answer`` (a
+    coroutine: a unary answer, or a stream written with context.write(), e.g. Health.Watch) and
+    ``answers`` (an async generator of streamed answers)."""
 
-            return grpc.unary_unary_rpc_method_handler(uu, request_deserializer=decode, response_serializer=encode)
-        if handler.stream_unary is not None:
-            stream_unary = handler.stream_unary
+    def __init__(self, guard: CallGuard, method: str, handler: grpc.RpcMethodHandler) -> None:
+        self.guard, self.open, self.read = guard, grpc_method_is_open(method), grpc_method_is_read(method)
+        self.client_streams: bool = handler.request_streaming
+        self.behavior: Callable[..., Any] = (handler.unary_unary or handler.unary_stream or handler.stream_unary
+                                             or handler.stream_stream)  # fmt: skip
 
-            async def su(iterator: AsyncIterator[Any], context: Context) -> Any:
-                key = await guard._admit(method, context, open_call, read)
-                try:
-                    return await stream_unary(requests(iterator), context)
-                except MalformedRequest:
-                    await guard._abort(context, MALFORMED)
-                finally:
-                    if key is not None:
-                        guard.limiter.release(key)
+    async def _enter(self, request: Any, context: Context) -> tuple[str | None, Any]:
+        key = await self.guard.admit(context, self.open, self.read)
+        if self.client_streams:
+            return key, _checked(request)
+        if request is _MALFORMED:
+            self.guard.release(key)
+            await self.guard.abort(context, MALFORMED)
+        return key, request
 
-            return grpc.stream_unary_rpc_method_handler(su, request_deserializer=decode, response_serializer=encode)
-        streaming = handler.unary_stream or handler.stream_stream
-        client_streams = handler.stream_stream is not None
+    async def answer(self, request: Any, context: Context) -> Any:
+        key, request = await self._enter(request, context)
+        try:
+            return await self.behavior(request, context)
+        except MalformedRequest:
+            await self.guard.abort(context, MALFORMED)
+        finally:
+            self.guard.release(key)
 
-        async def prepare(request: Any, context: Context) -> tuple[str | None, Any]:
-            key = await guard._admit(method, context, open_call, read)
-            if client_streams:
-                return key, requests(request)
-            try:
-                await checked(request, context)
-            except BaseException:
-                if key is not None:
-                    guard.limiter.release(key)
-                raise
-            return key, request
-
-        async def xs_generator(request: Any, context: Context) -> AsyncIterator[Any]:
-            key, request = await prepare(request, context)
-            try:
-                async for answer in streaming(request, context):
-                    yield answer
-            except MalformedRequest:
-                await guard._abort(context, MALFORMED)
-            finally:
-                if key is not None:
-                    guard.limiter.release(key)
-
-        async def xs_writer(request: Any, context: Context) -> None:  # e.g. Health.Watch: context.write()
-            key, request = await prepare(request, context)
-            try:
-                await streaming(request, context)
-            except MalformedRequest:
-                await guard._abort(context, MALFORMED)
-            finally:
-                if key is not None:
-                    guard.limiter.release(key)
-
-        behavior = xs_generator if inspect.isasyncgenfunction(streaming) else xs_writer
-        factory = grpc.stream_stream_rpc_method_handler if client_streams else grpc.unary_stream_rpc_method_handler
-        return factory(behavior, request_deserializer=decode, response_serializer=encode)
+    async def answers(self, request: Any, context: Context) -> AsyncIterator[Any]:
+        key, request = await self._enter(request, context)
+        try:
+            async for answer in self.behavior(request, context):
+                yield answer
+        except MalformedRequest:
+            await self.guard.abort(context, MALFORMED)
+        finally:
+            self.guard.release(key)

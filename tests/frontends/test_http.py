@@ -160,6 +160,10 @@ def test_compression_stats_and_jobs(http: httpx.Client) -> None:
         assert_error(answer, 400, "invalid_argument")
         assert "must be an integer in 1-256" in answer.json()["error"]["message"]
         assert answer.json()["error"]["metadata"] == {"min": "1", "max": "256"}
+    twice = http.get("/api/v1/compression/jobs?limit=abc&limit=")  # the last one used to win, as the default
+    assert_error(twice, 400, "invalid_argument")
+    assert "limit is given 2 times" in twice.json()["error"]["message"]
+    assert_error(http.get("/api/v1/agents/0/tasks?page_token=a&page_token=b"), 400, "invalid_argument")
 
 
 def test_encryption_and_mesh(http: httpx.Client, served: Served) -> None:
