@@ -84,7 +84,7 @@ def _one_query(request: Request, name: str) -> str | None:
 
 def int_query(request: Request, name: str, default: int, lo: int, hi: int) -> int:
     raw = _one_query(request, name)
-    if raw is None or raw == "":
+    if raw is None:  # an empty value is not an integer either (?limit= passed as the default; the fuzzer)
         return default
     try:
         value = int(raw)

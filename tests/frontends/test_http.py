@@ -155,7 +155,7 @@ def test_compression_stats_and_jobs(http: httpx.Client) -> None:
     assert jobs[0]["kind"] == "compress"
     assert jobs[0]["state"] == "done"
     assert jobs[0]["bytes_in"] == 10000
-    for bad in ("x", 0, -1, 257):  # every one says the rule with its numbers
+    for bad in ("x", 0, -1, 257, ""):  # every one says the rule with its numbers
         answer = http.get("/api/v1/compression/jobs", params={"limit": bad})
         assert_error(answer, 400, "invalid_argument")
         assert "must be an integer in 1-256" in answer.json()["error"]["message"]
