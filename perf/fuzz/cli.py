@@ -1,4 +1,4 @@
-"""``python -m perf fuzz [--cases N] [--seconds S] [--surface http,grpc,ws] [--json out.json]``
+"""``python -m perf fuzz [--cases N] [--seconds S] [--surface http,grpc,ws] [--exclude OP] [--json out.json]``
 
 Starts an ``engined serve`` on loopback (2 workers, 256 KiB slots, an API token so every call is
 authenticated like the Go API's), runs each surface's fuzzer until N cases or S seconds, checks the
@@ -43,16 +43,19 @@ def engine_env(workdir: Path, token: str) -> dict[str, str]:
     return {"SIGMAVAULT_API_TOKEN_FILE": str(token_file), "SIGMAVAULT_SLOT_BYTES": str(SLOT_BYTES)}
 
 
-def run_surface(surface: str, served: Served, token: str, cases: int, seconds: float, seed: int) -> SurfaceReport:
+def run_surface(surface: str, served: Served, token: str, cases: int, seconds: float, seed: int,
+                exclude: tuple[str, ...] = ()) -> SurfaceReport:  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}
     metadata = (("authorization", f"Bearer {token}"),)
     options = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
     with grpc.insecure_channel(served.grpc, options=options) as channel:
         if surface == "http":
-            report = fuzz_http(served.http, cases=cases, seconds=seconds, headers=headers, seed=seed)
+            report = fuzz_http(served.http, cases=cases, seconds=seconds, headers=headers, seed=seed,
+                               exclude=tuple(e for e in exclude if not e.startswith("/")))  # fmt: skip
         elif surface == "grpc":
             report = fuzz_grpc(channel, cases=cases, seconds=seconds, slot_bytes=SLOT_BYTES, seed=seed,
-                               max_message_bytes=SLOT_BYTES + 65536, metadata=metadata)  # fmt: skip
+                               max_message_bytes=SLOT_BYTES + 65536, metadata=metadata,
+                               exclude=tuple(e for e in exclude if e.startswith("/")))  # fmt: skip
         else:
             report = fuzz_ws(served.http.replace("http", "ws", 1) + "/ws", cases=cases, seconds=seconds,
                              headers=headers, seed=seed)  # fmt: skip
@@ -69,6 +72,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--surface", default=",".join(SURFACES), help="comma-separated: http, grpc, ws")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the reports here")
+    parser.add_argument("--exclude", action="append", default=[], metavar="OPERATION",
+                        help="leave out an HTTP operation ('POST /api/v1/...', a prefix) or a gRPC method "
+                             "('/sigmavault.v1.Service/Method', a prefix); repeatable")  # fmt: skip
     args = parser.parse_args(argv)
     surfaces = [s.strip() for s in args.surface.split(",") if s.strip()]
     unknown = sorted(set(surfaces) - set(SURFACES))
@@ -81,7 +87,8 @@ def main(argv: list[str]) -> int:
         reports, started = [], time.monotonic()
         try:
             for surface in surfaces:
-                reports.append(run_surface(surface, served, token, args.cases, args.seconds, args.seed))
+                reports.append(run_surface(surface, served, token, args.cases, args.seconds, args.seed,
+                                           tuple(args.exclude)))  # fmt: skip
                 print(reports[-1].summary(), flush=True)
         finally:
             code = stop_served(served)

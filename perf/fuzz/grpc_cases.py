@@ -212,12 +212,14 @@ class _Runner:
 
 
 def fuzz_grpc(channel: grpc.Channel, *, cases: int, seconds: float, slot_bytes: int, max_message_bytes: int,
-              metadata: tuple[tuple[str, str], ...] = (), seed: int = 0) -> SurfaceReport:  # fmt: skip
+              metadata: tuple[tuple[str, str], ...] = (), seed: int = 0,
+              exclude: tuple[str, ...] = ()) -> SurfaceReport:  # fmt: skip
     """At least ``cases`` calls over every RPC (or ``seconds``); bytes fields reach past the slot
-    (``slot_bytes``) and past the server's message limit (``max_message_bytes``)."""
+    (``slot_bytes``) and past the server's message limit (``max_message_bytes``); ``exclude``:
+    method paths (prefixes, e.g. ``/sigmavault.v1.StorageService/Destroy``) to leave out."""
     report = SurfaceReport("grpc")
     big_sizes = (slot_bytes - 1, slot_bytes, slot_bytes + 1, max_message_bytes + 1)
-    methods = rpc_methods()
+    methods = [m for m in rpc_methods() if not m.path.startswith(exclude)]
     report.operations = len(methods)
     runner = _Runner(channel, metadata, report, time.monotonic() + seconds)
     for round_ in itertools.count():
