@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test perf perf-deps lint proto clean
+AUDIT_VENV := .venv-audit
+PIP_AUDIT := pip-audit==2.10.1
+
+.PHONY: run test perf perf-deps lint proto audit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +42,17 @@ lint: $(STAMP)
 proto: $(STAMP)
 	$(VENV)/bin/python -m tools.gen_proto
 
+# known vulnerabilities in the resolved dependencies (tools/audit.py, docs/SECURITY.md): pip-audit lives
+# in a venv of its own so that it audits our packages, not its own
+$(AUDIT_VENV)/.installed:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install -q '$(PIP_AUDIT)'
+	touch $@
+
+audit: $(STAMP) $(AUDIT_VENV)/.installed
+	mkdir -p build
+	$(VENV)/bin/python -m pip freeze --exclude-editable > build/requirements.lock
+	$(VENV)/bin/python -m tools.audit --pip-audit $(AUDIT_VENV)/bin/pip-audit --requirements build/requirements.lock
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(AUDIT_VENV) build *.egg-info .pytest_cache

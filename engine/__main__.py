@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import functools
 import logging
+import os
 import socket
 import sys
 
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"engined: configuration error: {exc}", file=sys.stderr)
         return 2
+    os.environ.pop("SIGMAVAULT_API_TOKEN", None)  # read: the system tools the engine runs need not inherit it
     if args.command == "config":
         sys.stdout.write(orjson.dumps(cfg.as_env(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
         return 0

@@ -9,9 +9,11 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from engine import credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -110,6 +112,19 @@ def _absolute_path(raw: str) -> str:
 _absolute_path.rule = "must be an absolute path"  # type: ignore[attr-defined]
 
 
+def _optional(check: Callable[[str], Any]) -> Callable[[str], str]:
+    """Empty means unset; anything else must pass ``check`` (which raises CredentialError)."""
+
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if value:
+            check(value)
+        return value
+
+    parse.rule = "is invalid"  # type: ignore[attr-defined]  # CredentialError carries the real rule
+    return parse
+
+
 def _port(raw: str) -> int:
     value = int(raw.strip())
     if value != 0 and not 1024 <= value <= 65535:
@@ -204,6 +219,13 @@ class EngineConfig:
     log_level: str = "info"
     metrics_interval: float = 1.0  # seconds between system.metrics events
     max_message_bytes: int = 0  # gRPC message limit; 0 = slot size + 64 KiB
+    # security (docs/SECURITY.md): the token itself never appears in repr(), `engined config` or errors
+    api_token: str = field(default="", repr=False)
+    api_token_file: str = ""  # read at start (mode 0600); fills api_token
+    tls_cert: str = ""  # PEM certificate (chain) of both ports; empty: plain TCP
+    tls_key: str = ""
+    tls_client_ca: str = ""  # PEM CA bundle: clients must present a certificate it signed (mutual TLS)
+    client_max_inflight: int = 0  # calls in flight per client (peer address); 0 = no per-client cap
 
     def __post_init__(self) -> None:
         # derived defaults are resolved here so every process sees the same numbers
@@ -240,6 +262,22 @@ class EngineConfig:
         if self.engine_port == self.grpc_port and self.engine_port:
             raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port),
                               f"must differ from {PREFIX}ENGINE_PORT ({self.engine_port})")  # fmt: skip
+        self._check_security()
+
+    def _check_security(self) -> None:
+        if not self.api_token and not credentials.is_loopback(self.host):
+            raise ConfigError(f"{PREFIX}HOST", self.host, f"an address beyond loopback needs {PREFIX}API_TOKEN_FILE "
+                              f"(or {PREFIX}API_TOKEN): see docs/SECURITY.md")  # fmt: skip
+        if bool(self.tls_cert) != bool(self.tls_key):
+            given, missing = ("TLS_CERT", "TLS_KEY") if self.tls_cert else ("TLS_KEY", "TLS_CERT")
+            raise ConfigError(f"{PREFIX}{given}", getattr(self, given.lower()), f"needs {PREFIX}{missing} too")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError(f"{PREFIX}TLS_CLIENT_CA", self.tls_client_ca,
+                              f"needs {PREFIX}TLS_CERT and {PREFIX}TLS_KEY (mutual TLS is TLS first)")  # fmt: skip
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
 
     @classmethod
     def from_env(
@@ -261,10 +299,12 @@ class EngineConfig:
                 continue
             try:
                 values[name] = parse(raw)
-            except ValueError:
-                raise ConfigError(variable, raw, parse.rule) from None  # type: ignore[attr-defined]
+            except ValueError as exc:
+                rule = exc.rule if isinstance(exc, credentials.CredentialError) else parse.rule  # type: ignore[attr-defined]
+                raise ConfigError(variable, credentials.REDACTED if name in _SECRET else raw, rule) from None
         values.update(overrides)
         _blame_port_clash(values, merged)
+        _read_credentials(values)
         return cls(**values)
 
     @staticmethod
@@ -303,10 +343,13 @@ class EngineConfig:
         return (self.data_dir, *extra)
 
     def as_env(self) -> dict[str, str]:
-        """Every setting as the ``SIGMAVAULT_*`` variable that would produce it."""
+        """Every setting as the ``SIGMAVAULT_*`` variable that would produce it; secrets are redacted
+        (a token read from SIGMAVAULT_API_TOKEN_FILE shows as empty: the file is the setting)."""
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in _SECRET:
+                value = credentials.REDACTED if value and not self.api_token_file else ""
             out[PREFIX + f.name.upper()] = ("1" if value else "0") if isinstance(value, bool) else str(value)
         return out
 
@@ -341,7 +384,14 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "log_level": _choice("debug", "info", "warning", "error"),
     "metrics_interval": _float(0.05, 3600),
     "max_message_bytes": _int(0, 1 << 30),  # 0: slot size + 64 KiB
+    "api_token": _optional(credentials.check_token),
+    "api_token_file": str.strip,
+    "tls_cert": _optional(credentials.check_certificate),
+    "tls_key": str.strip,  # checked with the certificate (_read_credentials)
+    "tls_client_ca": _optional(credentials.check_certificate),
+    "client_max_inflight": _int(0, 1 << 20),  # 0: off
 }
+_SECRET = frozenset({"api_token"})
 
 
 # SIGMAVAULT_* variables other programs of the product read (the Go API's); not typos of ours
@@ -356,6 +406,24 @@ def _blame_port_clash(values: dict[str, Any], merged: Mapping[str, str]) -> None
     if f"{PREFIX}ENGINE_PORT" in merged and f"{PREFIX}GRPC_PORT" not in merged:
         raise ConfigError(f"{PREFIX}ENGINE_PORT", str(http), f"must differ from {PREFIX}GRPC_PORT ({grpc})")
     raise ConfigError(f"{PREFIX}GRPC_PORT", str(grpc), f"must differ from {PREFIX}ENGINE_PORT ({http})")
+
+
+def _read_credentials(values: dict[str, Any]) -> None:
+    """The token file becomes the token; the key is checked against its certificate."""
+    token_file = values.get("api_token_file")
+    if token_file:
+        variable = f"{PREFIX}API_TOKEN_FILE"
+        if values.get("api_token"):
+            raise ConfigError(variable, token_file, f"set it or {PREFIX}API_TOKEN, not both")
+        try:
+            values["api_token"] = credentials.read_token_file(token_file)
+        except credentials.CredentialError as exc:
+            raise ConfigError(variable, token_file, exc.rule) from None
+    if values.get("tls_cert") and values.get("tls_key"):
+        try:
+            credentials.check_key_pair(values["tls_cert"], values["tls_key"])
+        except credentials.CredentialError as exc:
+            raise ConfigError(f"{PREFIX}TLS_KEY", values["tls_key"], exc.rule) from None
 
 
 def read_env_file(path: Path) -> dict[str, str]:

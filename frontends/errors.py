@@ -56,12 +56,13 @@ ERROR_TABLE: dict[Status, tuple[int, grpc.StatusCode, str]] = {
 class ErrorAnswer:
     """What any exception a handler lets through becomes, for both transports."""
 
-    __slots__ = ("code", "grpc_code", "http_status", "message", "metadata")
+    __slots__ = ("code", "extra_headers", "grpc_code", "http_status", "message", "metadata")
 
     def __init__(self, http_status: int, grpc_code: grpc.StatusCode, code: str, message: str,
-                 metadata: dict[str, str]) -> None:  # fmt: skip
+                 metadata: dict[str, str], extra_headers: dict[str, str] | None = None) -> None:  # fmt: skip
         self.http_status, self.grpc_code, self.code = http_status, grpc_code, code
         self.message, self.metadata = message, metadata
+        self.extra_headers = extra_headers or {}  # e.g. WWW-Authenticate on a 401
 
     def body(self) -> dict[str, object]:
         error: dict[str, object] = {"code": self.code, "message": self.message}
@@ -71,7 +72,8 @@ class ErrorAnswer:
 
     def headers(self) -> dict[str, str]:
         retry = self.metadata.get("retry_after_s")
-        return {"Retry-After": retry} if retry and self.http_status in (429, 503) else {}
+        retry_after = {"Retry-After": retry} if retry and self.http_status in (429, 503) else {}
+        return {**retry_after, **self.extra_headers}
 
     def grpc_status(self) -> grpc.Status:
         """The status with a google.rpc.Status + ErrorInfo detail in its trailing metadata."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from frontends.auth import OPEN_HTTP_PATHS
 from frontends.schema import SchemaSet
 
 if TYPE_CHECKING:
@@ -29,16 +30,22 @@ ERROR_SCHEMA = {
     },
 }  # fmt: skip
 _ERROR_DESCRIPTIONS = {
-    400: "invalid request", 404: "no such resource", 405: "method not allowed", 409: "conflict",
-    413: "payload too large", 422: "a system tool refused the operation", 429: "busy: retry after Retry-After",
+    400: "invalid request", 401: "no or a wrong bearer token (docs/SECURITY.md)",
+    403: "this engine has no API token and serves loopback clients only", 404: "no such resource",
+    405: "method not allowed", 409: "conflict", 413: "payload too large", 422: "a system tool refused the operation",
+    429: "busy, or this client is at its cap (client_limit): retry after Retry-After",
     501: "not supported on this machine", 503: "unavailable: retry after Retry-After", 504: "deadline exceeded",
     507: "insufficient space",
 }  # fmt: skip
 
 
 def _error(status: int) -> dict[str, Any]:
-    return {"description": _ERROR_DESCRIPTIONS.get(status, "error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}  # fmt: skip
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    answer: dict[str, Any] = {"description": _ERROR_DESCRIPTIONS.get(status, "error"), "content": content}
+    if status == 401:
+        answer["headers"] = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
+                                                  "description": 'Bearer realm="sigmavault"'}}  # fmt: skip
+    return answer
 
 
 def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
@@ -61,8 +68,13 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
         op["requestBody"] = {"required": not endpoint.body_optional,
                              "content": {"application/json": {"schema": body}}}  # fmt: skip
     statuses = set(endpoint.errors)
+    if endpoint.path not in OPEN_HTTP_PATHS:  # the access policy and the per-client cap (frontends/auth.py)
+        statuses |= {401, 403, 429}
+        op["security"] = [{"bearer": []}, {}]  # mutating calls and non-loopback clients need it when one is set
     if parameters or endpoint.request is not None:
         statuses |= {400}
+    if endpoint.request is not None:
+        statuses |= {413}  # every JSON body is read with a bound (frontends/http_api/routing.py read_json)
     if endpoint.path_params:
         statuses |= {404}
     for status in sorted(statuses):
@@ -87,5 +99,7 @@ def openapi_document(version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
                                 "GET / is the dashboard (HTML); its files under /static/ are not API "
                                 "routes and are not listed here."},
         "paths": paths,
-        "components": {"schemas": {**schemas.components, "Error": ERROR_SCHEMA}},
+        "components": {"schemas": {**schemas.components, "Error": ERROR_SCHEMA},
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                      "description": "SIGMAVAULT_API_TOKEN (docs/SECURITY.md)"}}},
     }  # fmt: skip

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from frontends import logfilters
 from frontends.stack import FrontendStack
+from frontends.tls import uvicorn_options
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -62,8 +64,11 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
         ws="websockets-sansio", lifespan="off", access_log=cfg.debug, log_level="debug" if cfg.debug else "warning",
         ws_max_size=64 * 1024, ws_ping_interval=20.0, ws_ping_timeout=20.0,
         timeout_graceful_shutdown=math.ceil(cfg.shutdown_grace),
+        proxy_headers=False,  # the peer is the TCP peer: X-Forwarded-For would let a client pick its address
+        **uvicorn_options(cfg),
     )  # fmt: skip
     http = _Server(uv_config)
+    logfilters.install()
     if listener is None:
         listener = _listen(cfg.host, cfg.engine_port)
     http_port = listener.getsockname()[1]

@@ -19,6 +19,7 @@ from engine.storage import disks, pools
 from frontends.events import EventHub, Watchers
 from frontends.grpc_api.server import create_server, set_serving
 from frontends.http_api.app import build_app
+from frontends.limits import ClientLimiter
 from frontends.prom import RequestMetrics
 
 if TYPE_CHECKING:
@@ -46,8 +47,10 @@ class FrontendStack:
         self.hub = EventHub()
         self.runtime = Runtime.build(cfg, self.client, self.hub.publish)
         metrics = RequestMetrics(self.runtime.monitor)
-        self.app: ASGIApp = build_app(self.runtime, self.hub, metrics)
-        self.grpc_server, self.grpc_port, self._health = create_server(self.runtime, metrics, port=grpc_port)
+        self.limiter = ClientLimiter(cfg.client_max_inflight)  # one count per client across both ports
+        self.app: ASGIApp = build_app(self.runtime, self.hub, metrics, self.limiter)
+        self.grpc_server, self.grpc_port, self._health = create_server(self.runtime, metrics, port=grpc_port,
+                                                                       limiter=self.limiter)  # fmt: skip
         self._serving = False
         monitor = self.runtime.monitor
         specs = self.client.agents
@@ -72,7 +75,10 @@ class FrontendStack:
         run = Path(self.config.data_dir) / "run"
         run.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = run / f"ports.json.{os.getpid()}"
-        tmp.write_bytes(orjson.dumps({"http": http_port, "grpc": self.grpc_port, "pid": os.getpid()}))
+        doc = {"http": http_port, "grpc": self.grpc_port, "pid": os.getpid(), "tls": self.config.tls}
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # state files are 0600 (SECURITY.md)
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps(doc))
         tmp.replace(run / "ports.json")
 
     async def start(self) -> None:

@@ -11,8 +11,12 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    import ssl
 
 
 def free_port() -> int:
@@ -35,9 +39,9 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
-def _ready(url: str) -> bool:
+def _ready(url: str, context: ssl.SSLContext | None = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=1, context=context) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -51,9 +55,12 @@ def _ports(ports_file: Path) -> tuple[int, int] | None:
     return int(doc["http"]), int(doc["grpc"])
 
 
-def start_served(workdir: Path, timeout: float = 30, **env: str) -> Served:
+def start_served(
+    workdir: Path, timeout: float = 30, *, ssl_context: ssl.SSLContext | None = None, **env: str
+) -> Served:
     """``engined serve`` with 2 workers on 127.0.0.1, ready (every worker up) when this returns.
-    Ports are 0 unless given: the engine binds free ones and writes them to <data dir>/run/ports.json."""
+    Ports are 0 unless given: the engine binds free ones and writes them to <data dir>/run/ports.json.
+    ``ssl_context``: how to reach an engine serving TLS (its CA, and a client certificate for mutual TLS)."""
     log = workdir / "engined.log"
     ports_file = Path(env.get("SIGMAVAULT_DATA_DIR", workdir / "data")) / "run" / "ports.json"
     ports_file.unlink(missing_ok=True)
@@ -81,8 +88,9 @@ def start_served(workdir: Path, timeout: float = 30, **env: str) -> Served:
         ports = _ports(ports_file)
         if ports is not None:
             served.http_port, served.grpc_port = ports
-            served.http, served.grpc = f"http://127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"
-            if _ready(f"{served.http}/readyz"):
+            scheme = "https" if ssl_context is not None else "http"
+            served.http, served.grpc = f"{scheme}://127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"
+            if _ready(f"{served.http}/readyz", ssl_context):
                 return served
         time.sleep(0.05)
     stop_served(served)

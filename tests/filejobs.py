@@ -29,7 +29,7 @@ BLOCK = 64 * 1024  # small blocks: a few MiB make dozens of them
 def served_with_root(workdir: Path, **env: str) -> Iterator[tuple[Served, Path]]:
     root = workdir / "files"
     root.mkdir(exist_ok=True)
-    settings = {"SIGMAVAULT_JOB_ROOTS": str(root), "SIGMAVAULT_JOB_BLOCK_BYTES": str(BLOCK), **env}
+    settings: dict[str, Any] = {"SIGMAVAULT_JOB_ROOTS": str(root), "SIGMAVAULT_JOB_BLOCK_BYTES": str(BLOCK), **env}
     served = start_served(workdir, 30, **settings)
     try:
         yield served, root

@@ -9,13 +9,16 @@ from perf.procs import Served, stop_served
 from tests.leaks import own
 
 if TYPE_CHECKING:
+    import ssl
     from pathlib import Path
 
 __all__ = ["Served", "start_served", "stop_served"]
 
 
-def start_served(workdir: Path, timeout: float = 30, **env: str) -> Served:
+def start_served(
+    workdir: Path, timeout: float = 30, *, ssl_context: ssl.SSLContext | None = None, **env: str
+) -> Served:
     """perf's start_served, with the engine's segments counted as this test run's (tests/leaks.py)."""
-    served = procs.start_served(workdir, timeout, **env)
+    served = procs.start_served(workdir, timeout, ssl_context=ssl_context, **env)
     own(served.proc.pid)
     return served

@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 
 
 def task_kind(value: int) -> Kind:
+    """A TaskKind a caller may send; the file jobs' per-block kinds are not among them (nor named)."""
     try:
-        return Kind(value)
+        kind = Kind(value)
     except ValueError:
-        known = ", ".join(f"{k.value} ({k.name})" for k in Kind)
-        raise BadRequest(f"kind must be a TaskKind other than UNSPECIFIED ({known}), got {value}") from None
+        kind = None
+    if kind is None or not kind.public:
+        known = ", ".join(f"{k.value} ({k.name})" for k in Kind if k.public)
+        raise BadRequest(f"kind must be a TaskKind other than UNSPECIFIED ({known}), got {value}")
+    return kind
 
 
 def task_params(request: pb.DispatchTaskRequest | blocks_pb2.BlockRequest) -> dict[str, Any]:

@@ -18,13 +18,18 @@ from frontends._gen.sigmavault.v1 import (
     storage_pb2,
     system_pb2,
 )
+from frontends.auth import AccessPolicy
 from frontends.grpc_api.agents import AgentServicer
 from frontends.grpc_api.blocks import BlockServicer
 from frontends.grpc_api.compression import CompressionServicer
 from frontends.grpc_api.encryption import EncryptionServicer
+from frontends.grpc_api.guard import CallGuard
+from frontends.grpc_api.health import HealthServicer
 from frontends.grpc_api.network import NetworkServicer
 from frontends.grpc_api.storage import StorageServicer
 from frontends.grpc_api.system import SystemServicer
+from frontends.limits import ClientLimiter
+from frontends.tls import grpc_credentials
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -39,23 +44,29 @@ SERVICE_NAMES = tuple(
 )
 
 
-def create_server(rt: Runtime, metrics: RequestMetrics, *, host: str | None = None,
-                  port: int | None = None) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:  # fmt: skip
-    """Build the server (not started); returns it, the bound port and its health servicer."""
+def create_server(
+    rt: Runtime, metrics: RequestMetrics, *, host: str | None = None, port: int | None = None,
+    limiter: ClientLimiter | None = None,
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:  # fmt: skip
+    """Build the server (not started); returns it, the bound port and its health servicer. Every call
+    passes the CallGuard (safe decoding, the access policy, ``limiter``: the per-client cap)."""
     config = rt.config
     limit = config.max_message_bytes
-    server = grpc.aio.server(options=[
+    limiter = limiter or ClientLimiter(config.client_max_inflight)
+    guard = CallGuard(AccessPolicy.from_config(config), limiter, metrics)
+    server = grpc.aio.server(interceptors=[guard], options=[
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", limit),
         ("grpc.so_reuseport", 0),
     ])  # fmt: skip
     for servicer in SERVICERS:
         servicer.register(servicer(rt, metrics), server)
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     address = f"{host or config.host}:{config.grpc_port if port is None else port}"
-    bound = server.add_insecure_port(address)
+    credentials = grpc_credentials(config)
+    bound = server.add_insecure_port(address) if credentials is None else server.add_secure_port(address, credentials)
     if bound == 0:
         raise OSError(f"cannot bind gRPC to {address}")
     return server, bound, health_servicer

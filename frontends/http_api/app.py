@@ -18,10 +18,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from engine.errors import EngineError
+from frontends.auth import AccessPolicy
 from frontends.errors import describe, error_body
 from frontends.http_api import agents, compression, dashboard, encryption, network, storage, system
+from frontends.http_api.access import AccessMiddleware
 from frontends.http_api.router import GroupedRouter
 from frontends.http_api.routing import Endpoint, JSONResponse
+from frontends.limits import ClientLimiter
 from frontends.openapi import openapi_document
 from frontends.prom import CONTENT_TYPE
 
@@ -110,7 +113,8 @@ async def on_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(answer.body(), status_code=answer.http_status, headers=answer.headers())
 
 
-def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
+def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None) -> ASGIApp:
+    """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC)."""
     routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in endpoints(rt, metrics)]
     routes.append(WebSocketRoute("/ws", hub.serve))
     routes.append(dashboard.static_files())  # the page's files: not API routes, so not in /openapi.json
@@ -119,4 +123,5 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics) -> ASGIApp:
     handlers = {cls: on_error for cls in (HTTPException, EngineError, ValueError, TimeoutError, Exception)}
     app = Starlette(exception_handlers=handlers)
     app.router = GroupedRouter(routes)  # before the first request builds the middleware stack around it
-    return MetricsMiddleware(app, metrics)
+    limiter = limiter or ClientLimiter(rt.config.client_max_inflight)
+    return MetricsMiddleware(AccessMiddleware(app, AccessPolicy.from_config(rt.config), limiter, metrics), metrics)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from engine.errors import BadRequest, NotFound
@@ -96,9 +97,18 @@ def path_name(request: Request, name: str = "id", *, what: str = "job") -> str:
     return str(raw)
 
 
+def _one_query(request: Request, name: str) -> str | None:
+    """The parameter's one value; given twice is refused (which one would count is anyone's guess:
+    ?limit=abc&limit= passed as the default, found by the HTTP fuzzer)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{name} is given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
 def int_query(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    raw = _one_query(request, name)
+    if raw is None:  # an empty value is not an integer either (?limit= passed as the default; the fuzzer)
         return default
     try:
         value = int(raw)
@@ -110,7 +120,7 @@ def int_query(request: Request, name: str, default: int, lo: int, hi: int) -> in
 
 
 def str_query(request: Request, name: str, max_len: int = 256) -> str:
-    raw = request.query_params.get(name, "")
+    raw = _one_query(request, name) or ""
     if len(raw) > max_len:
         raise BadRequest(f"{name} is over {max_len} characters")
     return raw
@@ -122,11 +132,14 @@ async def read_json(request: Request, limit: int) -> Any:
     if length is not None and length.isdigit() and int(length) > limit:
         raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(f"request body over {limit} bytes", code="too_large", http_status=413)
+            chunks.append(chunk)
+    except ClientDisconnect:  # hung up mid-body: an answer nobody reads, not a crash with a traceback
+        raise RequestError("the client went away before its body was complete", code="client_disconnected") from None
     body = b"".join(chunks)
     if not body:
         return {}

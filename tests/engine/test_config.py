@@ -135,3 +135,73 @@ def test_production_example_lists_every_setting_and_parses() -> None:
     assert set(values) == {f"SIGMAVAULT_{f.name.upper()}" for f in fields(EngineConfig)}
     defaults = EngineConfig.from_env(environ={}, env_file=None)
     assert EngineConfig.from_env(environ={}, env_file=example) == defaults
+
+
+def _private(path: Path, text: str, mode: int = 0o600) -> str:
+    path.write_text(text)
+    path.chmod(mode)
+    return str(path)
+
+
+def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+    for host in ("0.0.0.0", "::", "192.0.2.1", "engine.example"):
+        with pytest.raises(ConfigError, match=r"^SIGMAVAULT_HOST='.*' is invalid: an address beyond loopback needs "):
+            EngineConfig.from_env(environ={"SIGMAVAULT_HOST": host}, env_file=None)
+    for host in ("127.0.0.1", "127.8.9.1", "::1", "localhost"):
+        assert EngineConfig.from_env(environ={"SIGMAVAULT_HOST": host}, env_file=None).host == host
+    token = "t0ken-" + "x" * 20
+    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_HOST": "0.0.0.0", "SIGMAVAULT_API_TOKEN": token}, env_file=None)
+    assert cfg.api_token == token and token not in repr(cfg)
+    assert cfg.as_env()["SIGMAVAULT_API_TOKEN"] == "<redacted>"
+    token_file = _private(tmp_path / "token", f"  {token}\n")
+    from_file = EngineConfig.from_env(environ={"SIGMAVAULT_HOST": "::", "SIGMAVAULT_API_TOKEN_FILE": token_file},
+                                      env_file=None)  # fmt: skip
+    assert from_file.api_token == token and from_file.as_env()["SIGMAVAULT_API_TOKEN"] == ""
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable", "rule"),
+    [
+        ({"SIGMAVAULT_API_TOKEN": "short-secret"}, "SIGMAVAULT_API_TOKEN", "at least 16"),
+        ({"SIGMAVAULT_API_TOKEN": "with spaces inside it!"}, "SIGMAVAULT_API_TOKEN", "without spaces"),
+        ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}/token-loose"}, "SIGMAVAULT_API_TOKEN_FILE", "chmod it 0600"),
+        ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}/missing"}, "SIGMAVAULT_API_TOKEN_FILE", "cannot read it"),
+        ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}"}, "SIGMAVAULT_API_TOKEN_FILE", "not a regular file"),
+        ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}/token", "SIGMAVAULT_API_TOKEN": "y" * 20}, "SIGMAVAULT_API_TOKEN_FILE",
+         "not both"),
+        ({"SIGMAVAULT_TLS_CERT": "{dir}/token"}, "SIGMAVAULT_TLS_CERT", "not a readable PEM certificate"),
+        ({"SIGMAVAULT_TLS_CERT": "{dir}/ca.pem"}, "SIGMAVAULT_TLS_CERT", "needs SIGMAVAULT_TLS_KEY"),
+        ({"SIGMAVAULT_TLS_KEY": "{dir}/server.key"}, "SIGMAVAULT_TLS_KEY", "needs SIGMAVAULT_TLS_CERT"),
+        ({"SIGMAVAULT_TLS_CLIENT_CA": "{dir}/ca.pem"}, "SIGMAVAULT_TLS_CLIENT_CA", "mutual TLS is TLS first"),
+        ({"SIGMAVAULT_TLS_CERT": "{dir}/server.pem", "SIGMAVAULT_TLS_KEY": "{dir}/client.key"}, "SIGMAVAULT_TLS_KEY",
+         "does not load with the certificate"),
+        ({"SIGMAVAULT_TLS_CERT": "{dir}/server.pem", "SIGMAVAULT_TLS_KEY": "{dir}/loose.key"}, "SIGMAVAULT_TLS_KEY",
+         "readable or writable by other users"),
+    ],
+)  # fmt: skip
+def test_security_settings_are_checked_in_one_line(tmp_path: Path, environ: dict[str, str], variable: str,
+                                                  rule: str) -> None:  # fmt: skip
+    from tests.certs import make_pki
+
+    pki = make_pki(tmp_path)
+    _private(tmp_path / "token", "z" * 32)
+    _private(tmp_path / "token-loose", "z" * 32, mode=0o640)
+    _private(tmp_path / "loose.key", pki.server_key.read_text(), mode=0o604)
+    resolved = {k: v.format(dir=tmp_path) for k, v in environ.items()}
+    with pytest.raises(ConfigError) as info:
+        EngineConfig.from_env(environ=resolved, env_file=None)
+    message = str(info.value)
+    assert message.startswith(f"{variable}=") and rule in message and "\n" not in message
+    for secret in ("short-secret", "with spaces", "z" * 32, "y" * 20):
+        assert secret not in message
+
+
+def test_tls_and_the_client_cap_parse(tmp_path: Path) -> None:
+    from tests.certs import make_pki
+
+    pki = make_pki(tmp_path)
+    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_TLS_CERT": str(pki.server_cert), "SIGMAVAULT_TLS_KEY":
+                                         str(pki.server_key), "SIGMAVAULT_TLS_CLIENT_CA": str(pki.ca),
+                                         "SIGMAVAULT_CLIENT_MAX_INFLIGHT": "8"}, env_file=None)  # fmt: skip
+    assert cfg.tls and cfg.tls_client_ca == str(pki.ca) and cfg.client_max_inflight == 8
+    assert not EngineConfig.from_env(environ={}, env_file=None).tls

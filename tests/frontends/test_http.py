@@ -156,11 +156,15 @@ def test_compression_stats_and_jobs(http: httpx.Client) -> None:
     assert jobs[0]["kind"] == "compress"
     assert jobs[0]["state"] == "done"
     assert jobs[0]["bytes_in"] == 10000
-    for bad in ("x", 0, -1, 257):  # every one says the rule with its numbers
+    for bad in ("x", 0, -1, 257, ""):  # every one says the rule with its numbers
         answer = http.get("/api/v1/compression/jobs", params={"limit": bad})
         assert_error(answer, 400, "invalid_argument")
         assert "must be an integer in 1-256" in answer.json()["error"]["message"]
         assert answer.json()["error"]["metadata"] == {"min": "1", "max": "256"}
+    twice = http.get("/api/v1/compression/jobs?limit=abc&limit=")  # the last one used to win, as the default
+    assert_error(twice, 400, "invalid_argument")
+    assert "limit is given 2 times" in twice.json()["error"]["message"]
+    assert_error(http.get("/api/v1/agents/0/tasks?page_token=a&page_token=b"), 400, "invalid_argument")
 
 
 def test_encryption_and_mesh(http: httpx.Client, served: Served) -> None:
