@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import NotFound
+from engine.fsutil import write_private
 from engine.keyfile import (
     KEY_FILE_FORMAT,
     SUITE_NAME,
@@ -71,22 +72,7 @@ def _private_dir(path: Path) -> None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(path, text.encode())
 
 
 def _read_json(path: Path) -> dict[str, Any]:

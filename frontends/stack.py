@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from engine.client import EngineClient
+from engine.fsutil import write_private
 from engine.runtime import Runtime
 from engine.storage import disks, pools
 from frontends.events import EventHub, Watchers
@@ -74,12 +75,8 @@ class FrontendStack:
         ``http_port`` 0: not known here (an outside ASGI server owns the HTTP socket)."""
         run = Path(self.config.data_dir) / "run"
         run.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = run / f"ports.json.{os.getpid()}"
         doc = {"http": http_port, "grpc": self.grpc_port, "pid": os.getpid(), "tls": self.config.tls}
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # state files are 0600 (SECURITY.md)
-        with os.fdopen(fd, "wb") as f:
-            f.write(orjson.dumps(doc))
-        tmp.replace(run / "ports.json")
+        write_private(run / "ports.json", orjson.dumps(doc), durable=False)  # 0600 (SECURITY.md); rebuilt each start
 
     async def start(self) -> None:
         interrupted = self.runtime.long_jobs.recover()

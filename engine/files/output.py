@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING
 
 from engine.errors import AlreadyExists, InsufficientSpace
+from engine.fsutil import fsync_directory
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,14 +39,6 @@ def remove_stale(path: str) -> bool:
     except FileNotFoundError:
         return False
     return True
-
-
-def fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class AtomicOutput:

@@ -21,6 +21,7 @@ from engine.files.sealed import (
     rewrap_header,
     seal_block,
 )
+from engine.fsutil import fsync_directory
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import hpke
@@ -99,7 +100,7 @@ def rewrap_file(path: str | Path, keystore: Keystore, recipient: Recipient | Non
         finally:
             os.close(dst)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_directory(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -115,11 +116,3 @@ def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
         if n == 0:
             raise CorruptFile("sealed file shrank while being re-wrapped", code="truncated")
         offset, out, count = offset + n, out + n, count - n
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -205,3 +205,16 @@ def test_tls_and_the_client_cap_parse(tmp_path: Path) -> None:
                                          "SIGMAVAULT_CLIENT_MAX_INFLIGHT": "8"}, env_file=None)  # fmt: skip
     assert cfg.tls and cfg.tls_client_ca == str(pki.ca) and cfg.client_max_inflight == 8
     assert not EngineConfig.from_env(environ={}, env_file=None).tls
+
+
+def test_write_private_replaces_whole_files_mode_0600(tmp_path: Path) -> None:
+    import stat
+
+    from engine.fsutil import write_private
+
+    target = tmp_path / "state.json"
+    write_private(target, b"one")
+    write_private(target, b"two" * 100_000)
+    assert target.read_bytes() == b"two" * 100_000
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary left behind
