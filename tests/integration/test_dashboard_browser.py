@@ -316,7 +316,9 @@ def test_recovers_after_the_engine_restarts(browser: WebDriver, engine: Engine) 
         wait("the page to be live on the new engine", lambda: live(browser), timeout=20)
         wait("the new engine's counters (it has run no task)", lambda: text(browser, "engine-tasks") == "0")
         assert browser.execute_script("return document.getElementById('offline').hidden") is True
-        assert text(browser, "jobs-count") == "(0 running)"  # the old engine's unfinished jobs are forgotten
+        # the old engine's unfinished jobs are forgotten once the new engine's listing has been read
+        wait(f"no job shown running (jobs: {text(browser, 'jobs')!r})", lambda: text(browser, "jobs-count") ==
+             "(0 running)")  # fmt: skip
         shot(browser, "9-reconnected")
         unexpected = [m for m in console_errors(browser) if not NETWORK_DOWN.search(m)]
         assert unexpected == []
