@@ -16,8 +16,8 @@ import numpy as np
 from engine.tables import MetricsTable
 from ipc.errors import LayoutMismatch
 from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
-from ipc.ring import SpscRing
-from ipc.segment import SHM_DIR, engine_segments, segment_owner
+from ipc.ring import RingState, SpscRing
+from ipc.segment import SHM_DIR, engine_segments, segment_owner, stale_segments
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 def control_segments() -> list[str]:
     """Names of every engine control segment in /dev/shm (alive or stale)."""
     return [name for name in engine_segments() if name.endswith("_ctl")]
+
+
+def running_engines() -> list[str]:
+    """Control segments whose owner process is alive (a running engine's), oldest owner pid first."""
+    stale = set(stale_segments())
+    return [name for name in control_segments() if name not in stale]
 
 
 class AttachedEngine:
@@ -53,7 +59,12 @@ class AttachedEngine:
                 raise LayoutMismatch("control segment version", LAYOUT_VERSION, self.header["version"])
             h = self.header
             self.layout = ControlLayout(h["n_workers"], h["ring_capacity"], h["tables_bytes"])
-            self.table = MetricsTable.attach(buf[h["tables_offset"] : h["tables_offset"] + h["tables_bytes"]])
+            region = buf[h["tables_offset"] : h["tables_offset"] + h["tables_bytes"]]
+            try:
+                self.table = MetricsTable.attach(region)
+            except BaseException:
+                region.release()  # or the mapping cannot be closed
+                raise
             self.rings = [
                 (SpscRing(buf, self.layout.submission_ring_offset(w), h["ring_capacity"], init=False),
                  SpscRing(buf, self.layout.completion_ring_offset(w), h["ring_capacity"], init=False))
@@ -65,6 +76,10 @@ class AttachedEngine:
 
     def ring_occupancy(self) -> list[tuple[int, int]]:
         return [(len(sub), len(comp)) for sub, comp in self.rings]
+
+    def ring_states(self) -> list[tuple[RingState, RingState]]:
+        """Per worker: its submission ring's and its completion ring's head, tail and flags."""
+        return [(sub.state(), comp.state()) for sub, comp in self.rings]
 
     def close(self) -> None:
         for pair in getattr(self, "rings", []):
