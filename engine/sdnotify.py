@@ -115,3 +115,6 @@ class ServiceNotes:
 
     def stopping(self) -> None:
         self.notifier.stopping("draining: frontend, then workers")
+
+    def close(self) -> None:
+        self.notifier.close()

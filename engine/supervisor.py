@@ -230,6 +230,7 @@ class Supervisor:
             self._restore_signals(previous)
             self._close_ready_pipe()
             self.diag.close()
+            self.notes.close()
         return 0
 
     def _tick(self) -> None:

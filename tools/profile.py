@@ -289,9 +289,11 @@ def run_profile(reading: Reading, *, seconds: int, out: Path, method: str, rate:
     else:
         sample_with_signals(targets, seconds, rate or 50, idle)
     for t in targets:
-        if t.stacks:
-            (out / f"{t.label}.folded").write_text(to_folded(t.stacks))
-            (out / f"{t.label}.svg").write_text(render_svg(t.stacks, f"{t.label}: {t.method}, {seconds} s"))
+        if not t.method:
+            continue  # not sampled: top.txt says why
+        (out / f"{t.label}.folded").write_text(to_folded(t.stacks))
+        quiet = "" if t.stacks else " - no samples: it waited the whole time"
+        (out / f"{t.label}.svg").write_text(render_svg(t.stacks, f"{t.label}: {t.method}, {seconds} s{quiet}"))
     how = "py-spy" if use_py_spy else "signals (faulthandler stack dumps)"
     header = f"engined profile of {reading.name}: {seconds} s, {how}, {len(targets)} processes"
     text = top_text(targets, top, header)
