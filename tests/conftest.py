@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
+import psutil
 import pytest
 
 from engine.config import EngineConfig
@@ -12,8 +14,6 @@ from tests.utils import live_children, wait_until
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-    import psutil
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +29,15 @@ def no_leftovers() -> Iterator[None]:
         return [c for c in live_children() if c.pid not in before_pids]
 
     wait_until(lambda: not new_children(), timeout=10)
-    children = new_children()
-    for child in children:
-        child.kill()
+    children = []
+    for child in new_children():
+        with contextlib.suppress(psutil.NoSuchProcess):  # it may end between the listing and here
+            children.append((child.pid, child.name()))
+            child.kill()
     leaked = sorted(owned_segments() - before)
     for name in leaked:
         os.unlink(os.path.join("/dev/shm", name))
-    assert not children, f"test left processes running: {[(c.pid, c.name()) for c in children]}"
+    assert not children, f"test left processes running: {children}"
     assert not leaked, f"test left shared-memory segments: {leaked}"
 
 
