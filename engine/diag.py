@@ -10,8 +10,12 @@ fallback of ``engined profile`` (tools/profile.py) when py-spy is not installed.
   ``<name>.<pid>.tracemalloc`` and stops it. Tracing slows allocation only between the two.
 
 Only the file's presence under the process's own pid tells ``engined profile`` that a process
-listens: SIGUSR1's default action ends a process, so a process without one is never sent it. A
-forked child drops what it inherited (its parent's file and handler) and installs its own.
+listens: SIGUSR1's default action ends a process, so a process without one is never sent it. The
+file is a bare close-on-exec descriptor: a program the engine runs never inherits it, and nothing
+runs at fork (uvloop runs Python's at-fork hooks in every child it spawns, before exec, in a process
+with gRPC's threads: no place for our code). An engine process forked from another (a worker from
+the supervisor) replaces the handler it inherited and closes the inherited descriptor when it
+installs its own.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import os
 import signal
 import tracemalloc
 from pathlib import Path
-from typing import IO
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ def diag_dir(data_dir: str) -> Path:
 class Diagnostics:
     """``install()`` once in a process (after fork), ``toggle_memory()`` on MEMORY_SIGNAL, ``close()`` at exit."""
 
-    _file: IO[str] | None = None
+    _fd: int = -1
     _pid: int = -1
 
     def __init__(self, data_dir: str, name: str) -> None:
@@ -53,24 +56,17 @@ class Diagnostics:
     def install(self) -> None:
         """Open this process's stacks file and register the dump on STACKS_SIGNAL. A failure (a
         read-only data dir) is logged, not raised: the engine runs without the fallback profiler."""
+        _close_inherited()
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             # append (a reader truncates it after reading), and 0600: stacks name the code paths
-            fd = os.open(self.path(STACKS_SUFFIX), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._file = os.fdopen(fd, "a")
+            self._fd = os.open(self.path(STACKS_SUFFIX), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
+            faulthandler.unregister(STACKS_SIGNAL)  # not the parent's file either: the default again
             logger.warning("%s: no stack dumps on SIGUSR1 (%s)", self.name, exc)
             return
         self._pid = os.getpid()
-        faulthandler.register(STACKS_SIGNAL, file=self._file, all_threads=True, chain=False)
-        os.register_at_fork(after_in_child=self._forget)
-
-    def _forget(self) -> None:
-        """In a forked child: the parent's file and handler are not the child's."""
-        if self._file is not None and self._pid != os.getpid():
-            faulthandler.unregister(STACKS_SIGNAL)
-            self._file.close()
-            self._file = None
+        faulthandler.register(STACKS_SIGNAL, file=self._fd, all_threads=True, chain=False)
 
     def toggle_memory(self) -> Path | None:
         """Start tracemalloc, or write its snapshot and stop it (returns the snapshot's path)."""
@@ -93,15 +89,28 @@ class Diagnostics:
         self.toggle_memory()
 
     def close(self) -> None:
-        """Unregister and remove this process's files (idempotent)."""
-        if self._file is None or self._pid != os.getpid():
+        """Unregister and remove this process's files (idempotent; a no-op in a forked child)."""
+        if self._fd < 0 or self._pid != os.getpid():
             return
         faulthandler.unregister(STACKS_SIGNAL)
-        self._file.close()
-        self._file = None
+        os.close(self._fd)
+        self._fd = -1
         for suffix in (STACKS_SUFFIX, MEMORY_SUFFIX):
             with contextlib.suppress(OSError):
                 self.path(suffix).unlink()
+
+
+def _close_inherited() -> None:
+    """Close a stack-dump descriptor inherited over fork from another engine process."""
+    suffix = f".{os.getpid()}{STACKS_SUFFIX}"
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.endswith(STACKS_SUFFIX) and not target.endswith(suffix) and "/run/diag/" in target:
+            with contextlib.suppress(OSError):
+                os.close(int(fd))
 
 
 def reclaim(data_dir: str) -> None:

@@ -37,16 +37,19 @@ def test_stack_dump_on_sigusr1_and_memory_snapshot(tmp_path: Path) -> None:
     assert signal.getsignal(diag.STACKS_SIGNAL) == signal.SIG_DFL
 
 
-def test_forked_child_drops_its_parents_file_and_reclaim_removes_the_dead(tmp_path: Path) -> None:
+def test_forked_engine_process_drops_its_parents_file_and_reclaim_removes_the_dead(tmp_path: Path) -> None:
     d = diag.Diagnostics(str(tmp_path), "sv-parent")
     d.install()
     try:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: the parent's dump file must be closed and SIGUSR1 back to default
-            ok = d._file is None and signal.getsignal(diag.STACKS_SIGNAL) == signal.SIG_DFL
+        if pid == 0:  # the child installs its own: the parent's descriptor is closed, its file untouched
             child = diag.Diagnostics(str(tmp_path), "sv-child")
             child.install()  # left behind on purpose: the child "dies" without clean-up
+            links = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                     if os.path.exists(f"/proc/self/fd/{fd}")]  # fmt: skip
+            ok = [p for p in links if p.endswith(diag.STACKS_SUFFIX)] == [str(child.path(diag.STACKS_SUFFIX))]
+            d.close()  # the parent's object in the child: must not touch the parent's registration
             os.write(write_fd, b"1" if ok else b"0")
             os._exit(0)
         os.close(write_fd)
@@ -57,6 +60,8 @@ def test_forked_child_drops_its_parents_file_and_reclaim_removes_the_dead(tmp_pa
         assert orphan.exists()
         diag.reclaim(str(tmp_path))
         assert not orphan.exists() and d.path(diag.STACKS_SUFFIX).exists()  # the living keep theirs
+        os.kill(os.getpid(), diag.STACKS_SIGNAL)  # still ours after the child went
+        assert wait_until(lambda: "most recent call first" in d.path(diag.STACKS_SUFFIX).read_text(), timeout=5)
     finally:
         d.close()
 
