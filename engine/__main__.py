@@ -2,7 +2,13 @@
 
 engined serve     run the supervisor, one worker per core and the frontend until SIGTERM/SIGINT
 engined config    check and print the effective configuration (after SIGMAVAULT_* and .env) and exit
+engined top       live view of a running engine's workers and agents (read from shared memory)
+engined inspect   rings, slots, stalls and the oldest task in flight of a running engine
+engined profile   sample every process of a running engine (py-spy, or the engine's own stack dumps)
+engined tune      measure a few settings on this box and write a recommended .env
 engined --version
+
+top, inspect and profile read the engine's shared memory (tools/); they never send it a request.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import sys
 
 import orjson
 
+from engine.cli_tools import TOOL_COMMANDS, add_tool_commands, run_tool
 from engine.config import ConfigError, EngineConfig
 from engine.runtime import version
 
@@ -61,15 +68,20 @@ def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, socket.socket]:
 
 def serve(cfg: EngineConfig, *, listener: socket.socket | None) -> int:
     from engine.resources import EngineResources
+    from engine.sdnotify import Notifier
     from engine.supervisor import Supervisor
 
     target = None
+    serving = f"{cfg.workers} workers, no frontend"
     if listener is not None:
         from frontends.process import frontend_main  # imports no grpc: only the forked child loads it
 
         target = functools.partial(frontend_main, listener=listener)
+        serving = f"{cfg.workers} workers, HTTP {cfg.host}:{cfg.engine_port}, gRPC {cfg.host}:{cfg.grpc_port}"
     res = EngineResources.create(cfg)
-    supervisor = Supervisor(res, frontend=target)
+    # under systemd: READY=1, WATCHDOG=1, STATUS=, STOPPING=1 (the variables are taken out of the
+    # environment here, so no child speaks for the engine)
+    supervisor = Supervisor(res, frontend=target, notifier=Notifier.from_environment(), serving=serving)
     logger.info(
         "engined %s: %d workers, %d agents, %d x %d KiB slots, data in %s, segments %s",
         version(), cfg.workers, cfg.agents, cfg.slots, cfg.slot_bytes // 1024, cfg.data_dir,
@@ -91,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = sub.add_parser("serve", help="run the engine until SIGTERM or SIGINT")
     serve_parser.add_argument("--no-frontend", action="store_true", help="workers only, no gRPC/HTTP ports")
     sub.add_parser("config", help="check the configuration and print it as JSON")
+    add_tool_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in TOOL_COMMANDS:
+        return run_tool(args)
     for line in EngineConfig.unknown_settings():
         print(f"engined: warning: {line}", file=sys.stderr)
     try:

@@ -16,8 +16,8 @@ import numpy as np
 from engine.tables import MetricsTable
 from ipc.errors import LayoutMismatch
 from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
-from ipc.ring import SpscRing
-from ipc.segment import SHM_DIR, engine_segments, segment_owner
+from ipc.ring import RingState, SpscRing
+from ipc.segment import SHM_DIR, engine_segments, segment_owner, stale_segments
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 def control_segments() -> list[str]:
     """Names of every engine control segment in /dev/shm (alive or stale)."""
     return [name for name in engine_segments() if name.endswith("_ctl")]
+
+
+def running_engines() -> list[str]:
+    """Control segments whose owner process is alive (a running engine's), oldest owner pid first."""
+    stale = set(stale_segments())
+    return [name for name in control_segments() if name not in stale]
 
 
 class AttachedEngine:
@@ -68,6 +74,10 @@ class AttachedEngine:
 
     def ring_occupancy(self) -> list[tuple[int, int]]:
         return [(len(sub), len(comp)) for sub, comp in self.rings]
+
+    def ring_states(self) -> list[tuple[RingState, RingState]]:
+        """Per worker: its submission ring's and its completion ring's head, tail and flags."""
+        return [(sub.state(), comp.state()) for sub, comp in self.rings]
 
     def close(self) -> None:
         for pair in getattr(self, "rings", []):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from engine.agents.params import check_input, describe_failure, encode_params, max_input_bytes
 from engine.agents.registry import AgentSpec, build_agents
 from engine.errors import EngineBusy, EngineClosed, PayloadTooLarge, WorkerLost, WorkerUnavailable, error_for_status
+from engine.pending_age import PendingAge
 from engine.scheduler import TaskScheduler
 from engine.status import Kind, Status, WorkerState
 from engine.tables import AGENT_FIELD, CLIENT_FIELDS, WORKER_FIELD
@@ -212,6 +213,8 @@ class EngineClient:
         self._watchdog: asyncio.TimerHandle | None = None
         self._arm_scheduled = False
         self.workers_lost_tasks = 0  # tasks answered with WorkerLost because their worker died
+        self._pending_age = PendingAge()
+        self._agent_inflight_word = [self.table.agent_base(a) + AGENT_FIELD["inflight"] for a in range(cfg.agents)]
 
     # public API ------------------------------------------------------------------------------
     def lease(self, slots: int = 1) -> Lease:
@@ -270,15 +273,24 @@ class EngineClient:
         self._words[self.table.agent_base(agent) + AGENT_FIELD["drain"]] = int(drained)
 
     def publish_stats(self) -> None:
-        """Write this client's admission and slot figures to its row of the tables (readers such as
-        ``engined top`` and /metrics see them without asking this process)."""
+        """Write this client's admission and slot figures to its row of the tables, and each agent's
+        tasks in flight to the agent's row (readers such as ``engined top`` and ``engined inspect``
+        see them without asking this process)."""
         scheduler, words, base = self.scheduler, self._words, self.table.client_base()
+        now = time.monotonic_ns()
+        oldest = next(iter(self.pending), None)  # insertion order: request ids ascend
+        since = self._pending_age.observe(self._next_id, oldest, now)
+        entry = self.pending[oldest] if oldest is not None else None
         values = (os.getpid(), scheduler.inflight, scheduler.queued, scheduler.admitted,
                   scheduler.rejected["queue_full"], scheduler.rejected["no_slot"], self.workers_lost_tasks,
-                  self.pool.free, time.monotonic_ns())  # fmt: skip
+                  self.pool.free, now, oldest or 0, entry.agent if entry else -1, entry.worker if entry else -1,
+                  since)  # fmt: skip
         for i, value in enumerate(values):
             words[base + i] = value
         assert len(values) == len(CLIENT_FIELDS)
+        inflight = self._agent_inflight_word
+        for agent, load in enumerate(scheduler.agent_load):
+            words[inflight[agent]] = load
 
     @property
     def inflight(self) -> int:

@@ -202,6 +202,7 @@ class EngineConfig:
     spin_us: int = 50  # how long an idle worker polls before sleeping on its doorbell
     client_spin_us: int = 20  # how long a lone awaiting request polls before sleeping
     pin_cpus: bool = False
+    numa: str = "off"  # "node": workers placed per NUMA node (engine/numa.py plan_affinity)
     max_workers: int = 0  # tasks in flight at once through the scheduler; 0 = one per slot
     rate_limit: float = 0.0  # tasks per second admitted; 0 = unlimited
     queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
@@ -367,6 +368,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "spin_us": _int(0, 1_000_000),
     "client_spin_us": _int(0, 1_000_000),
     "pin_cpus": _bool,
+    "numa": _choice("off", "node"),
     "max_workers": _int(0, 65536),  # 0: one per slot
     "rate_limit": _float(0, 1e9),
     "queue_limit": _int(0, 1 << 20),

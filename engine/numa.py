@@ -12,6 +12,7 @@ Pure reading, no side effects, so it runs anywhere and tests point it at a recor
 ``place_workers`` turns a topology into a plan for pinning workers: each node gets a share of the
 workers in proportion to its usable CPUs, and a node's workers are numbered consecutively, so a
 worker, its CPU and (once the arena is split per node) its slots all sit on one node.
+``plan_affinity`` is what the supervisor hands each worker (SIGMAVAULT_NUMA, SIGMAVAULT_PIN_CPUS).
 """
 
 from __future__ import annotations
@@ -133,6 +134,49 @@ def place_workers(n_workers: int, topology: Topology, usable: Iterable[int] | No
     for (node_id, cpus), share in zip(per_node, shares, strict=True):
         plan.extend(Placement(len(plan), node_id, cpus[k % len(cpus)]) for k in range(share))
     return plan
+
+
+@dataclass(frozen=True)
+class WorkerAffinity:
+    """Where one worker may run: ``cpus`` None leaves the inherited affinity alone; ``cpu`` is the one
+    CPU it is pinned to (-1: not pinned to one) and ``node`` its NUMA node (-1: not placed by node),
+    both recorded in the worker's table row."""
+
+    cpus: frozenset[int] | None
+    cpu: int = -1
+    node: int = -1
+
+
+def plan_affinity(n_workers: int, *, pin_cpus: bool, numa: str, topology: Topology | None = None,
+                  usable: Iterable[int] | None = None) -> list[WorkerAffinity]:  # fmt: skip
+    """Each worker's affinity. ``numa`` "off": with ``pin_cpus`` worker i gets the i-th usable CPU in
+    sorted order, else nothing changes. "node": workers are placed by ``place_workers``; with
+    ``pin_cpus`` each on its CPU, else on every usable CPU of its node. On a box with one node
+    "node" gives the same CPUs as "off" (only ``node`` is recorded as 0)."""
+    allowed = sorted(set(os.sched_getaffinity(0) if usable is None else usable))
+    if numa == "node":
+        topology = topology or read_topology()
+        nodes = {node.id: node for node in topology.nodes}
+        plan = place_workers(n_workers, topology, allowed)
+        if plan:
+            if pin_cpus:
+                return [WorkerAffinity(frozenset({p.cpu}), p.cpu, p.node) for p in plan]
+            return [WorkerAffinity(frozenset(c for c in nodes[p.node].cpus if c in allowed), -1, p.node) for p in plan]
+    if not pin_cpus or not allowed:
+        return [WorkerAffinity(None) for _ in range(n_workers)]
+    return [WorkerAffinity(frozenset({cpu}), cpu) for cpu in (allowed[i % len(allowed)] for i in range(n_workers))]
+
+
+def describe_plan(plan: list[WorkerAffinity]) -> str:
+    """One line for the log: which workers went where."""
+    by_node: dict[int, list[int]] = {}
+    for worker, affinity in enumerate(plan):
+        by_node.setdefault(affinity.node, []).append(worker)
+    return "; ".join(f"node {node}: workers {_ranges(workers)}" for node, workers in sorted(by_node.items()))
+
+
+def _ranges(numbers: list[int]) -> str:
+    return f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
 
 
 def main() -> None:

@@ -43,11 +43,3 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
         _libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     if os.getppid() != parent:  # parent died before prctl took effect
         os.kill(os.getpid(), sig)
-
-
-def pin_to_cpu(index: int) -> int:
-    """Pin this process to the index-th usable CPU; returns the CPU number."""
-    cpus = sorted(os.sched_getaffinity(0))
-    cpu = cpus[index % len(cpus)]
-    os.sched_setaffinity(0, {cpu})
-    return cpu

@@ -8,6 +8,11 @@ On a worker's death the supervisor bumps that worker's epoch *after* reaping it 
 client's doorbell: the client then answers every task it had sent to the old incarnation with
 WorkerLost, and the new worker answers any leftover old-epoch descriptor with STALE, so no request
 is left hanging and no slot is touched by two owners.
+
+Under systemd (``NOTIFY_SOCKET``) it sends READY=1 once every worker is READY and the frontend
+serves (the frontend writes one byte to a pipe when it does), WATCHDOG=1 from this loop, STATUS=
+on changes and STOPPING=1 on SIGTERM (engine/sdnotify.py). MEMORY_SIGNAL (SIGUSR2) is recorded
+like the others and acted on by the loop: a tracemalloc snapshot for ``engined profile``.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from collections.abc import Callable
 from multiprocessing import connection, get_context
 from typing import TYPE_CHECKING
 
+from engine import diag
 from engine.agents.registry import build_agents
-from engine.resources import EngineResources
+from engine.numa import describe_plan, plan_affinity
+from engine.sdnotify import Notifier, ServiceNotes
 from engine.status import AgentStatus, WorkerState
 from engine.tables import AGENT_FIELD, WORKER_FIELD
 from engine.worker import worker_main
@@ -32,29 +39,41 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
     from types import FrameType
 
+    from engine.resources import EngineResources
+
 logger = logging.getLogger(__name__)
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 LOOP_TICK_S = 0.5
 
-ChildTarget = Callable[[EngineResources], None]
+# the frontend's entry point: called in the forked child with the resources and ``ready_fd``, a pipe
+# it writes one byte to once it serves
+ChildTarget = Callable[..., None]
 
 
 class Supervisor:
-    def __init__(self, res: EngineResources, *, frontend: ChildTarget | None = None) -> None:
+    def __init__(self, res: EngineResources, *, frontend: ChildTarget | None = None,
+                 notifier: Notifier | None = None, serving: str = "") -> None:  # fmt: skip
+        """``serving``: what STATUS= says once ready (the ports, for ``engined serve``)."""
         self.res = res
-        self.config = res.config
+        self.config = cfg = res.config
         self.ctx = get_context("fork")  # explicit: 3.14 makes forkserver the Linux default
         self.frontend_target = frontend
         self.frontend: BaseProcess | None = None
-        self.workers: list[BaseProcess | None] = [None] * self.config.workers
+        self.workers: list[BaseProcess | None] = [None] * cfg.workers
         self.signal_queue: list[int] = []
         self.should_exit = False
         self.table = res.metrics_table()
-        self.specs = build_agents(self.config.agents, self.config.workers)
+        self.specs = build_agents(cfg.agents, cfg.workers)
+        self.affinity = plan_affinity(cfg.workers, pin_cpus=cfg.pin_cpus, numa=cfg.numa)
+        self.diag = diag.Diagnostics(cfg.data_dir, "sv-supervisor")
+        self.notes = ServiceNotes(notifier or Notifier(), serving or f"{cfg.workers} workers")
         self._wake_r = self._wake_w = -1
         self._frontend_backoff = 0.1
         self._frontend_started = self._frontend_due = 0.0
+        self._frontend_ready_r = -1  # read end of the current frontend's ready pipe
+        self._frontend_ready = frontend is None
+        self._degraded = False  # a worker or the frontend is being restarted (STATUS= says so)
 
     # signals ---------------------------------------------------------------------------------
     def _record_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -63,7 +82,7 @@ class Supervisor:
     def _install_signals(self) -> dict[int, object]:
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(self._wake_w)
-        return {sig: signal.signal(sig, self._record_signal) for sig in HANDLED_SIGNALS}
+        return {sig: signal.signal(sig, self._record_signal) for sig in (*HANDLED_SIGNALS, diag.MEMORY_SIGNAL)}
 
     def _restore_signals(self, previous: dict[int, object]) -> None:
         for sig, handler in previous.items():
@@ -80,7 +99,12 @@ class Supervisor:
             pass
         while self.signal_queue:
             signum = self.signal_queue.pop(0)
+            if signum == diag.MEMORY_SIGNAL:
+                self.diag.toggle_memory()
+                continue
             logger.info("supervisor: received %s, draining", signal.Signals(signum).name)
+            if not self.should_exit:
+                self.notes.stopping()
             self.should_exit = True
 
     # workers ---------------------------------------------------------------------------------
@@ -93,7 +117,7 @@ class Supervisor:
         words[self._wfield(index, "state")] = WorkerState.STARTING
         process = self.ctx.Process(
             target=worker_main,
-            args=(self.res, index, words[self._wfield(index, "epoch")]),
+            args=(self.res, index, words[self._wfield(index, "epoch")], self.affinity[index]),
             name=f"sv-worker-{index}",
             daemon=False,
         )
@@ -119,6 +143,8 @@ class Supervisor:
         assert self.res.client_bell is not None
         self.res.client_bell.ring()  # the client fails the old incarnation's tasks now
         logger.warning("worker %d (pid %s) exited with code %s; restarting", index, process.pid, process.exitcode)
+        self.notes.status(f"worker {index} exited with code {process.exitcode}; restarting it")
+        self._degraded = True
         self._start_worker(index)
 
     def _reset_data_plane(self) -> None:
@@ -159,13 +185,39 @@ class Supervisor:
     # frontend --------------------------------------------------------------------------------
     def _start_frontend(self) -> None:
         assert self.frontend_target is not None
-        self.frontend = self.ctx.Process(target=self.frontend_target, args=(self.res,), name="sv-frontend")
-        self.frontend.start()
+        self._close_ready_pipe()
+        self._frontend_ready = False
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)  # inherited over fork all the same; closed by exec
+        self.frontend = self.ctx.Process(target=self.frontend_target, args=(self.res,), kwargs={"ready_fd": ready_w},
+                                         name="sv-frontend")  # fmt: skip
+        try:
+            self.frontend.start()
+        finally:
+            os.close(ready_w)  # the child has its copy: EOF here means it died before it served
+        self._frontend_ready_r = ready_r
         self._frontend_started = time.monotonic()
+
+    def _on_frontend_ready_pipe(self) -> None:
+        self._frontend_ready = os.read(self._frontend_ready_r, 16) != b""
+        self._close_ready_pipe()  # one byte, once: served (or EOF: the sentinel tells why)
+
+    def _close_ready_pipe(self) -> None:
+        if self._frontend_ready_r >= 0:
+            os.close(self._frontend_ready_r)
+            self._frontend_ready_r = -1
+
+    def _workers_ready(self) -> bool:
+        words = self.table.words
+        assert words is not None
+        return all(words[self._wfield(i, "state")] == WorkerState.READY for i in range(self.config.workers))
 
     # main loop -------------------------------------------------------------------------------
     def run(self) -> int:
         previous = self._install_signals()
+        diag.reclaim(self.config.data_dir)
+        self.diag.install()
+        if self.config.numa == "node":
+            logger.info("SIGMAVAULT_NUMA=node: %s", describe_plan(self.affinity))
         try:
             for index in range(self.config.workers):
                 self._start_worker(index)
@@ -176,6 +228,9 @@ class Supervisor:
         finally:
             self._shutdown()
             self._restore_signals(previous)
+            self._close_ready_pipe()
+            self.diag.close()
+            self.notes.close()
         return 0
 
     def _tick(self) -> None:
@@ -183,13 +238,17 @@ class Supervisor:
         waitables: list[int] = [*sentinels, self._wake_r]
         if self.frontend is not None:
             waitables.append(self.frontend.sentinel)
-        timeout = LOOP_TICK_S
+        if self._frontend_ready_r >= 0:
+            waitables.append(self._frontend_ready_r)
+        timeout = self.notes.wait_timeout(time.monotonic(), LOOP_TICK_S)
         if self.frontend is None and self.frontend_target is not None:
             timeout = max(0.0, min(timeout, self._frontend_due - time.monotonic()))
         ready = connection.wait(waitables, timeout=timeout)
         self._handle_signals()
         if self.should_exit:
             return
+        if self._frontend_ready_r in ready:
+            self._on_frontend_ready_pipe()
         for fd in ready:
             if fd in sentinels:
                 self._on_worker_exit(sentinels[fd])
@@ -201,12 +260,23 @@ class Supervisor:
             self._frontend_backoff = 0.2 if lived > 60 else min(10.0, self._frontend_backoff * 2)
             logger.error("frontend (pid %s) exited with code %s after %.1f s; restarting in %.1f s",
                          self.frontend.pid, self.frontend.exitcode, lived, self._frontend_backoff)  # fmt: skip
+            self.notes.status(f"frontend exited with code {self.frontend.exitcode}; restarting in "
+                              f"{self._frontend_backoff:.1f} s")  # fmt: skip
             self.frontend = None
             self._frontend_due = time.monotonic() + self._frontend_backoff
+            self._degraded = True
             self._reset_data_plane()
         if self.frontend is None and self.frontend_target is not None and time.monotonic() >= self._frontend_due:
             self._start_frontend()
         self._kill_hung_workers()
+        self._tell_systemd()
+
+    def _tell_systemd(self) -> None:
+        ready = self._frontend_ready and self._workers_ready()
+        if ready and self._degraded:
+            self._degraded = False
+            self.notes.back_to_serving()
+        self.notes.tick(time.monotonic(), ready=ready)
 
     def _shutdown(self) -> None:
         grace = self.config.shutdown_grace

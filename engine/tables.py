@@ -11,8 +11,8 @@ Region layout, every field a little-endian int64, offsets relative to the region
 
 One writer per field: the supervisor writes worker lifecycle fields and RESTARTING; a worker its own
 worker row, its agents' rows, their history and its kind rows; the client its client row and the
-agents' ``drain`` flag. Writers update a field with one store through the flat ``words`` view
-(~40 ns); readers take field-wise atomic snapshots without sending a message (a row may mix two
+agents' ``drain`` flag and ``inflight`` count. Writers update a field with one store through the flat
+``words`` view (~40 ns); readers take field-wise atomic snapshots without sending a message (a row may mix two
 consecutive updates, which is fine for counters and gauges).
 """
 
@@ -29,7 +29,7 @@ from ipc.errors import LayoutMismatch
 from ipc.layout import align
 
 TABLES_MAGIC = 0x5356_5441_424C_4531  # "SVTABLE1"
-TABLES_VERSION = 1
+TABLES_VERSION = 2  # 2: the client's oldest task in flight, agents' in-flight count, workers' NUMA node
 
 TABLES_HEADER_DTYPE = np.dtype(
     [("magic", "<i8"), ("version", "<i8"), ("n_workers", "<i8"), ("n_agents", "<i8"), ("history_len", "<i8"),
@@ -48,6 +48,12 @@ CLIENT_DTYPE = np.dtype(
         ("workers_lost_tasks", "<i8"),
         ("slots_free", "<i8"),
         ("updated_ns", "<i8"),  # CLOCK_MONOTONIC of the last refresh (the client refreshes every 100 ms)
+        # the oldest task in flight (req_id 0: none): its agent and worker, and the CLOCK_MONOTONIC
+        # time it has been in flight since at least (engine/pending_age.py: to the refresh's resolution)
+        ("oldest_req_id", "<i8"),
+        ("oldest_agent", "<i8"),
+        ("oldest_worker", "<i8"),
+        ("oldest_since_ns", "<i8"),
     ]
 )
 
@@ -65,6 +71,7 @@ WORKER_DTYPE = np.dtype(
         ("sleeps", "<i8"),  # times the worker blocked on its doorbell
         ("wakeups_sent", "<i8"),  # doorbell writes to the client
         ("cpu", "<i8"),  # pinned CPU or -1
+        ("node", "<i8"),  # NUMA node the worker is placed on (SIGMAVAULT_NUMA=node) or -1
     ]
 )
 
@@ -83,6 +90,7 @@ AGENT_DTYPE = np.dtype(
         ("history_next", "<i8"),  # total entries ever written; slot = history_next % history_len
         ("last_status", "<i8"),
         ("drain", "<i8"),  # 1: taken out of service by the client (no new tasks), 0: in service
+        ("inflight", "<i8"),  # tasks the client has routed here and not had answered (client, every 100 ms)
     ]
 )
 

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from engine.agents.base import TaskError
 from engine.agents.registry import build_agents, build_handlers
-from engine.procutil import die_with_parent, keep_heap, pin_to_cpu, set_process_name
+from engine.diag import MEMORY_SIGNAL, Diagnostics
+from engine.numa import WorkerAffinity
+from engine.procutil import die_with_parent, keep_heap, set_process_name
 from engine.status import AgentStatus, Status, WorkerState
 from engine.tables import AGENT_FIELD, HISTORY_ROW, KIND_FIELD, N_KINDS, WORKER_FIELD, MetricsTable
 from ipc.fence import full_fence
@@ -66,15 +68,24 @@ class TaskRecord(NamedTuple):
     service_ns: int
 
 
-def worker_main(res: EngineResources, index: int, epoch: int) -> None:
+def worker_main(res: EngineResources, index: int, epoch: int, affinity: WorkerAffinity | None = None) -> None:
     """Entry point of a forked worker process."""
-    set_process_name(f"sv-worker-{index}")
+    name = f"sv-worker-{index}"
+    set_process_name(name)
     die_with_parent()
     keep_heap()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the supervisor decides
-    worker = Worker(res, index, epoch)
+    # engined profile's fallback: stack dumps are faulthandler's (no Python runs); the memory toggle
+    # runs between two bytecodes of the loop, only when asked
+    diag = Diagnostics(res.config.data_dir, name)
+    diag.install()
+    signal.signal(MEMORY_SIGNAL, diag.on_memory_signal)
+    worker = Worker(res, index, epoch, affinity or WorkerAffinity(None))
     signal.signal(signal.SIGTERM, worker.request_stop)
-    worker.run()
+    try:
+        worker.run()
+    finally:
+        diag.close()
 
 
 class BatchRunner:
@@ -200,11 +211,12 @@ class BatchRunner:
 
 
 class Worker:
-    def __init__(self, res: EngineResources, index: int, epoch: int) -> None:
+    def __init__(self, res: EngineResources, index: int, epoch: int, affinity: WorkerAffinity) -> None:
         cfg: EngineConfig = res.config
         assert res.client_bell is not None
         res.check_layout()
         self.index, self.epoch, self.config = index, epoch, cfg
+        self.affinity = affinity
         self.parent_pid = os.getppid()
         # an idle worker still beats well inside the supervisor's hang timeout
         self.idle_wait_s = min(IDLE_WAIT_S, cfg.hang_timeout / 4)
@@ -234,9 +246,13 @@ class Worker:
 
     def _boot(self) -> None:
         words, wb = self.words, self.wbase
-        words[wb + WORKER_FIELD["cpu"]] = pin_to_cpu(self.index) if self.config.pin_cpus else -1
+        if self.affinity.cpus is not None:
+            os.sched_setaffinity(0, self.affinity.cpus)
+        words[wb + WORKER_FIELD["cpu"]] = self.affinity.cpu
+        words[wb + WORKER_FIELD["node"]] = self.affinity.node
         for agent, caps in enumerate(self.caps):
             if caps:
+                words[self.table.agent_base(agent) + AGENT_FIELD["worker"]] = self.index
                 words[self.table.agent_base(agent) + _A_STATUS] = _IDLE
         now = time.monotonic_ns()
         words[wb + WORKER_FIELD["pid"]] = os.getpid()

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from engine.diag import MEMORY_SIGNAL
 from frontends import logfilters
 from frontends.stack import FrontendStack
 from frontends.tls import uvicorn_options
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
+    from engine.diag import Diagnostics
     from engine.resources import EngineResources
 
 logger = logging.getLogger(__name__)
@@ -49,13 +51,17 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None,
-                         listener: socket.socket | None = None) -> None:  # fmt: skip
-    """Serve until SIGTERM/SIGINT or ``stop``; ``listener``: an HTTP socket bound by the supervisor."""
+                         listener: socket.socket | None = None, ready: Callable[[], None] | None = None,
+                         diagnostics: Diagnostics | None = None) -> None:  # fmt: skip
+    """Serve until SIGTERM/SIGINT or ``stop``; ``listener``: an HTTP socket bound by the supervisor;
+    ``ready()`` is called once HTTP and gRPC both serve; ``diagnostics`` gets MEMORY_SIGNAL."""
     cfg = res.config
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if diagnostics is not None:
+        loop.add_signal_handler(MEMORY_SIGNAL, diagnostics.toggle_memory)
     supervisor_pid = os.getppid()
     stack = FrontendStack(res, alive=lambda: os.getppid() == supervisor_pid)
     await stack.start()
@@ -77,6 +83,11 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
     logger.info("frontend: HTTP on %s:%d, gRPC on %s:%d", cfg.host, http_port, cfg.host, stack.grpc_port)
     stop_task = asyncio.create_task(stop.wait())
     try:
+        # uvicorn says it serves with a flag, not an event
+        while not http.started and not http_task.done() and not stop.is_set():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if http.started and ready is not None:
+            ready()
         await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         if http_task.done() and not stop.is_set():
             http_task.result()  # uvicorn ended on its own (e.g. the port was taken): surface why

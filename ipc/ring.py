@@ -20,6 +20,7 @@ fences: see fence.py.
 from __future__ import annotations
 
 import platform
+from typing import NamedTuple
 
 from ipc.errors import LayoutMismatch, RingEmpty, RingFull
 from ipc.fence import full_fence
@@ -30,6 +31,20 @@ _MAGIC, _CAPACITY, _TAIL, _HEAD, _SLEEPING, _CLOSED = 0, 1, 8, 16, 24, 25
 _FENCE_ON_PUBLISH = platform.machine() not in ("x86_64", "AMD64", "i386", "i686")
 
 Descriptor = tuple[int, int, int, int, int, int, int, int]  # req_id, slot, length, param, agent, kind, status, aux
+
+
+class RingState(NamedTuple):
+    """A ring's header words as one reader saw them (each word atomic, the set not)."""
+
+    capacity: int
+    head: int
+    tail: int
+    consumer_sleeping: bool
+    closed: bool
+
+    @property
+    def occupancy(self) -> int:
+        return self.tail - self.head
 
 
 class SpscRing:
@@ -155,6 +170,13 @@ class SpscRing:
         words = self._words
         assert words is not None
         return words[_TAIL] - words[_HEAD]
+
+    def state(self) -> RingState:
+        """Head, tail and flags for inspectors (engined inspect); never changes the ring."""
+        words = self._words
+        assert words is not None
+        head = words[_HEAD]
+        return RingState(self.capacity, head, words[_TAIL], bool(words[_SLEEPING]), bool(words[_CLOSED]))
 
     @property
     def closed(self) -> bool:

@@ -150,6 +150,36 @@ async def echo_latencies(engine: Engine, count: int) -> list[float]:
     return sorted(out)
 
 
+async def timed_echo_latencies(engine: Engine, seconds: float, warmup: int = 500) -> list[float]:
+    """Back-to-back 64-byte echo round trips (µs, sorted) for ``seconds`` (engined tune)."""
+    payload = b"x" * 64
+    submit, clock = engine.client.submit, time.perf_counter_ns
+    for _ in range(warmup):
+        await submit("echo", payload)
+    out: list[float] = []
+    deadline = clock() + int(seconds * 1e9)
+    while (t0 := clock()) < deadline:
+        await submit("echo", payload)
+        out.append((clock() - t0) / 1000)
+    return sorted(out)
+
+
+async def timed_echo_rate(engine: Engine, seconds: float, inflight: int = 64) -> float:
+    """64-byte echo tasks per second with ``inflight`` callers, for ``seconds`` (engined tune)."""
+    payload, submit = b"x" * 64, engine.client.submit
+    deadline = time.perf_counter() + seconds
+    done = [0] * inflight
+
+    async def runner(index: int) -> None:
+        while time.perf_counter() < deadline:
+            await submit("echo", payload)
+            done[index] += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(runner(i) for i in range(inflight)))
+    return sum(done) / (time.perf_counter() - start)
+
+
 async def cold_latencies(engine: Engine, count: int) -> list[float]:
     out = []
     for _ in range(count):

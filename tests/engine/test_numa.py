@@ -8,7 +8,16 @@ from pathlib import Path
 import orjson
 import pytest
 
-from engine.numa import Node, Topology, parse_cpulist, place_workers, read_topology
+from engine.numa import (
+    Node,
+    Topology,
+    WorkerAffinity,
+    describe_plan,
+    parse_cpulist,
+    place_workers,
+    plan_affinity,
+    read_topology,
+)
 
 FIXTURES = orjson.loads((Path(__file__).parents[1] / "fixtures" / "sysfs_numa.json").read_bytes())
 
@@ -80,3 +89,34 @@ def test_kernel_without_numa(tmp_path: Path) -> None:
     assert not topology.numa
     assert topology.nodes == (Node(0, (0, 1, 2, 3), None, (10,)),)
     assert place_workers(0, topology) == []
+
+
+def test_node_placement_on_the_two_socket_tree(tmp_path: Path) -> None:
+    """SIGMAVAULT_NUMA=node: each worker on its node's CPUs, or on its one CPU with SIGMAVAULT_PIN_CPUS."""
+    topology = read_topology(make_tree(tmp_path, "two_socket"))
+    node0 = frozenset((*range(16), *range(32, 48)))
+    node1 = frozenset((*range(16, 32), *range(48, 64)))
+    plan = plan_affinity(4, pin_cpus=False, numa="node", topology=topology, usable=range(64))
+    assert plan == [WorkerAffinity(node0, -1, 0)] * 2 + [WorkerAffinity(node1, -1, 1)] * 2
+    pinned = plan_affinity(4, pin_cpus=True, numa="node", topology=topology, usable=range(64))
+    assert [(a.cpu, a.node) for a in pinned] == [(0, 0), (1, 0), (16, 1), (17, 1)]
+    assert all(a.cpus == frozenset({a.cpu}) for a in pinned)
+    assert describe_plan(pinned) == "node 0: workers 0-1; node 1: workers 2-3"
+    # a narrowed affinity (CPUAffinity=) is respected: node 1's workers get only the allowed CPUs
+    narrowed = plan_affinity(3, pin_cpus=False, numa="node", topology=topology, usable=[0, 1, 16, 17, 18, 19])
+    assert [a.node for a in narrowed] == [0, 1, 1] and narrowed[1].cpus == frozenset({16, 17, 18, 19})
+    # "off" ignores the nodes: pinned, worker i takes the i-th usable CPU, as before SIGMAVAULT_NUMA
+    off = plan_affinity(3, pin_cpus=True, numa="off", topology=topology, usable=[5, 40, 20])
+    assert [a.cpu for a in off] == [5, 20, 40] and all(a.node == -1 for a in off)
+    assert plan_affinity(2, pin_cpus=False, numa="off", usable=range(64)) == [WorkerAffinity(None)] * 2
+
+
+def test_node_placement_on_one_node_is_what_it_was_without_it(tmp_path: Path) -> None:
+    """This VM's tree: "node" gives every worker the same CPUs as "off" (only the node is recorded)."""
+    topology = read_topology(make_tree(tmp_path, "this_machine"))
+    for pin in (False, True):
+        node = plan_affinity(3, pin_cpus=pin, numa="node", topology=topology, usable=[0, 1])
+        off = plan_affinity(3, pin_cpus=pin, numa="off", topology=topology, usable=[0, 1])
+        assert [a.cpu for a in node] == [a.cpu for a in off]
+        assert [a.cpus or frozenset({0, 1}) for a in node] == [a.cpus or frozenset({0, 1}) for a in off]
+        assert {a.node for a in node} == {0}
