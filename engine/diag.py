@@ -28,6 +28,8 @@ import signal
 import tracemalloc
 from pathlib import Path
 
+from engine.fsutil import private_dir
+
 logger = logging.getLogger(__name__)
 
 STACKS_SIGNAL = signal.SIGUSR1
@@ -58,7 +60,7 @@ class Diagnostics:
         read-only data dir) is logged, not raised: the engine runs without the fallback profiler."""
         _close_inherited()
         try:
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.dir)
             # append (a reader truncates it after reading), and 0600: stacks name the code paths
             self._fd = os.open(self.path(STACKS_SUFFIX), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:

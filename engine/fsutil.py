@@ -15,6 +15,19 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` and every missing parent created 0700 (``mkdir(parents=True, mode=...)`` applies the
+    mode to the last one only: the parents get 0755)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+    return path if not missing else missing[0]
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a rename in ``directory`` durable (the entry lives in the directory, not the file)."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from engine.client import EngineClient
-from engine.fsutil import write_private
+from engine.fsutil import private_dir, write_private
 from engine.runtime import Runtime
 from engine.storage import disks, pools
 from frontends.events import EventHub, Watchers
@@ -74,7 +74,7 @@ class FrontendStack:
         configured ports may be 0). Written under a temporary name and renamed: never half a file.
         ``http_port`` 0: not known here (an outside ASGI server owns the HTTP socket)."""
         run = Path(self.config.data_dir) / "run"
-        run.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(run)
         doc = {"http": http_port, "grpc": self.grpc_port, "pid": os.getpid(), "tls": self.config.tls}
         write_private(run / "ports.json", orjson.dumps(doc), durable=False)  # 0600 (SECURITY.md); rebuilt each start
 
