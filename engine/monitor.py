@@ -12,7 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import BadRequest, NotFound
-from engine.status import WorkerState
+from engine.status import AgentStatus, WorkerState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 RECENT_IN_LISTING = 5  # history entries inlined per agent in ListAgents; ListAgentTasks pages through all
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 256
 _READY = WorkerState.READY.name.lower()
+_AGENT_STATUS = {int(s): s.name.lower() for s in AgentStatus}
 _AGENT_FIELDS = ("status", "tasks", "errors", "bytes_in", "bytes_out", "latency_ns_mean", "latency_ns_max",
                  "last_latency_ns", "last_task_unix_ns", "last_status")  # fmt: skip
 
@@ -135,13 +136,10 @@ class EngineMonitor:
     def agent_statuses(self) -> list[str]:
         """Each agent's status as agent.status events report it (draining/drained included)."""
         load = self._live()["agent_load"]
-        statuses = []
-        for i, row in enumerate(self.table.agent_rows()):
-            if row["drain"]:
-                statuses.append("draining" if load[i] else "drained")
-            else:
-                statuses.append(row["status"])
-        return statuses
+        # two columns, not 40 row dicts: the watcher asks every 100 ms (was 5-7 % of the frontend's CPU)
+        status, drain = self.table.agents["status"].tolist(), self.table.agents["drain"].tolist()
+        return [("draining" if load[i] else "drained") if drain[i] else _AGENT_STATUS.get(s, "unknown")
+                for i, s in enumerate(status)]  # fmt: skip
 
     def agent_tasks(self, agent: int, page_size: int = 0, page_token: str = "") -> dict[str, Any]:
         """ListAgentTasksResponse: the agent's history newest first; the token is the entry count

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -129,23 +130,23 @@ class TableLayout:
 
     client_offset = TABLES_HEADER_DTYPE.itemsize
 
-    @property
+    @cached_property  # asked on every row read: computed once
     def workers_offset(self) -> int:
         return align(self.client_offset + CLIENT_DTYPE.itemsize)
 
-    @property
+    @cached_property  # asked on every row read: computed once
     def agents_offset(self) -> int:
         return align(self.workers_offset + self.n_workers * WORKER_DTYPE.itemsize)
 
-    @property
+    @cached_property  # asked on every row read: computed once
     def history_offset(self) -> int:
         return align(self.agents_offset + self.n_agents * AGENT_DTYPE.itemsize)
 
-    @property
+    @cached_property  # asked on every row read: computed once
     def kinds_offset(self) -> int:
         return align(self.history_offset + self.n_agents * self.history_len * HISTORY_ROW.size)
 
-    @property
+    @cached_property  # asked on every row read: computed once
     def total_bytes(self) -> int:
         return align(self.kinds_offset + self.n_workers * N_KINDS * KIND_DTYPE.itemsize)
 
