@@ -18,7 +18,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import Conflict, EngineBusy, EngineError, NotFound
+from engine.errors import Conflict, EngineBusy, EngineClosed, EngineError, NotFound
 from engine.jobs.model import JobRecord, JobState
 
 if TYPE_CHECKING:
@@ -189,6 +189,8 @@ class JobManager:
             else:
                 self._finish(entry, JobState.CANCELLED, "cancelled")
             raise
+        except EngineClosed:  # the engine is going away under the job (its supervisor died): not the job's fault
+            self._interrupted(entry)
         except EngineError as exc:
             self._finish(entry, JobState.FAILED, exc.message, code=exc.code or "")
         except Exception as exc:  # a bug in a job body must end the job, not the engine
