@@ -84,14 +84,15 @@ def plan(env: FileEnv, spec: FileJobSpec) -> DecompressPlan:
     table, mode, reason = decode.table, decode.mode, decode.reason
     if table is not None and len(table) and int(table.compressed_sizes.max()) > env.slot_bytes:
         table, mode, reason = None, "stream", f"a frame is over a task's {env.slot_bytes} bytes when compressed"
-    free = check_free_space(spec.destination.parent, table.decompressed_bytes if table is not None else 0,
-                            f"decompressing {spec.source.name}")  # fmt: skip
+    # what the frames declare, streams included, is refused here: over the cap 413, over the free space 507
+    declared = decode.declared or 0
     cap = env.config.job_max_output_bytes
-    bound = min(free, cap) if cap else free
-    if table is not None and table.decompressed_bytes > bound:
-        raise PayloadTooLarge(f"the frames declare {table.decompressed_bytes} bytes, over the {cap}-byte limit "
+    if cap and declared > cap:
+        raise PayloadTooLarge(f"the frames declare {declared} bytes, over the {cap}-byte limit "
                               "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
-                              metadata={"limit": cap, "declared": table.decompressed_bytes})  # fmt: skip
+                              metadata={"limit": cap, "declared": declared})  # fmt: skip
+    free = check_free_space(spec.destination.parent, declared, f"decompressing {spec.source.name}")
+    bound = min(free, cap) if cap else free
     return DecompressPlan(state, codec, mode, table, reason, bound)
 
 
