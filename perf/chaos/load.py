@@ -52,6 +52,7 @@ class LoadPlan:
     job_bytes: int = 4 << 20
     ws_subscribers: int = 2
     block_bytes: int = 256 * 1024  # grpc-stream blocks
+    interval_s: float = 1.0  # the timeline's resolution (the soak compares whole minutes)
 
 
 def spec_for(served: Served, plan: LoadPlan, job_dir: str) -> LoadSpec:
@@ -59,7 +60,7 @@ def spec_for(served: Served, plan: LoadPlan, job_dir: str) -> LoadSpec:
                "file-jobs": plan.file_jobs}  # fmt: skip
     return LoadSpec(scenario="mixed", host="127.0.0.1", grpc_port=served.grpc_port, http_port=served.http_port,
                     rate=plan.rate, duration_s=plan.seconds, procs=1, weights=weights, timeout_s=plan.timeout_s,
-                    interval_s=1.0, block_bytes=plan.block_bytes, job_bytes=plan.job_bytes, job_dir=job_dir,
+                    interval_s=plan.interval_s, block_bytes=plan.block_bytes, job_bytes=plan.job_bytes, job_dir=job_dir,
                     route="any")  # fmt: skip
 
 
