@@ -1,4 +1,4 @@
-"""Sampler: every few seconds, each engine process's RSS and open descriptors, and /dev/shm.
+"""Sampler: every few seconds, each engine process's memory and open descriptors, and /dev/shm.
 
 A thread of the soak run. Processes are named by what they are (``engined``, ``sv-frontend``,
 ``sv-worker-0``...; multiprocessing's resource tracker is ``resource_tracker``), so a restarted
@@ -23,7 +23,8 @@ from ipc.segment import SHM_DIR, engine_segments, segment_owner
 @dataclass
 class Sample:
     t_s: float
-    rss: dict[str, int]  # process name -> bytes
+    rss: dict[str, int]  # process name -> bytes, all resident pages (the shared arena's included)
+    anon: dict[str, int]  # process name -> RssAnon: its own heap and stacks, what a leak grows
     fds: dict[str, int]
     pids: dict[str, int]
     shm_segments: int
@@ -33,7 +34,7 @@ class Sample:
     loadavg: tuple[float, float, float]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"t_s": round(self.t_s, 2), "rss": self.rss, "fds": self.fds, "pids": self.pids,
+        return {"t_s": round(self.t_s, 2), "rss": self.rss, "anon": self.anon, "fds": self.fds, "pids": self.pids,
                 "shm_segments": self.shm_segments, "shm_size_bytes": self.shm_size_bytes, "shm_bytes": self.shm_bytes,
                 "shm_used_bytes": self.shm_used_bytes, "loadavg": self.loadavg}  # fmt: skip
 
@@ -45,15 +46,26 @@ def _name(proc: psutil.Process) -> str:
     return name
 
 
+def rss_anon(pid: int) -> int:
+    """RssAnon from /proc/PID/status: resident anonymous memory. Unlike RSS it leaves out the shared
+    memory a process has touched (RssShmem), which grows as more of the slot arena is first used."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def take(supervisor_pid: int, t_s: float) -> Sample:
-    rss, fds, pids = {}, {}, {}
+    rss, anon, fds, pids = {}, {}, {}, {}
     root = psutil.Process(supervisor_pid)
     for proc in [root, *root.children(recursive=True)]:
         try:
             with proc.oneshot():
                 name = "engined" if proc.pid == supervisor_pid else _name(proc)
                 rss[name], fds[name], pids[name] = int(proc.memory_info().rss), proc.num_fds(), proc.pid
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            anon[name] = rss_anon(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, FileNotFoundError, ProcessLookupError):
             continue
     ours = [n for n in engine_segments() if segment_owner(n) == supervisor_pid]
     size = allocated = 0
@@ -63,7 +75,7 @@ def take(supervisor_pid: int, t_s: float) -> Sample:
             size, allocated = size + st.st_size, allocated + st.st_blocks * 512
     shm = os.statvfs(SHM_DIR)
     used = (shm.f_blocks - shm.f_bfree) * shm.f_frsize
-    return Sample(t_s, rss, fds, pids, len(ours), size, allocated, used, os.getloadavg())
+    return Sample(t_s, rss, anon, fds, pids, len(ours), size, allocated, used, os.getloadavg())
 
 
 @dataclass
