@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 INLINE_CAP = 16  # results completed without yielding before we yield once, so others get the loop
 WATCHDOG_S = 0.25  # while tasks are pending: re-check worker epochs and liveness this often
 _READY = int(WorkerState.READY)
+_STALE = int(Status.STALE)
 _KINDS: dict[Any, Kind] = {**{k.label: k for k in Kind}, **{k: k for k in Kind}, **{int(k): k for k in Kind}}
 
 
@@ -212,7 +213,9 @@ class EngineClient:
         self._max_input = {k: max_input_bytes(k, cfg.slot_bytes) for k in Kind}
         self._watchdog: asyncio.TimerHandle | None = None
         self._arm_scheduled = False
-        self.workers_lost_tasks = 0  # tasks answered with WorkerLost because their worker died
+        # tasks lost with a worker that died: answered WorkerLost (it held them), or STALE by its successor
+        # (they were still in its ring); both reach callers as worker_lost (503 / UNAVAILABLE)
+        self.workers_lost_tasks = 0
         self._pending_age = PendingAge()
         self._agent_inflight_word = [self.table.agent_base(a) + AGENT_FIELD["inflight"] for a in range(cfg.agents)]
 
@@ -392,6 +395,8 @@ class EngineClient:
             if entry is None:
                 continue  # already failed when its worker was lost
             finished(agent)
+            if status == _STALE:  # it sat in the ring of a worker that died: lost with it, like WorkerLost
+                self.workers_lost_tasks += 1
             if entry.handed_off is not None:
                 entry.handed_off._give_back()
             elif not entry.fut.done():

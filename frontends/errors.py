@@ -17,6 +17,11 @@ from engine.errors import EngineError
 from engine.status import Status
 
 ERROR_DOMAIN = "sigmavault.engine"
+# Errors quote what they refuse; an input of kilobytes would ride twice in the gRPC trailers (the message
+# and the ErrorInfo), past the 8 KiB a client accepts by default (grpc's soft limit), and the caller would
+# get RESOURCE_EXHAUSTED "Stream removed" instead of the answer (the storage fuzzer's 5000-byte device).
+MESSAGE_MAX_BYTES = 1024
+METADATA_VALUE_MAX_BYTES = 256
 
 
 class RequestError(EngineError):
@@ -61,7 +66,8 @@ class ErrorAnswer:
     def __init__(self, http_status: int, grpc_code: grpc.StatusCode, code: str, message: str,
                  metadata: dict[str, str], extra_headers: dict[str, str] | None = None) -> None:  # fmt: skip
         self.http_status, self.grpc_code, self.code = http_status, grpc_code, code
-        self.message, self.metadata = message, metadata
+        self.message = bounded(message, MESSAGE_MAX_BYTES)
+        self.metadata = {k: bounded(str(v), METADATA_VALUE_MAX_BYTES) for k, v in metadata.items()}
         self.extra_headers = extra_headers or {}  # e.g. WWW-Authenticate on a 401
 
     def body(self) -> dict[str, object]:
@@ -82,6 +88,14 @@ class ErrorAnswer:
         detail.Pack(info)
         rich = status_pb2.Status(code=self.grpc_code.value[0], message=self.message, details=[detail])
         return rpc_status.to_status(rich)
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` bytes of UTF-8 (on a character boundary), saying how much was cut."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= limit:
+        return text
+    return raw[: limit - 32].decode("utf-8", "ignore") + f"... ({len(raw) - limit + 32} bytes cut)"
 
 
 def describe(exc: BaseException) -> ErrorAnswer:

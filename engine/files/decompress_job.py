@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import EngineError, PayloadTooLarge, error_for_status
+from engine.errors import EngineError, InsufficientSpace, PayloadTooLarge, error_for_status
 from engine.files import lz4_frames, zstd_frames
 from engine.files.errors import CorruptFile
 from engine.files.jobrun import FileJobRun, SourceState, open_source
@@ -84,14 +84,15 @@ def plan(env: FileEnv, spec: FileJobSpec) -> DecompressPlan:
     table, mode, reason = decode.table, decode.mode, decode.reason
     if table is not None and len(table) and int(table.compressed_sizes.max()) > env.slot_bytes:
         table, mode, reason = None, "stream", f"a frame is over a task's {env.slot_bytes} bytes when compressed"
-    free = check_free_space(spec.destination.parent, table.decompressed_bytes if table is not None else 0,
-                            f"decompressing {spec.source.name}")  # fmt: skip
+    # what the frames declare, streams included, is refused here: over the cap 413, over the free space 507
+    declared = decode.declared or 0
     cap = env.config.job_max_output_bytes
-    bound = min(free, cap) if cap else free
-    if table is not None and table.decompressed_bytes > bound:
-        raise PayloadTooLarge(f"the frames declare {table.decompressed_bytes} bytes, over the {cap}-byte limit "
+    if cap and declared > cap:
+        raise PayloadTooLarge(f"the frames declare {declared} bytes, over the {cap}-byte limit "
                               "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
-                              metadata={"limit": cap, "declared": table.decompressed_bytes})  # fmt: skip
+                              metadata={"limit": cap, "declared": declared})  # fmt: skip
+    free = check_free_space(spec.destination.parent, declared, f"decompressing {spec.source.name}")
+    bound = min(free, cap) if cap else free
     return DecompressPlan(state, codec, mode, table, reason, bound)
 
 
@@ -162,10 +163,14 @@ async def _stream(env: FileEnv, job: FileJobRun, p: DecompressPlan) -> int:
             job.progress(RunStats(blocks=0, bytes_in=seen[0], bytes_out=seen[1]))
         return fut.result()
     except PayloadTooLarge:
-        why = "SIGMAVAULT_JOB_MAX_OUTPUT_BYTES" if env.config.job_max_output_bytes else "the destination's free space"
-        raise PayloadTooLarge(f"the stream decodes to more than {p.bound} bytes ({why}); refused as a "
-                              "decompression bomb after writing nothing under the final name", code="too_large",
-                              metadata={"limit": p.bound}) from None  # fmt: skip
+        cap = env.config.job_max_output_bytes
+        if not cap or p.bound < cap:  # the bound was the free space: a disk too small, not a bomb
+            raise InsufficientSpace(f"the stream decodes to more than the {p.bound} bytes free on the destination's "
+                                    "filesystem; nothing was written under the final name", code="insufficient_space",
+                                    metadata={"free": p.bound}) from None  # fmt: skip
+        raise PayloadTooLarge(f"the stream decodes to more than {p.bound} bytes (SIGMAVAULT_JOB_MAX_OUTPUT_BYTES); "
+                              "refused as a decompression bomb after writing nothing under the final name",
+                              code="too_large", metadata={"limit": p.bound}) from None  # fmt: skip
     except asyncio.CancelledError:
         stop.set()
         await asyncio.gather(fut, return_exceptions=True)

@@ -3,8 +3,10 @@
 ``FileJobRun`` opens the source (O_NOFOLLOW, checked again as a regular file on the descriptor),
 records the temporary output name in the persisted job before creating it, reports progress, and
 on any exit but a commit removes the temporary file, so a failed or cancelled job leaves nothing.
-The source must keep the size and modification time it had when the job was planned: progress
-looks every 250 ms and ``commit`` once more, and a change fails the job (code ``source_changed``).
+The source must keep the size and modification time it had when the job was planned, and stay
+under its name: progress looks every 250 ms and ``commit`` once more, and a change fails the job
+(code ``source_changed``; ``source_vanished`` when the file was deleted: the job reads on through
+its open descriptor, but an output of a file the user removed is not published).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import BadRequest, Conflict
+from engine.errors import BadRequest, Conflict, NotFound
 from engine.files.output import AtomicOutput, temporary_for
 from engine.files.paths import kind_of
 
@@ -71,11 +73,14 @@ class FileEnv:
         return self.config.slot_bytes
 
 
-def open_source(path: Path) -> tuple[int, SourceState]:
-    """The source opened read-only without following a final symlink, and what it is now."""
+def open_source(path: Path, missing_raises: bool = False) -> tuple[int, SourceState]:
+    """The source opened read-only without following a final symlink, and what it is now.
+    ``missing_raises``: a missing file raises FileNotFoundError (for the caller to explain)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
+        if missing_raises and isinstance(exc, FileNotFoundError):
+            raise
         raise BadRequest(f"source {str(path)!r} cannot be opened: {exc.strerror}", code="invalid_path") from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
@@ -87,8 +92,21 @@ def open_source(path: Path) -> tuple[int, SourceState]:
     return fd, SourceState(st.st_size, st.st_mtime_ns, st.st_mode)
 
 
+def vanished(path: Path, when: str) -> NotFound:
+    return NotFound(f"the source {str(path)!r} was deleted {when}; nothing was written",
+                    code="source_vanished", metadata={"path": str(path)[:256]})  # fmt: skip
+
+
 def check_unchanged(fd: int, planned: SourceState, path: Path) -> None:
+    """The open source still has its planned size and mtime, and is still the file at ``path``."""
     st = os.fstat(fd)
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:  # deleted, or moved away (the descriptor reads on either way)
+        raise vanished(path, "or moved while the job ran") from None
+    if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+        raise Conflict(f"the source {str(path)!r} was replaced by another file while the job ran; the output was "
+                       "discarded", code="source_changed")  # fmt: skip
     if st.st_size != planned.size or st.st_mtime_ns != planned.mtime_ns:
         what = f"size from {planned.size} to {st.st_size} bytes" if st.st_size != planned.size else "its contents"
         raise Conflict(f"the source {str(path)!r} changed {what} while the job ran; the output was discarded",
@@ -110,7 +128,10 @@ class FileJobRun:
 
     async def __aenter__(self) -> FileJobRun:
         spec, io = self.spec, self.env.io
-        self.src_fd, state = await io.call(open_source, spec.source)
+        try:
+            self.src_fd, state = await io.call(open_source, spec.source, True)
+        except FileNotFoundError:
+            raise vanished(spec.source, "before the job started") from None
         if state.size != self.planned.size or state.mtime_ns != self.planned.mtime_ns:
             raise Conflict(f"the source {str(spec.source)!r} changed between the request and the start of the job",
                            code="source_changed")  # fmt: skip

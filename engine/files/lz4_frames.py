@@ -128,17 +128,19 @@ def scan_frames(fd: int, start: int = 0, end: int | None = None) -> list[FrameIn
 
 
 def plan_decode(fd: int, max_frame_bytes: int) -> DecodePlan:
-    """``frames`` when every frame declares a size of at most ``max_frame_bytes``, else ``stream``."""
-    compressed, decompressed = [], []
-    for info in iter_frames(fd):
+    """``frames`` when every frame declares a size of at most ``max_frame_bytes``, else ``stream``.
+    ``declared``: what the frames that say declare together, known before the job (a lower bound of
+    the output when some do not say)."""
+    frames = scan_frames(fd)
+    declared = sum(info.content_size or 0 for info in frames)
+    for info in frames:
         if info.content_size is None:
-            return DecodePlan("stream", None, f"the frame at offset {info.offset} does not declare its size")
+            return DecodePlan("stream", None, f"the frame at offset {info.offset} does not declare its size", declared)
         if info.content_size > max_frame_bytes:
             return DecodePlan("stream", None, f"the frame at offset {info.offset} holds {info.content_size} bytes, "
-                              f"more than a task's {max_frame_bytes}")  # fmt: skip
-        compressed.append(info.compressed_size)
-        decompressed.append(info.content_size)
-    return DecodePlan("frames", SeekTable(compressed, decompressed))
+                              f"more than a task's {max_frame_bytes}", declared)  # fmt: skip
+    return DecodePlan("frames", SeekTable([f.compressed_size for f in frames], [f.content_size or 0 for f in frames]),
+                      declared=declared)  # fmt: skip
 
 
 def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | None = None,

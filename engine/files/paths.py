@@ -115,6 +115,8 @@ class PathPolicy:
             mode = os.stat(real).st_mode
         except FileNotFoundError:
             raise NotFound(f"path {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]}) from None
+        except OSError as exc:  # a name over NAME_MAX, a symlink loop, a permission
+            raise _refuse("path", raw, f"cannot be read: {exc.strerror}") from None
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise _refuse("path", raw, f"is {kind_of(mode)}; give a file or a directory", code="not_a_file")
         return Path(real)
@@ -134,6 +136,8 @@ class PathPolicy:
             st = os.lstat(path)
         except FileNotFoundError:
             return Destination(path, False)
+        except OSError as exc:  # a name over NAME_MAX (255 bytes), a permission
+            raise _refuse("destination", raw, f"cannot be used: {exc.strerror}") from None
         if stat.S_ISLNK(st.st_mode):
             raise _refuse("destination", raw, "is a symlink; name the file itself", code="symlink_escape")
         if not stat.S_ISREG(st.st_mode):

@@ -120,32 +120,37 @@ class DecodePlan:
     mode: str
     table: SeekTable | None
     reason: str = ""
+    declared: int | None = None  # the output every frame declares together; None when one does not say
 
 
 def plan_decode(fd: int, max_frame_bytes: int) -> DecodePlan:
     """Choose how to decode: frames larger than ``max_frame_bytes`` (a task's output) or of undeclared
-    size make the whole file a stream. A broken seek table is noted and the frames are scanned."""
+    size make the whole file a stream. A broken seek table is noted and the frames are scanned. The
+    frames are walked to the end even for a stream, so what they declare is known before the job
+    (a bomb declaring terabytes is refused at the request, not found out while writing)."""
     size = os.fstat(fd).st_size
     note = ""
     try:
         table = read_seek_table(fd, size)
     except CorruptFile as exc:
         table, note = None, f"{exc.message}; scanned the frames instead. "
+    biggest = int(table.decompressed_sizes.max()) if table is not None and len(table) else 0
+    if table is not None and biggest <= max_frame_bytes:
+        return DecodePlan("seek_table", table, declared=table.decompressed_bytes)
+    frames = scan_frames(fd, 0, size)  # the frames' own headers: a seek table may lie
+    sizes = [info.content_size for info in frames]
+    declared = None if None in sizes else sum(s for s in sizes if s is not None)
     if table is not None:
-        biggest = int(table.decompressed_sizes.max()) if len(table) else 0
-        if biggest <= max_frame_bytes:
-            return DecodePlan("seek_table", table)
-        return DecodePlan("stream", None, f"a frame holds {biggest} bytes, more than a task's {max_frame_bytes}")
-    compressed, decompressed = [], []
-    for info in iter_frames(fd, 0, size):
+        return DecodePlan("stream", None, f"a frame holds {biggest} bytes, more than a task's {max_frame_bytes}",
+                          declared)  # fmt: skip
+    for info in frames:
         if info.content_size is None:
             return DecodePlan("stream", None, note + f"the frame at offset {info.offset} does not declare its size")
         if info.content_size > max_frame_bytes:
             return DecodePlan("stream", None, note + f"the frame at offset {info.offset} holds {info.content_size} "
-                              f"bytes, more than a task's {max_frame_bytes}")  # fmt: skip
-        compressed.append(info.compressed_size)
-        decompressed.append(info.content_size)
-    return DecodePlan("frames", SeekTable(compressed, decompressed), note.strip())
+                              f"bytes, more than a task's {max_frame_bytes}", declared)  # fmt: skip
+    table = SeekTable([f.compressed_size for f in frames], [f.content_size or 0 for f in frames])
+    return DecodePlan("frames", table, note.strip(), declared)
 
 
 def frame_checksum(frame: bytes | memoryview) -> int | None:

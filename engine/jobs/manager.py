@@ -18,7 +18,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import Conflict, EngineBusy, EngineError, NotFound
+from engine.errors import Conflict, EngineBusy, EngineClosed, EngineError, NotFound
 from engine.jobs.model import JobRecord, JobState
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class JobManager:
         self._queues: dict[str, deque[_Entry]] = {}
         self._running: dict[str, int] = {}
         self._locks: dict[str, str] = {}  # lock key -> job id
+        self._closing = False  # close() is ending the jobs: nobody cancelled them, the engine is stopping
 
     def recover(self) -> list[JobRecord]:
         """At start: every job the previous engine left queued or running failed ("interrupted")."""
@@ -146,7 +147,10 @@ class JobManager:
             return self.get(job_id)
         if entry.task is None:  # still queued
             self._queues[entry.record.category].remove(entry)
-            self._finish(entry, JobState.CANCELLED, "cancelled before it started")
+            if self._closing:
+                self._interrupted(entry)
+            else:
+                self._finish(entry, JobState.CANCELLED, "cancelled before it started")
             return entry.record
         entry.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -154,13 +158,17 @@ class JobManager:
         return entry.record
 
     async def close(self) -> None:
-        """Stop: running jobs are cancelled (their bodies clean up), queued ones end cancelled."""
+        """Stop: running jobs are cancelled (their bodies clean up); they and the queued ones end
+        failed "interrupted", as after a crash (nobody cancelled them), each one logged."""
+        self._closing = True
         for entry in list(self._live.values()):
             await self.cancel(entry.record.id)
         self.store.close()
 
     # running -----------------------------------------------------------------------------------
     def _start_next(self, category: str) -> None:
+        if self._closing:  # a job cancelled at close must not let a queued one start on the way out
+            return
         queue = self._queues.get(category)
         limit = self.max_running.get(category, 1)
         while queue and self._running.get(category, 0) < limit:
@@ -176,8 +184,13 @@ class JobManager:
         try:
             result = await entry.body(JobContext(self, record))
         except asyncio.CancelledError:
-            self._finish(entry, JobState.CANCELLED, "cancelled")
+            if self._closing:
+                self._interrupted(entry)
+            else:
+                self._finish(entry, JobState.CANCELLED, "cancelled")
             raise
+        except EngineClosed:  # the engine is going away under the job (its supervisor died): not the job's fault
+            self._interrupted(entry)
         except EngineError as exc:
             self._finish(entry, JobState.FAILED, exc.message, code=exc.code or "")
         except Exception as exc:  # a bug in a job body must end the job, not the engine
@@ -191,6 +204,14 @@ class JobManager:
         finally:
             self._running[record.category] -= 1
             self._start_next(record.category)
+
+    def _interrupted(self, entry: _Entry) -> None:
+        record = entry.record
+        was = "running" if record.started_unix_ns else "queued"
+        logger.warning("job %s (%s on %s) was interrupted: the engine is stopping", record.id, record.kind,
+                       record.target)  # fmt: skip
+        self._finish(entry, JobState.FAILED, f"interrupted: the engine stopped while this job was {was}",
+                     code="interrupted")  # fmt: skip
 
     def _finish(self, entry: _Entry, state: JobState, error: str, code: str = "") -> None:
         record = entry.record

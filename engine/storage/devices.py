@@ -87,11 +87,15 @@ def _static_checks(path: str) -> dict[str, Any]:
     """Every rule the kernel's tables can answer at once (no I/O beyond /proc, /sys and one open)."""
     if not isinstance(path, str) or not path.startswith("/dev/"):
         raise _refuse(str(path), "not_block_device", "give the device's path under /dev")
+    if "\0" in path:
+        raise _refuse(path, "not_found", "no device path holds a NUL byte")
     real = os.path.realpath(path)
     try:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
         raise _refuse(path, "not_found", "no such device") from None
+    except OSError as exc:  # a name over NAME_MAX, a symlink loop (found by the storage fuzzer as UNKNOWN)
+        raise _refuse(path, "not_found", exc.strerror or "cannot be looked up") from None
     if not stat.S_ISBLK(mode):
         raise _refuse(path, "not_block_device", f"{real} is not a block device")
     name = os.path.basename(real)

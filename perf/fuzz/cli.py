@@ -1,10 +1,14 @@
-"""``python -m perf fuzz [--cases N] [--seconds S] [--surface http,grpc,ws] [--exclude OP] [--json out.json]``
+"""``python -m perf fuzz [--cases N] [--seconds S] [--surface http,grpc,ws,...] [--exclude OP] [--json out.json]``
 
 Starts an ``engined serve`` on loopback (2 workers, 256 KiB slots, an API token so every call is
-authenticated like the Go API's), runs each surface's fuzzer until N cases or S seconds, checks the
-engine is still healthy after each (every worker ready, an echo task answering on both ports),
-then stops it and looks for tracebacks in its log. Prints one line per surface; exit 1 on any
-failure, hang, unhealthy engine, traceback or unclean stop.
+authenticated like the Go API's, a job root and a 32 MiB decompression cap), runs each surface's
+fuzzer until N cases or S seconds, checks the engine is still healthy after each (every worker ready,
+an echo task answering on both ports), then stops it and looks for tracebacks in its log. Prints one
+line per surface; exit 1 on any failure, hang, unhealthy engine, traceback or unclean stop.
+
+Surfaces: http, grpc, ws (generated from the contract); bombs, sealed, paths, storage, wsflood (bad
+input of the NAS domains: decompression bombs, damaged ciphertext, paths leaving the roots, devices
+that do not exist and names with control characters, floods of subscribers that never read).
 """
 
 from __future__ import annotations
@@ -31,16 +35,82 @@ if TYPE_CHECKING:
     from perf.fuzz.report import SurfaceReport
 
 SLOT_BYTES = 256 * 1024
-SURFACES = ("http", "grpc", "ws")
+OUTPUT_CAP_BYTES = 32 << 20  # SIGMAVAULT_JOB_MAX_OUTPUT_BYTES: decompression bombs meet it
+GENERIC = ("http", "grpc", "ws")  # generated from the contract (OpenAPI, proto descriptors, the WebSocket)
+NAS = ("bombs", "sealed", "paths", "storage", "wsflood")  # bad input of the NAS domains
+SURFACES = (*GENERIC, *NAS)
+# --exclude-device-ops: the operations that take a device or act on a whole pool. The generic fuzzers send
+# any string, so on a machine whose disks matter they are left out; the storage surface covers them with
+# devices that cannot exist (perf/fuzz/storage_cases.py)
+_DEVICE_RPCS = ("CreatePool", "DestroyPool", "ImportPool", "AddDevice", "RemoveDevice", "ReplaceDevice")
+DEVICE_OPERATIONS = (
+    "POST /api/v1/storage/pools$", "DELETE /api/v1/storage/pools/{name}$", "POST /api/v1/storage/pools/{name}/import$",
+    "POST /api/v1/storage/pools/{name}/devices$", "DELETE /api/v1/storage/pools/{name}/devices$",
+    "POST /api/v1/storage/pools/{name}/replace$", *(f"/sigmavault.v1.StorageService/{m}$" for m in _DEVICE_RPCS),
+)  # fmt: skip
 
 
 def engine_env(workdir: Path, token: str) -> dict[str, Any]:  # str values; Any: it is spread into **env
-    """The fuzzed engine's settings: a token (from a 0600 file) and small slots (oversized is cheap)."""
+    """The fuzzed engine's settings: a token (from a 0600 file), small slots (oversized is cheap), a job
+    root under ``workdir`` and an output cap for decompression."""
     token_file = workdir / "api-token"
     fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")
-    return {"SIGMAVAULT_API_TOKEN_FILE": str(token_file), "SIGMAVAULT_SLOT_BYTES": str(SLOT_BYTES)}
+    (workdir / "files").mkdir(exist_ok=True)
+    return {
+        "SIGMAVAULT_API_TOKEN_FILE": str(token_file),
+        "SIGMAVAULT_SLOT_BYTES": str(SLOT_BYTES),
+        "SIGMAVAULT_JOB_ROOTS": str(workdir / "files"),
+        "SIGMAVAULT_JOB_MAX_OUTPUT_BYTES": str(OUTPUT_CAP_BYTES),
+    }
+
+
+def run_nas_surface(surface: str, served: Served, channel: grpc.Channel, headers: dict[str, str],
+                    metadata: tuple[tuple[str, str], ...], cases: int, seconds: float,
+                    seed: int) -> SurfaceReport:  # fmt: skip
+    from perf.fuzz import bombs, path_cases, sealed_cases, storage_cases, ws_flood
+    from perf.fuzz.nas import NasClient
+
+    workdir = served.data_dir.parent
+    root = workdir / "files"
+    client = NasClient(served.http, channel, headers, metadata)
+    try:
+        if surface == "bombs":
+            return bombs.fuzz_bombs(client, root, cap=OUTPUT_CAP_BYTES, slot=SLOT_BYTES, cases=cases, seconds=seconds,
+                                    seed=seed)  # fmt: skip
+        if surface == "sealed":
+            return sealed_cases.fuzz_sealed(client, root, block_bytes=SLOT_BYTES - 8192, cases=cases,
+                                            seconds=seconds, seed=seed)  # fmt: skip
+        if surface == "paths":
+            return path_cases.fuzz_paths(client, root, workdir / "sandbox", cases=cases, seconds=seconds, seed=seed)
+        if surface == "storage":
+            return storage_cases.fuzz_storage(client, workdir / "storage-sandbox", cases=cases, seconds=seconds,
+                                              seed=seed)  # fmt: skip
+        return ws_flood.fuzz_ws_flood(served.http.replace("http", "ws", 1) + "/ws", headers=headers,
+                                      frontend_rss=lambda: _frontend_rss(served),
+                                      busy=lambda: _busy(client, root), hold_s=min(10.0, seconds))  # fmt: skip
+    finally:
+        client.close()
+
+
+def _frontend_rss(served: Served) -> int:
+    import psutil
+
+    for child in psutil.Process(served.proc.pid).children():
+        if child.name() == "sv-frontend":
+            return int(child.memory_info().rss)
+    return 0
+
+
+def _busy(client: Any, root: Path) -> None:
+    """A slow compression, so compression.progress events flow while the flood holds."""
+    from perf.load import payloads
+
+    source = root / "busy.bin"
+    source.write_bytes(payloads.mixed(16 << 20, 3))
+    client.start_job({"operation": "compress", "source": str(source), "destination": str(root / "busy.zst"),
+                      "level": 19, "overwrite": True})  # fmt: skip
 
 
 def run_surface(surface: str, served: Served, token: str, cases: int, seconds: float, seed: int,
@@ -49,7 +119,9 @@ def run_surface(surface: str, served: Served, token: str, cases: int, seconds: f
     metadata = (("authorization", f"Bearer {token}"),)
     options = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
     with grpc.insecure_channel(served.grpc, options=options) as channel:
-        if surface == "http":
+        if surface in NAS:
+            report = run_nas_surface(surface, served, channel, headers, metadata, cases, seconds, seed)
+        elif surface == "http":
             report = fuzz_http(served.http, cases=cases, seconds=seconds, headers=headers, seed=seed,
                                exclude=tuple(e for e in exclude if not e.startswith("/")))  # fmt: skip
         elif surface == "grpc":
@@ -69,13 +141,19 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m perf fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1000, help="cases per surface, at least (default 1000)")
     parser.add_argument("--seconds", type=float, default=300, help="time budget per surface (default 300)")
-    parser.add_argument("--surface", default=",".join(SURFACES), help="comma-separated: http, grpc, ws")
+    parser.add_argument("--surface", default=",".join(SURFACES), help=f"comma-separated: {', '.join(SURFACES)}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the reports here")
     parser.add_argument("--exclude", action="append", default=[], metavar="OPERATION",
-                        help="leave out an HTTP operation ('POST /api/v1/...', a prefix) or a gRPC method "
-                             "('/sigmavault.v1.Service/Method', a prefix); repeatable")  # fmt: skip
+                        help="leave out HTTP operations ('POST /api/v1/...') or gRPC methods "
+                             "('/sigmavault.v1.Service/Method'): those the prefix starts, or with a final $ that "
+                             "one only; repeatable")  # fmt: skip
+    parser.add_argument("--exclude-device-ops", action="store_true",
+                        help="leave out of the http and grpc surfaces the storage operations that take a device or "
+                             "act on a whole pool (create, destroy, import, add, remove, replace)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.exclude_device_ops:
+        args.exclude += DEVICE_OPERATIONS
     surfaces = [s.strip() for s in args.surface.split(",") if s.strip()]
     unknown = sorted(set(surfaces) - set(SURFACES))
     if unknown:

@@ -32,7 +32,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 import frontends._gen.sigmavault.v1 as generated
-from perf.fuzz.report import SurfaceReport
+from perf.fuzz.report import SurfaceReport, excluded
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -220,7 +220,7 @@ def fuzz_grpc(channel: grpc.Channel, *, cases: int, seconds: float, slot_bytes: 
     method paths (prefixes, e.g. ``/sigmavault.v1.StorageService/Destroy``) to leave out."""
     report = SurfaceReport("grpc")
     big_sizes = (slot_bytes - 1, slot_bytes, slot_bytes + 1, max_message_bytes + 1)
-    methods = [m for m in rpc_methods() if not m.path.startswith(exclude)]
+    methods = [m for m in rpc_methods() if not excluded(m.path, exclude)]
     report.operations = len(methods)
     runner = _Runner(channel, metadata, report, time.monotonic() + seconds)
     for round_ in itertools.count():

@@ -10,6 +10,11 @@ from typing import Any
 MAX_FAILURES_KEPT = 25
 
 
+def excluded(label: str, patterns: tuple[str, ...]) -> bool:
+    """``--exclude``: a pattern leaves out the operations it starts, or just one when it ends with ``$``."""
+    return any(label == p[:-1] if p.endswith("$") else label.startswith(p) for p in patterns)
+
+
 @dataclass
 class SurfaceReport:
     surface: str

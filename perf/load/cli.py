@@ -79,6 +79,9 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job-bytes", type=_positive(int), default=4 << 20, help="file-jobs: source size")
     parser.add_argument("--job-source", default="", help="file-jobs: a source file on the engine's host")
     parser.add_argument("--job-dir", default="", help="file-jobs: a directory the engine accepts paths in")
+    parser.add_argument("--route", choices=("named", "any"), default="named",
+                        help="grpc-unary and http tasks: named agents round-robin (default), or any agent "
+                             "(the engine picks, routing around a restarting worker)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=42)
 
 
@@ -123,7 +126,7 @@ def spec_from_args(args: argparse.Namespace) -> LoadSpec:
         weights=parse_weights(args.weights, args.scenario), timeout_s=args.timeout, interval_s=args.interval,
         max_inflight=args.max_inflight, echo_bytes=args.echo_bytes, compress_bytes=args.compress_bytes,
         block_bytes=args.block_bytes, stream_codec=args.codec, streams=args.streams, job_bytes=args.job_bytes,
-        job_source=args.job_source, job_dir=args.job_dir, seed=args.seed,
+        job_source=args.job_source, job_dir=args.job_dir, route=args.route, seed=args.seed,
     )  # fmt: skip
 
 

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+
+# a connection idle this long is closed rather than reused: servers drop idle keep-alive connections
+# (uvicorn after 5 s), and one dropped just as a request goes out fails it with no answer at all
+IDLE_REUSE_S = 4.0
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class HttpPool:
@@ -15,7 +22,17 @@ class HttpPool:
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    def _reusable(self) -> Connection | None:
+        """The most recently used idle connection the server has not closed and will not close soon."""
+        now = time.monotonic()
+        while self._idle:
+            reader, writer, since = self._idle.pop()
+            if now - since < IDLE_REUSE_S and not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return None
 
     async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         """(status, body); raises OSError / asyncio.IncompleteReadError when the connection fails."""
@@ -23,7 +40,7 @@ class HttpPool:
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         raw = (head + "\r\n").encode() + (body or b"")
-        reader, writer = self._idle.pop() if self._idle else await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._reusable() or await asyncio.open_connection(self.host, self.port)
         try:
             writer.write(raw)
             status, content, keep = await _read_response(reader)
@@ -31,14 +48,14 @@ class HttpPool:
             writer.close()
             raise
         if keep:
-            self._idle.append((reader, writer))
+            self._idle.append((reader, writer, time.monotonic()))
         else:
             writer.close()
         return status, content
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for _, writer in idle:
+        for _, writer, _ in idle:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()

@@ -134,6 +134,7 @@ def _config(spec: Any) -> dict[str, Any]:
         "requests": spec.requests,
         "procs": spec.procs,
         "weights": spec.weights,
+        "route": spec.route,
         "timeout_s": spec.timeout_s,
         "interval_s": spec.interval_s,
         "payload_bytes": {

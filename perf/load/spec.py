@@ -49,6 +49,7 @@ class LoadSpec:
     job_source: str = ""  # file-jobs: a file on the engine's host; empty = one the harness writes
     job_dir: str = ""  # file-jobs: where destinations go; empty = a temporary directory
     ws_subscribers: int = 2  # per process, for mixed when its ws weight is not given
+    route: str = "named"  # grpc-unary and http tasks: "named" round-robin over agents, "any": the engine picks
     seed: int = 42
 
     @property

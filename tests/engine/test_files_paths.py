@@ -79,6 +79,17 @@ def test_destinations(roots: tuple[Path, Path, PathPolicy]) -> None:
     assert refused(policy.destination, str(inside / "file"), True, src).code == "same_file"
 
 
+def test_names_the_kernel_refuses_are_refused_not_crashes(roots: tuple[Path, Path, PathPolicy]) -> None:
+    """A name over NAME_MAX and a symlink loop raise OSError from stat: found by the paths fuzzer as 500s."""
+    inside, _, policy = roots
+    long_name = str(inside / ("y" * 300))
+    assert "File name too long" in refused(policy.destination, long_name, False).message
+    assert refused(policy.existing, long_name).code == "invalid_path"
+    (inside / "loop").symlink_to(inside / "loop")
+    assert "symbolic links" in refused(policy.existing, str(inside / "loop")).message
+    assert refused(policy.source, str(inside / "loop")).code == "invalid_path"
+
+
 def test_a_root_that_is_a_symlink(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")

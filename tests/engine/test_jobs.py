@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import Conflict, EngineBusy, NotFound, ToolFailed
+from engine.errors import Conflict, EngineBusy, EngineClosed, NotFound, ToolFailed
 from engine.jobs.manager import JobContext, JobManager
 from engine.jobs.model import JobRecord, JobState
 from engine.jobs.store import JobStore
@@ -134,3 +134,42 @@ def test_failures_are_recorded_and_interrupted_jobs_are_marked(tmp_path: Path) -
     assert after.get(b).error == "internal error: ZeroDivisionError"
     assert {r.id for r in after.list("storage")} == {a, b, c}
     assert after.list("file") == []
+
+
+def test_a_stopping_engine_interrupts_its_jobs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Nobody cancelled them: at close a running and a queued job end failed "interrupted", as after a
+    crash, the running one's body having cleaned up; so does a job whose tasks failed because the engine
+    went away under it (EngineClosed); each is logged."""
+    cleaned: list[str] = []
+
+    async def forever(ctx: JobContext) -> dict[str, Any]:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned.append(ctx.record.id)
+        return {}
+
+    async def engine_gone(ctx: JobContext) -> dict[str, Any]:  # its tasks failed: the supervisor died
+        raise EngineClosed("the engine's supervisor is gone")
+
+    async def scenario() -> tuple[str, str, str]:
+        jobs = manager(tmp_path, max_running={"file": 1, "storage": 1})
+        gone = jobs.submit("scrub", "storage", "tank", {}, engine_gone, on_event=Events())
+        running = jobs.submit("compress", "file", "/a", {}, forever, on_event=Events())
+        queued = jobs.submit("compress", "file", "/b", {}, forever, on_event=Events())
+        await asyncio.sleep(0.02)
+        await jobs.close()
+        return gone.id, running.id, queued.id
+
+    gone, running, queued = run(scenario())
+    after = manager(tmp_path)
+    assert after.recover() == []  # already ended: nothing left for the next start to mark
+    for job_id, was in ((gone, "running"), (running, "running"), (queued, "queued")):
+        record = after.get(job_id)
+        assert (record.state, record.error, record.result["error_code"]) == (
+            JobState.FAILED,
+            f"interrupted: the engine stopped while this job was {was}",
+            "interrupted",
+        )
+    assert cleaned == [running]
+    assert sum("was interrupted: the engine is stopping" in r.getMessage() for r in caplog.records) == 3

@@ -211,3 +211,28 @@ def test_agent_calls_added_for_the_go_api(channel: grpc.Channel) -> None:
         assert (code, info.reason) == (grpc.StatusCode.UNAVAILABLE, "AGENT_DRAINED")
     finally:
         assert stub.ResumeAgent(pb.ResumeAgentRequest(agent_id=anywhere.agent_id)).in_service
+
+
+def test_an_error_quoting_a_huge_input_still_reaches_the_client(channel: grpc.Channel, served: Served) -> None:
+    """A 5000-byte device name is quoted by the refusal; cut to a bounded size, the answer fits grpc's 8 KiB
+    trailer limit and the client reads its reason (before: RESOURCE_EXHAUSTED "Stream removed"; and the
+    lookup of such a name raised ENAMETOOLONG as UNKNOWN)."""
+    import httpx
+
+    device = "/dev/" + "x" * 5000
+    code, info = error_info(
+        rpc.StorageServiceStub(channel).CreatePool, pb.CreatePoolRequest(name="t", devices=[device])
+    )
+    assert (code, info.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "DEVICE_REFUSED")
+    assert len(info.metadata["device"].encode()) <= 256 and "bytes cut" in info.metadata["device"]
+    answer = httpx.post(f"{served.http}/api/v1/storage/pools", json={"name": "t", "devices": [device]}).json()
+    assert answer["error"]["code"] == "device_refused" and len(answer["error"]["message"].encode()) <= 1024
+    # the same lookup with a NUL byte used to surface Python's "embedded null byte" as invalid_argument
+    code, info = error_info(
+        rpc.StorageServiceStub(channel).CreatePool, pb.CreatePoolRequest(name="t", devices=["/dev/sd\0a"])
+    )
+    assert (code, info.reason, info.metadata["rule"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "DEVICE_REFUSED",
+        "not_found",
+    )

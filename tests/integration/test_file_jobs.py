@@ -205,6 +205,28 @@ def test_the_source_changing_size_fails_the_job(engine: tuple[Served, Path], job
     assert not dest.exists() and leftovers(root) == []
 
 
+def test_a_source_deleted_or_replaced_mid_job_fails_it(engine: tuple[Served, Path], jobs: JobsClient) -> None:
+    """The job would read on through its open descriptor; the output of a file that is gone, or no longer
+    the one at that path, is not published."""
+    _, root = engine
+    for case in ("deleted", "replaced"):
+        source, dest = root / f"{case}.bin", root / f"{case}.zst"
+        source.write_bytes(SLOW)
+        job = jobs.start(operation="compress", source=str(source), destination=str(dest), level=19)
+        jobs.until(job["id"], lambda j: j["bytes_done"] > 0)
+        if case == "deleted":
+            source.unlink()
+        else:
+            (root / "other.bin").write_bytes(b"another file")
+            (root / "other.bin").replace(source)
+        failed = jobs.wait(job["id"])
+        expected = "source_vanished" if case == "deleted" else "source_changed"
+        assert (failed["state"], failed["error_code"]) == ("failed", expected), failed
+        assert ("was deleted" if case == "deleted" else "was replaced") in failed["error"]
+        assert not dest.exists() and leftovers(root) == []
+        source.unlink(missing_ok=True)
+
+
 def _kill_engine(served: Served) -> None:
     """SIGKILL every process of the engine with none able to react: the supervisor is stopped first
     (else it restarts a killed frontend at once, and its death SIGTERMs the children, which would

@@ -195,6 +195,26 @@ def test_decompression_bombs_are_refused_not_expanded(engine: tuple[Served, Path
     (root / "zeros").unlink()
 
 
+def test_sizes_streams_declare_are_refused_before_the_job(engine: tuple[Served, Path], jobs: JobsClient) -> None:
+    """Frames too big for a task are decoded as one stream, but what they declare is still known at the
+    request: over the cap is refused there (it used to be found out while writing)."""
+    from perf.fuzz import frames
+
+    _, root = engine
+    cases = {
+        "one.zst": frames.zstd_frame(bytes(CAP + 1)),
+        "three.zst": frames.zstd_frame(bytes(CAP // 3 + 1)) * 3,
+        "forged.lz4": frames.lz4_declaring(b"tiny", 1 << 40),
+        "forged.zst": frames.zstd_declaring(b"x", 1 << 40),
+    }
+    for name, blob in cases.items():
+        (root / name).write_bytes(blob)
+        error = jobs.refused(413, operation="decompress", source=str(root / name), destination=str(root / "x.out"))
+        assert error["code"] == "too_large" and int(error["metadata"]["declared"]) > CAP, (name, error)
+        (root / name).unlink()
+    assert not (root / "x.out").exists() and leftovers(root) == []
+
+
 def _flip(path: Path, offset: int) -> Path:
     blob = bytearray(path.read_bytes())
     blob[offset] ^= 0x40

@@ -3,7 +3,7 @@ token, as the perf command runs them (perf/fuzz/cli.py), and the command itself 
 
 Each surface must come back with no failure, no hang and a healthy engine; at the end the engine
 must stop cleanly with no traceback in its log. The long runs (1,000+ cases a surface) are the
-perf command's; these stay around 30 s together.
+perf command's; these stay around 40 s together.
 """
 
 from __future__ import annotations
@@ -71,6 +71,30 @@ def test_websocket_garbage_floods_and_churn(served: Served) -> None:
     check(report, at_least=250)
     assert report.outcomes["closed 1009"] > 0  # oversized frames were refused, not read
     assert report.outcomes["closed 1007"] == 1 and report.outcomes["churned"] == 1
+
+
+@pytest.mark.parametrize(("surface", "cases"), [("bombs", 60), ("sealed", 60), ("paths", 200), ("storage", 50)])
+def test_nas_surfaces(served: Served, surface: str, cases: int) -> None:
+    """Bad input of the NAS domains, each case refused (or its job failed) with the code of its damage and
+    nothing written; the long runs are ``python -m perf fuzz --surface bombs,sealed,paths,storage,wsflood``."""
+    report = cli.run_surface(surface, served, TOKEN, cases=cases, seconds=20, seed=11)
+    check(report, at_least=cases)
+    if surface in ("bombs", "sealed"):  # (a path case may name a file a job can use: it runs)
+        assert "job done" not in report.outcomes  # no bomb expanded, no damaged file decrypted
+
+
+def test_subscribers_that_never_read(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    from perf.fuzz import ws_flood
+
+    original = ws_flood.fuzz_ws_flood
+
+    def smaller(url: str, **kwargs: object) -> object:
+        return original(url, **{**kwargs, "connections": 16, "messages": 50, "hold_s": 3.0})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ws_flood, "fuzz_ws_flood", smaller)
+    report = cli.run_surface("wsflood", served, TOKEN, cases=0, seconds=3, seed=11)
+    check(report, at_least=16 * 51)
+    assert report.outcomes["served after"] == 1
 
 
 def test_rpc_methods_cover_every_service_the_server_registers() -> None:

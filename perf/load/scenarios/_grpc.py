@@ -6,10 +6,13 @@ import asyncio
 from typing import Any
 
 import grpc
+from google.rpc import error_details_pb2, status_pb2
 
 from perf.load.scenarios.base import TargetError
 
 LIMIT_BYTES = 64 << 20
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+CLIENT_SIDE_INTERNAL = "Internal error from Core"
 
 
 class Channel:
@@ -36,6 +39,26 @@ class Channel:
 def status_name(error: grpc.RpcError) -> str:
     code = error.code() if hasattr(error, "code") else None
     return code.name if code is not None else "UNKNOWN"
+
+
+def error_code(error: grpc.RpcError) -> str:
+    """``UNAVAILABLE worker_lost``: the status name and the engine's error code (the ErrorInfo reason in
+    the google.rpc.Status trailer, lower case, as HTTP answers carry it), or the bare name without one.
+    ``INTERNAL client_side``: grpc's asyncio client made that status itself (a write on a stream whose
+    connection had just died fails a batch in the client: ``set_internal_error``, "Internal error from
+    Core", grpc/grpc#36066); no server sent it."""
+    name = status_name(error)
+    if name == "INTERNAL" and hasattr(error, "details") and error.details() == CLIENT_SIDE_INTERNAL:
+        return "INTERNAL client_side"
+    trailers = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    for key, value in trailers or ():
+        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
+            rich = status_pb2.Status.FromString(value)
+            for detail in rich.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info) and info.reason:
+                    return f"{name} {info.reason.lower()}"
+    return name
 
 
 async def agent_ids(stub: Any, pb: Any, capability: str) -> list[int]:

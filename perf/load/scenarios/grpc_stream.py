@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from perf.load import payloads
-from perf.load.scenarios._grpc import Channel, status_name
+from perf.load.scenarios._grpc import Channel, error_code
 from perf.load.scenarios._proto import Proto, pb, rpc
 from perf.load.scenarios.base import Op, Outcome, Scenario
 
@@ -48,7 +48,7 @@ class Stream:
                 if not future.done():
                     future.set_result(answer)
         except grpc.RpcError as exc:
-            failure = status_name(exc)
+            failure = error_code(exc)
         # the stream is over: whatever was still waiting on it failed with the stream
         self.call = None
         while self.pending:

@@ -1,7 +1,8 @@
 """grpc-unary: AgentService.DispatchTask, an echo of 1 KiB and a real zstd compress of 64 KiB mixed data.
 
-Tasks go round-robin over the agents able to run them, so every worker gets its share.
-Weights ``echo`` and ``compress`` choose the blend (default 1:1).
+Tasks go round-robin over the agents able to run them, so every worker gets its share (with ``--route
+any`` no agent is named and the engine picks). Weights ``echo`` and ``compress`` choose the blend (default 1:1).
+A failure is its status name and, when the engine says, its error code: ``UNAVAILABLE worker_lost``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from perf.load import payloads
-from perf.load.scenarios._grpc import Channel, agent_ids, status_name
+from perf.load.scenarios._grpc import Channel, agent_ids, error_code
 from perf.load.scenarios._proto import Proto, pb, rpc
 from perf.load.scenarios.base import Op, Outcome, Scenario
 
@@ -44,18 +45,21 @@ class GrpcUnary:
         try:
             answer = await self.stub.DispatchTask(request, timeout=self.spec.timeout_s)
         except grpc.RpcError as exc:
-            return Outcome(status_name(exc))
+            return Outcome(error_code(exc))
         if expect_bytes is not None and len(answer.data) != expect_bytes:
             return Outcome("bad_response")
         return Outcome(nbytes=len(request.data))
 
     async def echo(self) -> Outcome:
-        request = pb.DispatchTaskRequest(agent_id=next(self.echo_agents), kind=pb.TASK_KIND_ECHO, data=self.echo_data)
+        request = pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=self.echo_data)
+        if self.spec.route != "any":
+            request.agent_id = next(self.echo_agents)
         return await self._dispatch(request, len(self.echo_data))
 
     async def compress(self) -> Outcome:
-        request = pb.DispatchTaskRequest(agent_id=next(self.compress_agents), kind=pb.TASK_KIND_COMPRESS,
-                                         data=next(self.blocks), params=self.zstd)  # fmt: skip
+        request = pb.DispatchTaskRequest(kind=pb.TASK_KIND_COMPRESS, data=next(self.blocks), params=self.zstd)
+        if self.spec.route != "any":
+            request.agent_id = next(self.compress_agents)
         return await self._dispatch(request, None)
 
     def scenario(self) -> Scenario:

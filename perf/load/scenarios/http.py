@@ -1,7 +1,8 @@
 """http: GET /api/v1/system/status and POST /api/v1/agents/{id}/task (echo of 1 KiB, base64 in JSON).
 
 Weights ``status`` and ``task`` choose the blend (default 1:1). Keep-alive connections, one request
-per connection at a time (perf/load/httpclient.py); tasks go round-robin over the agents.
+per connection at a time (perf/load/httpclient.py); tasks go round-robin over the agents, or with
+``--route any`` to ``POST /api/v1/tasks`` (the engine picks the agent, as most callers let it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 STATUS_PATH = "/api/v1/system/status"
 TASK_PATH = "/api/v1/agents/{}/task"
+ANY_TASK_PATH = "/api/v1/tasks"
 
 
 async def fetch(pool: HttpPool, method: str, path: str, body: bytes | None, timeout: float) -> tuple[int, bytes]:
@@ -91,7 +93,7 @@ class Http:
         return Outcome(nbytes=len(body)) if status == 200 else Outcome(code_of(status, body))
 
     async def task(self) -> Outcome:
-        path = TASK_PATH.format(next(self.agents))
+        path = ANY_TASK_PATH if self.spec.route == "any" else TASK_PATH.format(next(self.agents))
         status, body = await fetch(self.pool, "POST", path, self.task_body, self.spec.timeout_s)
         return Outcome(nbytes=self.spec.echo_bytes) if status == 200 else Outcome(code_of(status, body))
 
