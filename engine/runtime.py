@@ -12,8 +12,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import psutil
-
 from engine import network, services, system
 from engine.encryption import EncryptionInfo
 from engine.files.service import FileJobs
@@ -88,17 +86,16 @@ class Runtime:
     files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
-    cpu: system.CpuSampler = field(default_factory=system.CpuSampler)  # busy % between status requests
+    host: system.HostStatus = field(default_factory=system.HostStatus)  # fixed facts once, the rest every 0.5 s
     version: str = field(default_factory=version)
     hostname: str = field(default_factory=socket.gethostname)
-    boot_time: float = field(default_factory=lambda: float(psutil.boot_time()))  # constant: read once
 
     def system_status(self) -> dict[str, Any]:
         """SystemStatus: the engine's state, the host's identity, CPU, memory and uptime."""
-        host = system.system_status(self.cpu)
+        host = self.host.read()
         return {**self.monitor.engine_status(), "version": self.version, "hostname": self.hostname,
-                "env": self.config.env, "host_uptime_s": round(time.time() - self.boot_time, 3),
-                "cpu": host["cpu"], "memory": host["memory"], "boot_time_unix": self.boot_time}  # fmt: skip
+                "env": self.config.env, "host_uptime_s": host["uptime_s"], "cpu": host["cpu"],
+                "memory": host["memory"], "boot_time_unix": host["boot_time_unix"]}  # fmt: skip
 
     async def list_services(self) -> dict[str, Any]:
         return await services.list_services()

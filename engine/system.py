@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import platform
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def hostname() -> str:
@@ -105,17 +109,37 @@ class CpuSampler:
         return round(min(100.0, 100.0 * busy / (busy + idle)), 1) if busy + idle > 0 else 0.0
 
 
-def system_status(sampler: CpuSampler | None = None) -> dict[str, Any]:
-    """What the spec lists for system status: CPU (count, model, percent), memory, uptime."""
-    memory = psutil.virtual_memory()
-    booted = boot_time()
-    return {
-        "hostname": hostname(),
-        "cpu": {"count": psutil.cpu_count(logical=True) or 0, "physical_count": psutil.cpu_count(logical=False) or 0,
-                "model": cpu_model(), "percent": (sampler or CpuSampler()).percent(),
-                "load_average": list(os.getloadavg())},
-        "memory": {"total_bytes": memory.total, "available_bytes": memory.available, "used_bytes": memory.used,
-                   "percent": memory.percent},
-        "uptime_s": round(time.time() - booted, 3),
-        "boot_time_unix": booted,
-    }  # fmt: skip
+class HostStatus:
+    """The host part of SystemStatus (CPU, memory, uptime), cheap enough to answer every request.
+
+    What cannot change (CPU counts and model, boot time) is read once; CPU busy %, load and memory at
+    most every ``max_age_s``. Reading them costs ~100-250 us of /proc and /sys (the physical core
+    count alone walks /sys/devices/system/cpu), which at thousands of status requests a second was
+    most of each request: 2.3 k/s against 14 k/s for a bare Starlette answer of the same size. The
+    busy % is then taken over at least ``max_age_s`` too, not over the microseconds between two
+    requests that happened to arrive together.
+    """
+
+    def __init__(self, max_age_s: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
+        self.boot_time = boot_time()
+        self._fixed = {"count": psutil.cpu_count(logical=True) or 0,
+                       "physical_count": psutil.cpu_count(logical=False) or 0, "model": cpu_model()}  # fmt: skip
+        self._cpu = CpuSampler()
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._sampled_at = -math.inf
+        self._live: dict[str, Any] = {}
+
+    def read(self) -> dict[str, Any]:
+        """What the spec lists for system status: CPU (count, model, percent), memory, uptime."""
+        now = self._clock()
+        if now - self._sampled_at >= self._max_age_s:
+            memory = psutil.virtual_memory()
+            self._live = {
+                "cpu": {**self._fixed, "percent": self._cpu.percent(), "load_average": list(os.getloadavg())},
+                "memory": {"total_bytes": memory.total, "available_bytes": memory.available,
+                           "used_bytes": memory.used, "percent": memory.percent},
+            }  # fmt: skip
+            self._sampled_at = now
+        return {"hostname": hostname(), **self._live, "uptime_s": round(time.time() - self.boot_time, 3),
+                "boot_time_unix": self.boot_time}  # fmt: skip

@@ -16,9 +16,11 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "systemd"
 
 
 def test_system_status() -> None:
-    sampler = system.CpuSampler()
-    status = system.system_status(sampler)
+    ticks = iter([0.0, 0.1, 0.2, 0.7])
+    host = system.HostStatus(max_age_s=0.5, clock=lambda: next(ticks))
+    status = host.read()
     assert status["cpu"]["count"] == psutil.cpu_count() and status["cpu"]["model"]
+    assert status["cpu"]["physical_count"] == (psutil.cpu_count(logical=False) or 0)
     assert 0.0 <= status["cpu"]["percent"] <= 100.0
     memory = status["memory"]
     assert 0 < memory["used_bytes"] < memory["total_bytes"] and 0 < memory["available_bytes"] <= memory["total_bytes"]
@@ -26,7 +28,11 @@ def test_system_status() -> None:
     busy_until = time.perf_counter() + 0.2
     while time.perf_counter() < busy_until:  # some work, so the interval has busy time in it
         pass
-    assert 0.0 < sampler.percent() <= 100.0
+    # within max_age_s the sample is reused (a status request must not read /proc and /sys) ...
+    assert host.read()["memory"] is memory and host.read()["memory"] is memory
+    # ... and after it the figures are read again, the busy % over the whole interval
+    again = host.read()
+    assert again["memory"] is not memory and 0.0 < again["cpu"]["percent"] <= 100.0
 
 
 def test_systemctl_show() -> None:
