@@ -319,8 +319,10 @@ class EngineConfig:
         lines = []
         for variable in sorted(merged):
             if variable.startswith(PREFIX) and variable not in known and variable not in _NOT_OURS:
+                suffix = variable[len(PREFIX) :]
                 suffixes = [name[len(PREFIX) :] for name in known]  # the shared prefix would make all look close
-                close = difflib.get_close_matches(variable[len(PREFIX) :], suffixes, n=1, cutoff=0.75)
+                close = [_MEANT[suffix]] if suffix in _MEANT else \
+                    difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.75)  # fmt: skip
                 hint = f" (did you mean {PREFIX}{close[0]}?)" if close else ""
                 lines.append(f"unknown setting {variable} is ignored{hint}")
         return lines
@@ -398,6 +400,9 @@ _SECRET = frozenset({"api_token"})
 
 # SIGMAVAULT_* variables other programs of the product read (the Go API's); not typos of ours
 _NOT_OURS = frozenset({"SIGMAVAULT_API_PORT", "SIGMAVAULT_API_HOST", "SIGMAVAULT_WEB_ROOT"})
+# names a user reaches for that are not close in spelling: the HTTP port keeps the seed's ENGINE_PORT
+_MEANT = {"HTTP_PORT": "ENGINE_PORT", "PORT": "ENGINE_PORT", "HTTP_HOST": "HOST", "GRPC_HOST": "HOST",
+          "BIND": "HOST", "TOKEN": "API_TOKEN", "WORKER_COUNT": "WORKERS"}  # fmt: skip
 
 
 def _blame_port_clash(values: dict[str, Any], merged: Mapping[str, str]) -> None:

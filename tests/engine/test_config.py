@@ -86,6 +86,10 @@ def test_unknown_setting_is_named_with_the_closest_known_one(tmp_path: Path) -> 
     assert EngineConfig.unknown_settings({}, env_file=env_file) == [
         "unknown setting SIGMAVAULT_SLOT_BYTE is ignored (did you mean SIGMAVAULT_SLOT_BYTES?)"
     ]
+    # a name a user reaches for that is not close in spelling: the HTTP port is the seed's ENGINE_PORT
+    assert EngineConfig.unknown_settings({"SIGMAVAULT_HTTP_PORT": "8001"}, env_file=None) == [
+        "unknown setting SIGMAVAULT_HTTP_PORT is ignored (did you mean SIGMAVAULT_ENGINE_PORT?)"
+    ]
 
 
 def test_a_port_clash_blames_the_variable_that_was_set() -> None:
