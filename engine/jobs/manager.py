@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.25  # events: at most this often per job while it runs
 PERSIST_INTERVAL_S = 1.0  # progress written to the store at most this often (state changes at once)
 KEEP_FINISHED = 1000  # finished jobs kept in the store
+PRUNE_EVERY = 100  # finished jobs between two prunings while running (not only at start)
 
 
 class JobContext:
@@ -89,6 +90,7 @@ class JobManager:
         self._running: dict[str, int] = {}
         self._locks: dict[str, str] = {}  # lock key -> job id
         self._closing = False  # close() is ending the jobs: nobody cancelled them, the engine is stopping
+        self._finished_since_prune = 0
 
     def recover(self) -> list[JobRecord]:
         """At start: every job the previous engine left queued or running failed ("interrupted")."""
@@ -224,6 +226,13 @@ class JobManager:
         if entry.lock is not None:
             self._locks.pop(entry.lock, None)
         self._send(entry, "done")
+        self._finished_since_prune += 1
+        if self._finished_since_prune >= PRUNE_EVERY:  # an engine that runs for months keeps a bounded store
+            self._finished_since_prune = 0
+            try:
+                self.store.prune(KEEP_FINISHED)
+            except Exception:
+                logger.exception("could not prune the job store")
 
     def persist(self, record: JobRecord) -> None:
         try:

@@ -173,3 +173,29 @@ def test_a_stopping_engine_interrupts_its_jobs(tmp_path: Path, caplog: pytest.Lo
         )
     assert cleaned == [running]
     assert sum("was interrupted: the engine is stopping" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_a_running_engine_keeps_its_store_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finished jobs are pruned while the engine runs, not only at its next start (a soak of 4,500 file
+    jobs showed the store, and SQLite's page cache in the frontend, growing for the whole run)."""
+    from engine.jobs import manager as manager_module
+
+    monkeypatch.setattr(manager_module, "KEEP_FINISHED", 5)
+    monkeypatch.setattr(manager_module, "PRUNE_EVERY", 4)
+
+    async def body(ctx: JobContext) -> dict[str, Any]:
+        return {}
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        jobs = manager(tmp_path)
+        ids = []
+        for i in range(12):
+            record = jobs.submit("compress", "file", f"/data/{i}.zst", {}, body, on_event=Events())
+            await until_finished(jobs, record.id)
+            ids.append(record.id)
+        kept = [r.id for r in reversed(jobs.list("file", limit=50))]
+        jobs.store.close()
+        return ids, kept
+
+    ids, kept = run(scenario())
+    assert kept == ids[-5:]  # pruned to the newest 5 at the 4th, 8th and 12th finish
