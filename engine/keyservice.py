@@ -73,6 +73,13 @@ class KeyService:
             raise self._error or EngineClosed("the keystore is not open")
         return self._store
 
+    def opened_store(self) -> Keystore:
+        """The keystore for code running in a thread (a job's planning): open, or the error it failed
+        with; EngineClosed in the moment before the start-up open ends."""
+        if self._store is None:
+            raise self._error or EngineClosed("the keystore is still opening; retry shortly")
+        return self._store
+
     async def private_key(self, pair: KeyPair) -> hpke.MLKEM768X25519PrivateKey:
         """Unlock a key pair's private key in a thread (scrypt when it is passphrase-sealed)."""
         return await asyncio.to_thread(lambda: pair.private_key)

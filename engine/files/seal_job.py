@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.agents.params import encode_params, max_block_bytes, zstd_bound
 from engine.agents.sealing import write_slot_header
-from engine.errors import EngineError, PayloadTooLarge, Unsupported, error_for_status
+from engine.errors import EngineError, InsufficientSpace, PayloadTooLarge, Unsupported, error_for_status
 from engine.files.compress_job import blocks_of
 from engine.files.errors import AuthenticationFailed, CorruptFile
 from engine.files.jobrun import FileJobRun, SourceState, open_source
@@ -120,13 +120,29 @@ def plan_decrypt(env: FileEnv, spec: FileJobSpec) -> DecryptPlan:
         raise Unsupported(f"the file's blocks of {header.block_bytes} bytes do not fit this engine's slots "
                           f"(SIGMAVAULT_SLOT_BYTES={env.slot_bytes}); tools/sv_decrypt.py opens it",
                           code="blocks_too_large")  # fmt: skip
-    cap = env.config.job_max_output_bytes
-    if cap and header.original_bytes > cap:
-        raise PayloadTooLarge(f"the file holds {header.original_bytes} bytes, over the {cap}-byte limit "
-                              "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
-                              metadata={"limit": cap})  # fmt: skip
-    check_free_space(spec.destination.parent, header.original_bytes, f"decrypting {spec.source.name}")
+    try:
+        cap = env.config.job_max_output_bytes
+        if cap and header.original_bytes > cap:
+            raise PayloadTooLarge(f"the file holds {header.original_bytes} bytes, over the {cap}-byte limit "
+                                  "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
+                                  metadata={"limit": cap})  # fmt: skip
+        check_free_space(spec.destination.parent, header.original_bytes, f"decrypting {spec.source.name}")
+    except (PayloadTooLarge, InsufficientSpace):
+        # the size is the header's word, not yet authenticated: a flipped bit in it would be refused as
+        # too large, hiding the damage. Open the data key first (this runs in a thread: the job's planning)
+        authenticate_header(env, header)
+        raise
     return DecryptPlan(state, header)
+
+
+def authenticate_header(env: FileEnv, header: SealedHeader) -> None:
+    """Raise header_tampered (or unknown_key) unless the header opens with a key this box holds."""
+    pair = env.keys.opened_store().get(header.key_id)
+    try:
+        open_data_key(header, pair.private_key, pair.key_id)
+    except AuthenticationFailed:
+        env.keys.counters.file_auth_failures += 1
+        raise
 
 
 async def run_decrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, p: DecryptPlan) -> dict[str, Any]:

@@ -259,6 +259,21 @@ def test_tampered_sealed_files(engine: tuple[Served, Path], jobs: JobsClient, ou
     assert leftovers(root) == []
 
 
+def test_a_sealed_size_is_believed_only_once_the_header_opens(engine: tuple[Served, Path], jobs: JobsClient,
+                                                              ours: dict[str, Path]) -> None:  # fmt: skip
+    """The declared size is refused at the request when over the cap, but it is the header's word: a flipped
+    bit in it (found by the sealed fuzzer) must be named as the damage it is, not as a file too large."""
+    _, root = engine
+    huge = _flip(ours["sealed"], 24)  # the top byte of original_bytes: ~2^62 bytes declared
+    error = jobs.refused(400, operation="decrypt", source=str(huge), destination=str(root / "h.out"))
+    assert error["code"] == "header_tampered", error
+    recipient = parse_public_key(jobs.http.get("/api/v1/encryption/public-key").json()["pem"])
+    (root / "large.sv").write_bytes(seal_bytes(bytes(CAP + 1), recipient, block_bytes=BLOCK))  # honest, too large
+    error = jobs.refused(413, operation="decrypt", source=str(root / "large.sv"), destination=str(root / "l.out"))
+    assert error["code"] == "too_large" and error["metadata"]["limit"] == str(CAP)
+    assert not (root / "h.out").exists() and not (root / "l.out").exists() and leftovers(root) == []
+
+
 def test_range_reads_at_frame_edges(engine: tuple[Served, Path], ours: dict[str, Path]) -> None:
     served, root = engine
     path, n = str(ours["zst"]), len(DATA)
