@@ -40,6 +40,24 @@ def write_source(path: Path, size: int, seed: int) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def start_running_job(http_base: str, source: Path, destination: Path, level: int) -> str:
+    """A compression job from ``source``, returned once it is caught running with bytes done (the
+    moment the chaos phases kill a process under it); RuntimeError if it ends first or never runs."""
+    with httpx.Client(base_url=http_base, timeout=30) as http:
+        answer = http.post(JOBS, json={"operation": "compress", "source": str(source), "level": level,
+                                       "destination": str(destination), "overwrite": True})  # fmt: skip
+        job_id: str = answer.raise_for_status().json()["id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job = http.get(f"{JOBS}/{job_id}").json()
+            if job["state"] == "running" and job["bytes_done"] > 0:
+                return job_id
+            if job["state"] not in ("queued", "running"):
+                raise RuntimeError(f"the job to interrupt ended first: {job['state']} {job['error']}")
+            time.sleep(0.005)
+    raise RuntimeError(f"job {job_id} was not running after 60 s")
+
+
 def unzstd_sha256(path: Path) -> str:
     """SHA-256 of what ``zstd -d`` makes of ``path`` (streamed through a pipe)."""
     digest = hashlib.sha256()

@@ -19,7 +19,7 @@ import httpx
 import psutil
 
 from perf.chaos import load
-from perf.chaos.filecheck import JOBS, wait_job, write_source
+from perf.chaos.filecheck import start_running_job, wait_job, write_source
 from perf.chaos.probe import Tables, wait_idle
 from perf.chaos.report import PhaseReport
 
@@ -110,7 +110,7 @@ class FrontendKill:
             write_source(source, self.plan.job_bytes, seed=11)
             self.started.wait(120)
             time.sleep(self.plan.kill_after_s)
-            job = self._running_job(source)
+            job = start_running_job(self.served.http, source, self.root / "interrupted.zst", self.plan.job_level)
             pid = frontend_pid(self.served)
             psutil.Process(pid).kill()
             killed = time.monotonic()
@@ -127,23 +127,6 @@ class FrontendKill:
                            "grpc_serving_s": None if serving is None else serving - killed}  # fmt: skip
         except Exception as exc:  # reported, never a silent dead thread
             self.error = f"{type(exc).__name__}: {exc}"
-
-    def _running_job(self, source: Path) -> str:
-        """A compression caught running with its temporary file written."""
-        with httpx.Client(base_url=self.served.http, timeout=30) as http:
-            answer = http.post(JOBS, json={"operation": "compress", "source": str(source), "overwrite": True,
-                                           "level": self.plan.job_level,
-                                           "destination": str(self.root / "interrupted.zst")})  # fmt: skip
-            job_id: str = answer.raise_for_status().json()["id"]
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                job = http.get(f"{JOBS}/{job_id}").json()
-                if job["state"] == "running" and job["bytes_done"] > 0:
-                    return job_id
-                if job["state"] not in ("queued", "running"):
-                    raise RuntimeError(f"the job to interrupt ended first: {job['state']} {job['error']}")
-                time.sleep(0.005)
-        raise RuntimeError("the job to interrupt was not running after 60 s")
 
 
 def run(served: Served, root: Path, plan: FrontendPlan) -> PhaseReport:

@@ -17,7 +17,7 @@ import httpx
 import psutil
 
 from ipc.segment import engine_segments, segment_owner, stale_segments
-from perf.chaos.filecheck import JOBS, wait_job, write_source
+from perf.chaos.filecheck import start_running_job, wait_job, write_source
 from perf.chaos.report import PhaseReport
 
 if TYPE_CHECKING:
@@ -32,17 +32,7 @@ CHILDREN_TIMEOUT_S = 30.0
 def start_slow_job(served: Served, root: Path, size: int = 32 << 20) -> str:
     source = root / "killed-source.bin"
     write_source(source, size, seed=13)
-    with httpx.Client(base_url=served.http, timeout=30) as http:
-        answer = http.post(JOBS, json={"operation": "compress", "source": str(source), "level": 19,
-                                       "destination": str(root / "killed.zst"), "overwrite": True})  # fmt: skip
-        job_id: str = answer.raise_for_status().json()["id"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            job = http.get(f"{JOBS}/{job_id}").json()
-            if job["state"] == "running" and job["bytes_done"] > 0:
-                return job_id
-            time.sleep(0.02)
-    raise RuntimeError(f"job {job_id} was not running after 60 s")
+    return start_running_job(served.http, source, root / "killed.zst", level=19)
 
 
 def children_gone(children: list[psutil.Process], timeout: float) -> tuple[float | None, list[str]]:

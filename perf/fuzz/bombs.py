@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import base64
 import random
-import time
 from typing import TYPE_CHECKING
 
 from frontends import pb
 from perf.fuzz import frames
-from perf.fuzz.nas import Answer, NasClient, judge, listing, nothing_written
+from perf.fuzz.nas import Answer, NasClient, judge, listing, nothing_written, run_families
 from perf.fuzz.report import SurfaceReport
 
 if TYPE_CHECKING:
@@ -157,11 +156,5 @@ def fuzz_bombs(client: NasClient, root: Path, *, cap: int, slot: int, cases: int
                seed: int = 0) -> SurfaceReport:  # fmt: skip
     report = SurfaceReport("bombs")
     bombs = Bombs(client, root, cap, slot, report, random.Random(seed))
-    families = bombs.families()
-    report.operations = len({f.__name__ for f in families})
-    deadline = time.monotonic() + seconds
-    i = 0
-    while report.cases < cases and time.monotonic() < deadline:
-        families[i % len(families)]()
-        i += 1
+    run_families(report, bombs.families(), cases=cases, seconds=seconds)
     return report

@@ -24,7 +24,7 @@ from frontends import pb, rpc
 from frontends.schema import parse_body
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
 
     from perf.fuzz.report import SurfaceReport
@@ -172,3 +172,13 @@ def nothing_written(report: SurfaceReport, what: str, before: dict[str, tuple[in
     changed = sorted(p for p in set(after) & set(before) if after[p] != before[p])
     if new or changed:
         report.fail(f"{what}: files written: new {new[:5]}, changed {changed[:5]}")
+
+
+def run_families(report: SurfaceReport, families: list[Callable[[], None]], *, cases: int, seconds: float) -> None:
+    """Draw from each family of cases in turn until ``cases`` were judged or ``seconds`` went by."""
+    report.operations = len({f.__name__ for f in families})
+    deadline = time.monotonic() + seconds
+    i = 0
+    while report.cases < cases and time.monotonic() < deadline:
+        families[i % len(families)]()
+        i += 1

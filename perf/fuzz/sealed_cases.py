@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import random
 import struct
-import time
 from typing import TYPE_CHECKING
 
-from perf.fuzz.nas import NasClient, judge, listing, nothing_written
+from perf.fuzz.nas import NasClient, judge, listing, nothing_written, run_families
 from perf.fuzz.report import SurfaceReport
 from perf.load import payloads
 
@@ -176,11 +175,5 @@ def fuzz_sealed(client: NasClient, root: Path, *, block_bytes: int, cases: int, 
     report = SurfaceReport("sealed")
     damage = Damage(client, root, report, random.Random(seed))
     damage.prepare(block_bytes)
-    families = damage.families()
-    report.operations = len({f.__name__ for f in families})
-    deadline = time.monotonic() + seconds
-    i = 0
-    while report.cases < cases and time.monotonic() < deadline:
-        families[i % len(families)]()
-        i += 1
+    run_families(report, damage.families(), cases=cases, seconds=seconds)
     return report

@@ -20,7 +20,7 @@ import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -31,6 +31,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from perf.fuzz.report import SurfaceReport
+
+if TYPE_CHECKING:
+    from urllib.parse import SplitResult
 
 REPLY_TIMEOUT_S = 5.0
 SERVER_EVENTS = frozenset({"system.metrics", "agent.status", "compression.progress", "storage.event"})
@@ -149,14 +152,19 @@ def _raw_frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0) -
     return head + bytes([0x80 | 126]) + struct.pack("!H", len(payload)) + mask + masked
 
 
+def send_upgrade(sock: socket.socket, parts: SplitResult, headers: dict[str, str]) -> None:
+    """The client's half of a WebSocket handshake, written by hand (the fuzzers then send raw frames)."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                 f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode())  # fmt: skip
+
+
 def _raw_case(url: str, headers: dict[str, str], data: bytes, *, hang_up: bool) -> str:
     """Send ``data`` after a handshake over a plain socket; the server's answer: ``closed N`` or ``dropped``."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=REPLY_TIMEOUT_S) as sock:
-        key = base64.b64encode(os.urandom(16)).decode()
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade"
-                     f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode())  # fmt: skip
+        send_upgrade(sock, parts, headers)
         buffer = b""
         while b"\r\n\r\n" not in buffer:
             chunk = sock.recv(65536)

@@ -11,8 +11,6 @@ be served as before. Every message sent is a case.
 
 from __future__ import annotations
 
-import base64
-import os
 import socket
 import time
 from typing import TYPE_CHECKING
@@ -21,7 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from perf.fuzz.report import SurfaceReport
-from perf.fuzz.ws_cases import _Listener, _raw_frame
+from perf.fuzz.ws_cases import _Listener, _raw_frame, send_upgrade
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,10 +31,7 @@ def _open(url: str, headers: dict[str, str]) -> socket.socket:
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode())  # fmt: skip
+    send_upgrade(sock, parts, headers)
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(4096)
