@@ -36,16 +36,6 @@ def keep_heap(trim_bytes: int = 256 << 20, mmap_bytes: int = 32 << 20) -> None:
         _libc.mallopt(_M_MMAP_THRESHOLD, mmap_bytes)
 
 
-def trim_heap() -> None:
-    """Hand the heap's free pages back to the kernel (glibc's malloc_trim: every arena, not only
-    the top of the main one). A long-running process with threads (the frontend: grpc's poller,
-    the file-I/O pool, each with its own malloc arena) otherwise keeps pages it freed, and its
-    resident memory creeps up by arena fragmentation while the Python heap stays flat (measured
-    with tracemalloc over a soak: < 1 MiB of live Python growth, all of it bounded histories)."""
-    if _libc is not None:
-        _libc.malloc_trim(0)
-
-
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
     """Ask the kernel to send ``sig`` when the parent exits, then close the race with a check."""
     parent = os.getppid()

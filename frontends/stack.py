@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,6 @@ import orjson
 
 from engine.client import EngineClient
 from engine.fsutil import private_dir, write_private
-from engine.procutil import trim_heap
 from engine.runtime import Runtime
 from engine.storage import disks, pools
 from frontends.events import EventHub, Watchers
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from engine.resources import EngineResources
 
 logger = logging.getLogger(__name__)
-HEAP_TRIM_INTERVAL_S = 60.0
 
 
 async def _storage_snapshot() -> dict[str, Any]:
@@ -56,7 +53,6 @@ class FrontendStack:
         self.grpc_server, self.grpc_port, self._health = create_server(self.runtime, metrics, port=grpc_port,
                                                                        limiter=self.limiter)  # fmt: skip
         self._serving = False
-        self._next_trim = time.monotonic() + HEAP_TRIM_INTERVAL_S
         monitor = self.runtime.monitor
         specs = self.client.agents
         self.watchers = Watchers(
@@ -66,13 +62,8 @@ class FrontendStack:
         )  # fmt: skip
 
     async def _tick(self) -> None:
-        """Every 100 ms: gRPC health follows worker readiness; the client's figures reach the tables.
-        Once a minute: the heap's free pages go back to the kernel (procutil.trim_heap, ~1 ms)."""
+        """Every 100 ms: gRPC health follows worker readiness; the client's figures reach the tables."""
         self.client.publish_stats()
-        now = time.monotonic()
-        if now >= self._next_trim:
-            self._next_trim = now + HEAP_TRIM_INTERVAL_S
-            trim_heap()
         ready = self.runtime.monitor.readiness()[0]
         if ready != self._serving:
             self._serving = ready
