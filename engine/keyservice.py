@@ -22,8 +22,6 @@ from engine.keyfile import AEAD_ID, KDF_ID, KEM_ID, SUITE_NAME, KeystoreError, f
 from engine.keys import Keystore
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives import hpke
-
     from engine.keyfile import KeyPair
 
 logger = logging.getLogger(__name__)
@@ -79,10 +77,6 @@ class KeyService:
         if self._store is None:
             raise self._error or EngineClosed("the keystore is still opening; retry shortly")
         return self._store
-
-    async def private_key(self, pair: KeyPair) -> hpke.MLKEM768X25519PrivateKey:
-        """Unlock a key pair's private key in a thread (scrypt when it is passphrase-sealed)."""
-        return await asyncio.to_thread(lambda: pair.private_key)
 
     async def rotate(self) -> dict[str, Any]:
         """A new current key pair; older ones stay to open older files (and to re-wrap them)."""

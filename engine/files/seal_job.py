@@ -38,6 +38,8 @@ from engine.status import Kind, Status
 if TYPE_CHECKING:
     from engine.files.jobrun import FileEnv, FileJobSpec
     from engine.jobs.manager import JobContext
+    from engine.keys import Keystore
+    from engine.keyservice import KeyService
 
 HEADER_BYTES = 1244  # this suite's header (docs/FORMATS.md), for the free-space estimate
 
@@ -130,31 +132,25 @@ def plan_decrypt(env: FileEnv, spec: FileJobSpec) -> DecryptPlan:
     except (PayloadTooLarge, InsufficientSpace):
         # the size is the header's word, not yet authenticated: a flipped bit in it would be refused as
         # too large, hiding the damage. Open the data key first (this runs in a thread: the job's planning)
-        authenticate_header(env, header)
+        open_header(env.keys, env.keys.opened_store(), header)
         raise
     return DecryptPlan(state, header)
 
 
-def authenticate_header(env: FileEnv, header: SealedHeader) -> None:
-    """Raise header_tampered (or unknown_key) unless the header opens with a key this box holds."""
-    pair = env.keys.opened_store().get(header.key_id)
+def open_header(keys: KeyService, store: Keystore, header: SealedHeader) -> DataKey:
+    """The file's data key (run in a thread: unlocking a passphrase-sealed key runs scrypt); raises
+    unknown_key for a key this box does not hold, header_tampered (counted) if the header was altered."""
+    pair = store.get(header.key_id)
     try:
-        open_data_key(header, pair.private_key, pair.key_id)
+        return open_data_key(header, pair.private_key, pair.key_id)
     except AuthenticationFailed:
-        env.keys.counters.file_auth_failures += 1
+        keys.counters.file_auth_failures += 1
         raise
 
 
 async def run_decrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, p: DecryptPlan) -> dict[str, Any]:
     header, keys = p.header, env.keys
-    store = await keys.store()
-    pair = store.get(header.key_id)
-    private = await keys.private_key(pair)
-    try:
-        key = await asyncio.to_thread(open_data_key, header, private, pair.key_id)
-    except AuthenticationFailed:
-        keys.counters.file_auth_failures += 1
-        raise
+    key = await asyncio.to_thread(open_header, keys, await keys.store(), header)
     work = _BlockWork(Kind.OPEN_BLOCK, encode_params(Kind.OPEN_BLOCK, {"codec": "zstd" if header.compressed
                                                                               else "none"}), header, key)  # fmt: skip
     async with FileJobRun(env, ctx, spec, p.state, private=True) as job:
