@@ -29,7 +29,8 @@ def create_segment(name: str, size: int) -> shared_memory.SharedMemory:
     return shared_memory.SharedMemory(name=name, create=True, size=size)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one we may not signal counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -51,7 +52,7 @@ def stale_segments(shm_dir: str = SHM_DIR) -> list[str]:
         names = os.listdir(shm_dir)
     except FileNotFoundError:
         return []
-    return sorted(name for name in names if (owner := segment_owner(name)) is not None and not _pid_alive(owner))
+    return sorted(name for name in names if (owner := segment_owner(name)) is not None and not pid_alive(owner))
 
 
 def reclaim_stale_segments(shm_dir: str = SHM_DIR) -> list[str]:

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.attach import AttachedEngine
+from ipc.segment import pid_alive
 from tools.engine_view import Rates, Reading, client_is_live, rates, take
 
 if TYPE_CHECKING:
@@ -187,16 +188,6 @@ def _keys() -> Iterator[Callable[[float], str]]:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _owner_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def run_top(name: str, note: str, *, interval: float = 1.0, sort: str = "rate", once: bool = False,
             console: Console | None = None) -> int:  # fmt: skip
     """Show engine ``name`` until ``q``/Ctrl-C (``once``: print one screen and return)."""
@@ -223,7 +214,7 @@ def run_top(name: str, note: str, *, interval: float = 1.0, sort: str = "rate", 
                             sort = sorts[(sorts.index(sort) + 1) % len(sorts)]
                             live.update(render(prev, cur, sort=sort, note=note, height=console.size.height,
                                                interval=interval), refresh=True)  # fmt: skip
-                    if engine.owner_pid and not _owner_alive(engine.owner_pid):
+                    if engine.owner_pid and not pid_alive(engine.owner_pid):
                         break
                     prev, cur = cur, take(engine)
         except KeyboardInterrupt:
