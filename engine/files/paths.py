@@ -95,31 +95,27 @@ class PathPolicy:
 
     def source(self, raw: str) -> Path:
         """An existing regular file under the roots, resolved."""
-        normal = self._lexical("source", raw)
-        real = self._resolved("source", raw, normal)
-        try:
-            mode = os.stat(real).st_mode
-        except FileNotFoundError:
-            raise NotFound(f"source {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]}) from None
-        except OSError as exc:
-            raise _refuse("source", raw, f"cannot be read: {exc.strerror}") from None
+        real, mode = self._existing("source", raw)
         if not stat.S_ISREG(mode):
             raise _refuse("source", raw, f"is {kind_of(mode)}; file jobs read regular files", code="not_a_file")
         return Path(real)
 
     def existing(self, raw: str) -> Path:
         """An existing file or directory under the roots (rewrap takes both), resolved."""
-        normal = self._lexical("path", raw)
-        real = self._resolved("path", raw, normal)
-        try:
-            mode = os.stat(real).st_mode
-        except FileNotFoundError:
-            raise NotFound(f"path {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]}) from None
-        except OSError as exc:  # a name over NAME_MAX, a symlink loop, a permission
-            raise _refuse("path", raw, f"cannot be read: {exc.strerror}") from None
+        real, mode = self._existing("path", raw)
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise _refuse("path", raw, f"is {kind_of(mode)}; give a file or a directory", code="not_a_file")
         return Path(real)
+
+    def _existing(self, what: str, raw: str) -> tuple[str, int]:
+        """``raw`` checked and resolved under the roots, and its mode; 404 when it does not exist."""
+        real = self._resolved(what, raw, self._lexical(what, raw))
+        try:
+            return real, os.stat(real).st_mode
+        except FileNotFoundError:
+            raise NotFound(f"{what} {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]}) from None
+        except OSError as exc:  # a name over NAME_MAX, a symlink loop, a permission
+            raise _refuse(what, raw, f"cannot be read: {exc.strerror}") from None
 
     def destination(self, raw: str, overwrite: bool, source: Path | None = None) -> Destination:
         """Where a job may write: the directory resolved under the roots, the name as given."""
