@@ -6,7 +6,6 @@ import functools
 import math
 import os
 import platform
-import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +14,6 @@ import psutil
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-
-def hostname() -> str:
-    return socket.gethostname()
 
 
 def boot_time() -> float:
@@ -131,7 +126,8 @@ class HostStatus:
         self._live: dict[str, Any] = {}
 
     def read(self) -> dict[str, Any]:
-        """What the spec lists for system status: CPU (count, model, percent), memory, uptime."""
+        """The host's part of system status: CPU (count, model, percent), memory, uptime (the hostname
+        is the Runtime's, read once)."""
         now = self._clock()
         if now - self._sampled_at >= self._max_age_s:
             memory = psutil.virtual_memory()
@@ -141,5 +137,4 @@ class HostStatus:
                            "used_bytes": memory.used, "percent": memory.percent},
             }  # fmt: skip
             self._sampled_at = now
-        return {"hostname": hostname(), **self._live, "uptime_s": round(time.time() - self.boot_time, 3),
-                "boot_time_unix": self.boot_time}  # fmt: skip
+        return {**self._live, "uptime_s": round(time.time() - self.boot_time, 3), "boot_time_unix": self.boot_time}
