@@ -5,6 +5,7 @@ fixtures' teardown, even when the test fails (lazy unmount as a last resort)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import shutil
@@ -81,6 +82,27 @@ def backing_file(device: str) -> Path:
     """The sparse file behind a loop device (to corrupt one mirror of a pool on purpose)."""
     name = os.path.basename(device)
     return Path(Path(f"/sys/class/block/{name}/loop/backing_file").read_text().strip())
+
+
+def pattern_file(path: Path, size: int) -> bytes:
+    """Write ``size`` bytes of an 8 KiB block unique to this file; returns the block (to find it on disk)."""
+    block = hashlib.sha256(path.name.encode()).hexdigest().encode() * 128
+    path.write_bytes((block * (size // len(block) + 1))[:size])
+    return block
+
+
+def corrupt_first_copy(device: str, block: bytes) -> tuple[Path, int]:
+    """Overwrite 4 KiB of a file's data on one mirror, in the loop device's backing file (the loop
+    device reads the same pages); returns the backing file and the offset, to check the repair."""
+    subprocess.run(["sync"], check=True, timeout=60)
+    image = backing_file(device)
+    offset = image.read_bytes().find(block)
+    assert offset >= 0, "the file's data was not found on the first mirror"
+    with open(image, "r+b") as f:
+        f.seek(offset)
+        f.write(b"\xde\xad" * 2048)
+        os.fsync(f.fileno())
+    return image, offset
 
 
 @pytest.fixture

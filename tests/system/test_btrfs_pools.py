@@ -7,7 +7,6 @@ followed within one loop (``drive``), as the lead's job wrapper will do on the f
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,7 @@ import pytest
 from engine.errors import Conflict, InvalidArgument, ToolFailed
 from engine.storage.manager import StorageManager
 from engine.storage.operations import LongOperation, Progress, follow
-from tests.system.conftest import backing_file
+from tests.system.conftest import corrupt_first_copy, pattern_file
 from tests.utils import run
 
 pytestmark = pytest.mark.system
@@ -102,29 +101,14 @@ def test_export_import_and_restore_at_start(loop_devices, manager: StorageManage
     assert subprocess.run(["wipefs", "-n", devs[0]], capture_output=True, text=True).stdout == ""
 
 
-def _pattern_file(path: Path, size: int) -> bytes:
-    block = hashlib.sha256(path.name.encode()).hexdigest().encode() * 128  # 8 KiB, unique to this file
-    path.write_bytes((block * (size // len(block) + 1))[:size])
-    return block
-
-
 def test_scrub_finds_and_repairs_a_corrupted_mirror(loop_devices, manager: StorageManager, pool_name: str) -> None:
     devs = loop_devices(2, 256)
     run(manager.create_pool(pool_name, devs, data_profile="raid1"))
     volume = run(manager.create_volume(pool_name, "media"))
     target = Path(volume["path"]) / "movie.bin"
-    block = _pattern_file(target, 256 << 10)
+    block = pattern_file(target, 256 << 10)
     expected = target.read_bytes()
-    subprocess.run(["sync"], check=True, timeout=60)
-
-    # corrupt 4 KiB of the first mirror's copy, in its backing file (the loop device reads the same pages)
-    image = backing_file(devs[0])
-    offset = image.read_bytes().find(block)
-    assert offset >= 0, "the file's data was not found on the first mirror"
-    with open(image, "r+b") as f:
-        f.seek(offset)
-        f.write(b"\xde\xad" * 2048)
-        os.fsync(f.fileno())
+    image, offset = corrupt_first_copy(devs[0], block)
 
     final = drive(lambda: manager.scrub(pool_name))
     assert final.state == "done", final

@@ -6,7 +6,6 @@ and detaches everything, even when a test fails."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import threading
@@ -21,7 +20,7 @@ from websockets.sync.client import connect
 
 from tests.contract import check
 from tests.served import start_served, stop_served
-from tests.system.conftest import backing_file
+from tests.system.conftest import corrupt_first_copy, pattern_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -98,24 +97,6 @@ class Events:
         self._thread.join(5)
 
 
-def _pattern_file(path: Path, size: int) -> bytes:
-    block = hashlib.sha256(path.name.encode()).hexdigest().encode() * 128  # 8 KiB, unique to this file
-    path.write_bytes((block * (size // len(block) + 1))[:size])
-    return block
-
-
-def _corrupt_first_copy(device: str, block: bytes) -> None:
-    """Overwrite 4 KiB of the file's data on one mirror, in the loop device's backing file."""
-    subprocess.run(["sync"], check=True, timeout=60)
-    image = backing_file(device)
-    offset = image.read_bytes().find(block)
-    assert offset >= 0, "the file's data was not found on the first mirror"
-    with open(image, "r+b") as f:
-        f.seek(offset)
-        f.write(b"\xde\xad" * 2048)
-        os.fsync(f.fileno())
-
-
 def test_pool_volume_snapshot_rollback_scrub_and_remove(engine: Served, loop_devices: Any, pool_name: str) -> None:
     api, events = Api(engine), Events(engine)
     try:
@@ -154,7 +135,7 @@ def _scenario(api: Api, events: Events, devs: list[str], name: str) -> None:
 
     # corrupt one mirror, scrub as a job: errors found and corrected, told on the WebSocket
     movie = Path(volume["path"]) / "movie.bin"
-    _corrupt_first_copy(devs[0], _pattern_file(movie, 256 << 10))
+    corrupt_first_copy(devs[0], pattern_file(movie, 256 << 10))
     expected = movie.read_bytes()
     job = api("POST", one + "/scrub", path=f"{pool_path}/scrub")
     assert (job["kind"], job["pool"], job["state"]) == ("scrub", name, "running")
