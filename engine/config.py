@@ -6,7 +6,9 @@ ConfigError whose one-line message names the variable and the rule, and start-up
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import grp
 import logging
 import os
 from dataclasses import dataclass, field, fields
@@ -172,6 +174,38 @@ _port.rule = "must be an integer in 1024-65535 (or 0: any free port, reported at
 _PORT = _port
 
 
+SUN_PATH_MAX = 108  # sockaddr_un.sun_path on Linux, its final NUL included
+
+
+def default_run_dir(data_dir: str, environ: Mapping[str, str] | None = None) -> str:
+    """/run/sigmavault for root; else $XDG_RUNTIME_DIR/sigmavault, or <data_dir>/sockets without one."""
+    env = os.environ if environ is None else environ
+    if os.geteuid() == 0:
+        return "/run/sigmavault"
+    runtime = env.get("XDG_RUNTIME_DIR")
+    return os.path.join(runtime, "sigmavault") if runtime else os.path.join(data_dir, "sockets")
+
+
+def _group_id(raw: str) -> int:
+    if raw.isdigit():
+        return int(raw)
+    return grp.getgrnam(raw).gr_gid
+
+
+def _group(raw: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        raise ValueError(raw)
+    try:
+        _group_id(raw)
+    except KeyError:
+        raise ValueError(raw) from None
+    return raw
+
+
+_group.rule = "must name a group of this system (a name from /etc/group, or a number)"  # type: ignore[attr-defined]
+
+
 def default_data_dir(environ: Mapping[str, str] | None = None) -> str:
     """systemd's StateDirectory when it gave one, /var/lib/sigmavault for root, else the user's
     XDG data home: a service never keeps its keys and job history in root's home directory."""
@@ -226,7 +260,11 @@ class EngineConfig:
     tls_cert: str = ""  # PEM certificate (chain) of both ports; empty: plain TCP
     tls_key: str = ""
     tls_client_ca: str = ""  # PEM CA bundle: clients must present a certificate it signed (mutual TLS)
-    client_max_inflight: int = 0  # calls in flight per client (peer address); 0 = no per-client cap
+    client_max_inflight: int = 0  # calls in flight per client (token name or uid); 0 = no per-client cap
+    api_tokens_file: str = ""  # named tokens ("name role sha256:<hex>" lines, 0600); "" = <data_dir>/api-tokens
+    run_dir: str = ""  # where the Unix sockets live; "" = /run/sigmavault for root, else a per-user directory
+    socket_group: str = ""  # the group the Unix sockets admit (name or number); "" = root's group (0)
+    access_log: bool = False  # log every admitted call on sigmavault.access (refusals always are)
 
     def __post_init__(self) -> None:
         # derived defaults are resolved here so every process sees the same numbers
@@ -240,6 +278,12 @@ class EngineConfig:
             object.__setattr__(self, "max_message_bytes", self.slot_bytes + 65536)
         if self.job_block_bytes == 0:
             object.__setattr__(self, "job_block_bytes", _largest_job_block(self.slot_bytes))
+        if not self.api_tokens_file:
+            object.__setattr__(self, "api_tokens_file", os.path.join(self.data_dir, "api-tokens"))
+        if not self.run_dir:
+            object.__setattr__(self, "run_dir", default_run_dir(self.data_dir))
+        if not self.socket_group:
+            object.__setattr__(self, "socket_group", "0")
         self._check_relations()
 
     def _check_relations(self) -> None:
@@ -266,9 +310,12 @@ class EngineConfig:
         self._check_security()
 
     def _check_security(self) -> None:
-        if not self.api_token and not credentials.is_loopback(self.host):
-            raise ConfigError(f"{PREFIX}HOST", self.host, f"an address beyond loopback needs {PREFIX}API_TOKEN_FILE "
-                              f"(or {PREFIX}API_TOKEN): see docs/SECURITY.md")  # fmt: skip
+        # an address beyond loopback needs no configured token: one always exists (generated if not given)
+        too_long = max(len(self.grpc_socket), len(self.http_socket)) + 1 - SUN_PATH_MAX
+        if too_long > 0:
+            rule = (f"is {too_long} bytes too long for a Unix socket path (a socket's path has at most "
+                    f"{SUN_PATH_MAX - 1} bytes): choose a shorter directory")  # fmt: skip
+            raise ConfigError(f"{PREFIX}RUN_DIR", self.run_dir, rule)
         if bool(self.tls_cert) != bool(self.tls_key):
             given, missing = ("TLS_CERT", "TLS_KEY") if self.tls_cert else ("TLS_KEY", "TLS_CERT")
             raise ConfigError(f"{PREFIX}{given}", getattr(self, given.lower()), f"needs {PREFIX}{missing} too")
@@ -279,6 +326,30 @@ class EngineConfig:
     @property
     def tls(self) -> bool:
         return bool(self.tls_cert)
+
+    @property
+    def grpc_socket(self) -> str:
+        return os.path.join(self.run_dir, "engined.grpc.sock")
+
+    @property
+    def http_socket(self) -> str:
+        return os.path.join(self.run_dir, "engined.http.sock")
+
+    @property
+    def socket_gid(self) -> int:
+        """The Unix sockets' group as a number (checked at start: an unknown group is a ConfigError)."""
+        return _group_id(self.socket_group)
+
+    def with_api_token(self) -> tuple[EngineConfig, bool]:
+        """This configuration with its admin token: the configured one, else ``<data_dir>/api-token``
+        (generated at first start, mode 0600). True when it was generated now. Call after check_data_dir."""
+        if self.api_token:
+            return self, False
+        try:
+            token, path, created = credentials.load_or_create_token(self.data_dir)
+        except credentials.CredentialError as exc:
+            raise ConfigError(f"{PREFIX}DATA_DIR", self.data_dir, f"api-token: {exc.rule}") from None
+        return dataclasses.replace(self, api_token=token, api_token_file=path), created
 
     @classmethod
     def from_env(
@@ -394,6 +465,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tls_key": str.strip,  # checked with the certificate (_read_credentials)
     "tls_client_ca": _optional(credentials.check_certificate),
     "client_max_inflight": _int(0, 1 << 20),  # 0: off
+    "api_tokens_file": str.strip,
+    "run_dir": _absolute_path,
+    "socket_group": _group,
+    "access_log": _bool,
 }
 _SECRET = frozenset({"api_token"})
 

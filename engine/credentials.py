@@ -1,5 +1,6 @@
-"""What the security settings name, checked once at start: the API token (or the file holding it),
-the TLS certificate, key and client CA, and whether an address is loopback.
+"""What the security settings name, checked once at start: the API token (or the file holding it, or
+the one generated into ``<data_dir>/api-token``), the named tokens file, the TLS certificate, key and
+client CA, and whether an address is loopback.
 
 engine/config.py calls these while it builds the configuration, so a wrong file mode, an unreadable
 certificate or a short token stops start-up with one line, like any other bad setting. Nothing here
@@ -8,15 +9,27 @@ ever puts a token in a message: errors name the variable and the rule, never the
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import os
+import re
+import secrets
 import ssl
 import stat
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+
+TokenRole = Literal["admin", "read"]
 
 TOKEN_MIN_CHARS = 16
 REDACTED = "<redacted>"
+GENERATED_TOKEN_NAME = "api-token"  # <data_dir>/api-token: the admin token made at first start
+ROLES: tuple[TokenRole, ...] = ("admin", "read")
+_TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_HASH = re.compile(r"^sha256:([0-9a-f]{64})$")
 
 
 class CredentialError(ValueError):
@@ -99,3 +112,125 @@ def check_key_pair(cert: str, key: str) -> None:
         context.load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as exc:
         raise CredentialError(f"does not load with the certificate: {exc}") from None
+
+
+def token_digest(token: str) -> bytes:
+    """The SHA-256 of a token: what the named tokens file keeps and what calls are compared by."""
+    return hashlib.sha256(token.encode("ascii", errors="replace")).digest()
+
+
+def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
+    """The admin token of an engine given none: ``<data_dir>/api-token``, made at first start
+    (``secrets.token_hex(32)``, mode 0600, created exclusively) and read as is afterwards.
+    Returns (token, path, created); a file that breaks the rules raises CredentialError."""
+    path = Path(data_dir) / GENERATED_TOKEN_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return read_token_file(str(path)), str(path), False
+    except OSError as exc:
+        raise CredentialError(f"cannot create {path}: {exc.strerror}") from None
+    token = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(token + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return token, str(path), True
+
+
+@dataclass(frozen=True, slots=True)
+class NamedToken:
+    """One line of the named tokens file: ``name role sha256:<hex>``. The token itself is never kept."""
+
+    name: str
+    role: TokenRole
+    digest: bytes = b""
+
+    def line(self) -> str:
+        return f"{self.name} {self.role} sha256:{self.digest.hex()}"
+
+
+def check_token_name(name: str) -> str:
+    if not _TOKEN_NAME.match(name) or name.startswith("uid:"):
+        raise CredentialError(
+            "a token's name is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def parse_tokens(text: str) -> list[NamedToken]:
+    """The named tokens file's lines (``#`` comments and blank lines allowed); a bad line raises
+    CredentialError naming its number (never its hash)."""
+    out: list[NamedToken] = []
+    names: set[str] = set()
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 3:
+            raise CredentialError(f"line {number}: expected 'name role sha256:<64 hex digits>'")
+        name, role, hashed = parts
+        try:
+            check_token_name(name)
+        except CredentialError as exc:
+            raise CredentialError(f"line {number}: {exc.rule}") from None
+        if role not in ROLES:
+            raise CredentialError(f"line {number}: the role must be one of {', '.join(ROLES)}")
+        match = _HASH.match(hashed)
+        if match is None:
+            raise CredentialError(f"line {number}: the hash must be sha256:<64 lowercase hex digits>")
+        if name in names:
+            raise CredentialError(f"line {number}: the name {name!r} is given twice")
+        names.add(name)
+        out.append(NamedToken(name, role, bytes.fromhex(match.group(1))))
+    return out
+
+
+def read_tokens_file(path: str) -> list[NamedToken]:
+    """The named tokens of ``path`` (mode 0600, like the token file); a missing file holds none."""
+    file = Path(path)
+    if not file.exists():
+        return []
+    _private_file(file)
+    try:
+        text = file.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        raise CredentialError("cannot be read as ASCII text") from None
+    return parse_tokens(text)
+
+
+def add_named_token(path: str, name: str, role: TokenRole) -> str:
+    """Append a new token's hash to ``path`` (created 0600) and return the token (shown once)."""
+    check_token_name(name)
+    existing = read_tokens_file(path)
+    if any(t.name == name for t in existing):
+        raise CredentialError(f"a token named {name!r} exists already (remove it first)")
+    token = secrets.token_hex(32)
+    entry = NamedToken(name, role, token_digest(token))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "a", encoding="ascii") as f:
+        f.write(entry.line() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return token
+
+
+def remove_named_token(path: str, name: str) -> bool:
+    """Drop the token named ``name`` (the file rewritten under a temporary name); False if absent."""
+    existing = read_tokens_file(path)
+    kept = [t for t in existing if t.name != name]
+    if len(kept) == len(existing):
+        return False
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write("".join(t.line() + "\n" for t in kept))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return True
+
+
+def digest_matches(presented: bytes, expected: bytes) -> bool:
+    return hmac.compare_digest(presented, expected)

@@ -17,13 +17,14 @@ like the others and acted on by the loop: a tracemalloc snapshot for ``engined p
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import time
 from collections.abc import Callable
 from multiprocessing import connection, get_context
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine import diag
 from engine.agents.registry import build_agents
@@ -36,6 +37,8 @@ from ipc.layout import CLIENT_SLEEPING_WORD, header_words
 from ipc.ring import SpscRing
 
 if TYPE_CHECKING:
+    import socket
+    from collections.abc import Sequence
     from multiprocessing.process import BaseProcess
     from types import FrameType
 
@@ -51,10 +54,21 @@ LOOP_TICK_S = 0.5
 ChildTarget = Callable[..., None]
 
 
+def _worker_child(close_fds: tuple[int, ...], *args: Any) -> None:
+    """A forked worker: first let go of the frontend's listening sockets it inherited."""
+    for fd in close_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    worker_main(*args)
+
+
 class Supervisor:
     def __init__(self, res: EngineResources, *, frontend: ChildTarget | None = None,
-                 notifier: Notifier | None = None, serving: str = "") -> None:  # fmt: skip
-        """``serving``: what STATUS= says once ready (the ports, for ``engined serve``)."""
+                 notifier: Notifier | None = None, serving: str = "",
+                 listeners: Sequence[socket.socket] = ()) -> None:  # fmt: skip
+        """``serving``: what STATUS= says once ready (the ports, for ``engined serve``);
+        ``listeners``: the frontend's sockets, which forked workers close at once (they serve none)."""
+        self._listener_fds = tuple(sock.fileno() for sock in listeners)
         self.res = res
         self.config = cfg = res.config
         self.ctx = get_context("fork")  # explicit: 3.14 makes forkserver the Linux default
@@ -116,8 +130,8 @@ class Supervisor:
         assert words is not None
         words[self._wfield(index, "state")] = WorkerState.STARTING
         process = self.ctx.Process(
-            target=worker_main,
-            args=(self.res, index, words[self._wfield(index, "epoch")], self.affinity[index]),
+            target=_worker_child,
+            args=(self._listener_fds, self.res, index, words[self._wfield(index, "epoch")], self.affinity[index]),
             name=f"sv-worker-{index}",
             daemon=False,
         )

@@ -9,6 +9,9 @@ watchers on uvicorn's own loop; HTTP and the WebSocket are served by uvicorn its
 says goodbye to WebSocket clients, lets in-flight RPCs finish, drains the supervisor and removes the
 segments. Configuration is the usual SIGMAVAULT_* (uvicorn's --host/--port decide the HTTP side).
 Run it with one uvicorn worker: each uvicorn process would start an engine of its own.
+Every call needs a credential as under ``engined serve`` (docs/SECURITY.md): the admin token
+(``<data_dir>/api-token`` when none is configured) or the gRPC Unix socket; a socket uvicorn
+serves itself (``--uds``) is not the engine's, and its callers need the token too.
 """
 
 from __future__ import annotations
@@ -19,12 +22,9 @@ import os
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 import logging
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config import ConfigError, EngineConfig
-from engine.credentials import is_loopback
 from engine.embedded import Engine
 from frontends import logfilters
 from frontends.stack import FrontendStack
@@ -33,26 +33,6 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
-
-
-def uvicorn_cli_host(argv: list[str]) -> str | None:
-    """The HTTP address uvicorn's command line binds (its default when --host is not given), parsed
-    by uvicorn's own command; None when this process was not started by that command, or it serves
-    a Unix socket or an inherited descriptor. Whatever this misses (uvicorn.run(app, host=...) from
-    code), frontends/auth.py still refuses non-loopback peers of an engine without a token."""
-    if not argv or (Path(argv[0]).name != "uvicorn" and not argv[0].endswith("uvicorn/__main__.py")):
-        return None
-    import click
-    from uvicorn.main import main as command
-
-    try:
-        context = command.make_context("uvicorn", list(argv[1:]), resilient_parsing=True)
-    except click.ClickException:  # pragma: no cover - uvicorn itself rejected this command line first
-        return None
-    if context.params.get("uds") or context.params.get("fd") is not None:
-        return None
-    host = context.params.get("host")
-    return str(host) if host else None
 
 
 class EngineApp:
@@ -94,10 +74,10 @@ class EngineApp:
         config = self._config or EngineConfig.from_env()
         os.environ.pop("SIGMAVAULT_API_TOKEN", None)  # read: the system tools the engine runs need not inherit it
         logfilters.install()
-        host = uvicorn_cli_host(sys.argv)
-        if host is not None and not config.api_token and not is_loopback(host):
-            raise ConfigError("uvicorn --host", host, "an address beyond loopback needs SIGMAVAULT_API_TOKEN_FILE "
-                              "(or SIGMAVAULT_API_TOKEN): see docs/SECURITY.md")  # fmt: skip
+        config.check_data_dir()
+        config, created = config.with_api_token()  # every call needs a credential: one token always exists
+        if created:  # the path, never the value
+            logger.warning("engine: generated the admin API token in %s (mode 0600)", config.api_token_file)
         self.engine = Engine.start(config)  # forks before grpc starts any thread in this process
         assert self.engine.res is not None
         self.stack = FrontendStack(self.engine.res, client=self.engine.client)

@@ -44,3 +44,17 @@ def current_caller() -> Caller | None:
 
 def set_caller(caller: Caller | None) -> contextvars.Token[Caller | None]:
     return _current.set(caller)
+
+
+# the policy's name of the call being served (frontends/auth.py CALLS: ``storage.DestroyPool``,
+# ``compression.ReadRange``, ``events.Subscribe``): one name whatever the transport
+_call: contextvars.ContextVar[str | None] = contextvars.ContextVar("sigmavault_call", default=None)
+
+
+def current_call() -> str | None:
+    """The policy name of the call being served in this task (None outside a checked call)."""
+    return _call.get()
+
+
+def set_call(name: str | None) -> contextvars.Token[str | None]:
+    return _call.set(name)

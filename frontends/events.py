@@ -3,6 +3,8 @@
 Messages are JSON ``{"type", "ts", "data"}``. Each client has its own bounded queue and its own
 sender task, so a slow client only ever loses its own oldest ``system.metrics`` messages (then its
 oldest of any type) and never slows the others. Serialisation happens once per event, not per client.
+A client that brought no credential to the upgrade (no cookie, no Authorization header) sends
+``{"type": "auth", "token": "<token>"}`` first and gets ``auth.ok`` (frontends/http_api/access.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from frontends.errors import ErrorAnswer
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -26,6 +30,7 @@ SERVER_EVENTS = ("system.metrics", "agent.status", "compression.progress", "stor
 CLIENT_EVENTS = ("client.subscribe", "client.unsubscribe")
 QUEUE_LIMIT = 256
 MAX_CLIENT_MESSAGE_BYTES = 64 * 1024
+AUTH_TIMEOUT_S = 10.0  # a client without a credential at the upgrade has this long to send its token
 
 
 def encode(kind: str, data: Any) -> bytes:
@@ -74,6 +79,9 @@ class EventHub:
     async def serve(self, websocket: WebSocket) -> None:
         """One WebSocket client, from accept to disconnect."""
         await websocket.accept()
+        check = websocket.scope.get("sigmavault.authenticate")
+        if check is not None and not await self._first_message_auth(websocket, check):
+            return
         subscriber = Subscriber(self.queue_limit)
         self.subscribers.add(subscriber)
         self._connections.add(websocket)
@@ -89,6 +97,28 @@ class EventHub:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+
+    @staticmethod
+    async def _first_message_auth(websocket: WebSocket, check: Callable[[object], Any]) -> bool:
+        """A client that came without a credential must send ``{"type": "auth", "token": "..."}``
+        first (within AUTH_TIMEOUT_S): answered ``auth.ok``, or an error and a close with 1008."""
+        token: object = None
+        with contextlib.suppress(TimeoutError, WebSocketDisconnect, orjson.JSONDecodeError):
+            async with asyncio.timeout(AUTH_TIMEOUT_S):
+                raw = await websocket.receive()
+            text = raw.get("text") if raw.get("text") is not None else raw.get("bytes")
+            if text is not None and len(text) <= MAX_CLIENT_MESSAGE_BYTES:
+                message = orjson.loads(text)
+                if isinstance(message, dict) and message.get("type") == "auth":
+                    token = message.get("token")
+        caller = check(token)
+        if isinstance(caller, ErrorAnswer):
+            with contextlib.suppress(Exception):
+                await websocket.send_text(encode("error", {"code": caller.code, "message": caller.message}).decode())
+                await websocket.close(code=1008)
+            return False
+        await websocket.send_text(encode("auth.ok", {"name": caller.name, "role": caller.role}).decode())
+        return True
 
     async def _send_loop(self, websocket: WebSocket, subscriber: Subscriber) -> None:
         while True:

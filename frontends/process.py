@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from engine.resources import EngineResources
 
 
-def frontend_main(res: EngineResources, listener: socket.socket | None = None, ready_fd: int = -1) -> None:
+def frontend_main(res: EngineResources, listener: socket.socket | None = None, ready_fd: int = -1,
+                  unix_listener: socket.socket | None = None) -> None:  # fmt: skip
     """Entry point of the forked frontend process. ``ready_fd``: a pipe to the supervisor, written
-    once when the frontend serves (it tells systemd READY=1 then)."""
+    once when the frontend serves (it tells systemd READY=1 then); ``listener`` and
+    ``unix_listener``: the HTTP sockets (TCP, Unix) the supervisor bound."""
     set_process_name("sv-frontend")
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the loop installs its handlers
@@ -39,6 +41,8 @@ def frontend_main(res: EngineResources, listener: socket.socket | None = None, r
             os.close(ready_fd)
 
     try:
-        uvloop.run(serve_frontend(res, listener=listener, ready=ready, diagnostics=diagnostics))
+        uvloop.run(
+            serve_frontend(res, listener=listener, unix_listener=unix_listener, ready=ready, diagnostics=diagnostics)
+        )
     finally:
         diagnostics.close()

@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from engine import unixsock
 from engine.diag import MEMORY_SIGNAL
 from frontends import logfilters
 from frontends.stack import FrontendStack
 from frontends.tls import uvicorn_options
+from frontends.unix_http import UnixHttpProtocol, UnixWebSocketProtocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
+
+    from starlette.types import ASGIApp
 
     from engine.diag import Diagnostics
     from engine.resources import EngineResources
@@ -50,11 +54,25 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _unix_server(app: ASGIApp, base: uvicorn.Config) -> _Server:
+    """uvicorn for the Unix socket: the same app, plain HTTP (the kernel checks who connects, TLS
+    would add nothing), and protocols that tell the app the peer's uid (frontends/unix_http.py)."""
+    config = uvicorn.Config(
+        app, loop="none", http=UnixHttpProtocol, ws=UnixWebSocketProtocol, lifespan="off",
+        access_log=base.access_log, log_level=base.log_level, ws_max_size=base.ws_max_size,
+        ws_ping_interval=base.ws_ping_interval, ws_ping_timeout=base.ws_ping_timeout,
+        timeout_graceful_shutdown=base.timeout_graceful_shutdown, proxy_headers=False,
+    )  # fmt: skip
+    return _Server(config)
+
+
 async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None,
                          listener: socket.socket | None = None, ready: Callable[[], None] | None = None,
-                         diagnostics: Diagnostics | None = None) -> None:  # fmt: skip
-    """Serve until SIGTERM/SIGINT or ``stop``; ``listener``: an HTTP socket bound by the supervisor;
-    ``ready()`` is called once HTTP and gRPC both serve; ``diagnostics`` gets MEMORY_SIGNAL."""
+                         diagnostics: Diagnostics | None = None,
+                         unix_listener: socket.socket | None = None) -> None:  # fmt: skip
+    """Serve until SIGTERM/SIGINT or ``stop``; ``listener`` and ``unix_listener``: the HTTP sockets
+    (TCP, Unix) bound by the supervisor; ``ready()`` is called once HTTP and gRPC both serve;
+    ``diagnostics`` gets MEMORY_SIGNAL."""
     cfg = res.config
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
@@ -77,27 +95,38 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
     logfilters.install()
     if listener is None:
         listener = _listen(cfg.host, cfg.engine_port)
+    if unix_listener is None:
+        unixsock.prepare_run_dir(cfg.run_dir, cfg.socket_gid)
+        unix_listener = unixsock.bind_unix(cfg.http_socket, cfg.socket_gid)
+    unix_http = _unix_server(stack.app, uv_config)
     http_port = listener.getsockname()[1]
     http_task = asyncio.create_task(http.serve(sockets=[listener]))
+    unix_task = asyncio.create_task(unix_http.serve(sockets=[unix_listener]))
     stack.write_ports(http_port)
-    logger.info("frontend: HTTP on %s:%d, gRPC on %s:%d", cfg.host, http_port, cfg.host, stack.grpc_port)
+    logger.info("frontend: HTTP on %s:%d and %s, gRPC on %s:%d and %s", cfg.host, http_port, cfg.http_socket,
+                cfg.host, stack.grpc_port, cfg.grpc_socket)  # fmt: skip
     stop_task = asyncio.create_task(stop.wait())
     try:
         # uvicorn says it serves with a flag, not an event
-        while not http.started and not http_task.done() and not stop.is_set():  # noqa: ASYNC110
+        def starting() -> bool:
+            done = http_task.done() or unix_task.done() or stop.is_set()
+            return not (http.started and unix_http.started) and not done
+
+        while starting():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
-        if http.started and ready is not None:
+        if http.started and unix_http.started and ready is not None:
             ready()
-        await asyncio.wait({http_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-        if http_task.done() and not stop.is_set():
-            http_task.result()  # uvicorn ended on its own (e.g. the port was taken): surface why
-            raise RuntimeError(f"HTTP server on {cfg.host}:{cfg.engine_port} stopped unexpectedly")
+        await asyncio.wait({http_task, unix_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (http_task, unix_task):
+            if task.done() and not stop.is_set():
+                task.result()  # uvicorn ended on its own (e.g. the port was taken): surface why
+                raise RuntimeError(f"HTTP server on {cfg.host}:{cfg.engine_port} stopped unexpectedly")
     finally:
         await stack.say_goodbye()
-        http.should_exit = True
+        http.should_exit = unix_http.should_exit = True
         await stack.grpc_server.stop(cfg.shutdown_grace)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(http_task, cfg.shutdown_grace + 1)
+            await asyncio.wait_for(asyncio.gather(http_task, unix_task), cfg.shutdown_grace + 1)
         stop_task.cancel()
         await stack.stop(0)
         logger.info("frontend: stopped")

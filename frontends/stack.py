@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from engine import unixsock
 from engine.client import EngineClient
 from engine.fsutil import private_dir, write_private
 from engine.runtime import Runtime
 from engine.storage import disks, pools
+from frontends.auth import AccessPolicy
 from frontends.events import EventHub, Watchers
 from frontends.grpc_api.server import create_server, set_serving
 from frontends.http_api.app import build_app
@@ -49,9 +51,11 @@ class FrontendStack:
         self.runtime = Runtime.build(cfg, self.client, self.hub.publish)
         metrics = RequestMetrics(self.runtime.monitor)
         self.limiter = ClientLimiter(cfg.client_max_inflight)  # one count per client across both ports
-        self.app: ASGIApp = build_app(self.runtime, self.hub, metrics, self.limiter)
-        self.grpc_server, self.grpc_port, self._health = create_server(self.runtime, metrics, port=grpc_port,
-                                                                       limiter=self.limiter)  # fmt: skip
+        self.policy = AccessPolicy.from_config(cfg)  # one for both transports (one read of the tokens file)
+        self.app: ASGIApp = build_app(self.runtime, self.hub, metrics, self.limiter, policy=self.policy)
+        self.grpc_server, self.grpc_port, self._health = create_server(
+            self.runtime, metrics, port=grpc_port, limiter=self.limiter, policy=self.policy, unix_socket=True
+        )
         self._serving = False
         monitor = self.runtime.monitor
         specs = self.client.agents
@@ -75,7 +79,14 @@ class FrontendStack:
         ``http_port`` 0: not known here (an outside ASGI server owns the HTTP socket)."""
         run = Path(self.config.data_dir) / "run"
         private_dir(run)
-        doc = {"http": http_port, "grpc": self.grpc_port, "pid": os.getpid(), "tls": self.config.tls}
+        doc = {
+            "http": http_port,
+            "grpc": self.grpc_port,
+            "pid": os.getpid(),
+            "tls": self.config.tls,
+            "grpc_socket": self.config.grpc_socket,
+            "http_socket": self.config.http_socket if http_port else "",
+        }
         write_private(run / "ports.json", orjson.dumps(doc), durable=False)  # 0600 (SECURITY.md); rebuilt each start
 
     async def start(self) -> None:
@@ -97,6 +108,7 @@ class FrontendStack:
     async def stop(self, grace: float) -> None:
         """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, release the client."""
         await self.grpc_server.stop(grace)
+        unixsock.unlink_quietly(self.config.grpc_socket)
         await self.runtime.storage.close()  # running storage operations let go before their jobs end
         await self.runtime.long_jobs.close()
         self.runtime.files.close()

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,6 +27,9 @@ def free_port() -> int:
 
 @dataclass
 class Served:
+    """A running engine and how to reach it: its admin token (``<data_dir>/api-token``, generated
+    at its first start), ready-made HTTP headers and gRPC metadata, and its Unix sockets."""
+
     proc: subprocess.Popen[bytes]
     http: str
     grpc: str
@@ -34,9 +37,48 @@ class Served:
     grpc_port: int
     data_dir: Path
     log: Path
+    run_dir: Path = Path()
+    token: str = ""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token}"),)
+
+    @property
+    def http_socket(self) -> Path:
+        return self.run_dir / "engined.http.sock"
+
+    @property
+    def grpc_socket(self) -> Path:
+        return self.run_dir / "engined.grpc.sock"
+
+    def channel(self, options: list[tuple[str, Any]] | None = None, credentials: Any = None) -> Any:
+        """A gRPC channel to the TCP port that presents the token on every call (unless a call sends its own)."""
+        return authed_channel(self.grpc, self.token, options, credentials)
+
+
+def read_token(data_dir: Path) -> str:
+    """The admin token an engine generated at its first start (``<data_dir>/api-token``)."""
+    return (data_dir / "api-token").read_text().strip()
+
+
+def authed_channel(target: str, token: str, options: list[tuple[str, Any]] | None = None,
+                   credentials: Any = None) -> Any:  # fmt: skip
+    """``grpc.insecure_channel`` (or secure, given ``credentials``) adding ``authorization`` metadata."""
+    import grpc
+
+    from perf.grpcauth import BearerInterceptor
+
+    channel = grpc.secure_channel(target, credentials, options) if credentials else \
+        grpc.insecure_channel(target, options)  # fmt: skip
+    return grpc.intercept_channel(channel, BearerInterceptor(token))
 
 
 def _ready(url: str, context: ssl.SSLContext | None = None) -> bool:
@@ -72,6 +114,7 @@ def start_served(
         "SIGMAVAULT_WORKERS": "2",
         "SIGMAVAULT_SLOTS": "64",
         "SIGMAVAULT_DATA_DIR": str(workdir / "data"),
+        "SIGMAVAULT_RUN_DIR": str(workdir / "sock"),  # never the box's /run/sigmavault: engines run side by side
         "SIGMAVAULT_METRICS_INTERVAL": "0.2",
         "SIGMAVAULT_SHUTDOWN_GRACE": "3",
         **env,
@@ -80,7 +123,7 @@ def start_served(
         proc = subprocess.Popen([sys.executable, "-m", "engine", "serve"], env=environ, stdout=out,
                                 stderr=subprocess.STDOUT, cwd=workdir)  # fmt: skip
     data_dir = Path(environ["SIGMAVAULT_DATA_DIR"])
-    served = Served(proc, "", "", 0, 0, data_dir, log)
+    served = Served(proc, "", "", 0, 0, data_dir, log, Path(environ["SIGMAVAULT_RUN_DIR"]))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -91,6 +134,9 @@ def start_served(
             scheme = "https" if ssl_context is not None else "http"
             served.http, served.grpc = f"{scheme}://127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"
             if _ready(f"{served.http}/readyz", ssl_context):
+                token_file = environ.get("SIGMAVAULT_API_TOKEN_FILE")
+                served.token = environ.get("SIGMAVAULT_API_TOKEN") or \
+                    (Path(token_file).read_text().strip() if token_file else read_token(data_dir))  # fmt: skip
                 return served
         time.sleep(0.05)
     stop_served(served)

@@ -3,8 +3,11 @@
 1. The request bytes are decoded by a decoder that never raises: grpc would answer a request that
    does not parse as its message with UNKNOWN ("Unexpected DecodeError"), which tells a client
    nothing it can act on; here it is INVALID_ARGUMENT with reason MALFORMED_REQUEST.
-2. The AccessPolicy (frontends/auth.py) with the ``authorization`` metadata and the peer address.
-3. The per-client cap (frontends/limits.py), held until the answer or the stream ends.
+2. The caller (frontends/auth.py): a peer of the Unix socket (``unix:`` peers, admitted by the
+   kernel: admin, named ``unix``: gRPC gives no SO_PEERCRED) or the ``authorization`` metadata;
+   then the role the call needs. The caller and the call's name are set (frontends/caller.py) in
+   the task that runs the servicer.
+3. The per-client cap (frontends/limits.py) by the caller's name, held until the answer or the stream ends.
 
 The wrapped handler of each method is built once and cached (by method; the set of methods is the
 server's, so the cache is bounded).
@@ -17,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from frontends.auth import client_key, grpc_method_is_open, grpc_method_is_read, grpc_peer_host
+from frontends.auth import grpc_call_name, grpc_method_is_open, grpc_peer_host, is_read
+from frontends.caller import Caller, set_call, set_caller
 from frontends.errors import ErrorAnswer
 
 if TYPE_CHECKING:
@@ -81,30 +85,41 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             cached = self._handlers[method] = (handler, self._wrap(method, handler))
         return cached[1]
 
-    async def admit(self, context: Context, open_call: bool, read: bool) -> str | None:
+    async def admit(self, context: Context, open_call: bool, call: str, read: bool) -> str | None:
         """Aborts the call if the policy or the cap refuses it; else the client key it holds (None: not counted)."""
         if open_call:
             return None
-        host = grpc_peer_host(context.peer())
-        authorization = None
-        if self.policy.enabled:
+        peer = context.peer()
+        caller: Caller | ErrorAnswer
+        if peer.startswith("unix:"):
+            caller = self.policy.unix_caller("grpc", None)
+        else:
+            host = grpc_peer_host(peer) or peer
             authorization = next((v for k, v in context.invocation_metadata() or () if k == "authorization"), None)
-        refusal = self.policy.refusal(host, read=read, authorization=authorization)
-        if refusal is None and self.limiter.enabled:
-            key = client_key(host)
-            if self.limiter.try_acquire(key):
-                return key
-            refusal = self.limiter.refusal
+            caller = self.policy.authenticate(authorization, "grpc", host)
+        if isinstance(caller, ErrorAnswer):
+            await self.abort(context, caller, peer, call)
+            return None
+        refusal = self.policy.authorize(caller, call, read)
         if refusal is not None:
-            await self.abort(context, refusal)
-        return None
+            await self.abort(context, refusal, caller.describe(), call)
+        set_caller(caller)
+        set_call(call)
+        self.policy.admitted(caller, call)
+        if not self.limiter.enabled:
+            return None
+        if not self.limiter.try_acquire(caller.name):
+            await self.abort(context, self.limiter.refusal, caller.describe(), call)
+        return caller.name
 
     def release(self, key: str | None) -> None:
         if key is not None:
             self.limiter.release(key)
 
-    async def abort(self, context: Context, answer: ErrorAnswer) -> None:
+    async def abort(self, context: Context, answer: ErrorAnswer, who: str = "", call: str = "") -> None:
         self.metrics.refused.labels("grpc", answer.code).inc()
+        if who:
+            self.policy.refused(who, call, answer)
         status = answer.grpc_status()
         await context.abort(status.code, status.details, status.trailing_metadata)
 
@@ -135,13 +150,14 @@ class _Guarded:
     ``answers`` (an async generator of streamed answers)."""
 
     def __init__(self, guard: CallGuard, method: str, handler: grpc.RpcMethodHandler) -> None:
-        self.guard, self.open, self.read = guard, grpc_method_is_open(method), grpc_method_is_read(method)
+        self.guard, self.open, self.call = guard, grpc_method_is_open(method), grpc_call_name(method)
+        self.read = is_read(self.call)
         self.client_streams: bool = handler.request_streaming
         self.behavior: Callable[..., Any] = (handler.unary_unary or handler.unary_stream or handler.stream_unary
                                              or handler.stream_stream)  # fmt: skip
 
     async def _enter(self, request: Any, context: Context) -> tuple[str | None, Any]:
-        key = await self.guard.admit(context, self.open, self.read)
+        key = await self.guard.admit(context, self.open, self.call, self.read)
         if self.client_streams:
             return key, _checked(request)
         if request is _MALFORMED:

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from engine import unixsock
 from frontends._gen.sigmavault.v1 import (
     agents_pb2,
     blocks_pb2,
@@ -46,14 +47,15 @@ SERVICE_NAMES = tuple(
 
 def create_server(
     rt: Runtime, metrics: RequestMetrics, *, host: str | None = None, port: int | None = None,
-    limiter: ClientLimiter | None = None,
+    limiter: ClientLimiter | None = None, policy: AccessPolicy | None = None, unix_socket: bool = False,
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:  # fmt: skip
     """Build the server (not started); returns it, the bound port and its health servicer. Every call
-    passes the CallGuard (safe decoding, the access policy, ``limiter``: the per-client cap)."""
+    passes the CallGuard (safe decoding, the access policy, ``limiter``: the per-client cap).
+    ``unix_socket``: also serve config.grpc_socket (plain: the kernel checks who connects)."""
     config = rt.config
     limit = config.max_message_bytes
     limiter = limiter or ClientLimiter(config.client_max_inflight)
-    guard = CallGuard(AccessPolicy.from_config(config), limiter, metrics)
+    guard = CallGuard(policy or AccessPolicy.from_config(config), limiter, metrics)
     server = grpc.aio.server(interceptors=[guard], options=[
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", limit),
@@ -69,6 +71,12 @@ def create_server(
     bound = server.add_insecure_port(address) if credentials is None else server.add_secure_port(address, credentials)
     if bound == 0:
         raise OSError(f"cannot bind gRPC to {address}")
+    if unix_socket:
+        unixsock.prepare_run_dir(config.run_dir, config.socket_gid)
+        unixsock.remove_stale(config.grpc_socket)
+        if server.add_insecure_port(f"unix://{config.grpc_socket}") == 0:
+            raise unixsock.SocketError(f"cannot bind gRPC to {config.grpc_socket}")
+        unixsock.restrict(config.grpc_socket, config.socket_gid)  # bound now; nobody is accepted before start()
     return server, bound, health_servicer
 
 

@@ -18,12 +18,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from engine.errors import EngineError
-from frontends.auth import AccessPolicy
+from frontends.auth import AccessPolicy, http_call_name, http_path_is_open
 from frontends.errors import describe, error_body
 from frontends.http_api import agents, compression, dashboard, encryption, network, storage, system
-from frontends.http_api.access import AccessMiddleware
+from frontends.http_api.access import AccessMiddleware, guard_route
 from frontends.http_api.router import GroupedRouter
 from frontends.http_api.routing import Endpoint, JSONResponse
+from frontends.http_api.session import SessionStore
 from frontends.limits import ClientLimiter
 from frontends.openapi import openapi_document
 from frontends.prom import CONTENT_TYPE
@@ -113,9 +114,15 @@ async def on_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(answer.body(), status_code=answer.http_status, headers=answer.headers())
 
 
-def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None) -> ASGIApp:
+def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None, *,
+              policy: AccessPolicy | None = None) -> ASGIApp:  # fmt: skip
     """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC)."""
-    routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in endpoints(rt, metrics)]
+    policy = policy or AccessPolicy.from_config(rt.config)
+    routes: list[BaseRoute] = []
+    for e in endpoints(rt, metrics):
+        handler = e.handler if http_path_is_open(e.path) else \
+            guard_route(e.handler, e.call or http_call_name(e.method, e.path), policy, metrics)  # fmt: skip
+        routes.append(Route(e.path, handler, methods=[e.method]))
     routes.append(WebSocketRoute("/ws", hub.serve))
     routes.append(dashboard.static_files())  # the page's files: not API routes, so not in /openapi.json
     # expected errors go through ExceptionMiddleware (answered, not logged as crashes); a bare
@@ -124,4 +131,5 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: Clie
     app = Starlette(exception_handlers=handlers)
     app.router = GroupedRouter(routes)  # before the first request builds the middleware stack around it
     limiter = limiter or ClientLimiter(rt.config.client_max_inflight)
-    return MetricsMiddleware(AccessMiddleware(app, AccessPolicy.from_config(rt.config), limiter, metrics), metrics)
+    sessions = SessionStore(secure=rt.config.tls)
+    return MetricsMiddleware(AccessMiddleware(app, policy, limiter, metrics, sessions), metrics)
