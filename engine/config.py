@@ -342,7 +342,12 @@ class EngineConfig:
 
     def with_api_token(self) -> tuple[EngineConfig, bool]:
         """This configuration with its admin token: the configured one, else ``<data_dir>/api-token``
-        (generated at first start, mode 0600). True when it was generated now. Call after check_data_dir."""
+        (generated at first start, mode 0600). True when it was generated now. The named tokens file
+        is checked here too (its mode, every line). Call after check_data_dir."""
+        try:
+            credentials.read_tokens_file(self.api_tokens_file)
+        except credentials.CredentialError as exc:
+            raise ConfigError(f"{PREFIX}API_TOKENS_FILE", self.api_tokens_file, exc.rule) from None
         if self.api_token:
             return self, False
         try:

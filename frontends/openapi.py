@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from frontends.auth import OPEN_HTTP_PATHS
+from frontends.auth import http_path_is_open
 from frontends.schema import SchemaSet
 
 if TYPE_CHECKING:
@@ -68,9 +68,9 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
         op["requestBody"] = {"required": not endpoint.body_optional,
                              "content": {"application/json": {"schema": body}}}  # fmt: skip
     statuses = set(endpoint.errors)
-    if endpoint.path not in OPEN_HTTP_PATHS:  # the access policy and the per-client cap (frontends/auth.py)
+    if not http_path_is_open(endpoint.path):  # the access policy and the per-client cap (frontends/auth.py)
         statuses |= {401, 403, 429}
-        op["security"] = [{"bearer": []}, {}]  # mutating calls and non-loopback clients need it when one is set
+        op["security"] = [{"bearer": []}, {"session": []}]  # or the Unix socket, which OpenAPI cannot say
     if parameters or endpoint.request is not None:
         statuses |= {400}
     if endpoint.request is not None:
@@ -100,6 +100,12 @@ def openapi_document(version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
                                 "routes and are not listed here."},
         "paths": paths,
         "components": {"schemas": {**schemas.components, "Error": ERROR_SCHEMA},
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                      "description": "SIGMAVAULT_API_TOKEN (docs/SECURITY.md)"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer",
+                                      "description": "the admin token (<data_dir>/api-token) or a named token of "
+                                                     "SIGMAVAULT_API_TOKENS_FILE; every call but health needs a "
+                                                     "credential, or the Unix socket (docs/SECURITY.md)"},
+                           "session": {"type": "apiKey", "in": "cookie", "name": "sv_session",
+                                       "description": "the dashboard's session: POST /api/v1/session with the token"},
+                       }},
     }  # fmt: skip

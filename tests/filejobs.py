@@ -41,7 +41,7 @@ def served_with_root(workdir: Path, **env: str) -> Iterator[tuple[Served, Path]]
 class JobsClient:
     def __init__(self, served: Served) -> None:
         self.served = served
-        self.http = httpx.Client(base_url=served.http, timeout=30)
+        self.http = httpx.Client(base_url=served.http, headers=served.headers, timeout=30)
 
     def close(self) -> None:
         self.http.close()
@@ -90,7 +90,7 @@ class JobsClient:
 
 @contextlib.contextmanager
 def progress_events(served: Served) -> Iterator[ClientConnection]:
-    with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5, max_size=None) as ws:
+    with connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5, max_size=None) as ws:
         assert orjson.loads(ws.recv(timeout=5))["type"] == "server.hello"
         ws.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["compression.progress"]}}).decode())
         assert orjson.loads(ws.recv(timeout=5))["type"] == "client.subscribed"

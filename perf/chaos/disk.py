@@ -69,7 +69,7 @@ def loop_filesystem(image: Path, mountpoint: Path, mib: int = IMAGE_MIB) -> Iter
 
 class Jobs:
     def __init__(self, served: Served) -> None:
-        self.http = httpx.Client(base_url=served.http, timeout=30)
+        self.http = httpx.Client(base_url=served.http, headers=served.headers, timeout=30)
 
     def close(self) -> None:
         self.http.close()

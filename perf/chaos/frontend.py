@@ -153,7 +153,7 @@ def run(served: Served, root: Path, plan: FrontendPlan) -> PhaseReport:
 def _interrupted_job(served: Served, root: Path, job_id: str) -> dict[str, Any]:
     if not job_id:
         return {}
-    with httpx.Client(base_url=served.http, timeout=30) as http:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=30) as http:
         job = wait_job(http, job_id, timeout=30)
     return {"id": job_id, "state": job.get("state"), "error_code": job.get("error_code"), "error": job.get("error"),
             "leftovers": sorted(p.name for p in root.glob(".*.part")),

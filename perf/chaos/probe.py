@@ -114,7 +114,7 @@ def _why_busy(tables: Tables, served: Served) -> tuple[str, Idle]:
     try:
         found = metrics(served.http)
         idle.metrics = {k: v for k, v in found.items() if k.startswith(IDLE_METRICS)}
-        status = httpx.get(f"{served.http}/api/v1/system/status", timeout=5).json()
+        status = httpx.get(f"{served.http}/api/v1/system/status", headers=served.headers, timeout=5).json()
     except (httpx.HTTPError, ValueError) as exc:
         return f"the API did not answer: {type(exc).__name__}", idle
     idle.status = {k: status.get(k) for k in ("state", "inflight", "queued", "workers_ready", "workers_total")}

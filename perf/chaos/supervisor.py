@@ -86,7 +86,7 @@ def run(served: Served, root: Path, start_next: Callable[[], Served]) -> tuple[P
     stale_before = [n for n in stale_segments() if segment_owner(n) == pid]
     following = start_next()
     left_after = [n for n in engine_segments() if segment_owner(n) == pid]
-    with httpx.Client(base_url=following.http, timeout=30) as http:
+    with httpx.Client(base_url=following.http, headers=following.headers, timeout=30) as http:
         job = wait_job(http, job_id, timeout=30)
     logged = [line for s in (served, following) for line in s.output().splitlines()
               if job_id in line and "interrupted" in line]  # fmt: skip

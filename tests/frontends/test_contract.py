@@ -26,12 +26,12 @@ SLOT = (1 << 20) + 16 * 1024  # SIGMAVAULT_SLOT_BYTES by default: a 1 MiB file-j
 
 @pytest.fixture(scope="module")
 def document(served: Served) -> dict[str, Any]:
-    return httpx.get(f"{served.http}/openapi.json", timeout=10).json()
+    return httpx.get(f"{served.http}/openapi.json", headers=served.headers, timeout=10).json()
 
 
 @pytest.fixture
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.http, timeout=10) as client:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as client:
         yield client
 
 

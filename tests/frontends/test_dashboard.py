@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 @pytest.fixture
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.http, timeout=10) as client:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as client:
         yield client
 
 
@@ -85,7 +85,7 @@ def test_metrics_event_carries_the_live_view(served: Served, http: httpx.Client)
     depths and slots (docs/DASHBOARD.md)."""
     document = http.get("/openapi.json").json()
     components = document["components"]
-    with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5) as ws:
+    with connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5) as ws:
         ws.recv(timeout=5)  # server.hello
         ws.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["system.metrics"]}}).decode())
         event: dict[str, Any] = {}

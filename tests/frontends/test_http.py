@@ -27,7 +27,7 @@ TEN_PATHS = [
 
 @pytest.fixture
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.http, timeout=10) as client:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as client:
         yield client
 
 

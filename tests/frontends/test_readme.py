@@ -32,12 +32,34 @@ def test_the_embedding_example_runs(tmp_path: Path) -> None:
 
 
 def test_every_curl_example_answers(served: Served) -> None:
+    """Each curl line as written: over the Unix socket (this test runs as root, which the socket
+    admits) or with the generated token in its header; without either the same call is refused."""
     commands = re.findall(r"^curl (.*?)(?<!\\)$", README.replace("\\\n", " "), re.M)
     assert len(commands) >= 2
+    ways = set()
     for command in commands:
         args = shlex.split(command)
-        url = next(a for a in args if a.startswith("localhost:8001"))
         body = args[args.index("-d") + 1] if "-d" in args else None
-        target = url.replace("localhost:8001", served.http)
-        answer = httpx.post(target, content=body) if body is not None else httpx.get(target)
-        assert answer.status_code == 200, (command, answer.text)
+        if "--unix-socket" in args:
+            assert args[args.index("--unix-socket") + 1] == "/run/sigmavault/engined.http.sock"
+            url = next(a for a in args if a.startswith("http://localhost/"))
+            client = httpx.Client(
+                transport=httpx.HTTPTransport(uds=str(served.http_socket)), base_url="http://localhost"
+            )
+            target, headers = url.removeprefix("http://localhost"), {}
+            ways.add("socket")
+        else:
+            header = args[args.index("-H") + 1]
+            assert header == "Authorization: Bearer $(cat /var/lib/sigmavault/api-token)", header
+            url = next(a for a in args if a.startswith("localhost:8001"))
+            client, target, headers = (
+                httpx.Client(base_url=served.http),
+                url.removeprefix("localhost:8001"),
+                served.headers,
+            )
+            ways.add("token")
+        with client:
+            answer = client.post(target, content=body, headers=headers)
+            assert answer.status_code == 200, (command, answer.text)
+        assert httpx.post(served.http + target, content=body).status_code == 401
+    assert ways == {"socket", "token"}

@@ -1,6 +1,8 @@
 """The security defaults through the public surface of a real ``engined serve`` (docs/SECURITY.md):
-the API token on HTTP, gRPC and the WebSocket, the per-client cap with two clients (127.0.0.1 and
-127.0.0.2), private files, no secret in any log, answer or /metrics, and the refusals at start-up."""
+no anonymous call on HTTP, gRPC or the WebSocket (loopback included), the admin token and a named
+``read`` token, the dashboard's session cookie and the Origin checks, the per-client cap with two
+named clients, private files, no secret in any log, answer or /metrics, and the refusals at
+start-up. The same refusals for another local user, on every transport: test_local_users.py."""
 
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import httpx
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from engine.credentials import token_digest
 from frontends import pb, rpc
-from frontends.auth import grpc_method_is_open, grpc_method_is_read
+from frontends.auth import grpc_call_name, grpc_method_is_open, is_read
 from ipc.segment import engine_segments, segment_owner
 from perf.fuzz.grpc_cases import rpc_methods
 from tests.served import Served, start_served, stop_served
@@ -38,6 +41,8 @@ pytestmark = pytest.mark.multiprocess
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_hex(32)
 WRONG = secrets.token_hex(32)
+READER = secrets.token_hex(32)  # the named token "monitor", role read
+OPS = secrets.token_hex(32)  # the named token "ops", role admin
 CAP = 3
 
 
@@ -55,7 +60,9 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     the log ever says: the secrets test reads all of it)."""
     workdir = tmp_path_factory.mktemp("guarded")
     token_file = write_private(workdir / "token", TOKEN + "\n")
-    served = start_served(workdir, SIGMAVAULT_API_TOKEN_FILE=str(token_file),
+    tokens = write_private(workdir / "tokens", f"monitor read sha256:{token_digest(READER).hex()}\n"
+                                               f"ops admin sha256:{token_digest(OPS).hex()}\n")  # fmt: skip
+    served = start_served(workdir, SIGMAVAULT_API_TOKEN_FILE=str(token_file), SIGMAVAULT_API_TOKENS_FILE=str(tokens),
                           SIGMAVAULT_CLIENT_MAX_INFLIGHT=str(CAP), SIGMAVAULT_DEBUG="1")  # fmt: skip
     try:
         yield served
@@ -69,7 +76,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def operations(served: Served) -> list[tuple[str, str]]:
-    doc = httpx.get(f"{served.http}/openapi.json", timeout=10).json()
+    doc = httpx.get(f"{served.http}/openapi.json", headers=bearer(TOKEN), timeout=10).json()
     return [(method.upper(), path.replace("{id}", "0")) for path, ops in doc["paths"].items() for method in ops]
 
 
@@ -81,28 +88,35 @@ def error_info(exc: grpc.RpcError) -> error_details_pb2.ErrorInfo:
     return info
 
 
-def test_mutating_http_calls_need_the_token_and_reads_stay_open_on_loopback(guarded: Served) -> None:
+def test_every_http_call_needs_a_credential_and_a_read_token_only_reads(guarded: Served) -> None:
     with httpx.Client(base_url=guarded.http, timeout=10) as http:
         for method, path in operations(guarded):
-            if method == "GET":
-                assert http.get(path).status_code != 401, path
-                wrong = http.get(path, headers=bearer(WRONG))
-                expected = 200 if path in ("/healthz", "/readyz") else 401
-                assert wrong.status_code == expected, (path, wrong.text)
+            if path in ("/healthz", "/readyz", "/"):
+                assert http.request(method, path, headers=bearer(WRONG)).status_code in (200, 503), path
                 continue
             refused = http.request(method, path, json={})
-            assert refused.status_code == 401, (method, path)
+            assert refused.status_code == 401, (method, path)  # reads too, loopback too
             assert refused.headers["WWW-Authenticate"] == 'Bearer realm="sigmavault"'
-            assert refused.json()["error"]["code"] == "unauthenticated"
+            error = refused.json()["error"]
+            assert error["code"] == "unauthenticated"
+            assert str(guarded.run_dir) in error["message"] and "Authorization: Bearer" in error["message"]
             wrong = http.request(method, path, json={}, headers=bearer(WRONG))
             assert wrong.status_code == 401
             assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="sigmavault", error="invalid_token"'
             assert WRONG not in wrong.text and TOKEN not in wrong.text
             lowercase = http.request(method, path, json={}, headers={"authorization": f"bearer {TOKEN}"})
-            assert lowercase.status_code != 401, (method, path, lowercase.text)  # the scheme is case-insensitive
-        echo = http.post("/api/v1/tasks", json={"kind": "echo", "data": "aGk="}, headers=bearer(TOKEN))
+            assert lowercase.status_code not in (401, 403), (method, path, lowercase.text)  # case-insensitive scheme
+            reader = http.request(method, path, json={}, headers=bearer(READER))
+            if method == "GET" and path != "/api/v1/compression/files/range":
+                assert reader.status_code not in (401, 403), (path, reader.text)
+            else:
+                assert reader.status_code == 403, (method, path, reader.text)
+                assert reader.json()["error"]["code"] == "permission_denied"
+                assert reader.json()["error"]["metadata"]["required_role"] == "admin"
+        echo = http.post("/api/v1/tasks", json={"kind": "echo", "data": "aGk="}, headers=bearer(OPS))
         assert echo.status_code == 200 and echo.json()["data"] == "aGk="
         assert http.post("/api/v1/tasks", json={"kind": "echo"}, headers={"Authorization": TOKEN}).status_code == 401
+        assert http.get("/static/app.js").status_code == 200  # the dashboard's files carry no data
 
 
 def _call(channel: grpc.Channel, method: Any, metadata: tuple[tuple[str, str], ...]) -> grpc.StatusCode:
@@ -126,33 +140,46 @@ def _call(channel: grpc.Channel, method: Any, metadata: tuple[tuple[str, str], .
     return grpc.StatusCode.OK
 
 
-def test_grpc_every_method_but_reads_needs_the_token(guarded: Served) -> None:
+def test_grpc_every_method_needs_a_credential_and_a_read_token_only_reads(guarded: Served) -> None:
     with grpc.insecure_channel(guarded.grpc) as channel:
         for method in rpc_methods():
-            name = method.path.rpartition("/")[2]
             if grpc_method_is_open(method.path):
                 assert (
                     _call(channel, method, (("authorization", f"Bearer {WRONG}"),)) != grpc.StatusCode.UNAUTHENTICATED
                 )
                 continue
-            assert grpc_method_is_read(method.path) == name.startswith(("Get", "List", "Watch")) or \
-                method.path.startswith("/grpc.reflection.")  # fmt: skip
-            anonymous = _call(channel, method, ())
-            if grpc_method_is_read(method.path):
-                assert anonymous != grpc.StatusCode.UNAUTHENTICATED, method.path
-                wrong = _call(channel, method, (("authorization", f"Bearer {WRONG}"),))
-                assert wrong == grpc.StatusCode.UNAUTHENTICATED, method.path
+            assert _call(channel, method, ()) == grpc.StatusCode.UNAUTHENTICATED, method.path
+            assert _call(channel, method, (("authorization", f"Bearer {WRONG}"),)) == grpc.StatusCode.UNAUTHENTICATED
+            reader = _call(channel, method, (("authorization", f"Bearer {READER}"),))
+            if is_read(grpc_call_name(method.path)):
+                assert reader not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED), method.path
             else:
-                assert anonymous == grpc.StatusCode.UNAUTHENTICATED, method.path
+                assert reader == grpc.StatusCode.PERMISSION_DENIED, method.path
         stub = rpc.AgentServiceStub(channel)
         echo = stub.DispatchTask(pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=b"hi"), timeout=10,
                                  metadata=(("authorization", f"Bearer {TOKEN}"),))  # fmt: skip
         assert echo.data == b"hi"
+        with pytest.raises(grpc.RpcError) as info:
+            rpc.StorageServiceStub(channel).DestroyPool(pb.DestroyPoolRequest(pool="tank", confirm="tank"), timeout=10,
+                                                        metadata=(("authorization", f"Bearer {READER}"),))  # fmt: skip
+        assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED and "'admin'" in (info.value.details() or "")
+        details = error_info(info.value)
+        assert details.reason == "PERMISSION_DENIED" and details.metadata["required_role"] == "admin"
+        assert details.metadata["call"] == "storage.DestroyPool"
 
 
-def test_websocket_is_a_read_open_on_loopback_and_a_wrong_token_is_refused(guarded: Served) -> None:
+def test_websocket_needs_a_credential_at_the_upgrade_or_in_its_first_message(guarded: Served) -> None:
     url = guarded.http.replace("http", "ws", 1) + "/ws"
+    with connect(url, open_timeout=10) as ws:  # no credential: the first message must bring one
+        ws.send(json.dumps({"type": "client.subscribe", "data": {"types": ["system.metrics"]}}))
+        error = json.loads(ws.recv(timeout=15))
+        assert error["type"] == "error" and error["data"]["code"] == "unauthenticated"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": READER}))
+        assert json.loads(ws.recv(timeout=10))["data"] == {"name": "monitor", "role": "read"}
         assert json.loads(ws.recv(timeout=10))["type"] == "server.hello"
     with pytest.raises(InvalidStatus) as info, connect(url, open_timeout=10, additional_headers=bearer(WRONG)):
         pass
@@ -160,22 +187,65 @@ def test_websocket_is_a_read_open_on_loopback_and_a_wrong_token_is_refused(guard
     assert info.value.response.headers["WWW-Authenticate"].startswith("Bearer")
     with connect(url, open_timeout=10, additional_headers=bearer(TOKEN)) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "server.hello"
+    foreign = {**bearer(TOKEN), "Origin": "http://evil.example"}
+    with pytest.raises(InvalidStatus) as info, connect(url, open_timeout=10, additional_headers=foreign):
+        pass
+    assert info.value.response.status_code == 403
 
 
-def _hold_http(served: Served, source: str) -> socket.socket:
-    """A request from ``source`` kept in flight: its headers promise a body that never comes."""
-    sock = socket.create_connection(("127.0.0.1", served.http_port), timeout=10, source_address=(source, 0))
+def test_the_dashboard_session_cookie_counts_for_this_origin_only(guarded: Served) -> None:
+    origin = {"Origin": guarded.http}
+    with httpx.Client(base_url=guarded.http, timeout=10) as http:
+        assert http.get("/api/v1/session").status_code == 401  # the page asks for the token on this answer
+        assert http.post("/api/v1/session", json={"token": WRONG}).status_code == 401
+        assert http.post("/api/v1/session", json={"nope": 1}).status_code == 400
+        assert http.post("/api/v1/session", json={"token": TOKEN}, headers={"Origin": "http://evil.example"}
+                         ).status_code == 403  # fmt: skip
+        login = http.post("/api/v1/session", json={"token": TOKEN}, headers=origin)
+        assert login.status_code == 200 and login.json()["role"] == "admin"
+        cookie = login.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie  # plain HTTP here
+        assert TOKEN not in cookie
+        assert http.get("/api/v1/session").json()["name"] == "admin"  # the client keeps the cookie
+        assert http.get("/api/v1/swarm").status_code == 200
+        task = {"kind": "echo", "data": "aGk="}
+        assert http.post("/api/v1/tasks", json=task, headers=origin).status_code == 200
+        for headers in ({"Origin": "http://evil.example"}, {}):  # another site's page; no Origin at all
+            refused = http.post("/api/v1/tasks", json=task, headers=headers)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "cross_origin", headers
+        ws_url = guarded.http.replace("http", "ws", 1) + "/ws"
+        session = {"Cookie": cookie.split(";")[0]}
+        with connect(ws_url, open_timeout=10, additional_headers={**session, **origin}) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "server.hello"
+        with (
+            pytest.raises(InvalidStatus) as info,
+            connect(ws_url, open_timeout=10, additional_headers={**session, "Origin": "http://x.example"}),
+        ):
+            pass
+        assert info.value.response.status_code == 403
+        assert http.delete("/api/v1/session", headers=origin).status_code == 200
+        assert http.get("/api/v1/swarm").status_code == 401
+        reader = http.post("/api/v1/session", json={"token": READER}, headers=origin)
+        assert reader.json() == {"name": "monitor", "role": "read", "expires_in_s": 43200}
+        assert http.post("/api/v1/agents/0/drain", headers=origin).status_code == 403
+
+
+def _hold_http(served: Served, token: str) -> socket.socket:
+    """A request of ``token`` kept in flight: its headers promise a body that never comes."""
+    sock = socket.create_connection(("127.0.0.1", served.http_port), timeout=10)
     sock.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\n"
-                 b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Length: 100\r\n\r\n{")  # fmt: skip
+                 b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100\r\n\r\n{")  # fmt: skip
     return sock
 
 
 def test_a_client_over_its_cap_is_refused_and_others_are_not(guarded: Served) -> None:
-    """Client A (127.0.0.1) holds three gRPC streams open; client B (127.0.0.2) is unaffected until it
-    holds three HTTP requests of its own; both recover when their calls end."""
+    """Client A (the admin token) holds three gRPC streams open; client B (the token "ops", from the
+    same address) is unaffected until it holds three HTTP requests of its own; both recover when
+    their calls end. A client is its credential's name, not its address."""
     meta = (("authorization", f"Bearer {TOKEN}"),)
-    other = httpx.Client(base_url=guarded.http, timeout=10, transport=httpx.HTTPTransport(local_address="127.0.0.2"))
-    with grpc.insecure_channel(guarded.grpc) as channel, httpx.Client(base_url=guarded.http, timeout=10) as mine, other:
+    other = httpx.Client(base_url=guarded.http, timeout=10, headers=bearer(OPS))
+    mine = httpx.Client(base_url=guarded.http, timeout=10, headers=bearer(TOKEN))
+    with grpc.insecure_channel(guarded.grpc) as channel, mine, other:
         stop = threading.Event()
 
         def quiet() -> Iterator[pb.BlockRequest]:
@@ -193,13 +263,13 @@ def test_a_client_over_its_cap_is_refused_and_others_are_not(guarded: Served) ->
             assert refused.json()["error"] == {"code": "client_limit", "message": refused.json()["error"]["message"],
                                                "metadata": {"limit": str(CAP), "retry_after_s": "1"}}  # fmt: skip
             with pytest.raises(grpc.RpcError) as info:
-                rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=10)
+                rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=10, metadata=meta)
             assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
             assert error_info(info.value).reason == "CLIENT_LIMIT"
             assert error_info(info.value).metadata["retry_after_s"] == "1"
             assert mine.get("/healthz").status_code == 200  # probes are never capped
             assert other.get("/api/v1/swarm").status_code == 200  # client B is not affected
-            held = [_hold_http(guarded, "127.0.0.2") for _ in range(CAP)]
+            held = [_hold_http(guarded, OPS) for _ in range(CAP)]
             try:
                 deadline = time.monotonic() + 10
                 while other.get("/api/v1/swarm").status_code != 429 and time.monotonic() < deadline:
@@ -242,7 +312,7 @@ def test_no_token_or_key_in_logs_answers_errors_or_metrics(guarded: Served) -> N
     answers: list[bytes] = []
     meta = (("authorization", f"Bearer {TOKEN}"),)
     with httpx.Client(base_url=guarded.http, timeout=10) as http:
-        for headers in ({}, bearer(TOKEN), bearer(WRONG), {"Authorization": f"Basic {TOKEN}"}):
+        for headers in ({}, bearer(TOKEN), bearer(WRONG), {"Authorization": f"Basic {TOKEN}"}, bearer(READER)):
             for method, path in operations(guarded):
                 body = {"kind": "encrypt", "data": base64.b64encode(b"secret payload").decode()}
                 answer = http.request(method, path, headers=headers, json=body if method != "GET" else None)
@@ -251,7 +321,8 @@ def test_no_token_or_key_in_logs_answers_errors_or_metrics(guarded: Served) -> N
         for data in (sealed.json()["data"], "AAAA" * 20, "not base64"):
             answer = http.post("/api/v1/tasks", headers=bearer(TOKEN), json={"kind": "decrypt", "data": data})
             answers.append(answer.content)
-        metrics = http.get("/metrics").content
+        metrics = http.get("/metrics", headers=bearer(TOKEN)).content
+        answers.append(http.post("/api/v1/session", json={"token": TOKEN}).content)
     with grpc.insecure_channel(guarded.grpc) as channel:
         stub = rpc.AgentServiceStub(channel)
         for kind, data in ((pb.TASK_KIND_ENCRYPT, b"secret payload"), (pb.TASK_KIND_DECRYPT, b"x" * 64)):
@@ -274,7 +345,7 @@ def test_no_token_or_key_in_logs_answers_errors_or_metrics(guarded: Served) -> N
     answers.append(subprocess.run([sys.executable, "-m", "engine", "config"], env=env, capture_output=True,
                                   timeout=60).stderr)  # fmt: skip
     log = guarded.log.read_bytes()
-    secrets_ = [TOKEN.encode(), WRONG.encode(), *_key_material(guarded.data_dir)]
+    secrets_ = [TOKEN.encode(), WRONG.encode(), READER.encode(), OPS.encode(), *_key_material(guarded.data_dir)]
     for name, text in (("the engine's log", log), ("/metrics", metrics), ("the answers", b"\n".join(answers))):
         for secret in secrets_:
             for spelling in _spellings(secret):
@@ -301,13 +372,11 @@ def _engined(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
                           text=True, timeout=60)  # fmt: skip
 
 
-def test_start_up_refuses_an_exposed_engine_without_a_token_in_one_line(tmp_path: Path) -> None:
-    data = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "data"), "SIGMAVAULT_ENGINE_PORT": "0", "SIGMAVAULT_GRPC_PORT": "0"}
-    done = _engined({**data, "SIGMAVAULT_HOST": "0.0.0.0"}, "serve")
-    assert done.returncode == 2
-    assert done.stderr.splitlines() == [
-        "engined: configuration error: SIGMAVAULT_HOST='0.0.0.0' is invalid: an address beyond loopback needs "
-        "SIGMAVAULT_API_TOKEN_FILE (or SIGMAVAULT_API_TOKEN): see docs/SECURITY.md"]  # fmt: skip
+def test_start_up_refuses_bad_credential_files_and_socket_paths_in_one_line(tmp_path: Path) -> None:
+    data = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "data"), "SIGMAVAULT_ENGINE_PORT": "0", "SIGMAVAULT_GRPC_PORT": "0",
+            "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock")}  # fmt: skip
+    exposed = _engined({**data, "SIGMAVAULT_HOST": "0.0.0.0"}, "config")  # a token always exists: no refusal
+    assert exposed.returncode == 0, exposed.stderr
     loose = write_private(tmp_path / "loose-token", TOKEN, mode=0o644)
     done = _engined({**data, "SIGMAVAULT_HOST": "::", "SIGMAVAULT_API_TOKEN_FILE": str(loose)}, "serve")
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
@@ -315,15 +384,25 @@ def test_start_up_refuses_an_exposed_engine_without_a_token_in_one_line(tmp_path
     short = write_private(tmp_path / "short-token", "abc123")
     done = _engined({**data, "SIGMAVAULT_API_TOKEN_FILE": str(short)}, "serve")
     assert done.returncode == 2 and "at least 16" in done.stderr and "abc123" not in done.stderr
+    done = _engined({**data, "SIGMAVAULT_RUN_DIR": "/" + "r" * 100}, "serve")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert "SIGMAVAULT_RUN_DIR" in done.stderr and "too long for a Unix socket path" in done.stderr
+    done = _engined({**data, "SIGMAVAULT_SOCKET_GROUP": "no-such-group-sv"}, "serve")
+    assert done.returncode == 2 and "must name a group" in done.stderr
+    loose_tokens = write_private(tmp_path / "tokens", f"ops admin sha256:{'0' * 64}\n", mode=0o644)
+    done = _engined({**data, "SIGMAVAULT_API_TOKENS_FILE": str(loose_tokens)}, "serve")
+    assert done.returncode != 0 and "chmod it 0600" in done.stderr
 
 
-def test_uvicorn_refuses_an_exposed_engine_without_a_token(tmp_path: Path) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")}
-    done = subprocess.run([str(Path(sys.executable).parent / "uvicorn"), "engine.main:app", "--host", "0.0.0.0",
-                           "--port", "0"], env={**clean, "SIGMAVAULT_DATA_DIR": str(tmp_path)}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert done.returncode != 0
-    lines = [line for line in done.stderr.splitlines() if "configuration error" in line]
-    assert len(lines) == 1 and "uvicorn --host='0.0.0.0' is invalid: an address beyond loopback" in lines[0]
-    assert "Traceback" not in done.stderr
-    assert not (tmp_path / "run" / "ports.json").exists()  # nothing was started
+def test_token_commands_print_a_token_once_and_keep_only_its_hash(tmp_path: Path) -> None:
+    env = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "data")}
+    added = _engined(env, "token", "add", "prometheus", "--role", "read")
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip()
+    kept = (tmp_path / "data" / "api-tokens").read_text()
+    assert len(token) == 64 and token not in kept and f"sha256:{token_digest(token).hex()}" in kept
+    assert stat.S_IMODE((tmp_path / "data" / "api-tokens").stat().st_mode) == 0o600
+    assert _engined(env, "token", "add", "prometheus").returncode == 2  # a name is given once
+    assert _engined(env, "token", "list").stdout == "prometheus\tread\n"
+    assert _engined(env, "token", "remove", "prometheus").returncode == 0
+    assert _engined(env, "token", "list").stdout == "" and _engined(env, "token", "remove", "x").returncode == 1

@@ -27,12 +27,12 @@ SMART = "/api/v1/storage/disks/{disk}/smart"
 
 @pytest.fixture(scope="module")
 def document(served: Served) -> dict[str, Any]:
-    return httpx.get(f"{served.http}/openapi.json", timeout=10).json()
+    return httpx.get(f"{served.http}/openapi.json", headers=served.headers, timeout=10).json()
 
 
 @pytest.fixture
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.http, timeout=60) as client:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=60) as client:
         yield client
 
 
@@ -73,7 +73,7 @@ def test_services_and_host_status(http: httpx.Client, document: dict[str, Any], 
     assert status["cpu"]["count"] >= 1 and status["cpu"]["model"] and len(status["cpu"]["load_average"]) == 3
     assert 0 < status["memory"]["available_bytes"] <= status["memory"]["total_bytes"]
     assert status["boot_time_unix"] > 0 and status["host_uptime_s"] > 0
-    with grpc.insecure_channel(served.grpc) as channel:
+    with served.channel() as channel:
         stub = rpc.SystemServiceStub(channel)
         listed = stub.ListServices(pb.ListServicesRequest(), timeout=30)
         assert stub.GetStatus(pb.GetStatusRequest(), timeout=10).cpu.count == status["cpu"]["count"]

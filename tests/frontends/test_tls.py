@@ -52,21 +52,27 @@ def mtls(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]
 
 def test_https_and_wss_need_a_client_certificate_of_the_ca(mtls: Served, pki: Pki) -> None:
     assert mtls.http.startswith("https://")
-    status = httpx.get(f"{mtls.http}/api/v1/system/status", verify=client_context(pki), timeout=10)
+    status = httpx.get(f"{mtls.http}/api/v1/system/status", headers=mtls.headers, verify=client_context(pki),
+                       timeout=10)  # fmt: skip
     assert status.status_code == 200 and status.json()["state"] == "ok"
+    login = httpx.post(f"{mtls.http}/api/v1/session", json={"token": mtls.token}, verify=client_context(pki),
+                       timeout=10)  # fmt: skip
+    assert login.status_code == 200 and "; Secure" in login.headers["set-cookie"]  # the cookie never goes out plain
     for context in (client_context(pki, cert=None), client_context(pki, cert="rogue")):
         with pytest.raises(httpx.HTTPError):  # the handshake fails: no certificate, or not of our CA
             httpx.get(f"{mtls.http}/healthz", verify=context, timeout=10).raise_for_status()
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{mtls.http_port}/healthz", timeout=5).raise_for_status()  # plain text
-    with connect(f"wss://127.0.0.1:{mtls.http_port}/ws", ssl=client_context(pki), open_timeout=10) as ws:
+    with connect(f"wss://127.0.0.1:{mtls.http_port}/ws", ssl=client_context(pki), open_timeout=10,
+                 additional_headers=mtls.headers) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "server.hello"
 
 
-def _grpc_status(target: str, credentials: grpc.ChannelCredentials | None) -> grpc.StatusCode:
+def _grpc_status(served: Served, credentials: grpc.ChannelCredentials | None) -> grpc.StatusCode:
+    target = served.grpc
     with grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target) as channel:
         try:
-            rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=5)
+            rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=5, metadata=served.metadata)
         except grpc.RpcError as exc:
             return exc.code()
     return grpc.StatusCode.OK
@@ -75,11 +81,11 @@ def _grpc_status(target: str, credentials: grpc.ChannelCredentials | None) -> gr
 def test_grpc_needs_a_client_certificate_of_the_ca(mtls: Served, pki: Pki) -> None:
     ca = pki.read("ca")
     good = grpc.ssl_channel_credentials(ca, pki.read("client_key"), pki.read("client_cert"))
-    assert _grpc_status(mtls.grpc, good) == grpc.StatusCode.OK
+    assert _grpc_status(mtls, good) == grpc.StatusCode.OK
     rogue = grpc.ssl_channel_credentials(ca, pki.read("rogue_key"), pki.read("rogue_cert"))
-    assert _grpc_status(mtls.grpc, rogue) == grpc.StatusCode.UNAVAILABLE
-    assert _grpc_status(mtls.grpc, grpc.ssl_channel_credentials(ca)) == grpc.StatusCode.UNAVAILABLE
-    assert _grpc_status(mtls.grpc, None) == grpc.StatusCode.UNAVAILABLE
+    assert _grpc_status(mtls, rogue) == grpc.StatusCode.UNAVAILABLE
+    assert _grpc_status(mtls, grpc.ssl_channel_credentials(ca)) == grpc.StatusCode.UNAVAILABLE
+    assert _grpc_status(mtls, None) == grpc.StatusCode.UNAVAILABLE
 
 
 def test_tls_without_client_ca_serves_any_client_that_trusts_the_server(pki: Pki, tmp_path: Path) -> None:
@@ -87,7 +93,7 @@ def test_tls_without_client_ca_serves_any_client_that_trusts_the_server(pki: Pki
                           SIGMAVAULT_TLS_CERT=str(pki.server_cert), SIGMAVAULT_TLS_KEY=str(pki.server_key))  # fmt: skip
     try:
         assert httpx.get(f"{served.http}/healthz", verify=client_context(pki, cert=None), timeout=10).status_code == 200
-        assert _grpc_status(served.grpc, grpc.ssl_channel_credentials(pki.read("ca"))) == grpc.StatusCode.OK
+        assert _grpc_status(served, grpc.ssl_channel_credentials(pki.read("ca"))) == grpc.StatusCode.OK
         with socket.create_connection(("127.0.0.1", served.http_port), timeout=5) as raw:
             raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP to a TLS port
             assert b"200 OK" not in raw.recv(4096)

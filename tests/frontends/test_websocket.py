@@ -24,7 +24,7 @@ pytestmark = pytest.mark.multiprocess
 
 @pytest.fixture
 def ws(served: Served) -> Iterator[ClientConnection]:
-    with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5) as conn:
+    with connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5) as conn:
         raw = conn.recv(timeout=5)
         assert isinstance(raw, str)  # every message is a JSON text frame (browsers get strings, not Blobs)
         hello = orjson.loads(raw)
@@ -78,12 +78,12 @@ def test_malformed_messages_get_errors_not_disconnects(ws: ClientConnection) -> 
 
 def test_agent_status_and_compression_progress(ws: ClientConnection, served: Served) -> None:
     send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status", "compression.progress"]}})
-    agents = httpx.get(f"{served.http}/api/v1/agents").json()["agents"]
+    agents = httpx.get(f"{served.http}/api/v1/agents", headers=served.headers).json()["agents"]
     agent = next(a["id"] for a in agents if a["role"] == "compression")
     # ~350 ms of zstd-19: the agent is busy across several of the watcher's 100 ms polls
     block = make_blocks(1, 900 * 1024)[0]
     body = {"kind": "compress", "data": base64.b64encode(block).decode(), "params": {"codec": "zstd", "level": 19}}
-    worker = threading.Thread(target=lambda: httpx.post(f"{served.http}/api/v1/agents/{agent}/task", json=body,
+    worker = threading.Thread(target=lambda: httpx.post(f"{served.http}/api/v1/agents/{agent}/task", headers=served.headers, json=body,
                                                         timeout=30))  # fmt: skip
     worker.start()
     try:
@@ -98,7 +98,8 @@ def test_agent_status_and_compression_progress(ws: ClientConnection, served: Ser
 
 def test_a_client_that_never_reads_does_not_slow_the_others(served: Served) -> None:
     url = f"ws://127.0.0.1:{served.http_port}/ws"
-    with connect(url) as stalled, connect(url) as reader:
+    with connect(url, additional_headers=served.headers) as stalled, \
+            connect(url, additional_headers=served.headers) as reader:  # fmt: skip
         for conn in (stalled, reader):
             conn.recv(timeout=5)
             send(conn, {"type": "client.subscribe", "data": {"types": ["system.metrics"]}})
@@ -110,7 +111,7 @@ def test_a_client_that_never_reads_does_not_slow_the_others(served: Served) -> N
 
 def test_drain_and_resume_show_in_agent_status_events(ws: ClientConnection, served: Served) -> None:
     send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status"]}})
-    with httpx.Client(base_url=served.http, timeout=10) as http:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as http:
         assert http.post("/api/v1/agents/13/drain").status_code == 200
         try:
             drained = wait_for(ws, "agent.status", lambda d: d["id"] == 13 and d["status"] == "drained")
@@ -122,7 +123,7 @@ def test_drain_and_resume_show_in_agent_status_events(ws: ClientConnection, serv
 
 
 def test_metrics_endpoint_shows_admission_and_rings(served: Served) -> None:
-    text = httpx.get(f"{served.http}/metrics", timeout=10).text
+    text = httpx.get(f"{served.http}/metrics", headers=served.headers, timeout=10).text
     for series in ("sigmavault_queued_tasks ", "sigmavault_inflight_tasks ", "sigmavault_queue_limit ",
                    "sigmavault_free_slots ", 'sigmavault_rejected_tasks_total{reason="no_slot"}',
                    'sigmavault_ring_occupancy{ring="submission",worker="0"}',

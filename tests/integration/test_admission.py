@@ -102,7 +102,7 @@ def test_a_busy_engine_says_when_to_retry(tmp_path: Path) -> None:
             "params": {"codec": "zstd", "level": 19}}  # fmt: skip
     answers: list[int] = []
     try:
-        with httpx.Client(base_url=served.http, timeout=30) as http:
+        with httpx.Client(base_url=served.http, headers=served.headers, timeout=30) as http:
             blocker = threading.Thread(target=lambda: answers.append(http.post("/api/v1/tasks", json=slow).status_code))
             blocker.start()
             assert wait_until(lambda: in_flight(http) == 1, timeout=20)  # the one place is taken
@@ -114,7 +114,7 @@ def test_a_busy_engine_says_when_to_retry(tmp_path: Path) -> None:
             assert error["code"] == "busy"
             assert error["metadata"]["queue_limit"] == "0" and error["metadata"]["max_inflight"] == "1"
             assert answers == [200]
-            with grpc.insecure_channel(served.grpc) as channel:
+            with served.channel() as channel:
                 stub = rpc.AgentServiceStub(channel)
                 request = pb.DispatchTaskRequest(kind=pb.TASK_KIND_COMPRESS, data=os.urandom(400_000),
                                                  params=pb.TaskParams(codec="zstd", level=19))  # fmt: skip

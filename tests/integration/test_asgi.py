@@ -18,6 +18,7 @@ import pytest
 
 from frontends import pb, rpc
 from ipc.segment import engine_segments, segment_owner
+from perf.procs import read_token
 from tests.leaks import own
 from tests.utils import wait_until
 
@@ -32,7 +33,7 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
     http_port = listener.getsockname()[1]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
            "SIGMAVAULT_GRPC_PORT": "0", "SIGMAVAULT_WORKERS": "2", "SIGMAVAULT_DATA_DIR": str(tmp_path / "data"),
-           "SIGMAVAULT_METRICS_INTERVAL": "0.2"}  # fmt: skip
+           "SIGMAVAULT_METRICS_INTERVAL": "0.2", "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock")}  # fmt: skip
     log = (tmp_path / "uvicorn.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "engine.main:app", "--fd", str(listener.fileno()),
                              "--log-level", "info"], env=env, pass_fds=[listener.fileno()], stdout=log,
@@ -46,14 +47,17 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
         assert wait_until(lambda: _ready(base), timeout=30)
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3  # the supervisor and two workers (plus multiprocessing's tracker)
-        status = httpx.get(f"{base}/api/v1/system/status").json()
+        headers = {"Authorization": f"Bearer {read_token(tmp_path / 'data')}"}  # generated at the first start
+        assert httpx.get(f"{base}/api/v1/system/status").status_code == 401
+        status = httpx.get(f"{base}/api/v1/system/status", headers=headers).json()
         assert status["workers_ready"] == 2
-        grpc_port = orjson.loads(ports.read_bytes())["grpc"]
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        with grpc.insecure_channel(f"unix://{tmp_path / 'sock' / 'engined.grpc.sock'}") as channel:  # root: admitted
             answer = rpc.AgentServiceStub(channel).DispatchTask(pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO,
                                                                                        data=b"asgi"))  # fmt: skip
         assert answer.data == b"asgi"
-        with connect(f"ws://127.0.0.1:{http_port}/ws", open_timeout=5) as ws:
+        with connect(f"ws://127.0.0.1:{http_port}/ws", open_timeout=5) as ws:  # the token in the first message
+            ws.send(orjson.dumps({"type": "auth", "token": headers["Authorization"].split()[1]}).decode())
+            assert orjson.loads(ws.recv(timeout=5))["type"] == "auth.ok"
             assert orjson.loads(ws.recv(timeout=5))["type"] == "server.hello"
             ws.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["system.metrics"]}}).decode())
             kinds = {orjson.loads(ws.recv(timeout=5))["type"] for _ in range(2)}
@@ -65,6 +69,7 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
         assert wait_until(lambda: not [c for c in children if c.is_running() and
                                        c.status() != psutil.STATUS_ZOMBIE], timeout=15)  # fmt: skip
         assert not [n for n in engine_segments() if segment_owner(n) == proc.pid]
+        assert not (tmp_path / "sock" / "engined.grpc.sock").exists()  # removed at stop
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -84,7 +84,7 @@ def test_compress_over_http_with_progress_to_100(engine: tuple[Served, Path], jo
 
 def test_jobs_over_grpc_and_the_standalone_decryptor(engine: tuple[Served, Path], tmp_path: Path) -> None:
     served, root = engine
-    with grpc.insecure_channel(served.grpc) as channel:
+    with served.channel() as channel:
         stub = rpc.CompressionServiceStub(channel)
         sealed = str(root / "d.svseal")
         job = stub.StartJob(pb.StartFileJobRequest(operation=pb.FILE_OPERATION_ENCRYPT, source=str(root / "data.bin"),

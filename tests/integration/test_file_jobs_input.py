@@ -118,7 +118,7 @@ def test_existing_destination_space_and_unknown_ids(engine: tuple[Served, Path],
         answer = jobs.http.get(f"/api/v1/compression/jobs/{job_id}")
         assert answer.status_code == 404, (job_id, answer.text)
         assert jobs.http.delete(f"/api/v1/compression/jobs/{job_id}").status_code == 404
-    with grpc.insecure_channel(served.grpc) as channel:
+    with served.channel() as channel:
         stub = rpc.CompressionServiceStub(channel)
         for call, request in ((stub.GetJob, pb.GetFileJobRequest(id="job-000000000000")),
                               (stub.CancelJob, pb.CancelFileJobRequest(id="x"))):  # fmt: skip
@@ -303,7 +303,7 @@ def test_range_reads_at_frame_edges(engine: tuple[Served, Path], ours: dict[str,
         answer = http.get("/api/v1/compression/files/range", params=params)
         assert answer.status_code == status and answer.json()["error"]["code"] == code, (params, answer.text)
     http.close()
-    with grpc.insecure_channel(served.grpc) as channel:
+    with served.channel() as channel:
         stub = rpc.CompressionServiceStub(channel)
         got = stub.ReadRange(pb.ReadRangeRequest(path=path, offset=BLOCK - 3, length=6))
         assert got.data == DATA[BLOCK - 3 : BLOCK + 3] and got.offset == BLOCK - 3 and got.file_bytes == n

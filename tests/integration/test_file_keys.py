@@ -85,7 +85,7 @@ def test_status_export_rotation_and_rewrap(tmp_path: Path) -> None:
             answers.append(rotated.content)
             info = rotated.json()
             assert info["previous_key_id"] == first["key_id"] != info["key_id"] and info["rotated_unix"] > 0
-            with grpc.insecure_channel(served.grpc) as channel:
+            with served.channel() as channel:
                 keys = rpc.EncryptionServiceStub(channel)
                 exported = keys.GetPublicKey(pb.GetPublicKeyRequest(key_id=info["key_id"]))
                 assert exported.key_id == info["key_id"] and len(exported.public_key) == 1216
@@ -117,7 +117,7 @@ def test_status_export_rotation_and_rewrap(tmp_path: Path) -> None:
         assert back["state"] == "done" and back["key_id"] == info["key_id"]
         status = get("/api/v1/encryption/status")
         assert status["files_rewrapped"] == 3 and status["files_opened"] == 1 and status["keys"] == 2
-        with grpc.insecure_channel(served.grpc) as channel:
+        with served.channel() as channel:
             third = rpc.EncryptionServiceStub(channel).RotateKey(pb.RotateKeyRequest())
             assert third.previous_key_id == info["key_id"] != third.key_id and third.rotated_unix > 0
             answers.append(third.SerializeToString())

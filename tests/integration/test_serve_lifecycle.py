@@ -80,7 +80,7 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     codes: list[int] = []
 
     def slow_request() -> None:
-        codes.append(httpx.post(f"{served.http}/api/v1/agents/0/task", json=body, timeout=30).status_code)
+        codes.append(httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers, json=body, timeout=30).status_code)
 
     threads = [threading.Thread(target=slow_request) for _ in range(3)]
     try:
@@ -88,7 +88,7 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
             t.start()
         # every request is inside the engine (a connection that arrives after SIGTERM is refused:
         # drained means what was accepted finishes, not that the listener stays open)
-        assert wait_until(lambda: httpx.get(f"{served.http}/api/v1/system/status").json()["inflight"] == 3,
+        assert wait_until(lambda: httpx.get(f"{served.http}/api/v1/system/status", headers=served.headers).json()["inflight"] == 3,
                           timeout=10)  # fmt: skip
     finally:
         assert stop_served(served) == 0
@@ -104,7 +104,7 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
 
 def _status(served: Served) -> dict[str, Any] | None:
     try:
-        return httpx.get(f"{served.http}/api/v1/system/status", timeout=1).json()
+        return httpx.get(f"{served.http}/api/v1/system/status", headers=served.headers, timeout=1).json()
     except httpx.HTTPError:
         return None
 
@@ -139,9 +139,9 @@ def test_killed_worker_then_frontend_are_restarted(tmp_path: Path) -> None:
         assert final is not None
         assert [w["restarts"] for w in final["workers"]] == [1, 2]
         data = os.urandom(3000) * 4
-        packed = httpx.post(f"{served.http}/api/v1/agents/0/task",
+        packed = httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers,
                             json={"kind": "compress", "data": base64.b64encode(data).decode()}).json()  # fmt: skip
-        back = httpx.post(f"{served.http}/api/v1/agents/0/task", json={"kind": "decompress", "data": packed["data"]})
+        back = httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers, json={"kind": "decompress", "data": packed["data"]})
         assert base64.b64decode(back.json()["data"]) == data
     finally:
         assert stop_served(served) == 0
@@ -174,7 +174,7 @@ def test_sigterm_says_goodbye_to_websocket_clients(tmp_path: Path) -> None:
 
     served = start_served(tmp_path)
     try:
-        with connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5) as ws:
+        with connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5) as ws:
             assert orjson.loads(ws.recv(timeout=5))["type"] == "server.hello"
             served.proc.send_signal(signal.SIGTERM)
             closed = None

@@ -48,7 +48,7 @@ class Api:
     """An HTTP client that checks every answer against /openapi.json and the status expected."""
 
     def __init__(self, served: Served) -> None:
-        self.client = httpx.Client(base_url=served.http, timeout=60)
+        self.client = httpx.Client(base_url=served.http, headers=served.headers, timeout=60)
         self.document = self.client.get("/openapi.json").json()
 
     def __call__(self, method: str, route: str, status: int = 200, *, path: str | None = None,
@@ -72,7 +72,7 @@ class Events:
     """A WebSocket client subscribed to storage.event, collecting in a thread."""
 
     def __init__(self, served: Served) -> None:
-        self.conn = connect(f"ws://127.0.0.1:{served.http_port}/ws", open_timeout=5).__enter__()
+        self.conn = connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5).__enter__()
         self.conn.recv(timeout=5)  # server.hello
         self.conn.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["storage.event"]}}).decode())
         assert orjson.loads(self.conn.recv(timeout=5))["type"] == "client.subscribed"

@@ -51,13 +51,13 @@ def test_grpc_core_path_and_restore_at_restart(loop_devices: Any, tmp_path: Path
     pool_root = str(tmp_path / "pools")
     served = start_served(workdir, SIGMAVAULT_POOL_ROOT=pool_root)
     try:
-        with grpc.insecure_channel(served.grpc) as channel:
+        with served.channel() as channel:
             mountpoint = _core_path(rpc.StorageServiceStub(channel), devs, pool_name)
         assert stop_served(served) == 0, served.output()
         # the machine restarts: the pool is not mounted; the next engine mounts it again at start
         subprocess.run(["umount", mountpoint], check=True, timeout=30)
         served = start_served(workdir, SIGMAVAULT_POOL_ROOT=pool_root)
-        with grpc.insecure_channel(served.grpc) as channel:
+        with served.channel() as channel:
             stub = rpc.StorageServiceStub(channel)
             deadline = time.monotonic() + 30
             while not stub.GetPool(pb.GetPoolRequest(pool=pool_name), timeout=30).mounted:

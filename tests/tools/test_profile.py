@@ -32,7 +32,7 @@ def outputs(out: Path) -> dict[str, Path]:
 
 
 def check_engine_is_untouched(served: Served, frontend_pid: int) -> None:
-    with httpx.Client(base_url=served.http, timeout=10) as http:
+    with httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as http:
         assert http.get("/readyz").status_code == 200
         echo = http.post("/api/v1/tasks", json={"kind": "echo", "data": "cHJvZmlsZWQ="})
         assert echo.status_code == 200 and echo.json()["data"] == "cHJvZmlsZWQ="

@@ -164,7 +164,7 @@ def test_top_under_tmux_shows_the_40_agents_live_and_quits_on_q_and_ctrl_c(tmp_p
         first = tmux.screen("top")
         assert sorted(agent for agent, _ in agent_rows(first)) == list(range(40))
         assert first.count("ready") == 2 and "q quit" in first and f"owner pid {served.proc.pid}" in first
-        with httpx.Client(base_url=served.http, timeout=10) as http:
+        with httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as http:
             for _ in range(30):
                 answer = http.post("/api/v1/tasks", json={"kind": "echo", "data": base64.b64encode(b"top").decode()})
                 assert answer.status_code == 200
