@@ -90,7 +90,9 @@ class JobsClient:
 
 @contextlib.contextmanager
 def progress_events(served: Served) -> Iterator[ClientConnection]:
-    with connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5, max_size=None) as ws:
+    with connect(
+        f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5, max_size=None
+    ) as ws:
         assert orjson.loads(ws.recv(timeout=5))["type"] == "server.hello"
         ws.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["compression.progress"]}}).decode())
         assert orjson.loads(ws.recv(timeout=5))["type"] == "client.subscribed"

@@ -225,7 +225,9 @@ def test_an_error_quoting_a_huge_input_still_reaches_the_client(channel: grpc.Ch
     )
     assert (code, info.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "DEVICE_REFUSED")
     assert len(info.metadata["device"].encode()) <= 256 and "bytes cut" in info.metadata["device"]
-    answer = httpx.post(f"{served.http}/api/v1/storage/pools", headers=served.headers, json={"name": "t", "devices": [device]}).json()
+    answer = httpx.post(
+        f"{served.http}/api/v1/storage/pools", headers=served.headers, json={"name": "t", "devices": [device]}
+    ).json()
     assert answer["error"]["code"] == "device_refused" and len(answer["error"]["message"].encode()) <= 1024
     # the same lookup with a NUL byte used to surface Python's "embedded null byte" as invalid_argument
     code, info = error_info(

@@ -63,8 +63,12 @@ def test_https_and_wss_need_a_client_certificate_of_the_ca(mtls: Served, pki: Pk
             httpx.get(f"{mtls.http}/healthz", verify=context, timeout=10).raise_for_status()
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{mtls.http_port}/healthz", timeout=5).raise_for_status()  # plain text
-    with connect(f"wss://127.0.0.1:{mtls.http_port}/ws", ssl=client_context(pki), open_timeout=10,
-                 additional_headers=mtls.headers) as ws:
+    with connect(
+        f"wss://127.0.0.1:{mtls.http_port}/ws",
+        ssl=client_context(pki),
+        open_timeout=10,
+        additional_headers=mtls.headers,
+    ) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "server.hello"
 
 

@@ -83,8 +83,8 @@ def test_agent_status_and_compression_progress(ws: ClientConnection, served: Ser
     # ~350 ms of zstd-19: the agent is busy across several of the watcher's 100 ms polls
     block = make_blocks(1, 900 * 1024)[0]
     body = {"kind": "compress", "data": base64.b64encode(block).decode(), "params": {"codec": "zstd", "level": 19}}
-    worker = threading.Thread(target=lambda: httpx.post(f"{served.http}/api/v1/agents/{agent}/task", headers=served.headers, json=body,
-                                                        timeout=30))  # fmt: skip
+    url = f"{served.http}/api/v1/agents/{agent}/task"
+    worker = threading.Thread(target=lambda: httpx.post(url, headers=served.headers, json=body, timeout=30))
     worker.start()
     try:
         busy = wait_for(ws, "agent.status", lambda d: d["id"] == agent and d["status"] == "busy")

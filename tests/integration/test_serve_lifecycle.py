@@ -80,7 +80,9 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     codes: list[int] = []
 
     def slow_request() -> None:
-        codes.append(httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers, json=body, timeout=30).status_code)
+        codes.append(
+            httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers, json=body, timeout=30).status_code
+        )
 
     threads = [threading.Thread(target=slow_request) for _ in range(3)]
     try:
@@ -88,8 +90,8 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
             t.start()
         # every request is inside the engine (a connection that arrives after SIGTERM is refused:
         # drained means what was accepted finishes, not that the listener stays open)
-        assert wait_until(lambda: httpx.get(f"{served.http}/api/v1/system/status", headers=served.headers).json()["inflight"] == 3,
-                          timeout=10)  # fmt: skip
+        status = f"{served.http}/api/v1/system/status"
+        assert wait_until(lambda: httpx.get(status, headers=served.headers).json()["inflight"] == 3, timeout=10)
     finally:
         assert stop_served(served) == 0
         for t in threads:
@@ -141,7 +143,11 @@ def test_killed_worker_then_frontend_are_restarted(tmp_path: Path) -> None:
         data = os.urandom(3000) * 4
         packed = httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers,
                             json={"kind": "compress", "data": base64.b64encode(data).decode()}).json()  # fmt: skip
-        back = httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers, json={"kind": "decompress", "data": packed["data"]})
+        back = httpx.post(
+            f"{served.http}/api/v1/agents/0/task",
+            headers=served.headers,
+            json={"kind": "decompress", "data": packed["data"]},
+        )
         assert base64.b64decode(back.json()["data"]) == data
     finally:
         assert stop_served(served) == 0

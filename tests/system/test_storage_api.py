@@ -72,7 +72,9 @@ class Events:
     """A WebSocket client subscribed to storage.event, collecting in a thread."""
 
     def __init__(self, served: Served) -> None:
-        self.conn = connect(f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5).__enter__()
+        self.conn = connect(
+            f"ws://127.0.0.1:{served.http_port}/ws", additional_headers=served.headers, open_timeout=5
+        ).__enter__()
         self.conn.recv(timeout=5)  # server.hello
         self.conn.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["storage.event"]}}).decode())
         assert orjson.loads(self.conn.recv(timeout=5))["type"] == "client.subscribed"
