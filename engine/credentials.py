@@ -28,6 +28,7 @@ TOKEN_MIN_CHARS = 16
 REDACTED = "<redacted>"
 GENERATED_TOKEN_NAME = "api-token"  # <data_dir>/api-token: the admin token made at first start
 ROLES: tuple[TokenRole, ...] = ("admin", "read")
+RESERVED_NAMES = frozenset({"admin", "unix"})  # the admin token's and the gRPC socket's callers
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HASH = re.compile(r"^sha256:([0-9a-f]{64})$")
 
@@ -124,18 +125,25 @@ def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
     (``secrets.token_hex(32)``, mode 0600, created exclusively) and read as is afterwards.
     Returns (token, path, created); a file that breaks the rules raises CredentialError."""
     path = Path(data_dir) / GENERATED_TOKEN_NAME
+    token, created = load_or_create_secret(path)
+    return token, str(path), created
+
+
+def load_or_create_secret(path: Path) -> tuple[str, bool]:
+    """A 64-hex-digit secret kept in ``path`` (made 0600 and exclusively when missing, checked
+    as a token file otherwise); True when it was made now."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:
-        return read_token_file(str(path)), str(path), False
+        return read_token_file(str(path)), False
     except OSError as exc:
         raise CredentialError(f"cannot create {path}: {exc.strerror}") from None
-    token = secrets.token_hex(32)
+    secret = secrets.token_hex(32)
     with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(token + "\n")
+        f.write(secret + "\n")
         f.flush()
         os.fsync(f.fileno())
-    return token, str(path), True
+    return secret, True
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +159,7 @@ class NamedToken:
 
 
 def check_token_name(name: str) -> str:
-    if not _TOKEN_NAME.match(name) or name.startswith("uid:"):
+    if not _TOKEN_NAME.match(name) or name in RESERVED_NAMES:
         raise CredentialError(
             "a token's name is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
         )

@@ -238,13 +238,16 @@ class AccessPolicy:
         if not initial:
             logger.info("named tokens: %d read from %s", len(named), self._tokens_file)
 
-    def identify(self, token: str) -> tuple[str, Role] | None:
-        """The name and role of ``token``, or None. Every entry is compared, in constant time each."""
+    def _maybe_reload(self) -> None:
         if self._tokens_file:
             now = time.monotonic()
             if now >= self._next_reload:
                 self._next_reload = now + RELOAD_EVERY_S
                 self._reload()
+
+    def identify(self, token: str) -> tuple[str, Role] | None:
+        """The name and role of ``token``, or None. Every entry is compared, in constant time each."""
+        self._maybe_reload()
         presented = token_digest(token)
         found: tuple[str, Role] | None = None
         if self._admin_digest and hmac.compare_digest(presented, self._admin_digest):
@@ -263,6 +266,13 @@ class AccessPolicy:
         if identity is None:
             return self.wrong
         return Caller(identity[0], identity[1], transport, peer)
+
+    def holds(self, name: str, role: Role) -> bool:
+        """Whether a token of this name and role still exists (a session of a removed token ends)."""
+        if name == "admin":
+            return role == "admin" and bool(self._admin_digest)
+        self._maybe_reload()
+        return any(entry.name == name and entry.role == role for entry in self._named)
 
     @staticmethod
     def unix_caller(transport: Transport, uid: int | None) -> Caller:

@@ -131,5 +131,5 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: Clie
     app = Starlette(exception_handlers=handlers)
     app.router = GroupedRouter(routes)  # before the first request builds the middleware stack around it
     limiter = limiter or ClientLimiter(rt.config.client_max_inflight)
-    sessions = SessionStore(secure=rt.config.tls)
+    sessions = SessionStore.for_data_dir(rt.config.data_dir, secure=rt.config.tls, still_valid=policy.holds)
     return MetricsMiddleware(AccessMiddleware(app, policy, limiter, metrics, sessions), metrics)

@@ -14,10 +14,11 @@ const RETRY_MAX_S = 10;
 const SILENCE_S = 15; // no message for this long (nor 3 metrics intervals, if longer): the link is dead
 const JOB_LISTS = ["/api/v1/storage/jobs"]; // read when the API has them (file jobs come with the compression list)
 
-const link = { ws: null, attempt: 0, nextAt: 0, lastMessage: 0, downSince: 0, generation: 0, metricsGapS: 1 };
+const link = { ws: null, attempt: 0, nextAt: 0, lastMessage: 0, downSince: 0, generation: 0, metricsGapS: 1, signedIn: false };
 
 async function getJSON(path) {
   const response = await fetch(path, { headers: { accept: "application/json" }, cache: "no-store" });
+  if (response.status === 401) showLogin("The session ended: sign in again.");
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new Error((body && body.error && body.error.message) || `HTTP ${response.status}`);
   return body;
@@ -86,7 +87,44 @@ function setConnection(kind) {
   if (offline) $("offline-since").textContent = `The figures below are as of ${fmt.clock(link.downSince)}; the page reconnects by itself.`;
 }
 
+// every call needs a credential: the page signs in once with a token (POST /api/v1/session) and the
+// engine keeps an HttpOnly session cookie; the token itself is never stored by the page
+function showLogin(message) {
+  if (link.ws) { const ws = link.ws; link.ws = null; ws.close(); }
+  link.signedIn = false;
+  $("login").hidden = false;
+  $("login-error").textContent = message || "";
+  $("login-token").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const token = $("login-token").value.trim();
+  const response = await fetch("/api/v1/session", {
+    method: "POST", headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ token }), cache: "no-store",
+  }).catch(() => null);
+  if (!response || !response.ok) {
+    const body = response ? await response.json().catch(() => null) : null;
+    $("login-error").textContent = (body && body.error && body.error.message) || "The engine did not answer.";
+    return;
+  }
+  $("login-token").value = "";
+  $("login").hidden = true;
+  link.signedIn = true;
+  connect();
+}
+
+async function begin() {
+  const response = await fetch("/api/v1/session", { headers: { accept: "application/json" }, cache: "no-store" })
+    .catch(() => null);
+  if (response && response.status === 401) return showLogin();
+  link.signedIn = true;
+  return connect();
+}
+
 function connect() {
+  if (!link.signedIn) return;
   setConnection("connecting");
   const url = new URL("/ws", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
@@ -101,7 +139,7 @@ function connect() {
     loadAll();
   };
   ws.onmessage = onMessage;
-  ws.onclose = () => lost(ws);
+  ws.onclose = (event) => (event.code === 1008 ? showLogin("The session ended: sign in again.") : lost(ws));
 }
 
 // the connection is gone (closed, refused, or silent): say so, try again after a growing pause
@@ -142,8 +180,9 @@ function start() {
     select(tiles.indexOf(tile));
   });
   $("agents").addEventListener("focus", () => moveFocus(agents.focusIndex));
+  $("login").addEventListener("submit", signIn);
   setInterval(tick, 1000);
-  connect();
+  begin();
 }
 
 // for people at the browser's console: the page's state and its event handler

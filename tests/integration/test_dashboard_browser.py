@@ -62,11 +62,17 @@ class Engine:
     http_port: int = field(default_factory=free_port)
     grpc_port: int = field(default_factory=free_port)
     served: Served | None = None
+    token: str = ""  # generated at the first start into <data_dir>/api-token, kept by restarts
 
     def start(self) -> Served:
         self.served = start_served(self.workdir, SIGMAVAULT_ENGINE_PORT=str(self.http_port),
                                    SIGMAVAULT_GRPC_PORT=str(self.grpc_port))  # fmt: skip
+        self.token = self.served.token
         return self.served
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def stop(self) -> None:
         served, self.served = self.served, None
@@ -100,6 +106,7 @@ def browser(
     driver = start_browser(*FOUND, tmp_path_factory.mktemp("chromium-profile"))
     try:
         driver.get(f"{engine.url}/")
+        sign_in(driver, engine.token)
         yield driver
     finally:
         killed = quit_browser(driver)
@@ -140,12 +147,37 @@ def live(browser: WebDriver) -> bool:
         " && document.querySelectorAll('#agents .tile[data-status]').length === 40"))  # fmt: skip
 
 
-def run_load(url: str, stop: threading.Event, count: int = 1500, seconds: float = 15) -> int:
+def sign_in(browser: WebDriver, token: str) -> None:
+    """What a person does the first time: the page asks for a token (every call needs one) and keeps
+    a session cookie; a wrong token is refused on the form."""
+    from selenium.webdriver.common.by import By
+
+    wait("the sign-in form", lambda: browser.execute_script("return !document.getElementById('login').hidden"))
+    field_ = browser.find_element(By.ID, "login-token")
+    field_.send_keys("0" * 64)
+    browser.find_element(By.ID, "login-submit").click()
+    wait("the wrong token refused", lambda: "not valid" in text(browser, "login-error"))
+    field_.clear()
+    field_.send_keys(token)
+    browser.find_element(By.ID, "login-submit").click()
+    wait("the form gone", lambda: browser.execute_script("return document.getElementById('login').hidden"))
+    cookies = {c["name"]: c for c in browser.get_cookies()}
+    assert cookies["sv_session"]["httpOnly"] and cookies["sv_session"]["sameSite"] == "Strict"
+    assert token not in cookies["sv_session"]["value"]
+    assert token not in (browser.execute_script("return JSON.stringify(localStorage) + document.cookie") or "")
+    # the console shows the two 401s that asked for a token; nothing else may have failed
+    errors = console_errors(browser)
+    refused = [m for m in errors if "/api/v1/session" in m and "status of 401" in m]
+    assert len(refused) == 2 and len(errors) == 2, errors
+
+
+def run_load(url: str, stop: threading.Event, headers: dict[str, str], count: int = 1500,
+             seconds: float = 15) -> int:  # fmt: skip
     """Compress tasks through the public API, one after another, until told or bounded."""
     body = {"kind": "compress", "data": base64.b64encode(os.urandom(2048) + bytes(30000)).decode(),
             "params": {"codec": "zstd", "level": 3}}  # fmt: skip
     done, deadline = 0, time.monotonic() + seconds
-    with httpx.Client(base_url=url, timeout=10) as client:
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
         while done < count and time.monotonic() < deadline and not stop.is_set():
             assert client.post("/api/v1/tasks", json=body).status_code == 200
             done += 1
@@ -168,7 +200,7 @@ def test_page_loads_live_with_40_agents(browser: WebDriver) -> None:
 def test_numbers_change_while_a_load_runs(browser: WebDriver, engine: Engine) -> None:
     stop = threading.Event()
     result: list[int] = []
-    thread = threading.Thread(target=lambda: result.append(run_load(engine.url, stop)))
+    thread = threading.Thread(target=lambda: result.append(run_load(engine.url, stop, engine.headers)))
     thread.start()
     try:
         wait("tasks counted on the page", lambda: text(browser, "engine-tasks") not in (NO_VALUE, "0"))
@@ -242,7 +274,7 @@ def test_a_real_file_job_reaches_100_percent(browser: WebDriver, engine: Engine)
         for i in range(48):
             f.write(os.urandom(1 << 19) + (b"sigmavault block %d " % i) * ((1 << 19) // 24))
     try:
-        with httpx.Client(base_url=engine.url, timeout=10) as client:
+        with httpx.Client(base_url=engine.url, headers=engine.headers, timeout=10) as client:
             job = client.post("/api/v1/compression/jobs", json={
                 "operation": "compress", "source": str(source), "destination": str(destination),
                 "codec": "zstd", "level": 9, "overwrite": True}).json()  # fmt: skip
@@ -289,7 +321,7 @@ def test_storage_job_event_shapes_render_with_progress(browser: WebDriver) -> No
 
 def test_a_drained_agent_shows_as_drained(browser: WebDriver, engine: Engine) -> None:
     tile = "return document.querySelector('#agents .tile[data-id=\"5\"]').dataset.status"
-    with httpx.Client(base_url=engine.url, timeout=10) as client:
+    with httpx.Client(base_url=engine.url, headers=engine.headers, timeout=10) as client:
         assert client.post("/api/v1/agents/5/drain").status_code == 200
         try:
             wait("agent 5 drained on the page", lambda: browser.execute_script(tile) == "drained")
@@ -303,7 +335,9 @@ def test_a_drained_agent_shows_as_drained(browser: WebDriver, engine: Engine) ->
 
 def test_recovers_after_the_engine_restarts(browser: WebDriver, engine: Engine) -> None:
     wait("the page to be live", lambda: live(browser))
-    with httpx.Client(base_url=engine.url, timeout=10) as client:  # this engine has run tasks: not 0
+    with httpx.Client(
+        base_url=engine.url, headers=engine.headers, timeout=10
+    ) as client:  # this engine has run tasks: not 0
         for _ in range(5):
             assert client.post("/api/v1/tasks", json={"kind": "echo"}).status_code == 200
     wait("this engine's tasks on the page", lambda: text(browser, "engine-tasks") not in (NO_VALUE, "0"))
