@@ -80,8 +80,9 @@ def test_unit_settings_that_matter() -> None:
     assert settings["KillMode"] == ["mixed"]  # SIGTERM to the supervisor alone: it drains its children
 
 
-def _get(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def _get(url: str, token: str = "") -> int:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return int(response.status)
 
 
@@ -100,6 +101,7 @@ def sandboxed_engine(tmp_path: Path) -> Iterator[tuple[int, int, subprocess.Pope
         "SIGMAVAULT_WORKERS": "2",
         "SIGMAVAULT_SLOTS": "64",
         "SIGMAVAULT_DATA_DIR": str(tmp_path / "data"),
+        "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock"),  # not the box's /run/sigmavault
         "SIGMAVAULT_METRICS_INTERVAL": "0.2",
         "SIGMAVAULT_SHUTDOWN_GRACE": "3",
     }
@@ -142,6 +144,7 @@ def test_engine_runs_inside_the_units_sandbox(
     sandboxed_engine: tuple[int, int, subprocess.Popen[bytes], Path], tmp_path: Path
 ) -> None:
     http_port, grpc_port, proc, log = sandboxed_engine
+    token_file = log.parent / "data" / "api-token"  # generated at the engine's first start
     import psutil
 
     for process in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
@@ -151,12 +154,13 @@ def test_engine_runs_inside_the_units_sandbox(
     # the data plane (gRPC compress and echo, lz4 streams, HTTP tasks) and the system readers
     for scenario in ("grpc-unary", "grpc-stream", "http"):
         done = subprocess.run([sys.executable, "-m", "perf", "load", "--grpc-port", str(grpc_port), "--http-port",
-                               str(http_port), "--scenario", scenario, "--duration", "0.7", "--concurrency", "2"],
+                               str(http_port), "--scenario", scenario, "--duration", "0.7", "--concurrency", "2",
+                               "--token-file", str(token_file)],
                               capture_output=True, text=True, timeout=60, cwd=ROOT)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert " errors 0" in done.stdout, done.stdout
     for path in ("system/status", "system/metrics", "storage/disks", "storage/pools", "network/phantommesh"):
-        assert _get(f"http://127.0.0.1:{http_port}/api/v1/{path}") == 200, path
+        assert _get(f"http://127.0.0.1:{http_port}/api/v1/{path}", token_file.read_text().strip()) == 200, path
     text = log.read_text()
     assert "Traceback" not in text and "Operation not permitted" not in text, text
 

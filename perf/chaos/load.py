@@ -61,7 +61,7 @@ def spec_for(served: Served, plan: LoadPlan, job_dir: str) -> LoadSpec:
     return LoadSpec(scenario="mixed", host="127.0.0.1", grpc_port=served.grpc_port, http_port=served.http_port,
                     rate=plan.rate, duration_s=plan.seconds, procs=1, weights=weights, timeout_s=plan.timeout_s,
                     interval_s=plan.interval_s, block_bytes=plan.block_bytes, job_bytes=plan.job_bytes, job_dir=job_dir,
-                    route="any")  # fmt: skip
+                    route="any", token=served.token)  # fmt: skip
 
 
 def run(served: Served, plan: LoadPlan, job_dir: str, started: threading.Event) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from perf.load import report_text
@@ -47,6 +49,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=None, metavar="HOST", help="the engine's host (default 127.0.0.1)")
     parser.add_argument("--grpc-port", type=int, default=9003, help="gRPC port (default 9003)")
     parser.add_argument("--http-port", type=int, default=8001, help="HTTP and WebSocket port (default 8001)")
+    parser.add_argument("--token-file", default=None, metavar="PATH",
+                        help="the engine's API token (default: <data_dir>/api-token of this box's engine)")  # fmt: skip
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
@@ -127,7 +131,21 @@ def spec_from_args(args: argparse.Namespace) -> LoadSpec:
         max_inflight=args.max_inflight, echo_bytes=args.echo_bytes, compress_bytes=args.compress_bytes,
         block_bytes=args.block_bytes, stream_codec=args.codec, streams=args.streams, job_bytes=args.job_bytes,
         job_source=args.job_source, job_dir=args.job_dir, route=args.route, seed=args.seed,
+        token=read_token_file(args.token_file),
     )  # fmt: skip
+
+
+def read_token_file(path: str | None) -> str:
+    """The token in ``path``; without one, the generated token of this box's engine if it can be read."""
+    if path is None:
+        from engine.config import default_data_dir
+
+        default = Path(default_data_dir()) / "api-token"
+        return default.read_text().strip() if os.access(default, os.R_OK) else ""
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise UsageError(f"--token-file {path}: {exc.strerror}") from None
 
 
 def _is_local(host: str) -> bool:

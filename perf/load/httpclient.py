@@ -20,8 +20,9 @@ Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 class HttpPool:
     """Idle connections to one host:port, reused; a request with none idle opens a new one."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, auth_header: str = "") -> None:
         self.host, self.port = host, port
+        self.auth_header = auth_header  # "Authorization: Bearer ...\r\n" or "": every engine call needs it
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     def _reusable(self) -> Connection | None:
@@ -36,7 +37,7 @@ class HttpPool:
 
     async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         """(status, body); raises OSError / asyncio.IncompleteReadError when the connection fails."""
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.auth_header}"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         raw = (head + "\r\n").encode() + (body or b"")

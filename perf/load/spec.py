@@ -51,6 +51,15 @@ class LoadSpec:
     ws_subscribers: int = 2  # per process, for mixed when its ws weight is not given
     route: str = "named"  # grpc-unary and http tasks: "named" round-robin over agents, "any": the engine picks
     seed: int = 42
+    token: str = field(default="", repr=False)  # the engine's bearer token (every call needs one)
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token}"),) if self.token else ()
+
+    @property
+    def auth_header(self) -> str:
+        return f"Authorization: Bearer {self.token}\r\n" if self.token else ""
 
     @property
     def open_loop(self) -> bool:

@@ -16,8 +16,9 @@ CLIENT_SIDE_INTERNAL = "Internal error from Core"
 
 
 class Channel:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, metadata: tuple[tuple[str, str], ...] = ()) -> None:
         self.target = f"{host}:{port}"
+        self.metadata = metadata  # sent with every call: the engine's token
         self.channel: grpc.aio.Channel | None = None
 
     async def open(self, timeout: float = 5.0) -> grpc.aio.Channel:
@@ -61,11 +62,11 @@ def error_code(error: grpc.RpcError) -> str:
     return name
 
 
-async def agent_ids(stub: Any, pb: Any, capability: str) -> list[int]:
+async def agent_ids(stub: Any, pb: Any, capability: str, metadata: tuple[tuple[str, str], ...] = ()) -> list[int]:
     """Agents able to run ``capability``, to spread tasks over every worker; [0] on a server without
     ListAgents (the bare baseline)."""
     try:
-        answer = await stub.ListAgents(pb.ListAgentsRequest(), timeout=5)
+        answer = await stub.ListAgents(pb.ListAgentsRequest(), timeout=5, metadata=metadata)
     except grpc.RpcError as exc:
         if status_name(exc) == "UNIMPLEMENTED":
             return [0]

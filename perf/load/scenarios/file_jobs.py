@@ -49,7 +49,7 @@ def _field(doc: Any, name: str) -> Any:
 class FileJobs:
     def __init__(self, spec: LoadSpec, index: int) -> None:
         self.spec, self.index = spec, index
-        self.pool = HttpPool(spec.host, spec.http_port)
+        self.pool = HttpPool(spec.host, spec.http_port, spec.auth_header)
         self.workdir: Path | None = None
         self.source = spec.job_source
         self.source_bytes = 0

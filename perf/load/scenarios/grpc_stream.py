@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 class Stream:
     """One ProcessStream call: requests fed from a queue, answers matched to futures in order."""
 
-    def __init__(self, stub: Proto) -> None:
-        self.stub = stub
+    def __init__(self, stub: Proto, metadata: tuple[tuple[str, str], ...] = ()) -> None:
+        self.stub, self.metadata = stub, metadata
         self.queue: asyncio.Queue[Proto | None] = asyncio.Queue()
         self.pending: deque[asyncio.Future[Proto | str]] = deque()
         self.call: grpc.aio.StreamStreamCall | None = None
@@ -59,7 +59,7 @@ class Stream:
     def submit(self, request: Proto) -> asyncio.Future[Proto | str]:
         if self.call is None:
             self.queue = asyncio.Queue()
-            self.call = self.stub.ProcessStream(self._requests())
+            self.call = self.stub.ProcessStream(self._requests(), metadata=self.metadata)
             self.reader = asyncio.get_running_loop().create_task(self._read(self.call))
         future: asyncio.Future[Proto | str] = asyncio.get_running_loop().create_future()
         self.pending.append(future)
@@ -84,7 +84,7 @@ class GrpcStream:
 
     def __init__(self, spec: LoadSpec, index: int) -> None:
         self.spec = spec
-        self.channel = Channel(spec.host, spec.grpc_port)
+        self.channel = Channel(spec.host, spec.grpc_port, spec.metadata)
         params = pb.TaskParams(codec=spec.stream_codec)
         blocks = payloads.mixed_set(spec.block_bytes, 4, spec.seed + index)
         self.requests = itertools.cycle([pb.BlockRequest(kind=pb.TASK_KIND_COMPRESS, data=b, params=params)
@@ -94,7 +94,7 @@ class GrpcStream:
 
     async def open(self) -> None:
         stub = rpc.BlockServiceStub(await self.channel.open())
-        self.streams = [Stream(stub) for _ in range(max(1, self.spec.streams))]
+        self.streams = [Stream(stub, self.spec.metadata) for _ in range(max(1, self.spec.streams))]
 
     async def block(self) -> Outcome:
         request = next(self.requests)

@@ -30,7 +30,7 @@ class GrpcUnary:
 
     def __init__(self, spec: LoadSpec, index: int, weights: dict[str, float]) -> None:
         self.spec, self.weights = spec, weights
-        self.channel = Channel(spec.host, spec.grpc_port)
+        self.channel = Channel(spec.host, spec.grpc_port, spec.metadata)
         self.echo_data = payloads.echo(spec.echo_bytes)
         blocks = payloads.mixed_set(spec.compress_bytes, 8, spec.seed + index) if weights.get("compress") else [b""]
         self.blocks = itertools.cycle(blocks)
@@ -38,12 +38,12 @@ class GrpcUnary:
 
     async def open(self) -> None:
         self.stub = rpc.AgentServiceStub(await self.channel.open())
-        self.echo_agents = itertools.cycle(await agent_ids(self.stub, pb, "echo"))
-        self.compress_agents = itertools.cycle(await agent_ids(self.stub, pb, "compress"))
+        self.echo_agents = itertools.cycle(await agent_ids(self.stub, pb, "echo", self.spec.metadata))
+        self.compress_agents = itertools.cycle(await agent_ids(self.stub, pb, "compress", self.spec.metadata))
 
     async def _dispatch(self, request: Proto, expect_bytes: int | None) -> Outcome:
         try:
-            answer = await self.stub.DispatchTask(request, timeout=self.spec.timeout_s)
+            answer = await self.stub.DispatchTask(request, timeout=self.spec.timeout_s, metadata=self.spec.metadata)
         except grpc.RpcError as exc:
             return Outcome(error_code(exc))
         if expect_bytes is not None and len(answer.data) != expect_bytes:

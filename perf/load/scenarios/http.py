@@ -79,7 +79,7 @@ class Http:
 
     def __init__(self, spec: LoadSpec) -> None:
         self.spec = spec
-        self.pool = HttpPool(spec.host, spec.http_port)
+        self.pool = HttpPool(spec.host, spec.http_port, spec.auth_header)
         self.task_body = orjson.dumps(
             {"kind": "echo", "data": base64.b64encode(payloads.echo(spec.echo_bytes)).decode()}
         )

@@ -30,13 +30,14 @@ EVENT = "system.metrics"
 class Subscribers:
     def __init__(self, spec: LoadSpec, count: int, op_name: str = "event") -> None:
         self.url = f"ws://{spec.host}:{spec.http_port}/ws"
+        self.headers = {"Authorization": f"Bearer {spec.token}"} if spec.token else {}
         self.count, self.op_name = count, op_name
         self.connections: list[ClientConnection] = []
 
     async def open(self) -> None:
         for _ in range(self.count):
             try:
-                connection = await connect(self.url, open_timeout=5, max_size=None)
+                connection = await connect(self.url, open_timeout=5, max_size=None, additional_headers=self.headers)
             except (OSError, TimeoutError, WebSocketException) as exc:
                 raise TargetError(f"cannot open a WebSocket to {self.url} ({exc})") from None
             self.connections.append(connection)
