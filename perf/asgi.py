@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import secrets
 import tempfile
 import time
 from typing import TYPE_CHECKING, Any
@@ -46,11 +47,13 @@ def bare_app(body: bytes) -> Starlette:
 
 
 TASK_BODY = orjson.dumps({"kind": "echo", "data": base64.b64encode(b"x" * 64).decode()})
+TOKEN = secrets.token_hex(32)  # every engine call carries it (the bare app ignores it): the check is in the figure
 
 
 async def per_request_us(app: Any, path: str, count: int, body: bytes | None = None) -> float:
     scope = {"type": "http", "method": "GET" if body is None else "POST", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": [(b"content-length", str(len(body or b"")).encode())],
+             "query_string": b"", "headers": [(b"content-length", str(len(body or b"")).encode()),
+                                              (b"authorization", f"Bearer {TOKEN}".encode())],
              "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "",
              "http_version": "1.1"}  # fmt: skip
 
@@ -77,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     report = Report("ASGI app cost per request (perf.asgi)")
     n = args.requests
     with tempfile.TemporaryDirectory() as data_dir:
-        cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, data_dir=data_dir)
+        cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, data_dir=data_dir, api_token=TOKEN,
+                                    run_dir=f"{data_dir}/sock")  # fmt: skip
         with Engine.start(cfg) as engine:
             hub = EventHub()
             rt = Runtime.build(cfg, engine.client, hub.publish)

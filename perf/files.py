@@ -73,8 +73,8 @@ class Jobs:
     def __init__(self, served: Served) -> None:
         self.served = served
         http = served.http
-        self.http = httpx.Client(base_url=http, timeout=120)
-        self._ws = connect(http.replace("http://", "ws://") + "/ws", max_size=None)
+        self.http = httpx.Client(base_url=http, headers=served.headers, timeout=120)
+        self._ws = connect(http.replace("http://", "ws://") + "/ws", max_size=None, additional_headers=served.headers)
         self.ws: ClientConnection = self._ws.__enter__()
         self.ws.send(orjson.dumps({"type": "client.subscribe", "data": {"types": ["compression.progress"]}}).decode())
 
@@ -126,12 +126,13 @@ class RawHttp:
     """GET over one keep-alive socket with TCP_NODELAY and no client library: the figure is the
     engine's answer time (httpx alone added 0.5-3 ms per request on the loaded 2-core box)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, token: str) -> None:
+        self.auth = f"Authorization: Bearer {token}\r\n"
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def get(self, target: str) -> tuple[int, bytes]:
-        self.sock.sendall(f"GET {target} HTTP/1.1\r\nHost: engine\r\n\r\n".encode())
+        self.sock.sendall(f"GET {target} HTTP/1.1\r\nHost: engine\r\n{self.auth}\r\n".encode())
         buf = b""
         while True:
             chunk = self.sock.recv(1 << 20)
@@ -149,11 +150,11 @@ class RawHttp:
         self.sock.close()
 
 
-def range_latencies(port: int, path: Path, original: Path, size: int, count: int) -> list[float]:
+def range_latencies(port: int, token: str, path: Path, original: Path, size: int, count: int) -> list[float]:
     """4 KiB reads at random offsets within 8 MiB of the middle of the file (ms, sorted)."""
     rng = np.random.default_rng(5)
     middle, spread = size // 2, min(8 * MIB, size // 4)
-    client, out = RawHttp(port), []
+    client, out = RawHttp(port, token), []
     try:
         with original.open("rb") as plain:
             for offset in rng.integers(middle - spread, middle + spread - 4096, count).tolist():
@@ -187,7 +188,7 @@ def run_benchmark(mib: int, runs: int, workers: int) -> Report:
         jobs = Jobs(served)
         try:
             times = _rounds(jobs, src, out, mib, runs, workers, recipient, d / "age.key")
-            lat = range_latencies(served.http_port, out / "ours.zst", src, mib * MIB, 400)
+            lat = range_latencies(served.http_port, served.token, out / "ours.zst", src, mib * MIB, 400)
         finally:
             jobs.close()
             stop_served(served)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import re
 import shutil
 import subprocess
@@ -51,13 +52,16 @@ def loadgen(*args: str) -> dict[str, float]:
 
 
 def http_rate(url: str, seconds: float, body: bytes | None, workdir: Path) -> float:
+    """Requests per second; every request carries PERF_TOKEN (run_benchmark sets it), the bare server's too."""
     if shutil.which("wrk"):
         cmd = ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", url]
+        lines = [f'wrk.headers["Authorization"] = "Bearer {os.environ["PERF_TOKEN"]}"']
         if body is not None:
-            script = workdir / "post.lua"
-            script.write_text(f'wrk.method = "POST"\nwrk.body = [[{body.decode()}]]\n'
-                              'wrk.headers["Content-Type"] = "application/json"\n')  # fmt: skip
-            cmd[1:1] = ["-s", str(script)]
+            lines += ['wrk.method = "POST"', f"wrk.body = [[{body.decode()}]]",
+                      'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
+        script = workdir / "request.lua"
+        script.write_text("\n".join(lines) + "\n")
+        cmd[1:1] = ["-s", str(script)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         if "Non-2xx" in out:
             raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
@@ -134,7 +138,9 @@ def run_benchmark(quick: bool) -> Report:
         work = Path(tmp)
         served = start_served(work)
         bare_grpc_port, bare_http_port = free_port(), free_port()
-        status_bytes = len(urllib.request.urlopen(f"{served.http}/api/v1/system/status").read())
+        os.environ["PERF_TOKEN"] = served.token  # loadgen and wrk send it to both servers alike
+        status = urllib.request.Request(f"{served.http}/api/v1/system/status", headers=served.headers)
+        status_bytes = len(urllib.request.urlopen(status).read())
         bare = [
             subprocess.Popen([sys.executable, "-m", "perf.bare", "grpc", str(bare_grpc_port)]),
             subprocess.Popen([sys.executable, "-m", "perf.bare", "http", str(bare_http_port), str(status_bytes)]),

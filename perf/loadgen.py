@@ -9,12 +9,17 @@ share an event loop. Each prints one JSON line: {"requests": N, "seconds": S, "e
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from urllib.parse import urlsplit
 
 import orjson
 import uvloop
+
+# the engine's token (perf/frontend.py passes it to both sides alike; a bare server ignores it)
+TOKEN = os.environ.get("PERF_TOKEN", "")
+METADATA = (("authorization", f"Bearer {TOKEN}"),) if TOKEN else ()
 
 
 async def grpc_dispatch(target: str, seconds: float, concurrency: int, payload: int) -> dict[str, float]:
@@ -26,14 +31,14 @@ async def grpc_dispatch(target: str, seconds: float, concurrency: int, payload: 
         stub = rpc.AgentServiceStub(channel)
         request = pb.DispatchTaskRequest(agent_id=0, kind=pb.TASK_KIND_ECHO, data=b"x" * payload)
         for _ in range(200):
-            await stub.DispatchTask(request)
+            await stub.DispatchTask(request, metadata=METADATA)
         counts = {"ok": 0, "errors": 0}
         deadline = time.perf_counter() + seconds
 
         async def caller() -> None:
             while time.perf_counter() < deadline:
                 try:
-                    await stub.DispatchTask(request)
+                    await stub.DispatchTask(request, metadata=METADATA)
                     counts["ok"] += 1
                 except grpc.RpcError:
                     counts["errors"] += 1
@@ -65,7 +70,7 @@ async def grpc_stream(target: str, seconds: float, window: int, block: int, code
 
         done = errors = 0
         start = time.perf_counter()
-        async for answer in stub.ProcessStream(produce()):
+        async for answer in stub.ProcessStream(produce(), metadata=METADATA):
             done += 1
             errors += bool(answer.error_code)
         elapsed = time.perf_counter() - start
@@ -77,6 +82,8 @@ async def http_load(url: str, seconds: float, connections: int, body: bytes | No
     parts = urlsplit(url)
     method = "POST" if body is not None else "GET"
     head = f"{method} {parts.path} HTTP/1.1\r\nHost: {parts.hostname}\r\n"
+    if TOKEN:
+        head += f"Authorization: Bearer {TOKEN}\r\n"
     if body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     request = (head + "\r\n").encode() + (body or b"")

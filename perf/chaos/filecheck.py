@@ -40,10 +40,10 @@ def write_source(path: Path, size: int, seed: int) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def start_running_job(http_base: str, source: Path, destination: Path, level: int) -> str:
+def start_running_job(http_base: str, headers: dict[str, str], source: Path, destination: Path, level: int) -> str:
     """A compression job from ``source``, returned once it is caught running with bytes done (the
     moment the chaos phases kill a process under it); RuntimeError if it ends first or never runs."""
-    with httpx.Client(base_url=http_base, timeout=30) as http:
+    with httpx.Client(base_url=http_base, headers=headers, timeout=30) as http:
         answer = http.post(JOBS, json={"operation": "compress", "source": str(source), "level": level,
                                        "destination": str(destination), "overwrite": True})  # fmt: skip
         job_id: str = answer.raise_for_status().json()["id"]
@@ -82,6 +82,7 @@ def wait_job(http: httpx.Client, job_id: str, timeout: float = JOB_TIMEOUT_S) ->
 @dataclass
 class VerifiedJobs:
     http_base: str
+    headers: dict[str, str]  # the engine's token
     workdir: Path
     source_bytes: int
     started: threading.Event
@@ -106,7 +107,7 @@ class VerifiedJobs:
             source = self.workdir / "verified-source.bin"
             expected = write_source(source, self.source_bytes, self.seed)
             self.started.wait(120)
-            with httpx.Client(base_url=self.http_base, timeout=30) as http:
+            with httpx.Client(base_url=self.http_base, headers=self.headers, timeout=30) as http:
                 number = 0
                 while not self.stop.is_set():
                     self.jobs.append(self._one(http, source, expected, number))

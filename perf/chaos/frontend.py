@@ -110,7 +110,9 @@ class FrontendKill:
             write_source(source, self.plan.job_bytes, seed=11)
             self.started.wait(120)
             time.sleep(self.plan.kill_after_s)
-            job = start_running_job(self.served.http, source, self.root / "interrupted.zst", self.plan.job_level)
+            job = start_running_job(
+                self.served.http, self.served.headers, source, self.root / "interrupted.zst", self.plan.job_level
+            )
             pid = frontend_pid(self.served)
             psutil.Process(pid).kill()
             killed = time.monotonic()

@@ -74,9 +74,9 @@ class Tables:
         return None
 
 
-def metrics(http: str, timeout: float = 5) -> dict[str, float]:
+def metrics(http: str, headers: dict[str, str], timeout: float = 5) -> dict[str, float]:
     """/metrics as ``{"name{labels}": value}`` (enough for gauges and counters)."""
-    text = httpx.get(f"{http}/metrics", timeout=timeout).text
+    text = httpx.get(f"{http}/metrics", headers=headers, timeout=timeout).text
     out = {}
     for line in text.splitlines():
         match = _METRIC.match(line)
@@ -112,7 +112,7 @@ def _why_busy(tables: Tables, served: Served) -> tuple[str, Idle]:
     if any(sub or comp for sub, comp in idle.rings):
         reasons.append(f"rings not empty: {idle.rings}")
     try:
-        found = metrics(served.http)
+        found = metrics(served.http, served.headers)
         idle.metrics = {k: v for k, v in found.items() if k.startswith(IDLE_METRICS)}
         status = httpx.get(f"{served.http}/api/v1/system/status", headers=served.headers, timeout=5).json()
     except (httpx.HTTPError, ValueError) as exc:

@@ -32,7 +32,7 @@ CHILDREN_TIMEOUT_S = 30.0
 def start_slow_job(served: Served, root: Path, size: int = 32 << 20) -> str:
     source = root / "killed-source.bin"
     write_source(source, size, seed=13)
-    return start_running_job(served.http, source, root / "killed.zst", level=19)
+    return start_running_job(served.http, served.headers, source, root / "killed.zst", level=19)
 
 
 def children_gone(children: list[psutil.Process], timeout: float) -> tuple[float | None, list[str]]:

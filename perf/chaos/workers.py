@@ -57,7 +57,7 @@ def run(served: Served, job_dir: Path, plan: WorkerPlan) -> PhaseReport:
         before, restarts0 = tables.client(), [w["restarts"] for w in tables.workers()]
         started = threading.Event()
         killer = WorkerKiller(tables, plan.kill_every_s, started)
-        verified = VerifiedJobs(served.http, job_dir, plan.verified_bytes, started)
+        verified = VerifiedJobs(served.http, served.headers, job_dir, plan.verified_bytes, started)
         verified.start()
         killer.start()
         try:

@@ -53,8 +53,9 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def _get(url: str, token: str = "") -> bytes:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return bytes(response.read())
 
 
@@ -73,9 +74,9 @@ def bare_servers(engine: LoadSpec, ws_interval: float) -> Iterator[LoadSpec]:
     """The bare gRPC and HTTP servers on free ports, shaped like the engine's answers; yields their spec."""
     base = f"http://{engine.host}:{engine.http_port}"
     try:
-        status_bytes = len(_get(f"{base}/api/v1/system/status"))
-        event_bytes = len(orjson.dumps({"type": "system.metrics", "ts": time.time(),
-                                        "data": orjson.loads(_get(f"{base}/api/v1/system/metrics"))}))  # fmt: skip
+        status_bytes = len(_get(f"{base}/api/v1/system/status", engine.token))
+        metrics = orjson.loads(_get(f"{base}/api/v1/system/metrics", engine.token))
+        event_bytes = len(orjson.dumps({"type": "system.metrics", "ts": time.time(), "data": metrics}))
     except OSError as exc:
         raise TargetError(f"cannot reach the engine's HTTP at {base} ({exc})") from None
     grpc_port, http_port = free_port(), free_port()
@@ -108,7 +109,7 @@ def engine_target(args: argparse.Namespace) -> Iterator[tuple[LoadSpec, float]]:
         served = start_served(Path(tmp))
         try:
             args.grpc_port, args.http_port = served.grpc_port, served.http_port
-            spec = spec_from_args(args)
+            spec = replace(spec_from_args(args), token=served.token)
             if spec.scenario in ("file-jobs", "mixed") and not spec.job_dir:
                 spec = replace(spec, job_dir=str(served.data_dir))  # a directory the engine accepts paths in
             yield spec, args.ws_interval or OWN_METRICS_INTERVAL_S

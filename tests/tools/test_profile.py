@@ -3,6 +3,7 @@ stack dumps (SIGUSR1) plus tracemalloc (SIGUSR2); the engine keeps answering and
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -50,8 +51,9 @@ def test_profile_a_loaded_engine_with_py_spy_and_with_signals(tmp_path: Path) ->
     try:
         frontend_pid = orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())["pid"]
         # 1 KiB echo on agent 0 (worker 0), 8 in flight, for as long as both profiles take
+        env = {**os.environ, "PERF_TOKEN": served.token}  # every call needs the engine's token
         load = subprocess.Popen([sys.executable, "-m", "perf.loadgen", "grpc-dispatch", served.grpc, "16", "8", "1024"],
-                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+                                stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
         time.sleep(1.0)
         if PY_SPY is not None:
             spy = profile(served, tmp_path / "spy", "--method", "py-spy")
