@@ -116,7 +116,7 @@ class RequestMetrics:
                                      registry=self.registry)  # fmt: skip
         self.grpc_latency = Histogram("sigmavault_grpc_request_seconds", "gRPC request latency", ["method"],
                                       buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
-        # unauthenticated, loopback_only, client_limit, malformed_request (docs/SECURITY.md)
+        # unauthenticated, permission_denied, cross_origin, client_limit, malformed_request (docs/SECURITY.md)
         self.refused = Counter("sigmavault_refused_calls", "Calls refused before any handler ran, by reason",
                                ["transport", "reason"], registry=self.registry)  # fmt: skip
         if monitor is not None:
