@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 import httpx
+import psutil
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -362,6 +363,10 @@ def test_keys_state_files_and_segments_are_private(guarded: Served) -> None:
         assert mode & 0o077 == 0 and (not path.is_dir() or mode == want), f"{path} has mode {mode:04o}"
     segments = [name for name in engine_segments() if segment_owner(name) == guarded.proc.pid]
     assert segments
+    workers = [p for p in psutil.Process(guarded.proc.pid).children() if p.name().startswith("sv-worker")]
+    for worker in workers:  # the frontend's listeners were closed in each forked worker
+        assert not [c for c in worker.net_connections(kind="all") if c.laddr], worker.name()
+    assert workers
     for name in segments:
         assert stat.S_IMODE(os.stat(f"/dev/shm/{name}").st_mode) == 0o600, name
 
