@@ -127,6 +127,16 @@ def _optional(check: Callable[[str], Any]) -> Callable[[str], str]:
     return parse
 
 
+def _blank_or(check: Callable[[str], str]) -> Callable[[str], str]:
+    """Empty means the default; anything else must pass ``check`` (whose rule is kept)."""
+
+    def parse(raw: str) -> str:
+        return check(raw) if raw.strip() else ""
+
+    parse.rule = check.rule  # type: ignore[attr-defined]
+    return parse
+
+
 def _port(raw: str) -> int:
     value = int(raw.strip())
     if value != 0 and not 1024 <= value <= 65535:
@@ -471,8 +481,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tls_client_ca": _optional(credentials.check_certificate),
     "client_max_inflight": _int(0, 1 << 20),  # 0: off
     "api_tokens_file": str.strip,
-    "run_dir": _absolute_path,
-    "socket_group": _group,
+    "run_dir": _blank_or(_absolute_path),
+    "socket_group": _blank_or(_group),
     "access_log": _bool,
 }
 _SECRET = frozenset({"api_token"})

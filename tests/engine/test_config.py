@@ -147,11 +147,10 @@ def _private(path: Path, text: str, mode: int = 0o600) -> str:
     return str(path)
 
 
-def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
-    for host in ("0.0.0.0", "::", "192.0.2.1", "engine.example"):
-        with pytest.raises(ConfigError, match=r"^SIGMAVAULT_HOST='.*' is invalid: an address beyond loopback needs "):
-            EngineConfig.from_env(environ={"SIGMAVAULT_HOST": host}, env_file=None)
-    for host in ("127.0.0.1", "127.8.9.1", "::1", "localhost"):
+def test_any_address_and_the_token_settings(tmp_path: Path) -> None:
+    """Binding beyond loopback needs no configured token any more: every call needs a credential
+    wherever it comes from, and an engine given none generates its admin token (with_api_token)."""
+    for host in ("0.0.0.0", "::", "192.0.2.1", "engine.example", "127.0.0.1", "127.8.9.1", "::1", "localhost"):
         assert EngineConfig.from_env(environ={"SIGMAVAULT_HOST": host}, env_file=None).host == host
     token = "t0ken-" + "x" * 20
     cfg = EngineConfig.from_env(environ={"SIGMAVAULT_HOST": "0.0.0.0", "SIGMAVAULT_API_TOKEN": token}, env_file=None)
@@ -222,3 +221,21 @@ def test_write_private_replaces_whole_files_mode_0600(tmp_path: Path) -> None:
     assert target.read_bytes() == b"two" * 100_000
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary left behind
+
+
+def test_the_admin_token_is_generated_once_and_the_socket_settings_are_checked(tmp_path: Path) -> None:
+    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(tmp_path)}, env_file=None)
+    assert cfg.api_tokens_file == str(tmp_path / "api-tokens") and cfg.socket_gid == 0
+    made, created = cfg.with_api_token()
+    assert created and made.api_token_file == str(tmp_path / "api-token") and len(made.api_token) == 64
+    assert (tmp_path / "api-token").stat().st_mode & 0o777 == 0o600
+    again, created = cfg.with_api_token()
+    assert not created and again.api_token == made.api_token  # reused, never replaced
+    assert made.as_env()["SIGMAVAULT_API_TOKEN"] == ""  # the file is the setting; the value never shows
+    with pytest.raises(ConfigError, match=r"SIGMAVAULT_RUN_DIR='/r+' is invalid: is .* bytes too long"):
+        EngineConfig.from_env(environ={"SIGMAVAULT_RUN_DIR": "/" + "r" * 100}, env_file=None)
+    with pytest.raises(ConfigError, match="SIGMAVAULT_RUN_DIR='relative' is invalid: must be an absolute path"):
+        EngineConfig.from_env(environ={"SIGMAVAULT_RUN_DIR": "relative"}, env_file=None)
+    with pytest.raises(ConfigError, match="SIGMAVAULT_SOCKET_GROUP='no-such-sv-group' is invalid: must name a group"):
+        EngineConfig.from_env(environ={"SIGMAVAULT_SOCKET_GROUP": "no-such-sv-group"}, env_file=None)
+    assert EngineConfig.from_env(environ={"SIGMAVAULT_SOCKET_GROUP": "root"}, env_file=None).socket_gid == 0
