@@ -1,7 +1,7 @@
 """Per-client concurrency caps (SIGMAVAULT_CLIENT_MAX_INFLIGHT), shared by HTTP and gRPC.
 
-A client is its peer address (frontends/auth.py client_key): the Go API on another box is one
-client, and every process on this box (all of loopback 127.0.0.1) is another. A call counts from
+A client is its caller's name (frontends/caller.py): a token's name (``admin``, ``prometheus``...),
+or ``uid:<n>`` / ``unix`` on the Unix sockets, whatever address it calls from. A call counts from
 the moment it is let in until its answer (or its stream) ends, on both ports together; the
 WebSocket relay and the health probes are not counted. A client over its cap is refused at once
 (429 / RESOURCE_EXHAUSTED, reason CLIENT_LIMIT, Retry-After) while others go on: the engine's own
