@@ -45,7 +45,8 @@ def perf(*args: str, timeout: float = RUN_BOUND_S) -> subprocess.CompletedProces
 
 
 def ports(served: Served) -> list[str]:
-    return ["--target", "127.0.0.1", "--grpc-port", str(served.grpc_port), "--http-port", str(served.http_port)]
+    return ["--target", "127.0.0.1", "--grpc-port", str(served.grpc_port), "--http-port", str(served.http_port),
+            "--token-file", str(served.data_dir / "api-token")]  # fmt: skip
 
 
 def check_json(path: Path, scenario: str) -> dict[str, Any]:
