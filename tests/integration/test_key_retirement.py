@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import signal
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ from google.rpc import error_details_pb2, status_pb2
 from engine.files.sealed import read_header
 from frontends import pb, rpc
 from tests.engine.files_helpers import mixed
-from tests.filejobs import JobsClient, served_with_root
+from tests.filejobs import JobsClient, engine_processes, served_with_root
 
 if TYPE_CHECKING:
     import httpx
@@ -143,20 +145,30 @@ def test_retire_over_grpc_and_force(tmp_path: Path) -> None:
         jobs.close()
 
 
-def _task(http: httpx.Client, kind: str, data: bytes) -> httpx.Response:
-    return http.post("/api/v1/tasks", json={"kind": kind, "data": base64.b64encode(data).decode()})
+def _task(http: httpx.Client, kind: str, data: bytes, agent: int | None = None) -> httpx.Response:
+    path = "/api/v1/tasks" if agent is None else f"/api/v1/agents/{agent}/task"
+    return http.post(path, json={"kind": kind, "data": base64.b64encode(data).decode()})
 
 
-def _sealed(http: httpx.Client, data: bytes) -> bytes:
-    answer = _task(http, "encrypt", data)
+def _sealed(http: httpx.Client, data: bytes, agent: int | None = None) -> bytes:
+    answer = _task(http, "encrypt", data, agent)
     assert answer.status_code == 200, answer.text
     return base64.b64decode(answer.json()["data"])
 
 
-def _opens(http: httpx.Client, blob: bytes) -> bytes:
-    answer = _task(http, "decrypt", blob)
+def _opens(http: httpx.Client, blob: bytes, agent: int | None = None) -> bytes:
+    answer = _task(http, "decrypt", blob, agent)
     assert answer.status_code == 200, answer.text
     return base64.b64decode(answer.json()["data"])
+
+
+def _crypto_agents(http: httpx.Client) -> list[int]:
+    """One agent able to encrypt on each worker."""
+    by_worker: dict[int, int] = {}
+    for agent in http.get("/api/v1/agents").json()["agents"]:
+        if "encrypt" in agent["capabilities"]:
+            by_worker.setdefault(agent["worker"], agent["id"])
+    return [by_worker[w] for w in sorted(by_worker)]
 
 
 def _rotate_engine_key(http: httpx.Client) -> dict[str, Any]:
@@ -172,21 +184,23 @@ def test_engine_key_rotation_reaches_running_workers(tmp_path: Path) -> None:
     with served_with_root(tmp_path, SIGMAVAULT_WORKERS="2") as (served, _):
         jobs = JobsClient(served)
         http = jobs.http
-        before = [_sealed(http, b"made before the rotation %d" % i) for i in range(8)]
+        agents = _crypto_agents(http)
+        assert len(agents) == 2
+        before = [_sealed(http, b"made before the rotation", agent) for agent in agents]
         _error(http.post("/api/v1/encryption/engine-key/rotate", json={}), 400, "confirmation_required")
-        _error(
-            http.post("/api/v1/encryption/engine-key/rotate", json={"confirm": "0" * 16}), 400, "confirmation_required"
-        )
+        wrong = http.post("/api/v1/encryption/engine-key/rotate", json={"confirm": "0" * 16})
+        _error(wrong, 400, "confirmation_required")
         key_file = served.data_dir / "keys" / "engine.key"
         old_key = key_file.read_bytes()
         info = _rotate_engine_key(http)
-        assert info["key_generation"] == 2 and info["workers_updated"] >= 1
+        assert info["key_generation"] == 2 and info["workers_updated"] == 2
         assert (served.data_dir / "keys" / "engine.key.previous").read_bytes() == old_key != key_file.read_bytes()
         status = http.get("/api/v1/encryption/status").json()
         assert status["key_fingerprint"] == info["key_fingerprint"] and status["key_generation"] == 2
-        for i, blob in enumerate(before):  # every worker: the previous key still opens
-            assert _opens(http, blob) == b"made before the rotation %d" % i
-        after = [_sealed(http, b"after %d" % i) for i in range(8)]
+        after = [_sealed(http, b"after", agent) for agent in agents]
+        for agent in agents:  # every worker: the previous key still opens, the new one too
+            assert all(_opens(http, blob, agent) == b"made before the rotation" for blob in before)
+            assert all(_opens(http, blob, agent) == b"after" for blob in after)
         with grpc.insecure_channel(served.grpc) as channel:
             keys = rpc.EncryptionServiceStub(channel)
             with pytest.raises(grpc.RpcError) as refused:
@@ -194,10 +208,21 @@ def test_engine_key_rotation_reaches_running_workers(tmp_path: Path) -> None:
             assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             third = keys.RotateEngineKey(pb.RotateEngineKeyRequest(confirm=info["key_fingerprint"]))
             assert third.key_generation == 3 and third.previous_key_fingerprint == info["key_fingerprint"]
-        for i, blob in enumerate(after):
-            assert _opens(http, blob) == b"after %d" % i
-        _error(_task(http, "decrypt", before[0]), 400, "auth_failed")  # two rotations ago: dropped
+        victim = engine_processes(served)["sv-worker-1"]
+        victim.send_signal(signal.SIGKILL)  # its successor must start with the keys of generation 3
+        deadline = time.monotonic() + 20
+        while engine_processes(served).get("sv-worker-1", victim).pid == victim.pid or not _ready(http):
+            assert time.monotonic() < deadline, "worker 1 did not come back"
+            time.sleep(0.05)
+        for agent in agents:
+            assert all(_opens(http, blob, agent) == b"after" for blob in after)
+            _error(_task(http, "decrypt", before[0], agent), 400, "auth_failed")  # two rotations ago: dropped
+            assert _opens(http, _sealed(http, b"third", agent), agents[-1 - agents.index(agent)]) == b"third"
         jobs.close()
+
+
+def _ready(http: httpx.Client) -> bool:
+    return http.get("/readyz").status_code == 200
 
 
 def test_engine_key_sealed_with_the_passphrase_and_migrated(tmp_path: Path) -> None:
