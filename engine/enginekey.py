@@ -112,7 +112,10 @@ def load_inline_keys(data_dir: str | Path, passphrase_file: str | Path | None = 
     """The inline keys under ``<data_dir>/keys``, the current one created (0600) if missing."""
     keys = Path(data_dir) / "keys"
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
-    passphrase = read_passphrase(passphrase_file) if passphrase_file else None
+    try:
+        passphrase = read_passphrase(passphrase_file) if passphrase_file else None
+    except OSError as exc:
+        raise KeystoreError(f"the passphrase file {passphrase_file} cannot be read ({exc.strerror})") from None
     path = keys / "engine.key"
     if path.exists():
         current = _read(path, passphrase)

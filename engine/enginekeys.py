@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from engine.enginekey import InlineKeys, fingerprint, rotate_files, send_keys
-from engine.errors import EngineError, InvalidArgument, WorkerLost, WorkerUnavailable
+from engine.errors import EngineError, InvalidArgument, Unsupported, WorkerLost, WorkerUnavailable
 from engine.status import Kind, Status
 from engine.tables import KEY_GENERATION_WORD
 
@@ -55,6 +55,8 @@ class EngineKeyService:
     async def rotate(self, *, confirm: str) -> dict[str, Any]:
         """A new inline key for the engine and every running worker (confirm = the current fingerprint)."""
         res = self.client.res
+        if res.key_pipe_w < 0:  # resources attached, not created by the engine's owner: no supervisor to tell
+            raise Unsupported("this process cannot rotate the inline-task key (it holds no key pipe to the supervisor)")
         async with self._lock:
             old = InlineKeys(res.data_key, res.previous_key)
             if confirm != old.fingerprint:
