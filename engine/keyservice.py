@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import BadRequest, Conflict, EngineClosed, EngineError, InvalidArgument
 from engine.keyfile import AEAD_ID, KDF_ID, KEM_ID, SUITE_NAME, KeystoreError, fingerprint_of
 from engine.keys import Keystore
-from engine.sealed_index import KeyScan, SealedIndex
+from engine.sealed_index import KeyScan, SealedIndex, rows_from_jobs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -97,7 +97,7 @@ class KeyService:
     def _open_index(self) -> SealedIndex:
         index = SealedIndex.in_data_dir(self.data_dir)
         if index.fresh and self._history is not None:
-            rows = list(_sealed_by_jobs(self._history()))
+            rows = rows_from_jobs(self._history())
             index.record_many(rows)
             logger.info("indexed %d sealed file(s) from the job history", len(rows))
         return index
@@ -292,20 +292,6 @@ def _joined(paths: list[str], limit: int = 240) -> str:
             break
         out = candidate
     return out
-
-
-def _sealed_by_jobs(records: list[JobRecord]) -> list[tuple[str, bytes]]:
-    """(path, key id) of the sealed files done encrypt and decrypt jobs name."""
-    rows = []
-    for r in records:
-        if str(r.state) != "done" or r.kind not in ("encrypt", "decrypt") or not r.result.get("key_id"):
-            continue
-        path = r.target if r.kind == "encrypt" else r.params.get("source", "")
-        try:
-            rows.append((str(path), bytes.fromhex(r.result["key_id"])))
-        except ValueError:
-            continue
-    return [row for row in rows if row[0]]
 
 
 def _reason(exc: OSError | sqlite3.Error) -> str:

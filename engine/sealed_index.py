@@ -34,6 +34,8 @@ from engine.files.sealed import FIXED, MAGIC, VERSION
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from engine.jobs.model import JobRecord
+
 logger = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -83,6 +85,20 @@ def header_key_id(path: str | os.PathLike[str]) -> bytes | None:
         return None
     key_id: bytes = fields[10]
     return key_id
+
+
+def rows_from_jobs(records: list[JobRecord]) -> list[tuple[str, bytes]]:
+    """(path, key id) of the sealed files done encrypt and decrypt jobs name."""
+    rows = []
+    for r in records:
+        if str(r.state) != "done" or r.kind not in ("encrypt", "decrypt") or not r.result.get("key_id"):
+            continue
+        path = r.target if r.kind == "encrypt" else r.params.get("source", "")
+        try:
+            rows.append((str(path), bytes.fromhex(r.result["key_id"])))
+        except ValueError:
+            continue
+    return [row for row in rows if row[0]]
 
 
 class SealedIndex:
