@@ -166,7 +166,6 @@ class Lease:
         self._running = 0
         return Completion(status, n_out, service_ns, agent_id, client._agent_worker[agent_id])
 
-
     async def run_control(self, kind: Kind, length: int, agent: int, *, timeout: float = 5.0) -> Completion:
         """The engine's own task (SET_KEY) on ``agent``, drained or not: a drained agent takes no new
         work, yet must hold the same keys when it is resumed. Raises like ``run``."""
