@@ -67,6 +67,7 @@ def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, socket.socket]:
 
 
 def serve(cfg: EngineConfig, *, listener: socket.socket | None) -> int:
+    from engine.keyfile import KeystoreError
     from engine.resources import EngineResources
     from engine.sdnotify import Notifier
     from engine.supervisor import Supervisor
@@ -78,7 +79,11 @@ def serve(cfg: EngineConfig, *, listener: socket.socket | None) -> int:
 
         target = functools.partial(frontend_main, listener=listener)
         serving = f"{cfg.workers} workers, HTTP {cfg.host}:{cfg.engine_port}, gRPC {cfg.host}:{cfg.grpc_port}"
-    res = EngineResources.create(cfg)
+    try:
+        res = EngineResources.create(cfg)
+    except KeystoreError as exc:  # the inline-task key, read before the workers fork: a wrong passphrase stops here
+        print(f"engined: {exc.message}", file=sys.stderr)
+        return 2
     # under systemd: READY=1, WATCHDOG=1, STATUS=, STOPPING=1 (the variables are taken out of the
     # environment here, so no child speaks for the engine)
     supervisor = Supervisor(res, frontend=target, notifier=Notifier.from_environment(), serving=serving)

@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from engine import network, services, system
 from engine.encryption import EncryptionInfo
+from engine.enginekeys import EngineKeyService
 from engine.files.service import FileJobs
 from engine.jobs import JobTracker, compression_stats
-from engine.jobs.manager import JobManager
+from engine.jobs.manager import KEEP_FINISHED, JobManager
 from engine.jobs.store import JobStore
 from engine.keyservice import KeyService
 from engine.monitor import EngineMonitor
 from engine.storage import disks, pools
 from engine.storage.manager import StorageManager
 from engine.storage.service import StorageService
+from engine.tables import KEY_GENERATION_WORD
 from engine.tasks import TaskService
 
 if TYPE_CHECKING:
@@ -82,7 +84,8 @@ class Runtime:
     long_jobs: JobManager  # file jobs and storage operations (persisted, cancellable)
     facts: SlowFacts
     encryption: EncryptionInfo
-    keys: KeyService  # the keystore (opened off the loop at start), rotation, export
+    keys: KeyService  # the keystore (opened off the loop at start), rotation, export, retirement
+    engine_key: EngineKeyService  # rotation of the inline ENCRYPT/DECRYPT key (engine.key)
     files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
@@ -123,7 +126,17 @@ class Runtime:
         manager = StorageManager(config.pool_root, config.data_dir)
         facts = SlowFacts(list_pools=manager.list_pools)
         storage = StorageService(manager, long_jobs, publish, config.data_dir, forget=facts.forget)
-        keys = KeyService(config.data_dir, config.key_passphrase_file)
+        keys = KeyService(
+            config.data_dir, config.key_passphrase_file, history=lambda: long_jobs.store.recent("file", KEEP_FINISHED)
+        )
+        res = client.res
+        encryption = EncryptionInfo(
+            config.data_dir,
+            res.data_key,
+            res.previous_key,
+            protected=bool(config.key_passphrase_file),
+            generation=lambda: int(client.table.words[KEY_GENERATION_WORD]) if client.table.words is not None else 0,
+        )
         return cls(
             config=config,
             tasks=TaskService(client, jobs),
@@ -131,7 +144,8 @@ class Runtime:
             jobs=jobs,
             long_jobs=long_jobs,
             facts=facts,
-            encryption=EncryptionInfo(config.data_dir, client.res.data_key),
+            encryption=encryption,
+            engine_key=EngineKeyService(config, client, encryption),
             keys=keys,
             files=FileJobs(config, client, long_jobs, keys, publish),
             publish=publish,

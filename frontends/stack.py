@@ -100,6 +100,7 @@ class FrontendStack:
         await self.runtime.storage.close()  # running storage operations let go before their jobs end
         await self.runtime.long_jobs.close()
         self.runtime.files.close()
+        self.runtime.keys.close()
         await self.watchers.stop()
         if self._owns_client:
             self.client.close()
