@@ -101,5 +101,6 @@ class FrontendStack:
         await self.runtime.long_jobs.close()
         self.runtime.files.close()
         await self.watchers.stop()
+        self.runtime.audit.close()  # after the last RPC: a call answered later still has its log line
         if self._owns_client:
             self.client.close()

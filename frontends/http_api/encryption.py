@@ -34,7 +34,7 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         Endpoint("GET", "/api/v1/encryption/status", status, "Suites, keys, counters (never key material)",
                  pb.EncryptionStatus.DESCRIPTOR),
         Endpoint("POST", "/api/v1/encryption/rotate", rotate, "Make a new current key pair (older ones are kept)",
-                 pb.KeyInfo.DESCRIPTOR, pb.RotateKeyRequest.DESCRIPTOR, errors=(409,)),
+                 pb.KeyInfo.DESCRIPTOR, pb.RotateKeyRequest.DESCRIPTOR, errors=(409,), call="encryption.RotateKey"),
         Endpoint("GET", "/api/v1/encryption/public-key", public_key, "The public key other boxes seal files to",
                  pb.PublicKey.DESCRIPTOR, query=(KEY_ID,), errors=(404,)),
     ]  # fmt: skip
