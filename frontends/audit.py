@@ -54,6 +54,7 @@ TARGET_FIELDS = (
     "destination",
 )
 TARGET_MAX_CHARS = 256
+SINCE_MAX_UNIX = 2**33  # the year 2242: later is "nothing yet", and its ns still fit SQLite's int64
 ANONYMOUS = "anonymous"  # no credential admitted the call: refused, or an engine without tokens
 ADMIN_ONLY = ErrorAnswer(
     403,
@@ -186,7 +187,7 @@ def admin_refusal() -> ErrorAnswer | None:
 def list_entries(audit: AuditLog, *, since_unix: int, limit: int, caller: str, call: str) -> dict[str, Any]:
     """The ListAuditEntriesResponse of both transports; ``limit`` 0: 100."""
     entries = audit.recent(
-        since_unix_ns=min(max(since_unix, 0), 2**40) * 10**9,
+        since_unix_ns=min(max(since_unix, 0), SINCE_MAX_UNIX) * 10**9,
         limit=min(limit or 100, LIST_LIMIT_MAX),
         caller=caller,
         call=call,
