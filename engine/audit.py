@@ -93,20 +93,8 @@ class AuditEntry:
     def log_line(self) -> tuple[str, tuple[object, ...]]:
         """The %-style line and its arguments (never a token or a request body: neither is in an entry)."""
         uid = f" uid={self.uid}" if self.uid is not None else ""
-        return (
-            "%s %s result=%s status=%s caller=%s%s peer=%s transport=%s %.1f ms",
-            (
-                self.call,
-                self.target or "-",
-                self.result,
-                self.status,
-                self.caller,
-                uid,
-                self.peer,
-                self.transport,
-                self.duration_ms,
-            ),
-        )
+        args = (self.call, self.target or "-", self.result, self.status, self.caller, uid, self.peer, self.transport)
+        return "%s %s result=%s status=%s caller=%s%s peer=%s transport=%s %.1f ms", (*args, self.duration_ms)
 
 
 class AuditLog:
@@ -176,10 +164,14 @@ class AuditLog:
                 except queue.Empty:
                     break
             entries = [entry for entry in batch if entry is not None]
-            self._write(entries)
-            with self._progress:
-                self._written += len(entries)
-                self._progress.notify_all()
+            try:
+                self._write(entries)
+            except Exception:  # the thread's top-level loop: a bug here must not stop the audit log
+                logger.exception("audit log %s: %d entries lost", self.path, len(entries))
+            finally:
+                with self._progress:
+                    self._written += len(entries)
+                    self._progress.notify_all()
             if len(entries) < len(batch):  # close()'s sentinel: everything before it is written
                 return
 
@@ -207,9 +199,11 @@ class AuditLog:
             self._failed(str(exc))
 
     def _failed(self, why: str) -> None:
-        self.failures += 1
-        if self.failures == 1 or self.failures % 1000 == 0:
-            logger.warning("audit log %s: cannot record (%d failures so far): %s", self.path, self.failures, why)
+        with self._progress:  # from the writer and from record()
+            self.failures += 1
+            failures = self.failures
+        if failures == 1 or failures % 1000 == 0:
+            logger.warning("audit log %s: cannot record (%d failures so far): %s", self.path, failures, why)
 
     def prune(self) -> int:
         """Drop entries past the retention age and all but the newest ``max_entries``; how many went.
