@@ -36,23 +36,8 @@ if TYPE_CHECKING:
 
 UNAUDITED_CALLS = frozenset({"agent.DispatchTask", "block.Process", "block.ProcessStream", "compression.ReadRange"})
 # request fields that name what a call acts on, in the order a target lists them
-TARGET_FIELDS = (
-    "pool",
-    "name",
-    "volume",
-    "snapshot",
-    "new_volume",
-    "device",
-    "old_device",
-    "new_device",
-    "disk",
-    "id",
-    "agent_id",
-    "key_id",
-    "operation",
-    "source",
-    "destination",
-)
+_STORAGE_TARGETS = ("pool", "name", "volume", "snapshot", "new_volume", "device", "old_device", "new_device", "disk")
+TARGET_FIELDS = (*_STORAGE_TARGETS, "id", "agent_id", "key_id", "operation", "source", "destination")
 TARGET_MAX_CHARS = 256
 SINCE_MAX_UNIX = 2**33  # the year 2242: later is "nothing yet", and its ns still fit SQLite's int64
 ANONYMOUS = "anonymous"  # no credential admitted the call: refused, or an engine without tokens
@@ -83,7 +68,8 @@ def _value(value: object) -> str:
     text = str(value)
     if text and text.isprintable() and not any(c in text for c in ' "='):
         return text
-    return orjson.dumps(text).decode()  # quoted: names may hold spaces; escapes what a log must not carry
+    # quoted (names may hold spaces); control characters are escaped by safe_text over the whole target
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def format_target(fields: Iterable[tuple[str, object]]) -> str:
