@@ -227,6 +227,9 @@ class EngineConfig:
     tls_key: str = ""
     tls_client_ca: str = ""  # PEM CA bundle: clients must present a certificate it signed (mutual TLS)
     client_max_inflight: int = 0  # calls in flight per client (peer address); 0 = no per-client cap
+    # the audit log (engine/audit.py): entries older than this many days, or past the newest N, are dropped
+    audit_retention_days: int = 90
+    audit_max_entries: int = 100_000
 
     def __post_init__(self) -> None:
         # derived defaults are resolved here so every process sees the same numbers
@@ -394,6 +397,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tls_key": str.strip,  # checked with the certificate (_read_credentials)
     "tls_client_ca": _optional(credentials.check_certificate),
     "client_max_inflight": _int(0, 1 << 20),  # 0: off
+    "audit_retention_days": _int(1, 36500),
+    "audit_max_entries": _int(1, 10_000_000),
 }
 _SECRET = frozenset({"api_token"})
 

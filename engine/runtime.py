@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine import network, services, system
+from engine.audit import AuditLog
 from engine.encryption import EncryptionInfo
 from engine.enginekeys import EngineKeyService
 from engine.files.service import FileJobs
@@ -89,6 +90,7 @@ class Runtime:
     files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
+    audit: AuditLog  # who changed what: recorded by the transports (frontends/audit.py)
     host: system.HostStatus = field(default_factory=system.HostStatus)  # fixed facts once, the rest every 0.5 s
     version: str = field(default_factory=version)
     hostname: str = field(default_factory=socket.gethostname)
@@ -121,8 +123,8 @@ class Runtime:
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
         jobs = JobTracker(publish)
         monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
-        long_jobs = JobManager(JobStore.in_data_dir(config.data_dir), max_queued=config.job_queue_limit,
-                               max_running={"file": 2, "storage": 4})  # fmt: skip
+        store = JobStore.in_data_dir(config.data_dir)
+        long_jobs = JobManager(store, max_queued=config.job_queue_limit, max_running={"file": 2, "storage": 4})
         manager = StorageManager(config.pool_root, config.data_dir)
         facts = SlowFacts(list_pools=manager.list_pools)
         storage = StorageService(manager, long_jobs, publish, config.data_dir, forget=facts.forget)
@@ -150,4 +152,8 @@ class Runtime:
             files=FileJobs(config, client, long_jobs, keys, publish),
             publish=publish,
             storage=storage,
+            # one SQLite file for the engine: the audit log is a table beside the job history
+            audit=AuditLog(
+                store.path, retention_days=config.audit_retention_days, max_entries=config.audit_max_entries
+            ),
         )

@@ -102,5 +102,6 @@ class FrontendStack:
         self.runtime.files.close()
         self.runtime.keys.close()
         await self.watchers.stop()
+        self.runtime.audit.close()  # after the last RPC: a call answered later still has its log line
         if self._owns_client:
             self.client.close()

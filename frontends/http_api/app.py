@@ -20,8 +20,9 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from engine.errors import EngineError
 from frontends.auth import AccessPolicy
 from frontends.errors import describe, error_body
-from frontends.http_api import agents, compression, dashboard, encryption, network, storage, system
+from frontends.http_api import agents, audit, compression, dashboard, encryption, network, storage, system
 from frontends.http_api.access import AccessMiddleware
+from frontends.http_api.audit import AuditMiddleware
 from frontends.http_api.router import GroupedRouter
 from frontends.http_api.routing import Endpoint, JSONResponse
 from frontends.limits import ClientLimiter
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from frontends.events import EventHub
     from frontends.prom import RequestMetrics
 
-DOMAINS = (system, agents, storage, compression, encryption, network, dashboard)
+DOMAINS = (system, agents, storage, compression, encryption, network, audit, dashboard)
 
 
 class MetricsMiddleware:
@@ -114,8 +115,10 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None) -> ASGIApp:
-    """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC)."""
-    routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in endpoints(rt, metrics)]
+    """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC), and
+    around those the audit log's recording."""
+    described = endpoints(rt, metrics)
+    routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in described]
     routes.append(WebSocketRoute("/ws", hub.serve))
     routes.append(dashboard.static_files())  # the page's files: not API routes, so not in /openapi.json
     # expected errors go through ExceptionMiddleware (answered, not logged as crashes); a bare
@@ -124,4 +127,7 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: Clie
     app = Starlette(exception_handlers=handlers)
     app.router = GroupedRouter(routes)  # before the first request builds the middleware stack around it
     limiter = limiter or ClientLimiter(rt.config.client_max_inflight)
-    return MetricsMiddleware(AccessMiddleware(app, AccessPolicy.from_config(rt.config), limiter, metrics), metrics)
+    access = AccessMiddleware(app, AccessPolicy.from_config(rt.config), limiter, metrics)
+    # the audit log outside the access checks: it records their refusals too (frontends/http_api/audit.py)
+    calls = {(e.method, e.path): e.call for e in described if e.call}
+    return MetricsMiddleware(AuditMiddleware(access, rt.audit, calls, routes), metrics)

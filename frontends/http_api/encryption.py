@@ -83,6 +83,7 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
             pb.KeyInfo.DESCRIPTOR,
             pb.RotateKeyRequest.DESCRIPTOR,
             errors=(409,),
+            call="encryption.RotateKey",
         ),
         Endpoint(
             "GET",
@@ -120,6 +121,7 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
             path_schemas=KEY_PATH,
             errors=(404, 409),
             body_optional=True,
+            call="encryption.RetireKey",
         ),
         Endpoint(
             "POST",
@@ -130,5 +132,6 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
             pb.RotateEngineKeyRequest.DESCRIPTOR,
             errors=(409, 503),
             body_optional=True,
+            call="encryption.RotateEngineKey",
         ),
     ]
