@@ -79,6 +79,7 @@ def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, list[socket.socket]]:
 
 
 def serve(cfg: EngineConfig, *, listeners: list[socket.socket]) -> int:
+    from engine.keyfile import KeystoreError
     from engine.resources import EngineResources
     from engine.sdnotify import Notifier
     from engine.supervisor import Supervisor
@@ -97,7 +98,11 @@ def serve(cfg: EngineConfig, *, listeners: list[socket.socket]) -> int:
             cfg.socket_group,
             cfg.api_token_file or "SIGMAVAULT_API_TOKEN",
         )
-    res = EngineResources.create(cfg)
+    try:
+        res = EngineResources.create(cfg)
+    except KeystoreError as exc:  # the inline-task key, read before the workers fork: a wrong passphrase stops here
+        print(f"engined: {exc.message}", file=sys.stderr)
+        return 2
     # under systemd: READY=1, WATCHDOG=1, STATUS=, STOPPING=1 (the variables are taken out of the
     # environment here, so no child speaks for the engine)
     supervisor = Supervisor(res, frontend=target, notifier=Notifier.from_environment(), serving=serving,

@@ -166,6 +166,22 @@ class Lease:
         self._running = 0
         return Completion(status, n_out, service_ns, agent_id, client._agent_worker[agent_id])
 
+    async def run_control(self, kind: Kind, length: int, agent: int, *, timeout: float = 5.0) -> Completion:
+        """The engine's own task (SET_KEY) on ``agent``, drained or not: a drained agent takes no new
+        work, yet must hold the same keys when it is resumed. Raises like ``run``."""
+        client = self._client
+        if client._loop is not get_running_loop():
+            client._attach()
+        worker = client._agent_worker[agent]
+        if client._words[client._state_word[worker]] != _READY:
+            raise WorkerUnavailable(f"worker {worker} is restarting; retry shortly", metadata={"retry_after_s": 1})
+        req_id, fut = client._start(self.slots[0], length, kind, agent, 0)
+        self._running = req_id
+        async with asyncio.timeout(timeout):
+            status, n_out, service_ns = await client._wait(fut)
+        self._running = 0
+        return Completion(status, n_out, service_ns, agent, worker)
+
 
 class EngineClient:
     _loop: asyncio.AbstractEventLoop | None = None

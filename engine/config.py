@@ -275,6 +275,9 @@ class EngineConfig:
     run_dir: str = ""  # where the Unix sockets live; "" = /run/sigmavault for root, else a per-user directory
     socket_group: str = ""  # the group the Unix sockets admit (name or number); "" = root's group (0)
     access_log: bool = False  # log every admitted call on sigmavault.access (refusals always are)
+    # the audit log (engine/audit.py): entries older than this many days, or past the newest N, are dropped
+    audit_retention_days: int = 90
+    audit_max_entries: int = 100_000
 
     def __post_init__(self) -> None:
         # derived defaults are resolved here so every process sees the same numbers
@@ -484,6 +487,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "run_dir": _blank_or(_absolute_path),
     "socket_group": _blank_or(_group),
     "access_log": _bool,
+    "audit_retention_days": _int(1, 36500),
+    "audit_max_entries": _int(1, 10_000_000),
 }
 _SECRET = frozenset({"api_token"})
 

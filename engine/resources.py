@@ -1,4 +1,6 @@
-"""The shared resources of one engine instance: two segments and the doorbells.
+"""The shared resources of one engine instance: two segments, the doorbells, the inline-task keys
+and the key pipe (the frontend tells the supervisor of a rotated inline key through it, so that
+workers it forks later start with the new key; engine/enginekeys.py).
 
 Created once by the owner process (``engined serve``'s supervisor, or the embedding process),
 inherited over fork by workers and the frontend, unlinked by the owner alone.
@@ -14,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.keys import load_or_create_key
-from engine.tables import MetricsTable, TableLayout
+from engine.enginekey import load_inline_keys
+from engine.tables import KEY_GENERATION_WORD, MetricsTable, TableLayout
 from ipc.doorbell import Doorbell
 from ipc.errors import LayoutMismatch
 from ipc.layout import CTL_MAGIC, HEADER_DTYPE, LAYOUT_VERSION, ControlLayout
@@ -42,13 +44,16 @@ class EngineResources:
         self.layout = ControlLayout(config.workers, config.ring_capacity, self.tables.total_bytes)
         self.worker_bells: list[Doorbell] = []
         self.client_bell: Doorbell | None = None
-        self.data_key = b""
+        self.data_key = b""  # the inline ENCRYPT/DECRYPT key, and the one before the last rotation
+        self.previous_key = b""
+        self.key_pipe_r = self.key_pipe_w = -1
 
     @classmethod
     def create(cls, config: EngineConfig) -> EngineResources:
         reclaim_stale_segments()
         self = cls(config)
-        self.data_key = load_or_create_key(config.data_dir)  # read before fork: children inherit it
+        inline = load_inline_keys(config.data_dir, config.key_passphrase_file or None)  # before fork: inherited
+        self.data_key, self.previous_key = inline.current, inline.previous
         try:
             self.prefix = instance_prefix()
             self.ctl = create_segment(f"{self.prefix}_ctl", self.layout.total_bytes)
@@ -57,6 +62,8 @@ class EngineResources:
             self._init_control()
             self.worker_bells = [Doorbell() for _ in range(config.workers)]
             self.client_bell = Doorbell()
+            self.key_pipe_r, self.key_pipe_w = os.pipe2(os.O_CLOEXEC)
+            os.set_blocking(self.key_pipe_r, False)
         except BaseException:
             self.close()
             self.unlink()
@@ -87,7 +94,10 @@ class EngineResources:
 
     def _init_control(self) -> None:
         cfg = self.config
-        MetricsTable.create(self.tables_region, self.tables).release()
+        table = MetricsTable.create(self.tables_region, self.tables)
+        assert table.words is not None
+        table.words[KEY_GENERATION_WORD] = 1
+        table.release()
         header = np.ndarray((), dtype=HEADER_DTYPE, buffer=self.ctl_buf)
         for name, value in (
             ("version", LAYOUT_VERSION),
@@ -131,6 +141,10 @@ class EngineResources:
             bell.close()
         if self.client_bell is not None:
             self.client_bell.close()
+        for fd in (self.key_pipe_r, self.key_pipe_w):
+            if fd >= 0:
+                os.close(fd)
+        self.key_pipe_r = self.key_pipe_w = -1
 
     def close(self) -> None:
         """Close this process's handles. Every view (rings, tables, arena) must be released first."""

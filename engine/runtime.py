@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine import network, services, system
+from engine.audit import AuditLog
 from engine.encryption import EncryptionInfo
+from engine.enginekeys import EngineKeyService
 from engine.files.service import FileJobs
 from engine.jobs import JobTracker, compression_stats
-from engine.jobs.manager import JobManager
+from engine.jobs.manager import KEEP_FINISHED, JobManager
 from engine.jobs.store import JobStore
 from engine.keyservice import KeyService
 from engine.monitor import EngineMonitor
 from engine.storage import disks, pools
 from engine.storage.manager import StorageManager
 from engine.storage.service import StorageService
+from engine.tables import KEY_GENERATION_WORD
 from engine.tasks import TaskService
 
 if TYPE_CHECKING:
@@ -82,10 +85,12 @@ class Runtime:
     long_jobs: JobManager  # file jobs and storage operations (persisted, cancellable)
     facts: SlowFacts
     encryption: EncryptionInfo
-    keys: KeyService  # the keystore (opened off the loop at start), rotation, export
+    keys: KeyService  # the keystore (opened off the loop at start), rotation, export, retirement
+    engine_key: EngineKeyService  # rotation of the inline ENCRYPT/DECRYPT key (engine.key)
     files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
+    audit: AuditLog  # who changed what: recorded by the transports (frontends/audit.py)
     host: system.HostStatus = field(default_factory=system.HostStatus)  # fixed facts once, the rest every 0.5 s
     version: str = field(default_factory=version)
     hostname: str = field(default_factory=socket.gethostname)
@@ -118,12 +123,22 @@ class Runtime:
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
         jobs = JobTracker(publish)
         monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
-        long_jobs = JobManager(JobStore.in_data_dir(config.data_dir), max_queued=config.job_queue_limit,
-                               max_running={"file": 2, "storage": 4})  # fmt: skip
+        store = JobStore.in_data_dir(config.data_dir)
+        long_jobs = JobManager(store, max_queued=config.job_queue_limit, max_running={"file": 2, "storage": 4})
         manager = StorageManager(config.pool_root, config.data_dir)
         facts = SlowFacts(list_pools=manager.list_pools)
         storage = StorageService(manager, long_jobs, publish, config.data_dir, forget=facts.forget)
-        keys = KeyService(config.data_dir, config.key_passphrase_file)
+        keys = KeyService(
+            config.data_dir, config.key_passphrase_file, history=lambda: long_jobs.store.recent("file", KEEP_FINISHED)
+        )
+        res = client.res
+        encryption = EncryptionInfo(
+            config.data_dir,
+            res.data_key,
+            res.previous_key,
+            protected=bool(config.key_passphrase_file),
+            generation=lambda: int(client.table.words[KEY_GENERATION_WORD]) if client.table.words is not None else 0,
+        )
         return cls(
             config=config,
             tasks=TaskService(client, jobs),
@@ -131,9 +146,14 @@ class Runtime:
             jobs=jobs,
             long_jobs=long_jobs,
             facts=facts,
-            encryption=EncryptionInfo(config.data_dir, client.res.data_key),
+            encryption=encryption,
+            engine_key=EngineKeyService(config, client, encryption),
             keys=keys,
             files=FileJobs(config, client, long_jobs, keys, publish),
             publish=publish,
             storage=storage,
+            # one SQLite file for the engine: the audit log is a table beside the job history
+            audit=AuditLog(
+                store.path, retention_days=config.audit_retention_days, max_entries=config.audit_max_entries
+            ),
         )

@@ -18,6 +18,8 @@ class Kind(IntEnum):
     LZ4_FRAME = 9
     SEAL_BLOCK = 10
     OPEN_BLOCK = 11
+    # the engine's own: a worker's new inline ENCRYPT/DECRYPT keys after a rotation (engine/enginekeys.py)
+    SET_KEY = 12
 
     @property
     def label(self) -> str:

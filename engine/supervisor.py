@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from engine import diag
 from engine.agents.registry import build_agents
+from engine.enginekey import receive_keys
 from engine.numa import describe_plan, plan_affinity
 from engine.sdnotify import Notifier, ServiceNotes
 from engine.status import AgentStatus, WorkerState
-from engine.tables import AGENT_FIELD, WORKER_FIELD
+from engine.tables import AGENT_FIELD, KEY_GENERATION_WORD, WORKER_FIELD
 from engine.worker import worker_main
 from ipc.layout import CLIENT_SLEEPING_WORD, header_words
 from ipc.ring import SpscRing
@@ -215,6 +216,18 @@ class Supervisor:
         self._frontend_ready = os.read(self._frontend_ready_r, 16) != b""
         self._close_ready_pipe()  # one byte, once: served (or EOF: the sentinel tells why)
 
+    def _on_key_pipe(self) -> None:
+        """A rotated inline key: workers (and a frontend) forked from now on inherit it. The
+        generation word tells the frontend it was taken; running workers get it from the frontend."""
+        message = receive_keys(self.res.key_pipe_r)
+        if message is None:
+            return
+        generation, self.res.data_key, self.res.previous_key = message
+        words = self.table.words
+        assert words is not None
+        words[KEY_GENERATION_WORD] = generation
+        logger.info("supervisor: inline key generation %d taken for the workers it starts", generation)
+
     def _close_ready_pipe(self) -> None:
         if self._frontend_ready_r >= 0:
             os.close(self._frontend_ready_r)
@@ -250,6 +263,8 @@ class Supervisor:
     def _tick(self) -> None:
         sentinels = {p.sentinel: i for i, p in enumerate(self.workers) if p is not None}
         waitables: list[int] = [*sentinels, self._wake_r]
+        if self.res.key_pipe_r >= 0:
+            waitables.append(self.res.key_pipe_r)
         if self.frontend is not None:
             waitables.append(self.frontend.sentinel)
         if self._frontend_ready_r >= 0:
@@ -263,6 +278,8 @@ class Supervisor:
             return
         if self._frontend_ready_r in ready:
             self._on_frontend_ready_pipe()
+        if self.res.key_pipe_r >= 0 and self.res.key_pipe_r in ready:
+            self._on_key_pipe()
         for fd in ready:
             if fd in sentinels:
                 self._on_worker_exit(sentinels[fd])

@@ -2,7 +2,8 @@
 
 Region layout, every field a little-endian int64, offsets relative to the region's start::
 
-    0      tables header   TABLES_HEADER_DTYPE (64 bytes): magic, version, n_workers, n_agents, history_len
+    0      tables header   TABLES_HEADER_DTYPE (64 bytes): magic, version, n_workers, n_agents, history_len,
+                           key_generation
     64     client row      CLIENT_DTYPE: admission and slot figures of the one client process
     ...    workers         n_workers rows of WORKER_DTYPE
     ...    agents          n_agents rows of AGENT_DTYPE
@@ -34,9 +35,12 @@ TABLES_VERSION = 2  # 2: the client's oldest task in flight, agents' in-flight c
 
 TABLES_HEADER_DTYPE = np.dtype(
     [("magic", "<i8"), ("version", "<i8"), ("n_workers", "<i8"), ("n_agents", "<i8"), ("history_len", "<i8"),
-     ("pad", "<i8", 3)]
+     ("key_generation", "<i8"), ("pad", "<i8", 2)]
 )  # fmt: skip
 assert TABLES_HEADER_DTYPE.itemsize == 64
+# the inline key's generation the supervisor holds (1 at start, +1 per rotation it took from the key
+# pipe): workers it forks from then on start with that key. Written by the supervisor alone.
+KEY_GENERATION_WORD = 5
 
 CLIENT_DTYPE = np.dtype(
     [

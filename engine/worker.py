@@ -239,7 +239,7 @@ class Worker:
             for s in build_agents(cfg.agents, cfg.workers)
         ]
         self.wbase = self.table.worker_base(index)
-        self.handlers = build_handlers(res.data_key)
+        self.handlers = build_handlers(res.data_key, res.previous_key)
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True

@@ -112,6 +112,8 @@ class FrontendStack:
         await self.runtime.storage.close()  # running storage operations let go before their jobs end
         await self.runtime.long_jobs.close()
         self.runtime.files.close()
+        self.runtime.keys.close()
         await self.watchers.stop()
+        self.runtime.audit.close()  # after the last RPC: a call answered later still has its log line
         if self._owns_client:
             self.client.close()

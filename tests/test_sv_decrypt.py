@@ -4,6 +4,7 @@ block functions and worker handlers sealed, and refuses damaged files with the r
 from __future__ import annotations
 
 import ast
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -103,4 +104,28 @@ def test_damage_is_named_and_leaves_no_output(tmp_path: Path, store: Keystore) -
         done = tool("--key", key, src, "-o", out)
         assert done.returncode == 1, words
         assert words.encode() in done.stderr, (words, done.stderr)
-        assert not out.exists() and not (tmp_path / "out.partial").exists()
+        assert not out.exists() and not list(tmp_path.glob("*partial*"))
+
+
+def test_an_existing_output_is_refused_unless_force(tmp_path: Path, store: Keystore) -> None:
+    sealed = tmp_path / "f.sv"
+    sealed.write_bytes(seal_bytes(DATA, store.current.recipient, block_bytes=BLOCK))
+    out = tmp_path / "plain"
+    out.write_bytes(b"precious")
+    refused = tool("--key", store.directory, sealed, "-o", out)
+    assert refused.returncode == 2 and b"exists; pass --force" in refused.stderr
+    assert out.read_bytes() == b"precious" and not list(tmp_path.glob("*partial*"))
+    forced = tool("--key", store.directory, sealed, "-o", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert out.read_bytes() == DATA and stat.S_IMODE(out.stat().st_mode) == 0o600  # plaintext: owner only
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"kept")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert tool("--key", store.directory, sealed, "-o", link).returncode == 2  # a dangling or live link exists
+    assert tool("--key", store.directory, sealed, "-o", link, "--force").returncode == 0
+    assert not link.is_symlink() and link.read_bytes() == DATA and target.read_bytes() == b"kept"
+    (tmp_path / "dir").mkdir()
+    assert tool("--key", store.directory, sealed, "-o", tmp_path / "dir", "--force").returncode == 2
+    fresh = tool("--key", store.directory, sealed, "-o", tmp_path / "new")
+    assert fresh.returncode == 0 and (tmp_path / "new").read_bytes() == DATA

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sv_decrypt: open a SigmaVault sealed file (SVSEAL v1) with nothing but its key file.
 
-    python3 sv_decrypt.py --key KEYFILE|KEYS_DIR [--passphrase-file FILE] INPUT|- [-o OUTPUT|-]
+    python3 sv_decrypt.py --key KEYFILE|KEYS_DIR [--passphrase-file FILE] INPUT|- [-o OUTPUT|-] [--force]
 
 Needs only Python 3.11+ and ``cryptography`` >= 50 (HPKE with ML-KEM-768+X25519); it imports nothing
 from the engine, so it works on a box where the engine is dead. Files sealed with compression also
@@ -9,9 +9,11 @@ need the ``zstandard`` module or, failing that, the ``zstd`` command. The format
 this is a second, independent reading of it (the engine's tests check both agree).
 
 Streaming with memory bounded by one block: every block is authenticated before any of its bytes are
-written. Writing to a path goes to ``OUTPUT.partial`` first and is renamed only when every block
-has been checked, so a damaged file leaves no OUTPUT. Exit status: 0 done, 1 the file or key is bad
-(the message says what: truncated, tampered, reordered, wrong key, ...), 2 bad usage.
+written. Writing to a path goes to a temporary file beside it (``.OUTPUT.<pid>.partial``, mode 0600)
+and is renamed only when every block has been checked, so a damaged file leaves no OUTPUT. An
+existing OUTPUT is refused (exit 2) unless ``--force``, which replaces it (a symbolic link is
+replaced, not followed). Exit status: 0 done, 1 the file or key is bad (the message says what:
+truncated, tampered, reordered, wrong key, ...), 2 bad usage (an existing OUTPUT without --force).
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES
 
 class Failure(Exception):
     """The file or the key is not what it must be; the message says how."""
+
+
+class Refused(Exception):
+    """The command line asks for something the tool will not do (exit status 2)."""
 
 
 def load_key(path: Path, key_id: bytes, passphrase_file: Path | None) -> hpke.MLKEM768X25519PrivateKey:
@@ -195,16 +201,46 @@ def run(args: argparse.Namespace) -> int:
             n = decrypt(src, sys.stdout.buffer, args.key, args.passphrase_file)
             sys.stdout.buffer.flush()
             return n
-        partial = Path(args.output + ".partial")
+        output = Path(args.output)
+        _check_output(output, args.force)
+        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            with open(partial, "xb") as out:
+            with os.fdopen(fd, "wb") as out:
                 n = decrypt(src, out, args.key, args.passphrase_file)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(partial, args.output)
+            _publish(partial, output, args.force)
         finally:
             partial.unlink(missing_ok=True)
         return n
+
+
+def _check_output(output: Path, force: bool) -> None:
+    if os.path.lexists(output) and not force:
+        raise Refused(f"{output} exists; pass --force to replace it")
+    if output.is_dir() and not output.is_symlink():
+        raise Refused(f"{output} is a directory")
+
+
+def _publish(partial: Path, output: Path, force: bool) -> None:
+    """Rename the checked plaintext to ``output``: without force, never over a file that appeared
+    meanwhile (link() fails if the name exists; a filesystem without hard links falls back to a check)."""
+    if force:
+        os.replace(partial, output)
+    else:
+        try:
+            os.link(partial, output, follow_symlinks=False)
+        except FileExistsError:
+            raise Refused(f"{output} appeared while decrypting; pass --force to replace it") from None
+        except OSError:
+            _check_output(output, force)
+            os.replace(partial, output)
+    dfd = os.open(output.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,9 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passphrase-file", type=Path, help="file holding the key's passphrase, if it is sealed")
     parser.add_argument("input", help="sealed file, or - for standard input")
     parser.add_argument("-o", "--output", default="-", help="plaintext destination (default: standard output)")
+    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     args = parser.parse_args(argv)
     try:
         n = run(args)
+    except Refused as exc:
+        print(f"sv_decrypt: {exc}", file=sys.stderr)
+        return 2
     except Failure as exc:
         print(f"sv_decrypt: {exc}", file=sys.stderr)
         return 1

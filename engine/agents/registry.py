@@ -19,7 +19,10 @@ from engine.status import Kind
 
 ROLES: tuple[tuple[str, frozenset[Kind]], ...] = (
     ("compression", frozenset({Kind.ECHO, Kind.COMPRESS, Kind.DECOMPRESS, Kind.HASH, Kind.ZSTD_FRAME, Kind.LZ4_FRAME})),
-    ("crypto", frozenset({Kind.ECHO, Kind.ENCRYPT, Kind.DECRYPT, Kind.HASH, Kind.SEAL_BLOCK, Kind.OPEN_BLOCK})),
+    (
+        "crypto",
+        frozenset({Kind.ECHO, Kind.ENCRYPT, Kind.DECRYPT, Kind.HASH, Kind.SEAL_BLOCK, Kind.OPEN_BLOCK, Kind.SET_KEY}),
+    ),
     ("integrity", frozenset({Kind.ECHO, Kind.HASH, Kind.PARITY})),
     ("general", frozenset(Kind)),
 )
@@ -53,10 +56,11 @@ def build_agents(n_agents: int, n_workers: int) -> tuple[AgentSpec, ...]:
     return tuple(specs)
 
 
-def build_handlers(key: bytes) -> dict[int, Handler]:
-    """One handler table per worker process (codec contexts are per process, not shared)."""
+def build_handlers(key: bytes, previous: bytes = b"") -> dict[int, Handler]:
+    """One handler table per worker process (codec contexts are per process, not shared). ``key`` and
+    ``previous``: the inline ENCRYPT/DECRYPT keys (engine/enginekey.py)."""
     compression = CompressionAgent()
-    crypto = CryptoAgent(key)
+    crypto = CryptoAgent(key, previous)
     frames = FrameAgent()
     sealing = SealingAgent()
     return {
@@ -71,4 +75,5 @@ def build_handlers(key: bytes) -> dict[int, Handler]:
         Kind.LZ4_FRAME: frames.lz4_frame,
         Kind.SEAL_BLOCK: sealing.seal_block,
         Kind.OPEN_BLOCK: sealing.open_block,
+        Kind.SET_KEY: crypto.set_keys,
     }

@@ -80,6 +80,8 @@ async def run(env: FileEnv, ctx: JobContext, files: list[tuple[Path, bool]]) -> 
             counts[outcome] += 1
             if outcome == "rewrapped":
                 env.keys.counters.files_rewrapped += 1
+            if outcome != "skipped":  # now sealed to the current key: key retirement reads the index
+                env.keys.record_sealed(str(path), store.current.key_id)
         ctx.progress(done, total, message=str(path), files_rewrapped=counts["rewrapped"],
                      files_current=counts["current"], files_skipped=counts["skipped"],
                      files_failed=len(failed), failed=failed[:LISTED_FAILURES])  # fmt: skip

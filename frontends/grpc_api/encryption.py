@@ -1,4 +1,5 @@
-"""EncryptionService: keys and counters, rotation, the public key."""
+"""EncryptionService: keys and counters, rotation, the public key, key listing and retirement, and
+rotation of the inline-task key."""
 
 from __future__ import annotations
 
@@ -35,5 +36,36 @@ class EncryptionServicer(Servicer, rpc.EncryptionServiceServicer):
             return message
 
         return await self.guard("EncryptionService/GetPublicKey", context, call)
+
+    async def ListKeys(self, request: pb.ListKeysRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.KeyList:
+        async def call() -> pb.KeyList:
+            return to_message(pb.KeyList, await self.rt.keys.list_keys())
+
+        return await self.guard("EncryptionService/ListKeys", context, call)
+
+    async def ListKeyFiles(
+        self, request: pb.ListKeyFilesRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.KeyFiles:
+        async def call() -> pb.KeyFiles:
+            return to_message(pb.KeyFiles, await self.rt.keys.key_files(request.key_id))
+
+        return await self.guard("EncryptionService/ListKeyFiles", context, call)
+
+    async def RetireKey(
+        self, request: pb.RetireKeyRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.RetireKeyResponse:
+        async def call() -> pb.RetireKeyResponse:
+            answer = await self.rt.keys.retire(request.key_id, confirm=request.confirm, force=request.force)
+            return to_message(pb.RetireKeyResponse, answer)
+
+        return await self.guard("EncryptionService/RetireKey", context, call)
+
+    async def RotateEngineKey(
+        self, request: pb.RotateEngineKeyRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.EngineKeyInfo:
+        async def call() -> pb.EngineKeyInfo:
+            return to_message(pb.EngineKeyInfo, await self.rt.engine_key.rotate(confirm=request.confirm))
+
+        return await self.guard("EncryptionService/RotateEngineKey", context, call)
 
     register = staticmethod(rpc.add_EncryptionServiceServicer_to_server)

@@ -21,6 +21,7 @@ from frontends._gen.sigmavault.v1 import (
 )
 from frontends.auth import AccessPolicy
 from frontends.grpc_api.agents import AgentServicer
+from frontends.grpc_api.audit import AuditInterceptor, CallerTap
 from frontends.grpc_api.blocks import BlockServicer
 from frontends.grpc_api.compression import CompressionServicer
 from frontends.grpc_api.encryption import EncryptionServicer
@@ -50,13 +51,15 @@ def create_server(
     limiter: ClientLimiter | None = None, policy: AccessPolicy | None = None, unix_socket: bool = False,
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:  # fmt: skip
     """Build the server (not started); returns it, the bound port and its health servicer. Every call
-    passes the CallGuard (safe decoding, the access policy, ``limiter``: the per-client cap).
-    ``unix_socket``: also serve config.grpc_socket (plain: the kernel checks who connects)."""
+    passes the CallGuard (safe decoding, the access policy, ``limiter``: the per-client cap), inside the
+    audit log's interceptors (frontends/grpc_api/audit.py: outside it to see refusals, inside it to
+    see the caller it admitted). ``unix_socket``: also serve config.grpc_socket (plain: the kernel
+    checks who connects)."""
     config = rt.config
     limit = config.max_message_bytes
     limiter = limiter or ClientLimiter(config.client_max_inflight)
     guard = CallGuard(policy or AccessPolicy.from_config(config), limiter, metrics)
-    server = grpc.aio.server(interceptors=[guard], options=[
+    server = grpc.aio.server(interceptors=[AuditInterceptor(rt.audit), guard, CallerTap()], options=[
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", limit),
         ("grpc.so_reuseport", 0),

@@ -1,11 +1,13 @@
-"""SystemService: engine and host status."""
+"""SystemService: engine and host status, and the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
 from frontends._gen.sigmavault.v1 import system_pb2_grpc as rpc
+from frontends.audit import admin_refusal, list_entries
 from frontends.grpc_api.base import Servicer, to_message
 
 if TYPE_CHECKING:
@@ -30,5 +32,22 @@ class SystemServicer(Servicer, rpc.SystemServiceServicer):
             return to_message(pb.ListServicesResponse, await self.rt.list_services())
 
         return await self.guard("SystemService/ListServices", context, call)
+
+    async def ListAuditEntries(
+        self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListAuditEntriesResponse:
+        refusal = admin_refusal()
+        if refusal is not None:
+            status = refusal.grpc_status()
+            await context.abort(status.code, status.details, status.trailing_metadata)
+
+        async def call() -> pb.ListAuditEntriesResponse:
+            r = request
+            answer = await asyncio.to_thread(  # it waits for the writer to catch up, then reads SQLite
+                list_entries, self.rt.audit, since_unix=r.since_unix, limit=r.limit, caller=r.caller, call=r.call
+            )
+            return to_message(pb.ListAuditEntriesResponse, answer)
+
+        return await self.guard("SystemService/ListAuditEntries", context, call)
 
     register = staticmethod(rpc.add_SystemServiceServicer_to_server)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.monitor import PAGE_SIZE_MAX
 from engine.status import Kind
 from frontends._gen.sigmavault.v1 import agents_pb2 as pb
+from frontends.audit import note_target
 from frontends.errors import RequestError
 from frontends.http_api.routing import Endpoint, JSONResponse, Query, int_query, path_id, read_json, str_query
 
@@ -124,12 +125,14 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
 
     async def drain(request: Request) -> Response:
         agent = path_id(request)
+        note_target(agent_id=agent)
         monitor.agent(agent, recent=0)  # 404 for an unknown agent before anything changes
         tasks.set_drained(agent, True)
         return JSONResponse(monitor.agent(agent))
 
     async def resume(request: Request) -> Response:
         agent = path_id(request)
+        note_target(agent_id=agent)
         monitor.agent(agent, recent=0)
         tasks.set_drained(agent, False)
         return JSONResponse(monitor.agent(agent))
@@ -143,14 +146,14 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
                  pb.ListAgentTasksResponse.DESCRIPTOR, query=PAGE_QUERY),
         Endpoint("POST", "/api/v1/agents/{id}/task", agent_task, "Run a task on one agent",
                  pb.DispatchTaskResponse.DESCRIPTOR, pb.DispatchTaskRequest.DESCRIPTOR, exclude=("agent_id",),
-                 required=("kind",), errors=task_errors),
+                 required=("kind",), errors=task_errors, call="agent.DispatchTask"),
         Endpoint("POST", "/api/v1/tasks", any_agent_task, "Run a task on any capable agent (or agent_id)",
                  pb.DispatchTaskResponse.DESCRIPTOR, pb.DispatchTaskRequest.DESCRIPTOR, required=("kind",),
-                 errors=task_errors),
+                 errors=task_errors, call="agent.DispatchTask"),
         Endpoint("GET", "/api/v1/swarm", swarm, "Agents by status and role, load per worker, the queue",
                  pb.Swarm.DESCRIPTOR),
         Endpoint("POST", "/api/v1/agents/{id}/drain", drain, "Take an agent out of service (in-flight tasks finish)",
-                 pb.Agent.DESCRIPTOR),
+                 pb.Agent.DESCRIPTOR, call="agent.DrainAgent"),
         Endpoint("POST", "/api/v1/agents/{id}/resume", resume, "Put a drained agent back into service",
-                 pb.Agent.DESCRIPTOR),
+                 pb.Agent.DESCRIPTOR, call="agent.ResumeAgent"),
     ]  # fmt: skip

@@ -20,8 +20,9 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from engine.errors import EngineError
 from frontends.auth import AccessPolicy, http_call_name, http_path_is_open
 from frontends.errors import describe, error_body
-from frontends.http_api import agents, compression, dashboard, encryption, network, storage, system
+from frontends.http_api import agents, audit, compression, dashboard, encryption, network, storage, system
 from frontends.http_api.access import AccessMiddleware, guard_route
+from frontends.http_api.audit import AuditMiddleware
 from frontends.http_api.router import GroupedRouter
 from frontends.http_api.routing import Endpoint, JSONResponse
 from frontends.http_api.session import SessionStore
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from frontends.events import EventHub
     from frontends.prom import RequestMetrics
 
-DOMAINS = (system, agents, storage, compression, encryption, network, dashboard)
+DOMAINS = (system, agents, storage, compression, encryption, network, audit, dashboard)
 
 
 class MetricsMiddleware:
@@ -116,10 +117,12 @@ async def on_error(request: Request, exc: Exception) -> Response:
 
 def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None, *,
               policy: AccessPolicy | None = None) -> ASGIApp:  # fmt: skip
-    """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC)."""
+    """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC), and
+    around those the audit log's recording."""
     policy = policy or AccessPolicy.from_config(rt.config)
+    described = endpoints(rt, metrics)
     routes: list[BaseRoute] = []
-    for e in endpoints(rt, metrics):
+    for e in described:
         handler = e.handler if http_path_is_open(e.path) else \
             guard_route(e.handler, e.call or http_call_name(e.method, e.path), policy, metrics)  # fmt: skip
         routes.append(Route(e.path, handler, methods=[e.method]))
@@ -132,4 +135,7 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: Clie
     app.router = GroupedRouter(routes)  # before the first request builds the middleware stack around it
     limiter = limiter or ClientLimiter(rt.config.client_max_inflight)
     sessions = SessionStore.for_data_dir(rt.config.data_dir, secure=rt.config.tls, still_valid=policy.holds)
-    return MetricsMiddleware(AccessMiddleware(app, policy, limiter, metrics, sessions), metrics)
+    access = AccessMiddleware(app, policy, limiter, metrics, sessions)
+    # the audit log outside the access checks: it records their refusals too (frontends/http_api/audit.py)
+    calls = {(e.method, e.path): e.call or http_call_name(e.method, e.path) for e in described}
+    return MetricsMiddleware(AuditMiddleware(access, rt.audit, calls, routes), metrics)

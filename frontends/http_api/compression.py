@@ -9,6 +9,7 @@ from starlette.responses import Response
 from engine.files.ranges import MAX_RANGE_BYTES
 from engine.jobs import JOB_LIMIT_MAX
 from frontends._gen.sigmavault.v1 import compression_pb2 as pb
+from frontends.audit import note_target
 from frontends.file_jobs import start_args
 from frontends.http_api.routing import (
     ID_PARAM,
@@ -51,6 +52,7 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
     async def start_job(request: Request) -> Response:
         message = parse_body(await read_json(request, BODY_LIMIT), pb.StartFileJobRequest,
                              required=("operation", "source"))  # fmt: skip
+        note_target(message)
         return JSONResponse(await files.start(**start_args(message)))
 
     async def get_job(request: Request) -> Response:
@@ -77,11 +79,11 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
                  query=(LIMIT,)),
         Endpoint("POST", "/api/v1/compression/jobs", start_job, "Start a file job: compress, decompress, encrypt, "
                  "decrypt or rewrap a file", pb.FileJob.DESCRIPTOR, pb.StartFileJobRequest.DESCRIPTOR,
-                 required=("operation", "source"), errors=job_errors),
+                 required=("operation", "source"), errors=job_errors, call="compression.StartJob"),
         Endpoint("GET", "/api/v1/compression/jobs/{id}", get_job, "One file job", pb.FileJob.DESCRIPTOR,
                  path_schemas=JOB_ID),
         Endpoint("DELETE", "/api/v1/compression/jobs/{id}", cancel_job, "Cancel a file job (nothing is left under "
-                 "its destination)", pb.FileJob.DESCRIPTOR, path_schemas=JOB_ID),
+                 "its destination)", pb.FileJob.DESCRIPTOR, path_schemas=JOB_ID, call="compression.CancelJob"),
         Endpoint("GET", "/api/v1/compression/files/range", read_range, "Plain bytes of a seekable zstd file, "
                  "decoding only the frames that hold them", None, query=RANGE,
                  content_type="application/octet-stream"),

@@ -1,13 +1,16 @@
-"""Encryption routes: the suite, keys and counters; key rotation; the public key to export."""
+"""Encryption routes: the suite, keys and counters; key rotation, listing and retirement; the files
+sealed to a key; the public key to export; rotation of the inline-task key."""
 
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
+from engine.errors import NotFound
 from frontends._gen.sigmavault.v1 import encryption_pb2 as pb
 from frontends.http_api.routing import Endpoint, JSONResponse, Query, read_json, str_query
-from frontends.schema import parse_body
+from frontends.schema import parse_body, project
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -16,6 +19,24 @@ if TYPE_CHECKING:
     from engine.runtime import Runtime
 
 KEY_ID = Query("key_id", {"type": "string", "pattern": "^([0-9a-f]{32})?$"}, "a key of the keystore; default: current")
+KEY_PATH = (("id", {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "a key id (32 hex digits)"}),)
+BODY_LIMIT = 1024
+KEY_ID_RE = re.compile("[0-9a-f]{32}")
+
+
+def _key_path(request: Request) -> str:
+    """The key id of the path; one that cannot be a key id names no key (404, as an absent one)."""
+    key_id: str = request.path_params["id"]
+    if not KEY_ID_RE.fullmatch(key_id):
+        raise NotFound(f"no key {key_id[:64]!r}: a key id is 32 lower-case hex digits", code="unknown_key")
+    return key_id
+
+
+async def _body(request: Request, message: Any, *, exclude: tuple[str, ...] = ()) -> Any:
+    """The JSON body as ``message`` (an empty body is an empty message)."""
+    doc = await read_json(request, BODY_LIMIT)
+    allowed = tuple(f.name for f in message.DESCRIPTOR.fields if f.name not in exclude)
+    return parse_body(doc, message, allowed=allowed)
 
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
@@ -23,18 +44,94 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         return JSONResponse(rt.encryption_status())
 
     async def rotate(request: Request) -> Response:
-        parse_body(await read_json(request, 1024), pb.RotateKeyRequest)
+        parse_body(await read_json(request, BODY_LIMIT), pb.RotateKeyRequest)
         return JSONResponse(await rt.keys.rotate())
 
     async def public_key(request: Request) -> Response:
         answer = await rt.keys.public_key(str_query(request, "key_id", 64))
         return JSONResponse({**answer, "public_key": base64.b64encode(answer["public_key"]).decode()})
 
+    async def list_keys(request: Request) -> Response:
+        return JSONResponse(project(pb.KeyList.DESCRIPTOR, await rt.keys.list_keys()))
+
+    async def key_files(request: Request) -> Response:
+        return JSONResponse(project(pb.KeyFiles.DESCRIPTOR, await rt.keys.key_files(_key_path(request))))
+
+    async def retire(request: Request) -> Response:
+        body = await _body(request, pb.RetireKeyRequest, exclude=("key_id",))
+        answer = await rt.keys.retire(_key_path(request), confirm=body.confirm, force=body.force)
+        return JSONResponse(project(pb.RetireKeyResponse.DESCRIPTOR, answer))
+
+    async def rotate_engine_key(request: Request) -> Response:
+        body = await _body(request, pb.RotateEngineKeyRequest)
+        return JSONResponse(project(pb.EngineKeyInfo.DESCRIPTOR, await rt.engine_key.rotate(confirm=body.confirm)))
+
+    keys = "/api/v1/encryption/keys"
     return [
-        Endpoint("GET", "/api/v1/encryption/status", status, "Suites, keys, counters (never key material)",
-                 pb.EncryptionStatus.DESCRIPTOR),
-        Endpoint("POST", "/api/v1/encryption/rotate", rotate, "Make a new current key pair (older ones are kept)",
-                 pb.KeyInfo.DESCRIPTOR, pb.RotateKeyRequest.DESCRIPTOR, errors=(409,)),
-        Endpoint("GET", "/api/v1/encryption/public-key", public_key, "The public key other boxes seal files to",
-                 pb.PublicKey.DESCRIPTOR, query=(KEY_ID,), errors=(404,)),
-    ]  # fmt: skip
+        Endpoint(
+            "GET",
+            "/api/v1/encryption/status",
+            status,
+            "Suites, keys, counters (never key material)",
+            pb.EncryptionStatus.DESCRIPTOR,
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/encryption/rotate",
+            rotate,
+            "Make a new current key pair (older ones are kept)",
+            pb.KeyInfo.DESCRIPTOR,
+            pb.RotateKeyRequest.DESCRIPTOR,
+            errors=(409,),
+            call="encryption.RotateKey",
+        ),
+        Endpoint(
+            "GET",
+            "/api/v1/encryption/public-key",
+            public_key,
+            "The public key other boxes seal files to",
+            pb.PublicKey.DESCRIPTOR,
+            query=(KEY_ID,),
+            errors=(404,),
+        ),
+        Endpoint(
+            "GET",
+            keys,
+            list_keys,
+            "Every key pair: current, active (opens older files) or retired",
+            pb.KeyList.DESCRIPTOR,
+        ),
+        Endpoint(
+            "GET",
+            keys + "/{id}/files",
+            key_files,
+            "The files known to be sealed to a key (headers read now)",
+            pb.KeyFiles.DESCRIPTOR,
+            path_schemas=KEY_PATH,
+            errors=(404,),
+        ),
+        Endpoint(
+            "POST",
+            keys + "/{id}/retire",
+            retire,
+            "Delete a key's private key (confirm = the key id); refused while files are sealed to it unless force",
+            pb.RetireKeyResponse.DESCRIPTOR,
+            pb.RetireKeyRequest.DESCRIPTOR,
+            exclude=("key_id",),
+            path_schemas=KEY_PATH,
+            errors=(404, 409),
+            body_optional=True,
+            call="encryption.RetireKey",
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/encryption/engine-key/rotate",
+            rotate_engine_key,
+            "A new inline-task key for every worker (confirm = the current key_fingerprint)",
+            pb.EngineKeyInfo.DESCRIPTOR,
+            pb.RotateEngineKeyRequest.DESCRIPTOR,
+            errors=(409, 503),
+            body_optional=True,
+            call="encryption.RotateEngineKey",
+        ),
+    ]

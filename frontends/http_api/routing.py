@@ -65,7 +65,8 @@ class Endpoint:
     # JSON schemas of path parameters by name; a parameter not listed is an integer id (INTEGER_PARAM)
     path_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
     body_optional: bool = False  # the JSON body may be left out (DELETE routes that also take the query)
-    call: str = ""  # the access policy's name of this call (frontends/auth.py); "" = looked up by route
+    call: str = ""  # the call's one name on both transports (``storage.DestroyPool``: its RPC): the access
+    # policy's table (frontends/auth.py CALLS) and the audit log; "" = looked up by route (auth.HTTP_CALLS)
 
     def path_schema(self, name: str) -> dict[str, Any]:
         return dict(self.path_schemas).get(name, INTEGER_PARAM)

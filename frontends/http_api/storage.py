@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.descriptor import FieldDescriptor
 
 from engine.errors import BadRequest, NotFound
+from frontends.audit import note_target
 from frontends.http_api.routing import NAME_PARAM, Endpoint, JSONResponse, Query, read_json
 from frontends.schema import parse_body, project
 from frontends.storage_calls import CALLS
@@ -65,6 +66,7 @@ def route(rt: Runtime, method: str, path: str, rpc: str, summary: str, *, body: 
     body_optional = method == "DELETE" or (body and not required)
 
     async def handler(request: Request) -> Response:
+        note_target(**{PATH_FIELDS[p][0]: request.path_params[p] for p in params})  # until the message is built
         doc = await read_json(request, BODY_LIMIT) if body else {}
         message: Any = parse_body(doc, call.request, allowed=allowed, required=required)
         for param in params:
@@ -77,6 +79,7 @@ def route(rt: Runtime, method: str, path: str, rpc: str, summary: str, *, body: 
             raw = request.query_params.get(q.name)
             if raw is not None and q.name in descriptor.fields_by_name:
                 setattr(message, q.name, _convert(descriptor.fields_by_name[q.name], raw))
+        note_target(message)  # the target gRPC's audit entry names for the same request
         return JSONResponse(project(call.response.DESCRIPTOR, await call.run(rt, message)))
 
     return Endpoint(method, path, handler, summary, call.response.DESCRIPTOR,

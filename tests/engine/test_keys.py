@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine import keyfile
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.files.sealed import DataKey, new_header, parse_header
 from engine.files.sealed_files import open_bytes, rewrap_file, seal_bytes
 from engine.keyfile import (
@@ -188,3 +188,36 @@ def test_export_public_key_is_stable_text() -> None:
     text = export_public_key(public)
     assert parse_public_key(text).public_bytes == public
     assert all(len(line) <= 64 for line in text.splitlines()[1:-1])
+
+
+def test_retire_deletes_the_private_key_and_keeps_the_public_part(tmp_path: Path) -> None:
+    store = Keystore.open(tmp_path)
+    old = store.current
+    with pytest.raises(Conflict) as current:
+        store.retire(old.key_id)
+    assert current.value.code == "key_current"
+    store.rotate()
+    retired = store.retire(old.key_id)
+    assert retired.key_id == old.key_id and retired.retired_unix > 0 and not old.path.exists()
+    record = tmp_path / "keys" / f"retired-{old.key_id.hex()}.json"
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600 and "private_key" not in json.loads(record.read_text())
+    with pytest.raises(Conflict) as gone:
+        store.get(old.key_id)
+    assert gone.value.code == "key_retired"
+    assert store.public_bytes(old.key_id) == old.public_bytes
+    reopened = Keystore.open(tmp_path)
+    assert [r.key_id for r in reopened.retired()] == [old.key_id] and len(reopened.keys()) == 1
+    assert reopened.status()["retired_keys"] == 1
+    with pytest.raises(NotFound):
+        reopened.retire(b"\0" * 16)
+
+
+def test_a_retirement_cut_short_is_finished_at_open(tmp_path: Path) -> None:
+    store = Keystore.open(tmp_path)
+    old = store.current
+    store.rotate()
+    kept = old.path.read_bytes()
+    store.retire(old.key_id)
+    old.path.write_bytes(kept)  # as if the engine died after writing the record, before the removal
+    held = Keystore.open(tmp_path).keys()
+    assert not old.path.exists() and old.key_id not in [k.key_id for k in held]

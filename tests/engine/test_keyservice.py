@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import orjson
 import pytest
 
-from engine.errors import BadRequest, NotFound
+from engine.errors import BadRequest, Conflict, NotFound
+from engine.files.sealed_files import seal_bytes
+from engine.jobs.model import JobRecord, JobState
 from engine.keyfile import KeystoreError, parse_public_key
 from engine.keys import Keystore
 from engine.keyservice import KeyService
@@ -61,3 +63,58 @@ def test_a_keystore_that_cannot_open_is_reported(tmp_path: Path) -> None:
     status = keys.status()
     assert not status["pq_enabled"] and "passphrase" in status["keystore_error"]
     assert "the right passphrase" not in status["keystore_error"] and "a wrong one" not in status["keystore_error"]
+
+
+def test_retire_refusals_and_force(tmp_path: Path) -> None:
+    sealed = tmp_path / "f.sv"
+    keys = KeyService(str(tmp_path))
+
+    async def scenario() -> None:
+        await keys.open()
+        store = await keys.store()
+        old = store.current
+        sealed.write_bytes(seal_bytes(b"data", old.recipient))
+        keys.record_sealed(str(sealed), old.key_id)
+        new = await keys.rotate()
+        with pytest.raises(Conflict) as current:
+            await keys.retire(new["key_id"], confirm=new["key_id"])
+        assert current.value.code == "key_current"
+        with pytest.raises(BadRequest) as unconfirmed:
+            await keys.retire(old.key_id.hex())
+        assert unconfirmed.value.code == "confirmation_required" and str(sealed) in unconfirmed.value.message
+        assert unconfirmed.value.metadata["files"] == str(sealed)
+        with pytest.raises(Conflict) as in_use:
+            await keys.retire(old.key_id.hex(), confirm=old.key_id.hex())
+        assert in_use.value.code == "key_in_use" and in_use.value.metadata["files_sealed"] == "1"
+        assert (await keys.key_files(old.key_id.hex()))["files"] == [str(sealed)]
+        done = await keys.retire(old.key_id.hex(), confirm=old.key_id.hex(), force=True)
+        assert done["key"]["state"] == "retired" and done["files_abandoned"] == [str(sealed)]
+        states = {k["key_id"]: k["state"] for k in (await keys.list_keys())["keys"]}
+        assert states == {old.key_id.hex(): "retired", new["key_id"]: "current"}
+        with pytest.raises(NotFound):
+            await keys.retire("00" * 16, confirm="00" * 16)
+        with pytest.raises(BadRequest):
+            await keys.key_files("xyz")
+
+    run(scenario())
+    keys.close()
+
+
+def test_a_new_index_is_seeded_from_the_job_history(tmp_path: Path) -> None:
+    store = Keystore.open(tmp_path)
+    sealed = tmp_path / "f.sv"
+    sealed.write_bytes(seal_bytes(b"data", store.current.recipient))
+    key_id = store.current.key_id.hex()
+    history = [
+        JobRecord("job-1", "encrypt", "file", str(sealed), JobState.DONE, result={"key_id": key_id}),
+        JobRecord("job-2", "encrypt", "file", str(tmp_path / "failed.sv"), JobState.FAILED),
+        JobRecord("job-3", "compress", "file", str(tmp_path / "x.zst"), JobState.DONE),
+    ]
+    keys = KeyService(str(tmp_path), history=lambda: history)
+
+    async def scenario() -> None:
+        await keys.open()
+        assert (await keys.key_files(key_id))["files"] == [str(sealed)]
+
+    run(scenario())
+    keys.close()

@@ -27,11 +27,12 @@ def test_generated_code_matches_proto() -> None:
 
 
 def test_contract_is_usable_from_go() -> None:
-    """One Go package for every file (the Go API imports one package), the seed's seven services."""
+    """One Go package for every file (the Go API imports one package, generated into its own module
+    `sigmavault/api`: README "Calling from Go", built by test_go_client.py), the seed's seven services."""
     services = set()
     for module in FILES:
         assert module.DESCRIPTOR.package == "sigmavault.v1"
-        assert module.DESCRIPTOR.GetOptions().go_package.endswith("/gen/go/sigmavault/v1;sigmavaultv1")
+        assert module.DESCRIPTOR.GetOptions().go_package == "sigmavault/api/gen/sigmavault/v1;sigmavaultv1"
         services |= set(module.DESCRIPTOR.services_by_name)
     assert services == {"SystemService", "StorageService", "AgentService", "CompressionService", "EncryptionService",
                         "NetworkService", "BlockService"}  # fmt: skip

@@ -110,9 +110,10 @@ def test_status_export_rotation_and_rewrap(tmp_path: Path) -> None:
         for path in sealed:
             with path.open("rb") as f:
                 assert read_header(f.fileno()).key_id.hex() == info["key_id"]
-            done_tool = _decrypt_with(new_key_file, path, tmp_path / "plain")  # the new key alone opens it
+            plain = tmp_path / f"{path.name}.plain"
+            done_tool = _decrypt_with(new_key_file, path, plain)  # the new key alone opens it
             assert done_tool.returncode == 0, done_tool.stderr
-            assert (tmp_path / "plain").read_bytes() == DATA
+            assert plain.read_bytes() == DATA
         back = jobs.run(operation="decrypt", source=str(sealed[1]), destination=str(root / "back.bin"))
         assert back["state"] == "done" and back["key_id"] == info["key_id"]
         status = get("/api/v1/encryption/status")

@@ -25,14 +25,14 @@ _sym_db = _symbol_database.Default()
 from frontends._gen.sigmavault.v1 import common_pb2 as sigmavault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asigmavault/v1/blocks.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\xa6\x01\n\x0c\x42lockRequest\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.sigmavault.v1.TaskKind\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12)\n\x06params\x18\x03 \x01(\x0b\x32\x19.sigmavault.v1.TaskParams\x12\x15\n\x08\x61gent_id\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x05 \x01(\x04\x42\x0b\n\t_agent_id\"\x82\x01\n\rBlockResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\r\x12\x12\n\nservice_ns\x18\x04 \x01(\x03\x12\x12\n\nerror_code\x18\x05 \x01(\t\x12\x15\n\rerror_message\x18\x06 \x01(\t2\xa4\x01\n\x0c\x42lockService\x12\x44\n\x07Process\x12\x1b.sigmavault.v1.BlockRequest\x1a\x1c.sigmavault.v1.BlockResponse\x12N\n\rProcessStream\x12\x1b.sigmavault.v1.BlockRequest\x1a\x1c.sigmavault.v1.BlockResponse(\x01\x30\x01\x42\x44ZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asigmavault/v1/blocks.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\xa6\x01\n\x0c\x42lockRequest\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.sigmavault.v1.TaskKind\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12)\n\x06params\x18\x03 \x01(\x0b\x32\x19.sigmavault.v1.TaskParams\x12\x15\n\x08\x61gent_id\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x05 \x01(\x04\x42\x0b\n\t_agent_id\"\x82\x01\n\rBlockResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\r\x12\x12\n\nservice_ns\x18\x04 \x01(\x03\x12\x12\n\nerror_code\x18\x05 \x01(\t\x12\x15\n\rerror_message\x18\x06 \x01(\t2\xa4\x01\n\x0c\x42lockService\x12\x44\n\x07Process\x12\x1b.sigmavault.v1.BlockRequest\x1a\x1c.sigmavault.v1.BlockResponse\x12N\n\rProcessStream\x12\x1b.sigmavault.v1.BlockRequest\x1a\x1c.sigmavault.v1.BlockResponse(\x01\x30\x01\x42/Z-sigmavault/api/gen/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sigmavault.v1.blocks_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'ZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z-sigmavault/api/gen/sigmavault/v1;sigmavaultv1'
   _globals['_BLOCKREQUEST']._serialized_start=74
   _globals['_BLOCKREQUEST']._serialized_end=240
   _globals['_BLOCKRESPONSE']._serialized_start=243

@@ -24,26 +24,44 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esigmavault/v1/encryption.proto\x12\rsigmavault.v1\"\x1c\n\x1aGetEncryptionStatusRequest\"\xd4\x04\n\x10\x45ncryptionStatus\x12\x11\n\talgorithm\x18\x01 \x01(\t\x12\x17\n\x0fkey_fingerprint\x18\x02 \x01(\t\x12\x10\n\x08key_path\x18\x03 \x01(\t\x12\x18\n\x10key_created_unix\x18\x04 \x01(\x03\x12\x15\n\rencrypt_tasks\x18\x05 \x01(\x03\x12\x15\n\rdecrypt_tasks\x18\x06 \x01(\x03\x12\x15\n\rauth_failures\x18\x07 \x01(\x03\x12\x1b\n\x13pq_wrapping_enabled\x18\x08 \x01(\x08\x12\x14\n\x0cpq_available\x18\t \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t\x12\r\n\x05suite\x18\x0b \x01(\t\x12\x12\n\npq_enabled\x18\x0c \x01(\x08\x12\x0e\n\x06key_id\x18\r \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x0e \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x0f \x01(\x03\x12\x14\n\x0crotated_unix\x18\x10 \x01(\x03\x12\x0c\n\x04keys\x18\x11 \x01(\r\x12\x1c\n\x14passphrase_protected\x18\x12 \x01(\x08\x12\x14\n\x0c\x66iles_sealed\x18\x13 \x01(\x03\x12\x14\n\x0c\x62ytes_sealed\x18\x14 \x01(\x03\x12\x14\n\x0c\x66iles_opened\x18\x15 \x01(\x03\x12\x14\n\x0c\x62ytes_opened\x18\x16 \x01(\x03\x12\x1a\n\x12\x66ile_auth_failures\x18\x17 \x01(\x03\x12\x17\n\x0f\x66iles_rewrapped\x18\x18 \x01(\x03\x12\x1b\n\x13\x63ounters_since_unix\x18\x19 \x01(\x03\x12\x16\n\x0ekeystore_error\x18\x1a \x01(\t\"\x12\n\x10RotateKeyRequest\"\xa0\x01\n\x07KeyInfo\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\x14\n\x0crotated_unix\x18\x04 \x01(\x03\x12\r\n\x05suite\x18\x05 \x01(\t\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\x12\x17\n\x0fprevious_key_id\x18\x07 \x01(\t\"%\n\x13GetPublicKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\xdb\x01\n\tPublicKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\x14\n\x0crotated_unix\x18\x04 \x01(\x03\x12\r\n\x05suite\x18\x05 \x01(\t\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\x12\x0b\n\x03pem\x18\x07 \x01(\t\x12\x12\n\npublic_key\x18\x08 \x01(\x0c\x12\x0e\n\x06kem_id\x18\t \x01(\r\x12\x0e\n\x06kdf_id\x18\n \x01(\r\x12\x0f\n\x07\x61\x65\x61\x64_id\x18\x0b \x01(\r2\x80\x02\n\x11\x45ncryptionService\x12W\n\tGetStatus\x12).sigmavault.v1.GetEncryptionStatusRequest\x1a\x1f.sigmavault.v1.EncryptionStatus\x12\x44\n\tRotateKey\x12\x1f.sigmavault.v1.RotateKeyRequest\x1a\x16.sigmavault.v1.KeyInfo\x12L\n\x0cGetPublicKey\x12\".sigmavault.v1.GetPublicKeyRequest\x1a\x18.sigmavault.v1.PublicKeyBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esigmavault/v1/encryption.proto\x12\rsigmavault.v1\"\x1c\n\x1aGetEncryptionStatusRequest\"\xc6\x05\n\x10\x45ncryptionStatus\x12\x11\n\talgorithm\x18\x01 \x01(\t\x12\x17\n\x0fkey_fingerprint\x18\x02 \x01(\t\x12\x10\n\x08key_path\x18\x03 \x01(\t\x12\x18\n\x10key_created_unix\x18\x04 \x01(\x03\x12\x15\n\rencrypt_tasks\x18\x05 \x01(\x03\x12\x15\n\rdecrypt_tasks\x18\x06 \x01(\x03\x12\x15\n\rauth_failures\x18\x07 \x01(\x03\x12\x1b\n\x13pq_wrapping_enabled\x18\x08 \x01(\x08\x12\x14\n\x0cpq_available\x18\t \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t\x12\r\n\x05suite\x18\x0b \x01(\t\x12\x12\n\npq_enabled\x18\x0c \x01(\x08\x12\x0e\n\x06key_id\x18\r \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x0e \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x0f \x01(\x03\x12\x14\n\x0crotated_unix\x18\x10 \x01(\x03\x12\x0c\n\x04keys\x18\x11 \x01(\r\x12\x1c\n\x14passphrase_protected\x18\x12 \x01(\x08\x12\x14\n\x0c\x66iles_sealed\x18\x13 \x01(\x03\x12\x14\n\x0c\x62ytes_sealed\x18\x14 \x01(\x03\x12\x14\n\x0c\x66iles_opened\x18\x15 \x01(\x03\x12\x14\n\x0c\x62ytes_opened\x18\x16 \x01(\x03\x12\x1a\n\x12\x66ile_auth_failures\x18\x17 \x01(\x03\x12\x17\n\x0f\x66iles_rewrapped\x18\x18 \x01(\x03\x12\x1b\n\x13\x63ounters_since_unix\x18\x19 \x01(\x03\x12\x16\n\x0ekeystore_error\x18\x1a \x01(\t\x12\x14\n\x0cretired_keys\x18\x1b \x01(\r\x12\x16\n\x0ekey_generation\x18\x1c \x01(\x04\x12 \n\x18previous_key_fingerprint\x18\x1d \x01(\t\x12 \n\x18key_passphrase_protected\x18\x1e \x01(\x08\"\x12\n\x10RotateKeyRequest\"\xa0\x01\n\x07KeyInfo\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\x14\n\x0crotated_unix\x18\x04 \x01(\x03\x12\r\n\x05suite\x18\x05 \x01(\t\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\x12\x17\n\x0fprevious_key_id\x18\x07 \x01(\t\"%\n\x13GetPublicKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\xdb\x01\n\tPublicKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\x14\n\x0crotated_unix\x18\x04 \x01(\x03\x12\r\n\x05suite\x18\x05 \x01(\t\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\x12\x0b\n\x03pem\x18\x07 \x01(\t\x12\x12\n\npublic_key\x18\x08 \x01(\x0c\x12\x0e\n\x06kem_id\x18\t \x01(\r\x12\x0e\n\x06kdf_id\x18\n \x01(\r\x12\x0f\n\x07\x61\x65\x61\x64_id\x18\x0b \x01(\r\"\x88\x01\n\x08KeyState\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x14\n\x0c\x63reated_unix\x18\x03 \x01(\x03\x12\r\n\x05state\x18\x04 \x01(\t\x12\x14\n\x0cretired_unix\x18\x05 \x01(\x03\x12\x1c\n\x14passphrase_protected\x18\x06 \x01(\x08\"\x11\n\x0fListKeysRequest\"0\n\x07KeyList\x12%\n\x04keys\x18\x01 \x03(\x0b\x32\x17.sigmavault.v1.KeyState\"%\n\x13ListKeyFilesRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"l\n\x08KeyFiles\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x03(\t\x12\x14\n\x0c\x66iles_sealed\x18\x03 \x01(\r\x12\x17\n\x0f\x66iles_rewrapped\x18\x04 \x01(\r\x12\x12\n\nfiles_gone\x18\x05 \x01(\r\"B\n\x10RetireKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63onfirm\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"q\n\x11RetireKeyResponse\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.sigmavault.v1.KeyState\x12\x17\n\x0f\x66iles_abandoned\x18\x02 \x03(\t\x12\x1d\n\x15\x66iles_abandoned_total\x18\x03 \x01(\r\")\n\x16RotateEngineKeyRequest\x12\x0f\n\x07\x63onfirm\x18\x01 \x01(\t\"\xb7\x01\n\rEngineKeyInfo\x12\x17\n\x0fkey_fingerprint\x18\x01 \x01(\t\x12 \n\x18previous_key_fingerprint\x18\x02 \x01(\t\x12\x16\n\x0ekey_generation\x18\x03 \x01(\x04\x12\x18\n\x10key_created_unix\x18\x04 \x01(\x03\x12\x17\n\x0fworkers_updated\x18\x05 \x01(\r\x12 \n\x18key_passphrase_protected\x18\x06 \x01(\x08\x32\xb9\x04\n\x11\x45ncryptionService\x12W\n\tGetStatus\x12).sigmavault.v1.GetEncryptionStatusRequest\x1a\x1f.sigmavault.v1.EncryptionStatus\x12\x44\n\tRotateKey\x12\x1f.sigmavault.v1.RotateKeyRequest\x1a\x16.sigmavault.v1.KeyInfo\x12L\n\x0cGetPublicKey\x12\".sigmavault.v1.GetPublicKeyRequest\x1a\x18.sigmavault.v1.PublicKey\x12\x42\n\x08ListKeys\x12\x1e.sigmavault.v1.ListKeysRequest\x1a\x16.sigmavault.v1.KeyList\x12K\n\x0cListKeyFiles\x12\".sigmavault.v1.ListKeyFilesRequest\x1a\x17.sigmavault.v1.KeyFiles\x12N\n\tRetireKey\x12\x1f.sigmavault.v1.RetireKeyRequest\x1a .sigmavault.v1.RetireKeyResponse\x12V\n\x0fRotateEngineKey\x12%.sigmavault.v1.RotateEngineKeyRequest\x1a\x1c.sigmavault.v1.EngineKeyInfoB/Z-sigmavault/api/gen/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sigmavault.v1.encryption_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'ZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z-sigmavault/api/gen/sigmavault/v1;sigmavaultv1'
   _globals['_GETENCRYPTIONSTATUSREQUEST']._serialized_start=49
   _globals['_GETENCRYPTIONSTATUSREQUEST']._serialized_end=77
   _globals['_ENCRYPTIONSTATUS']._serialized_start=80
-  _globals['_ENCRYPTIONSTATUS']._serialized_end=676
-  _globals['_ROTATEKEYREQUEST']._serialized_start=678
-  _globals['_ROTATEKEYREQUEST']._serialized_end=696
-  _globals['_KEYINFO']._serialized_start=699
-  _globals['_KEYINFO']._serialized_end=859
-  _globals['_GETPUBLICKEYREQUEST']._serialized_start=861
-  _globals['_GETPUBLICKEYREQUEST']._serialized_end=898
-  _globals['_PUBLICKEY']._serialized_start=901
-  _globals['_PUBLICKEY']._serialized_end=1120
-  _globals['_ENCRYPTIONSERVICE']._serialized_start=1123
-  _globals['_ENCRYPTIONSERVICE']._serialized_end=1379
+  _globals['_ENCRYPTIONSTATUS']._serialized_end=790
+  _globals['_ROTATEKEYREQUEST']._serialized_start=792
+  _globals['_ROTATEKEYREQUEST']._serialized_end=810
+  _globals['_KEYINFO']._serialized_start=813
+  _globals['_KEYINFO']._serialized_end=973
+  _globals['_GETPUBLICKEYREQUEST']._serialized_start=975
+  _globals['_GETPUBLICKEYREQUEST']._serialized_end=1012
+  _globals['_PUBLICKEY']._serialized_start=1015
+  _globals['_PUBLICKEY']._serialized_end=1234
+  _globals['_KEYSTATE']._serialized_start=1237
+  _globals['_KEYSTATE']._serialized_end=1373
+  _globals['_LISTKEYSREQUEST']._serialized_start=1375
+  _globals['_LISTKEYSREQUEST']._serialized_end=1392
+  _globals['_KEYLIST']._serialized_start=1394
+  _globals['_KEYLIST']._serialized_end=1442
+  _globals['_LISTKEYFILESREQUEST']._serialized_start=1444
+  _globals['_LISTKEYFILESREQUEST']._serialized_end=1481
+  _globals['_KEYFILES']._serialized_start=1483
+  _globals['_KEYFILES']._serialized_end=1591
+  _globals['_RETIREKEYREQUEST']._serialized_start=1593
+  _globals['_RETIREKEYREQUEST']._serialized_end=1659
+  _globals['_RETIREKEYRESPONSE']._serialized_start=1661
+  _globals['_RETIREKEYRESPONSE']._serialized_end=1774
+  _globals['_ROTATEENGINEKEYREQUEST']._serialized_start=1776
+  _globals['_ROTATEENGINEKEYREQUEST']._serialized_end=1817
+  _globals['_ENGINEKEYINFO']._serialized_start=1820
+  _globals['_ENGINEKEYINFO']._serialized_end=2003
+  _globals['_ENCRYPTIONSERVICE']._serialized_start=2006
+  _globals['_ENCRYPTIONSERVICE']._serialized_end=2575
 # @@protoc_insertion_point(module_scope)

@@ -49,6 +49,26 @@ class EncryptionServiceStub:
                 request_serializer=sigmavault_dot_v1_dot_encryption__pb2.GetPublicKeyRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.PublicKey.FromString,
                 _registered_method=True)
+        self.ListKeys = channel.unary_unary(
+                '/sigmavault.v1.EncryptionService/ListKeys',
+                request_serializer=sigmavault_dot_v1_dot_encryption__pb2.ListKeysRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.KeyList.FromString,
+                _registered_method=True)
+        self.ListKeyFiles = channel.unary_unary(
+                '/sigmavault.v1.EncryptionService/ListKeyFiles',
+                request_serializer=sigmavault_dot_v1_dot_encryption__pb2.ListKeyFilesRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.KeyFiles.FromString,
+                _registered_method=True)
+        self.RetireKey = channel.unary_unary(
+                '/sigmavault.v1.EncryptionService/RetireKey',
+                request_serializer=sigmavault_dot_v1_dot_encryption__pb2.RetireKeyRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.RetireKeyResponse.FromString,
+                _registered_method=True)
+        self.RotateEngineKey = channel.unary_unary(
+                '/sigmavault.v1.EncryptionService/RotateEngineKey',
+                request_serializer=sigmavault_dot_v1_dot_encryption__pb2.RotateEngineKeyRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_encryption__pb2.EngineKeyInfo.FromString,
+                _registered_method=True)
 
 
 class EncryptionServiceServicer:
@@ -75,6 +95,36 @@ class EncryptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListKeys(self, request, context):
+        """Every key with its state (current, active, retired).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeyFiles(self, request, context):
+        """The files the engine knows to be sealed to a key, verified by reading their headers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetireKey(self, request, context):
+        """Delete a key's private key for good (confirm = the key id). Refused for the current key, and
+        while files are still sealed to it (KEY_IN_USE) unless force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateEngineKey(self, request, context):
+        """A new inline ENCRYPT/DECRYPT key (engine.key), handed to the running workers; the previous one
+        still decrypts until the next rotation (confirm = the current key_fingerprint).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EncryptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +142,26 @@ def add_EncryptionServiceServicer_to_server(servicer, server):
                     servicer.GetPublicKey,
                     request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.GetPublicKeyRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_encryption__pb2.PublicKey.SerializeToString,
+            ),
+            'ListKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeys,
+                    request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.ListKeysRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_encryption__pb2.KeyList.SerializeToString,
+            ),
+            'ListKeyFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeyFiles,
+                    request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.ListKeyFilesRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_encryption__pb2.KeyFiles.SerializeToString,
+            ),
+            'RetireKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetireKey,
+                    request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.RetireKeyRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_encryption__pb2.RetireKeyResponse.SerializeToString,
+            ),
+            'RotateEngineKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateEngineKey,
+                    request_deserializer=sigmavault_dot_v1_dot_encryption__pb2.RotateEngineKeyRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_encryption__pb2.EngineKeyInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +245,114 @@ class EncryptionService:
             '/sigmavault.v1.EncryptionService/GetPublicKey',
             sigmavault_dot_v1_dot_encryption__pb2.GetPublicKeyRequest.SerializeToString,
             sigmavault_dot_v1_dot_encryption__pb2.PublicKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.EncryptionService/ListKeys',
+            sigmavault_dot_v1_dot_encryption__pb2.ListKeysRequest.SerializeToString,
+            sigmavault_dot_v1_dot_encryption__pb2.KeyList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeyFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.EncryptionService/ListKeyFiles',
+            sigmavault_dot_v1_dot_encryption__pb2.ListKeyFilesRequest.SerializeToString,
+            sigmavault_dot_v1_dot_encryption__pb2.KeyFiles.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetireKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.EncryptionService/RetireKey',
+            sigmavault_dot_v1_dot_encryption__pb2.RetireKeyRequest.SerializeToString,
+            sigmavault_dot_v1_dot_encryption__pb2.RetireKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateEngineKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.EncryptionService/RotateEngineKey',
+            sigmavault_dot_v1_dot_encryption__pb2.RotateEngineKeyRequest.SerializeToString,
+            sigmavault_dot_v1_dot_encryption__pb2.EngineKeyInfo.FromString,
             options,
             channel_credentials,
             insecure,

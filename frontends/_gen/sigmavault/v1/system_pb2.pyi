@@ -222,3 +222,45 @@ class ListServicesResponse(_message.Message):
     services: _containers.RepeatedCompositeFieldContainer[Service]
     sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
     def __init__(self, services: _Optional[_Iterable[_Union[Service, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ...) -> None: ...
+
+class ListAuditEntriesRequest(_message.Message):
+    __slots__ = ("limit", "since_unix", "caller", "call")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SINCE_UNIX_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    since_unix: int
+    caller: str
+    call: str
+    def __init__(self, limit: _Optional[int] = ..., since_unix: _Optional[int] = ..., caller: _Optional[str] = ..., call: _Optional[str] = ...) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("time_unix", "caller", "uid", "peer", "transport", "call", "target", "result", "status", "duration_ms")
+    TIME_UNIX_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    time_unix: float
+    caller: str
+    uid: int
+    peer: str
+    transport: str
+    call: str
+    target: str
+    result: str
+    status: str
+    duration_ms: float
+    def __init__(self, time_unix: _Optional[float] = ..., caller: _Optional[str] = ..., uid: _Optional[int] = ..., peer: _Optional[str] = ..., transport: _Optional[str] = ..., call: _Optional[str] = ..., target: _Optional[str] = ..., result: _Optional[str] = ..., status: _Optional[str] = ..., duration_ms: _Optional[float] = ...) -> None: ...
+
+class ListAuditEntriesResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ...) -> None: ...

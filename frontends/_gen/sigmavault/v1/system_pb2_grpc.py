@@ -49,6 +49,11 @@ class SystemServiceStub:
                 request_serializer=sigmavault_dot_v1_dot_system__pb2.ListServicesRequest.SerializeToString,
                 response_deserializer=sigmavault_dot_v1_dot_system__pb2.ListServicesResponse.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/sigmavault.v1.SystemService/ListAuditEntries',
+                request_serializer=sigmavault_dot_v1_dot_system__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=sigmavault_dot_v1_dot_system__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class SystemServiceServicer:
@@ -72,6 +77,12 @@ class SystemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -89,6 +100,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.ListServices,
                     request_deserializer=sigmavault_dot_v1_dot_system__pb2.ListServicesRequest.FromString,
                     response_serializer=sigmavault_dot_v1_dot_system__pb2.ListServicesResponse.SerializeToString,
+            ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=sigmavault_dot_v1_dot_system__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=sigmavault_dot_v1_dot_system__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -172,6 +188,33 @@ class SystemService:
             '/sigmavault.v1.SystemService/ListServices',
             sigmavault_dot_v1_dot_system__pb2.ListServicesRequest.SerializeToString,
             sigmavault_dot_v1_dot_system__pb2.ListServicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sigmavault.v1.SystemService/ListAuditEntries',
+            sigmavault_dot_v1_dot_system__pb2.ListAuditEntriesRequest.SerializeToString,
+            sigmavault_dot_v1_dot_system__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

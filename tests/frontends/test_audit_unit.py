@@ -1,0 +1,68 @@
+"""What the transports share for the audit log (frontends/audit.py), on its own: which calls are
+recorded, their names, their targets, the error code of an answer, and the admin check."""
+
+from __future__ import annotations
+
+from frontends import pb
+from frontends.audit import ADMIN_ONLY, TARGET_MAX_CHARS, admin_refusal, grpc_call_name, http_result, message_target
+from frontends.caller import Caller, set_caller
+from frontends.grpc_api.audit import recorded
+from perf.fuzz.grpc_cases import rpc_methods
+
+
+def test_every_rpc_that_changes_state_is_recorded_and_no_read_or_computation_is() -> None:
+    methods = {grpc_call_name(m.path) for m in rpc_methods() if recorded(m.path)}
+    assert {
+        "storage.DestroyPool",
+        "storage.RollbackVolume",
+        "storage.CreateSchedule",
+        "storage.CancelJob",
+        "agent.DrainAgent",
+        "agent.ResumeAgent",
+        "compression.StartJob",
+        "compression.CancelJob",
+        "encryption.RotateKey",
+    } <= methods
+    assert not {m for m in methods if m.split(".")[1].startswith(("Get", "List", "Watch"))}
+    assert not methods & {"agent.DispatchTask", "block.Process", "block.ProcessStream", "compression.ReadRange"}
+    for path in (
+        "/grpc.health.v1.Health/Check",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/sigmavault.v1.SystemService/ListAuditEntries",
+    ):
+        assert not recorded(path)
+
+
+def test_call_names_and_targets() -> None:
+    assert grpc_call_name("/sigmavault.v1.StorageService/DestroyPool") == "storage.DestroyPool"
+    assert grpc_call_name("/sigmavault.v1.AgentService/DrainAgent") == "agent.DrainAgent"
+    assert message_target(pb.DestroyPoolRequest(pool="tank", confirm="tank")) == "pool=tank"  # confirm is not a target
+    assert message_target(pb.DrainAgentRequest(agent_id=0)) == "agent_id=0"  # agent 0 exists
+    assert message_target(pb.CreateSnapshotRequest(pool="tank", volume="my home", snapshot="s1")) == (
+        'pool=tank volume="my home" snapshot=s1'
+    )
+    job = pb.StartFileJobRequest(operation=pb.FILE_OPERATION_ENCRYPT, source="/srv/a", destination="/srv/a.sv")
+    assert message_target(job) == "operation=encrypt source=/srv/a destination=/srv/a.sv"
+    hostile = message_target(pb.StartFileJobRequest(source="/x\n/y\x1b[31m" + "z" * 1000))
+    assert "\n" not in hostile and "\x1b" not in hostile and len(hostile) <= TARGET_MAX_CHARS
+    assert message_target(pb.RotateKeyRequest()) == ""
+
+
+def test_the_result_of_an_http_answer() -> None:
+    assert http_result(200, b"") == "ok"
+    assert (
+        http_result(409, b'{"error": {"code": "confirmation_required", "message": "..."}}') == "confirmation_required"
+    )
+    assert http_result(500, b"Internal Server Error") == "http_500"
+    assert http_result(404, b'{"error": {"code": "\\u001b[2J"}}') == "\\x1b[2J"
+
+
+def test_the_audit_log_is_for_admin_callers() -> None:
+    assert admin_refusal() is None  # no caller set: the access checks set none (no roles yet)
+    set_caller(Caller("viewer", "read", "http", "10.0.0.7"))
+    try:
+        assert admin_refusal() is ADMIN_ONLY and ADMIN_ONLY.http_status == 403
+        set_caller(Caller("ops", "admin", "grpc", "10.0.0.7"))
+        assert admin_refusal() is None
+    finally:
+        set_caller(None)
