@@ -4,7 +4,8 @@ recorded, their names, their targets, the error code of an answer, and the admin
 from __future__ import annotations
 
 from frontends import pb
-from frontends.audit import ADMIN_ONLY, TARGET_MAX_CHARS, admin_refusal, grpc_call_name, http_result, message_target
+from frontends.audit import ADMIN_ONLY, TARGET_MAX_CHARS, admin_refusal, http_result, message_target
+from frontends.auth import grpc_call_name
 from frontends.caller import Caller, set_caller
 from frontends.grpc_api.audit import recorded
 from perf.fuzz.grpc_cases import rpc_methods

@@ -121,7 +121,7 @@ def test_retire_over_grpc_and_force(tmp_path: Path) -> None:
         assert (
             jobs.run(operation="encrypt", source=str(root / "a.bin"), destination=str(root / "f.sv"))["state"] == "done"
         )
-        with grpc.insecure_channel(served.grpc) as channel:
+        with served.channel() as channel:
             keys = rpc.EncryptionServiceStub(channel)
             old = keys.GetStatus(pb.GetEncryptionStatusRequest()).key_id
             keys.RotateKey(pb.RotateKeyRequest())
@@ -201,7 +201,7 @@ def test_engine_key_rotation_reaches_running_workers(tmp_path: Path) -> None:
         for agent in agents:  # every worker: the previous key still opens, the new one too
             assert all(_opens(http, blob, agent) == b"made before the rotation" for blob in before)
             assert all(_opens(http, blob, agent) == b"after" for blob in after)
-        with grpc.insecure_channel(served.grpc) as channel:
+        with served.channel() as channel:
             keys = rpc.EncryptionServiceStub(channel)
             with pytest.raises(grpc.RpcError) as refused:
                 keys.RotateEngineKey(pb.RotateEngineKeyRequest())
