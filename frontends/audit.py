@@ -50,13 +50,6 @@ ADMIN_ONLY = ErrorAnswer(
 )
 
 
-def grpc_call_name(method: str) -> str:
-    """``/sigmavault.v1.StorageService/DestroyPool`` -> ``storage.DestroyPool``; HTTP routes carry the
-    same names (Endpoint.call), so one call has one name whatever the transport."""
-    service, _, name = method.rpartition("/")
-    return f"{service.rpartition('.')[2].removesuffix('Service').lower()}.{name}"
-
-
 def safe_text(text: str, limit: int = TARGET_MAX_CHARS) -> str:
     """``text`` as one log-safe line: control characters escaped, at most ``limit`` characters."""
     if not text.isprintable():
