@@ -1,5 +1,9 @@
 """The frontend process of ``engined serve``: uvicorn (HTTP + WebSocket) and grpc.aio on one uvloop loop.
 
+HTTP is served twice from the same app: on the TCP listener (TLS when configured) and on the Unix
+socket ``engined.http.sock`` (plain; its protocols put the peer's uid in the scope,
+frontends/unix_http.py). Both listeners are bound by the supervisor and inherited.
+
 ``serve_frontend(res)`` runs in the process frontends/process.py forks. It owns its signals: uvicorn's
 own capture_signals() would re-raise SIGTERM after its shutdown and skip our clean-up, so it is
 switched off and SIGTERM/SIGINT set one stop event. Shutdown order: health NOT_SERVING, say
