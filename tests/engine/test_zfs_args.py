@@ -49,8 +49,16 @@ def test_fuse_status_scrub_line_and_short_device_names() -> None:
     backup, tank = parse_zpool_status(fixture("fuse_zpool_status.txt"))
     assert backup["scan"]["state"] == "never"
     finished = time.mktime(time.strptime("Mon Dec  7 13:15:09 2026".replace("  ", " "), CTIME))
-    assert tank["scan"] == {"function": "scrub", "state": "finished", "percent": 100.0, "repaired_bytes": 0,
-                            "errors": 0, "started_unix": 0.0, "finished_unix": finished, "duration_s": 0}  # fmt: skip
+    assert tank["scan"] == {
+        "function": "scrub",
+        "state": "finished",
+        "percent": 100.0,
+        "repaired_bytes": 0,
+        "errors": 0,
+        "started_unix": 0.0,
+        "finished_unix": finished,
+        "duration_s": 0,
+    }
     pool = zfs.pool_dict({"allocated_bytes": 0}, tank, None)
     assert pool["data_profile"] == "mirror" and pool["devices"] == [f"/tmp/zrec/d{i}" for i in (1, 2, 3)]
     (degraded,) = parse_zpool_status(fixture("fuse_zpool_status_degraded.txt"))
@@ -58,21 +66,34 @@ def test_fuse_status_scrub_line_and_short_device_names() -> None:
     assert (gone["name"], gone["state"], gone["note"]) == ("17078446466956167994", "UNAVAIL", "was /tmp/zrec/d3")
     running = parse_zpool_status("  pool: t\n scrub: resilver in progress for 0h1m, 12.50% done, 0h7m to go\n")
     assert (running[0]["scan"]["function"], running[0]["scan"]["state"], running[0]["scan"]["percent"]) == (
-        "resilver", "running", 12.5)  # fmt: skip
+        "resilver",
+        "running",
+        12.5,
+    )
     stopped = parse_zpool_status(
         "  pool: t\n scrub: scrub stopped after 0h2m with 1 errors on Mon Dec  7 13:15:09 2026"
     )
     assert (stopped[0]["scan"]["state"], stopped[0]["scan"]["duration_s"], stopped[0]["scan"]["errors"]) == (
-        "aborted", 120, 1)  # fmt: skip
+        "aborted",
+        120,
+        1,
+    )
 
 
 def test_fuse_zfs_get_gives_the_rows_of_zfs_list() -> None:
     text = fixture("fuse_zfs_get_Hpr.txt")
     rows = {r["name"]: r for r in parse_zfs_get(text, DATASET_FIELDS, "filesystem")}
     assert sorted(rows) == ["backup", "tank", "tank/docs", "tank/media files"]
-    assert rows["tank/docs"] == {"name": "tank/docs", "used": 5455872, "avail": 44544128, "refer": 5365760,
-                                 "usedbydataset": 5365760, "quota": 50000000, "mountpoint": "/tmp/zrec/mnt/docs",
-                                 "creation": 1796649307}  # fmt: skip
+    assert rows["tank/docs"] == {
+        "name": "tank/docs",
+        "used": 5455872,
+        "avail": 44544128,
+        "refer": 5365760,
+        "usedbydataset": 5365760,
+        "quota": 50000000,
+        "mountpoint": "/tmp/zrec/mnt/docs",
+        "creation": 1796649307,
+    }
     snaps = parse_zfs_get(text, SNAPSHOT_FIELDS, "snapshot")
     assert [s["name"] for s in snaps] == ["tank/docs@daily-1", "tank/docs@before upgrade"]
     assert snaps[1] == {"name": "tank/docs@before upgrade", "creation": 1796649308, "used": 0, "refer": 5365760}
@@ -81,7 +102,11 @@ def test_fuse_zfs_get_gives_the_rows_of_zfs_list() -> None:
 def test_import_listing_of_exported_pools() -> None:
     backup, tank = (zfs.exported_pool(p) for p in parse_zpool_status(fixture("fuse_zpool_import_listing.txt")))
     assert (backup["name"], backup["uuid"], backup["health"], backup["mounted"]) == (
-        "backup", "17439027478368420245", "EXPORTED", False)  # fmt: skip
+        "backup",
+        "17439027478368420245",
+        "EXPORTED",
+        False,
+    )
     assert (tank["health"], tank["data_profile"], tank["devices"][-1]) == ("DEGRADED", "mirror", "/tmp/zrec/d3")
     assert [m["state"] for m in tank["members"]] == ["ONLINE", "ONLINE", "UNAVAIL"]
 

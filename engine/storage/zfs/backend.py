@@ -69,9 +69,22 @@ async def list_pools() -> tuple[list[dict[str, Any]], str]:
 def exported_pool(entry: dict[str, Any]) -> dict[str, Any]:
     """A pool ``zpool import`` lists, in the common shape: health EXPORTED when all of it is there,
     else the state ZFS gives it (DEGRADED: importable with devices missing; UNAVAIL, FAULTED)."""
-    pool = pool_dict({"name": entry["name"], "type": "zfs", "health": "", "uuid": entry["id"], "size_bytes": 0,
-                      "allocated_bytes": 0, "free_bytes": 0, "capacity_percent": 0.0, "fragmentation_percent": 0.0,
-                      "dedup_ratio": 0.0}, entry, None)  # fmt: skip
+    pool = pool_dict(
+        {
+            "name": entry["name"],
+            "type": "zfs",
+            "health": "",
+            "uuid": entry["id"],
+            "size_bytes": 0,
+            "allocated_bytes": 0,
+            "free_bytes": 0,
+            "capacity_percent": 0.0,
+            "fragmentation_percent": 0.0,
+            "dedup_ratio": 0.0,
+        },
+        entry,
+        None,
+    )
     pool.update(health="EXPORTED" if entry["state"] == "ONLINE" else entry["state"], mounted=False, mountpoint="")
     return pool
 
@@ -79,8 +92,11 @@ def exported_pool(entry: dict[str, Any]) -> dict[str, Any]:
 def _one(found: list[dict[str, Any]], name: str, uuid: str) -> dict[str, Any] | None:
     found = [p for p in found if (p["uuid"] == uuid if uuid else p["name"] == name)]
     if len(found) > 1:
-        raise Conflict(f"{len(found)} ZFS pools named {name!r} can be imported; name one by its id",
-                       code="ambiguous_pool", metadata={"uuids": ",".join(p["uuid"] for p in found)})  # fmt: skip
+        raise Conflict(
+            f"{len(found)} ZFS pools named {name!r} can be imported; name one by its id",
+            code="ambiguous_pool",
+            metadata={"uuids": ",".join(p["uuid"] for p in found)},
+        )
     return found[0] if found else None
 
 
@@ -140,9 +156,12 @@ class ZfsBackend:
         if ref.info.get("mounted", True):
             return  # imported already
         if ref.info["health"] != "EXPORTED" and not degraded:
-            raise Conflict(f"pool {ref.name!r} is {ref.info['health']}: some devices are missing or damaged; "
-                           "pass degraded to import it anyway", code="pool_degraded",
-                           metadata={"pool": ref.name, "health": ref.info["health"]})  # fmt: skip
+            raise Conflict(
+                f"pool {ref.name!r} is {ref.info['health']}: some devices are missing or damaged; "
+                "pass degraded to import it anyway",
+                code="pool_degraded",
+                metadata={"pool": ref.name, "health": ref.info["health"]},
+            )
         await _run("zpool", "import", "--", ref.uuid or ref.name, timeout=120.0)
         current = (await _run("zfs", "get", "-H", "-o", "value", "mountpoint", "--", ref.name)).stdout.strip()
         if current != str(mountpoint):
@@ -175,8 +194,9 @@ class ZfsBackend:
         guid when missing: then its old path, "was /dev/sdc", names it too); anything else is refused
         before zpool runs, so a "device" such as ``-f`` never reaches it."""
         if not ref.info.get("mounted", True):
-            raise Conflict(f"pool {ref.name!r} is exported; import it first", code="pool_not_mounted",
-                           metadata={"pool": ref.name})  # fmt: skip
+            raise Conflict(
+                f"pool {ref.name!r} is exported; import it first", code="pool_not_mounted", metadata={"pool": ref.name}
+            )
         found = leaf_named(device, (await jobs.pool_status(ref.name))["vdevs"])
         if found is None:
             raise NotFound(

@@ -55,8 +55,7 @@ class ZfsScrub(ZpoolOperation):
     function: ClassVar[str] = "scrub"
 
     def __init__(self, pool: str, locks: PoolLocks, lease: Lease) -> None:
-        super().__init__(pool, pool, locks, lease, ["zpool", "scrub", "--", pool],
-                         ["zpool", "scrub", "-s", "--", pool])  # fmt: skip
+        super().__init__(pool, pool, locks, lease, ["zpool", "scrub", "--", pool], ["zpool", "scrub", "-s", "--", pool])
 
 
 class ZfsReplace(ZpoolOperation):

@@ -139,8 +139,16 @@ def parse_zpool_status(text: str) -> list[dict[str, Any]]:
         if sep and key.strip() in _HEADERS:
             section = "scan" if key.strip() == "scrub" else key.strip()  # zfs-fuse says scrub:
             if section == "pool":
-                pool = {"name": value.strip(), "id": "", "state": "", "status": "", "scan_lines": [],
-                        "remove_lines": [], "vdevs": [], "errors": ""}  # fmt: skip
+                pool = {
+                    "name": value.strip(),
+                    "id": "",
+                    "state": "",
+                    "status": "",
+                    "scan_lines": [],
+                    "remove_lines": [],
+                    "vdevs": [],
+                    "errors": "",
+                }
                 pools.append(pool)
             elif pool is not None and section in ("id", "state", "status", "errors"):
                 pool[section] = value.strip()

@@ -37,8 +37,11 @@ def available() -> bool:
 def operand(value: str, what: str = "device") -> str:
     """``value`` for a subcommand that cannot take ``--``: never something getopt reads as an option."""
     if value.startswith("-"):
-        raise InvalidArgument(f"{what} {value!r} is refused: it starts with '-' and would be read as an option",
-                              code="invalid_argument", metadata={"field": what})  # fmt: skip
+        raise InvalidArgument(
+            f"{what} {value!r} is refused: it starts with '-' and would be read as an option",
+            code="invalid_argument",
+            metadata={"field": what},
+        )
     return value
 
 
