@@ -76,7 +76,7 @@ def _exclusive_open_check(path: str) -> None:
 
 async def signatures(path: str) -> list[dict[str, Any]]:
     """Partition tables and filesystem signatures ``wipefs -n`` finds on ``path`` (nothing is written)."""
-    result = await run_checked(["wipefs", "-n", "-J", path], timeout=15.0, package="util-linux")
+    result = await run_checked(["wipefs", "-n", "-J", "--", path], timeout=15.0, package="util-linux")
     text = result.stdout.strip()
     found = orjson.loads(text).get("signatures", []) if text else []
     return [{"type": s.get("type") or "", "offset": s.get("offset") or "", "uuid": s.get("uuid") or "",
@@ -136,4 +136,4 @@ async def check_devices(paths: list[str], *, force: bool = False) -> list[dict[s
 
 async def wipe(path: str) -> None:
     """Erase every signature on ``path`` (after its pool is gone) so it is refused by no one."""
-    await run_checked(["wipefs", "-a", "-q", path], timeout=30.0, package="util-linux")
+    await run_checked(["wipefs", "-a", "-q", "--", path], timeout=30.0, package="util-linux")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from engine.commands import C_LOCALE, ToolOutput, run_checked, run_tool
-from engine.errors import InvalidArgument, ToolFailed, Unsupported
+from engine.commands import C_LOCALE, ToolOutput, operand, run_checked, run_tool
+from engine.errors import ToolFailed, Unsupported
 from engine.storage.zfs.parse import (
     ZPOOL_ARGV,
     ZPOOL_FUSE_ARGV,
@@ -26,23 +26,13 @@ from engine.storage.zfs.parse import (
     parse_zpool_status,
 )
 
+__all__ = ["NOT_INSTALLED", "PACKAGE", "available", "datasets", "importable", "operand", "query", "run"]
 PACKAGE = "zfsutils-linux"
 NOT_INSTALLED = "ZFS is not installed on this machine (zpool/zfs not found; Debian package zfsutils-linux)"
 
 
 def available() -> bool:
     return shutil.which("zpool") is not None and shutil.which("zfs") is not None
-
-
-def operand(value: str, what: str = "device") -> str:
-    """``value`` for a subcommand that cannot take ``--``: never something getopt reads as an option."""
-    if value.startswith("-"):
-        raise InvalidArgument(
-            f"{what} {value!r} is refused: it starts with '-' and would be read as an option",
-            code="invalid_argument",
-            metadata={"field": what},
-        )
-    return value
 
 
 async def run(*argv: str, timeout: float = 60.0) -> ToolOutput:
