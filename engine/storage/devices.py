@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from engine.commands import run_checked
-from engine.errors import InvalidArgument
+from engine.errors import EngineError, InvalidArgument
 from engine.storage import kernel
 from engine.storage.kernel import SYS_BLOCK, read_sys
+from engine.storage.zfs import tool as zfs_tool
 
 
 def _refuse(path: str, rule: str, detail: str) -> InvalidArgument:
@@ -109,10 +110,27 @@ def _static_checks(path: str) -> dict[str, Any]:
     return {"path": real, "name": name, "size_bytes": sectors * 512}
 
 
+async def _zfs_member_check(path: str, found: list[dict[str, Any]]) -> None:
+    """A device of an imported ZFS pool, even with force. OpenZFS's kernel module claims its devices
+    (the O_EXCL check sees them busy); zfs-fuse, ZFS in user space, does not, so its pools are asked:
+    the zfs_member label's uuid is the pool's guid."""
+    guids = {s["uuid"] for s in found if s["type"] == "zfs_member" and s["uuid"]}
+    if not guids or not zfs_tool.available():
+        return
+    try:
+        imported = await zfs_tool.zpool_list()
+    except EngineError:  # no pool can be imported where zpool cannot list (no daemon): nothing holds it
+        return
+    for pool in imported:
+        if pool["uuid"] in guids:
+            raise _refuse(path, "pool_member", f"it belongs to the imported ZFS pool {pool['name']}")
+
+
 async def check_device(path: str, *, force: bool = False) -> dict[str, Any]:
     """Facts about ``path`` if a pool may be built on it, else InvalidArgument naming the rule."""
     info = _static_checks(path)
     found = await signatures(info["path"])
+    await _zfs_member_check(path, found)
     if found and not force:
         what = ", ".join(f"{s['type']}" + (f" (uuid {s['uuid']})" if s["uuid"] else "") for s in found)
         raise InvalidArgument(

@@ -19,7 +19,7 @@ import pytest
 from engine.errors import Conflict, InvalidArgument, NotFound, ToolFailed
 from engine.storage import devices
 from engine.storage.manager import StorageManager
-from engine.storage.operations import follow
+from engine.storage.operations import Progress, follow
 from tests.utils import run
 
 pytestmark = pytest.mark.system
@@ -126,16 +126,19 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
             run(manager.remove_device(pool_name, stranger, confirm=stranger))
     assert manager.locks.running(pool_name) == []
 
-    async def replace() -> str:
+    async def replace() -> Progress:
         op = await manager.replace_device(pool_name, second, spare)
         await op.start()
-        return (await follow(op, interval_s=0.2)).state
+        return await follow(op, interval_s=0.2)
 
-    assert run(replace()) == "done"
+    replaced = run(replace())
+    assert replaced.state == "done", replaced
     assert run(manager.get_pool(pool_name))["devices"] == [first, spare]
-    with pytest.raises(InvalidArgument) as refused:  # a member of a live pool is no device for another
-        run(devices.check_device(first))
-    assert refused.value.metadata["rule"] in ("in_use", "signature"), refused.value
+    # a member of a live pool is no device for another, force or not (zfs-fuse holds no O_EXCL claim)
+    for force in (False, True):
+        with pytest.raises(InvalidArgument) as refused:
+            run(devices.check_device(first, force=force))
+        assert refused.value.metadata["rule"] == "pool_member" and pool_name in refused.value.message
 
     async def remove() -> None:  # pool v23 removes only spares and cache devices: zpool's own refusal
         op = await manager.remove_device(pool_name, first, confirm=first)

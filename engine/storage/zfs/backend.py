@@ -7,11 +7,12 @@ report the source as unavailable; nothing is invented.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import TYPE_CHECKING, Any
 
 from engine.commands import run_tool
-from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, Unsupported
+from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ToolFailed, Unsupported
 from engine.storage import devices as devmod
 from engine.storage.ref import PoolRef
 from engine.storage.zfs import jobs, tool
@@ -30,6 +31,20 @@ VDEV_TYPES = {
     "raid5": "raidz1", "raidz1": "raidz1", "raid6": "raidz2", "raidz2": "raidz2", "raidz3": "raidz3",
 }  # fmt: skip
 _run = tool.run
+BUSY_RETRIES, BUSY_WAIT_S = 10, 0.5
+
+
+async def _unmounting(*argv: str) -> None:
+    """export/destroy, which unmount the pool's datasets: "pool is busy" is waited out for up to 5 s
+    (zfs-fuse's FUSE mounts stay busy a moment after their last use: 1 live run in 8 here), then stands."""
+    for attempt in range(BUSY_RETRIES):
+        try:
+            await _run(*argv, timeout=120.0)
+            return
+        except ToolFailed as exc:
+            if "pool is busy" not in exc.message or attempt == BUSY_RETRIES - 1:
+                raise
+        await asyncio.sleep(BUSY_WAIT_S)
 
 
 def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str, Any] | None) -> dict[str, Any]:
@@ -170,7 +185,7 @@ class ZfsBackend:
 
     async def export_pool(self, ref: PoolRef, pool_root: Path) -> None:
         if ref.info.get("mounted", True):
-            await _run("zpool", "export", "--", ref.name, timeout=120.0)
+            await _unmounting("zpool", "export", "--", ref.name)
             ref.mountpoint = ""
 
     async def destroy(self, ref: PoolRef, pool_root: Path) -> None:
@@ -179,7 +194,7 @@ class ZfsBackend:
         devices = [d for d in ref.info.get("devices", []) if d.startswith("/dev/")]
         if not ref.info.get("mounted", True):
             await _run("zpool", "import", "--", ref.uuid or ref.name, timeout=120.0)
-        await _run("zpool", "destroy", "--", ref.name, timeout=120.0)
+        await _unmounting("zpool", "destroy", "--", ref.name)
         for dev in devices:
             # zfs-fuse has no labelclear; wipefs erases the zfs_member labels too
             if not (await run_tool(["zpool", "labelclear", "-f", "--", dev], 30.0)).ok:

@@ -4,6 +4,7 @@ evacuation) return at once and carry on in the kernel; progress is read from ``z
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.commands import run_checked, run_tool
@@ -30,8 +31,12 @@ class ZpoolOperation(LongOperation):
         super().__init__(pool, target, locks, lease)
         self.start_argv, self.cancel_argv = start_argv, cancel_argv
         self.cancel_requested = False
+        self.begun_unix = 0.0
 
     async def _begin(self) -> None:
+        # before the tool runs: a small resilver ends before `zpool replace` returns, and zpool
+        # status gives its end in whole seconds
+        self.begun_unix = float(int(time.time()))
         await run_checked(self.start_argv, 60.0, package="zfsutils-linux")
 
     async def _poll(self) -> Progress:
@@ -41,7 +46,7 @@ class ZpoolOperation(LongOperation):
             return Progress(RUNNING, min(99.9, scan["percent"]), f"{self.function} running", errors, 0, errors)
         if scan["state"] == "aborted" or self.cancel_requested:
             return Progress(CANCELLED, self.last.percent, f"{self.function} cancelled", errors, 0, errors)
-        if scan["state"] == "finished" and scan.get("finished_unix", 0) >= self.started_unix - 1:
+        if scan["state"] == "finished" and scan.get("finished_unix", 0) >= self.begun_unix:
             return Progress(DONE, 100.0, f"{self.function} finished with {errors} error(s)", errors, 0, errors)
         return Progress(FAILED, self.last.percent, f"{self.function} is no longer running: {scan['state']}")
 
