@@ -113,11 +113,33 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
     exported = run(manager.export_pool(pool_name))
     assert (exported["health"], exported["mounted"], exported["mountpoint"]) == ("EXPORTED", False, "")
     assert not os.path.ismount(mountpoint)
+    listed = next(p for p in run(manager.list_pools())["pools"] if p["name"] == pool_name)
+    assert (listed["health"], listed["managed"], listed["uuid"]) == ("EXPORTED", True, created["uuid"])
     with pytest.raises(Conflict):  # members of an exported pool cannot be changed
         run(manager.replace_device(pool_name, first, spare))
     imported = run(manager.import_pool(pool_name))
     assert (imported["health"], imported["mountpoint"], imported["devices"]) == ("ONLINE", mountpoint, [first, second])
     assert os.path.ismount(mountpoint)
+
+    async def scrub() -> Progress:
+        op = await manager.scrub(pool_name)
+        await op.start()
+        return await follow(op, interval_s=0.2)
+
+    scrubbed = run(scrub())
+    assert scrubbed.state == "done", scrubbed
+    assert run(manager.scrub_status(pool_name))["state"] == "finished"
+
+    # volumes and snapshots: zfs-fuse's numbers come from zfs get -Hp
+    docs = run(manager.create_volume(pool_name, "docs", quota_bytes=32 << 20))
+    assert (docs["quota_bytes"], docs["path"]) == (32 << 20, f"{mountpoint}/docs")
+    (Path(mountpoint) / "docs" / "a").write_bytes(b"x" * 4096)
+    snap = run(manager.create_snapshot(pool_name, "docs", "before upgrade"))
+    assert (snap["volume"], snap["path"]) == ("docs", f"{pool_name}/docs@before upgrade")
+    assert run(manager.set_quota(pool_name, "docs", 0))["quota_bytes"] == 0
+    assert [v["snapshot_count"] for v in run(manager.list_volumes(pool_name))] == [1]
+    run(manager.delete_volume(pool_name, "docs", confirm="docs", with_snapshots=True))
+    assert run(manager.list_volumes(pool_name)) == []
 
     for stranger in ("-f", "--", spare):
         with pytest.raises(NotFound, match="is not a device of pool"):

@@ -148,6 +148,12 @@ class ZfsBackend:
     async def describe(self, ref: PoolRef) -> dict[str, Any]:
         return ref.info
 
+    async def exported(self, names: set[str]) -> list[dict[str, Any]]:
+        """The pools among ``names`` that ``zpool import`` can see (one scan), in the common shape."""
+        if not names:
+            return []
+        return [exported_pool(p) for p in await tool.importable() if p["name"] in names]
+
     async def create(self, name: str, devices: list[str], data: str, metadata: str, force: bool,
                      mountpoint: Path) -> PoolRef:  # fmt: skip
         if data not in VDEV_TYPES:
