@@ -115,8 +115,14 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
     assert not os.path.ismount(mountpoint)
     listed = next(p for p in run(manager.list_pools())["pools"] if p["name"] == pool_name)
     assert (listed["health"], listed["managed"], listed["uuid"]) == ("EXPORTED", True, created["uuid"])
-    with pytest.raises(Conflict):  # members of an exported pool cannot be changed
-        run(manager.replace_device(pool_name, first, spare))
+    for call in (
+        manager.replace_device(pool_name, first, spare),
+        manager.scrub(pool_name),
+        manager.list_volumes(pool_name),
+    ):
+        with pytest.raises(Conflict) as refused:  # an exported pool's devices and datasets are out of reach
+            run(call)
+        assert refused.value.code == "pool_not_mounted"
     imported = run(manager.import_pool(pool_name))
     assert (imported["health"], imported["mountpoint"], imported["devices"]) == ("ONLINE", mountpoint, [first, second])
     assert os.path.ismount(mountpoint)

@@ -129,6 +129,14 @@ def leaf_named(device: str, vdevs: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _imported(ref: PoolRef) -> None:
+    """Devices, scrubs and datasets are the imported pool's; an exported one says so, as btrfs does."""
+    if not ref.info.get("mounted", True):
+        raise Conflict(
+            f"pool {ref.name!r} is exported; import it first", code="pool_not_mounted", metadata={"pool": ref.name}
+        )
+
+
 class ZfsBackend:
     type = "zfs"
 
@@ -207,6 +215,7 @@ class ZfsBackend:
                 await devmod.wipe(dev)
 
     async def add_device(self, ref: PoolRef, device: str, force: bool) -> None:
+        _imported(ref)
         force_flag = ["-f"] if force else []
         await _run("zpool", "add", *force_flag, "--", ref.name, device, timeout=120.0)
 
@@ -214,10 +223,7 @@ class ZfsBackend:
         """The leaf vdev ``device`` names in the pool's current ``zpool status`` (its path, or its
         guid when missing: then its old path, "was /dev/sdc", names it too); anything else is refused
         before zpool runs, so a "device" such as ``-f`` never reaches it."""
-        if not ref.info.get("mounted", True):
-            raise Conflict(
-                f"pool {ref.name!r} is exported; import it first", code="pool_not_mounted", metadata={"pool": ref.name}
-            )
+        _imported(ref)
         found = leaf_named(device, (await jobs.pool_status(ref.name))["vdevs"])
         if found is None:
             raise NotFound(
@@ -241,10 +247,12 @@ class ZfsBackend:
 
     async def scrub(self, ref: PoolRef, locks: PoolLocks, lease: Lease) -> jobs.ZpoolOperation:
         self.require()
+        _imported(ref)
         return jobs.ZfsScrub(ref.name, locks, lease)
 
     async def scrub_status(self, ref: PoolRef) -> dict[str, Any]:
         self.require()
+        _imported(ref)
         scan = (await jobs.pool_status(ref.name))["scan"]
         errors = scan["errors"]
         return {"pool": ref.name, "state": scan["state"], "started_unix": scan["started_unix"],
@@ -253,14 +261,17 @@ class ZfsBackend:
                 "errors_found": errors, "errors_corrected": 0, "errors_uncorrectable": errors}  # fmt: skip
 
     async def cancel_scrub(self, ref: PoolRef) -> None:
+        _imported(ref)
         await _run("zpool", "scrub", "-s", "--", ref.name)
 
     # datasets and snapshots -------------------------------------------------------------------
     async def _datasets(self, ref: PoolRef) -> list[dict[str, Any]]:
+        _imported(ref)
         found = await tool.datasets([ref.name], DATASET_FIELDS, "filesystem", 1)
         return [d for d in found if d["name"] != ref.name]
 
     async def list_snapshots(self, ref: PoolRef, volume: str | None) -> list[dict[str, Any]]:
+        _imported(ref)
         target = f"{ref.name}/{volume}" if volume else ref.name
         snaps = []
         for s in await tool.datasets([target], SNAPSHOT_FIELDS, "snapshot", None):
@@ -314,13 +325,16 @@ class ZfsBackend:
         return next(s for s in await self.list_snapshots(ref, volume) if s["name"] == snapshot)
 
     async def delete_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> None:
+        _imported(ref)
         await _run("zfs", "destroy", "--", f"{ref.name}/{volume}@{snapshot}")
 
     async def rollback(self, ref: PoolRef, volume: str, snapshot: str) -> dict[str, Any]:
+        _imported(ref)
         # no -r: ZFS refuses when newer snapshots exist rather than destroying them silently
         await _run("zfs", "rollback", "--", f"{ref.name}/{volume}@{snapshot}")
         return await self._volume(ref, volume)
 
     async def clone(self, ref: PoolRef, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
+        _imported(ref)
         await _run("zfs", "clone", "--", f"{ref.name}/{volume}@{snapshot}", f"{ref.name}/{new_volume}")
         return await self._volume(ref, new_volume)
