@@ -182,3 +182,20 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
     assert _zpool("list", "--", pool_name).returncode != 0 and not os.path.ismount(mountpoint)
     for dev in (first, spare):  # labels cleared: the devices are free for a new pool without force
         assert run(devices.check_device(dev))["signatures"] == []
+
+
+def test_zfs_degraded_import_needs_consent(zfs_manager: StorageManager, loop_devices, pool_name: str) -> None:
+    manager = zfs_manager
+    first, second = loop_devices(2, 128)
+    run(manager.create_pool(pool_name, [first, second], pool_type="zfs", data_profile="mirror"))
+    run(manager.export_pool(pool_name))
+    subprocess.run(["losetup", "-d", second], check=True, timeout=30)  # one half of the mirror is gone
+    assert run(manager.get_pool(pool_name))["health"] == "DEGRADED"
+    with pytest.raises(Conflict) as refused:
+        run(manager.import_pool(pool_name))
+    assert refused.value.code == "pool_degraded" and "pass degraded" in refused.value.message
+    imported = run(manager.import_pool(pool_name, degraded=True))
+    assert (imported["health"], imported["mounted"]) == ("DEGRADED", True)
+    states = {m["path"]: m["state"] for m in imported["members"]}
+    assert states[first] == "ONLINE" and "UNAVAIL" in states.values()
+    assert run(manager.destroy_pool(pool_name, confirm=pool_name))["destroyed"]
