@@ -8,7 +8,9 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,15 +100,19 @@ sys.exit(answer["smartctl"]["exit_status"])
 """
 
 
+Answer = Callable[[dict[str, Any], dict[str, Any]], None]
+Argvs = Callable[[], list[list[str]]]
+
+
 @pytest.fixture
-def fake_smartctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def fake_smartctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Answer, Argvs]:
     """``answer(query, start)``: the JSON smartctl prints for the query (-c -l selftest) and for -t."""
     (tmp_path / "smartctl").write_text(FAKE_SMARTCTL.format(python=sys.executable))
     (tmp_path / "smartctl").chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("SMARTCTL_LOG", str(tmp_path / "argv.log"))
 
-    def answer(query: dict, start: dict) -> None:
+    def answer(query: dict[str, Any], start: dict[str, Any]) -> None:
         for name, data in (("QUERY", query), ("START", start)):
             (tmp_path / f"{name}.json").write_text(json.dumps(data))
             monkeypatch.setenv(f"SMARTCTL_{name}", str(tmp_path / f"{name}.json"))
@@ -117,8 +123,8 @@ def fake_smartctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ign
     return answer, argvs
 
 
-def recorded(name: str, exit_status: int | None = None, message: str = "") -> dict:
-    data = json.loads((FIXTURES / name).read_text())
+def recorded(name: str, exit_status: int | None = None, message: str = "") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
     if exit_status is not None:
         data["smartctl"]["exit_status"] = exit_status
     if message:
@@ -127,15 +133,15 @@ def recorded(name: str, exit_status: int | None = None, message: str = "") -> di
 
 
 @pytest.mark.parametrize("bit", range(8))
-def test_self_test_start_per_exit_bit(fake_smartctl, bit: int) -> None:  # type: ignore[no-untyped-def]
+def test_self_test_start_per_exit_bit(fake_smartctl: tuple[Answer, Argvs], bit: int) -> None:
     answer, argvs = fake_smartctl
     message = 'Command "Execute SMART Short self-test routine immediately in off-line mode" failed'
     answer(recorded("smart-fail2.json", 0), recorded("smart-fail2.json", 1 << bit, message if bit == 2 else ""))
     assert smart.decode_exit_status(1 << bit) == [smart.EXIT_BITS[bit]]
     if bit in (0, 1):  # smartctl could not reach the disk
-        with pytest.raises(Unsupported) as refused:
+        with pytest.raises(Unsupported) as unreachable:
             run(smart.start_self_test("/dev/sdc", "short"))
-        assert refused.value.code == "no_smart"
+        assert unreachable.value.code == "no_smart"
     elif bit == 2:  # the disk refused the command: an error with smartctl's own words, never started
         with pytest.raises(ToolFailed) as refused:
             run(smart.start_self_test("/dev/sdc", "short"))
@@ -149,7 +155,7 @@ def test_self_test_start_per_exit_bit(fake_smartctl, bit: int) -> None:  # type:
         assert argvs()[1] == ["-j", "-t", "short", "--", "/dev/sdc"]
 
 
-def test_nvme_running_self_test_is_seen(fake_smartctl) -> None:  # type: ignore[no-untyped-def]
+def test_nvme_running_self_test_is_seen(fake_smartctl: tuple[Answer, Argvs]) -> None:
     answer, argvs = fake_smartctl
     # smart-nvme.json with the self-test log smartctl 7.3 prints for -l selftest on NVMe
     # (nvme_self_test_log: current_self_test_operation {value, string}, completion percent, table)
@@ -166,9 +172,9 @@ def test_nvme_running_self_test_is_seen(fake_smartctl) -> None:  # type: ignore[
         ],
     }
     answer(busy, recorded("smart-nvme.json"))
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(InvalidArgument) as running:
         run(smart.start_self_test("/dev/nvme0", "short"))
-    assert refused.value.code == "self_test_running" and "70% left" in refused.value.message
+    assert running.value.code == "self_test_running" and "70% left" in running.value.message
     assert all("-t" not in argv for argv in argvs())
     status = run(smart.self_test_status("/dev/nvme0"))
     assert status["in_progress"] and status["last"]["status"] == "Completed without error"

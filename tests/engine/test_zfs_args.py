@@ -11,12 +11,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine.errors import Conflict, InvalidArgument, NotFound
 from engine.storage.locks import PoolLocks
+from engine.storage.ref import PoolRef
 from engine.storage.zfs import backend as zfs
 from engine.storage.zfs import tool
 from engine.storage.zfs.parse import (
@@ -152,8 +154,12 @@ if tool == "zpool" and argv[:1] in (["list"], ["status"]) and "-p" in argv:
 """
 
 
+Plays = Callable[[dict[str, tuple[str, int]]], None]
+Argvs = Callable[[], list[list[str]]]
+
+
 @pytest.fixture
-def replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plays, Argvs]:
     """``plays({"zpool status": ("@" + fixture path, or the text; exit code), ...})``: what the fake tools answer
     (by whole command line, else by subcommand); returns a function listing the argvs they got."""
     bin_dir, log = tmp_path / "bin", tmp_path / "argv.log"
@@ -175,17 +181,19 @@ def replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     return plays, argvs
 
 
-def test_device_named_dash_f_never_reaches_zpool(replay) -> None:  # type: ignore[no-untyped-def]
+def test_device_named_dash_f_never_reaches_zpool(replay: tuple[Plays, Argvs]) -> None:
     plays, argvs = replay
     plays({"zpool status": ("@" + str(FIXTURES / "fuse_zpool_status_degraded.txt"), 0)})
     backend, locks = zfs.ZfsBackend(), PoolLocks()
-    ref = zfs.PoolRef("tank", "zfs", "2240049806860466281", "/tmp/zrec/mnt", {"mounted": True})
-    for call in (backend.replace_device, backend.remove_device):
-        lease = locks.acquire("tank", "replace_device")
-        args = ("-f", "/dev/loop7", False) if call == backend.replace_device else ("-f",)
-        with pytest.raises(NotFound, match="-f is not a device of pool 'tank'"):
-            run(call(ref, *args, locks, lease))  # type: ignore[operator]
-        locks.release(lease)
+    ref = PoolRef("tank", "zfs", "2240049806860466281", "/tmp/zrec/mnt", {"mounted": True})
+    lease = locks.acquire("tank", "replace_device")
+    with pytest.raises(NotFound, match="-f is not a device of pool 'tank'"):
+        run(backend.replace_device(ref, "-f", "/dev/loop7", False, locks, lease))
+    locks.release(lease)
+    lease = locks.acquire("tank", "remove_device")
+    with pytest.raises(NotFound, match="-f is not a device of pool 'tank'"):
+        run(backend.remove_device(ref, "-f", locks, lease))
+    locks.release(lease)
     assert all(argv[1] == "status" for argv in argvs())  # only the membership look-ups ran
 
     lease = locks.acquire("tank", "replace_device")
@@ -201,7 +209,7 @@ def test_device_named_dash_f_never_reaches_zpool(replay) -> None:  # type: ignor
         tool.operand("-f")
 
 
-def test_exported_pool_is_found_and_imported_by_id(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_exported_pool_is_found_and_imported_by_id(replay: tuple[Plays, Argvs], tmp_path: Path) -> None:
     plays, argvs = replay
     listing = "@" + str(FIXTURES / "fuse_zpool_import_listing.txt")
     plays({"zpool list": ("", 0), "zpool import": (listing, 0), "zfs get": ("/tmp/zrec/mnt\n", 0)})

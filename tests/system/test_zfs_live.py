@@ -1,7 +1,8 @@
 """ZFS for real, through the storage manager, on zfs-fuse (Debian's ZFS in user space, pool version
 23): create a mirror on loop devices, list, export, find the exported pool and import it, refuse a
-device named ``-f``, replace a member (a resilver), destroy with confirm. The daemon is started for
-the module and stopped at its end; pools, mounts, loop devices and files are all removed."""
+device named ``-f``, scrub, make and snapshot a volume, replace a member (a resilver), destroy with
+confirm; and a mirror missing a device imports only with ``degraded``. The daemon is started for the
+module and stopped at its end; pools, mounts, loop devices and files are all removed."""
 
 from __future__ import annotations
 
@@ -164,9 +165,9 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
     assert run(manager.get_pool(pool_name))["devices"] == [first, spare]
     # a member of a live pool is no device for another, force or not (zfs-fuse holds no O_EXCL claim)
     for force in (False, True):
-        with pytest.raises(InvalidArgument) as refused:
+        with pytest.raises(InvalidArgument) as taken:
             run(devices.check_device(first, force=force))
-        assert refused.value.metadata["rule"] == "pool_member" and pool_name in refused.value.message
+        assert taken.value.metadata["rule"] == "pool_member" and pool_name in taken.value.message
 
     async def remove() -> None:  # pool v23 removes only spares and cache devices: zpool's own refusal
         op = await manager.remove_device(pool_name, first, confirm=first)
@@ -176,7 +177,7 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
         run(remove())
     assert manager.locks.running(pool_name) == []
 
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidArgument, match="needs confirm"):
         run(manager.destroy_pool(pool_name, confirm="not-it"))
     assert run(manager.destroy_pool(pool_name, confirm=pool_name)) == {"name": pool_name, "destroyed": True}
     assert _zpool("list", "--", pool_name).returncode != 0 and not os.path.ismount(mountpoint)
