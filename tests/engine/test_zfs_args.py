@@ -25,6 +25,7 @@ from engine.storage.zfs.parse import (
     DATASET_FIELDS,
     SNAPSHOT_FIELDS,
     ZPOOL_FUSE_FIELDS,
+    leaf_named,
     parse_zfs_get,
     parse_zpool_list,
     parse_zpool_status,
@@ -116,13 +117,13 @@ def test_import_listing_of_exported_pools() -> None:
 def test_leaf_named() -> None:
     (pool,) = parse_zpool_status(fixture("fuse_zpool_status_degraded.txt"))
     vdevs = pool["vdevs"]
-    assert zfs.leaf_named("/tmp/zrec/d1", vdevs) == "/tmp/zrec/d1"
-    assert zfs.leaf_named("/tmp/zrec/d3", vdevs) == "17078446466956167994"  # missing: by its old path
-    assert zfs.leaf_named("17078446466956167994", vdevs) == "17078446466956167994"
+    assert leaf_named("/tmp/zrec/d1", vdevs) == "/tmp/zrec/d1"
+    assert leaf_named("/tmp/zrec/d3", vdevs) == "17078446466956167994"  # missing: by its old path
+    assert leaf_named("17078446466956167994", vdevs) == "17078446466956167994"
     for stranger in ("-f", "mirror-0", "tank", "/tmp/zrec/d9", "--"):
-        assert zfs.leaf_named(stranger, vdevs) is None
+        assert leaf_named(stranger, vdevs) is None
     (listed,) = parse_zpool_status("  pool: zl\n config:\n\n\tzl  ONLINE 0 0 0\n\t  loop0  ONLINE 0 0 0\n")
-    assert zfs.leaf_named("/dev/loop0", listed["vdevs"]) == "/dev/loop0"  # zfs-fuse prints "loop0"
+    assert leaf_named("/dev/loop0", listed["vdevs"]) == "/dev/loop0"  # zfs-fuse prints "loop0"
 
 
 def test_recorded_runs_show_why_dashdash() -> None:

@@ -7,16 +7,14 @@ report the source as unavailable; nothing is invented.
 
 from __future__ import annotations
 
-import asyncio
-import os
 from typing import TYPE_CHECKING, Any
 
 from engine.commands import run_tool
-from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ToolFailed, Unsupported
+from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, Unsupported
 from engine.storage import devices as devmod
 from engine.storage.ref import PoolRef
 from engine.storage.zfs import jobs, tool
-from engine.storage.zfs.parse import DATASET_FIELDS, SNAPSHOT_FIELDS, layout, leaf_path
+from engine.storage.zfs.parse import DATASET_FIELDS, SNAPSHOT_FIELDS, layout, leaf_named, leaf_path
 from engine.storage.zfs.tool import NOT_INSTALLED, PACKAGE, available, operand
 
 if TYPE_CHECKING:
@@ -31,20 +29,6 @@ VDEV_TYPES = {
     "raid5": "raidz1", "raidz1": "raidz1", "raid6": "raidz2", "raidz2": "raidz2", "raidz3": "raidz3",
 }  # fmt: skip
 _run = tool.run
-BUSY_RETRIES, BUSY_WAIT_S = 10, 0.5
-
-
-async def _unmounting(*argv: str) -> None:
-    """export/destroy, which unmount the pool's datasets: "pool is busy" is waited out for up to 5 s
-    (zfs-fuse's FUSE mounts stay busy a moment after their last use: 1 live run in 8 here), then stands."""
-    for attempt in range(BUSY_RETRIES):
-        try:
-            await _run(*argv, timeout=120.0)
-            return
-        except ToolFailed as exc:
-            if "pool is busy" not in exc.message or attempt == BUSY_RETRIES - 1:
-                raise
-        await asyncio.sleep(BUSY_WAIT_S)
 
 
 def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str, Any] | None) -> dict[str, Any]:
@@ -84,22 +68,10 @@ async def list_pools() -> tuple[list[dict[str, Any]], str]:
 def exported_pool(entry: dict[str, Any]) -> dict[str, Any]:
     """A pool ``zpool import`` lists, in the common shape: health EXPORTED when all of it is there,
     else the state ZFS gives it (DEGRADED: importable with devices missing; UNAVAIL, FAULTED)."""
-    pool = pool_dict(
-        {
-            "name": entry["name"],
-            "type": "zfs",
-            "health": "",
-            "uuid": entry["id"],
-            "size_bytes": 0,
-            "allocated_bytes": 0,
-            "free_bytes": 0,
-            "capacity_percent": 0.0,
-            "fragmentation_percent": 0.0,
-            "dedup_ratio": 0.0,
-        },
-        entry,
-        None,
-    )
+    row: dict[str, Any] = {"name": entry["name"], "type": "zfs", "health": "", "uuid": entry["id"]}
+    row.update(dict.fromkeys(("size_bytes", "allocated_bytes", "free_bytes"), 0))
+    row.update(dict.fromkeys(("capacity_percent", "fragmentation_percent", "dedup_ratio"), 0.0))
+    pool = pool_dict(row, entry, None)
     pool.update(health="EXPORTED" if entry["state"] == "ONLINE" else entry["state"], mounted=False, mountpoint="")
     return pool
 
@@ -113,20 +85,6 @@ def _one(found: list[dict[str, Any]], name: str, uuid: str) -> dict[str, Any] | 
             metadata={"uuids": ",".join(p["uuid"] for p in found)},
         )
     return found[0] if found else None
-
-
-def leaf_named(device: str, vdevs: list[dict[str, Any]]) -> str | None:
-    """The path (or guid) of the leaf vdev ``device`` names: by path, short name, the same file
-    through a symlink, or a missing device's old path ("was /dev/sdc")."""
-    real = os.path.realpath(device) if device.startswith("/") else ""
-    for vdev in vdevs:
-        if vdev["depth"] < 1 or vdev["group"]:
-            continue
-        path = leaf_path(vdev["name"])
-        was = vdev["note"].removeprefix("was ") if vdev["note"].startswith("was /") else ""
-        if device in (vdev["name"], path, was) or (real and real in (os.path.realpath(path), was)):
-            return path
-    return None
 
 
 def _imported(ref: PoolRef) -> None:
@@ -199,7 +157,7 @@ class ZfsBackend:
 
     async def export_pool(self, ref: PoolRef, pool_root: Path) -> None:
         if ref.info.get("mounted", True):
-            await _unmounting("zpool", "export", "--", ref.name)
+            await tool.unmounting("zpool", "export", "--", ref.name)
             ref.mountpoint = ""
 
     async def destroy(self, ref: PoolRef, pool_root: Path) -> None:
@@ -208,7 +166,7 @@ class ZfsBackend:
         devices = [d for d in ref.info.get("devices", []) if d.startswith("/dev/")]
         if not ref.info.get("mounted", True):
             await _run("zpool", "import", "--", ref.uuid or ref.name, timeout=120.0)
-        await _unmounting("zpool", "destroy", "--", ref.name)
+        await tool.unmounting("zpool", "destroy", "--", ref.name)
         for dev in devices:
             # zfs-fuse has no labelclear; wipefs erases the zfs_member labels too
             if not (await run_tool(["zpool", "labelclear", "-f", "--", dev], 30.0)).ok:

@@ -6,6 +6,7 @@ zfs-fuse prints sizes only for people, the numbers are read back from them (3 si
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import Any
@@ -171,6 +172,20 @@ def leaf_path(name: str) -> str:
     """A leaf vdev's device path: zpool status without -P (and zfs-fuse always) names a device in
     /dev by its short name (``sdb``, ``loop0``); files and -P print paths; a missing device is its guid."""
     return name if name.startswith("/") or name.isdigit() else f"/dev/{name}"
+
+
+def leaf_named(device: str, vdevs: list[dict[str, Any]]) -> str | None:
+    """The path (or guid) of the leaf vdev ``device`` names: by path, short name, the same file
+    through a symlink, or a missing device's old path ("was /dev/sdc")."""
+    real = os.path.realpath(device) if device.startswith("/") else ""
+    for vdev in vdevs:
+        if vdev["depth"] < 1 or vdev["group"]:
+            continue
+        path = leaf_path(vdev["name"])
+        was = vdev["note"].removeprefix("was ") if vdev["note"].startswith("was /") else ""
+        if device in (vdev["name"], path, was) or (real and real in (os.path.realpath(path), was)):
+            return path
+    return None
 
 
 def layout(vdevs: list[dict[str, Any]]) -> str:

@@ -10,6 +10,7 @@ their operands go through ``operand()``, which refuses anything starting with ``
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from typing import Any
 
@@ -26,7 +27,7 @@ from engine.storage.zfs.parse import (
     parse_zpool_status,
 )
 
-__all__ = ["NOT_INSTALLED", "PACKAGE", "available", "datasets", "importable", "operand", "query", "run"]
+__all__ = ["NOT_INSTALLED", "PACKAGE", "available", "datasets", "importable", "operand", "query", "run", "unmounting"]
 PACKAGE = "zfsutils-linux"
 NOT_INSTALLED = "ZFS is not installed on this machine (zpool/zfs not found; Debian package zfsutils-linux)"
 
@@ -40,6 +41,22 @@ async def run(*argv: str, timeout: float = 60.0) -> ToolOutput:
     if not available():
         raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
     return await run_checked(list(argv), timeout, package=PACKAGE)
+
+
+BUSY_RETRIES, BUSY_WAIT_S = 10, 0.5
+
+
+async def unmounting(*argv: str) -> None:
+    """export/destroy, which unmount the pool's datasets: "pool is busy" is waited out for up to 5 s
+    (zfs-fuse's FUSE mounts stay busy a moment after their last use: 1 live run in 8 here), then stands."""
+    for attempt in range(BUSY_RETRIES):
+        try:
+            await run(*argv, timeout=120.0)
+            return
+        except ToolFailed as exc:
+            if "pool is busy" not in exc.message or attempt == BUSY_RETRIES - 1:
+                raise
+        await asyncio.sleep(BUSY_WAIT_S)
 
 
 async def query(openzfs: list[str], fuse: list[str], timeout: float = 30.0) -> tuple[ToolOutput, bool]:
