@@ -1,19 +1,33 @@
 # Two entry points for a fresh machine with only Python 3.11+: `make run` and `make test`.
-# Each bootstraps .venv from pyproject.toml (re-installed when pyproject.toml changes).
+# Each bootstraps .venv from pyproject.toml at the versions requirements.lock pins (re-installed when
+# either changes); `make lock` refreshes the lock (README, "Dependencies").
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+LOCK_VENV := build/lock-venv
 
 AUDIT_VENV := .venv-audit
 PIP_AUDIT := pip-audit==2.10.1
 
-.PHONY: run test perf perf-deps lint proto audit clean
+.PHONY: run test perf perf-deps lint lock proto audit clean
 
-$(STAMP): pyproject.toml
+# the lock is a constraints file: it pins every package it names, and pip still resolves from pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[test,perf]'
+	$(VENV)/bin/python -m pip install -q -c $(LOCK) -e '.[test,perf]'
 	touch $(STAMP)
+
+# every package a fresh install of the project with all its extras resolves to today, at its exact version
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install -q -e '.[test,perf,dev]'
+	{ echo "# make lock: pip freeze of a fresh venv with .[test,perf,dev] ($$($(LOCK_VENV)/bin/python -V), $$(uname -m))"; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > $(LOCK)
+	rm -rf $(LOCK_VENV)
 
 run: $(STAMP)
 	$(VENV)/bin/engined serve
@@ -34,7 +48,7 @@ perf-deps:
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 lint: $(STAMP)
-	$(VENV)/bin/python -m pip install -q ruff mypy
+	$(VENV)/bin/python -m pip install -q -c $(LOCK) ruff mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy engine ipc frontends perf tools tests
@@ -50,9 +64,7 @@ $(AUDIT_VENV)/.installed:
 	touch $@
 
 audit: $(STAMP) $(AUDIT_VENV)/.installed
-	mkdir -p build
-	$(VENV)/bin/python -m pip freeze --exclude-editable > build/requirements.lock
-	$(VENV)/bin/python -m tools.audit --pip-audit $(AUDIT_VENV)/bin/pip-audit --requirements build/requirements.lock
+	$(VENV)/bin/python -m tools.audit --pip-audit $(AUDIT_VENV)/bin/pip-audit --requirements $(LOCK)
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) build *.egg-info .pytest_cache

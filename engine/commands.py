@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.errors import ToolFailed, Unsupported
+from engine.errors import InvalidArgument, ToolFailed, Unsupported
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,6 +60,18 @@ def first_error_line(text: str) -> str:
         if not line.startswith(_NOISE_PREFIXES):
             return line
     return ""
+
+
+def operand(value: str, what: str = "device") -> str:
+    """``value`` as an operand of a subcommand that takes no ``--`` (zfs-fuse's ``zpool remove`` and
+    ``zfs set``, btrfs-progs 6.2's ``quota enable``): refused when getopt could read it as an option."""
+    if value.startswith("-"):
+        raise InvalidArgument(
+            f"{what} {value!r} is refused: it starts with '-' and would be read as an option",
+            code="invalid_argument",
+            metadata={"field": what},
+        )
+    return value
 
 
 async def run_tool(

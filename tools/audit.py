@@ -1,6 +1,6 @@
 """``make audit``: known vulnerabilities in the resolved dependencies (docs/SECURITY.md, "Audit").
 
-Every package installed in .venv (``pip freeze``, the project itself left out) goes to pip-audit
+Every package of requirements.lock (the ``pip freeze`` that ``make`` installs .venv from) goes to pip-audit
 (PyPI's advisory data, the same the PyPA publishes). Where the index this machine reaches does not
 serve PyPI's per-version JSON, pip-audit skips the package; it is then judged from the project's
 JSON, whose ``vulnerabilities`` are those of its latest release (only when that is the installed
@@ -87,7 +87,7 @@ def from_project_json(name: str, version: str) -> list[Finding] | str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.audit", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pip-audit", default=str(ROOT / ".venv-audit" / "bin" / "pip-audit"))
-    parser.add_argument("--requirements", type=Path, required=True, help="pip freeze of the environment to audit")
+    parser.add_argument("--requirements", type=Path, required=True, help="the pip freeze to audit (requirements.lock)")
     args = parser.parse_args(argv)
     pins = {canonical(name): version for name, version in
             (line.split("==", 1) for line in args.requirements.read_text().splitlines() if "==" in line)}  # fmt: skip

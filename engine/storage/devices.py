@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from engine.commands import run_checked
-from engine.errors import InvalidArgument
+from engine.errors import EngineError, InvalidArgument
 from engine.storage import kernel
 from engine.storage.kernel import SYS_BLOCK, read_sys
+from engine.storage.zfs import tool as zfs_tool
 
 
 def _refuse(path: str, rule: str, detail: str) -> InvalidArgument:
@@ -76,7 +77,7 @@ def _exclusive_open_check(path: str) -> None:
 
 async def signatures(path: str) -> list[dict[str, Any]]:
     """Partition tables and filesystem signatures ``wipefs -n`` finds on ``path`` (nothing is written)."""
-    result = await run_checked(["wipefs", "-n", "-J", path], timeout=15.0, package="util-linux")
+    result = await run_checked(["wipefs", "-n", "-J", "--", path], timeout=15.0, package="util-linux")
     text = result.stdout.strip()
     found = orjson.loads(text).get("signatures", []) if text else []
     return [{"type": s.get("type") or "", "offset": s.get("offset") or "", "uuid": s.get("uuid") or "",
@@ -109,10 +110,27 @@ def _static_checks(path: str) -> dict[str, Any]:
     return {"path": real, "name": name, "size_bytes": sectors * 512}
 
 
+async def _zfs_member_check(path: str, found: list[dict[str, Any]]) -> None:
+    """A device of an imported ZFS pool, even with force. OpenZFS's kernel module claims its devices
+    (the O_EXCL check sees them busy); zfs-fuse, ZFS in user space, does not, so its pools are asked:
+    the zfs_member label's uuid is the pool's guid."""
+    guids = {s["uuid"] for s in found if s["type"] == "zfs_member" and s["uuid"]}
+    if not guids or not zfs_tool.available():
+        return
+    try:
+        imported = await zfs_tool.zpool_list()
+    except EngineError:  # no pool can be imported where zpool cannot list (no daemon): nothing holds it
+        return
+    for pool in imported:
+        if pool["uuid"] in guids:
+            raise _refuse(path, "pool_member", f"it belongs to the imported ZFS pool {pool['name']}")
+
+
 async def check_device(path: str, *, force: bool = False) -> dict[str, Any]:
     """Facts about ``path`` if a pool may be built on it, else InvalidArgument naming the rule."""
     info = _static_checks(path)
     found = await signatures(info["path"])
+    await _zfs_member_check(path, found)
     if found and not force:
         what = ", ".join(f"{s['type']}" + (f" (uuid {s['uuid']})" if s["uuid"] else "") for s in found)
         raise InvalidArgument(
@@ -136,4 +154,4 @@ async def check_devices(paths: list[str], *, force: bool = False) -> list[dict[s
 
 async def wipe(path: str) -> None:
     """Erase every signature on ``path`` (after its pool is gone) so it is refused by no one."""
-    await run_checked(["wipefs", "-a", "-q", path], timeout=30.0, package="util-linux")
+    await run_checked(["wipefs", "-a", "-q", "--", path], timeout=30.0, package="util-linux")

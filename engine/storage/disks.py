@@ -56,7 +56,7 @@ async def list_disks(with_smart: bool = True) -> dict[str, Any]:
 
 async def _add_smart(disks: list[dict[str, Any]]) -> Source:
     whole = [d for d in disks if d["type"] == "disk"]
-    results = await asyncio.gather(*(run_tool(["smartctl", "-j", "-a", d["path"]], 20.0) for d in whole))
+    results = await asyncio.gather(*(run_tool(["smartctl", "-j", "-a", "--", d["path"]], 20.0) for d in whole))
     source = Source("smart", True, "smartctl")
     for disk in disks:
         disk["smart"] = {"available": False, "detail": "partitions and virtual devices have no SMART data"}

@@ -62,6 +62,11 @@ class StorageManager(VolumeOperations):
         for pool in listing["pools"]:
             record = records.pop(pool["name"], None)
             pool["managed"] = record is not None and record.get("uuid", pool.get("uuid")) == pool.get("uuid")
+        # an exported ZFS pool is not in zpool list: zpool import finds it (btrfs lists its own as EXPORTED)
+        for pool in await self.zfs.exported({n for n, r in records.items() if r["type"] == "zfs"}):
+            if pool["uuid"] == records[pool["name"]].get("uuid"):
+                del records[pool["name"]]
+                listing["pools"].append({**pool, "managed": True})
         for record in records.values():
             missing = pools.empty_pool(record["name"], record["type"])
             missing.update(uuid=record["uuid"], health="UNAVAILABLE", devices=record["devices"], managed=True)

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from engine.commands import run_tool
-from engine.errors import InvalidArgument, Unsupported
+from engine.errors import InvalidArgument, ToolFailed, Unsupported
 
 # smartctl(8) EXIT STATUS: a bit mask, and most bits are findings about the disk, not failures to run
 EXIT_BITS = (
@@ -27,6 +27,10 @@ EXIT_BITS = (
 )
 ATA_IDS = {5: "reallocated_sectors", 196: "reallocated_events", 197: "pending_sectors", 198: "offline_uncorrectable",
            199: "udma_crc_errors"}  # fmt: skip
+
+
+NO_DEVICE = 0b011  # bits 0-1: smartctl could not talk to the disk at all
+COMMAND_FAILED = 0b100  # bit 2: a command to the disk failed (for -t: the disk refused the self-test)
 
 
 def decode_exit_status(status: int) -> list[str]:
@@ -121,8 +125,12 @@ def parse_self_tests(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _messages(data: dict[str, Any]) -> str:
+    return "; ".join(m.get("string", "") for m in data.get("smartctl", {}).get("messages", []))
+
+
 async def _smartctl(device: str, *args: str, timeout: float = 30.0) -> dict[str, Any]:
-    result = await run_tool(["smartctl", "-j", *args, device], timeout)
+    result = await run_tool(["smartctl", "-j", *args, "--", device], timeout)
     if not result.found:
         raise Unsupported("smartctl is not installed on this machine (package smartmontools)")
     try:
@@ -130,8 +138,8 @@ async def _smartctl(device: str, *args: str, timeout: float = 30.0) -> dict[str,
     except orjson.JSONDecodeError:
         raise Unsupported(f"{device}: {result.reason()}") from None
     status = int(data.get("smartctl", {}).get("exit_status", result.returncode))
-    if status & 0b11:  # it could not talk to the disk at all
-        messages = "; ".join(m.get("string", "") for m in data.get("smartctl", {}).get("messages", []))
+    if status & NO_DEVICE:
+        messages = _messages(data)
         raise Unsupported(f"{device} has no SMART: {messages or decode_exit_status(status)[0]}",
                           code="no_smart", metadata={"device": device})  # fmt: skip
     return data
@@ -146,11 +154,19 @@ async def start_self_test(device: str, kind: str = "short") -> dict[str, Any]:
     """Start a short or long self-test; the disk runs it on its own (minutes to hours)."""
     if kind not in ("short", "long"):
         raise InvalidArgument(f"self-test kind must be short or long, got {kind!r}", code="invalid_argument")
-    before = parse_self_tests(await _smartctl(device, "-c"))
+    # -l selftest: an NVMe disk reports a running test only in its self-test log, not in -c
+    before = parse_self_tests(await _smartctl(device, "-c", "-l", "selftest"))
     if before["in_progress"]:
         raise InvalidArgument(f"{device} is already running a self-test ({before['remaining_percent']}% left)",
                               code="self_test_running")  # fmt: skip
-    await _smartctl(device, "-t", kind)
+    started = await _smartctl(device, "-t", kind)
+    status = int(started.get("smartctl", {}).get("exit_status", 0))
+    if status & COMMAND_FAILED:  # the other bits are findings about the disk, not about this command
+        raise ToolFailed(
+            f"{device} refused the {kind} self-test: {_messages(started) or EXIT_BITS[2]}",
+            code="selftest_refused",
+            metadata={"device": device, "exit_status": status},
+        )
     minutes = before["short_minutes"] if kind == "short" else before["extended_minutes"]
     return {"device": device, "kind": kind, "started": True, "estimated_minutes": minutes}
 

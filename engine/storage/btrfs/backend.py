@@ -92,7 +92,7 @@ class BtrfsBackend:
     async def remove_device(self, ref: PoolRef, device: str, locks: PoolLocks, lease: Lease) -> ToolOperation:
         mnt = _mounted(ref)
         member = self._member(ref, device)
-        usage = parse.parse_filesystem_usage((await btrfs("filesystem", "usage", "-b", mnt)).stdout)
+        usage = parse.parse_filesystem_usage((await btrfs("filesystem", "usage", "-b", "--", mnt)).stdout)
         left = len(ref.info["devices"]) - 1
         for profile in usage["profiles"]["data"] + usage["profiles"]["metadata"]:
             if left < bpool.MIN_DEVICES.get(profile, 1):
@@ -123,7 +123,7 @@ class BtrfsBackend:
         return jobs.ScrubOperation(ref.name, mnt, locks, lease)
 
     async def scrub_status(self, ref: PoolRef) -> dict[str, Any]:
-        result = await btrfs_query("scrub", "status", "--raw", _mounted(ref))
+        result = await btrfs_query("scrub", "status", "--raw", "--", _mounted(ref))
         status = parse.parse_scrub_status(result.stdout if result.ok else "")
         done = status["status"] == "finished"
         return {"pool": ref.name, "state": status["status"], "started_unix": status["started_unix"],
@@ -134,7 +134,7 @@ class BtrfsBackend:
                 "errors_uncorrectable": status["uncorrectable_errors"]}  # fmt: skip
 
     async def cancel_scrub(self, ref: PoolRef) -> None:
-        await btrfs("scrub", "cancel", _mounted(ref))
+        await btrfs("scrub", "cancel", "--", _mounted(ref))
 
     # volumes and snapshots -------------------------------------------------------------------
     async def list_volumes(self, ref: PoolRef) -> list[dict[str, Any]]:

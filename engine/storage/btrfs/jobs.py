@@ -37,15 +37,15 @@ class ScrubOperation(ToolOperation):
     kind: ClassVar[str] = "scrub"
 
     def __init__(self, pool: str, mountpoint: str, locks: PoolLocks, lease: Lease) -> None:
-        super().__init__(pool, mountpoint, locks, lease, ["btrfs", "scrub", "start", "-B", mountpoint])
+        super().__init__(pool, mountpoint, locks, lease, ["btrfs", "scrub", "start", "-B", "--", mountpoint])
         self.mountpoint = mountpoint
 
     def cancel_argv(self) -> list[str]:
-        return ["btrfs", "scrub", "cancel", self.mountpoint]
+        return ["btrfs", "scrub", "cancel", "--", self.mountpoint]
 
     async def _status(self) -> dict[str, Any] | None:
         # the summary form (not -R): it carries the tool's own "Total to scrub" while running
-        result = await btrfs_query("scrub", "status", "--raw", self.mountpoint)
+        result = await btrfs_query("scrub", "status", "--raw", "--", self.mountpoint)
         return parse.parse_scrub_status(result.stdout) if result.ok else None
 
     async def _running(self) -> Progress:
@@ -71,14 +71,14 @@ class RemoveDeviceOperation(ToolOperation):
 
     def __init__(self, pool: str, mountpoint: str, device: str, allocated_bytes: int, locks: PoolLocks,
                  lease: Lease) -> None:  # fmt: skip
-        super().__init__(pool, device, locks, lease, ["btrfs", "device", "remove", device, mountpoint])
+        super().__init__(pool, device, locks, lease, ["btrfs", "device", "remove", "--", device, mountpoint])
         self.mountpoint, self.device, self.initial = mountpoint, device, allocated_bytes
 
     def cancel_argv(self) -> list[str]:
-        return ["btrfs", "device", "remove", "cancel", self.mountpoint]
+        return ["btrfs", "device", "remove", "--", "cancel", self.mountpoint]
 
     async def _running(self) -> Progress:
-        result = await btrfs_query("filesystem", "show", "--raw", self.mountpoint)
+        result = await btrfs_query("filesystem", "show", "--raw", "--", self.mountpoint)
         fs = parse.parse_filesystem_show(result.stdout) if result.ok else []
         left = next((d["allocated_bytes"] for f in fs for d in f["devices"] if d["path"] == self.device), None)
         if left is None or not self.initial:
@@ -99,15 +99,15 @@ class ReplaceOperation(ToolOperation):
 
     def __init__(self, pool: str, mountpoint: str, source: str, devid: int, target: str, force: bool,
                  locks: PoolLocks, lease: Lease) -> None:  # fmt: skip
-        argv = ["btrfs", "replace", "start", "-B", *(["-f"] if force else []), source, target, mountpoint]
+        argv = ["btrfs", "replace", "start", "-B", *(["-f"] if force else []), "--", source, target, mountpoint]
         super().__init__(pool, f"{source} -> {target}", locks, lease, argv)
         self.mountpoint, self.devid, self.new = mountpoint, devid, target
 
     def cancel_argv(self) -> list[str]:
-        return ["btrfs", "replace", "cancel", self.mountpoint]
+        return ["btrfs", "replace", "cancel", "--", self.mountpoint]
 
     async def _status(self) -> dict[str, Any]:
-        result = await btrfs_query("replace", "status", "-1", self.mountpoint)
+        result = await btrfs_query("replace", "status", "-1", "--", self.mountpoint)
         return parse.parse_replace_status(result.stdout)
 
     async def _running(self) -> Progress:
@@ -123,7 +123,7 @@ class ReplaceOperation(ToolOperation):
         if returncode != 0:
             return self.failure(returncode, out, err)
         # the new device may be larger: let the pool use all of it
-        await btrfs("filesystem", "resize", f"{self.devid}:max", self.mountpoint)
+        await btrfs("filesystem", "resize", "--", f"{self.devid}:max", self.mountpoint)
         return Progress(DONE, 100.0, f"replaced by {self.new}", errors, 0, errors)
 
 
@@ -140,15 +140,15 @@ class BalanceOperation(ToolOperation):
         filters = [f"-dconvert={convert_data},soft"] if convert_data else []
         filters += [f"-mconvert={convert_metadata},soft"] if convert_metadata else []
         # --full-balance skips the tool's 10 s "are you sure" pause; the caller asked for exactly this
-        argv = ["btrfs", "balance", "start", *(filters or ["--full-balance"]), mountpoint]
+        argv = ["btrfs", "balance", "start", *(filters or ["--full-balance"]), "--", mountpoint]
         super().__init__(pool, mountpoint, locks, lease, argv)
         self.mountpoint = mountpoint
 
     def cancel_argv(self) -> list[str]:
-        return ["btrfs", "balance", "cancel", self.mountpoint]
+        return ["btrfs", "balance", "cancel", "--", self.mountpoint]
 
     async def _running(self) -> Progress:
-        result = await btrfs_query("balance", "status", self.mountpoint)
+        result = await btrfs_query("balance", "status", "--", self.mountpoint)
         status = parse.parse_balance_status(result.stdout)
         message = f"{status['chunks_done']} of about {status['chunks_total']} chunks balanced"
         return Progress(RUNNING, min(99.9, status["percent"]), message)

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.commands import run_checked
+from engine.commands import operand, run_checked
 from engine.errors import InvalidArgument
 from engine.storage import devices as devmod
 from engine.storage.btrfs import parse
@@ -88,7 +88,7 @@ def pool_dict(fs: dict[str, Any], mountpoint: str, usage: dict[str, Any] | None,
 
 async def show(target: str = "") -> list[dict[str, Any]]:
     """``btrfs filesystem show --raw [target]``: every btrfs filesystem the kernel or a scan finds."""
-    result = await btrfs("filesystem", "show", "--raw", *([target] if target else []), timeout=15.0)
+    result = await btrfs("filesystem", "show", "--raw", *(["--", target] if target else []), timeout=15.0)
     return parse.parse_filesystem_show(result.stdout)
 
 
@@ -97,8 +97,8 @@ async def describe(fs: dict[str, Any], mountpoint: str) -> dict[str, Any]:
     if not mountpoint:
         return pool_dict(fs, "", None, {}, None)
     usage, stats, scrub = await asyncio.gather(
-        btrfs_query("filesystem", "usage", "-b", mountpoint), btrfs_query("device", "stats", mountpoint),
-        btrfs_query("scrub", "status", "-R", mountpoint),
+        btrfs_query("filesystem", "usage", "-b", "--", mountpoint), btrfs_query("device", "stats", "--", mountpoint),
+        btrfs_query("scrub", "status", "-R", "--", mountpoint),
     )  # fmt: skip
     return pool_dict(
         fs, mountpoint, parse.parse_filesystem_usage(usage.stdout) if usage.ok else None,
@@ -143,11 +143,11 @@ async def mount(fs: dict[str, Any], mountpoint: Path, *, degraded: bool = False)
         raise InvalidArgument(f"no device of btrfs filesystem {fs['uuid']} is present", code="pool_unavailable")
     _make_dir(mountpoint)
     options = "subvolid=5" + (",degraded" if degraded else "")
-    await run_checked(["mount", "-t", "btrfs", "-o", options, present[0], str(mountpoint)], timeout=120.0)
+    await run_checked(["mount", "-t", "btrfs", "-o", options, "--", present[0], str(mountpoint)], timeout=120.0)
 
 
 async def unmount(mountpoint: str, *, remove_dir_under: Path | None = None) -> None:
-    await run_checked(["umount", mountpoint], timeout=120.0)
+    await run_checked(["umount", "--", mountpoint], timeout=120.0)
     if remove_dir_under is not None and Path(mountpoint).parent == remove_dir_under:
         with contextlib.suppress(OSError):  # not empty or already gone: leave it
             os.rmdir(mountpoint)
@@ -156,7 +156,8 @@ async def unmount(mountpoint: str, *, remove_dir_under: Path | None = None) -> N
 async def setup_new(mountpoint: str) -> None:
     """What every pool the engine creates has: quotas on (volume and snapshot sizes) and the
     snapshot directory (snapshots are kept out of the volume listing)."""
-    await btrfs("quota", "enable", mountpoint, timeout=120.0)
+    # no "--": quota enable takes no options here and counts it as an argument (btrfs-progs 6.2)
+    await btrfs("quota", "enable", operand(mountpoint), timeout=120.0)
     (Path(mountpoint) / SNAPSHOT_DIR).mkdir(exist_ok=True)
 
 
@@ -171,4 +172,4 @@ async def destroy(fs: dict[str, Any], mountpoint: str, pool_root: Path) -> None:
 
 
 async def add_device(mountpoint: str, device: str, force: bool) -> None:
-    await btrfs("device", "add", "--nodiscard", *(["-f"] if force else []), device, mountpoint, timeout=120.0)
+    await btrfs("device", "add", "--nodiscard", *(["-f"] if force else []), "--", device, mountpoint, timeout=120.0)

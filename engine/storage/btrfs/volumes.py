@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.commands import operand
 from engine.errors import AlreadyExists, Conflict, NotFound
 from engine.storage.btrfs import parse
 from engine.storage.btrfs.pool import SNAPSHOT_DIR
@@ -49,7 +50,7 @@ def _snapshots_of(mnt: str, volume: str) -> list[Path]:
 
 async def qgroups(mnt: str) -> dict[str, dict[str, Any]] | None:
     """Sizes per qgroup, or None when quotas are off on this pool (sizes unknown, not zero)."""
-    result = await btrfs_query("qgroup", "show", "--raw", "-re", mnt, timeout=30.0)
+    result = await btrfs_query("qgroup", "show", "--raw", "-re", "--", mnt, timeout=30.0)
     return parse.parse_qgroup_show(result.stdout) if result.ok else None
 
 
@@ -62,11 +63,11 @@ def _sizes(groups: dict[str, dict[str, Any]] | None, subvol_id: int) -> dict[str
 
 
 async def _show(path: Path) -> dict[str, Any]:
-    return parse.parse_subvolume_show((await btrfs("subvolume", "show", "--raw", str(path))).stdout)
+    return parse.parse_subvolume_show((await btrfs("subvolume", "show", "--raw", "--", str(path))).stdout)
 
 
 async def list_volumes(mnt: str) -> list[dict[str, Any]]:
-    listing = (await btrfs("subvolume", "list", "-p", "-u", "-q", mnt)).stdout
+    listing = (await btrfs("subvolume", "list", "-p", "-u", "-q", "--", mnt)).stdout
     subvols = [s for s in parse.parse_subvolume_list(listing)
                if s["top_level"] == 5 and "/" not in s["path"] and not s["path"].startswith(".")]  # fmt: skip
     groups, shows = await asyncio.gather(qgroups(mnt), asyncio.gather(*(_show(Path(mnt) / s["path"]) for s in subvols)))
@@ -87,15 +88,15 @@ async def set_quota(mnt: str, volume: str, quota_bytes: int) -> None:
     """Limit the volume's referenced bytes (0 removes the limit); turns quotas on if they are off."""
     path = str(_need(volume_path(mnt, volume), f"volume {volume!r}"))
     if await qgroups(mnt) is None:
-        await btrfs("quota", "enable", mnt, timeout=120.0)
-    await btrfs("qgroup", "limit", str(quota_bytes) if quota_bytes > 0 else "none", path)
+        await btrfs("quota", "enable", operand(mnt), timeout=120.0)  # takes no "--" (pool.setup_new)
+    await btrfs("qgroup", "limit", "--", str(quota_bytes) if quota_bytes > 0 else "none", path)
 
 
 async def create_volume(mnt: str, volume: str, quota_bytes: int = 0) -> dict[str, Any]:
     path = volume_path(mnt, volume)
     if path.exists():
         raise AlreadyExists(f"volume {volume!r} already exists", metadata={"path": str(path)})
-    await btrfs("subvolume", "create", str(path))
+    await btrfs("subvolume", "create", "--", str(path))
     if quota_bytes > 0:
         await set_quota(mnt, volume, quota_bytes)
     return await get_volume(mnt, volume)
@@ -108,14 +109,14 @@ async def delete_volume(mnt: str, volume: str, *, with_snapshots: bool = False) 
         raise Conflict(f"volume {volume!r} has {len(snaps)} snapshot(s); delete them first or pass with_snapshots",
                        code="has_snapshots", metadata={"snapshots": len(snaps)})  # fmt: skip
     for snap in snaps:
-        await btrfs("subvolume", "delete", str(snap), timeout=120.0)
+        await btrfs("subvolume", "delete", "--", str(snap), timeout=120.0)
     with contextlib.suppress(OSError):
         (Path(mnt) / SNAPSHOT_DIR / volume).rmdir()
-    await btrfs("subvolume", "delete", str(path), timeout=120.0)
+    await btrfs("subvolume", "delete", "--", str(path), timeout=120.0)
 
 
 async def list_snapshots(mnt: str, volume: str | None = None) -> list[dict[str, Any]]:
-    listing = (await btrfs("subvolume", "list", "-s", "-u", "-q", mnt)).stdout
+    listing = (await btrfs("subvolume", "list", "-s", "-u", "-q", "--", mnt)).stdout
     groups = await qgroups(mnt)
     out = []
     for sub in parse.parse_subvolume_list(listing):
@@ -135,13 +136,13 @@ async def create_snapshot(mnt: str, volume: str, snapshot: str) -> dict[str, Any
     if target.exists():
         raise AlreadyExists(f"snapshot {snapshot!r} of volume {volume!r} already exists")
     target.parent.mkdir(parents=True, exist_ok=True)
-    await btrfs("subvolume", "snapshot", "-r", str(source), str(target))
+    await btrfs("subvolume", "snapshot", "-r", "--", str(source), str(target))
     return next(s for s in await list_snapshots(mnt, volume) if s["name"] == snapshot)
 
 
 async def delete_snapshot(mnt: str, volume: str, snapshot: str) -> None:
     path = _need(snapshot_path(mnt, volume, snapshot), f"snapshot {snapshot!r} of volume {volume!r}")
-    await btrfs("subvolume", "delete", str(path), timeout=120.0)
+    await btrfs("subvolume", "delete", "--", str(path), timeout=120.0)
 
 
 async def clone(mnt: str, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
@@ -150,7 +151,7 @@ async def clone(mnt: str, volume: str, snapshot: str, new_volume: str) -> dict[s
     target = volume_path(mnt, new_volume)
     if target.exists():
         raise AlreadyExists(f"volume {new_volume!r} already exists")
-    await btrfs("subvolume", "snapshot", str(source), str(target))
+    await btrfs("subvolume", "snapshot", "--", str(source), str(target))
     return await get_volume(mnt, new_volume)
 
 
@@ -173,13 +174,13 @@ async def rollback(mnt: str, volume: str, snapshot: str) -> dict[str, Any]:
     quota = (await get_volume(mnt, volume))["quota_bytes"]
     stamp = time.strftime("%Y%m%dT%H%M%S")
     staged, retired = Path(mnt) / f".rollback-{volume}-{stamp}", Path(mnt) / f".replaced-{volume}-{stamp}"
-    await btrfs("subvolume", "snapshot", str(source), str(staged))
+    await btrfs("subvolume", "snapshot", "--", str(source), str(staged))
     try:
         _swap(live, staged, retired)
     except OSError as exc:
-        await btrfs("subvolume", "delete", str(staged), timeout=120.0)
+        await btrfs("subvolume", "delete", "--", str(staged), timeout=120.0)
         raise Conflict(f"rollback of {volume!r} could not swap in the snapshot: {exc.strerror}") from None
     if quota:
         await set_quota(mnt, volume, quota)
-    await btrfs("subvolume", "delete", str(retired), timeout=120.0)
+    await btrfs("subvolume", "delete", "--", str(retired), timeout=120.0)
     return await get_volume(mnt, volume)

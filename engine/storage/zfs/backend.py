@@ -7,45 +7,28 @@ report the source as unavailable; nothing is invented.
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING, Any
 
-from engine.commands import ToolOutput, run_checked, run_tool
+from engine.commands import run_tool
 from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, Unsupported
+from engine.storage import devices as devmod
 from engine.storage.ref import PoolRef
-from engine.storage.zfs import jobs
-from engine.storage.zfs.parse import (
-    DATASET_FIELDS,
-    SNAPSHOT_FIELDS,
-    ZPOOL_ARGV,
-    layout,
-    parse_zfs_list,
-    parse_zpool_list,
-    parse_zpool_status,
-)
+from engine.storage.zfs import jobs, tool
+from engine.storage.zfs.parse import DATASET_FIELDS, SNAPSHOT_FIELDS, layout, leaf_named, leaf_path
+from engine.storage.zfs.tool import NOT_INSTALLED, PACKAGE, available, operand
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.storage.locks import Lease, PoolLocks
 
-PACKAGE = "zfsutils-linux"
-NOT_INSTALLED = "ZFS is not installed on this machine (zpool/zfs not found; Debian package zfsutils-linux)"
+__all__ = ["NOT_INSTALLED", "PACKAGE", "ZfsBackend", "available", "list_pools", "pool_dict"]
 # the btrfs profile names callers use, as zpool vdev types; raid10 becomes pairs of mirrors
 VDEV_TYPES = {
     "single": "", "raid0": "", "stripe": "", "raid1": "mirror", "mirror": "mirror", "raid1c3": "mirror",
     "raid5": "raidz1", "raidz1": "raidz1", "raid6": "raidz2", "raidz2": "raidz2", "raidz3": "raidz3",
 }  # fmt: skip
-
-
-def available() -> bool:
-    return shutil.which("zpool") is not None and shutil.which("zfs") is not None
-
-
-async def _run(*argv: str, timeout: float = 60.0) -> ToolOutput:
-    if not available():
-        raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
-    return await run_checked(list(argv), timeout, package=PACKAGE)
+_run = tool.run
 
 
 def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str, Any] | None) -> dict[str, Any]:
@@ -53,7 +36,7 @@ def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str
     root dataset's row of zfs list."""
     vdevs = (status or {}).get("vdevs", [])
     leaves = [v for v in vdevs if v["depth"] >= 1 and not v["group"]]
-    members = [{"path": v["name"], "devid": i, "size_bytes": 0, "allocated_bytes": 0, "state": v["state"],
+    members = [{"path": leaf_path(v["name"]), "devid": i, "size_bytes": 0, "allocated_bytes": 0, "state": v["state"],
                 "errors": {"read_errors": v["read_errors"], "write_errors": v["write_errors"],
                            "checksum_errors": v["checksum_errors"], "flush_errors": 0, "generation_errors": 0},
                 "error_count": v["read_errors"] + v["write_errors"] + v["checksum_errors"]}
@@ -72,15 +55,44 @@ def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str
 
 
 async def list_pools() -> tuple[list[dict[str, Any]], str]:
-    """(pools, detail); raises Unsupported when ZFS is absent."""
-    listed = await _run(*ZPOOL_ARGV, timeout=15.0)
-    rows = parse_zpool_list(listed.stdout)
+    """(pools, detail) of the imported pools; raises Unsupported when ZFS is absent."""
+    rows = await tool.zpool_list()
     if not rows:
         return [], "0 pool(s)"
-    status = {p["name"]: p for p in parse_zpool_status((await _run("zpool", "status", "-p", "-P")).stdout)}
-    roots = await _run("zfs", "list", "-H", "-p", "-d", "0", "-o", ",".join(DATASET_FIELDS), *[r["name"] for r in rows])
-    root = {r["name"]: r for r in parse_zfs_list(roots.stdout, DATASET_FIELDS)}
+    status = {p["name"]: p for p in await tool.zpool_status()}
+    roots = await tool.datasets([r["name"] for r in rows], DATASET_FIELDS, "filesystem", 0)
+    root = {r["name"]: r for r in roots}
     return [pool_dict(r, status.get(r["name"]), root.get(r["name"])) for r in rows], f"{len(rows)} pool(s)"
+
+
+def exported_pool(entry: dict[str, Any]) -> dict[str, Any]:
+    """A pool ``zpool import`` lists, in the common shape: health EXPORTED when all of it is there,
+    else the state ZFS gives it (DEGRADED: importable with devices missing; UNAVAIL, FAULTED)."""
+    row: dict[str, Any] = {"name": entry["name"], "type": "zfs", "health": "", "uuid": entry["id"]}
+    row.update(dict.fromkeys(("size_bytes", "allocated_bytes", "free_bytes"), 0))
+    row.update(dict.fromkeys(("capacity_percent", "fragmentation_percent", "dedup_ratio"), 0.0))
+    pool = pool_dict(row, entry, None)
+    pool.update(health="EXPORTED" if entry["state"] == "ONLINE" else entry["state"], mounted=False, mountpoint="")
+    return pool
+
+
+def _one(found: list[dict[str, Any]], name: str, uuid: str) -> dict[str, Any] | None:
+    found = [p for p in found if (p["uuid"] == uuid if uuid else p["name"] == name)]
+    if len(found) > 1:
+        raise Conflict(
+            f"{len(found)} ZFS pools named {name!r} can be imported; name one by its id",
+            code="ambiguous_pool",
+            metadata={"uuids": ",".join(p["uuid"] for p in found)},
+        )
+    return found[0] if found else None
+
+
+def _imported(ref: PoolRef) -> None:
+    """Devices, scrubs and datasets are the imported pool's; an exported one says so, as btrfs does."""
+    if not ref.info.get("mounted", True):
+        raise Conflict(
+            f"pool {ref.name!r} is exported; import it first", code="pool_not_mounted", metadata={"pool": ref.name}
+        )
 
 
 class ZfsBackend:
@@ -91,14 +103,22 @@ class ZfsBackend:
             raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
 
     async def find(self, name: str, uuid: str = "") -> PoolRef | None:
+        """The imported pool ``name`` (or with that guid), else one ``zpool import`` can see (exported:
+        ``mountpoint`` "" and ``info["mounted"]`` False)."""
         if not available():
             return None
         pools, _ = await list_pools()
-        found = next((p for p in pools if p["name"] == name), None)
+        found = _one(pools, name, uuid) or _one([exported_pool(p) for p in await tool.importable()], name, uuid)
         return PoolRef(name, "zfs", found["uuid"], found["mountpoint"], found) if found else None
 
     async def describe(self, ref: PoolRef) -> dict[str, Any]:
         return ref.info
+
+    async def exported(self, names: set[str]) -> list[dict[str, Any]]:
+        """The pools among ``names`` that ``zpool import`` can see (one scan), in the common shape."""
+        if not names:
+            return []
+        return [exported_pool(p) for p in await tool.importable() if p["name"] in names]
 
     async def create(self, name: str, devices: list[str], data: str, metadata: str, force: bool,
                      mountpoint: Path) -> PoolRef:  # fmt: skip
@@ -107,34 +127,76 @@ class ZfsBackend:
                                   code="invalid_profile")  # fmt: skip
         vdev = VDEV_TYPES[data]
         spec = [*([vdev] if vdev else []), *devices]
-        await _run("zpool", "create", *(["-f"] if force else []), "-m", str(mountpoint), name, *spec, timeout=120.0)
+        force_flag = ["-f"] if force else []
+        await _run("zpool", "create", *force_flag, "-m", str(mountpoint), "--", name, *spec, timeout=120.0)
         ref = await self.find(name)
         assert ref is not None
         return ref
 
     async def import_pool(self, ref: PoolRef, mountpoint: Path, degraded: bool) -> None:
-        await _run("zpool", "import", ref.name, timeout=120.0)
+        """Import an exported pool by its id and mount it at ``mountpoint``. ``degraded`` maps to no
+        zpool flag: ZFS imports a pool with missing devices its redundancy covers on its own, so here
+        it is consent, as for btrfs: without it a pool the listing calls DEGRADED is refused. (Not
+        -F, which rewinds the pool and discards its last transactions, nor -m, a missing log device.)
+        The mountpoint is the root dataset's ``mountpoint`` property (what ``zpool create -m`` set),
+        changed after import when it differs: -R would prefix every dataset's path and not persist."""
+        if ref.info.get("mounted", True):
+            return  # imported already
+        if ref.info["health"] != "EXPORTED" and not degraded:
+            raise Conflict(
+                f"pool {ref.name!r} is {ref.info['health']}: some devices are missing or damaged; "
+                "pass degraded to import it anyway",
+                code="pool_degraded",
+                metadata={"pool": ref.name, "health": ref.info["health"]},
+            )
+        await _run("zpool", "import", "--", ref.uuid or ref.name, timeout=120.0)
+        current = (await _run("zfs", "get", "-H", "-o", "value", "mountpoint", "--", ref.name)).stdout.strip()
+        if current != str(mountpoint):
+            await _run("zfs", "set", operand(f"mountpoint={mountpoint}", "mountpoint"), ref.name, timeout=120.0)
+        ref.mountpoint = str(mountpoint)
 
     async def export_pool(self, ref: PoolRef, pool_root: Path) -> None:
-        await _run("zpool", "export", ref.name, timeout=120.0)
+        if ref.info.get("mounted", True):
+            await tool.unmounting("zpool", "export", "--", ref.name)
+            ref.mountpoint = ""
 
     async def destroy(self, ref: PoolRef, pool_root: Path) -> None:
-        devices = list(ref.info.get("devices", []))
-        await _run("zpool", "destroy", ref.name, timeout=120.0)
+        """Destroy the pool (imported first if exported: ZFS destroys only imported pools), then
+        clear its labels so no tool takes the devices for a pool member any more."""
+        devices = [d for d in ref.info.get("devices", []) if d.startswith("/dev/")]
+        if not ref.info.get("mounted", True):
+            await _run("zpool", "import", "--", ref.uuid or ref.name, timeout=120.0)
+        await tool.unmounting("zpool", "destroy", "--", ref.name)
         for dev in devices:
-            await run_tool(["zpool", "labelclear", "-f", dev], 30.0)
+            # zfs-fuse has no labelclear; wipefs erases the zfs_member labels too
+            if not (await run_tool(["zpool", "labelclear", "-f", "--", dev], 30.0)).ok:
+                await devmod.wipe(dev)
 
     async def add_device(self, ref: PoolRef, device: str, force: bool) -> None:
-        await _run("zpool", "add", *(["-f"] if force else []), ref.name, device, timeout=120.0)
+        _imported(ref)
+        force_flag = ["-f"] if force else []
+        await _run("zpool", "add", *force_flag, "--", ref.name, device, timeout=120.0)
+
+    async def _member(self, ref: PoolRef, device: str) -> str:
+        """The leaf vdev ``device`` names in the pool's current ``zpool status`` (its path, or its
+        guid when missing: then its old path, "was /dev/sdc", names it too); anything else is refused
+        before zpool runs, so a "device" such as ``-f`` never reaches it."""
+        _imported(ref)
+        found = leaf_named(device, (await jobs.pool_status(ref.name))["vdevs"])
+        if found is None:
+            raise NotFound(
+                f"{device} is not a device of pool {ref.name!r}", metadata={"device": device, "pool": ref.name}
+            )
+        return found
 
     async def remove_device(self, ref: PoolRef, device: str, locks: PoolLocks, lease: Lease) -> jobs.ZpoolOperation:
         self.require()
-        return jobs.ZfsRemove(ref.name, device, locks, lease)
+        return jobs.ZfsRemove(ref.name, operand(await self._member(ref, device)), locks, lease)
 
     async def replace_device(self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks,
                              lease: Lease) -> jobs.ZpoolOperation:  # fmt: skip
         self.require()
-        return jobs.ZfsReplace(ref.name, old, new, force, locks, lease)
+        return jobs.ZfsReplace(ref.name, await self._member(ref, old), new, force, locks, lease)
 
     async def balance(self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks,
                       lease: Lease) -> jobs.ZpoolOperation:  # fmt: skip
@@ -143,10 +205,12 @@ class ZfsBackend:
 
     async def scrub(self, ref: PoolRef, locks: PoolLocks, lease: Lease) -> jobs.ZpoolOperation:
         self.require()
+        _imported(ref)
         return jobs.ZfsScrub(ref.name, locks, lease)
 
     async def scrub_status(self, ref: PoolRef) -> dict[str, Any]:
         self.require()
+        _imported(ref)
         scan = (await jobs.pool_status(ref.name))["scan"]
         errors = scan["errors"]
         return {"pool": ref.name, "state": scan["state"], "started_unix": scan["started_unix"],
@@ -155,19 +219,20 @@ class ZfsBackend:
                 "errors_found": errors, "errors_corrected": 0, "errors_uncorrectable": errors}  # fmt: skip
 
     async def cancel_scrub(self, ref: PoolRef) -> None:
-        await _run("zpool", "scrub", "-s", ref.name)
+        _imported(ref)
+        await _run("zpool", "scrub", "-s", "--", ref.name)
 
     # datasets and snapshots -------------------------------------------------------------------
     async def _datasets(self, ref: PoolRef) -> list[dict[str, Any]]:
-        out = await _run("zfs", "list", "-H", "-p", "-t", "filesystem", "-d", "1", "-o", ",".join(DATASET_FIELDS),
-                         ref.name)  # fmt: skip
-        return [d for d in parse_zfs_list(out.stdout, DATASET_FIELDS) if d["name"] != ref.name]
+        _imported(ref)
+        found = await tool.datasets([ref.name], DATASET_FIELDS, "filesystem", 1)
+        return [d for d in found if d["name"] != ref.name]
 
     async def list_snapshots(self, ref: PoolRef, volume: str | None) -> list[dict[str, Any]]:
+        _imported(ref)
         target = f"{ref.name}/{volume}" if volume else ref.name
-        out = await _run("zfs", "list", "-H", "-p", "-t", "snapshot", "-r", "-o", ",".join(SNAPSHOT_FIELDS), target)
         snaps = []
-        for s in parse_zfs_list(out.stdout, SNAPSHOT_FIELDS):
+        for s in await tool.datasets([target], SNAPSHOT_FIELDS, "snapshot", None):
             dataset, _, snap = s["name"].partition("@")
             if dataset.count("/") != 1:
                 continue
@@ -194,12 +259,14 @@ class ZfsBackend:
     async def create_volume(self, ref: PoolRef, volume: str, quota_bytes: int) -> dict[str, Any]:
         if any(v["name"] == volume for v in await self.list_volumes(ref)):
             raise AlreadyExists(f"volume {volume!r} already exists")
-        await _run("zfs", "create", *(["-o", f"quota={quota_bytes}"] if quota_bytes else []), f"{ref.name}/{volume}")
+        quota = ["-o", f"quota={quota_bytes}"] if quota_bytes else []
+        await _run("zfs", "create", *quota, "--", f"{ref.name}/{volume}")
         return await self._volume(ref, volume)
 
     async def set_quota(self, ref: PoolRef, volume: str, quota_bytes: int) -> dict[str, Any]:
         await self._volume(ref, volume)
-        await _run("zfs", "set", f"quota={quota_bytes or 'none'}", f"{ref.name}/{volume}")
+        # no "--": zfs-fuse's set takes no options and reads it as an argument (tool.py)
+        await _run("zfs", "set", f"quota={quota_bytes or 'none'}", operand(f"{ref.name}/{volume}", "volume"))
         return await self._volume(ref, volume)
 
     async def delete_volume(self, ref: PoolRef, volume: str, with_snapshots: bool) -> None:
@@ -207,21 +274,25 @@ class ZfsBackend:
         if found["snapshot_count"] and not with_snapshots:
             raise Conflict(f"volume {volume!r} has {found['snapshot_count']} snapshot(s); delete them first or "
                            "pass with_snapshots", code="has_snapshots")  # fmt: skip
-        await _run("zfs", "destroy", *(["-r"] if with_snapshots else []), f"{ref.name}/{volume}")
+        recursive = ["-r"] if with_snapshots else []
+        await _run("zfs", "destroy", *recursive, "--", f"{ref.name}/{volume}")
 
     async def create_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> dict[str, Any]:
         await self._volume(ref, volume)
-        await _run("zfs", "snapshot", f"{ref.name}/{volume}@{snapshot}")
+        await _run("zfs", "snapshot", "--", f"{ref.name}/{volume}@{snapshot}")
         return next(s for s in await self.list_snapshots(ref, volume) if s["name"] == snapshot)
 
     async def delete_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> None:
-        await _run("zfs", "destroy", f"{ref.name}/{volume}@{snapshot}")
+        _imported(ref)
+        await _run("zfs", "destroy", "--", f"{ref.name}/{volume}@{snapshot}")
 
     async def rollback(self, ref: PoolRef, volume: str, snapshot: str) -> dict[str, Any]:
+        _imported(ref)
         # no -r: ZFS refuses when newer snapshots exist rather than destroying them silently
-        await _run("zfs", "rollback", f"{ref.name}/{volume}@{snapshot}")
+        await _run("zfs", "rollback", "--", f"{ref.name}/{volume}@{snapshot}")
         return await self._volume(ref, volume)
 
     async def clone(self, ref: PoolRef, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
-        await _run("zfs", "clone", f"{ref.name}/{volume}@{snapshot}", f"{ref.name}/{new_volume}")
+        _imported(ref)
+        await _run("zfs", "clone", "--", f"{ref.name}/{volume}@{snapshot}", f"{ref.name}/{new_volume}")
         return await self._volume(ref, new_volume)

@@ -4,19 +4,20 @@ evacuation) return at once and carry on in the kernel; progress is read from ``z
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.commands import run_checked, run_tool
 from engine.storage.operations import CANCELLED, DONE, FAILED, RUNNING, LongOperation, Progress
-from engine.storage.zfs.parse import parse_zpool_status
+from engine.storage.zfs import tool
+from engine.storage.zfs.parse import leaf_path
 
 if TYPE_CHECKING:
     from engine.storage.locks import Lease, PoolLocks
 
 
 async def pool_status(pool: str) -> dict[str, Any]:
-    result = await run_checked(["zpool", "status", "-p", "-P", pool], 30.0, package="zfsutils-linux")
-    found = parse_zpool_status(result.stdout)
+    found = await tool.zpool_status(pool)
     return found[0] if found else {"scan": {"state": "never"}, "remove": "", "vdevs": []}
 
 
@@ -30,8 +31,12 @@ class ZpoolOperation(LongOperation):
         super().__init__(pool, target, locks, lease)
         self.start_argv, self.cancel_argv = start_argv, cancel_argv
         self.cancel_requested = False
+        self.begun_unix = 0.0
 
     async def _begin(self) -> None:
+        # before the tool runs: a small resilver ends before `zpool replace` returns, and zpool
+        # status gives its end in whole seconds
+        self.begun_unix = float(int(time.time()))
         await run_checked(self.start_argv, 60.0, package="zfsutils-linux")
 
     async def _poll(self) -> Progress:
@@ -41,7 +46,7 @@ class ZpoolOperation(LongOperation):
             return Progress(RUNNING, min(99.9, scan["percent"]), f"{self.function} running", errors, 0, errors)
         if scan["state"] == "aborted" or self.cancel_requested:
             return Progress(CANCELLED, self.last.percent, f"{self.function} cancelled", errors, 0, errors)
-        if scan["state"] == "finished" and scan.get("finished_unix", 0) >= self.started_unix - 1:
+        if scan["state"] == "finished" and scan.get("finished_unix", 0) >= self.begun_unix:
             return Progress(DONE, 100.0, f"{self.function} finished with {errors} error(s)", errors, 0, errors)
         return Progress(FAILED, self.last.percent, f"{self.function} is no longer running: {scan['state']}")
 
@@ -55,7 +60,7 @@ class ZfsScrub(ZpoolOperation):
     function: ClassVar[str] = "scrub"
 
     def __init__(self, pool: str, locks: PoolLocks, lease: Lease) -> None:
-        super().__init__(pool, pool, locks, lease, ["zpool", "scrub", pool], ["zpool", "scrub", "-s", pool])
+        super().__init__(pool, pool, locks, lease, ["zpool", "scrub", "--", pool], ["zpool", "scrub", "-s", "--", pool])
 
 
 class ZfsReplace(ZpoolOperation):
@@ -63,9 +68,9 @@ class ZfsReplace(ZpoolOperation):
     function: ClassVar[str] = "resilver"
 
     def __init__(self, pool: str, old: str, new: str, force: bool, locks: PoolLocks, lease: Lease) -> None:
-        argv = ["zpool", "replace", *(["-f"] if force else []), pool, old, new]
+        argv = ["zpool", "replace", *(["-f"] if force else []), "--", pool, old, new]
         # detaching the new device of a "replacing" vdev is how ZFS abandons a replacement
-        super().__init__(pool, f"{old} -> {new}", locks, lease, argv, ["zpool", "detach", pool, new])
+        super().__init__(pool, f"{old} -> {new}", locks, lease, argv, ["zpool", "detach", "--", pool, new])
 
 
 class ZfsRemove(ZpoolOperation):
@@ -73,7 +78,10 @@ class ZfsRemove(ZpoolOperation):
     function: ClassVar[str] = "remove"
 
     def __init__(self, pool: str, device: str, locks: PoolLocks, lease: Lease) -> None:
-        super().__init__(pool, device, locks, lease, ["zpool", "remove", pool, device], ["zpool", "remove", "-s", pool])
+        # no "--": zfs-fuse's remove takes no options and would read it as the pool (tool.py);
+        # ``device`` is a member's path or guid (ZfsBackend._member), never an option
+        argv = ["zpool", "remove", tool.operand(pool, "pool"), tool.operand(device)]
+        super().__init__(pool, device, locks, lease, argv, ["zpool", "remove", "-s", "--", pool])
         self.device = device
 
     async def _poll(self) -> Progress:
@@ -83,6 +91,6 @@ class ZfsRemove(ZpoolOperation):
             return Progress(RUNNING, min(99.9, float(m.group(1))), "evacuating " + self.device)
         if self.cancel_requested or "canceled" in text:
             return Progress(CANCELLED, self.last.percent, "removal cancelled")
-        if not any(v["name"].endswith(self.device) for v in status["vdevs"]) or "completed" in text:
+        if not any(leaf_path(v["name"]) == self.device for v in status["vdevs"]) or "completed" in text:
             return Progress(DONE, 100.0, f"{self.device} removed")
         return Progress(RUNNING, self.last.percent, "removal starting")
