@@ -188,18 +188,21 @@ class Walk:
 
     def _open_dir(self, name: str) -> int | None:
         """The directory ``name`` opened, or None when it is a symlink (to follow by hand)."""
-        try:
-            return os.open(name, DIR_FLAGS, dir_fd=self.top)
-        except FileNotFoundError:
-            raise Missing(f"{self.path}/{name}") from None
-        except NotADirectoryError:  # O_DIRECTORY | O_NOFOLLOW on a symlink: ENOTDIR, as for a file
-            pass
-        try:
-            st = os.stat(name, dir_fd=self.top, follow_symlinks=False)
-        except FileNotFoundError:
-            raise Missing(f"{self.path}/{name}") from None
-        if stat.S_ISLNK(st.st_mode):
-            return None
+        for _ in range(3):  # a name flipping between a directory and something else: look again
+            try:
+                return os.open(name, DIR_FLAGS, dir_fd=self.top)
+            except FileNotFoundError:
+                raise Missing(f"{self.path}/{name}") from None
+            except NotADirectoryError:  # O_DIRECTORY | O_NOFOLLOW on a symlink: ENOTDIR, as for a file
+                pass
+            try:
+                st = os.stat(name, dir_fd=self.top, follow_symlinks=False)
+            except FileNotFoundError:
+                raise Missing(f"{self.path}/{name}") from None
+            if stat.S_ISLNK(st.st_mode):
+                return None
+            if not stat.S_ISDIR(st.st_mode):
+                break
         raise NotDirectory(f"{self.path}/{name}")
 
     def _follow(self, name: str, todo: deque[str], links: int) -> int:
