@@ -202,8 +202,8 @@ class Walk:
             if stat.S_ISLNK(st.st_mode):
                 return None
             if not stat.S_ISDIR(st.st_mode):
-                break
-        raise NotDirectory(f"{self.path}/{name}")
+                raise NotDirectory(f"{self.path}/{name}")
+        raise Missing(f"{self.path}/{name}")  # never the same thing twice: as good as not there
 
     def _follow(self, name: str, todo: deque[str], links: int) -> int:
         if links >= MAX_LINKS:
@@ -211,7 +211,7 @@ class Walk:
         try:
             target = os.readlink(name, dir_fd=self.top)
         except OSError as exc:
-            if exc.errno == errno.EINVAL:  # no longer a symlink: it changed under the walk
+            if exc.errno in (errno.EINVAL, errno.ENOENT):  # no longer a symlink, or gone: it changed under the walk
                 raise Missing(f"{self.path}/{name}") from None
             raise
         parts = [p for p in target.split("/") if p not in ("", ".")]
