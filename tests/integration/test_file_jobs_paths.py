@@ -25,7 +25,7 @@ import zstandard
 from engine.files.zstd_seekable import build_seek_table
 from frontends import pb, rpc
 from tests.engine.files_helpers import mixed
-from tests.filejobs import JobsClient, served_with_root
+from tests.filejobs import JobsClient, engine_processes, served_with_root
 from tests.served import start_served, stop_served
 
 if TYPE_CHECKING:
@@ -124,6 +124,55 @@ def test_outputs_belong_to_the_owner_of_their_source(engine: tuple[Served, Path]
     assert job["state"] == "done" and job["files_rewrapped"] == 1, job
     st = (share / "data.sv").stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (4242, 4343, 0o600)
+
+
+def open_fds(pid: int) -> dict[str, str]:
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(FileNotFoundError):
+            out[fd] = os.readlink(f"/proc/{pid}/fd/{fd}")
+    return out
+
+
+def test_no_descriptor_outlives_its_job(engine: tuple[Served, Path], jobs: JobsClient) -> None:
+    """Done, refused at the plan, refused at submit (busy target), cancelled queued and running, rewrap,
+    range reads: afterwards the frontend holds exactly the descriptors it held before."""
+    served, root = engine
+    pid = engine_processes(served)["sv-frontend"].pid
+    work = root / "fds"
+    work.mkdir()
+    with (work / "big.bin").open("wb") as f:
+        for i in range(64):
+            f.write(os.urandom(1 << 18) + bytes(3 << 18) + i.to_bytes(4, "little"))
+    done = jobs.run(operation="compress", source=str(root / "data.bin"), destination=str(work / "warm.zst"))
+    assert done["state"] == "done"
+    assert jobs.http.get(RANGE, params={"path": str(work / "warm.zst"), "offset": 0, "length": 9}).status_code == 200
+    time.sleep(0.3)
+    before = open_fds(pid)
+    ids = [jobs.start(operation="compress", source=str(root / "data.bin"), destination=str(work / f"d{i}"))["id"]
+           for i in range(3)]  # fmt: skip
+    for _ in range(3):
+        assert jobs.refused(400, operation="decompress", source=str(root / "data.bin"),
+                            destination=str(work / "x"))["code"] == "not_compressed"  # fmt: skip
+        answer = jobs.http.get(RANGE, params={"path": str(root / "data.bin"), "offset": 0, "length": 9})
+        assert answer.json()["error"]["code"] == "not_seekable"
+    big = [jobs.start(operation="compress", source=str(work / "big.bin"), destination=str(work / f"big{i}.zst"),
+                      level=19)["id"] for i in range(4)]  # fmt: skip
+    busy = jobs.http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(work / "big.bin"),
+                                                             "destination": str(work / "big0.zst")})  # fmt: skip
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "busy_target", busy.text
+    cancelled = [jobs.http.delete(f"/api/v1/compression/jobs/{job_id}").json() for job_id in reversed(big)]
+    assert {job["state"] for job in cancelled} == {"cancelled"}, cancelled
+    assert any(job["started_unix_ns"] == 0 for job in cancelled)  # one never ran
+    assert any(job["started_unix_ns"] > 0 for job in cancelled)  # one was cancelled running
+    assert jobs.run(operation="rewrap", source=str(work))["state"] == "done"
+    for job_id in ids:
+        assert jobs.wait(job_id)["state"] == "done"
+    deadline = time.monotonic() + 5
+    while open_fds(pid) != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    after = open_fds(pid)
+    assert after == before, {"new": {k: v for k, v in after.items() if k not in before}}
 
 
 @contextlib.contextmanager
