@@ -222,8 +222,9 @@ class PathPolicy:
             walk.close()
             raise
 
-    @staticmethod
-    def _check_existing(raw: str, st: os.stat_result, overwrite: bool, source: Resolved | None) -> None:
+    def _check_existing(self, raw: str, st: os.stat_result, overwrite: bool, source: Resolved | None) -> None:
+        if (st.st_dev, st.st_ino) in self.forbidden():  # a credential file kept under a root: never replaced
+            raise self._explain(Blocked(), "destination", raw)
         if stat.S_ISLNK(st.st_mode):
             raise _refuse("destination", raw, "is a symlink; name the file itself", code="symlink_escape")
         if not stat.S_ISREG(st.st_mode):

@@ -267,6 +267,7 @@ def test_the_data_directory_and_credentials_are_never_reached(tmp_path: Path) ->
     assert refused(policy.existing, str(data)).code == "data_dir"
     assert refused(policy.destination, str(data / "keys" / "hpke-1.json"), True).code == "data_dir"
     assert refused(policy.destination, str(root / "share" / "keys" / "new"), True).code == "data_dir"
+    assert refused(policy.destination, str(token), True).code == "data_dir"  # never replaced by an output
     outside = PathPolicy([str(root / "share")], data_dir=str(data))
     assert refused(outside.source, str(data / "keys" / "hpke-1.json")).code == "outside_roots"
     assert refused(outside.source, str(root / "share" / "keys" / "hpke-1.json")).code == "symlink_escape"
