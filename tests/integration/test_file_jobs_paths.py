@@ -176,6 +176,16 @@ def test_no_descriptor_outlives_its_job(engine: tuple[Served, Path], jobs: JobsC
 
 
 @contextlib.contextmanager
+def client_of(served: Served) -> Iterator[httpx.Client]:
+    """An HTTP client of tests/filejobs.py's JobsClient (whatever credentials it presents, these present)."""
+    jobs = JobsClient(served)
+    try:
+        yield jobs.http
+    finally:
+        jobs.close()
+
+
+@contextlib.contextmanager
 def flipping(flip: Callable[[], None]) -> Iterator[list[int]]:
     stop, count, errors = threading.Event(), [0], []
 
@@ -320,7 +330,7 @@ def test_crafted_range_reads_are_bounded_and_never_slow_anyone_else(engine: tupl
                 ({"path": str(files["frame"]), "offset": GIB - 4096, "length": 4096}, "range_prefix_too_large"),
                 ({"path": str(files["tiny"]), "offset": 0, "length": 8 << 20}, "range_too_fragmented"))  # fmt: skip
     heavy = {"path": str(files["frame"]), "offset": (16 << 20) - 4096, "length": 4096}  # just under the limit
-    with httpx.Client(base_url=served.http, timeout=30) as http:
+    with client_of(served) as http:
         for params, code in refusals:
             answer = http.get(RANGE, params=params)
             assert answer.status_code == 413 and answer.json()["error"]["code"] == code, answer.text
@@ -331,7 +341,7 @@ def test_crafted_range_reads_are_bounded_and_never_slow_anyone_else(engine: tupl
     stop = threading.Event()
 
     def attacker() -> None:
-        with httpx.Client(base_url=served.http, timeout=30) as own:
+        with client_of(served) as own:
             while not stop.is_set():
                 for params, _ in refusals:
                     own.get(RANGE, params=params)
@@ -341,7 +351,7 @@ def test_crafted_range_reads_are_bounded_and_never_slow_anyone_else(engine: tupl
     for thread in threads:
         thread.start()
     try:
-        with httpx.Client(base_url=served.http, timeout=30) as http:
+        with client_of(served) as http:
             loaded = status_latencies(http, 80)
     finally:
         stop.set()
@@ -367,7 +377,7 @@ def status_latencies(http: httpx.Client, n: int) -> list[float]:
 def test_without_job_roots_the_file_job_api_says_so(tmp_path: Path) -> None:
     served = start_served(tmp_path, 30)
     try:
-        with httpx.Client(base_url=served.http, timeout=10) as http:
+        with client_of(served) as http:
             answer = http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(tmp_path / "x"),
                                                                  "destination": str(tmp_path / "y")})  # fmt: skip
             assert answer.status_code == 409 and answer.json()["error"]["code"] == "no_job_roots", answer.text
