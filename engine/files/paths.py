@@ -215,6 +215,8 @@ class PathPolicy:
             raise _refuse("destination", raw, "names a directory, not a file", code="not_a_file")
         walk, name, st = self._walk("destination", raw, follow_last=False)
         try:
+            if not name:  # the root itself
+                raise _refuse("destination", raw, "names a directory, not a file", code="not_a_file")
             if st is not None:
                 self._check_existing(raw, st, overwrite, source)
             return walk.take(name, st)

@@ -81,6 +81,7 @@ def test_not_regular_files(roots: tuple[Path, Path, PathPolicy]) -> None:
         assert "a character device" in refused(policy.source, str(inside / "null")).message
     assert refused(policy.destination, f"{inside}/nodir/x", False).code == "no_directory"
     assert refused(policy.destination, f"{inside}/", False).code == "not_a_file"
+    assert refused(policy.destination, str(inside), True).code == "not_a_file"  # the root itself
 
 
 def test_destinations(roots: tuple[Path, Path, PathPolicy]) -> None:
