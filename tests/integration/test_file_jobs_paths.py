@@ -161,6 +161,7 @@ def test_no_descriptor_outlives_its_job(engine: tuple[Served, Path], jobs: JobsC
     busy = jobs.http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(work / "big.bin"),
                                                              "destination": str(work / "big0.zst")})  # fmt: skip
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "busy_target", busy.text
+    jobs.until(big[0], lambda job: job["state"] == "running")  # two run at a time: big2 and big3 wait
     cancelled = [jobs.http.delete(f"/api/v1/compression/jobs/{job_id}").json() for job_id in reversed(big)]
     assert {job["state"] for job in cancelled} == {"cancelled"}, cancelled
     assert any(job["started_unix_ns"] == 0 for job in cancelled)  # one never ran
