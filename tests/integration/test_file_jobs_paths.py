@@ -327,10 +327,13 @@ def crafted_files(root: Path) -> dict[str, Path]:
 def test_crafted_range_reads_are_bounded_and_never_slow_anyone_else(engine: tuple[Served, Path]) -> None:
     served, root = engine
     files = crafted_files(root)
-    refusals = (({"path": str(files["table"]), "offset": 0, "length": 16}, "seek_table_too_large"),
-                ({"path": str(files["frame"]), "offset": GIB - 4096, "length": 4096}, "range_prefix_too_large"),
-                ({"path": str(files["tiny"]), "offset": 0, "length": 8 << 20}, "range_too_fragmented"))  # fmt: skip
-    heavy = {"path": str(files["frame"]), "offset": (16 << 20) - 4096, "length": 4096}  # just under the limit
+    table, frame, tiny = str(files["table"]), str(files["frame"]), str(files["tiny"])
+    refusals: list[tuple[dict[str, str | int], str]] = [
+        ({"path": table, "offset": 0, "length": 16}, "seek_table_too_large"),
+        ({"path": frame, "offset": GIB - 4096, "length": 4096}, "range_prefix_too_large"),
+        ({"path": tiny, "offset": 0, "length": 8 << 20}, "range_too_fragmented"),
+    ]
+    heavy: dict[str, str | int] = {"path": frame, "offset": (16 << 20) - 4096, "length": 4096}  # under the limit
     with client_of(served) as http:
         for params, code in refusals:
             answer = http.get(RANGE, params=params)
