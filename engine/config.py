@@ -151,7 +151,7 @@ def _roots(raw: str) -> str:
     return ":".join(os.path.normpath(p) for p in parts)
 
 
-_roots.rule = "must be absolute directories separated by ':' (empty: only the data directory)"  # type: ignore[attr-defined]
+_roots.rule = "must be absolute directories separated by ':' (empty: file jobs are off)"  # type: ignore[attr-defined]
 
 
 def _largest_job_block(slot_bytes: int, ceiling: int = _MIB) -> int:
@@ -252,7 +252,7 @@ class EngineConfig:
     queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
     job_queue_limit: int = 64  # file jobs and storage operations waiting to run before "busy"
     job_block_bytes: int = 0  # a file job's block (one task, frame, record); 0 = 1 MiB, less if slots are smaller
-    job_roots: str = ""  # colon-separated directories file jobs may use besides the data directory
+    job_roots: str = ""  # colon-separated directories file jobs may use (never the data directory); empty: none
     job_max_output_bytes: int = 0  # one file job's output at most; 0 = the destination's free space
     key_passphrase_file: str = ""  # seals the HPKE private keys at rest (scrypt); empty = 0600 files
     hang_timeout: float = 10.0  # seconds; a busy worker silent this long is killed and restarted
@@ -417,7 +417,8 @@ class EngineConfig:
         return lines
 
     def check_data_dir(self) -> None:
-        """The data directory exists (created 0700 if not) and this process can write it; else ConfigError."""
+        """The data directory exists (created 0700 if not), this process can write it and no job root
+        reaches it; else ConfigError."""
         variable, path = f"{PREFIX}DATA_DIR", Path(self.data_dir)
         try:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -427,12 +428,25 @@ class EngineConfig:
             raise ConfigError(variable, self.data_dir, "is not a directory")
         if not os.access(path, os.W_OK | os.X_OK):
             raise ConfigError(variable, self.data_dir, "is not writable by this user")
+        self.check_job_roots()
+
+    def check_job_roots(self) -> None:
+        """No job root is the data directory, holds it or lies in it: keys, the job database, the pool
+        registry, schedules and the token must stay out of every file job's reach (ConfigError)."""
+        data = os.path.realpath(self.data_dir)
+        for root in self.job_root_list:
+            real = os.path.realpath(root)
+            if real == data or data.startswith(real.rstrip("/") + "/"):
+                raise ConfigError(f"{PREFIX}JOB_ROOTS", root, f"contains the data directory ({self.data_dir}: keys, "
+                                  "job history); name directories beside it, never above it")  # fmt: skip
+            if real.startswith(data + "/"):
+                raise ConfigError(f"{PREFIX}JOB_ROOTS", root, f"lies inside the data directory ({self.data_dir}); "
+                                  "file jobs never touch the engine's own state")  # fmt: skip
 
     @property
     def job_root_list(self) -> tuple[str, ...]:
-        """The directories file jobs may read and write: the data directory, then SIGMAVAULT_JOB_ROOTS."""
-        extra = tuple(p for p in self.job_roots.split(":") if p)
-        return (self.data_dir, *extra)
+        """The directories file jobs may read and write (SIGMAVAULT_JOB_ROOTS; never the data directory)."""
+        return tuple(p for p in self.job_roots.split(":") if p)
 
     def as_env(self) -> dict[str, str]:
         """Every setting as the ``SIGMAVAULT_*`` variable that would produce it; secrets are redacted

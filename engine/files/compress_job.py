@@ -7,12 +7,11 @@ its seek table entry's checksum as it is written, and the table ends the file.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from engine.agents.params import encode_params, zstd_bound
 from engine.errors import EngineError, error_for_status
-from engine.files.jobrun import FileJobRun, SourceState, open_source
+from engine.files.jobrun import FileJobRun, SourceState, source_state
 from engine.files.lz4_frames import frame_bound as lz4_frame_bound
 from engine.files.paths import check_free_space
 from engine.files.runner import Block, write_full
@@ -61,10 +60,9 @@ class _FrameWork:
 
 def plan(env: FileEnv, spec: FileJobSpec) -> tuple[SourceState, int]:
     """At StartJob (in a thread): the source as it is, and the space the output may need."""
-    fd, state = open_source(spec.source)
-    os.close(fd)
+    state = source_state(spec.source)
     needed = output_bound(spec.codec, state.size, env.block_bytes)
-    check_free_space(spec.destination.parent, needed, f"compressing {state.size} bytes")
+    check_free_space(spec.destination.dir_fd, needed, f"compressing {state.size} bytes", spec.destination.directory)
     return state, needed
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import EngineError, InsufficientSpace, PayloadTooLarge, error_for_status
 from engine.files import lz4_frames, zstd_frames
 from engine.files.errors import CorruptFile
-from engine.files.jobrun import FileJobRun, SourceState, open_source
+from engine.files.jobrun import FileJobRun, SourceState, source_state
 from engine.files.paths import check_free_space
 from engine.files.runner import Block, RunStats
 from engine.status import Codec, Kind, Status
@@ -72,15 +72,12 @@ def detect(fd: int, size: int) -> str:
 
 def plan(env: FileEnv, spec: FileJobSpec) -> DecompressPlan:
     """At StartJob (in a thread): how to decode, and the refusal of an output that cannot fit."""
-    fd, state = open_source(spec.source)
-    try:
-        codec = detect(fd, state.size)
-        if spec.codec and spec.codec != codec:
-            raise CorruptFile(f"the source is a {codec} file, not {spec.codec}", code="wrong_codec")
-        module = zstd_frames if codec == "zstd" else lz4_frames
-        decode = module.plan_decode(fd, env.slot_bytes)
-    finally:
-        os.close(fd)
+    fd, state = spec.source.fd, source_state(spec.source)
+    codec = detect(fd, state.size)
+    if spec.codec and spec.codec != codec:
+        raise CorruptFile(f"the source is a {codec} file, not {spec.codec}", code="wrong_codec")
+    module = zstd_frames if codec == "zstd" else lz4_frames
+    decode = module.plan_decode(fd, env.slot_bytes)
     table, mode, reason = decode.table, decode.mode, decode.reason
     if table is not None and len(table) and int(table.compressed_sizes.max()) > env.slot_bytes:
         table, mode, reason = None, "stream", f"a frame is over a task's {env.slot_bytes} bytes when compressed"
@@ -91,7 +88,12 @@ def plan(env: FileEnv, spec: FileJobSpec) -> DecompressPlan:
         raise PayloadTooLarge(f"the frames declare {declared} bytes, over the {cap}-byte limit "
                               "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
                               metadata={"limit": cap, "declared": declared})  # fmt: skip
-    free = check_free_space(spec.destination.parent, declared, f"decompressing {spec.source.name}")
+    free = check_free_space(
+        spec.destination.dir_fd,
+        declared,
+        f"decompressing {os.path.basename(spec.source.path)}",
+        spec.destination.directory,
+    )
     bound = min(free, cap) if cap else free
     return DecompressPlan(state, codec, mode, table, reason, bound)
 

@@ -1,12 +1,15 @@
 """What every file job shares: its request, its environment, and one run's source and output.
 
-``FileJobRun`` opens the source (O_NOFOLLOW, checked again as a regular file on the descriptor),
-records the temporary output name in the persisted job before creating it, reports progress, and
-on any exit but a commit removes the temporary file, so a failed or cancelled job leaves nothing.
-The source must keep the size and modification time it had when the job was planned, and stay
-under its name: progress looks every 250 ms and ``commit`` once more, and a change fails the job
-(code ``source_changed``; ``source_vanished`` when the file was deleted: the job reads on through
-its open descriptor, but an output of a file the user removed is not published).
+The request resolved its paths to descriptors (engine/files/paths.py ``Resolved``): the job reads
+the source through the descriptor opened then, and creates, renames and fsyncs its output through
+the destination directory's descriptor, never by name. ``FileJobRun`` records the temporary output
+name in the persisted job before creating it, reports progress, and on any exit but a commit
+removes the temporary file, so a failed or cancelled job leaves nothing. The source must keep the
+size and modification time it had when the job was planned, and stay under its name: progress
+looks every 250 ms and ``commit`` once more, and a change fails the job (code ``source_changed``;
+``source_vanished`` when the file was deleted: the job reads on through its open descriptor, but
+an output of a file the user removed is not published). The output gets the source's owner and
+group (the engine runs as root; a share's user must own what a job wrote for them).
 """
 
 from __future__ import annotations
@@ -18,15 +21,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import BadRequest, Conflict, NotFound
+from engine.errors import Conflict, NotFound
 from engine.files.output import AtomicOutput, temporary_for
-from engine.files.paths import kind_of
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from types import TracebackType
 
     from engine.config import EngineConfig
+    from engine.files.paths import Resolved
     from engine.files.runner import BlockRunner, FileIO, RunStats
     from engine.jobs.manager import JobContext
     from engine.keyservice import KeyService
@@ -37,15 +39,19 @@ CHECK_S = 0.25  # how often a running job looks whether its source changed (one 
 
 @dataclass(frozen=True)
 class FileJobSpec:
-    """A validated StartJob request (paths resolved under the roots)."""
+    """A validated StartJob request (paths resolved under the roots, their descriptors held)."""
 
     operation: str  # compress, decompress, encrypt, decrypt
-    source: Path
-    destination: Path
+    source: Resolved  # the file, opened
+    destination: Resolved  # its directory, opened; the name in it
     overwrite: bool = False
     codec: str = ""  # compress: zstd or lz4; decompress: "" (detect) or the expected codec
     level: int = 0
     compress: bool = False  # encrypt: each block a zstd frame before sealing (compress-then-encrypt)
+
+    def close(self) -> None:
+        self.source.close()
+        self.destination.close()
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class SourceState:
     size: int
     mtime_ns: int
     mode: int
+    uid: int = -1
+    gid: int = -1
 
 
 @dataclass
@@ -73,43 +81,30 @@ class FileEnv:
         return self.config.slot_bytes
 
 
-def open_source(path: Path, missing_raises: bool = False) -> tuple[int, SourceState]:
-    """The source opened read-only without following a final symlink, and what it is now.
-    ``missing_raises``: a missing file raises FileNotFoundError (for the caller to explain)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        if missing_raises and isinstance(exc, FileNotFoundError):
-            raise
-        raise BadRequest(f"source {str(path)!r} cannot be opened: {exc.strerror}", code="invalid_path") from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise BadRequest(f"source {str(path)!r} is {kind_of(st.st_mode)}; file jobs read regular files",
-                         code="not_a_file")  # fmt: skip
-    with contextlib.suppress(OSError):
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    return fd, SourceState(st.st_size, st.st_mtime_ns, st.st_mode)
+def source_state(source: Resolved) -> SourceState:
+    """What the opened source is now (fstat of its descriptor)."""
+    st = os.fstat(source.fd)
+    return SourceState(st.st_size, st.st_mtime_ns, st.st_mode, st.st_uid, st.st_gid)
 
 
-def vanished(path: Path, when: str) -> NotFound:
-    return NotFound(f"the source {str(path)!r} was deleted {when}; nothing was written",
-                    code="source_vanished", metadata={"path": str(path)[:256]})  # fmt: skip
+def vanished(source: Resolved, when: str) -> NotFound:
+    return NotFound(f"the source {source.path!r} was deleted {when}; nothing was written",
+                    code="source_vanished", metadata={"path": source.path[:256]})  # fmt: skip
 
 
-def check_unchanged(fd: int, planned: SourceState, path: Path) -> None:
-    """The open source still has its planned size and mtime, and is still the file at ``path``."""
-    st = os.fstat(fd)
-    try:
-        now = os.stat(path)
-    except FileNotFoundError:  # deleted, or moved away (the descriptor reads on either way)
-        raise vanished(path, "or moved while the job ran") from None
+def check_unchanged(source: Resolved, planned: SourceState) -> None:
+    """The open source still has its planned size and mtime, and is still the file under its name
+    (looked up in its directory's descriptor, not by path)."""
+    st = os.fstat(source.fd)
+    now = source.lstat()
+    if now is None:  # deleted, or moved away (the descriptor reads on either way)
+        raise vanished(source, "or moved while the job ran")
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-        raise Conflict(f"the source {str(path)!r} was replaced by another file while the job ran; the output was "
+        raise Conflict(f"the source {source.path!r} was replaced by another file while the job ran; the output was "
                        "discarded", code="source_changed")  # fmt: skip
     if st.st_size != planned.size or st.st_mtime_ns != planned.mtime_ns:
         what = f"size from {planned.size} to {st.st_size} bytes" if st.st_size != planned.size else "its contents"
-        raise Conflict(f"the source {str(path)!r} changed {what} while the job ran; the output was discarded",
+        raise Conflict(f"the source {source.path!r} changed {what} while the job ran; the output was discarded",
                        code="source_changed", metadata={"size": planned.size, "now": st.st_size})  # fmt: skip
 
 
@@ -128,17 +123,21 @@ class FileJobRun:
 
     async def __aenter__(self) -> FileJobRun:
         spec, io = self.spec, self.env.io
-        try:
-            self.src_fd, state = await io.call(open_source, spec.source, True)
-        except FileNotFoundError:
-            raise vanished(spec.source, "before the job started") from None
+        self.src_fd = spec.source.fd
+        if spec.source.lstat() is None:
+            raise vanished(spec.source, "before the job started")
+        state = source_state(spec.source)
         if state.size != self.planned.size or state.mtime_ns != self.planned.mtime_ns:
-            raise Conflict(f"the source {str(spec.source)!r} changed between the request and the start of the job",
+            raise Conflict(f"the source {spec.source.path!r} changed between the request and the start of the job",
                            code="source_changed")  # fmt: skip
-        temporary = temporary_for(spec.destination, self.ctx.record.id)
-        self.ctx.record.params["temporary"] = str(temporary)
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(self.src_fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        dest = spec.destination
+        temporary = temporary_for(dest.name, self.ctx.record.id)
+        self.ctx.record.params["temporary"] = f"{dest.directory}/{temporary}"
         self.ctx.save()  # recorded before it exists: a crash after this leaves a name the next start removes
-        self.output = AtomicOutput(spec.destination, temporary, overwrite=spec.overwrite, mode=self.mode)
+        self.output = AtomicOutput(dest.dir_fd, dest.name, temporary, overwrite=spec.overwrite, mode=self.mode,
+                                   owner=(self.planned.uid, self.planned.gid), where=dest.path)  # fmt: skip
         await io.call(self.output.open)
         self.ctx.progress(0, self.total)
         return self
@@ -147,9 +146,7 @@ class FileJobRun:
                         tb: TracebackType | None) -> None:  # fmt: skip
         if self.output is not None and not self.output.committed:
             await self.env.io.call(self.output.discard)
-        if self.src_fd >= 0:
-            os.close(self.src_fd)
-            self.src_fd = -1
+        self.src_fd = -1  # the descriptor is the request's (spec.source): closed when the job ends
 
     @property
     def out_fd(self) -> int:
@@ -163,11 +160,11 @@ class FileJobRun:
         now = time.monotonic()
         if now - self._checked >= CHECK_S:
             self._checked = now
-            check_unchanged(self.src_fd, self.planned, self.spec.source)
+            check_unchanged(self.spec.source, self.planned)
 
     async def commit(self, **result: Any) -> dict[str, Any]:
         """Check the source did not change, then fsync and publish the output."""
-        check_unchanged(self.src_fd, self.planned, self.spec.source)
+        check_unchanged(self.spec.source, self.planned)
         assert self.output is not None
         await self.env.io.call(self.output.commit)
         self.ctx.progress(self.total, self.total, **result)

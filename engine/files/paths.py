@@ -1,35 +1,45 @@
-"""Which paths a file job may read and write: the rules, each refusal naming the one it broke.
+"""Which paths a file job may touch: the rules, each refusal naming the one it broke, and the
+descriptors a path resolves to.
 
-A path must be absolute, without ``..`` components, under one of the roots (the data directory and
-SIGMAVAULT_JOB_ROOTS) both as written and once every symlink is resolved (a link inside a root that
-points out of it is refused); a source must be an existing regular file (not a directory, device,
-FIFO or socket); a destination's directory must exist under a root, and an existing destination is
-replaced only with ``overwrite`` (else AlreadyExists) and only if it is a regular file.
+A path must be absolute, without ``..`` components, and start with one of the roots
+(SIGMAVAULT_JOB_ROOTS; never the data directory, which start-up refuses inside or around a root).
+It is then resolved beneath its root from a directory descriptor, one component at a time
+(engine/files/beneath.py): nothing after the root is ever looked up by its full name, and a symlink
+is followed only while it stays under a root. A source must be a regular file (not a directory,
+device, FIFO or socket), opened ``O_NOFOLLOW | O_NONBLOCK`` there and then; a destination's
+directory must exist, and an existing destination is replaced only with ``overwrite`` (else
+AlreadyExists) and only if it is a regular file.
 
-The checks run before a job is queued; the job opens the resolved source with O_NOFOLLOW and
-checks the descriptor again, so a file swapped for a FIFO in between fails rather than hangs.
+The result, ``Resolved``, holds the descriptors (the final directory, and the source file itself):
+the job reads, creates, renames and fsyncs through them (``dir_fd=``) and never resolves the name
+again, so a directory swapped for a symlink after the request cannot redirect it.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
-from pathlib import Path
+import time
 from typing import TYPE_CHECKING
 
-from engine.errors import AlreadyExists, BadRequest, InsufficientSpace, NotFound
+from engine.errors import AlreadyExists, BadRequest, Conflict, InsufficientSpace, NotFound
+from engine.files.beneath import FILE_FLAGS, Blocked, Escape, Missing, NotDirectory, Resolved, Root, Walk, close_all
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+__all__ = ["PathPolicy", "Resolved", "check_free_space", "close_all", "kind_of"]
+
 MAX_PATH_CHARS = 4096
+FORBIDDEN_TTL_S = 30.0  # how long the data directory's (device, inode) list is trusted before a rescan
+MAX_FORBIDDEN_DIRS = 10_000
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symlink"),
 )
 
 
@@ -44,31 +54,64 @@ def kind_of(mode: int) -> str:
     return "not a regular file" if not stat.S_ISREG(mode) else "a regular file"
 
 
-@dataclass(frozen=True)
-class Destination:
-    path: Path  # resolved directory + the final name as given
-    exists: bool
-
-
 class PathPolicy:
-    """The roots file jobs are confined to (resolved once, at start)."""
+    """The roots file jobs are confined to, and what they never touch: the data directory (and every
+    directory in it, by device and inode, so a bind mount cannot lead there) and the ``private``
+    files (the API token, the key passphrase, the TLS key)."""
 
-    def __init__(self, roots: Iterable[str]) -> None:
+    def __init__(self, roots: Iterable[str], *, data_dir: str = "", private: Iterable[str] = ()) -> None:
         given = [os.path.normpath(r) for r in roots if r]
         self.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in given))
-        self._written = tuple(dict.fromkeys([*given, *self.roots]))  # a root may itself be a symlink
+        # (as written, as resolved): a path may name a root either way (a root may itself be a symlink)
+        self._roots = tuple(dict.fromkeys(Root(written, os.path.realpath(written)) for written in given))
+        self.data_dir = os.path.realpath(data_dir) if data_dir else ""
+        self._private = tuple(p for p in private if p)
+        self._forbidden: frozenset[tuple[int, int]] = frozenset()
+        self._forbidden_at = float("-inf")
 
     def __repr__(self) -> str:
         return f"PathPolicy(roots={self.roots})"
 
-    @staticmethod
-    def _under(path: str, roots: tuple[str, ...]) -> bool:
-        return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+    # what a walk checks -----------------------------------------------------------------------
+    def forbidden(self) -> frozenset[tuple[int, int]]:
+        """(device, inode) of the data directory, the directories in it and the private files."""
+        now = time.monotonic()
+        if now - self._forbidden_at < FORBIDDEN_TTL_S:
+            return self._forbidden
+        found: set[tuple[int, int]] = set()
+        if self.data_dir:
+            for directory, _, _ in os.walk(self.data_dir, followlinks=False):
+                try:
+                    st = os.stat(directory, follow_symlinks=False)
+                except OSError:
+                    continue
+                found.add((st.st_dev, st.st_ino))
+                if len(found) >= MAX_FORBIDDEN_DIRS:
+                    break
+        for path in self._private:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            found.add((st.st_dev, st.st_ino))
+        self._forbidden, self._forbidden_at = frozenset(found), now
+        return self._forbidden
 
-    def _inside(self, path: str) -> bool:
-        return self._under(path, self._written)
+    def root_of(self, path: str) -> tuple[Root, list[str]] | None:
+        """The root ``path`` starts with (the longest) and the components after it, ``..`` kept."""
+        best: tuple[Root, list[str]] | None = None
+        length = -1
+        for root in self._roots:
+            for prefix in (root.written, root.real):
+                base = prefix.rstrip("/")
+                if (path == prefix or path.startswith(base + "/")) and len(base) > length:
+                    best, length = (root, [p for p in path[len(base) :].split("/") if p not in ("", ".")]), len(base)
+        return best
 
-    def _lexical(self, what: str, raw: str) -> str:
+    def _lexical(self, what: str, raw: str) -> tuple[Root, list[str]]:
+        if not self._roots:
+            raise Conflict("file jobs are off on this engine: no job roots are configured (set SIGMAVAULT_JOB_ROOTS "
+                           "to the directories they may use)", code="no_job_roots")  # fmt: skip
         if not isinstance(raw, str) or not raw:
             raise BadRequest(f"{what} path is missing", code="invalid_path")
         if len(raw) > MAX_PATH_CHARS or "\0" in raw:
@@ -77,83 +120,142 @@ class PathPolicy:
             raise _refuse(what, raw, "is not absolute: give the full path")
         if ".." in raw.split("/"):
             raise _refuse(what, raw, "contains '..': paths must not climb out of a directory", code="path_escape")
-        normal = os.path.normpath(raw)
-        if not self._inside(normal):
+        found = self.root_of(os.path.normpath(raw))
+        if found is None:
             raise _refuse(what, raw, f"is outside the directories file jobs may use ({', '.join(self.roots)}; "
-                          "SIGMAVAULT_JOB_ROOTS adds more)", code="outside_roots")  # fmt: skip
-        return normal
+                          "SIGMAVAULT_JOB_ROOTS)", code="outside_roots")  # fmt: skip
+        return found
 
-    def _resolved(self, what: str, raw: str, normal: str) -> str:
-        real = os.path.realpath(normal)
-        if not self._under(real, self.roots):
-            if real == normal:
-                raise _refuse(what, raw, f"is outside the directories file jobs may use ({', '.join(self.roots)})",
-                              code="outside_roots")  # fmt: skip
-            raise _refuse(what, raw, f"resolves through a symlink to {real!r}, outside the directories file jobs "
-                          "may use", code="symlink_escape")  # fmt: skip
-        return real
-
-    def source(self, raw: str) -> Path:
-        """An existing regular file under the roots, resolved."""
-        real, mode = self._existing("source", raw)
-        if not stat.S_ISREG(mode):
-            raise _refuse("source", raw, f"is {kind_of(mode)}; file jobs read regular files", code="not_a_file")
-        return Path(real)
-
-    def existing(self, raw: str) -> Path:
-        """An existing file or directory under the roots (rewrap takes both), resolved."""
-        real, mode = self._existing("path", raw)
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            raise _refuse("path", raw, f"is {kind_of(mode)}; give a file or a directory", code="not_a_file")
-        return Path(real)
-
-    def _existing(self, what: str, raw: str) -> tuple[str, int]:
-        """``raw`` checked and resolved under the roots, and its mode; 404 when it does not exist."""
-        real = self._resolved(what, raw, self._lexical(what, raw))
+    def _walk(self, what: str, raw: str, *, follow_last: bool) -> tuple[Walk, str, os.stat_result | None]:
+        """The walk to ``raw``'s directory (open descriptors: the caller closes it) and the final name."""
+        root, parts = self._lexical(what, raw)
+        walk = Walk(root, self.root_of, self.forbidden)
         try:
-            return real, os.stat(real).st_mode
-        except FileNotFoundError:
-            raise NotFound(f"{what} {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]}) from None
-        except OSError as exc:  # a name over NAME_MAX, a symlink loop, a permission
-            raise _refuse(what, raw, f"cannot be read: {exc.strerror}") from None
+            name, st = walk.run(parts, follow_last=follow_last)
+        except BaseException as exc:
+            walk.close()
+            raise self._explain(exc, what, raw) from None
+        return walk, name, st
 
-    def destination(self, raw: str, overwrite: bool, source: Path | None = None) -> Destination:
-        """Where a job may write: the directory resolved under the roots, the name as given."""
-        normal = self._lexical("destination", raw)
-        name = os.path.basename(normal)
-        if not name or raw.endswith("/") or name in (".", ".."):
+    def _explain(self, exc: BaseException, what: str, raw: str) -> BaseException:
+        if isinstance(exc, Escape):
+            return _refuse(what, raw, f"resolves through a symlink to {exc.target!r}, outside the directories file "
+                           "jobs may use", code="symlink_escape")  # fmt: skip
+        if isinstance(exc, Blocked):
+            return _refuse(what, raw, "leads into the engine's own state (its data directory or a credential "
+                           "file), which file jobs never touch", code="data_dir")  # fmt: skip
+        if isinstance(exc, Missing):
+            if what == "destination":
+                return _refuse(what, raw, f"is in {exc.directory!r}, which is not an existing directory",
+                               code="no_directory")  # fmt: skip
+            return NotFound(f"{what} {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]})
+        if isinstance(exc, NotDirectory):
+            code = "no_directory" if what == "destination" else "invalid_path"
+            return _refuse(what, raw, f"goes through {exc.directory!r}, which is not a directory", code=code)
+        if isinstance(exc, Conflict):
+            return exc
+        if isinstance(exc, OSError):  # a name over NAME_MAX, a symlink loop, a permission
+            return _refuse(what, raw, f"cannot be read: {exc.strerror}")
+        return exc
+
+    # what the jobs ask for --------------------------------------------------------------------
+    def source(self, raw: str) -> Resolved:
+        """An existing regular file under the roots, opened (O_RDONLY | O_NOFOLLOW | O_NONBLOCK)."""
+        return self._open("source", raw, directories=False)
+
+    def existing(self, raw: str) -> Resolved:
+        """An existing file or directory under the roots, opened (rewrap takes both)."""
+        return self._open("path", raw, directories=True)
+
+    def _open(self, what: str, raw: str, *, directories: bool) -> Resolved:
+        walk, name, st = self._walk(what, raw, follow_last=True)
+        try:
+            if not name:  # the walk ended on a directory (the root itself, or a link to one)
+                if not directories:
+                    raise _refuse(what, raw, "is a directory; file jobs read regular files", code="not_a_file")
+                return walk.take_directory()
+            if st is None:
+                raise NotFound(f"{what} {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]})
+            if stat.S_ISDIR(st.st_mode) and directories:
+                walk.enter(name)
+                return walk.take_directory()
+            if not stat.S_ISREG(st.st_mode):
+                rule = "give a file or a directory" if directories else "file jobs read regular files"
+                raise _refuse(what, raw, f"is {kind_of(st.st_mode)}; {rule}", code="not_a_file")
+            return self._open_file(walk, name, st, what, raw)
+        except BaseException as exc:
+            walk.close()
+            raise self._explain(exc, what, raw) from None
+
+    def _open_file(self, walk: Walk, name: str, st: os.stat_result, what: str, raw: str) -> Resolved:
+        """Open ``name`` in the walk's directory and check it is the regular file lstat saw: a file
+        swapped for a FIFO or a symlink in between fails here (O_NONBLOCK: a FIFO never blocks)."""
+        try:
+            fd = os.open(name, FILE_FLAGS, dir_fd=walk.top)
+        except OSError as exc:
+            raise _refuse(what, raw, f"cannot be opened: {exc.strerror}") from None
+        try:
+            now = os.fstat(fd)
+            if not stat.S_ISREG(now.st_mode):
+                raise _refuse(what, raw, f"is {kind_of(now.st_mode)}; file jobs read regular files",
+                              code="not_a_file")  # fmt: skip
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+                raise _refuse(what, raw, "was replaced by another file while it was opened", code="source_changed")
+            if (now.st_dev, now.st_ino) in self.forbidden():
+                raise Blocked
+        except BaseException:
+            os.close(fd)
+            raise
+        return walk.take(name, now, fd)
+
+    def destination(self, raw: str, overwrite: bool, source: Resolved | None = None) -> Resolved:
+        """Where a job may write: the directory opened under the roots, the final name as given."""
+        if raw.endswith("/") or os.path.basename(os.path.normpath(raw or "/")) in ("", ".", ".."):
+            self._lexical("destination", raw)  # the root and path rules come first
             raise _refuse("destination", raw, "names a directory, not a file", code="not_a_file")
-        parent = self._resolved("destination", raw, os.path.dirname(normal))
-        if not os.path.isdir(parent):
-            raise _refuse("destination", raw, f"is in {os.path.dirname(normal)!r}, which is not an existing "
-                          "directory", code="no_directory")  # fmt: skip
-        path = Path(parent) / name
+        walk, name, st = self._walk("destination", raw, follow_last=False)
         try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            return Destination(path, False)
-        except OSError as exc:  # a name over NAME_MAX (255 bytes), a permission
-            raise _refuse("destination", raw, f"cannot be used: {exc.strerror}") from None
+            if not name:  # the root itself
+                raise _refuse("destination", raw, "names a directory, not a file", code="not_a_file")
+            if st is not None:
+                self._check_existing(raw, st, overwrite, source)
+            return walk.take(name, st)
+        except BaseException:
+            walk.close()
+            raise
+
+    def _check_existing(self, raw: str, st: os.stat_result, overwrite: bool, source: Resolved | None) -> None:
+        if (st.st_dev, st.st_ino) in self.forbidden():  # a credential file kept under a root: never replaced
+            raise self._explain(Blocked(), "destination", raw)
         if stat.S_ISLNK(st.st_mode):
             raise _refuse("destination", raw, "is a symlink; name the file itself", code="symlink_escape")
         if not stat.S_ISREG(st.st_mode):
             raise _refuse("destination", raw, f"is {kind_of(st.st_mode)}; a job writes regular files",
                           code="not_a_file")  # fmt: skip
-        if source is not None and os.path.samefile(path, source):
+        if source is not None and source.st is not None and (st.st_dev, st.st_ino) == (source.st.st_dev,
+                                                                                        source.st.st_ino):  # fmt: skip
             raise _refuse("destination", raw, "is the source itself; write to another name", code="same_file")
         if not overwrite:
             raise AlreadyExists(f"destination {raw!r} exists; set overwrite to replace it", code="already_exists",
                                 metadata={"path": raw[:256]})  # fmt: skip
-        return Destination(path, True)
+
+    def locate(self, raw: str) -> Resolved:
+        """``raw``'s directory opened under the roots, the final name not followed (for removing a
+        file the engine made, such as an interrupted job's temporary)."""
+        walk, name, st = self._walk("path", raw, follow_last=False)
+        if not name:
+            walk.close()
+            raise _refuse("path", raw, "is a directory", code="not_a_file")
+        return walk.take(name, st)
 
 
-def check_free_space(directory: Path, needed: int, what: str) -> int:
-    """Refuse before starting when ``directory``'s filesystem has less than ``needed`` bytes free
-    for this user (statvfs f_bavail); returns what is free."""
-    st = os.statvfs(directory)
+def check_free_space(directory_fd: int, needed: int, what: str, where: str) -> int:
+    """Refuse before starting when the filesystem of the directory open as ``directory_fd`` has less
+    than ``needed`` bytes free for this user (fstatvfs f_bavail); returns what is free."""
+    st = os.fstatvfs(directory_fd)
     free = st.f_bavail * st.f_frsize
     if needed > free:
-        raise InsufficientSpace(f"{what} needs up to {needed} bytes in {str(directory)!r}, which has {free} free",
+        raise InsufficientSpace(f"{what} needs up to {needed} bytes in {where!r}, which has {free} free",
                                 code="insufficient_space",
-                                metadata={"needed": needed, "free": free, "path": str(directory)})  # fmt: skip
+                                metadata={"needed": needed, "free": free, "path": where})  # fmt: skip
     return free

@@ -3,86 +3,149 @@
 Each file's header is rewritten for the current public key (its data key opened with the old
 private key the keystore kept); the blocks are copied behind the new header (copy_file_range: a
 reflink on btrfs/XFS) into a temporary file that is fsynced and renamed over the original
-(engine/files/sealed_files.py ``rewrap_file``). The temporary name is recorded in the job before
+(engine/files/sealed_files.py ``rewrap_at``). The temporary name is recorded in the job before
 each file, so a crash's leftover is removed at the next start. Files already on the current key are
 left alone; in a directory, files that are not sealed are skipped. One file that cannot be
-re-wrapped (a key this box does not hold, a damaged header) does not stop the others: the job
-ends failed and lists them.
+re-wrapped (a key this box does not hold, a damaged header, a file swapped for a FIFO or a
+directory for a symlink since the request) does not stop the others: the job ends failed and
+lists them.
+
+Descriptors, not names: the request opens the path given (a file, or a directory) beneath its
+root and the job keeps that descriptor. A named file is re-wrapped through it. A directory is
+listed at the request through descriptors (never following a link), and each file found is reached
+again at its turn from the directory's descriptor, one component at a time with O_NOFOLLOW, so
+nothing swapped in since can lead the job out of the directory (holding one descriptor per file
+of 100,000 would not fit the process's limit).
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import BadRequest, Conflict, EngineError
-from engine.files.sealed import MAGIC
-from engine.files.sealed_files import rewrap_file
+from engine.files.beneath import DIR_FLAGS
+from engine.files.sealed_files import rewrap_at
 
 if TYPE_CHECKING:
     from engine.files.jobrun import FileEnv
-    from engine.files.paths import PathPolicy
+    from engine.files.paths import PathPolicy, Resolved
     from engine.jobs.manager import JobContext
     from engine.keys import Keystore
 
 MAX_FILES = 100_000
+MAX_DEPTH = 64
 LISTED_FAILURES = 20
 
 
-def plan(policy: PathPolicy, raw_paths: list[str]) -> list[tuple[Path, bool]]:
-    """(file, named explicitly) for every path given; directories are walked without following links."""
-    if not raw_paths:
+@dataclass
+class RewrapPlan:
+    """The path given, opened (``top``), and the files beneath it: components from ``top`` (``()``:
+    ``top`` is the file itself)."""
+
+    top: Resolved
+    files: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def close(self) -> None:
+        self.top.close()
+
+    def path_of(self, parts: tuple[str, ...]) -> str:
+        return "/".join([self.top.path.rstrip("/"), *parts]) if parts else self.top.path
+
+
+def plan(policy: PathPolicy, raw: str) -> RewrapPlan:
+    """The file, or every regular file under the directory (links never followed), opened or listed."""
+    if not raw:
         raise BadRequest("rewrap needs source: a sealed file or a directory of them", code="invalid_path")
-    files: list[tuple[Path, bool]] = []
-    for raw in raw_paths:
-        path = policy.existing(raw)
-        if path.is_file():
-            files.append((path, True))
-            continue
-        for directory, _, names in os.walk(path, followlinks=False):
-            for name in sorted(names):
-                candidate = Path(directory) / name
-                if stat.S_ISREG(os.lstat(candidate).st_mode) and ".job-" not in name:
-                    files.append((candidate, False))
+    top = policy.existing(raw)
+    found = RewrapPlan(top)
+    try:
+        if top.st is not None and stat.S_ISREG(top.st.st_mode):
+            found.files.append(())
+        else:
+            _list(top.fd, (), found.files, raw)
+    except BaseException:
+        top.close()
+        raise
+    return found
+
+
+def _list(dir_fd: int, at: tuple[str, ...], files: list[tuple[str, ...]], raw: str) -> None:
+    if len(at) > MAX_DEPTH:
+        raise BadRequest(f"{raw!r} nests directories more than {MAX_DEPTH} deep; re-wrap it in parts",
+                         code="too_deep")  # fmt: skip
+    with os.scandir(dir_fd) as entries:
+        listed = sorted((e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False)) for e in entries)
+    for name, is_dir, is_file in listed:
+        if is_file and ".job-" not in name:
+            files.append((*at, name))
             if len(files) > MAX_FILES:
                 raise BadRequest(f"{raw!r} holds more than {MAX_FILES} files; re-wrap it in parts", code="too_many")
-    return files
+        elif is_dir:
+            try:
+                sub = os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+            except OSError:  # swapped for a symlink or removed since the listing: not ours to enter
+                continue
+            try:
+                _list(sub, (*at, name), files, raw)
+            finally:
+                os.close(sub)
 
 
-def _rewrap_one(path: Path, store: Keystore, explicit: bool, tmp: Path) -> str:
+def _rewrap_one(found: RewrapPlan, parts: tuple[str, ...], store: Keystore, tmp: str) -> str:
     """rewrapped, current (already on the current key) or skipped (not a sealed file)."""
-    if not explicit:
-        with path.open("rb") as f:
-            if f.read(len(MAGIC)) != MAGIC:
-                return "skipped"
-    return "rewrapped" if rewrap_file(path, store, tmp=tmp)["rewrapped"] else "current"
+    top = found.top
+    if not parts:  # the file named in the request, through the descriptor opened then
+        result = rewrap_at(top.dir_fd, top.name, store, tmp=tmp, fd=top.fd)
+        return "rewrapped" if result["rewrapped"] else "current"
+    fds: list[int] = []
+    try:
+        where = top.fd
+        for directory in parts[:-1]:
+            try:
+                where = os.open(directory, DIR_FLAGS, dir_fd=where)
+            except (NotADirectoryError, FileNotFoundError):
+                raise Conflict(f"{directory!r} was removed or replaced (by a symlink?) since the request",
+                               code="source_changed") from None  # fmt: skip
+            fds.append(where)
+        result = rewrap_at(where, parts[-1], store, tmp=tmp, skip_unsealed=True)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    if result.get("skipped"):
+        return "skipped"
+    return "rewrapped" if result["rewrapped"] else "current"
 
 
-async def run(env: FileEnv, ctx: JobContext, files: list[tuple[Path, bool]]) -> dict[str, Any]:
+async def run(env: FileEnv, ctx: JobContext, found: RewrapPlan) -> dict[str, Any]:
     store = await env.keys.store()
     counts = {"rewrapped": 0, "current": 0, "skipped": 0}
     failed: list[dict[str, str]] = []
-    total = len(files)
+    total = len(found)
     ctx.progress(0, total, key_id=store.current.key_id.hex(), files_total=total)
-    for done, (path, explicit) in enumerate(files, 1):
-        tmp = path.with_name(f".{path.name}.{ctx.record.id}.part")
-        ctx.record.params["temporary"] = str(tmp)
+    for done, parts in enumerate(found.files, 1):
+        path = found.path_of(parts)
+        tmp = f".{os.path.basename(path)}.{ctx.record.id}.part"
+        ctx.record.params["temporary"] = f"{os.path.dirname(path)}/{tmp}"
         ctx.save()
         try:
-            outcome = await env.io.call(_rewrap_one, path, store, explicit, tmp)
+            outcome = await env.io.call(_rewrap_one, found, parts, store, tmp)
         except EngineError as exc:
-            failed.append({"path": str(path), "code": exc.code or "", "error": exc.message})
+            failed.append({"path": path, "code": exc.code or "", "error": exc.message})
         except OSError as exc:
-            failed.append({"path": str(path), "code": "io_error", "error": exc.strerror or str(exc)})
+            failed.append({"path": path, "code": "io_error", "error": exc.strerror or str(exc)})
         else:
             counts[outcome] += 1
             if outcome == "rewrapped":
                 env.keys.counters.files_rewrapped += 1
             if outcome != "skipped":  # now sealed to the current key: key retirement reads the index
-                env.keys.record_sealed(str(path), store.current.key_id)
-        ctx.progress(done, total, message=str(path), files_rewrapped=counts["rewrapped"],
+                env.keys.record_sealed(path, store.current.key_id)
+        ctx.progress(done, total, message=path, files_rewrapped=counts["rewrapped"],
                      files_current=counts["current"], files_skipped=counts["skipped"],
                      files_failed=len(failed), failed=failed[:LISTED_FAILURES])  # fmt: skip
     ctx.record.params.pop("temporary", None)

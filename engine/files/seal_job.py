@@ -19,7 +19,7 @@ from engine.agents.sealing import write_slot_header
 from engine.errors import EngineError, InsufficientSpace, PayloadTooLarge, Unsupported, error_for_status
 from engine.files.compress_job import blocks_of
 from engine.files.errors import AuthenticationFailed, CorruptFile
-from engine.files.jobrun import FileJobRun, SourceState, open_source
+from engine.files.jobrun import FileJobRun, SourceState, source_state
 from engine.files.paths import check_free_space
 from engine.files.runner import Block, write_full
 from engine.files.sealed import (
@@ -73,11 +73,10 @@ class _BlockWork:
 
 
 def plan_encrypt(env: FileEnv, spec: FileJobSpec) -> tuple[SourceState, int]:
-    fd, state = open_source(spec.source)
-    os.close(fd)
+    state = source_state(spec.source)
     n, b = max(1, -(-state.size // env.block_bytes)), env.block_bytes
     needed = HEADER_BYTES + (n * (4 + zstd_bound(b) + TAG_BYTES) if spec.compress else state.size + TAG_BYTES * n)
-    check_free_space(spec.destination.parent, needed, f"encrypting {state.size} bytes")
+    check_free_space(spec.destination.dir_fd, needed, f"encrypting {state.size} bytes", spec.destination.directory)
     return state, needed
 
 
@@ -113,11 +112,8 @@ class DecryptPlan:
 
 
 def plan_decrypt(env: FileEnv, spec: FileJobSpec) -> DecryptPlan:
-    fd, state = open_source(spec.source)
-    try:
-        header = read_header(fd)
-    finally:
-        os.close(fd)
+    state = source_state(spec.source)
+    header = read_header(spec.source.fd)
     codec = "zstd" if header.compressed else "none"
     if header.block_bytes > max_block_bytes(Kind.OPEN_BLOCK, env.slot_bytes, codec):
         raise Unsupported(f"the file's blocks of {header.block_bytes} bytes do not fit this engine's slots "
@@ -129,7 +125,12 @@ def plan_decrypt(env: FileEnv, spec: FileJobSpec) -> DecryptPlan:
             raise PayloadTooLarge(f"the file holds {header.original_bytes} bytes, over the {cap}-byte limit "
                                   "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
                                   metadata={"limit": cap})  # fmt: skip
-        check_free_space(spec.destination.parent, header.original_bytes, f"decrypting {spec.source.name}")
+        check_free_space(
+            spec.destination.dir_fd,
+            header.original_bytes,
+            f"decrypting {os.path.basename(spec.source.path)}",
+            spec.destination.directory,
+        )
     except (PayloadTooLarge, InsufficientSpace):
         # the size is the header's word, not yet authenticated: a flipped bit in it would be refused as
         # too large, hiding the damage. Open the data key first (this runs in a thread: the job's planning)

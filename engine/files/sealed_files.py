@@ -4,12 +4,20 @@ and small inline payloads use. Big files go through the workers block by block (
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import BadRequest, Conflict
+from engine.files.beneath import FILE_FLAGS
 from engine.files.errors import CorruptFile
+from engine.files.fileio import write_all
+from engine.files.output import CREATE_FLAGS, set_owner
+from engine.files.paths import kind_of
 from engine.files.sealed import (
+    MAGIC,
     DataKey,
     SealedHeader,
     iter_records,
@@ -21,7 +29,6 @@ from engine.files.sealed import (
     rewrap_header,
     seal_block,
 )
-from engine.fsutil import fsync_directory
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import hpke
@@ -75,38 +82,83 @@ class _MemoryFd:
 
 def rewrap_file(path: str | Path, keystore: Keystore, recipient: Recipient | None = None, *,
                 tmp: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """Re-wrap ``path``'s data key from whichever keystore key it is sealed to, to ``recipient``
-    (default: the keystore's current key), without re-encrypting: a new header is written to a
-    temporary file beside it, the blocks are copied after it (copy_file_range: a reflink on
-    btrfs/XFS), the copy is fsynced and renamed over the original. A crash leaves the old file or
-    the new one, never a file whose data key is lost. ``tmp`` names the temporary file (a job records
-    it first, so a crash's leftover is removed at the next start)."""
+    """``rewrap_at`` for a path (its directory opened here): for tools and tests; jobs hold descriptors."""
     path = Path(path)
-    target = recipient or keystore.current.recipient
-    src = os.open(path, os.O_RDONLY)
-    tmp = tmp or path.with_name(f".{path.name}.rewrap-{os.getpid()}.tmp")
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
+        result = rewrap_at(dir_fd, path.name, keystore, recipient, tmp=tmp.name if tmp else None)
+    finally:
+        os.close(dir_fd)
+    return {"path": str(path), **result}
+
+
+def open_regular(dir_fd: int, name: str) -> int:
+    """``name`` in ``dir_fd`` opened O_NOFOLLOW | O_NONBLOCK and checked to be a regular file: a
+    symlink fails (ELOOP), a FIFO opens at once and is refused (it never parks the thread)."""
+    fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise BadRequest(f"{name!r} is {kind_of(mode)}, not a sealed file", code="not_a_file")
+    return fd
+
+
+def rewrap_at(dir_fd: int, name: str, keystore: Keystore, recipient: Recipient | None = None, *,
+              tmp: str | None = None, fd: int = -1, skip_unsealed: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Re-wrap the data key of the file ``name`` in the directory open as ``dir_fd`` from whichever
+    keystore key it is sealed to, to ``recipient`` (default: the keystore's current key), without
+    re-encrypting: a new header is written to a temporary file beside it (created O_EXCL |
+    O_NOFOLLOW, given the file's owner, group and mode), the blocks are copied after it
+    (copy_file_range: a reflink on btrfs/XFS), the copy is fsynced and renamed over the original,
+    all under ``dir_fd``. A crash leaves the old file or the new one, never a file whose data key is
+    lost. ``fd``: the file already open (a job's, held since its request); ``tmp`` names the
+    temporary file (a job records it first, so a crash's leftover is removed at the next start);
+    ``skip_unsealed``: a file without the sealed magic is left alone ({"skipped": True})."""
+    target = recipient or keystore.current.recipient
+    src = fd if fd >= 0 else open_regular(dir_fd, name)
+    tmp = tmp or f".{name}.rewrap-{os.getpid()}.tmp"
+    made = False
+    try:
+        if skip_unsealed and os.pread(src, len(MAGIC), 0) != MAGIC:
+            return {"key_id": "", "rewrapped": False, "skipped": True}
         header = read_header(src)
         if header.key_id == target.key_id:
-            return {"path": str(path), "key_id": target.key_id.hex(), "rewrapped": False}
+            return {"key_id": target.key_id.hex(), "rewrapped": False}
         old = keystore.get(header.key_id)
         new = rewrap_header(header, old.private_key, old.key_id, target)
-        size = os.fstat(src).st_size
-        dst = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, os.stat(path).st_mode & 0o777)
+        st = os.fstat(src)
+        dst = os.open(tmp, CREATE_FLAGS, 0o600, dir_fd=dir_fd)
+        made = True
         try:
-            os.write(dst, new.to_bytes())
-            _copy_range(src, dst, header.header_bytes, size - header.header_bytes)
+            set_owner(dst, (st.st_uid, st.st_gid))
+            os.fchmod(dst, stat.S_IMODE(st.st_mode))
+            write_all(dst, memoryview(new.to_bytes()))
+            _copy_range(src, dst, header.header_bytes, st.st_size - header.header_bytes)
             os.fsync(dst)
         finally:
             os.close(dst)
-        os.replace(tmp, path)
-        fsync_directory(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        _still_there(dir_fd, name, st)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        made = False
+        os.fsync(dir_fd)
     finally:
-        os.close(src)
-    return {"path": str(path), "key_id": target.key_id.hex(), "previous_key_id": header.key_id.hex(), "rewrapped": True}
+        if made:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=dir_fd)
+        if src != fd:
+            os.close(src)
+    return {"key_id": target.key_id.hex(), "previous_key_id": header.key_id.hex(), "rewrapped": True}
+
+
+def _still_there(dir_fd: int, name: str, st: os.stat_result) -> None:
+    """The name still holds the file that was copied (not one swapped in meanwhile, nor a FIFO)."""
+    try:
+        now = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+        raise Conflict(f"{name!r} was replaced or removed while it was re-wrapped; it was left as it is",
+                       code="source_changed")  # fmt: skip
 
 
 def _copy_range(src: int, dst: int, offset: int, count: int) -> None:

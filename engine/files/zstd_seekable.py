@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
+from engine.errors import PayloadTooLarge
 from engine.files.errors import CorruptFile
 from engine.files.fileio import PreadReader, pread_exact
 
@@ -44,6 +45,7 @@ CHECKSUM_FLAG, RESERVED_BITS = 0x80, 0x7C
 MAX_FRAMES = 0x8000000  # the reference implementation's ZSTD_SEEKABLE_MAXFRAMES
 U32_MAX = 0xFFFFFFFF
 PARTIAL_READ_BYTES = 64 * 1024  # compressed bytes pulled at a time when a frame is decoded only in part
+ZSTD_BLOCK_BYTES = 128 * 1024  # a zstd block never holds more than this (compressed or not)
 
 _FOOTER = struct.Struct("<IBI")
 _SKIP_HEADER = struct.Struct("<II")
@@ -116,8 +118,9 @@ class SeekTable:
         footer = _FOOTER.pack(len(self), descriptor, SEEKABLE_MAGIC)
         return _SKIP_HEADER.pack(SEEK_TABLE_MAGIC, len(body) + FOOTER_BYTES) + body + footer
 
-    def plan_range(self, offset: int, length: int) -> RangePlan:
-        """The frames covering decompressed bytes ``[offset, offset + length)``, clamped to the end."""
+    def plan_range(self, offset: int, length: int, *, max_frames: int | None = None) -> RangePlan:
+        """The frames covering decompressed bytes ``[offset, offset + length)``, clamped to the end;
+        more than ``max_frames`` of them is refused (PayloadTooLarge ``range_too_fragmented``)."""
         if offset < 0 or length < 0:
             raise ValueError(f"offset and length must be >= 0, got {offset} and {length}")
         end = min(offset + length, self.decompressed_bytes)
@@ -126,6 +129,10 @@ class SeekTable:
         # frames whose [start, end) meets [offset, end); empty frames never do
         first = int(np.searchsorted(self.d_offsets[1:], offset, side="right"))
         stop = int(np.searchsorted(self.d_offsets[:-1], end, side="left"))
+        if max_frames is not None and stop - first > max_frames:
+            raise PayloadTooLarge(f"the range spans {stop - first} frames, over the {max_frames} a range read "
+                                  "decodes", code="range_too_fragmented",
+                                  metadata={"frames": stop - first, "limit": max_frames})  # fmt: skip
         frames = tuple(i for i in range(first, stop) if self.decompressed_sizes[i])
         c_start, c_end = int(self.c_offsets[frames[0]]), int(self.c_offsets[frames[-1] + 1])
         skip = offset - int(self.d_offsets[frames[0]])
@@ -202,11 +209,12 @@ def parse_seek_table(frame: bytes, data_bytes: int | None = None) -> SeekTable:
     return table
 
 
-def read_seek_table(fd: int, file_bytes: int | None = None) -> SeekTable | None:
+def read_seek_table(fd: int, file_bytes: int | None = None, max_frames: int = MAX_FRAMES) -> SeekTable | None:
     """The seek table at the end of the file, or None if the file does not end with one.
 
     Reads only the tail with os.pread. A file whose last 4 bytes are the seekable magic but whose
-    table is inconsistent raises CorruptFile(code="bad_seek_table").
+    table is inconsistent raises CorruptFile(code="bad_seek_table"); one of more than ``max_frames``
+    entries PayloadTooLarge(code="seek_table_too_large"), before the table is read.
     """
     size = os.fstat(fd).st_size if file_bytes is None else file_bytes
     if size < 8 + FOOTER_BYTES:
@@ -217,6 +225,9 @@ def read_seek_table(fd: int, file_bytes: int | None = None) -> SeekTable | None:
     table_bytes = 8 + n * (12 if descriptor & CHECKSUM_FLAG else 8) + FOOTER_BYTES
     if n > MAX_FRAMES or table_bytes > size:
         raise _bad_table(f"seek table claims {n} frames, more than a {size}-byte file can hold")
+    if n > max_frames:
+        raise PayloadTooLarge(f"the seek table lists {n} frames, over the {max_frames} a range read takes on",
+                              code="seek_table_too_large", metadata={"frames": n, "limit": max_frames})  # fmt: skip
     frame = pread_exact(fd, table_bytes, size - table_bytes, "seek table")
     return parse_seek_table(frame, size - table_bytes)
 
@@ -226,13 +237,22 @@ def _bad_table(message: str) -> CorruptFile:
 
 
 def read_range(fd: int, table: SeekTable, offset: int, length: int, dctx: zstandard.ZstdDecompressor | None = None,
-               ) -> bytes:  # fmt: skip
+               *, max_prefix: int | None = None, max_frames: int | None = None) -> bytes:  # fmt: skip
     """Plain bytes ``[offset, offset + length)`` (clamped to the end), decoding only the frames that
     hold them and, inside a frame read in part, only up to the range's end: its compressed bytes
     are pulled 64 KiB at a time as the decoder needs them, so a 4 KiB read near a frame's start
     reads a few KiB, not the frame. Frames decoded whole are checksum-verified by zstd; a partly
-    decoded frame cannot be (its checksum covers all of it). ``dctx``: one to reuse (one thread)."""
-    plan = table.plan_range(offset, length)
+    decoded frame cannot be (its checksum covers all of it). ``dctx``: one to reuse (one thread).
+
+    Bounded work: a range over more than ``max_frames`` frames, or starting more than ``max_prefix``
+    bytes into its first frame (bytes decoded only to be dropped), is refused PayloadTooLarge before
+    anything is decoded; a frame is never read past what zstd could need for the bytes asked of it
+    (a frame padded with empty blocks is corrupt, not a reason to read gigabytes)."""
+    plan = table.plan_range(offset, length, max_frames=max_frames)
+    if max_prefix is not None and plan.first_skip > max_prefix:
+        raise PayloadTooLarge(f"the range starts {plan.first_skip} bytes into frame {plan.frames[0]}, over the "
+                              f"{max_prefix} bytes a range read decodes before its data", code="range_prefix_too_large",
+                              metadata={"prefix": plan.first_skip, "limit": max_prefix})  # fmt: skip
     out = bytearray(plan.length)
     pos = 0
     dctx = dctx or zstandard.ZstdDecompressor()
@@ -244,21 +264,43 @@ def read_range(fd: int, table: SeekTable, offset: int, length: int, dctx: zstand
         )
         skip = plan.first_skip if pos == 0 else 0
         want = min(d_size - skip, plan.length - pos)
-        try:
-            if skip == 0 and want == d_size:
-                data = dctx.decompress(pread_exact(fd, c_size, c_off, f"frame {i}"), max_output_size=d_size)
-            else:
-                source = cast("IO[bytes]", PreadReader(fd, c_off, c_off + c_size))
-                with dctx.stream_reader(source, read_size=PARTIAL_READ_BYTES, closefd=False) as reader:
-                    data = _read_exactly(reader, skip + want)
-        except zstandard.ZstdError as exc:
-            raise CorruptFile(f"frame {i} at offset {c_off} is corrupt: {exc}", code="corrupt_frame") from None
+        data = _decode_frame(fd, dctx, i, c_off, c_size, d_size, skip + want, whole=skip == 0 and want == d_size)
         if len(data) < skip + want or (want == d_size and len(data) != d_size):
             raise CorruptFile(f"frame {i} decodes to {len(data)} bytes, the seek table says {d_size}",
                               code="bad_seek_table")  # fmt: skip
         out[pos : pos + want] = memoryview(data)[skip : skip + want]
         pos += want
     return bytes(out)
+
+
+def compressed_bound(n: int) -> int:
+    """The most compressed bytes zstd needs to hold ``n`` plain bytes in one frame: ZSTD_compressBound,
+    a frame header (18) and checksum (4), and one more block (the one holding the last byte wanted)."""
+    small = ((128 << 10) - n) >> 11 if n < 128 << 10 else 0
+    return n + (n >> 8) + small + 22 + ZSTD_BLOCK_BYTES + 3
+
+
+def _decode_frame(fd: int, dctx: zstandard.ZstdDecompressor, i: int, c_off: int, c_size: int, d_size: int,
+                  need: int, *, whole: bool) -> bytes:  # fmt: skip
+    """The first ``need`` plain bytes of frame ``i`` (all of it when ``whole``)."""
+    budget = compressed_bound(need)
+    try:
+        if whole:
+            if c_size > budget:
+                raise CorruptFile(f"frame {i} is {c_size} bytes for {d_size} plain bytes, more than zstd ever "
+                                  "writes", code="bad_seek_table", metadata={"frame": i})  # fmt: skip
+            return dctx.decompress(pread_exact(fd, c_size, c_off, f"frame {i}"), max_output_size=d_size)
+        end = c_off + min(c_size, budget + PARTIAL_READ_BYTES)
+        source = PreadReader(fd, c_off, end)
+        with dctx.stream_reader(cast("IO[bytes]", source), read_size=PARTIAL_READ_BYTES, closefd=False) as reader:
+            data = _read_exactly(reader, need)
+        if len(data) < need and end < c_off + c_size:
+            raise CorruptFile(f"frame {i} needs more than {end - c_off} compressed bytes for its first {need} plain "
+                              "bytes: it is not a frame zstd writes", code="corrupt_frame",
+                              metadata={"frame": i})  # fmt: skip
+        return data
+    except zstandard.ZstdError as exc:
+        raise CorruptFile(f"frame {i} at offset {c_off} is corrupt: {exc}", code="corrupt_frame") from None
 
 
 def _read_exactly(reader: zstandard.ZstdDecompressionReader, n: int) -> bytes:

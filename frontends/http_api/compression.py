@@ -85,6 +85,6 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         Endpoint("DELETE", "/api/v1/compression/jobs/{id}", cancel_job, "Cancel a file job (nothing is left under "
                  "its destination)", pb.FileJob.DESCRIPTOR, path_schemas=JOB_ID, call="compression.CancelJob"),
         Endpoint("GET", "/api/v1/compression/files/range", read_range, "Plain bytes of a seekable zstd file, "
-                 "decoding only the frames that hold them", None, query=RANGE,
-                 content_type="application/octet-stream"),
+                 "decoding only the frames that hold them (bounded work: 413 past a limit)", None, query=RANGE,
+                 content_type="application/octet-stream", errors=(409, 413)),
     ]  # fmt: skip

@@ -83,7 +83,8 @@ def run_nas_surface(surface: str, served: Served, channel: grpc.Channel, headers
             return sealed_cases.fuzz_sealed(client, root, block_bytes=SLOT_BYTES - 8192, cases=cases,
                                             seconds=seconds, seed=seed)  # fmt: skip
         if surface == "paths":
-            return path_cases.fuzz_paths(client, root, workdir / "sandbox", cases=cases, seconds=seconds, seed=seed)
+            return path_cases.fuzz_paths(client, root, workdir / "sandbox", cases=cases, seconds=seconds, seed=seed,
+                                         data_dir=served.data_dir)  # fmt: skip
         if surface == "storage":
             return storage_cases.fuzz_storage(client, workdir / "storage-sandbox", cases=cases, seconds=seconds,
                                               seed=seed)  # fmt: skip

@@ -106,12 +106,14 @@ def engine_target(args: argparse.Namespace) -> Iterator[tuple[LoadSpec, float]]:
         yield spec_from_args(args), args.ws_interval or 1.0
         return
     with tempfile.TemporaryDirectory(prefix="perf-compare-") as tmp:
-        served = start_served(Path(tmp))
+        root = Path(tmp) / "files"  # the job root (the data directory never is one)
+        root.mkdir()
+        served = start_served(Path(tmp), SIGMAVAULT_JOB_ROOTS=str(root))
         try:
             args.grpc_port, args.http_port = served.grpc_port, served.http_port
             spec = replace(spec_from_args(args), token=served.token)
             if spec.scenario in ("file-jobs", "mixed") and not spec.job_dir:
-                spec = replace(spec, job_dir=str(served.data_dir))  # a directory the engine accepts paths in
+                spec = replace(spec, job_dir=str(root))  # a directory the engine accepts paths in
             yield spec, args.ws_interval or OWN_METRICS_INTERVAL_S
         finally:
             stop_served(served)

@@ -61,7 +61,7 @@ def test_file_job_settings() -> None:
     cfg = EngineConfig.from_env(environ={"SIGMAVAULT_JOB_ROOTS": "/srv/a/:/srv/b", "SIGMAVAULT_DATA_DIR": "/d"},
                                 env_file=None)  # fmt: skip
     assert cfg.job_block_bytes == 1 << 20 and cfg.slot_bytes == (1 << 20) + 16 * 1024  # a block and its output fit
-    assert cfg.job_root_list == ("/d", "/srv/a", "/srv/b")
+    assert cfg.job_root_list == ("/srv/a", "/srv/b")  # the data directory is never a root
     small = EngineConfig.from_env(environ={"SIGMAVAULT_SLOT_BYTES": "65536"}, env_file=None)
     assert 60_000 < small.job_block_bytes < 65536  # the default shrinks to what fits the slot
     with pytest.raises(ConfigError, match="must fit SIGMAVAULT_SLOT_BYTES"):
@@ -122,6 +122,23 @@ def test_an_unusable_data_dir_is_a_configuration_error(tmp_path: Path) -> None:
     fresh = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(tmp_path / "new" / "dir")}, env_file=None)
     fresh.check_data_dir()
     assert (tmp_path / "new" / "dir").is_dir()
+
+
+@pytest.mark.parametrize("root", ["{data}", "{tmp}", "/", "{data}/keys", "{tmp}/link"])
+def test_a_job_root_that_reaches_the_data_dir_stops_the_start(tmp_path: Path, root: str) -> None:
+    """Above it, equal to it, inside it, or through a symlink to it: one line naming the setting."""
+    data = tmp_path / "data"
+    (tmp_path / "link").symlink_to(data)
+    roots = f"{tmp_path / 'files'}:{root.format(data=data, tmp=tmp_path)}"
+    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(data), "SIGMAVAULT_JOB_ROOTS": roots},
+                                env_file=None)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"^SIGMAVAULT_JOB_ROOTS='.*' is invalid: .*data directory") as info:
+        cfg.check_data_dir()
+    assert "\n" not in str(info.value)
+    roots = f"{tmp_path / 'files'}:{tmp_path / 'data-other'}"  # beside it, even with a name that starts alike
+    beside = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(data), "SIGMAVAULT_JOB_ROOTS": roots},
+                                   env_file=None)  # fmt: skip
+    beside.check_data_dir()
 
 
 def test_as_env_round_trips() -> None:

@@ -204,3 +204,39 @@ def test_stream_output_is_bounded(tmp_path: Path, fd_of: object) -> None:
     with pytest.raises(PayloadTooLarge):
         decode_to_bytes(tmp_path, fd_of(sizeless, "sizeless"), max_output=1 << 20, chunk_bytes=65536)  # type: ignore[operator]
     assert os.path.getsize(tmp_path / "out") <= 1 << 20
+
+
+def test_range_reads_do_bounded_work(fd_of: object) -> None:
+    """What a crafted file could make a range read do is refused before the work (engine/files/ranges.py)."""
+    fd = fd_of(seekable_bytes(DATA, FRAME))  # type: ignore[operator]
+    table = read_seek_table(fd)
+    assert table is not None and len(table) == 11
+    with pytest.raises(PayloadTooLarge) as info:
+        read_seek_table(fd, max_frames=10)  # from the footer's count: the entries are never read
+    assert info.value.code == "seek_table_too_large"
+    with pytest.raises(PayloadTooLarge) as info:
+        read_range(fd, table, 0, len(DATA), max_frames=10)
+    assert info.value.code == "range_too_fragmented"
+    assert read_range(fd, table, FRAME + 100, 10, max_prefix=100) == DATA[FRAME + 100 : FRAME + 110]
+    with pytest.raises(PayloadTooLarge) as info:
+        read_range(fd, table, FRAME + 101, 10, max_prefix=100)
+    assert info.value.code == "range_prefix_too_large" and info.value.metadata["prefix"] == "101"
+
+
+def test_a_frame_padded_with_empty_blocks_is_not_read_to_its_end(fd_of: object) -> None:
+    """A frame whose first plain byte hides behind 1 MiB of empty raw blocks: a range read stops after
+    what zstd could need for the bytes asked (about 200 KiB here) and calls the frame corrupt."""
+    plain = b"after the padding" * 6
+    empty_blocks = bytes(3) * 350_000  # raw, not last, size 0
+    last = ((len(plain) << 3) | 1).to_bytes(3, "little") + plain  # raw, last
+    frame = (0xFD2FB528).to_bytes(4, "little") + bytes([0x20, len(plain)]) + empty_blocks + last
+    assert zstandard.ZstdDecompressor().decompress(frame) == plain  # a valid frame all the same
+    fd = fd_of(frame + build_seek_table([len(frame)], [len(plain)]))  # type: ignore[operator]
+    table = read_seek_table(fd)
+    assert table is not None
+    with pytest.raises(CorruptFile) as info:
+        read_range(fd, table, 0, 10)
+    assert info.value.code == "corrupt_frame" and "not a frame zstd writes" in info.value.message
+    with pytest.raises(CorruptFile) as info:  # whole: the frame is far over zstd's bound of its size
+        read_range(fd, table, 0, len(plain))
+    assert info.value.code == "bad_seek_table"

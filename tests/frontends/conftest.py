@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    served = start_served(tmp_path_factory.mktemp("served"))
+    workdir = tmp_path_factory.mktemp("served")
+    (workdir / "files").mkdir()  # the job root (the data directory never is one)
+    served = start_served(workdir, SIGMAVAULT_JOB_ROOTS=str(workdir / "files"))
     yield served
     code = stop_served(served)
     assert code == 0, served.output()

@@ -59,11 +59,12 @@ def test_every_route_is_described(document: dict[str, Any]) -> None:
 
 
 def _file_job(http: httpx.Client, served: Served) -> tuple[str, str]:
-    """A finished file job in the data directory (a job root): its id and its seekable output."""
-    (served.data_dir / "contract.bin").write_bytes(os.urandom(5000) + bytes(5000))
-    dest = served.data_dir / "contract.zst"
-    job = http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(served.data_dir /
-                    "contract.bin"), "destination": str(dest), "overwrite": True}).json()  # fmt: skip
+    """A finished file job in the job root (tests/frontends/conftest.py): its id and its seekable output."""
+    root = served.data_dir.parent / "files"
+    (root / "contract.bin").write_bytes(os.urandom(5000) + bytes(5000))
+    dest = root / "contract.zst"
+    job = http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(root / "contract.bin"),
+                                                      "destination": str(dest), "overwrite": True}).json()  # fmt: skip
     for _ in range(500):
         if http.get(f"/api/v1/compression/jobs/{job['id']}").json()["state"] == "done":
             break

@@ -65,8 +65,10 @@ class Engine:
     token: str = ""  # generated at the first start into <data_dir>/api-token, kept by restarts
 
     def start(self) -> Served:
+        (self.workdir / "files").mkdir(exist_ok=True)  # the job root (the data directory never is one)
         self.served = start_served(self.workdir, SIGMAVAULT_ENGINE_PORT=str(self.http_port),
-                                   SIGMAVAULT_GRPC_PORT=str(self.grpc_port))  # fmt: skip
+                                   SIGMAVAULT_GRPC_PORT=str(self.grpc_port),
+                                   SIGMAVAULT_JOB_ROOTS=str(self.workdir / "files"))  # fmt: skip
         self.token = self.served.token
         return self.served
 
@@ -269,7 +271,7 @@ def test_a_real_file_job_reaches_100_percent(browser: WebDriver, engine: Engine)
     """A compression job on a 48 MiB file through POST /api/v1/compression/jobs: its row appears
     from compression.progress events and its bar reaches 100 % when it is done."""
     assert engine.served is not None
-    source, destination = engine.served.data_dir / "dash-job.bin", engine.served.data_dir / "dash-job.zst"
+    source, destination = engine.workdir / "files" / "dash-job.bin", engine.workdir / "files" / "dash-job.zst"
     with source.open("wb") as f:  # mixed content: half random, half text-like, distinct blocks
         for i in range(48):
             f.write(os.urandom(1 << 19) + (b"sigmavault block %d " % i) * ((1 << 19) // 24))

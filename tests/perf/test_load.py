@@ -32,7 +32,9 @@ RUN_BOUND_S = 45  # a generator that does not stop by itself fails here
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    served = start_served(tmp_path_factory.mktemp("load"))
+    workdir = tmp_path_factory.mktemp("load")
+    (workdir / "files").mkdir()  # the job root (the data directory never is one)
+    served = start_served(workdir, SIGMAVAULT_JOB_ROOTS=str(workdir / "files"))
     try:
         yield served
     finally:
@@ -117,7 +119,8 @@ def test_scenario_against_the_engine(served: Served, tmp_path: Path, scenario: s
 
 @pytest.mark.multiprocess
 def test_file_jobs_says_when_the_engine_has_none(served: Served, tmp_path: Path) -> None:
-    done = perf("load", *ports(served), "--scenario", "file-jobs", "--duration", "1", "--job-dir", str(served.data_dir))
+    job_dir = served.data_dir.parent / "files"  # the job root
+    done = perf("load", *ports(served), "--scenario", "file-jobs", "--duration", "1", "--job-dir", str(job_dir))
     if done.returncode == 2:  # the file-jobs API has not landed on this engine
         assert done.stderr.strip() == (
             "perf load: file jobs are not available on this engine (POST /api/v1/compression/jobs answered HTTP 405)"
