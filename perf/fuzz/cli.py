@@ -8,12 +8,14 @@ line per surface; exit 1 on any failure, hang, unhealthy engine, traceback or un
 
 Surfaces: http, grpc, ws (generated from the contract); bombs, sealed, paths, storage, wsflood (bad
 input of the NAS domains: decompression bombs, damaged ciphertext, paths leaving the roots, devices
-that do not exist and names with control characters, floods of subscribers that never read).
+that do not exist and names with control characters, floods of subscribers that never read); auth
+(every operation without a credential, with wrong ones and with a read-only token: 0 wrongly admitted).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import secrets
 import sys
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import orjson
 
+from engine.credentials import token_digest
+from perf.fuzz.auth_cases import fuzz_auth
 from perf.fuzz.grpc_cases import fuzz_grpc
 from perf.fuzz.health import engine_healthy
 from perf.fuzz.openapi_cases import fuzz_http
@@ -38,7 +42,7 @@ SLOT_BYTES = 256 * 1024
 OUTPUT_CAP_BYTES = 32 << 20  # SIGMAVAULT_JOB_MAX_OUTPUT_BYTES: decompression bombs meet it
 GENERIC = ("http", "grpc", "ws")  # generated from the contract (OpenAPI, proto descriptors, the WebSocket)
 NAS = ("bombs", "sealed", "paths", "storage", "wsflood")  # bad input of the NAS domains
-SURFACES = (*GENERIC, *NAS)
+SURFACES = (*GENERIC, *NAS, "auth")  # auth: every operation without, with wrong and with read-only credentials
 # --exclude-device-ops: the operations that take a device or act on a whole pool. The generic fuzzers send
 # any string, so on a machine whose disks matter they are left out; the storage surface covers them with
 # devices that cannot exist (perf/fuzz/storage_cases.py)
@@ -50,16 +54,27 @@ DEVICE_OPERATIONS = (
 )  # fmt: skip
 
 
-def engine_env(workdir: Path, token: str) -> dict[str, Any]:  # str values; Any: it is spread into **env
-    """The fuzzed engine's settings: a token (from a 0600 file), small slots (oversized is cheap), a job
-    root under ``workdir`` and an output cap for decompression."""
-    token_file = workdir / "api-token"
-    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def read_token_for(token: str) -> str:
+    """The read-only token the fuzzed engine also knows (named ``fuzz-read``), derived from the admin one."""
+    return hashlib.sha256(f"read:{token}".encode()).hexdigest()
+
+
+def _private_file(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
+        f.write(text)
+
+
+def engine_env(workdir: Path, token: str) -> dict[str, Any]:  # str values; Any: it is spread into **env
+    """The fuzzed engine's settings: an admin token (from a 0600 file) and a read-only named one, small
+    slots (oversized is cheap), a job root under ``workdir`` and an output cap for decompression."""
+    token_file, tokens_file = workdir / "api-token", workdir / "api-tokens"
+    _private_file(token_file, token + "\n")
+    _private_file(tokens_file, f"fuzz-read read sha256:{token_digest(read_token_for(token)).hex()}\n")
     (workdir / "files").mkdir(exist_ok=True)
     return {
         "SIGMAVAULT_API_TOKEN_FILE": str(token_file),
+        "SIGMAVAULT_API_TOKENS_FILE": str(tokens_file),
         "SIGMAVAULT_SLOT_BYTES": str(SLOT_BYTES),
         "SIGMAVAULT_JOB_ROOTS": str(workdir / "files"),
         "SIGMAVAULT_JOB_MAX_OUTPUT_BYTES": str(OUTPUT_CAP_BYTES),
@@ -125,6 +140,16 @@ def run_surface(surface: str, served: Served, token: str, cases: int, seconds: f
         elif surface == "http":
             report = fuzz_http(served.http, cases=cases, seconds=seconds, headers=headers, seed=seed,
                                exclude=tuple(e for e in exclude if not e.startswith("/")))  # fmt: skip
+        elif surface == "auth":
+            report = fuzz_auth(
+                served.http,
+                channel,
+                admin_headers=headers,
+                read_token=read_token_for(token),
+                cases=cases,
+                seconds=seconds,
+                seed=seed,
+            )
         elif surface == "grpc":
             report = fuzz_grpc(channel, cases=cases, seconds=seconds, slot_bytes=SLOT_BYTES, seed=seed,
                                max_message_bytes=SLOT_BYTES + 65536, metadata=metadata,

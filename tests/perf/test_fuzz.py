@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import grpc
 import pytest
 
 pytest.importorskip("schemathesis", reason="the test extra (schemathesis) is not installed")
 
-from perf.fuzz import cli
+from perf.fuzz import auth_cases, cli
 from perf.fuzz.grpc_cases import rpc_methods
 from perf.fuzz.report import SurfaceReport
 from tests.served import Served, start_served, stop_served
@@ -95,6 +96,29 @@ def test_subscribers_that_never_read(served: Served, monkeypatch: pytest.MonkeyP
     report = cli.run_surface("wsflood", served, TOKEN, cases=0, seconds=3, seed=11)
     check(report, at_least=16 * 51)
     assert report.outcomes["served after"] == 1
+
+
+def test_auth_surface_admits_no_call_it_should_not(served: Served) -> None:
+    """Every route and RPC without a credential, with wrong ones and with a read-only token: 0 wrongly
+    admitted (the long run is ``python -m perf fuzz --surface auth``)."""
+    report = cli.run_surface("auth", served, TOKEN, cases=400, seconds=30, seed=11)
+    check(report, at_least=400)
+    assert report.outcomes["401 none"] and report.outcomes["PERMISSION_DENIED read"], report.outcomes
+
+
+def test_auth_verdicts_catch_a_wrong_admission() -> None:
+    """The oracle itself: an answer that lets a wrong credential in, or a read token change state, fails."""
+    none, read = auth_cases.Credential(auth_cases.NONE, None), auth_cases.Credential(auth_cases.READ, "Bearer x")
+    verdict = auth_cases._http_verdict
+    assert verdict("GET /api/v1/agents", "GET", "/api/v1/agents", none, 200)
+    assert verdict("DELETE /api/v1/storage/pools/{name}", "DELETE", "/api/v1/storage/pools/{name}", read, 404)
+    assert verdict("GET /api/v1/audit", "GET", "/api/v1/audit", read, 200)
+    assert verdict("GET /api/v1/agents", "GET", "/api/v1/agents", read, 200) is None
+    assert verdict("GET /healthz", "GET", "/healthz", none, 200) is None
+    grpc_verdict = auth_cases._grpc_verdict
+    assert grpc_verdict("/sigmavault.v1.StorageService/DestroyPool", read, grpc.StatusCode.NOT_FOUND)
+    assert grpc_verdict("/sigmavault.v1.StorageService/ListPools", none, grpc.StatusCode.OK)
+    assert grpc_verdict("/sigmavault.v1.StorageService/ListPools", read, grpc.StatusCode.OK) is None
 
 
 def test_rpc_methods_cover_every_service_the_server_registers() -> None:
