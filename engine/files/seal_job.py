@@ -101,7 +101,7 @@ async def run_encrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, state: S
                                   format="sealed v1, zstd blocks" if spec.compress else "sealed v1")  # fmt: skip
     env.keys.counters.files_sealed += 1
     env.keys.counters.bytes_sealed += state.size
-    env.keys.record_sealed(str(spec.destination), recipient.key_id)  # for key retirement (engine/sealed_index.py)
+    env.keys.record_sealed(spec.destination.path, recipient.key_id)  # for key retirement (engine/sealed_index.py)
     return result
 
 
@@ -174,7 +174,7 @@ async def run_decrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, p: Decry
                                   else "sealed v1")  # fmt: skip
     keys.counters.files_opened += 1
     keys.counters.bytes_opened += header.original_bytes
-    keys.record_sealed(str(spec.source), header.key_id)
+    keys.record_sealed(spec.source.path, header.key_id)
     return result
 
 
