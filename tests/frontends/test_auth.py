@@ -129,8 +129,8 @@ def test_every_call_of_both_transports_has_one_name_in_the_policy() -> None:
     assert grpc_method_is_open("/grpc.health.v1.Health/Check") and not grpc_method_is_open("/x.Health/Check")
     assert grpc_peer_host("ipv4:127.0.0.1:5000") == "127.0.0.1" and grpc_peer_host("ipv6:[::1]:5000") == "::1"
     assert grpc_peer_host("unix:/run/x.sock") is None
-    for (method, path), name in HTTP_CALLS.items():  # the storage routes are named by their RPC
-        assert name in CALLS or http_path_is_open(path), (method, path)
+    for (verb, path), name in HTTP_CALLS.items():  # the storage routes are named by their RPC
+        assert name in CALLS or http_path_is_open(path), (verb, path)
     assert all(f"storage.{rpc}" in CALLS for rpc in STORAGE_CALLS)
 
 

@@ -44,7 +44,7 @@ def _key_of(path: Path) -> str:
 
 
 def _reason(exc: grpc.RpcError) -> str:
-    for key, value in exc.trailing_metadata() or ():  # type: ignore[attr-defined]
+    for key, value in exc.trailing_metadata() or ():
         if key == "grpc-status-details-bin":
             status = status_pb2.Status.FromString(value)
             info = error_details_pb2.ErrorInfo()
