@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import AlreadyExists, InvalidArgument, NotFound
+from engine.errors import AlreadyExists, InvalidArgument, NotFound, Unsupported
 from engine.storage import devices, pools
 from engine.storage.btrfs.backend import BtrfsBackend
 from engine.storage.locks import PoolLocks
@@ -48,7 +48,10 @@ class StorageManager(VolumeOperations):
                                code="pool_unavailable", metadata={"pool": name})  # fmt: skip
             return backend, ref
         for backend in (self.btrfs, self.zfs):
-            ref = await backend.find(name)
+            try:
+                ref = await backend.find(name)
+            except Unsupported:  # no ZFS here, or ZFS unusable: it has no pools to find (the listing says why)
+                continue
             if ref is not None:
                 return backend, ref
         raise NotFound(f"no pool named {name!r}", metadata={"pool": name})
@@ -79,7 +82,7 @@ class StorageManager(VolumeOperations):
                           force: bool = False) -> dict[str, Any]:  # fmt: skip
         check_name(name, "pool")
         backend = self._backend(pool_type)
-        backend.require()
+        await backend.ready()
         with self.locks.hold(name, "create"):
             if self.registry.get(name) is not None or any(
                 p["name"] == name for p in (await pools.list_pools())["pools"]

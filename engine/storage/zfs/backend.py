@@ -2,7 +2,11 @@
 datasets ``<pool>/<volume>``, snapshots ``<pool>/<volume>@<snapshot>`` through ``zfs``.
 
 Where zpool/zfs are not installed every operation raises Unsupported saying so, and listings
-report the source as unavailable; nothing is invented.
+report the source as unavailable; nothing is invented. Installed is not usable: without the kernel
+module (OpenZFS) or the zfs-fuse daemon, or without root, every zpool run fails before it looks at
+a pool. That is a state of the machine, found by the first ``zpool list`` and raised as ZfsUnusable
+(an Unsupported carrying the tool's own words): the listing reports it as the zfs source's detail,
+and a lookup of a pool by name skips ZFS rather than failing (an unknown pool stays a 404).
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from engine.commands import ToolOutput, run_checked, run_tool
-from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, Unsupported
+from engine.commands import C_LOCALE, ToolOutput, run_checked, run_tool
+from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ToolFailed, Unsupported
 from engine.storage.ref import PoolRef
 from engine.storage.zfs import jobs
 from engine.storage.zfs.parse import (
@@ -38,6 +42,10 @@ VDEV_TYPES = {
 }  # fmt: skip
 
 
+class ZfsUnusable(Unsupported):
+    """zpool is installed but cannot reach ZFS at all (no module, no zfs-fuse daemon, not root)."""
+
+
 def available() -> bool:
     return shutil.which("zpool") is not None and shutil.which("zfs") is not None
 
@@ -46,6 +54,28 @@ async def _run(*argv: str, timeout: float = 60.0) -> ToolOutput:
     if not available():
         raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
     return await run_checked(list(argv), timeout, package=PACKAGE)
+
+
+def unusable(out: ToolOutput) -> ZfsUnusable:
+    """The error for a ``zpool list`` that failed: every line the tool printed, since the first alone
+    rarely says it (zfs-fuse: "connect: No such file or directory", then the daemon hint, then
+    "failed to initialize ZFS library")."""
+    lines = [line.strip().rstrip(".") for line in out.stderr.splitlines() if line.strip()]
+    reason = "; ".join(lines)[:500] or out.reason()
+    metadata = {"tool": "zpool", "exit_status": out.returncode, "reason": reason}
+    return ZfsUnusable(f"ZFS is installed but not usable: {reason}", code="zfs_unusable", metadata=metadata)
+
+
+async def pool_names() -> list[str]:
+    """The imported pools' names by the plainest ``zpool list`` every version takes (zfs-fuse's has no
+    ``-p``): the run that tells the state of ZFS here. Raises Unsupported without ZFS, ZfsUnusable
+    when zpool cannot reach it."""
+    if not available():
+        raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
+    out = await run_tool(["zpool", "list", "-H", "-o", "name"], 15.0, env=C_LOCALE)
+    if not out.ok:
+        raise unusable(out)
+    return out.stdout.splitlines()
 
 
 def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str, Any] | None) -> dict[str, Any]:
@@ -72,8 +102,11 @@ def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str
 
 
 async def list_pools() -> tuple[list[dict[str, Any]], str]:
-    """(pools, detail); raises Unsupported when ZFS is absent."""
-    listed = await _run(*ZPOOL_ARGV, timeout=15.0)
+    """(pools, detail); raises Unsupported when ZFS is absent, ZfsUnusable when it cannot be reached."""
+    listed = await run_tool(ZPOOL_ARGV, 15.0, env=C_LOCALE)
+    if not listed.ok:
+        await pool_names()  # unreachable ZFS raises ZfsUnusable; else the failure is this listing's
+        raise ToolFailed(f"zpool list: {listed.reason()}", metadata={"tool": "zpool", "exit_status": listed.returncode})
     rows = parse_zpool_list(listed.stdout)
     if not rows:
         return [], "0 pool(s)"
@@ -90,8 +123,14 @@ class ZfsBackend:
         if not available():
             raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
 
+    async def ready(self) -> None:
+        """Before creating a pool: an unusable ZFS says why, not as a failed zpool create."""
+        await pool_names()
+
     async def find(self, name: str, uuid: str = "") -> PoolRef | None:
-        if not available():
+        """The pool, or None; raises Unsupported (ZfsUnusable) when ZFS is absent or unreachable, for
+        the manager to tell "no such pool" from "ZFS cannot say"."""
+        if name not in await pool_names():  # a miss costs one plain zpool list, whatever else fails
             return None
         pools, _ = await list_pools()
         found = next((p for p in pools if p["name"] == name), None)
