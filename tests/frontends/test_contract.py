@@ -188,3 +188,22 @@ def test_errors_carry_their_numbers_and_headers(http: httpx.Client, document: di
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "GET, HEAD"
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_405_allows_every_method_of_the_path(http: httpx.Client, document: dict[str, Any]) -> None:
+    """Over the whole route table: a method a path lacks is a 405 whose Allow names every method the
+    path answers (the union over every route template the path matches), HEAD wherever GET."""
+    templates = {path: re.compile("^" + re.sub(r"{\w+}", "[^/]+", path) + "$") for path in document["paths"]}
+    for path in document["paths"]:
+        target = re.sub(r"{\w+}", "sv-absent", path.replace("{id}", "1"))
+        allowed = {m.upper() for p, pattern in templates.items() if pattern.match(target) for m in document["paths"][p]}
+        allowed |= {"HEAD"} if "GET" in allowed else set()
+        method = next(m for m in ("PUT", "PATCH", "DELETE", "POST") if m not in allowed)
+        wrong = http.request(method, target)
+        assert wrong.status_code == 405, (method, target, wrong.text)
+        assert wrong.headers["allow"] == ", ".join(sorted(allowed)), (method, target)
+        error = wrong.json()["error"]
+        assert (error["code"], error["message"]) == (
+            "method_not_allowed",
+            f"{method} is not allowed here; allowed: {wrong.headers['allow']}",
+        )
