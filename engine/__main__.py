@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engined: warning: {line}", file=sys.stderr)
     try:
         cfg = EngineConfig.from_env()
-        cfg.check_data_dir()
+        cfg.check_data_dir(create=args.command != "config")  # config only prints: it makes nothing
     except ConfigError as exc:
         print(f"engined: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -327,11 +327,22 @@ class EngineConfig:
                 lines.append(f"unknown setting {variable} is ignored{hint}")
         return lines
 
-    def check_data_dir(self) -> None:
-        """The data directory exists (created 0700 if not) and this process can write it; else ConfigError."""
+    def check_data_dir(self, *, create: bool = True) -> None:
+        """The data directory exists (created 0700 if not) and this process can write it; else ConfigError.
+
+        ``create=False`` (``engined config``, which only prints): nothing is made; a directory not there
+        yet passes when its nearest existing parent is a directory this process could create it in."""
         variable, path = f"{PREFIX}DATA_DIR", Path(self.data_dir)
+        if not create and not path.exists():
+            parent = next(p for p in path.absolute().parents if p.exists())
+            if not parent.is_dir():
+                raise ConfigError(variable, self.data_dir, "cannot create it: Not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ConfigError(variable, self.data_dir, f"cannot create it: {parent} is not writable by this user")
+            return
         try:
-            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if create:
+                path.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise ConfigError(variable, self.data_dir, f"cannot create it: {exc.strerror}") from None
         if not path.is_dir():

@@ -202,6 +202,9 @@ def test_command_line_edges_answer_in_one_line(tmp_path: Path) -> None:
             f"engined: configuration error: SIGMAVAULT_DATA_DIR='{a_file}/data' is invalid: cannot create it: "
             "Not a directory"
         ]
+    printed = engined("config", env={"SIGMAVAULT_DATA_DIR": str(tmp_path / "fresh" / "data")})
+    assert printed.returncode == 0 and orjson.loads(printed.stdout)["SIGMAVAULT_DATA_DIR"] == f"{tmp_path}/fresh/data"
+    assert not (tmp_path / "fresh").exists()  # config only prints: it creates no data directory
     typo = engined("config", env={"SIGMAVAULT_WORKRES": "2", "SIGMAVAULT_DATA_DIR": str(tmp_path)})
     assert typo.returncode == 0
     assert typo.stderr.strip() == "engined: warning: unknown setting SIGMAVAULT_WORKRES is ignored " \
