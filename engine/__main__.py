@@ -93,6 +93,7 @@ def serve(cfg: EngineConfig, *, listener: socket.socket | None) -> int:
         supervisor.release()
         res.close()
         res.unlink()
+        cfg.ports_file.unlink(missing_ok=True)  # every frontend is gone: even a killed one's ports are closed
         logger.info("engined: stopped, segments removed")
 
 

@@ -351,6 +351,11 @@ class EngineConfig:
             raise ConfigError(variable, self.data_dir, "is not writable by this user")
 
     @property
+    def ports_file(self) -> Path:
+        """``<data dir>/run/ports.json``: where a serving frontend listens (written at start, removed at stop)."""
+        return Path(self.data_dir) / "run" / "ports.json"
+
+    @property
     def job_root_list(self) -> tuple[str, ...]:
         """The directories file jobs may read and write: the data directory, then SIGMAVAULT_JOB_ROOTS."""
         extra = tuple(p for p in self.job_roots.split(":") if p)

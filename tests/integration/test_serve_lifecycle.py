@@ -228,6 +228,7 @@ def test_ports_chosen_at_start_are_kept_by_a_restarted_frontend(tmp_path: Path) 
         assert (again["http"], again["grpc"]) == (ports["http"], ports["grpc"])
     finally:
         assert stop_served(served) == 0
+    assert not (served.data_dir / "run" / "ports.json").exists()  # no port is open after a stop: no file says one is
 
 
 def test_shm_inspect_watch_ends_quietly_on_ctrl_c(tmp_path: Path) -> None:
