@@ -231,9 +231,17 @@ def test_ports_chosen_at_start_are_kept_by_a_restarted_frontend(tmp_path: Path) 
     assert not (served.data_dir / "run" / "ports.json").exists()  # no port is open after a stop: no file says one is
 
 
-def test_shm_inspect_watch_ends_quietly_on_ctrl_c(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "tools.shm_inspect", "--watch", "0.1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint_default", "sigint_ignored"])
+def test_shm_inspect_watch_ends_quietly_on_ctrl_c(inherited: signal.Handlers) -> None:
+    """Also when started with SIGINT ignored (a background job of a script, as CI may run the suite):
+    the child inherits the ignore, and the watch used to run on until the test's 10 s were up."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tools.shm_inspect", "--watch", "0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, inherited),
+    )
     try:
         assert proc.stdout is not None
         proc.stdout.readline()  # it is watching
