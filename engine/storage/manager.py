@@ -31,6 +31,8 @@ class StorageManager(VolumeOperations):
         self.registry = PoolRegistry(data_dir)
         self.locks = locks or PoolLocks()
         self.btrfs, self.zfs = BtrfsBackend(), ZfsBackend()
+        # the listing's sources as of its last run (system status shows them: ZFS installed but unusable...)
+        self.sources: list[dict[str, Any]] = []
 
     def _backend(self, pool_type: str) -> Any:
         if pool_type not in ("btrfs", "zfs"):
@@ -61,6 +63,7 @@ class StorageManager(VolumeOperations):
         """Every pool on the machine (pools.list_pools), marked ``managed`` when the engine created it;
         a remembered pool whose devices are gone is listed as UNAVAILABLE rather than dropped."""
         listing = await pools.list_pools()
+        self.sources = listing["sources"]
         records = {r["name"]: r for r in self.registry.records()}
         for pool in listing["pools"]:
             record = records.pop(pool["name"], None)

@@ -162,15 +162,19 @@ RECORDED = {  # zpool list's stderr where ZFS cannot be reached, as recorded; th
 }  # fmt: skip
 
 
+def unusable_zfs_tools(directory: Path, recorded: str) -> str:
+    """zpool and zfs in ``directory`` that print what the real ones printed (``recorded``) and fail, for
+    machines where zpool is absent too; returns a PATH that finds them first."""
+    directory.mkdir()
+    for tool in ("zpool", "zfs"):
+        (directory / tool).write_text(f"#!/bin/sh\ncat '{FIXTURES / recorded}' >&2\nexit 1\n")
+        (directory / tool).chmod(0o755)
+    return f"{directory}:{os.environ['PATH']}"
+
+
 @pytest.mark.parametrize("recorded", sorted(RECORDED))
 def test_zfs_installed_but_unusable_recorded(recorded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where zpool is absent too: zpool and zfs on PATH that print what the real ones printed and fail."""
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for tool in ("zpool", "zfs"):
-        (tools / tool).write_text(f"#!/bin/sh\ncat '{FIXTURES / recorded}' >&2\nexit 1\n")
-        (tools / tool).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", unusable_zfs_tools(tmp_path / "bin", recorded))
     check_unusable_state(tmp_path, RECORDED[recorded])
 
 

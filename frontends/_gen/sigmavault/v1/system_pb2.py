@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from frontends._gen.sigmavault.v1 import common_pb2 as sigmavault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asigmavault/v1/system.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\x12\n\x10GetStatusRequest\"\xa2\x01\n\nWorkerInfo\x12\n\n\x02id\x18\x01 \x01(\r\x12\x0b\n\x03pid\x18\x02 \x01(\x03\x12\r\n\x05state\x18\x03 \x01(\t\x12\x10\n\x08restarts\x18\x04 \x01(\x03\x12\r\n\x05\x65poch\x18\x05 \x01(\x03\x12\r\n\x05tasks\x18\x06 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x07 \x01(\x03\x12\x0f\n\x07\x62usy_ns\x18\x08 \x01(\x03\x12\x0b\n\x03\x63pu\x18\t \x01(\x03\x12\x0e\n\x06sleeps\x18\n \x01(\x03\"\xf4\x02\n\x0cSystemStatus\x12\r\n\x05state\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0b\n\x03\x65nv\x18\x04 \x01(\t\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x15\n\rhost_uptime_s\x18\x06 \x01(\x01\x12\x15\n\rworkers_total\x18\x07 \x01(\r\x12\x15\n\rworkers_ready\x18\x08 \x01(\r\x12\x14\n\x0c\x61gents_total\x18\t \x01(\r\x12*\n\x07workers\x18\n \x03(\x0b\x32\x19.sigmavault.v1.WorkerInfo\x12\x10\n\x08inflight\x18\x0b \x01(\x03\x12\x0e\n\x06queued\x18\x0c \x01(\x03\x12%\n\x03\x63pu\x18\r \x01(\x0b\x32\x18.sigmavault.v1.CpuStatus\x12+\n\x06memory\x18\x0e \x01(\x0b\x32\x1b.sigmavault.v1.MemoryStatus\x12\x16\n\x0e\x62oot_time_unix\x18\x0f \x01(\x01\"h\n\tCpuStatus\x12\r\n\x05\x63ount\x18\x01 \x01(\r\x12\x16\n\x0ephysical_count\x18\x02 \x01(\r\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07percent\x18\x04 \x01(\x01\x12\x14\n\x0cload_average\x18\x05 \x03(\x01\"a\n\x0cMemoryStatus\x12\x13\n\x0btotal_bytes\x18\x01 \x01(\x04\x12\x17\n\x0f\x61vailable_bytes\x18\x02 \x01(\x04\x12\x12\n\nused_bytes\x18\x03 \x01(\x04\x12\x0f\n\x07percent\x18\x04 \x01(\x01\"\x13\n\x11GetMetricsRequest\"N\n\x0bMemoryStats\x12\r\n\x05total\x18\x01 \x01(\x04\x12\x11\n\tavailable\x18\x02 \x01(\x04\x12\x0c\n\x04used\x18\x03 \x01(\x04\x12\x0f\n\x07percent\x18\x04 \x01(\x01\"n\n\tKindStats\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05tasks\x18\x02 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\x0f\n\x07\x62usy_ns\x18\x06 \x01(\x03\"\xa8\x01\n\x0e\x45ngineCounters\x12\r\n\x05tasks\x18\x01 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x02 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x03 \x01(\x03\x12\x11\n\tbytes_out\x18\x04 \x01(\x03\x12\x17\n\x0fworker_restarts\x18\x05 \x01(\x03\x12\x10\n\x08inflight\x18\x06 \x01(\x03\x12\'\n\x05kinds\x18\x07 \x03(\x0b\x32\x18.sigmavault.v1.KindStats\"\xcb\x02\n\rSystemMetrics\x12\x19\n\x11timestamp_unix_ns\x18\x01 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x02 \x01(\x01\x12\x17\n\x0fper_cpu_percent\x18\x03 \x03(\x01\x12\x14\n\x0cload_average\x18\x04 \x03(\x01\x12*\n\x06memory\x18\x05 \x01(\x0b\x32\x1a.sigmavault.v1.MemoryStats\x12(\n\x04swap\x18\x06 \x01(\x0b\x32\x1a.sigmavault.v1.MemoryStats\x12*\n\x07\x64isk_io\x18\x07 \x01(\x0b\x32\x19.sigmavault.v1.IoCounters\x12*\n\x06net_io\x18\x08 \x01(\x0b\x32\x1a.sigmavault.v1.NetCounters\x12-\n\x06\x65ngine\x18\t \x01(\x0b\x32\x1d.sigmavault.v1.EngineCounters\"\x18\n\x06Health\x12\x0e\n\x06status\x18\x01 \x01(\t\"+\n\tReadiness\x12\r\n\x05ready\x18\x01 \x01(\x08\x12\x0f\n\x07reasons\x18\x02 \x03(\t\"\x15\n\x13ListServicesRequest\"\xf8\x01\n\x07Service\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x11\n\tinstalled\x18\x04 \x01(\x08\x12\x12\n\nload_state\x18\x05 \x01(\t\x12\x14\n\x0c\x61\x63tive_state\x18\x06 \x01(\t\x12\x11\n\tsub_state\x18\x07 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\t\x12\x12\n\nsince_unix\x18\t \x01(\x01\x12\x0e\n\x06result\x18\n \x01(\t\x12\x13\n\x0b\x65xit_status\x18\x0b \x01(\x03\x12\x10\n\x08main_pid\x18\x0c \x01(\x03\x12\x10\n\x08restarts\x18\r \x01(\x03\"h\n\x14ListServicesResponse\x12(\n\x08services\x18\x01 \x03(\x0b\x32\x16.sigmavault.v1.Service\x12&\n\x07sources\x18\x02 \x03(\x0b\x32\x15.sigmavault.v1.Source2\x81\x02\n\rSystemService\x12I\n\tGetStatus\x12\x1f.sigmavault.v1.GetStatusRequest\x1a\x1b.sigmavault.v1.SystemStatus\x12L\n\nGetMetrics\x12 .sigmavault.v1.GetMetricsRequest\x1a\x1c.sigmavault.v1.SystemMetrics\x12W\n\x0cListServices\x12\".sigmavault.v1.ListServicesRequest\x1a#.sigmavault.v1.ListServicesResponseBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asigmavault/v1/system.proto\x12\rsigmavault.v1\x1a\x1asigmavault/v1/common.proto\"\x12\n\x10GetStatusRequest\"\xa2\x01\n\nWorkerInfo\x12\n\n\x02id\x18\x01 \x01(\r\x12\x0b\n\x03pid\x18\x02 \x01(\x03\x12\r\n\x05state\x18\x03 \x01(\t\x12\x10\n\x08restarts\x18\x04 \x01(\x03\x12\r\n\x05\x65poch\x18\x05 \x01(\x03\x12\r\n\x05tasks\x18\x06 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x07 \x01(\x03\x12\x0f\n\x07\x62usy_ns\x18\x08 \x01(\x03\x12\x0b\n\x03\x63pu\x18\t \x01(\x03\x12\x0e\n\x06sleeps\x18\n \x01(\x03\"\xa4\x03\n\x0cSystemStatus\x12\r\n\x05state\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0b\n\x03\x65nv\x18\x04 \x01(\t\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x15\n\rhost_uptime_s\x18\x06 \x01(\x01\x12\x15\n\rworkers_total\x18\x07 \x01(\r\x12\x15\n\rworkers_ready\x18\x08 \x01(\r\x12\x14\n\x0c\x61gents_total\x18\t \x01(\r\x12*\n\x07workers\x18\n \x03(\x0b\x32\x19.sigmavault.v1.WorkerInfo\x12\x10\n\x08inflight\x18\x0b \x01(\x03\x12\x0e\n\x06queued\x18\x0c \x01(\x03\x12%\n\x03\x63pu\x18\r \x01(\x0b\x32\x18.sigmavault.v1.CpuStatus\x12+\n\x06memory\x18\x0e \x01(\x0b\x32\x1b.sigmavault.v1.MemoryStatus\x12\x16\n\x0e\x62oot_time_unix\x18\x0f \x01(\x01\x12.\n\x0fstorage_sources\x18\x10 \x03(\x0b\x32\x15.sigmavault.v1.Source\"h\n\tCpuStatus\x12\r\n\x05\x63ount\x18\x01 \x01(\r\x12\x16\n\x0ephysical_count\x18\x02 \x01(\r\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07percent\x18\x04 \x01(\x01\x12\x14\n\x0cload_average\x18\x05 \x03(\x01\"a\n\x0cMemoryStatus\x12\x13\n\x0btotal_bytes\x18\x01 \x01(\x04\x12\x17\n\x0f\x61vailable_bytes\x18\x02 \x01(\x04\x12\x12\n\nused_bytes\x18\x03 \x01(\x04\x12\x0f\n\x07percent\x18\x04 \x01(\x01\"\x13\n\x11GetMetricsRequest\"N\n\x0bMemoryStats\x12\r\n\x05total\x18\x01 \x01(\x04\x12\x11\n\tavailable\x18\x02 \x01(\x04\x12\x0c\n\x04used\x18\x03 \x01(\x04\x12\x0f\n\x07percent\x18\x04 \x01(\x01\"n\n\tKindStats\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05tasks\x18\x02 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x03 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x04 \x01(\x03\x12\x11\n\tbytes_out\x18\x05 \x01(\x03\x12\x0f\n\x07\x62usy_ns\x18\x06 \x01(\x03\"\xa8\x01\n\x0e\x45ngineCounters\x12\r\n\x05tasks\x18\x01 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x02 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\x03 \x01(\x03\x12\x11\n\tbytes_out\x18\x04 \x01(\x03\x12\x17\n\x0fworker_restarts\x18\x05 \x01(\x03\x12\x10\n\x08inflight\x18\x06 \x01(\x03\x12\'\n\x05kinds\x18\x07 \x03(\x0b\x32\x18.sigmavault.v1.KindStats\"\xcb\x02\n\rSystemMetrics\x12\x19\n\x11timestamp_unix_ns\x18\x01 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x02 \x01(\x01\x12\x17\n\x0fper_cpu_percent\x18\x03 \x03(\x01\x12\x14\n\x0cload_average\x18\x04 \x03(\x01\x12*\n\x06memory\x18\x05 \x01(\x0b\x32\x1a.sigmavault.v1.MemoryStats\x12(\n\x04swap\x18\x06 \x01(\x0b\x32\x1a.sigmavault.v1.MemoryStats\x12*\n\x07\x64isk_io\x18\x07 \x01(\x0b\x32\x19.sigmavault.v1.IoCounters\x12*\n\x06net_io\x18\x08 \x01(\x0b\x32\x1a.sigmavault.v1.NetCounters\x12-\n\x06\x65ngine\x18\t \x01(\x0b\x32\x1d.sigmavault.v1.EngineCounters\"\x18\n\x06Health\x12\x0e\n\x06status\x18\x01 \x01(\t\"+\n\tReadiness\x12\r\n\x05ready\x18\x01 \x01(\x08\x12\x0f\n\x07reasons\x18\x02 \x03(\t\"\x15\n\x13ListServicesRequest\"\xf8\x01\n\x07Service\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x11\n\tinstalled\x18\x04 \x01(\x08\x12\x12\n\nload_state\x18\x05 \x01(\t\x12\x14\n\x0c\x61\x63tive_state\x18\x06 \x01(\t\x12\x11\n\tsub_state\x18\x07 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\t\x12\x12\n\nsince_unix\x18\t \x01(\x01\x12\x0e\n\x06result\x18\n \x01(\t\x12\x13\n\x0b\x65xit_status\x18\x0b \x01(\x03\x12\x10\n\x08main_pid\x18\x0c \x01(\x03\x12\x10\n\x08restarts\x18\r \x01(\x03\"h\n\x14ListServicesResponse\x12(\n\x08services\x18\x01 \x03(\x0b\x32\x16.sigmavault.v1.Service\x12&\n\x07sources\x18\x02 \x03(\x0b\x32\x15.sigmavault.v1.Source2\x81\x02\n\rSystemService\x12I\n\tGetStatus\x12\x1f.sigmavault.v1.GetStatusRequest\x1a\x1b.sigmavault.v1.SystemStatus\x12L\n\nGetMetrics\x12 .sigmavault.v1.GetMetricsRequest\x1a\x1c.sigmavault.v1.SystemMetrics\x12W\n\x0cListServices\x12\".sigmavault.v1.ListServicesRequest\x1a#.sigmavault.v1.ListServicesResponseBDZBgithub.com/sigmavault/sigmavault/gen/go/sigmavault/v1;sigmavaultv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,31 +38,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WORKERINFO']._serialized_start=94
   _globals['_WORKERINFO']._serialized_end=256
   _globals['_SYSTEMSTATUS']._serialized_start=259
-  _globals['_SYSTEMSTATUS']._serialized_end=631
-  _globals['_CPUSTATUS']._serialized_start=633
-  _globals['_CPUSTATUS']._serialized_end=737
-  _globals['_MEMORYSTATUS']._serialized_start=739
-  _globals['_MEMORYSTATUS']._serialized_end=836
-  _globals['_GETMETRICSREQUEST']._serialized_start=838
-  _globals['_GETMETRICSREQUEST']._serialized_end=857
-  _globals['_MEMORYSTATS']._serialized_start=859
-  _globals['_MEMORYSTATS']._serialized_end=937
-  _globals['_KINDSTATS']._serialized_start=939
-  _globals['_KINDSTATS']._serialized_end=1049
-  _globals['_ENGINECOUNTERS']._serialized_start=1052
-  _globals['_ENGINECOUNTERS']._serialized_end=1220
-  _globals['_SYSTEMMETRICS']._serialized_start=1223
-  _globals['_SYSTEMMETRICS']._serialized_end=1554
-  _globals['_HEALTH']._serialized_start=1556
-  _globals['_HEALTH']._serialized_end=1580
-  _globals['_READINESS']._serialized_start=1582
-  _globals['_READINESS']._serialized_end=1625
-  _globals['_LISTSERVICESREQUEST']._serialized_start=1627
-  _globals['_LISTSERVICESREQUEST']._serialized_end=1648
-  _globals['_SERVICE']._serialized_start=1651
-  _globals['_SERVICE']._serialized_end=1899
-  _globals['_LISTSERVICESRESPONSE']._serialized_start=1901
-  _globals['_LISTSERVICESRESPONSE']._serialized_end=2005
-  _globals['_SYSTEMSERVICE']._serialized_start=2008
-  _globals['_SYSTEMSERVICE']._serialized_end=2265
+  _globals['_SYSTEMSTATUS']._serialized_end=679
+  _globals['_CPUSTATUS']._serialized_start=681
+  _globals['_CPUSTATUS']._serialized_end=785
+  _globals['_MEMORYSTATUS']._serialized_start=787
+  _globals['_MEMORYSTATUS']._serialized_end=884
+  _globals['_GETMETRICSREQUEST']._serialized_start=886
+  _globals['_GETMETRICSREQUEST']._serialized_end=905
+  _globals['_MEMORYSTATS']._serialized_start=907
+  _globals['_MEMORYSTATS']._serialized_end=985
+  _globals['_KINDSTATS']._serialized_start=987
+  _globals['_KINDSTATS']._serialized_end=1097
+  _globals['_ENGINECOUNTERS']._serialized_start=1100
+  _globals['_ENGINECOUNTERS']._serialized_end=1268
+  _globals['_SYSTEMMETRICS']._serialized_start=1271
+  _globals['_SYSTEMMETRICS']._serialized_end=1602
+  _globals['_HEALTH']._serialized_start=1604
+  _globals['_HEALTH']._serialized_end=1628
+  _globals['_READINESS']._serialized_start=1630
+  _globals['_READINESS']._serialized_end=1673
+  _globals['_LISTSERVICESREQUEST']._serialized_start=1675
+  _globals['_LISTSERVICESREQUEST']._serialized_end=1696
+  _globals['_SERVICE']._serialized_start=1699
+  _globals['_SERVICE']._serialized_end=1947
+  _globals['_LISTSERVICESRESPONSE']._serialized_start=1949
+  _globals['_LISTSERVICESRESPONSE']._serialized_end=2053
+  _globals['_SYSTEMSERVICE']._serialized_start=2056
+  _globals['_SYSTEMSERVICE']._serialized_end=2313
 # @@protoc_insertion_point(module_scope)
