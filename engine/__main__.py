@@ -118,6 +118,7 @@ def serve(cfg: EngineConfig, *, listeners: list[socket.socket]) -> int:
         supervisor.release()
         res.close()
         res.unlink()
+        cfg.ports_file.unlink(missing_ok=True)  # every frontend is gone: even a killed one's ports are closed
         logger.info("engined: stopped, segments removed")
 
 
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engined: warning: {line}", file=sys.stderr)
     try:
         cfg = EngineConfig.from_env()
-        cfg.check_data_dir()
+        cfg.check_data_dir(create=args.command != "config")  # config only prints: it makes nothing
     except ConfigError as exc:
         print(f"engined: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -416,12 +416,24 @@ class EngineConfig:
                 lines.append(f"unknown setting {variable} is ignored{hint}")
         return lines
 
-    def check_data_dir(self) -> None:
+    def check_data_dir(self, *, create: bool = True) -> None:
         """The data directory exists (created 0700 if not), this process can write it and no job root
-        reaches it; else ConfigError."""
+        reaches it; else ConfigError.
+
+        ``create=False`` (``engined config``, which only prints): nothing is made; a directory not there
+        yet passes when its nearest existing parent is a directory this process could create it in."""
         variable, path = f"{PREFIX}DATA_DIR", Path(self.data_dir)
+        if not create and not path.exists():
+            parent = next(p for p in path.absolute().parents if p.exists())
+            if not parent.is_dir():
+                raise ConfigError(variable, self.data_dir, "cannot create it: Not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ConfigError(variable, self.data_dir, f"cannot create it: {parent} is not writable by this user")
+            self.check_job_roots()
+            return
         try:
-            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if create:
+                path.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise ConfigError(variable, self.data_dir, f"cannot create it: {exc.strerror}") from None
         if not path.is_dir():
@@ -442,6 +454,11 @@ class EngineConfig:
             if real.startswith(data + "/"):
                 raise ConfigError(f"{PREFIX}JOB_ROOTS", root, f"lies inside the data directory ({self.data_dir}); "
                                   "file jobs never touch the engine's own state")  # fmt: skip
+
+    @property
+    def ports_file(self) -> Path:
+        """``<data dir>/run/ports.json``: where a serving frontend listens (written at start, removed at stop)."""
+        return Path(self.data_dir) / "run" / "ports.json"
 
     @property
     def job_root_list(self) -> tuple[str, ...]:

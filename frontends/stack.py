@@ -6,9 +6,9 @@ server, the WebSocket hub and its watchers, and the ASGI app for HTTP."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -77,8 +77,7 @@ class FrontendStack:
         """<data dir>/run/ports.json: where this frontend listens (tools and tests read it; the
         configured ports may be 0). Written under a temporary name and renamed: never half a file.
         ``http_port`` 0: not known here (an outside ASGI server owns the HTTP socket)."""
-        run = Path(self.config.data_dir) / "run"
-        private_dir(run)
+        private_dir(self.config.ports_file.parent)
         doc = {
             "http": http_port,
             "grpc": self.grpc_port,
@@ -87,7 +86,14 @@ class FrontendStack:
             "grpc_socket": self.config.grpc_socket,
             "http_socket": self.config.http_socket if http_port else "",
         }
-        write_private(run / "ports.json", orjson.dumps(doc), durable=False)  # 0600 (SECURITY.md); rebuilt each start
+        # 0600 (SECURITY.md); rebuilt each start
+        write_private(self.config.ports_file, orjson.dumps(doc), durable=False)
+
+    def remove_ports(self) -> None:
+        """At stop: ports.json goes with the ports it names, unless a newer frontend (a restart) wrote it since."""
+        with contextlib.suppress(OSError, orjson.JSONDecodeError, TypeError, KeyError):
+            if orjson.loads(self.config.ports_file.read_bytes())["pid"] == os.getpid():
+                self.config.ports_file.unlink()
 
     async def start(self) -> None:
         interrupted = self.runtime.long_jobs.recover()
@@ -107,6 +113,7 @@ class FrontendStack:
 
     async def stop(self, grace: float) -> None:
         """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, release the client."""
+        self.remove_ports()
         await self.grpc_server.stop(grace)
         unixsock.unlink_quietly(self.config.grpc_socket)
         await self.runtime.storage.close()  # running storage operations let go before their jobs end

@@ -87,6 +87,11 @@ class JobsClient:
             time.sleep(0.005)
         raise AssertionError(f"job {job_id}: condition not met in {timeout} s")
 
+    def blocks_in_flight(self, worker: int) -> int:
+        """Tasks routed to ``worker`` and not yet answered (the client's own count, GET /api/v1/swarm)."""
+        workers = self.http.get("/api/v1/swarm").json()["workers"]
+        return int(next(w for w in workers if w["id"] == worker)["inflight"])
+
 
 @contextlib.contextmanager
 def progress_events(served: Served) -> Iterator[ClientConnection]:

@@ -12,6 +12,7 @@ the busiest agents, read from the control segment mapped read-only (engine/attac
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from typing import Any
@@ -44,13 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watch", type=float, metavar="SECONDS", help="refresh every SECONDS")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
+    if args.watch:
+        # Ctrl-C is how a watch ends, even when started where SIGINT was ignored (a background job of a
+        # script, whose children inherit the ignore: Python then installs no handler and Ctrl-C did nothing)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:
             names = control_segments()
+            # flushed each refresh: through a pipe (| tee, a test) a refresh shows when it is made,
+            # not when 8 KiB of them have filled the buffer (~20 s of "no engine segments")
             if args.json:
-                print(orjson.dumps([inspect_doc(n) for n in names]).decode())
+                print(orjson.dumps([inspect_doc(n) for n in names]).decode(), flush=True)
             else:
-                print("\n\n".join(inspect(n) for n in names) if names else "no engine segments in /dev/shm")
+                text = "\n\n".join(inspect(n) for n in names) if names else "no engine segments in /dev/shm"
+                print(text, flush=True)
             if not args.watch:
                 return 0
             time.sleep(args.watch)

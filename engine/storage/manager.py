@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import AlreadyExists, InvalidArgument, NotFound
+from engine.errors import AlreadyExists, InvalidArgument, NotFound, Unsupported
 from engine.storage import devices, pools
 from engine.storage.btrfs.backend import BtrfsBackend
 from engine.storage.locks import PoolLocks
@@ -31,6 +31,8 @@ class StorageManager(VolumeOperations):
         self.registry = PoolRegistry(data_dir)
         self.locks = locks or PoolLocks()
         self.btrfs, self.zfs = BtrfsBackend(), ZfsBackend()
+        # the listing's sources as of its last run (system status shows them: ZFS installed but unusable...)
+        self.sources: list[dict[str, Any]] = []
 
     def _backend(self, pool_type: str) -> Any:
         if pool_type not in ("btrfs", "zfs"):
@@ -48,7 +50,10 @@ class StorageManager(VolumeOperations):
                                code="pool_unavailable", metadata={"pool": name})  # fmt: skip
             return backend, ref
         for backend in (self.btrfs, self.zfs):
-            ref = await backend.find(name)
+            try:
+                ref = await backend.find(name)
+            except Unsupported:  # no ZFS here, or ZFS unusable: it has no pools to find (the listing says why)
+                continue
             if ref is not None:
                 return backend, ref
         raise NotFound(f"no pool named {name!r}", metadata={"pool": name})
@@ -58,6 +63,7 @@ class StorageManager(VolumeOperations):
         """Every pool on the machine (pools.list_pools), marked ``managed`` when the engine created it;
         a remembered pool whose devices are gone is listed as UNAVAILABLE rather than dropped."""
         listing = await pools.list_pools()
+        self.sources = listing["sources"]
         records = {r["name"]: r for r in self.registry.records()}
         for pool in listing["pools"]:
             record = records.pop(pool["name"], None)
@@ -84,7 +90,7 @@ class StorageManager(VolumeOperations):
                           force: bool = False) -> dict[str, Any]:  # fmt: skip
         check_name(name, "pool")
         backend = self._backend(pool_type)
-        backend.require()
+        await backend.ready()
         with self.locks.hold(name, "create"):
             if self.registry.get(name) is not None or any(
                 p["name"] == name for p in (await pools.list_pools())["pools"]

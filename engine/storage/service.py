@@ -76,6 +76,20 @@ class StorageService:
             log = logger.warning if outcome["action"] == "failed" else logger.info
             log("storage: pool %s at start: %s (%s)", outcome["name"], outcome["action"], outcome["detail"])
         self._forget()
+        await self._survey()
+        await self.scheduler.run(self._stop)
+
+    async def _survey(self) -> None:
+        """One pool listing at start, so that system status says from the first what this machine's storage
+        tools can do (ZFS installed but not usable, and why, is a state a new user needs to see)."""
+        try:
+            listing = await self.manager.list_pools()
+        except Exception:  # the listing is retried by every caller; start goes on
+            logger.exception("storage: the pool listing at start failed")
+            return
+        for source in listing["sources"]:
+            if not source["available"] and source["name"] in ("btrfs", "zfs"):
+                logger.info("storage: %s unavailable: %s", source["name"], source["detail"])
         await self.scheduler.run(self._stop)
 
     async def close(self) -> None:

@@ -18,6 +18,7 @@ from frontends._gen.sigmavault.v1 import agents_pb2 as pb
 from frontends.audit import note_target
 from frontends.errors import RequestError
 from frontends.http_api.routing import Endpoint, JSONResponse, Query, int_query, path_id, read_json, str_query
+from frontends.schema import shown
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -38,11 +39,12 @@ PAGE_QUERY = (
 
 
 def _integer(doc: dict[str, Any], name: str, lo: int, hi: int) -> int | None:
-    value = doc.get(name)
-    if value is None:
+    """The field, None when absent; null is refused as the schema says (no field is nullable)."""
+    if name not in doc:
         return None
+    value = doc[name]
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise RequestError(f"{name} must be an integer in {lo}-{hi}, got {value!r}")
+        raise RequestError(f"{name} must be an integer in {lo}-{hi}, got {shown(value)}")
     return value
 
 
@@ -59,7 +61,7 @@ def decode_task(doc: Any, *, with_agent: bool) -> tuple[Kind, bytes, dict[str, A
         raise RequestError(f"kind must be a string, one of {', '.join(_KINDS)}")
     kind = _KINDS.get(raw_kind)
     if kind is None:
-        raise RequestError(f"kind must be one of {', '.join(_KINDS)}, got {doc.get('kind')!r}", code="unknown_kind")
+        raise RequestError(f"kind must be one of {', '.join(_KINDS)}, got {shown(raw_kind)}", code="unknown_kind")
     data_b64, params = doc.get("data", ""), doc.get("params", {})
     if not isinstance(data_b64, str):
         raise RequestError("data must be a base64 string")
@@ -74,7 +76,9 @@ def decode_task(doc: Any, *, with_agent: bool) -> tuple[Kind, bytes, dict[str, A
         if want is None:
             raise RequestError(f"unknown parameter {name!r}; parameters are {', '.join(_PARAM_TYPES)}")
         if not isinstance(value, want) or isinstance(value, bool):
-            raise RequestError(f"params.{name} must be {'an integer' if want is int else 'a string'}, got {value!r}")
+            raise RequestError(
+                f"params.{name} must be {'an integer' if want is int else 'a string'}, got {shown(value)}"
+            )
     timeout_ms = _integer(doc, "timeout_ms", 0, _U32)
     agent = _integer(doc, "agent_id", 0, _U32) if with_agent else None
     return kind, data, params, agent, (timeout_ms / 1000 if timeout_ms else None)

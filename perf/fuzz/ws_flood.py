@@ -30,16 +30,20 @@ EVERYTHING = ["system.metrics", "agent.status", "compression.progress", "storage
 def _open(url: str, headers: dict[str, str]) -> socket.socket:
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    send_upgrade(sock, parts, headers)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionError("the server closed the handshake")
-        head += chunk
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        send_upgrade(sock, parts, headers)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("the server closed the handshake")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+    except BaseException:  # a refused handshake (a slow machine's timeout) must not leave the socket to the GC
+        sock.close()
+        raise
     return sock
 
 

@@ -141,6 +141,27 @@ def test_a_job_root_that_reaches_the_data_dir_stops_the_start(tmp_path: Path, ro
     beside.check_data_dir()
 
 
+def test_checking_without_creating_makes_nothing(tmp_path: Path) -> None:
+    """What ``engined config`` does: the same verdicts, and no directory left behind."""
+    fresh = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(tmp_path / "new" / "dir")}, env_file=None)
+    fresh.check_data_dir(create=False)
+    assert not (tmp_path / "new").exists()
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    under_a_file = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(a_file / "sub" / "data")}, env_file=None)
+    with pytest.raises(ConfigError, match=r"is invalid: cannot create it: Not a directory$"):
+        under_a_file.check_data_dir(create=False)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.geteuid() != 0:  # root may write anywhere
+        in_locked = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(locked / "data")}, env_file=None)
+        with pytest.raises(ConfigError, match="is not writable by this user"):
+            in_locked.check_data_dir(create=False)
+    existing = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(a_file)}, env_file=None)
+    with pytest.raises(ConfigError, match="is not a directory"):
+        existing.check_data_dir(create=False)
+
+
 def test_as_env_round_trips() -> None:
     cfg = EngineConfig.from_env(environ={"SIGMAVAULT_WORKERS": "3", "SIGMAVAULT_PIN_CPUS": "yes"}, env_file=None)
     assert EngineConfig.from_env(environ=cfg.as_env(), env_file=None) == cfg

@@ -1,14 +1,20 @@
 """ZFS: parsers on output in OpenZFS's exact formats (tests/fixtures/zfs/README.md), and the live
-path on this machine: with no zpool, every operation says so plainly."""
+path on this machine: with no zpool, every operation says so plainly; with a zpool that cannot reach
+ZFS (no module, no zfs-fuse daemon), the listing says why and Btrfs calls and unknown pools are
+answered as without ZFS."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from engine.errors import Unsupported
+from engine.errors import NotFound, Unsupported
 from engine.storage import pools
 from engine.storage.locks import PoolLocks
 from engine.storage.manager import StorageManager
@@ -108,10 +114,89 @@ def test_without_zfs_every_call_says_so(tmp_path: Path) -> None:
                  backend.rollback(ref, "v", "s"), backend.export_pool(ref, tmp_path)):  # fmt: skip
         with pytest.raises(Unsupported, match="ZFS is not installed"):
             run(call)
-    assert run(backend.find("tank")) is None
+    with pytest.raises(Unsupported, match="ZFS is not installed"):
+        run(backend.find("tank"))
+    with pytest.raises(NotFound):
+        run(manager.get_pool("tank"))
 
 
-@pytest.mark.skipif(not zfs.available(), reason="ZFS is not installed on this machine (zpool/zfs not found)")
+def zfs_usable() -> bool:
+    return (
+        zfs.available()
+        and subprocess.run(["zpool", "list", "-H", "-p"], capture_output=True, check=False).returncode == 0
+    )
+
+
+@pytest.mark.skipif(not zfs_usable(), reason="no usable OpenZFS here (zfs-fuse's zpool takes no -p)")
 def test_live_zfs_listing() -> None:
     listing = run(pools.list_pools())
     assert next(s for s in listing["sources"] if s["name"] == "zfs")["available"]
+
+
+def check_unusable_state(data: Path, reason: str) -> None:
+    """What a zpool that cannot reach ZFS means for the listing, lookups and creation."""
+    listing = run(pools.list_pools())
+    sources = {s["name"]: s for s in listing["sources"]}
+    assert sources["zfs"]["available"] is False
+    assert sources["zfs"]["detail"] == f"ZFS is installed but not usable: {reason}"
+    assert sources["btrfs"]["available"] == (shutil.which("btrfs") is not None)  # Btrfs is not its concern
+    assert not [p for p in listing["pools"] if p["type"] == "zfs"]
+    manager = StorageManager(data / "pools", data / "data")
+    for lookup in (manager.get_pool, manager.scrub_status, manager.list_volumes):
+        with pytest.raises(NotFound) as absent:  # a 404 not_found, not ZFS's trouble
+            run(lookup("sv-absent"))
+        assert (absent.value.code, absent.value.message) == (None, "no pool named 'sv-absent'")
+    with pytest.raises(zfs.ZfsUnusable) as refused:
+        run(manager.create_pool("tank", ["/dev/sdz"], pool_type="zfs"))
+    assert refused.value.code == "zfs_unusable" and refused.value.metadata["reason"] == reason
+    manager.registry.remember("gone", "zfs", "123", ["/dev/sdz"], "")  # a ZFS pool this engine made: ZFS says why
+    with pytest.raises(zfs.ZfsUnusable, match="not usable"):
+        run(manager.get_pool("gone"))
+
+
+RECORDED = {  # zpool list's stderr where ZFS cannot be reached, as recorded; the reason the engine gives
+    "zpool_list_zfs_fuse_no_daemon.stderr": "connect: No such file or directory; Please make sure that the "
+    "zfs-fuse daemon is running; internal error: failed to initialize ZFS library",
+    "zpool_list_no_module.stderr": "The ZFS modules are not loaded; Try running '/sbin/modprobe zfs' as root to "
+    "load them",
+}  # fmt: skip
+
+
+def unusable_zfs_tools(directory: Path, recorded: str) -> str:
+    """zpool and zfs in ``directory`` that print what the real ones printed (``recorded``) and fail, for
+    machines where zpool is absent too; returns a PATH that finds them first."""
+    directory.mkdir()
+    for tool in ("zpool", "zfs"):
+        (directory / tool).write_text(f"#!/bin/sh\ncat '{FIXTURES / recorded}' >&2\nexit 1\n")
+        (directory / tool).chmod(0o755)
+    return f"{directory}:{os.environ['PATH']}"
+
+
+@pytest.mark.parametrize("recorded", sorted(RECORDED))
+def test_zfs_installed_but_unusable_recorded(recorded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", unusable_zfs_tools(tmp_path / "bin", recorded))
+    check_unusable_state(tmp_path, RECORDED[recorded])
+
+
+ZFS_FUSE_SOCKET = Path("/run/zfs")  # zfs-fuse's zpool talks to its daemon through /run/zfs/zfs_socket
+
+
+ZFS_FUSE = Path("/usr/sbin/zfs-fuse")
+
+
+@pytest.mark.skipif(
+    not zfs.available() or not ZFS_FUSE.exists() or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs zfs-fuse's zpool, root and unshare",
+)
+def test_zfs_installed_but_unusable_real_zpool(tmp_path: Path) -> None:
+    """The real zpool with no daemon to reach: in a mount namespace where /run/zfs is an empty tmpfs
+    (whether or not a zfs-fuse daemon runs outside it), so the socket is not there."""
+    script = (
+        "from pathlib import Path; from tests.engine.test_zfs import check_unusable_state, RECORDED; "
+        f"check_unusable_state(Path({str(tmp_path)!r}), RECORDED['zpool_list_zfs_fuse_no_daemon.stderr'])"
+    )
+    # no /run/zfs: no socket to hide (nothing is created on the host for the test)
+    hide_socket = f'[ ! -d {ZFS_FUSE_SOCKET} ] || mount -t tmpfs sv-test {ZFS_FUSE_SOCKET} && exec "$0" -c "$1"'
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hide_socket, sys.executable, script]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -189,3 +189,91 @@ def test_errors_carry_their_numbers_and_headers(http: httpx.Client, document: di
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "GET, HEAD"
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_405_allows_every_method_of_the_path(http: httpx.Client, document: dict[str, Any]) -> None:
+    """Over the whole route table: a method a path lacks is a 405 whose Allow names every method the
+    path answers (the union over every route template the path matches), HEAD wherever GET."""
+    templates = {path: re.compile("^" + re.sub(r"{\w+}", "[^/]+", path) + "$") for path in document["paths"]}
+    for path in document["paths"]:
+        target = re.sub(r"{\w+}", "sv-absent", path.replace("{id}", "1"))
+        allowed = {m.upper() for p, pattern in templates.items() if pattern.match(target) for m in document["paths"][p]}
+        allowed |= {"HEAD"} if "GET" in allowed else set()
+        method = next(m for m in ("PUT", "PATCH", "DELETE", "POST") if m not in allowed)
+        wrong = http.request(method, target)
+        assert wrong.status_code == 405, (method, target, wrong.text)
+        assert wrong.headers["allow"] == ", ".join(sorted(allowed)), (method, target)
+        error = wrong.json()["error"]
+        assert (error["code"], error["message"]) == (
+            "method_not_allowed",
+            f"{method} is not allowed here; allowed: {wrong.headers['allow']}",
+        )
+
+
+LEAKS = (
+    "invalid literal",
+    "repeated field",
+    "Traceback",
+    "<class",
+    "Failed to parse",
+    "NoneType",
+    "object has no",
+    "expected string or bytes",
+    "Couldn't parse",
+    "not acceptable for",
+    "int()",
+    "Bool value",
+)
+
+
+def _wrong_values(schema: dict[str, Any], components: dict[str, Any]) -> list[Any]:
+    """Values of the wrong type or range for a property's schema: never one the route would act on."""
+    if "$ref" in schema:
+        return ["x", 5, None, []]
+    kind = schema.get("type")
+    if kind == "integer":
+        return ["100M", 1.5, True, None, "12", schema["minimum"] - 1, schema["maximum"] + 1]
+    if kind == "number":
+        return ["fast", True, None]
+    if kind == "boolean":
+        return ["yes", 1, None]
+    if kind == "array":
+        return ["/dev/sdb", None, {}, _wrong_values(schema["items"], components)[:1]]
+    if kind == "object":
+        return ["x", None, [1]]
+    if "enum" in schema:
+        return ["nope", 3, None]
+    return [5, None, True, ["x"], {"a": 1}]  # a string
+
+
+def _valid(schema: dict[str, Any]) -> Any:
+    return {"integer": schema.get("minimum", 0), "boolean": False, "array": [], "number": 0}.get(
+        schema.get("type", ""), schema.get("enum", ["sv-absent"])[0]
+    )
+
+
+def test_bad_body_values_are_refused_in_our_words(http: httpx.Client, document: dict[str, Any]) -> None:
+    """Every field of every JSON body, given values of the wrong type or range (the other required
+    fields valid, so the field is what is judged): a 4xx naming the field, never Python's or
+    protobuf's text (``invalid literal for int() with base 10: '100M'``, ``repeated field devices
+    must be in []``)."""
+    components = document["components"]["schemas"]
+    checked = 0
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if body is None:
+                continue
+            schema = components[body["$ref"].rsplit("/", 1)[1]]
+            target = re.sub(r"{\w+}", "sv-absent", path.replace("{id}", "1"))
+            base = {name: _valid(schema["properties"][name]) for name in schema.get("required", [])}
+            for name, prop in schema["properties"].items():
+                for value in _wrong_values(prop, components):
+                    answer = http.request(method.upper(), target, json={**base, name: value})
+                    text = answer.text
+                    assert 400 <= answer.status_code < 500, (method, path, name, value, text)
+                    assert not any(leak in text for leak in LEAKS), (method, path, name, value, text)
+                    if answer.status_code == 400:
+                        assert name in answer.json()["error"]["message"], (method, path, name, value, text)
+                    checked += 1
+    assert checked > 100

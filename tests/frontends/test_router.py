@@ -43,3 +43,26 @@ def test_grouped_router_matches_like_starlette() -> None:
     grouped = app.router
     assert isinstance(grouped, GroupedRouter)
     assert len(grouped._candidates("/api/v1/storage/pools/tank")) == 1  # not every route
+
+
+def test_405_allows_every_method_of_the_path() -> None:
+    """Starlette's 405 named the methods of the first route of the path only (``Allow: PATCH`` on a
+    schedule that DELETE also answers); the Allow header names every route's, HEAD wherever GET."""
+    routes = [Route("/api/v1/storage/schedules/{id}", named, methods=[m]) for m in ("PATCH", "DELETE", "GET")]
+    routes += [Route("/api/v1/storage/pools/{name}", named, methods=[m]) for m in ("GET", "DELETE")]
+    routes.append(Route("/api/v1/storage/pools/import", named, methods=["POST"]))
+    app = Starlette()
+    app.router = GroupedRouter(routes)
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            wrong = await client.put("/api/v1/storage/schedules/1")
+            assert (wrong.status_code, wrong.headers["allow"]) == (405, "DELETE, GET, HEAD, PATCH")
+            assert (await client.delete("/api/v1/storage/schedules/1")).status_code == 200
+            # a path two templates match: the methods of both
+            both = await client.put("/api/v1/storage/pools/import")
+            assert (both.status_code, both.headers["allow"]) == (405, "DELETE, GET, HEAD, POST")
+            only = await client.put("/api/v1/storage/pools/tank")
+            assert (only.status_code, only.headers["allow"]) == (405, "DELETE, GET, HEAD")
+
+    run(scenario())

@@ -5,15 +5,19 @@ over HTTP (checked against /openapi.json) and gRPC, on the session's ``engined s
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import grpc
 import httpx
 import pytest
 
 from engine.services import SYSTEMD_RUNTIME
 from frontends import pb, rpc
 from tests.contract import check
+from tests.engine.test_zfs import RECORDED, unusable_zfs_tools
+from tests.served import start_served, stop_served
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -102,3 +106,37 @@ def test_named_path_parameters_are_strings(document: dict[str, Any]) -> None:
     assert destroy["requestBody"]["required"] is False and any(p["name"] == "confirm" for p in destroy["parameters"])
     assert document["paths"]["/api/v1/storage/pools"]["post"]["requestBody"]["required"] is True
     assert {"409", "422", "501"} <= set(destroy["responses"])
+
+
+def test_zfs_unusable_is_a_state_not_an_error(tmp_path: Path) -> None:
+    """An engine whose zpool cannot reach ZFS (the zfs-fuse daemon not running, as recorded): status and
+    the pool listing say so and why; an unknown pool is a 404 and Btrfs is listed as ever."""
+    recorded = "zpool_list_zfs_fuse_no_daemon.stderr"
+    served = start_served(tmp_path, PATH=unusable_zfs_tools(tmp_path / "bin", recorded))
+    try:
+        with httpx.Client(base_url=served.http, headers=served.headers, timeout=60) as http:
+            document = http.get("/openapi.json").json()
+            said = f"ZFS is installed but not usable: {RECORDED[recorded]}"
+            status: dict[str, Any] = {}
+            for _ in range(500):  # the start's pool listing runs in the background
+                status = check(document, "/api/v1/system/status", "get", http.get("/api/v1/system/status"))
+                if status.get("storage_sources"):
+                    break
+                time.sleep(0.02)
+            sources = {s["name"]: s for s in status["storage_sources"]}
+            assert sources["zfs"] == {"name": "zfs", "available": False, "detail": said}
+            listing = check(document, "/api/v1/storage/pools", "get", http.get("/api/v1/storage/pools"))
+            listed = {s["name"]: s for s in listing["sources"]}
+            assert listed["zfs"]["detail"] == said and listed["btrfs"] == sources["btrfs"]
+            for path in ("/api/v1/storage/pools/sv-absent", "/api/v1/storage/pools/sv-absent/scrub"):
+                absent = http.get(path)
+                assert absent.status_code == 404, absent.text
+                assert absent.json()["error"]["code"] == "not_found"
+        with served.channel() as channel:
+            status_pb = rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=10)
+            assert [s.detail for s in status_pb.storage_sources if s.name == "zfs"] == [said]
+            with pytest.raises(grpc.RpcError) as absent_rpc:
+                rpc.StorageServiceStub(channel).GetPool(pb.GetPoolRequest(pool="sv-absent"), timeout=30)
+            assert absent_rpc.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        assert stop_served(served) == 0, served.output()[-3000:]

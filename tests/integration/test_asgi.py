@@ -66,6 +66,7 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
         # uvicorn re-raises the signal once its shutdown is done, so the status is "killed by SIGTERM"
         assert proc.wait(30) == -signal.SIGTERM
         assert "Application shutdown complete" in (tmp_path / "uvicorn.log").read_text()
+        assert not ports.exists()  # removed with the ports it named
         assert wait_until(lambda: not [c for c in children if c.is_running() and
                                        c.status() != psutil.STATUS_ZOMBIE], timeout=15)  # fmt: skip
         assert not [n for n in engine_segments() if segment_owner(n) == proc.pid]

@@ -163,6 +163,9 @@ def test_a_worker_killed_mid_job_costs_only_time(tmp_path: Path) -> None:
         job = jobs.start(**body, destination=str(root / "killed.zst"))
         jobs.until(job["id"], lambda j: 0 < j["bytes_done"] < j["bytes_total"] // 2)
         victim = engine_processes(served)["sv-worker-1"]
+        # the kill must find a block of the job on the victim (a fixed moment could land between two
+        # blocks under load: blocks_resent 0); it is killed the moment the client counts one there
+        jobs.until(job["id"], lambda _: jobs.blocks_in_flight(1) > 0, timeout=30)
         victim.send_signal(signal.SIGKILL)
         killed = jobs.wait(job["id"])
         assert killed["state"] == "done", killed["error"]

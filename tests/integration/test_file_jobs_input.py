@@ -274,10 +274,10 @@ def test_a_sealed_size_is_believed_only_once_the_header_opens(engine: tuple[Serv
     assert not (root / "h.out").exists() and not (root / "l.out").exists() and leftovers(root) == []
 
 
-def test_range_reads_at_frame_edges(engine: tuple[Served, Path], ours: dict[str, Path]) -> None:
+def test_range_reads_at_frame_edges(engine: tuple[Served, Path], jobs: JobsClient, ours: dict[str, Path]) -> None:
     served, root = engine
     path, n = str(ours["zst"]), len(DATA)
-    http = JobsClient(served).http
+    http = jobs.http  # the fixture's: closed after the test, failed or not (not left to the garbage collector)
     for offset, length in ((0, 10), (BLOCK - 5, 10), (BLOCK, BLOCK), (3 * BLOCK - 1, 2 * BLOCK + 2), (n - 7, 100),
                            (n // 2, 4096), (0, n)):  # fmt: skip
         answer = http.get("/api/v1/compression/files/range", params={"path": path, "offset": offset, "length": length})
@@ -302,7 +302,6 @@ def test_range_reads_at_frame_edges(engine: tuple[Served, Path], ours: dict[str,
     for params, status, code in cases:
         answer = http.get("/api/v1/compression/files/range", params=params)
         assert answer.status_code == status and answer.json()["error"]["code"] == code, (params, answer.text)
-    http.close()
     with served.channel() as channel:
         stub = rpc.CompressionServiceStub(channel)
         got = stub.ReadRange(pb.ReadRangeRequest(path=path, offset=BLOCK - 3, length=6))

@@ -208,6 +208,9 @@ def test_command_line_edges_answer_in_one_line(tmp_path: Path) -> None:
             f"engined: configuration error: SIGMAVAULT_DATA_DIR='{a_file}/data' is invalid: cannot create it: "
             "Not a directory"
         ]
+    printed = engined("config", env={"SIGMAVAULT_DATA_DIR": str(tmp_path / "fresh" / "data")})
+    assert printed.returncode == 0 and orjson.loads(printed.stdout)["SIGMAVAULT_DATA_DIR"] == f"{tmp_path}/fresh/data"
+    assert not (tmp_path / "fresh").exists()  # config only prints: it creates no data directory
     typo = engined("config", env={"SIGMAVAULT_WORKRES": "2", "SIGMAVAULT_DATA_DIR": str(tmp_path)})
     assert typo.returncode == 0
     assert typo.stderr.strip() == "engined: warning: unknown setting SIGMAVAULT_WORKRES is ignored " \
@@ -231,11 +234,20 @@ def test_ports_chosen_at_start_are_kept_by_a_restarted_frontend(tmp_path: Path) 
         assert (again["http"], again["grpc"]) == (ports["http"], ports["grpc"])
     finally:
         assert stop_served(served) == 0
+    assert not (served.data_dir / "run" / "ports.json").exists()  # no port is open after a stop: no file says one is
 
 
-def test_shm_inspect_watch_ends_quietly_on_ctrl_c(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "tools.shm_inspect", "--watch", "0.1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint_default", "sigint_ignored"])
+def test_shm_inspect_watch_ends_quietly_on_ctrl_c(inherited: signal.Handlers) -> None:
+    """Also when started with SIGINT ignored (a background job of a script, as CI may run the suite):
+    the child inherits the ignore, and the watch used to run on until the test's 10 s were up."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tools.shm_inspect", "--watch", "0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, inherited),
+    )
     try:
         assert proc.stdout is not None
         proc.stdout.readline()  # it is watching

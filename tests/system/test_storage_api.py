@@ -68,6 +68,15 @@ class Api:
         raise AssertionError(f"job {job_id} did not end in {timeout} s")
 
 
+@pytest.fixture
+def api(engine: Served) -> Iterator[Api]:
+    """Closed after the test whatever its outcome (left to the garbage collector, the client's socket
+    surfaced as a ResourceWarning error in a later test)."""
+    client = Api(engine)
+    yield client
+    client.client.close()
+
+
 class Events:
     """A WebSocket client subscribed to storage.event, collecting in a thread."""
 
@@ -188,9 +197,9 @@ def _scenario(api: Api, events: Events, devs: list[str], name: str) -> None:
     assert name not in [p["name"] for p in api("GET", POOLS)["pools"]]
 
 
-def test_bad_input_gets_the_rule_never_a_500(engine: Served, loop_devices: Any, pool_name: str,
-                                              tmp_path: Path) -> None:  # fmt: skip
-    api = Api(engine)
+def test_bad_input_gets_the_rule_never_a_500(
+    engine: Served, api: Api, loop_devices: Any, pool_name: str, tmp_path: Path
+) -> None:
     devs = loop_devices(3, 128)
     root = subprocess.run(["findmnt", "-no", "SOURCE", "/"], capture_output=True, text=True).stdout.strip()
 
@@ -258,13 +267,11 @@ def test_bad_input_gets_the_rule_never_a_500(engine: Served, loop_devices: Any, 
     assert api("GET", "/api/v1/storage/jobs", 400, params={"limit": "many"})["error"]["code"] == "invalid_argument"
     assert api("DELETE", one, path=pool_path, json={"confirm": pool_name})["destroyed"] is True
     assert "Traceback" not in engine.output()
-    api.client.close()
 
 
-def test_the_other_routes_on_a_real_pool(engine: Served, loop_devices: Any, pool_name: str) -> None:
+def test_the_other_routes_on_a_real_pool(api: Api, loop_devices: Any, pool_name: str) -> None:
     """Export/import, quota, clone, snapshot and volume deletion, balance and replace as jobs, and
     the scrub cancel that finds nothing to cancel: each route answers its message."""
-    api = Api(engine)
     devs = loop_devices(3, 256)
     one, path = POOLS + "/{name}", f"{POOLS}/{pool_name}"
     volume_route, volume_path = one + "/volumes/{volume}", f"{path}/volumes/docs"
@@ -309,4 +316,3 @@ def test_the_other_routes_on_a_real_pool(engine: Served, loop_devices: Any, pool
     kinds = [j["kind"] for j in api("GET", "/api/v1/storage/jobs", params={"limit": 2})["jobs"]]
     assert kinds == ["replace_device", "balance"]
     api("DELETE", one, path=path, params={"confirm": pool_name})
-    api.client.close()

@@ -35,6 +35,10 @@ class BtrfsBackend:
             if shutil.which(tool) is None:
                 raise Unsupported(f"{tool} is not installed on this machine (package btrfs-progs)")
 
+    async def ready(self) -> None:
+        """Before creating a pool: the tools are here (btrfs needs no daemon or module check)."""
+        self.require()
+
     async def find(self, name: str, uuid: str = "") -> PoolRef | None:
         """The filesystem labelled ``name`` (or with that UUID); two with one label is a conflict."""
         found = [fs for fs in await bpool.show() if (fs["uuid"] == uuid if uuid else name in (fs["label"], fs["uuid"]))]

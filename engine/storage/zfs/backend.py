@@ -2,15 +2,19 @@
 datasets ``<pool>/<volume>``, snapshots ``<pool>/<volume>@<snapshot>`` through ``zfs``.
 
 Where zpool/zfs are not installed every operation raises Unsupported saying so, and listings
-report the source as unavailable; nothing is invented.
+report the source as unavailable; nothing is invented. Installed is not usable: without the kernel
+module (OpenZFS) or the zfs-fuse daemon, or without root, every zpool run fails before it looks at
+a pool. That is a state of the machine, found by the first ``zpool list`` and raised as ZfsUnusable
+(an Unsupported carrying the tool's own words): the listing reports it as the zfs source's detail,
+and a lookup of a pool by name skips ZFS rather than failing (an unknown pool stays a 404).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.commands import run_tool
-from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, Unsupported
+from engine.commands import C_LOCALE, ToolOutput, run_tool
+from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ToolFailed, Unsupported
 from engine.storage import devices as devmod
 from engine.storage.ref import PoolRef
 from engine.storage.zfs import jobs, tool
@@ -29,6 +33,32 @@ VDEV_TYPES = {
     "raid5": "raidz1", "raidz1": "raidz1", "raid6": "raidz2", "raidz2": "raidz2", "raidz3": "raidz3",
 }  # fmt: skip
 _run = tool.run
+
+
+class ZfsUnusable(Unsupported):
+    """zpool is installed but cannot reach ZFS at all (no module, no zfs-fuse daemon, not root)."""
+
+
+def unusable(out: ToolOutput) -> ZfsUnusable:
+    """The error for a ``zpool list`` that failed: every line the tool printed, since the first alone
+    rarely says it (zfs-fuse: "connect: No such file or directory", then the daemon hint, then
+    "failed to initialize ZFS library")."""
+    lines = [line.strip().rstrip(".") for line in out.stderr.splitlines() if line.strip()]
+    reason = "; ".join(lines)[:500] or out.reason()
+    metadata = {"tool": "zpool", "exit_status": out.returncode, "reason": reason}
+    return ZfsUnusable(f"ZFS is installed but not usable: {reason}", code="zfs_unusable", metadata=metadata)
+
+
+async def pool_names() -> list[str]:
+    """The imported pools' names by the plainest ``zpool list`` every version takes (zfs-fuse's has no
+    ``-p``): the run that tells the state of ZFS here. Raises Unsupported without ZFS, ZfsUnusable
+    when zpool cannot reach it."""
+    if not available():
+        raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
+    out = await run_tool(["zpool", "list", "-H", "-o", "name"], 15.0, env=C_LOCALE)
+    if not out.ok:
+        raise unusable(out)
+    return out.stdout.splitlines()
 
 
 def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str, Any] | None) -> dict[str, Any]:
@@ -55,8 +85,13 @@ def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str
 
 
 async def list_pools() -> tuple[list[dict[str, Any]], str]:
-    """(pools, detail) of the imported pools; raises Unsupported when ZFS is absent."""
-    rows = await tool.zpool_list()
+    """(pools, detail) of the imported pools; raises Unsupported when ZFS is absent, ZfsUnusable when
+    it cannot be reached."""
+    try:
+        rows = await tool.zpool_list()
+    except ToolFailed:
+        await pool_names()  # unreachable ZFS raises ZfsUnusable; else the failure is this listing's
+        raise
     if not rows:
         return [], "0 pool(s)"
     status = {p["name"]: p for p in await tool.zpool_status()}
@@ -102,13 +137,20 @@ class ZfsBackend:
         if not available():
             raise Unsupported(NOT_INSTALLED, metadata={"tool": "zpool"})
 
+    async def ready(self) -> None:
+        """Before creating a pool: an unusable ZFS says why, not as a failed zpool create."""
+        await pool_names()
+
     async def find(self, name: str, uuid: str = "") -> PoolRef | None:
         """The imported pool ``name`` (or with that guid), else one ``zpool import`` can see (exported:
-        ``mountpoint`` "" and ``info["mounted"]`` False)."""
-        if not available():
-            return None
-        pools, _ = await list_pools()
-        found = _one(pools, name, uuid) or _one([exported_pool(p) for p in await tool.importable()], name, uuid)
+        ``mountpoint`` "" and ``info["mounted"]`` False). Raises Unsupported (ZfsUnusable) when ZFS is
+        absent or unreachable, for the manager to tell "no such pool" from "ZFS cannot say"."""
+        found = None
+        if name in await pool_names() or uuid:  # the plainest zpool list: it says whether ZFS answers at all
+            pools, _ = await list_pools()
+            found = _one(pools, name, uuid)
+        if found is None:  # exported pools are found by the import scan
+            found = _one([exported_pool(p) for p in await tool.importable()], name, uuid)
         return PoolRef(name, "zfs", found["uuid"], found["mountpoint"], found) if found else None
 
     async def describe(self, ref: PoolRef) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class WorkerInfo(_message.Message):
     def __init__(self, id: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., restarts: _Optional[int] = ..., epoch: _Optional[int] = ..., tasks: _Optional[int] = ..., errors: _Optional[int] = ..., busy_ns: _Optional[int] = ..., cpu: _Optional[int] = ..., sleeps: _Optional[int] = ...) -> None: ...
 
 class SystemStatus(_message.Message):
-    __slots__ = ("state", "version", "hostname", "env", "uptime_s", "host_uptime_s", "workers_total", "workers_ready", "agents_total", "workers", "inflight", "queued", "cpu", "memory", "boot_time_unix")
+    __slots__ = ("state", "version", "hostname", "env", "uptime_s", "host_uptime_s", "workers_total", "workers_ready", "agents_total", "workers", "inflight", "queued", "cpu", "memory", "boot_time_unix", "storage_sources")
     STATE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +52,7 @@ class SystemStatus(_message.Message):
     CPU_FIELD_NUMBER: _ClassVar[int]
     MEMORY_FIELD_NUMBER: _ClassVar[int]
     BOOT_TIME_UNIX_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_SOURCES_FIELD_NUMBER: _ClassVar[int]
     state: str
     version: str
     hostname: str
@@ -67,7 +68,8 @@ class SystemStatus(_message.Message):
     cpu: CpuStatus
     memory: MemoryStatus
     boot_time_unix: float
-    def __init__(self, state: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., env: _Optional[str] = ..., uptime_s: _Optional[float] = ..., host_uptime_s: _Optional[float] = ..., workers_total: _Optional[int] = ..., workers_ready: _Optional[int] = ..., agents_total: _Optional[int] = ..., workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., inflight: _Optional[int] = ..., queued: _Optional[int] = ..., cpu: _Optional[_Union[CpuStatus, _Mapping]] = ..., memory: _Optional[_Union[MemoryStatus, _Mapping]] = ..., boot_time_unix: _Optional[float] = ...) -> None: ...
+    storage_sources: _containers.RepeatedCompositeFieldContainer[_common_pb2.Source]
+    def __init__(self, state: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., env: _Optional[str] = ..., uptime_s: _Optional[float] = ..., host_uptime_s: _Optional[float] = ..., workers_total: _Optional[int] = ..., workers_ready: _Optional[int] = ..., agents_total: _Optional[int] = ..., workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., inflight: _Optional[int] = ..., queued: _Optional[int] = ..., cpu: _Optional[_Union[CpuStatus, _Mapping]] = ..., memory: _Optional[_Union[MemoryStatus, _Mapping]] = ..., boot_time_unix: _Optional[float] = ..., storage_sources: _Optional[_Iterable[_Union[_common_pb2.Source, _Mapping]]] = ...) -> None: ...
 
 class CpuStatus(_message.Message):
     __slots__ = ("count", "physical_count", "model", "percent", "load_average")
