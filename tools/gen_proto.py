@@ -68,6 +68,7 @@ def main() -> int:
         if OUT.exists():
             shutil.rmtree(OUT)
         shutil.copytree(tmp, OUT)
+        OUT.chmod(0o755)  # copytree copies the temporary directory's 0700: other users import this package too
     print(f"generated {OUT.relative_to(ROOT)} from {PROTO_ROOT.relative_to(ROOT)}")
     return 0
 

@@ -29,8 +29,13 @@ MAX_ENTRIES = 40
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    workdir = tmp_path_factory.mktemp("audited")
+    (workdir / "files").mkdir()  # the job root (the data directory never is one)
     served = start_served(
-        tmp_path_factory.mktemp("audited"), SIGMAVAULT_API_TOKEN=TOKEN, SIGMAVAULT_AUDIT_MAX_ENTRIES=str(MAX_ENTRIES)
+        workdir,
+        SIGMAVAULT_API_TOKEN=TOKEN,
+        SIGMAVAULT_AUDIT_MAX_ENTRIES=str(MAX_ENTRIES),
+        SIGMAVAULT_JOB_ROOTS=str(workdir / "files"),
     )
     try:
         yield served
@@ -59,10 +64,10 @@ def audit(http: httpx.Client, since: float, **query: Any) -> list[dict[str, Any]
     return [e for e in entries if e["time_unix"] >= since]
 
 
-def by_caller(entry: dict[str, Any]) -> None:
-    """Whoever the access checks say called (a token's name once tokens have names, ``anonymous``
-    before that), and the peer it came from."""
-    assert entry["caller"] and entry["peer"] == "127.0.0.1", entry
+def by_caller(entry: dict[str, Any], caller: str = "admin") -> None:
+    """Who the access checks say called (the admin token by its name; ``anonymous`` for a call refused
+    before it had one) and the peer it came from."""
+    assert entry["caller"] == caller and entry["peer"] == "127.0.0.1", entry
 
 
 def test_http_calls_that_change_state_are_recorded_with_caller_target_and_result(
@@ -71,7 +76,7 @@ def test_http_calls_that_change_state_are_recorded_with_caller_target_and_result
     since = time.time()
     assert http.post("/api/v1/agents/1/drain").status_code == 200
     assert http.post("/api/v1/agents/1/resume").status_code == 200
-    source = engine.data_dir / "audited.bin"
+    source = engine.data_dir.parent / "files" / "audited.bin"
     source.write_bytes(b"audit me " * 1000)
     job = http.post(
         "/api/v1/compression/jobs",
@@ -144,7 +149,7 @@ def test_refused_calls_are_recorded_and_change_nothing(
         ("http", "agent.DrainAgent", "unauthenticated", "401"),
     ]
     for entry in entries:
-        by_caller(entry)
+        by_caller(entry, "anonymous")
         assert entry["target"] in ("agent_id=3", "id=3")  # refused before the handler named it: the path's name
 
 

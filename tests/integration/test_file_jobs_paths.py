@@ -88,7 +88,7 @@ def test_the_data_directory_is_out_of_reach_of_every_job_and_range_read(engine: 
     refused_everywhere(jobs, root, key_file, keys / "new", "outside_roots")
     refused_everywhere(jobs, root, root / "state" / "keys" / key_file.name, root / "state" / "jobs.sqlite3",
                        "symlink_escape")  # fmt: skip
-    with grpc.insecure_channel(served.grpc) as channel:
+    with served.channel() as channel:
         with pytest.raises(grpc.RpcError) as info:
             rpc.CompressionServiceStub(channel).ReadRange(pb.ReadRangeRequest(path=str(key_file), offset=0, length=9))
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -389,7 +389,7 @@ def test_without_job_roots_the_file_job_api_says_so(tmp_path: Path) -> None:
             answer = http.get(RANGE, params={"path": str(tmp_path / "x"), "offset": 0, "length": 1})
             assert answer.status_code == 409 and answer.json()["error"]["code"] == "no_job_roots"
             assert http.get("/api/v1/compression/jobs").status_code == 200
-        with grpc.insecure_channel(served.grpc) as channel, pytest.raises(grpc.RpcError) as info:
+        with served.channel() as channel, pytest.raises(grpc.RpcError) as info:
             rpc.CompressionServiceStub(channel).ReadRange(pb.ReadRangeRequest(path="/x", offset=0, length=1))
         assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     finally:
