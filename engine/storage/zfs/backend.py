@@ -317,7 +317,9 @@ class ZfsBackend:
             raise Conflict(f"volume {volume!r} has {found['snapshot_count']} snapshot(s); delete them first or "
                            "pass with_snapshots", code="has_snapshots")  # fmt: skip
         recursive = ["-r"] if with_snapshots else []
-        await _run("zfs", "destroy", *recursive, "--", f"{ref.name}/{volume}")
+        await tool.unmounting(
+            "zfs", "destroy", *recursive, "--", f"{ref.name}/{volume}"
+        )  # unmounts: busy is waited out
 
     async def create_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> dict[str, Any]:
         await self._volume(ref, volume)
