@@ -4,9 +4,9 @@ recorded, their names, their targets, the error code of an answer, and the admin
 from __future__ import annotations
 
 from frontends import pb
-from frontends.audit import ADMIN_ONLY, TARGET_MAX_CHARS, admin_refusal, http_result, message_target
-from frontends.auth import grpc_call_name
-from frontends.caller import Caller, set_caller
+from frontends.audit import TARGET_MAX_CHARS, http_result, message_target
+from frontends.auth import AccessPolicy, grpc_call_name
+from frontends.caller import Caller
 from frontends.grpc_api.audit import recorded
 from perf.fuzz.grpc_cases import rpc_methods
 
@@ -58,12 +58,10 @@ def test_the_result_of_an_http_answer() -> None:
     assert http_result(404, b'{"error": {"code": "\\u001b[2J"}}') == "\\x1b[2J"
 
 
-def test_the_audit_log_is_for_admin_callers() -> None:
-    assert admin_refusal() is None  # no caller set: the access checks set none (no roles yet)
-    set_caller(Caller("viewer", "read", "http", "10.0.0.7"))
-    try:
-        assert admin_refusal() is ADMIN_ONLY and ADMIN_ONLY.http_status == 403
-        set_caller(Caller("ops", "admin", "grpc", "10.0.0.7"))
-        assert admin_refusal() is None
-    finally:
-        set_caller(None)
+def test_the_audit_log_is_for_admin_callers_by_the_policy_table() -> None:
+    policy = AccessPolicy("t0ken")
+    refusal = policy.authorize(Caller("viewer", "read", "http", "10.0.0.7"), "system.ListAuditEntries", True)
+    assert refusal is not None and refusal.code == "permission_denied" and refusal.http_status == 403
+    assert refusal.metadata == {"call": "system.ListAuditEntries", "required_role": "admin", "role": "read"}
+    assert policy.authorize(Caller("ops", "admin", "grpc", "10.0.0.7"), "system.ListAuditEntries", True) is None
+    assert policy.authorize(Caller("viewer", "read", "http", "10.0.0.7"), "storage.ListPools", True) is None
