@@ -13,8 +13,17 @@ _PLAIN = frozenset(range(0x20, 0x7F))
 
 
 def safe_text(text: str, limit: int = TEXT_MAX_CHARS) -> str:
-    """``text`` as one log-safe ASCII line: other bytes as ``\\xNN``, at most ``limit`` characters."""
-    if not (text.isascii() and text.isprintable()):
-        raw = text.encode("utf-8", "backslashreplace")  # a lone surrogate (a gRPC name can hold one)
-        text = "".join(chr(b) if b in _PLAIN else f"\\x{b:02x}" for b in raw)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``text`` as one log-safe ASCII line: other bytes as ``\\xNN``, at most ``limit`` characters
+    (a longer one ends in ``...``, never inside an escape)."""
+    if text.isascii() and text.isprintable():
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+    pieces = [chr(b) if b in _PLAIN else f"\\x{b:02x}" for b in text.encode("utf-8", "backslashreplace")]
+    if sum(map(len, pieces)) <= limit:
+        return "".join(pieces)
+    kept, size = [], 0
+    for piece in pieces:
+        if size + len(piece) > limit - 3:
+            break
+        kept.append(piece)
+        size += len(piece)
+    return "".join(kept) + "..."

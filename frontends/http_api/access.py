@@ -192,7 +192,7 @@ class AccessMiddleware:
 
     async def _session(self, scope: Scope, receive: Receive, send: Send, caller: Caller, cookie: str | None) -> None:
         """GET: who the credential is; DELETE: end the cookie's session (a bearer caller has none)."""
-        set_call("session.Get" if scope["method"] == "GET" else "session.Close")
+        set_call({"GET": "session.Get", "HEAD": "session.Get", "DELETE": "session.Close"}.get(scope["method"]))
         if scope["method"] == "DELETE":
             session = session_cookie(cookie)
             if session:
