@@ -21,8 +21,8 @@ import orjson
 from google.protobuf.descriptor import FieldDescriptor
 
 from engine.audit import LIST_LIMIT_MAX, AuditEntry
+from engine.logsafe import TEXT_MAX_CHARS, safe_text
 from frontends.caller import current_call, current_caller
-from frontends.logsafe import TEXT_MAX_CHARS, safe_text
 from frontends.schema import enum_labels
 
 if TYPE_CHECKING:

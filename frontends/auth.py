@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from engine.credentials import CredentialError, NamedToken, read_tokens_file, token_digest
+from engine.logsafe import safe_text
 from frontends.caller import Caller
 from frontends.errors import ErrorAnswer
-from frontends.logsafe import safe_text
 
 if TYPE_CHECKING:
     from engine.config import EngineConfig

@@ -20,9 +20,9 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
+from engine.logsafe import safe_text
 from frontends.audit import UNAUDITED_CALLS, begin, end, message_target, see_caller
 from frontends.auth import client_key, grpc_call_name, grpc_method_is_open, grpc_method_is_read, grpc_peer_host
-from frontends.logsafe import safe_text
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable

@@ -7,12 +7,12 @@ import logging
 
 import pytest
 
+from engine.logsafe import TEXT_MAX_CHARS, safe_text
 from frontends import pb
 from frontends.audit import TARGET_MAX_CHARS, http_result, message_target
 from frontends.auth import AccessPolicy, grpc_call_name
 from frontends.caller import Caller
 from frontends.grpc_api.audit import recorded
-from frontends.logsafe import TEXT_MAX_CHARS, safe_text
 from perf.fuzz.grpc_cases import rpc_methods
 
 

@@ -1,7 +1,8 @@
 """One escape for every request-controlled value that reaches a log line or an audit entry.
 
-A URL path, a gRPC method name, a peer string or a token's name is the client's text: written raw,
-a newline forges a second log line and an ESC sequence drives the reader's terminal. ``safe_text``
+A URL path, a gRPC method name, a peer string, a token's name or a job's file path is the client's
+text: written raw, a newline forges a second log line and an ESC sequence drives the reader's
+terminal. Here in engine/ so that the engine's own lines (a job's target) use it too. ``safe_text``
 keeps printable ASCII as it is and writes every other byte of the UTF-8 text as ``\\xNN`` (so the
 line stays one line of ASCII whatever a client sent), and bounds the length.
 """
