@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import BadRequest, Conflict, EngineClosed, EngineError, InvalidArgument
 from engine.keyfile import AEAD_ID, KDF_ID, KEM_ID, SUITE_NAME, KeystoreError, fingerprint_of
 from engine.keys import Keystore
+from engine.logsafe import safe_text
 from engine.sealed_index import KeyScan, SealedIndex, rows_from_jobs
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class KeyService:
             try:
                 self.index.record(path, key_id)
             except sqlite3.Error as exc:  # the index is a help for retirement, never a reason to fail a job
-                logger.warning("could not index sealed file %s: %s", path, exc)
+                logger.warning("could not index sealed file %s: %s", safe_text(path), exc)
 
     def close(self) -> None:
         if self.index is not None:

@@ -1,5 +1,5 @@
 """What both transports share for the audit log (engine/audit.py): which calls are recorded, the one
-name of a call, what it targets, who made it, and the admin check of the audit reads.
+name of a call, what it targets and who made it (only admins read it: frontends/auth.py ADMIN_READS).
 
 Recorded: every call that is not a read, after it answers, refused ones (401/403) included: HTTP
 POST/PUT/PATCH/DELETE, gRPC methods other than Get*/List*/Watch*, health and reflection (the split
@@ -17,13 +17,12 @@ import contextvars
 import time
 from typing import TYPE_CHECKING, Any
 
-import grpc
 import orjson
 from google.protobuf.descriptor import FieldDescriptor
 
 from engine.audit import LIST_LIMIT_MAX, AuditEntry
-from frontends.caller import current_caller
-from frontends.errors import ErrorAnswer
+from engine.logsafe import TEXT_MAX_CHARS, safe_text
+from frontends.caller import current_call, current_caller
 from frontends.schema import enum_labels
 
 if TYPE_CHECKING:
@@ -38,23 +37,11 @@ UNAUDITED_CALLS = frozenset({"agent.DispatchTask", "block.Process", "block.Proce
 # request fields that name what a call acts on, in the order a target lists them
 _STORAGE_TARGETS = ("pool", "name", "volume", "snapshot", "new_volume", "device", "old_device", "new_device", "disk")
 TARGET_FIELDS = (*_STORAGE_TARGETS, "id", "agent_id", "key_id", "operation", "source", "destination")
-TARGET_MAX_CHARS = 256
+TARGET_MAX_CHARS = TEXT_MAX_CHARS
 SINCE_MAX_UNIX = 2**33  # the year 2242: later is "nothing yet", and its ns still fit SQLite's int64
+# the access checks' refusals (docs/SECURITY.md): entries kept under their own, smaller cap (engine/audit.py)
+REFUSALS = frozenset({"unauthenticated", "permission_denied", "cross_origin", "client_limit", "malformed_request"})
 ANONYMOUS = "anonymous"  # no credential admitted the call: refused, or an engine without tokens
-ADMIN_ONLY = ErrorAnswer(
-    403,
-    grpc.StatusCode.PERMISSION_DENIED,
-    "admin_only",
-    "the audit log is readable by admin callers only (docs/SECURITY.md)",
-    {},
-)
-
-
-def safe_text(text: str, limit: int = TARGET_MAX_CHARS) -> str:
-    """``text`` as one log-safe line: control characters escaped, at most ``limit`` characters."""
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _value(value: object) -> str:
@@ -90,29 +77,34 @@ def message_target(message: Message) -> str:
 class Pending:
     """The call being recorded: what the handler said it targets, who the access checks admitted."""
 
-    __slots__ = ("caller", "start", "target")
+    __slots__ = ("call", "caller", "start", "target")
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
         self.target: str | None = None
         self.caller: Caller | None = None
+        self.call: str | None = None
 
     def see_caller(self) -> None:
-        """Called while the call runs, inside the access checks: the caller they set, if any."""
+        """Called while the call runs, inside the access checks: the caller they set, if any, and
+        the name they gave the call (frontends/caller.py set_call)."""
         if self.caller is None:
             self.caller = current_caller()
+        if self.call is None:
+            self.call = current_call()
 
     def entry(self, *, transport: str, peer: str, call: str, target: str, result: str, status: str) -> AuditEntry:
         caller = self.caller
         return AuditEntry(
             time_unix_ns=time.time_ns(),
-            caller=caller.name if caller else ANONYMOUS,
-            peer=caller.peer if caller else peer,
+            caller=safe_text(caller.name) if caller else ANONYMOUS,
+            peer=safe_text(caller.peer if caller else peer),
             transport=transport,
             call=safe_text(call),
             target=self.target if self.target is not None else target,
             result=result,
             status=status,
+            refused=result in REFUSALS,
             duration_ms=round((time.perf_counter() - self.start) * 1000, 3),
             uid=caller.uid if caller else None,
         )
@@ -154,13 +146,6 @@ def http_result(status: int, body: bytes) -> str:
     except (orjson.JSONDecodeError, KeyError, TypeError):
         code = None
     return safe_text(code, 64) if isinstance(code, str) and code else f"http_{status}"
-
-
-def admin_refusal() -> ErrorAnswer | None:
-    """The audit reads are for admin callers. No caller at all: the access checks did not set one
-    (frontends/caller.py: they set it on every admitted call once callers have roles), allowed."""
-    caller = current_caller()
-    return None if caller is None or caller.role == "admin" else ADMIN_ONLY
 
 
 def list_entries(audit: AuditLog, *, since_unix: int, limit: int, caller: str, call: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from engine.credentials import CredentialError, NamedToken, read_tokens_file, token_digest
+from engine.logsafe import safe_text
 from frontends.caller import Caller
 from frontends.errors import ErrorAnswer
 
@@ -103,13 +104,15 @@ CALLS: dict[str, bool] = {
         )
     },
     **{f"system.{m}": True for m in ("GetStatus", "GetMetrics", "ListServices", "Prometheus", "OpenAPI")},
-    # a read (it changes nothing, the audit log does not record it), yet only admin callers get entries:
-    # frontends/audit.py answers a read caller 403 admin_only itself
-    "system.ListAuditEntries": True,
+    "system.ListAuditEntries": True,  # a read (the audit log does not record it), but ADMIN_READS
     "events.Subscribe": True,  # the WebSocket relay: it only sends events
     "session.Get": True,
     "reflection.ServerReflectionInfo": True,
 }
+
+# reads that need ``admin`` all the same: who did what is for admins (docs/SECURITY.md). They stay
+# reads for the audit log (not recorded), and a ``read`` caller gets the usual 403 permission_denied
+ADMIN_READS = frozenset({"system.ListAuditEntries"})
 
 # gRPC service -> the first part of its calls' names (the service's name without "Service", lower case)
 GRPC_DOMAINS = {"ServerReflection": "reflection"}
@@ -299,7 +302,7 @@ class AccessPolicy:
     # roles -----------------------------------------------------------------------------------
     def authorize(self, caller: Caller, call: str, read: bool) -> ErrorAnswer | None:
         """None when ``caller``'s role may make ``call``, else the 403 naming the missing role."""
-        if caller.role == "admin" or read:
+        if caller.role == "admin" or (read and call not in ADMIN_READS):
             return None
         return ErrorAnswer(403, grpc.StatusCode.PERMISSION_DENIED, "permission_denied",
                            f"{call} needs the role 'admin'; the token {caller.name!r} has the role '{caller.role}'",
@@ -308,8 +311,9 @@ class AccessPolicy:
     # the access log ---------------------------------------------------------------------------
     def admitted(self, caller: Caller, call: str) -> None:
         if self.log_admitted:
-            access_log.info("admit %s %s (%s)", caller.describe(), call, caller.role)
+            access_log.info("admit %s %s (%s)", safe_text(caller.describe()), safe_text(call), caller.role)
 
     @staticmethod
     def refused(who: str, call: str, answer: ErrorAnswer) -> None:
-        access_log.warning("refuse %s %s: %s", who, call, answer.code)
+        # every part is the client's text (a path, a method, a peer): escaped, one line whatever it holds
+        access_log.warning("refuse %s %s: %s", safe_text(who), safe_text(call), answer.code)

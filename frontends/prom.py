@@ -119,6 +119,10 @@ class RequestMetrics:
         # unauthenticated, permission_denied, cross_origin, client_limit, malformed_request (docs/SECURITY.md)
         self.refused = Counter("sigmavault_refused_calls", "Calls refused before any handler ran, by reason",
                                ["transport", "reason"], registry=self.registry)  # fmt: skip
+        # an unsafe HTTP call to no route (404/405): not an audit entry (a flood of them would push the
+        # real ones out), counted here by status instead (frontends/http_api/audit.py)
+        unrouted = "Unsafe HTTP calls that matched no route, by status"
+        self.unrouted = Counter("sigmavault_unrouted_calls", unrouted, ["status"], registry=self.registry)
         if monitor is not None:
             self.registry.register(EngineCollector(monitor))
 

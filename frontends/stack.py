@@ -16,6 +16,7 @@ import orjson
 from engine import unixsock
 from engine.client import EngineClient
 from engine.fsutil import private_dir, write_private
+from engine.logsafe import safe_text
 from engine.runtime import Runtime
 from engine.storage import disks, pools
 from frontends.auth import AccessPolicy
@@ -99,7 +100,7 @@ class FrontendStack:
         interrupted = self.runtime.long_jobs.recover()
         for job in interrupted:
             logger.warning("job %s (%s on %s) was interrupted when the engine last stopped", job.id, job.kind,
-                           job.target)  # fmt: skip
+                           safe_text(job.target))  # fmt: skip
         await asyncio.to_thread(self.runtime.files.clean_interrupted, interrupted)
         await self.runtime.keys.open()  # in a thread: scrypt when the keys are passphrase-sealed
         self.runtime.storage.start()  # remembered pools mounted again (logged), snapshot schedules run

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import Conflict, EngineBusy, EngineClosed, EngineError, NotFound
 from engine.jobs.model import JobRecord, JobState
+from engine.logsafe import safe_text
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -211,7 +212,7 @@ class JobManager:
         record = entry.record
         was = "running" if record.started_unix_ns else "queued"
         logger.warning("job %s (%s on %s) was interrupted: the engine is stopping", record.id, record.kind,
-                       record.target)  # fmt: skip
+                       safe_text(record.target))  # fmt: skip
         self._finish(entry, JobState.FAILED, f"interrupted: the engine stopped while this job was {was}",
                      code="interrupted")  # fmt: skip
 

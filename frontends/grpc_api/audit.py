@@ -20,7 +20,8 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
-from frontends.audit import UNAUDITED_CALLS, begin, end, message_target, safe_text, see_caller
+from engine.logsafe import safe_text
+from frontends.audit import UNAUDITED_CALLS, begin, end, message_target, see_caller
 from frontends.auth import client_key, grpc_call_name, grpc_method_is_open, grpc_method_is_read, grpc_peer_host
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
 from frontends._gen.sigmavault.v1 import system_pb2_grpc as rpc
-from frontends.audit import admin_refusal, list_entries
+from frontends.audit import list_entries
 from frontends.grpc_api.base import Servicer, to_message
 
 if TYPE_CHECKING:
@@ -36,11 +36,6 @@ class SystemServicer(Servicer, rpc.SystemServiceServicer):
     async def ListAuditEntries(
         self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListAuditEntriesResponse:
-        refusal = admin_refusal()
-        if refusal is not None:
-            status = refusal.grpc_status()
-            await context.abort(status.code, status.details, status.trailing_metadata)
-
         async def call() -> pb.ListAuditEntriesResponse:
             r = request
             answer = await asyncio.to_thread(  # it waits for the writer to catch up, then reads SQLite

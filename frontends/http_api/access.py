@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from frontends.prom import RequestMetrics
 
 MAX_LOGIN_BODY_BYTES = 4096
+SESSION_METHODS = "DELETE, GET, HEAD, POST"  # HEAD answers as GET does
 FOREIGN_ORIGIN = ErrorAnswer(403, grpc.StatusCode.PERMISSION_DENIED, "cross_origin",
                              "a request from another site's page may not act here (its Origin is not this engine's)",
                              {})  # fmt: skip
@@ -161,6 +162,7 @@ class AccessMiddleware:
         return check
 
     async def _login(self, scope: Scope, receive: Receive, send: Send, authorization: str | None) -> None:
+        set_call("session.Open")  # the audit entry's name (frontends/http_api/audit.py), refused or not
         token: object = None
         if authorization is None:
             body = b""
@@ -182,6 +184,7 @@ class AccessMiddleware:
         if isinstance(caller, ErrorAnswer):
             await self._refuse(scope, receive, send, caller, _peer(scope), "session.Open")
             return
+        set_caller(caller)  # the audit entry's caller: the token's name, not anonymous
         self.policy.admitted(caller, "session.Open")
         session = self.sessions.open(caller.name, caller.role)
         doc = {"name": caller.name, "role": caller.role, "expires_in_s": int(self.sessions.ttl_s)}
@@ -189,7 +192,7 @@ class AccessMiddleware:
 
     async def _session(self, scope: Scope, receive: Receive, send: Send, caller: Caller, cookie: str | None) -> None:
         """GET: who the credential is; DELETE: end the cookie's session (a bearer caller has none)."""
-        set_call("session.Get" if scope["method"] == "GET" else "session.Close")
+        set_call({"GET": "session.Get", "HEAD": "session.Get", "DELETE": "session.Close"}.get(scope["method"]))
         if scope["method"] == "DELETE":
             session = session_cookie(cookie)
             if session:
@@ -200,8 +203,8 @@ class AccessMiddleware:
             return
         if scope["method"] not in ("GET", "HEAD"):
             answer = ErrorAnswer(405, grpc.StatusCode.UNIMPLEMENTED, "method_not_allowed",
-                                 f"{scope['method']} is not allowed here; allowed: DELETE, GET, POST", {},
-                                 extra_headers={"Allow": "DELETE, GET, POST"})  # fmt: skip
+                                 f"{scope['method']} is not allowed here; allowed: {SESSION_METHODS}", {},
+                                 extra_headers={"Allow": SESSION_METHODS})  # fmt: skip
             await JSONResponse(answer.body(), status_code=405, headers=answer.headers())(scope, receive, send)
             return
         self.policy.admitted(caller, "session.Get")

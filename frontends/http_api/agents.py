@@ -157,7 +157,7 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         Endpoint("GET", "/api/v1/swarm", swarm, "Agents by status and role, load per worker, the queue",
                  pb.Swarm.DESCRIPTOR),
         Endpoint("POST", "/api/v1/agents/{id}/drain", drain, "Take an agent out of service (in-flight tasks finish)",
-                 pb.Agent.DESCRIPTOR, call="agent.DrainAgent"),
+                 pb.Agent.DESCRIPTOR, call="agent.DrainAgent", path_fields=(("id", "agent_id"),)),
         Endpoint("POST", "/api/v1/agents/{id}/resume", resume, "Put a drained agent back into service",
-                 pb.Agent.DESCRIPTOR, call="agent.ResumeAgent"),
+                 pb.Agent.DESCRIPTOR, call="agent.ResumeAgent", path_fields=(("id", "agent_id"),)),
     ]  # fmt: skip

@@ -138,4 +138,5 @@ def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: Clie
     access = AccessMiddleware(app, policy, limiter, metrics, sessions)
     # the audit log outside the access checks: it records their refusals too (frontends/http_api/audit.py)
     calls = {(e.method, e.path): e.call or http_call_name(e.method, e.path) for e in described}
-    return MetricsMiddleware(AuditMiddleware(access, rt.audit, calls, routes), metrics)
+    fields = {(e.method, e.path): dict(e.path_fields) for e in described if e.path_fields}
+    return MetricsMiddleware(AuditMiddleware(access, rt.audit, calls, routes, metrics, fields), metrics)

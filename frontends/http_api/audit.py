@@ -1,5 +1,5 @@
 """The audit log over HTTP: AuditMiddleware records every call that is not a read (frontends/audit.py
-says which), and ``GET /api/v1/audit`` reads the log (admin callers only).
+says which), and ``GET /api/v1/audit`` reads the log (admin callers only: frontends/auth.py ADMIN_READS).
 
 The middleware sits outside AccessMiddleware, so a refused call (401, 403, 429) is recorded too; it
 takes the caller the access checks admitted when the answer starts (still inside them), the status
@@ -17,9 +17,10 @@ from starlette.routing import Match
 
 from engine.audit import LIST_LIMIT_MAX
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
-from frontends.audit import UNAUDITED_CALLS, admin_refusal, begin, end, format_target, http_result, list_entries
+from frontends.audit import UNAUDITED_CALLS, begin, end, format_target, http_result, list_entries
 from frontends.auth import OPEN_HTTP_PATHS, READ_HTTP_METHODS, client_key
 from frontends.http_api.routing import Endpoint, JSONResponse, Query, int_query, str_query
+from frontends.http_api.session import SESSION_PATH
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -31,17 +32,28 @@ if TYPE_CHECKING:
 
     from engine.audit import AuditLog
     from engine.runtime import Runtime
+    from frontends.prom import RequestMetrics
 
+SESSION_CALLS = {"POST": "session.Open", "DELETE": "session.Close"}  # GET is a read: not recorded
 ERROR_BODY_MAX = 4096  # an error answer is {"error": {...}} of a few hundred bytes; more is not ours to parse
 
 
 class AuditMiddleware:
     def __init__(
-        self, app: ASGIApp, audit: AuditLog, calls: dict[tuple[str, str], str], routes: list[BaseRoute]
+        self,
+        app: ASGIApp,
+        audit: AuditLog,
+        calls: dict[tuple[str, str], str],
+        routes: list[BaseRoute],
+        metrics: RequestMetrics,
+        fields: dict[tuple[str, str], dict[str, str]] | None = None,
     ) -> None:
         """``calls``: (method, route template) -> the call's name (Endpoint.call); ``routes``: to name
-        a call the access checks refused before it was routed."""
-        self.app, self.audit, self.calls, self.routes = app, audit, calls, routes
+        a call the access checks refused before it was routed; ``fields``: (method, template) -> path
+        parameter -> the request field it fills, so a refused call's target reads like the admitted
+        one's (``pool=tank`` both ways)."""
+        self.app, self.audit, self.calls, self.routes, self.metrics = app, audit, calls, routes, metrics
+        self.fields = fields or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in READ_HTTP_METHODS or scope["path"] in OPEN_HTTP_PATHS:
@@ -56,6 +68,10 @@ class AuditMiddleware:
             nonlocal recorded
             recorded = True
             call, params = self._call(scope)
+            if call is None:  # no route has this method and path: nothing it could change (counted instead)
+                self.metrics.unrouted.labels(str(status or "-")).inc()
+                return
+            call = pending.call or call  # the name the access checks gave it (session.Open, ...)
             if call in UNAUDITED_CALLS:
                 return
             client = scope.get("client")
@@ -93,10 +109,13 @@ class AuditMiddleware:
             if not recorded:  # no complete answer went out (an error escaped every handler)
                 record()
 
-    def _call(self, scope: Scope) -> tuple[str, dict[str, Any]]:
-        """The call's name and path parameters. A call refused before routing is routed here (rare:
-        a refusal), so that it carries its name and target like an admitted one."""
+    def _call(self, scope: Scope) -> tuple[str | None, dict[str, Any]]:
+        """The call's name and its path parameters by request field name; None for a method and path
+        no route has (a 404 or 405: not recorded). A call refused before routing is routed here
+        (rare: a refusal), so that it carries its name and target like an admitted one."""
         method, route, params = scope["method"], scope.get("route"), scope.get("path_params", {})
+        if scope["path"] == SESSION_PATH:  # answered by AccessMiddleware itself, not a route
+            return SESSION_CALLS.get(method), {}
         if route is None:
             for candidate in self.routes:
                 match, child = candidate.matches(scope)
@@ -104,16 +123,14 @@ class AuditMiddleware:
                     route, params = candidate, child.get("path_params", {})
                     break
         template = getattr(route, "path", None)
-        if template is None:  # no route: the raw path, made safe when the entry is built
-            return f"{method} {scope['path']}", params
-        return self.calls.get((method, template)) or f"{method} {template}", params
+        if template is None or (call := self.calls.get((method, template))) is None:
+            return None, params
+        renamed = self.fields.get((method, template), {})
+        return call, {renamed.get(name, name): value for name, value in params.items()}
 
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
     async def audit(request: Request) -> Response:
-        refusal = admin_refusal()
-        if refusal is not None:
-            return JSONResponse(refusal.body(), status_code=refusal.http_status)
         answer = await asyncio.to_thread(  # it waits for the writer to catch up, then reads SQLite
             list_entries,
             rt.audit,

@@ -122,6 +122,7 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
             errors=(404, 409),
             body_optional=True,
             call="encryption.RetireKey",
+            path_fields=(("id", "key_id"),),
         ),
         Endpoint(
             "POST",

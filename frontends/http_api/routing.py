@@ -65,6 +65,9 @@ class Endpoint:
     # JSON schemas of path parameters by name; a parameter not listed is an integer id (INTEGER_PARAM)
     path_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
     body_optional: bool = False  # the JSON body may be left out (DELETE routes that also take the query)
+    # path parameter -> the request field it fills where the names differ (``{name}`` -> ``pool``): the
+    # audit target of a call refused before its handler ran names the fields the admitted one does
+    path_fields: tuple[tuple[str, str], ...] = ()
     call: str = ""  # the call's one name on both transports (``storage.DestroyPool``: its RPC): the access
     # policy's table (frontends/auth.py CALLS) and the audit log; "" = looked up by route (auth.HTTP_CALLS)
 

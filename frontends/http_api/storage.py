@@ -85,7 +85,8 @@ def route(rt: Runtime, method: str, path: str, rpc: str, summary: str, *, body: 
     return Endpoint(method, path, handler, summary, call.response.DESCRIPTOR,
                     request=descriptor if body else None, exclude=exclude, required=required, query=query,
                     errors=ERRORS, path_schemas=tuple((p, PATH_FIELDS[p][1]) for p in params),
-                    body_optional=body_optional, call=f"storage.{rpc}")  # fmt: skip
+                    body_optional=body_optional, call=f"storage.{rpc}",
+                    path_fields=tuple((p, PATH_FIELDS[p][0]) for p in params))  # fmt: skip
 
 
 def endpoints(rt: Runtime) -> list[Endpoint]:

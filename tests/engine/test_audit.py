@@ -4,6 +4,7 @@ event loop."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -97,6 +98,47 @@ def test_retention_by_age_and_by_count(tmp_path: Path) -> None:
         assert count == 2
     finally:
         reopened.close()
+
+
+def test_refused_entries_are_kept_under_their_own_cap(tmp_path: Path) -> None:
+    """Anyone can be refused: a flood of refusals is pruned apart from the admitted entries, which
+    keep their own, larger cap (listed and pruned alike)."""
+    log = AuditLog(tmp_path / "engine.sqlite3", retention_days=2, max_entries=5, max_refused=3)
+    try:
+        for n in range(5):
+            log.record(entry(n))
+        for n in range(PRUNE_EVERY + 10):  # enough for a prune pass as well
+            log.record(dataclasses.replace(entry(100 + n, caller="anonymous"), result="unauthenticated", refused=True))
+        assert log.flush()
+        listed = log.recent()
+        assert [e.target for e in listed if not e.refused] == [f"pool=p{n}" for n in (4, 3, 2, 1, 0)]
+        newest = PRUNE_EVERY + 109
+        assert [e.target for e in listed if e.refused] == [f"pool=p{n}" for n in (newest, newest - 1, newest - 2)]
+        assert "refused" not in listed[0].as_dict()  # the result says it
+        log.prune()
+        (count,) = sqlite3.connect(log.path).execute("SELECT COUNT(*) FROM audit").fetchone()
+        assert count == 5 + 3
+    finally:
+        log.close()
+    assert AuditLog(tmp_path / "x.sqlite3", retention_days=1, max_entries=100_000).max_refused == 10_000
+
+
+def test_a_log_from_before_the_refused_column_gains_it(tmp_path: Path) -> None:
+    path = tmp_path / "engine.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""CREATE TABLE audit (seq INTEGER PRIMARY KEY, time_unix_ns INTEGER NOT NULL,
+        caller TEXT NOT NULL, uid INTEGER, peer TEXT NOT NULL, transport TEXT NOT NULL, call TEXT NOT NULL,
+        target TEXT NOT NULL, result TEXT NOT NULL, status TEXT NOT NULL, duration_ms REAL NOT NULL);""")
+    row = (1, time.time_ns(), "ops", None, "127.0.0.1", "http", "storage.DestroyPool", "pool=old", "ok", "200", 1.0)
+    old.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    old.commit()
+    old.close()
+    log = AuditLog(path, retention_days=2, max_entries=5)
+    try:
+        log.record(entry(1))
+        assert [(e.target, e.refused) for e in log.recent()] == [("pool=p1", False), ("pool=old", False)]
+    finally:
+        log.close()
 
 
 def test_one_log_line_per_record_and_a_failed_write_never_raises(

@@ -5,6 +5,7 @@ GET /api/v1/audit / ListAuditEntries themselves (docs/SECURITY.md, "The audit lo
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from frontends import pb, rpc
+from frontends.audit import REFUSALS
 from tests.contract import check
 from tests.served import Served, start_served, stop_served
 
@@ -62,6 +64,16 @@ def audit(http: httpx.Client, since: float, **query: Any) -> list[dict[str, Any]
     assert answer.status_code == 200, answer.text
     entries: list[dict[str, Any]] = answer.json()["entries"]
     return [e for e in entries if e["time_unix"] >= since]
+
+
+def admitted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in entries if e["result"] not in REFUSALS]
+
+
+def unrouted(http: httpx.Client) -> dict[str, int]:
+    """sigmavault_unrouted_calls_total by status: the calls to no route, counted instead of recorded."""
+    found = re.findall(r'^sigmavault_unrouted_calls_total\{status="(\w+)"\} (\S+)$', http.get("/metrics").text, re.M)
+    return {status: int(float(value)) for status, value in found}
 
 
 def by_caller(entry: dict[str, Any], caller: str = "admin") -> None:
@@ -150,7 +162,7 @@ def test_refused_calls_are_recorded_and_change_nothing(
     ]
     for entry in entries:
         by_caller(entry, "anonymous")
-        assert entry["target"] in ("agent_id=3", "id=3")  # refused before the handler named it: the path's name
+        assert entry["target"] == "agent_id=3"  # refused before the handler ran: the request field's name all the same
 
 
 def test_reads_and_tasks_are_not_recorded(http: httpx.Client, channel: grpc.Channel) -> None:
@@ -195,7 +207,7 @@ def test_retention_keeps_the_newest_entries(http: httpx.Client) -> None:
     for _ in range(MAX_ENTRIES // 2 + 1):
         assert http.post("/api/v1/agents/5/drain").status_code == 200
         assert http.post("/api/v1/agents/5/resume").status_code == 200
-    entries = audit(http, 0)
+    entries = admitted(audit(http, 0))
     assert len(entries) == MAX_ENTRIES  # SIGMAVAULT_AUDIT_MAX_ENTRIES: the oldest went
     assert entries[0]["call"] == "agent.ResumeAgent" and entries[-1]["target"] == "agent_id=5"
 
@@ -222,3 +234,81 @@ def test_the_route_is_described_and_answers_to_its_schema(http: httpx.Client) ->
     body = check(document, "/api/v1/audit", "get", http.get("/api/v1/audit"))
     assert body["entries"]
     check(document, "/api/v1/audit", "get", http.get("/api/v1/audit", params={"limit": "many"}))
+
+
+def test_a_flood_of_refusals_never_displaces_the_admitted_entries(engine: Served, http: httpx.Client) -> None:
+    for _ in range(MAX_ENTRIES // 2):
+        assert http.post("/api/v1/agents/7/drain").status_code == 200
+        assert http.post("/api/v1/agents/7/resume").status_code == 200
+    before = admitted(audit(http, 0))
+    assert len(before) == MAX_ENTRIES
+    counted = unrouted(http)
+    since = time.time()
+    with httpx.Client(base_url=engine.http, timeout=10) as anonymous:
+        for n in range(3 * MAX_ENTRIES):  # refused: kept apart, under a tenth of the admitted cap
+            assert anonymous.post("/api/v1/agents/7/drain").status_code == 401
+            assert anonymous.delete("/api/v1/storage/pools/tank").status_code == 401
+            assert anonymous.post(f"/api/v1/no-such-route/{n}").status_code == 401  # no route: not recorded
+        assert http.put("/api/v1/no-such-route").status_code == 404
+        assert http.put("/api/v1/agents/7/drain").status_code == 405  # no route of that method
+    entries = audit(http, 0)
+    assert admitted(entries) == before  # every change still on record
+    refused = [e for e in entries if e["time_unix"] >= since]
+    assert len(refused) == MAX_ENTRIES // 10, refused
+    assert {(e["call"], e["target"], e["result"]) for e in refused} <= {
+        ("agent.DrainAgent", "agent_id=7", "unauthenticated"),
+        ("storage.DestroyPool", "pool=tank", "unauthenticated"),
+    }
+    now = unrouted(http)
+    grown = {status: now[status] - counted.get(status, 0) for status in now}
+    assert {status: n for status, n in grown.items() if n} == {"401": 120, "404": 1, "405": 1}
+
+
+def test_refused_and_admitted_calls_name_the_same_target_fields(engine: Served, http: httpx.Client) -> None:
+    since = time.time()
+    assert httpx.delete(f"{engine.http}/api/v1/storage/pools/tank", timeout=10).status_code == 401
+    assert http.delete("/api/v1/storage/pools/tank", params={"confirm": "tank"}).status_code >= 400  # no such pool
+    found = audit(http, since, call="storage.DestroyPool")
+    assert [(e["caller"], e["target"]) for e in found] == [("admin", "pool=tank"), ("anonymous", "pool=tank")]
+
+
+def test_sign_in_and_out_are_session_calls_of_the_token_named(engine: Served, http: httpx.Client) -> None:
+    since = time.time()
+    with httpx.Client(base_url=engine.http, timeout=10) as browser:
+        assert browser.post("/api/v1/session", json={"token": "wrong"}).status_code == 401
+        signed_in = browser.post("/api/v1/session", json={"token": TOKEN})
+        assert signed_in.status_code == 200, signed_in.text
+        put = browser.put("/api/v1/session", headers={"Origin": engine.http})
+        assert put.status_code == 405 and put.headers["Allow"] == "DELETE, GET, HEAD, POST"
+        assert browser.head("/api/v1/session").status_code == 200  # HEAD is allowed, as the Allow header says
+        assert browser.delete("/api/v1/session", headers={"Origin": engine.http}).status_code == 200
+    entries = audit(http, since)
+    assert [(e["call"], e["caller"], e["result"]) for e in entries] == [
+        ("session.Close", "admin", "ok"),
+        ("session.Open", "admin", "ok"),
+        ("session.Open", "anonymous", "unauthenticated"),
+    ]
+
+
+def test_every_recorded_call_is_a_policy_name(http: httpx.Client) -> None:
+    from frontends.auth import CALLS
+
+    for entry in audit(http, 0):
+        assert entry["call"] in CALLS or entry["call"] in ("session.Open", "session.Close"), entry
+
+
+def test_a_request_cannot_forge_or_colour_a_log_line(engine: Served) -> None:
+    forged = "2026-12-07 14:00:00,000 INFO sv-frontend sigmavault.audit: storage.DestroyPool pool=tank result=ok"
+    marker = secrets.token_hex(8)
+    path = f"/api/v1/{marker}%0a{forged.replace(' ', '%20')}%20caller=admin%1b%5b31m%0d"
+    for method in ("GET", "POST"):  # GET: the access log's refusal only; POST: also looked up for the audit log
+        answer = httpx.request(method, engine.http + path, timeout=10)
+        assert answer.status_code == 401
+    with httpx.Client(base_url=engine.http, timeout=10, headers=AUTH) as client:
+        audit(client, 0)  # the audit writer has caught up: its lines are out too
+    output = engine.output()
+    lines = [line for line in output.splitlines() if marker in line or "caller=admin\\x1b" in line]
+    assert len(lines) == 2, lines  # one refusal line per request, nothing after a newline of its own
+    assert all("sigmavault.access" in line and "\\x0a2026-12-07" in line for line in lines), lines
+    assert not any(line.startswith("2026-12-07 14:00:00,000") for line in output.splitlines())
+    assert "\x1b" not in output and "\r" not in output

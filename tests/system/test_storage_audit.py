@@ -61,7 +61,7 @@ def test_a_pool_destroy_and_a_rollback_leave_a_trace(engine: Served, loop_device
         ("storage.CreateVolume", f"pool={pool_name} volume=docs", "ok"),
         ("storage.CreateSnapshot", f"pool={pool_name} volume=docs snapshot=before", "ok"),
         ("storage.RollbackVolume", f"pool={pool_name} volume=docs snapshot=before", "ok"),
-        ("storage.DestroyPool", f"name={pool_name}", "unauthenticated"),  # refused before its handler ran
+        ("storage.DestroyPool", f"pool={pool_name}", "unauthenticated"),  # refused before its handler: the same field
         ("storage.DestroyPool", f"pool={pool_name}", "confirmation_required"),
         ("storage.DestroyPool", f"pool={pool_name}", "ok"),
     ]
