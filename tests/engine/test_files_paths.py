@@ -332,3 +332,23 @@ def test_overwriting_a_destination_replaces_its_name_never_the_file_behind_anoth
         os.close(fd)
     assert (tmp_path / "other").read_bytes() == b"kept as it was" and (tmp_path / "other").stat().st_nlink == 1
     assert (tmp_path / "dest").read_bytes() == b"the new output"
+
+
+def test_a_stale_scan_never_refuses_a_users_file(tmp_path: Path) -> None:
+    """A file removed from the data directory since the last scan (a SQLite journal, a rewritten
+    ports.json) frees its inode, which a user's new file on the same filesystem may get: a hit in the
+    cached scan is confirmed by a fresh one before anything is refused. (Seen under the FIFO-flip rewrap
+    test: the cached set here stands for such a scan, holding the user's file's inode.)"""
+    root, data = tmp_path / "root", tmp_path / "data"
+    root.mkdir()
+    data.mkdir()
+    (root / "mine").write_bytes(b"a user's file")
+    (root / "folder").mkdir()
+    policy = PathPolicy([str(root)], data_dir=str(data))
+    scanned = policy.forbidden()
+    for name in ("mine", "folder"):
+        st = os.stat(root / name)
+        policy._forbidden = scanned | {(st.st_dev, st.st_ino)}  # what the scan held before the inode was reused
+        with policy.existing(str(root / name)) as found:
+            assert found.path == f"{root}/{name}"
+        assert (st.st_dev, st.st_ino) not in policy._forbidden  # the fresh scan replaced the stale one
