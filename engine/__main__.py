@@ -15,12 +15,14 @@ top, inspect and profile read the engine's shared memory (tools/); they never se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 import orjson
 
@@ -49,11 +51,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, list[socket.socket]]:
+def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, list[socket.socket], bool]:
     """Bind the HTTP listeners here, once, TCP and the Unix socket: every frontend incarnation
     inherits them (a restarted frontend keeps the port and the queued connections). Check the gRPC
     port is free and settle a 0 on a number, so restarts keep it too. Raises OSError with a
-    one-line reason naming the variable."""
+    one-line reason naming the variable. True when the run directory was made now."""
     try:
         listener = _bind(cfg.host, cfg.engine_port)
     except OSError as exc:
@@ -61,21 +63,60 @@ def open_ports(cfg: EngineConfig) -> tuple[EngineConfig, list[socket.socket]]:
             f"cannot listen on {cfg.host}:{cfg.engine_port} (SIGMAVAULT_ENGINE_PORT): {exc.strerror}"
         ) from None
     listener.listen(2048)
+    made = False
     try:
         with _bind(cfg.host, cfg.grpc_port) as probe:
             grpc_port = probe.getsockname()[1]
-        unixsock.prepare_run_dir(cfg.run_dir, cfg.socket_gid)
+        made = unixsock.prepare_run_dir(cfg.run_dir, cfg.socket_gid)
         unix_listener = unixsock.bind_unix(cfg.http_socket, cfg.socket_gid)
-    except unixsock.SocketError:
-        listener.close()
-        raise
     except OSError as exc:
         listener.close()
+        if made:
+            unixsock.remove_run_dir(cfg.run_dir)
+        if isinstance(exc, unixsock.SocketError):
+            raise
         raise OSError(f"cannot listen on {cfg.host}:{cfg.grpc_port} (SIGMAVAULT_GRPC_PORT): {exc.strerror}") from None
-    return dataclasses.replace(cfg, engine_port=listener.getsockname()[1], grpc_port=grpc_port), [
-        listener,
-        unix_listener,
-    ]
+    listeners = [listener, unix_listener]
+    return dataclasses.replace(cfg, engine_port=listener.getsockname()[1], grpc_port=grpc_port), listeners, made
+
+
+def check_start(cfg: EngineConfig, *, frontend: bool) -> None:
+    """Everything that can refuse a start and needs nothing made first (ConfigError, SocketError):
+    the data directory and the job roots, the token files, the run directory and whether another
+    engine answers on its sockets. ``engined config`` runs the same checks but the last."""
+    cfg.check_data_dir(create=False)
+    if frontend:
+        cfg.check_credentials()
+        unixsock.check_run_dir(cfg.run_dir)
+        for path in (cfg.http_socket, cfg.grpc_socket):
+            unixsock.check_not_served(path)
+
+
+def warn_missing_roots(cfg: EngineConfig) -> None:
+    """One line naming the job roots that are not there (yet): jobs into them answer 409
+    root_unavailable until they are (a pool mounted later is fine, so this does not stop the start)."""
+    missing = [root for root in cfg.job_root_list if not os.path.isdir(root)]
+    if missing:
+        logger.warning("engined: SIGMAVAULT_JOB_ROOTS names directories that do not exist (yet): %s; file jobs "
+                       "there are refused (409 root_unavailable) until they are made or mounted",
+                       ", ".join(missing))  # fmt: skip
+
+
+class Made:
+    """What this start created (the data directory, the generated token): removed again if the start
+    is refused after all, so a refused start leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self.directories: list[str] = []
+
+    def undo(self) -> None:
+        for path in self.files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        for path in reversed(self.directories):
+            with contextlib.suppress(OSError):  # only if nothing else is in it
+                os.rmdir(path)
 
 
 def serve(cfg: EngineConfig, *, listeners: list[socket.socket]) -> int:
@@ -138,30 +179,44 @@ def main(argv: list[str] | None = None) -> int:
         return run_token_command(args)
     for line in EngineConfig.unknown_settings():
         print(f"engined: warning: {line}", file=sys.stderr)
+    frontend = args.command == "config" or not args.no_frontend
     try:
         cfg = EngineConfig.from_env()
-        cfg.check_data_dir(create=args.command != "config")  # config only prints: it makes nothing
+        if args.command == "config":  # it only prints: the checks serve runs, nothing made
+            cfg.check_data_dir(create=False)
+            cfg.check_credentials()
+            unixsock.check_run_dir(cfg.run_dir)
+        else:
+            check_start(cfg, frontend=frontend)
     except ConfigError as exc:
         print(f"engined: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except unixsock.SocketError as exc:
+        print(f"engined: {exc}", file=sys.stderr)
         return 2
     os.environ.pop("SIGMAVAULT_API_TOKEN", None)  # read: the system tools the engine runs need not inherit it
     if args.command == "config":
         sys.stdout.write(orjson.dumps(cfg.as_env(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
         return 0
     listeners: list[socket.socket] = []
-    if not args.no_frontend:
-        try:
+    made, run_dir_made = Made(), False
+    try:
+        made.directories.extend(str(p) for p in _missing_parents(cfg.data_dir))
+        cfg.check_data_dir()
+        if frontend:
             cfg, created = cfg.with_api_token()
-            cfg, listeners = open_ports(cfg)
-        except ConfigError as exc:
-            print(f"engined: configuration error: {exc}", file=sys.stderr)
-            return 2
-        except OSError as exc:
-            print(f"engined: {exc}", file=sys.stderr)
-            return 2
-        if created:  # the path, never the value
-            print(f"engined: generated the admin API token in {cfg.api_token_file} (mode 0600)", file=sys.stderr)
+            if created:
+                made.files.append(cfg.api_token_file)
+            cfg, listeners, run_dir_made = open_ports(cfg)
+            if created:  # the path, never the value
+                print(f"engined: generated the admin API token in {cfg.api_token_file} (mode 0600)", file=sys.stderr)
+    except (ConfigError, OSError) as exc:
+        made.undo()
+        kind = "configuration error: " if isinstance(exc, ConfigError) else ""
+        print(f"engined: {kind}{exc}", file=sys.stderr)
+        return 2
     _configure_logging(cfg)
+    warn_missing_roots(cfg)
     try:
         return serve(cfg, listeners=listeners)
     finally:
@@ -169,6 +224,14 @@ def main(argv: list[str] | None = None) -> int:
             listener.close()
         if listeners:
             unixsock.unlink_quietly(cfg.http_socket, cfg.grpc_socket)
+        if run_dir_made:
+            unixsock.remove_run_dir(cfg.run_dir)
+
+
+def _missing_parents(path: str) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, outermost first."""
+    missing = [p for p in (Path(path).absolute(), *Path(path).absolute().parents) if not p.exists()]
+    return list(reversed(missing))
 
 
 if __name__ == "__main__":

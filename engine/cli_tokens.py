@@ -48,9 +48,13 @@ def run_token_command(args: argparse.Namespace) -> int:
         elif args.token_command == "list":
             for entry in credentials.read_tokens_file(path):
                 print(f"{entry.name}\t{entry.role}")
-        elif not credentials.remove_named_token(path, args.name):
-            print(f"engined: no token named {args.name!r} in {path}", file=sys.stderr)
-            return 1
+        else:
+            removed = credentials.remove_named_token(path, args.name)
+            if removed is None:
+                print(f"engined: no token named {args.name!r} in {path}", file=sys.stderr)
+                return 1
+            print(f"engined: removed {removed.name!r} ({removed.role}) from {path}; a running engine refuses it "
+                  "within a second", file=sys.stderr)  # fmt: skip
     except credentials.CredentialError as exc:
         print(f"engined: SIGMAVAULT_API_TOKENS_FILE {path}: {exc.rule}", file=sys.stderr)
         return 2

@@ -353,14 +353,26 @@ class EngineConfig:
         """The Unix sockets' group as a number (checked at start: an unknown group is a ConfigError)."""
         return _group_id(self.socket_group)
 
-    def with_api_token(self) -> tuple[EngineConfig, bool]:
-        """This configuration with its admin token: the configured one, else ``<data_dir>/api-token``
-        (generated at first start, mode 0600). True when it was generated now. The named tokens file
-        is checked here too (its mode, every line). Call after check_data_dir."""
+    def check_credentials(self) -> None:
+        """What a serving engine reads before it makes anything, checked without making anything: the
+        named tokens file (its mode, every line) and, when no token is configured, an existing
+        ``<data_dir>/api-token`` (its mode, its content). ``engined config`` and ``serve`` both call it."""
         try:
             credentials.read_tokens_file(self.api_tokens_file)
         except credentials.CredentialError as exc:
             raise ConfigError(f"{PREFIX}API_TOKENS_FILE", self.api_tokens_file, exc.rule) from None
+        generated = Path(self.data_dir) / credentials.GENERATED_TOKEN_NAME
+        if not self.api_token and os.path.lexists(generated):
+            try:
+                credentials.read_token_file(str(generated))
+            except credentials.CredentialError as exc:
+                raise ConfigError(f"{PREFIX}DATA_DIR", self.data_dir, f"api-token: {exc.rule}") from None
+
+    def with_api_token(self) -> tuple[EngineConfig, bool]:
+        """This configuration with its admin token: the configured one, else ``<data_dir>/api-token``
+        (generated at first start, mode 0600). True when it was generated now. The named tokens file
+        is checked here too (its mode, every line). Call after check_data_dir."""
+        self.check_credentials()
         if self.api_token:
             return self, False
         try:

@@ -159,9 +159,14 @@ class NamedToken:
 
 
 def check_token_name(name: str) -> str:
-    if not _TOKEN_NAME.match(name) or name in RESERVED_NAMES:
+    if not _TOKEN_NAME.match(name):
         raise CredentialError(
             "a token's name is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    if name in RESERVED_NAMES:  # a named token called so could not be told from them in the access and audit logs
+        raise CredentialError(
+            f"the name {name!r} is reserved: the access and audit logs name the admin token's callers 'admin' and "
+            "the Unix sockets' callers 'unix'; choose another"
         )
     return name
 
@@ -224,12 +229,12 @@ def add_named_token(path: str, name: str, role: TokenRole) -> str:
     return token
 
 
-def remove_named_token(path: str, name: str) -> bool:
-    """Drop the token named ``name`` (the file rewritten under a temporary name); False if absent."""
+def remove_named_token(path: str, name: str) -> NamedToken | None:
+    """Drop the token named ``name`` (the file rewritten under a temporary name); returns it, None if absent."""
     existing = read_tokens_file(path)
     kept = [t for t in existing if t.name != name]
     if len(kept) == len(existing):
-        return False
+        return None
     tmp = f"{path}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:
@@ -237,7 +242,7 @@ def remove_named_token(path: str, name: str) -> bool:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    return True
+    return next(t for t in existing if t.name == name)
 
 
 def digest_matches(presented: bytes, expected: bytes) -> bool:

@@ -118,9 +118,9 @@ class Walk:
     unless handed over with ``take``)."""
 
     def __init__(self, root: Root, root_of: Callable[[str], tuple[Root, list[str]] | None],
-                 forbidden: Callable[[], frozenset[tuple[int, int]]]) -> None:  # fmt: skip
+                 forbidden: Callable[[os.stat_result], bool]) -> None:  # fmt: skip
         self._root_of = root_of
-        self._forbidden = forbidden()
+        self._forbidden = forbidden
         self.fds: list[int] = []
         self.names: list[str] = []
         self.root = root
@@ -153,8 +153,7 @@ class Walk:
         self.fds.append(fd)
         if name is not None:
             self.names.append(name)
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) in self._forbidden:
+        if self._forbidden(os.fstat(fd)):
             raise Blocked
 
     def run(self, parts: list[str], *, follow_last: bool) -> tuple[str, os.stat_result | None]:

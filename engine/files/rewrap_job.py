@@ -10,6 +10,11 @@ re-wrapped (a key this box does not hold, a damaged header, a file swapped for a
 directory for a symlink since the request) does not stop the others: the job ends failed and
 lists them.
 
+No file of the engine's own is read or replaced: a file with more than one link is compared (device,
+inode) with the data directory's files when the directory is listed (the request is refused
+``data_dir``) and again, through the descriptor it is read from, at its turn (that file fails
+``data_dir``; the others go on).
+
 Descriptors, not names: the request opens the path given (a file, or a directory) beneath its
 root and the job keeps that descriptor. A named file is re-wrapped through it. A directory is
 listed at the request through descriptors (never following a link), and each file found is reached
@@ -27,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import BadRequest, Conflict, EngineError
 from engine.files.beneath import DIR_FLAGS
-from engine.files.sealed_files import rewrap_at
+from engine.files.sealed_files import open_regular, rewrap_at
 
 if TYPE_CHECKING:
     from engine.files.jobrun import FileEnv
@@ -46,6 +51,7 @@ class RewrapPlan:
     ``top`` is the file itself)."""
 
     top: Resolved
+    policy: PathPolicy
     files: list[tuple[str, ...]] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -63,26 +69,28 @@ def plan(policy: PathPolicy, raw: str) -> RewrapPlan:
     if not raw:
         raise BadRequest("rewrap needs source: a sealed file or a directory of them", code="invalid_path")
     top = policy.existing(raw)
-    found = RewrapPlan(top)
+    found = RewrapPlan(top, policy)
     try:
         if top.st is not None and stat.S_ISREG(top.st.st_mode):
             found.files.append(())
         else:
-            _list(top.fd, (), found.files, raw)
+            _list(top.fd, (), found, raw)
     except BaseException:
         top.close()
         raise
     return found
 
 
-def _list(dir_fd: int, at: tuple[str, ...], files: list[tuple[str, ...]], raw: str) -> None:
+def _list(dir_fd: int, at: tuple[str, ...], found: RewrapPlan, raw: str) -> None:
     if len(at) > MAX_DEPTH:
         raise BadRequest(f"{raw!r} nests directories more than {MAX_DEPTH} deep; re-wrap it in parts",
                          code="too_deep")  # fmt: skip
+    files = found.files
     with os.scandir(dir_fd) as entries:
         listed = sorted((e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False)) for e in entries)
     for name, is_dir, is_file in listed:
         if is_file and ".job-" not in name:
+            _refuse_private(found, dir_fd, (*at, name))
             files.append((*at, name))
             if len(files) > MAX_FILES:
                 raise BadRequest(f"{raw!r} holds more than {MAX_FILES} files; re-wrap it in parts", code="too_many")
@@ -92,9 +100,20 @@ def _list(dir_fd: int, at: tuple[str, ...], files: list[tuple[str, ...]], raw: s
             except OSError:  # swapped for a symlink or removed since the listing: not ours to enter
                 continue
             try:
-                _list(sub, (*at, name), files, raw)
+                _list(sub, (*at, name), found, raw)
             finally:
                 os.close(sub)
+
+
+def _refuse_private(found: RewrapPlan, dir_fd: int, parts: tuple[str, ...], st: os.stat_result | None = None) -> None:
+    """BadRequest ``data_dir`` when the file (``st``, else lstat of its name) is one of the engine's own."""
+    if st is None:
+        try:
+            st = os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+    if found.policy.is_forbidden(st):
+        raise found.policy.blocked("path", found.path_of(parts))
 
 
 def _rewrap_one(found: RewrapPlan, parts: tuple[str, ...], store: Keystore, tmp: str) -> str:
@@ -113,7 +132,10 @@ def _rewrap_one(found: RewrapPlan, parts: tuple[str, ...], store: Keystore, tmp:
                 raise Conflict(f"{directory!r} was removed or replaced (by a symlink?) since the request",
                                code="source_changed") from None  # fmt: skip
             fds.append(where)
-        result = rewrap_at(where, parts[-1], store, tmp=tmp, skip_unsealed=True)
+        fd = open_regular(where, parts[-1])
+        fds.append(fd)
+        _refuse_private(found, where, parts, os.fstat(fd))  # the descriptor it would read, checked
+        result = rewrap_at(where, parts[-1], store, tmp=tmp, fd=fd, skip_unsealed=True)
     finally:
         for fd in fds:
             os.close(fd)

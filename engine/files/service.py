@@ -205,7 +205,7 @@ class FileJobs:
 
 def policy_for(config: EngineConfig) -> PathPolicy:
     """The roots of SIGMAVAULT_JOB_ROOTS; the data directory and the credential files are never reachable."""
-    private = (config.api_token_file, config.key_passphrase_file, config.tls_key)
+    private = (config.api_token_file, config.api_tokens_file, config.key_passphrase_file, config.tls_key)
     return PathPolicy(config.job_root_list, data_dir=config.data_dir, private=private)
 
 

@@ -223,3 +223,32 @@ def test_descriptors_of_a_rewrap_plan_are_closed(tmp_path: Path, keystore: Keyst
         with contextlib.suppress(BadRequest, NotFound, AlreadyExists):
             rewrap_job.plan(policy, str(root / "missing")).close()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_rewrap_never_reads_or_replaces_a_hard_link_to_a_key_file(tmp_path: Path, keystore: Keystore) -> None:
+    """A directory holding a hard link to the keystore's private key is refused at the request; a file
+    swapped for such a link after the listing fails ``data_dir`` at its turn, neither read nor replaced."""
+    root, data = tmp_path / "root", tmp_path / "data"
+    (root / "top").mkdir(parents=True)
+    key_file = next((data / "keys").glob("hpke-*.json"))
+    (root / "top" / "f.sv").write_bytes(sealed_to_an_old_key(keystore))
+    keystore.rotate()
+    policy = PathPolicy([str(root)], data_dir=str(data))
+    key_bytes = key_file.read_bytes()
+    os.link(key_file, root / "top" / "key.json")
+    with pytest.raises(BadRequest) as info:
+        rewrap_job.plan(policy, str(root / "top"))
+    assert info.value.code == "data_dir"
+    os.unlink(root / "top" / "key.json")
+    found = rewrap_job.plan(policy, str(root / "top"))
+    try:
+        assert found.files == [("f.sv",)]
+        os.unlink(root / "top" / "f.sv")
+        os.link(key_file, root / "top" / "f.sv")
+        with pytest.raises(BadRequest) as info:
+            rewrap_job._rewrap_one(found, ("f.sv",), keystore, ".f.sv.job-4.part")
+    finally:
+        found.close()
+    assert info.value.code == "data_dir"
+    assert key_file.read_bytes() == key_bytes and os.path.samefile(key_file, root / "top" / "f.sv")
+    assert sorted(os.listdir(root / "top")) == ["f.sv"]

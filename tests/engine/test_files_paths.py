@@ -290,3 +290,65 @@ def test_no_descriptor_outlives_a_resolution(tmp_path: Path) -> None:
             with contextlib.suppress(BadRequest, AlreadyExists):
                 policy.destination(f"{inside}/{raw}", True).close()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_hard_links_to_the_data_directorys_files_are_refused_even_right_after_they_appear(tmp_path: Path) -> None:
+    """A hard link into a root has the data directory file's (device, inode): refused ``data_dir`` as a
+    source, as a path and as a destination to replace, even for a file made after the last scan (a
+    file with more than one link makes the check rescan at once); other hard links are just files."""
+    root, data = tmp_path / "root", tmp_path / "data"
+    (data / "keys").mkdir(parents=True)
+    root.mkdir()
+    for name in ("keys/hpke-1.json", "keys/engine.key", "session-key", "api-tokens", "jobs.sqlite3"):
+        (data / name).write_bytes(b"engine state " + name.encode())
+    policy = PathPolicy([str(root)], data_dir=str(data))
+    assert policy.forbidden()  # the scan is cached from here on
+    (data / "keys" / "hpke-2.json").write_bytes(b"a key made by a rotation")
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    for number, original in enumerate(sorted(before)):
+        link = root / f"link-{number}"
+        os.link(original, link)
+        assert refused(policy.source, str(link)).code == "data_dir", original
+        assert refused(policy.existing, str(link)).code == "data_dir", original
+        assert refused(policy.destination, str(link), True).code == "data_dir", original
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == before
+    (root / "mine").write_bytes(b"a user's file")
+    os.link(root / "mine", root / "mine-too")
+    with policy.source(str(root / "mine-too")) as source:
+        assert source.st is not None and source.st.st_nlink == 2
+
+
+def test_overwriting_a_destination_replaces_its_name_never_the_file_behind_another_link(tmp_path: Path) -> None:
+    """With overwrite the output is renamed over the name: a file the old name shared its inode with
+    (another link) keeps its bytes; nothing is truncated or written through the old name."""
+    (tmp_path / "other").write_bytes(b"kept as it was")
+    os.link(tmp_path / "other", tmp_path / "dest")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        out = AtomicOutput(fd, "dest", temporary_for("dest", "job-1"), overwrite=True)
+        os.write(out.open(), b"the new output")
+        out.commit()
+    finally:
+        os.close(fd)
+    assert (tmp_path / "other").read_bytes() == b"kept as it was" and (tmp_path / "other").stat().st_nlink == 1
+    assert (tmp_path / "dest").read_bytes() == b"the new output"
+
+
+def test_a_stale_scan_never_refuses_a_users_file(tmp_path: Path) -> None:
+    """A file removed from the data directory since the last scan (a SQLite journal, a rewritten
+    ports.json) frees its inode, which a user's new file on the same filesystem may get: a hit in the
+    cached scan is confirmed by a fresh one before anything is refused. (Seen under the FIFO-flip rewrap
+    test: the cached set here stands for such a scan, holding the user's file's inode.)"""
+    root, data = tmp_path / "root", tmp_path / "data"
+    root.mkdir()
+    data.mkdir()
+    (root / "mine").write_bytes(b"a user's file")
+    (root / "folder").mkdir()
+    policy = PathPolicy([str(root)], data_dir=str(data))
+    scanned = policy.forbidden()
+    for name in ("mine", "folder"):
+        st = os.stat(root / name)
+        policy._forbidden = scanned | {(st.st_dev, st.st_ino)}  # what the scan held before the inode was reused
+        with policy.existing(str(root / name)) as found:
+            assert found.path == f"{root}/{name}"
+        assert (st.st_dev, st.st_ino) not in policy._forbidden  # the fresh scan replaced the stale one

@@ -22,6 +22,7 @@ import httpx
 import pytest
 import zstandard
 
+from engine.credentials import add_named_token
 from engine.files.zstd_seekable import build_seek_table
 from frontends import pb, rpc
 from tests.engine.files_helpers import mixed
@@ -102,6 +103,35 @@ def test_the_data_directory_is_out_of_reach_of_every_job_and_range_read(engine: 
         finally:
             subprocess.run(["umount", str(bound)], check=True)
     assert snapshot(keys) == before
+
+
+DATA_DIR_FILES = ("keys/hpke-*.json", "keys/engine.key", "session-key", "api-tokens", "jobs.sqlite3", "api-token")
+
+
+def test_hard_links_to_the_data_directorys_files_are_refused_by_every_job_and_range_read(
+        engine: tuple[Served, Path], jobs: JobsClient) -> None:  # fmt: skip
+    """A hard link into a root is the data directory's file itself (same device and inode): each of them
+    (private keys, the session key, the tokens, the job database) is refused ``data_dir`` as every job's
+    source, as a destination to overwrite, as a rewrap path (the file, its directory) and as a range
+    read; none is read, queued or changed."""
+    served, root = engine
+    assert jobs.http.get("/api/v1/encryption/status").status_code == 200  # the keystore exists
+    tokens = served.data_dir / "api-tokens"
+    if not tokens.exists():
+        add_named_token(str(tokens), "linked", "read")
+    originals = [next(served.data_dir.glob(pattern)) for pattern in DATA_DIR_FILES]
+    before = {str(p): (p.stat().st_ino, p.read_bytes()) for p in originals if p.name != "jobs.sqlite3"}
+    jobs_before = jobs.http.get("/api/v1/compression/jobs").json()
+    for original in originals:
+        links = root / f"links-{original.name}"
+        links.mkdir()
+        try:
+            os.link(original, links / original.name)
+            refused_everywhere(jobs, root, links / original.name, links / original.name, "data_dir")
+        finally:
+            shutil.rmtree(links)
+    assert {str(p): (p.stat().st_ino, p.read_bytes()) for p in originals if p.name != "jobs.sqlite3"} == before
+    assert jobs.http.get("/api/v1/compression/jobs").json() == jobs_before  # nothing was queued
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="files of another user need root")

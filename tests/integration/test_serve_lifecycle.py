@@ -258,3 +258,91 @@ def test_shm_inspect_watch_ends_quietly_on_ctrl_c(inherited: signal.Handlers) ->
             proc.kill()
     assert proc.returncode == 130
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+
+
+def _loose_tokens_file(tmp_path: Path) -> Path:
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"ops admin sha256:{'0' * 64}\n")
+    tokens.chmod(0o644)
+    return tokens
+
+
+def test_config_runs_the_checks_serve_runs_and_makes_nothing(tmp_path: Path) -> None:
+    """A tokens file serve would refuse (mode 0644) is refused by ``engined config`` with the same line,
+    and so is a generated admin token left readable by others; config creates no data directory."""
+    env = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "data"), "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock"),
+           "SIGMAVAULT_API_TOKENS_FILE": str(_loose_tokens_file(tmp_path)), "SIGMAVAULT_ENGINE_PORT": "0",
+           "SIGMAVAULT_GRPC_PORT": "0"}  # fmt: skip
+    checked, served = engined("config", env=env), engined("serve", env=env)
+    assert checked.returncode == served.returncode == 2, (checked.stderr, served.stderr)
+    assert checked.stderr == served.stderr and len(checked.stderr.splitlines()) == 1
+    assert "SIGMAVAULT_API_TOKENS_FILE" in checked.stderr and "(mode 0644); chmod it 0600" in checked.stderr
+    assert sorted(os.listdir(tmp_path)) == ["tokens"]  # neither made a data directory or a run directory
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "api-token").write_text("0123456789abcdef0123456789abcdef\n")
+    (tmp_path / "data" / "api-token").chmod(0o644)
+    env.pop("SIGMAVAULT_API_TOKENS_FILE")
+    checked, served = engined("config", env=env), engined("serve", env=env)
+    assert checked.returncode == served.returncode == 2 and checked.stderr == served.stderr, checked.stderr
+    assert "api-token: is readable or writable by its group or other users" in checked.stderr
+
+
+def test_a_refused_start_leaves_no_file_behind(tmp_path: Path) -> None:
+    """Refused over its tokens file, over a taken port, or because another engine answers on its run
+    directory's sockets: the start made no data directory, no admin token and no run directory."""
+    fresh = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "new" / "data"), "SIGMAVAULT_ENGINE_PORT": "0",
+             "SIGMAVAULT_RUN_DIR": str(tmp_path / "new" / "sock"), "SIGMAVAULT_GRPC_PORT": "0"}  # fmt: skip
+    refused = engined("serve", env={**fresh, "SIGMAVAULT_API_TOKENS_FILE": str(_loose_tokens_file(tmp_path))})
+    assert refused.returncode == 2 and "chmod it 0600" in refused.stderr
+    assert not (tmp_path / "new").exists()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        refused = engined("serve", env={**fresh, "SIGMAVAULT_ENGINE_PORT": str(taken.getsockname()[1])})
+    assert refused.returncode == 2 and "Address already in use" in refused.stderr
+    assert not (tmp_path / "new").exists()  # the data directory and the token it generated were removed again
+    (tmp_path / "first").mkdir()
+    served = start_served(tmp_path / "first")
+    try:
+        refused = engined("serve", env={**fresh, "SIGMAVAULT_RUN_DIR": str(served.run_dir)})
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.strip() == f"engined: another engine serves {served.http_socket}: stop it, or give " \
+            "this one another SIGMAVAULT_RUN_DIR"  # fmt: skip
+        assert not (tmp_path / "new").exists()
+        assert served.http_socket.is_socket() and _status(served) is not None  # the first engine serves on
+    finally:
+        assert stop_served(served) == 0
+
+
+def test_the_run_directory_an_engine_made_is_removed_at_stop_unless_something_else_is_in_it(tmp_path: Path) -> None:
+    served = start_served(tmp_path, SIGMAVAULT_RUN_DIR=str(tmp_path / "run" / "sigmavault"))
+    assert served.http_socket.is_socket() and served.grpc_socket.is_socket()
+    assert stop_served(served) == 0
+    assert not served.run_dir.exists() and (tmp_path / "run").is_dir()  # only what it made: not the parent
+    assert not (served.data_dir / "run" / "ports.json").exists()
+    served = start_served(tmp_path, SIGMAVAULT_RUN_DIR=str(tmp_path / "run" / "sigmavault"))
+    (served.run_dir / "another.sock").write_text("")  # e.g. another engine's, or an administrator's
+    assert stop_served(served) == 0
+    assert os.listdir(served.run_dir) == ["another.sock"]  # kept, with what it holds
+    served = start_served(tmp_path, SIGMAVAULT_RUN_DIR=str(tmp_path / "run" / "sigmavault"))
+    (served.run_dir / "another.sock").unlink()
+    assert stop_served(served) == 0
+    assert served.run_dir.is_dir()  # it was there before this engine: not its to remove
+
+
+def test_a_missing_job_root_is_named_in_one_warning_at_start(tmp_path: Path) -> None:
+    (tmp_path / "there").mkdir()
+    roots = f"{tmp_path}/there:{tmp_path}/pool-not-mounted:{tmp_path}/gone"
+    served = start_served(tmp_path, SIGMAVAULT_JOB_ROOTS=roots)
+    try:
+        answer = httpx.post(f"{served.http}/api/v1/compression/jobs", headers=served.headers,
+                            json={"operation": "compress", "source": f"{tmp_path}/gone/x",
+                                  "destination": f"{tmp_path}/gone/x.zst"})  # fmt: skip
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "root_unavailable", answer.text
+    finally:
+        assert stop_served(served) == 0
+    warnings = [line for line in served.output().splitlines() if "do not exist" in line]
+    assert len(warnings) == 1 and " WARNING " in warnings[0], warnings
+    assert warnings[0].endswith(f"SIGMAVAULT_JOB_ROOTS names directories that do not exist (yet): "
+                                f"{tmp_path}/pool-not-mounted, {tmp_path}/gone; file jobs there are refused "
+                                "(409 root_unavailable) until they are made or mounted")  # fmt: skip
