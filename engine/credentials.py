@@ -86,15 +86,18 @@ def _private_file(path: Path, *, others_only: bool = False) -> os.stat_result:
     return info
 
 
-def read_token_file(path: str) -> str:
-    """The token held in ``path`` (surrounding whitespace dropped); the file must be mode 0600."""
-    file = Path(path)
+def _private_text(file: Path) -> str:
+    """The ASCII text of a file only its owner may read or write (0600)."""
     _private_file(file)
     try:
-        text = file.read_text(encoding="ascii")
+        return file.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         raise CredentialError("cannot be read as ASCII text") from None
-    return check_token(text)
+
+
+def read_token_file(path: str) -> str:
+    """The token held in ``path`` (surrounding whitespace dropped); the file must be mode 0600."""
+    return check_token(_private_text(Path(path)))
 
 
 def check_certificate(path: str) -> None:
@@ -205,12 +208,7 @@ def read_tokens_file(path: str) -> list[NamedToken]:
     file = Path(path)
     if not file.exists():
         return []
-    _private_file(file)
-    try:
-        text = file.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        raise CredentialError("cannot be read as ASCII text") from None
-    return parse_tokens(text)
+    return parse_tokens(_private_text(file))
 
 
 def add_named_token(path: str, name: str, role: TokenRole) -> str:

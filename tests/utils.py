@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +13,7 @@ import psutil
 import uvloop
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine
+    from collections.abc import Awaitable, Callable, Coroutine, Iterator
 
 T = TypeVar("T")
 
@@ -67,3 +69,27 @@ def live_children() -> list[psutil.Process]:
             continue
         out.append(child)
     return out
+
+
+@contextlib.contextmanager
+def flipping(flip: Callable[[], None]) -> Iterator[list[int]]:
+    """Run ``flip`` in a loop on a thread until the block ends (the races against path resolution);
+    yields the flip count, and raises what the thread raised."""
+    stop, count, errors = threading.Event(), [0], []
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                flip()
+                count[0] += 1
+        except BaseException as exc:  # reported by the test, never a silent dead thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=loop, name="flipper")
+    thread.start()
+    try:
+        yield count
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not errors, errors

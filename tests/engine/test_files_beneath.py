@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -23,36 +22,13 @@ from engine.files.paths import PathPolicy
 from engine.files.sealed import parse_header
 from engine.files.sealed_files import rewrap_at, seal_bytes
 from engine.keys import Keystore
+from tests.utils import flipping
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 INSIDE, SECRET = b"inside the root " * 64, b"OUTSIDE SECRET " * 64
 RACE_S = 2.0
-
-
-@contextlib.contextmanager
-def flipping(flip: Callable[[], None]) -> Iterator[list[int]]:
-    """Run ``flip`` in a loop on a thread until the block ends; yields the flip count."""
-    stop, count, errors = threading.Event(), [0], []
-
-    def loop() -> None:
-        try:
-            while not stop.is_set():
-                flip()
-                count[0] += 1
-        except BaseException as exc:  # reported by the test, never a silent dead thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=loop, name="flipper")
-    thread.start()
-    try:
-        yield count
-    finally:
-        stop.set()
-        thread.join(10)
-    assert not errors, errors
 
 
 def listing(directory: Path) -> dict[str, bytes]:

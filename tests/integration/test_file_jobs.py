@@ -47,13 +47,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, P
         yield served, root
 
 
-@pytest.fixture
-def jobs(engine: tuple[Served, Path]) -> Iterator[JobsClient]:
-    client = JobsClient(engine[0])
-    yield client
-    client.close()
-
-
 def test_compress_over_http_with_progress_to_100(engine: tuple[Served, Path], jobs: JobsClient) -> None:
     served, root = engine
     need("zstd")

@@ -41,13 +41,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, P
         yield s, root
 
 
-@pytest.fixture
-def jobs(engine: tuple[Served, Path]) -> Iterator[JobsClient]:
-    client = JobsClient(engine[0])
-    yield client
-    client.close()
-
-
 @pytest.fixture(scope="module")
 def ours(engine: tuple[Served, Path]) -> dict[str, Path]:
     """Files this engine wrote: a seekable .zst and a plain sealed file of DATA."""

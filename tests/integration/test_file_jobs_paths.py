@@ -28,9 +28,10 @@ from frontends import pb, rpc
 from tests.engine.files_helpers import mixed
 from tests.filejobs import JobsClient, engine_processes, served_with_root
 from tests.served import start_served, stop_served
+from tests.utils import flipping
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
     from tests.served import Served
@@ -50,13 +51,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, P
     with served_with_root(work) as (served, root):
         (root / "data.bin").write_bytes(DATA)
         yield served, root
-
-
-@pytest.fixture
-def jobs(engine: tuple[Served, Path]) -> Iterator[JobsClient]:
-    client = JobsClient(engine[0])
-    yield client
-    client.close()
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -214,28 +208,6 @@ def client_of(served: Served) -> Iterator[httpx.Client]:
         yield jobs.http
     finally:
         jobs.close()
-
-
-@contextlib.contextmanager
-def flipping(flip: Callable[[], None]) -> Iterator[list[int]]:
-    stop, count, errors = threading.Event(), [0], []
-
-    def loop() -> None:
-        try:
-            while not stop.is_set():
-                flip()
-                count[0] += 1
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=loop, name="flipper")
-    thread.start()
-    try:
-        yield count
-    finally:
-        stop.set()
-        thread.join(10)
-    assert not errors, errors
 
 
 def test_a_parent_directory_flipped_to_a_symlink_never_leads_a_job_or_a_range_read_out(
