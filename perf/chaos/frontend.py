@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from perf.procs import Served
 
 BACK_LIMIT_S = 2.0
+# what clients may see of a frontend kill: the ports back (BACK_LIMIT_S), a channel's reconnect (perf/load caps
+# its back-off at 1 s) and the intervals the two fall in
+OUTAGE_LIMIT_S = 5.0
 PROBE_S = 10.0  # give up looking after this long
 
 
@@ -178,9 +181,16 @@ def _judge(report: PhaseReport, seen: dict[str, Any], kill: FrontendKill, job: d
     other = {k: v for k, v in seen["by_code"].items() if load.classify(k.split(": ", 1)[1]) == "other"}
     report.check("every failure a cut connection or retryable", not other,
                  f"{seen['failed']} failed: {seen['by_code']}" if not other else f"unexpected: {other}")  # fmt: skip
-    tail = [row for row in figures["timeline"] if row["t_s"] >= figures["elapsed_s"] - 3 and row["width_s"] >= 0.5]
-    report.check("served again afterwards", bool(tail) and all(row["errors"] == 0 and row["ok"] > 0 for row in tail),
-                 f"last 3 s: {sum(row['ok'] for row in tail)} ok, {sum(row['errors'] for row in tail)} errors; "
+    # judged on the outage as the clients saw it (from the first interval with errors to the last), then clean
+    # to the end: a fixed "last 3 s" of the run failed 2 suite runs in 5 when the kill, which waits for its job
+    # to be caught running, came late in a 10 s run and the channels' reconnect fell inside it
+    rows = [row for row in figures["timeline"] if row["width_s"] >= 0.5]
+    bad = [i for i, row in enumerate(rows) if row["errors"] or not row["ok"]]
+    outage = rows[bad[-1]]["t_s"] + rows[bad[-1]]["width_s"] - rows[bad[0]]["t_s"] if bad else 0.0
+    after = rows[bad[-1] + 1 :] if bad else rows
+    report.check("served again afterwards", outage <= OUTAGE_LIMIT_S and len(after) >= 2,
+                 f"clients saw errors for {outage:.1f} s (at most {OUTAGE_LIMIT_S:g}: ports back, one reconnect), "
+                 f"then {len(after)} clean intervals ({sum(row['ok'] for row in after)} ok); "
                  f"{seen['ok']} of {seen['requests']} ok overall")  # fmt: skip
     report.check("running job interrupted, nothing left", job.get("state") == "failed"
                  and job.get("error_code") == "interrupted" and not job.get("leftovers")

@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_phase_passes(tmp_path: Path) -> None:
     plan = workers.WorkerPlan(load=LoadPlan(rate=60, seconds=6, timeout_s=10, file_jobs=0.1, job_bytes=1 << 20),
                               kill_every_s=1.5, verified_bytes=4 << 20)  # fmt: skip
-    # the frontend is killed ~4 s in; a gRPC channel retries after ~1 s of backoff; the last 3 s must be clean
-    reports = cli.run_phases(tmp_path, list(cli.PHASES), plan, frontend_seconds=10)
+    # the frontend is killed 4-6.5 s in (once its job is caught running); clients may see errors for at most 5 s
+    # (ports back, one reconnect), then at least 2 clean seconds: 12 s leaves room for both
+    reports = cli.run_phases(tmp_path, list(cli.PHASES), plan, frontend_seconds=12)
     for report in reports:
         print(report.summary())
     assert [r.phase for r in reports] == [
