@@ -275,7 +275,17 @@ class AccessPolicy:
         for entry in self._named:
             if hmac.compare_digest(presented, entry.digest) and found is None:
                 found = (entry.name, entry.role)
+        if found is None and self._tokens_file and self._changed():
+            # a token just added works on its first call, not up to a second later (one stat per unknown token)
+            self._reload()
+            found = next(((e.name, e.role) for e in self._named if hmac.compare_digest(presented, e.digest)), None)
         return found
+
+    def _changed(self) -> bool:
+        try:
+            return os.stat(self._tokens_file).st_mtime != self._tokens_mtime
+        except OSError:
+            return self._tokens_mtime is not None
 
     def authenticate(self, authorization: str | None, transport: Transport, peer: str) -> Caller | ErrorAnswer:
         """A caller from an ``Authorization`` value (None: none was sent), else the 401 to answer."""
