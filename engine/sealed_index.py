@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.files.sealed import FIXED, MAGIC, VERSION
+from engine.files.errors import CorruptFile
+from engine.files.sealed import FIXED, header_length
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -80,10 +81,11 @@ def header_key_id(path: str | os.PathLike[str]) -> bytes | None:
         os.close(fd)
     if len(head) < FIXED.size:
         return None
-    fields = FIXED.unpack(head)
-    if fields[0] != MAGIC or fields[1] != VERSION:
+    try:
+        header_length(head)  # the format's own magic and version check
+    except CorruptFile:
         return None
-    key_id: bytes = fields[10]
+    key_id: bytes = FIXED.unpack(head)[10]
     return key_id
 
 
