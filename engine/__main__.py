@@ -26,9 +26,9 @@ from pathlib import Path
 
 import orjson
 
-from engine import unixsock
-from engine.cli_tokens import add_token_commands, run_token_command
-from engine.cli_tools import TOOL_COMMANDS, add_tool_commands, run_tool
+from engine.access import unixsock
+from engine.cli.tokens import add_token_commands, run_token_command
+from engine.cli.tools import TOOL_COMMANDS, add_tool_commands, run_tool
 from engine.config import ConfigError, EngineConfig
 from engine.runtime import version
 
@@ -120,10 +120,10 @@ class Made:
 
 
 def serve(cfg: EngineConfig, *, listeners: list[socket.socket]) -> int:
-    from engine.keyfile import KeystoreError
-    from engine.resources import EngineResources
-    from engine.sdnotify import Notifier
-    from engine.supervisor import Supervisor
+    from engine.core.resources import EngineResources
+    from engine.core.sdnotify import Notifier
+    from engine.core.supervisor import Supervisor
+    from engine.keys.keyfile import KeystoreError
 
     target = None
     serving = f"{cfg.workers} workers, no frontend"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine import credentials
+from engine.access import credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -246,7 +246,7 @@ class EngineConfig:
     spin_us: int = 50  # how long an idle worker polls before sleeping on its doorbell
     client_spin_us: int = 20  # how long a lone awaiting request polls before sleeping
     pin_cpus: bool = False
-    numa: str = "off"  # "node": workers placed per NUMA node (engine/numa.py plan_affinity)
+    numa: str = "off"  # "node": workers placed per NUMA node (engine/host/numa.py plan_affinity)
     max_workers: int = 0  # tasks in flight at once through the scheduler; 0 = one per slot
     rate_limit: float = 0.0  # tasks per second admitted; 0 = unlimited
     queue_limit: int = 1024  # tasks waiting for admission before the engine answers busy
@@ -275,7 +275,7 @@ class EngineConfig:
     run_dir: str = ""  # where the Unix sockets live; "" = /run/sigmavault for root, else a per-user directory
     socket_group: str = ""  # the group the Unix sockets admit (name or number); "" = root's group (0)
     access_log: bool = False  # log every admitted call on sigmavault.access (refusals always are)
-    # the audit log (engine/audit.py): entries older than this many days, or past the newest N, are dropped
+    # the audit log (engine/access/audit.py): entries older than this many days, or past the newest N, are dropped
     audit_retention_days: int = 90
     audit_max_entries: int = 100_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.status import Status
+from engine.core.codes import Status
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -12,27 +12,28 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine import network, services, system
-from engine.audit import AuditLog
-from engine.encryption import EncryptionInfo
-from engine.enginekeys import EngineKeyService
+from engine.access.audit import AuditLog
+from engine.core.monitor import EngineMonitor
+from engine.core.tables import KEY_GENERATION_WORD
+from engine.core.tasks import TaskService
 from engine.files.service import FileJobs
+from engine.host import figures as system
+from engine.host import network, services
 from engine.jobs import JobTracker, compression_stats
 from engine.jobs.manager import KEEP_FINISHED, JobManager
 from engine.jobs.store import JobStore
-from engine.keyservice import KeyService
-from engine.monitor import EngineMonitor
+from engine.keys.engine_key_rotation import EngineKeyService
+from engine.keys.engine_key_status import EncryptionInfo
+from engine.keys.service import KeyService
 from engine.storage import disks, pools
 from engine.storage.manager import StorageManager
 from engine.storage.service import StorageService
-from engine.tables import KEY_GENERATION_WORD
-from engine.tasks import TaskService
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from engine.client import EngineClient
     from engine.config import EngineConfig
+    from engine.core.client import EngineClient
     from engine.jobs import Publish
 
 SLOW_FACTS_TTL_S = 2.0  # lsblk/zpool/wg answers are reused this long under load

@@ -25,7 +25,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from engine.config import ConfigError, EngineConfig
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from frontends import logfilters
 from frontends.stack import FrontendStack
 

@@ -1,4 +1,4 @@
-"""What both transports share for the audit log (engine/audit.py): which calls are recorded, the one
+"""What both transports share for the audit log (engine/access/audit.py): which calls are recorded, the one
 name of a call, what it targets and who made it (only admins read it: frontends/auth.py ADMIN_READS).
 
 Recorded: every call that is not a read, after it answers, refused ones (401/403) included: HTTP
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from google.protobuf.descriptor import FieldDescriptor
 
-from engine.audit import LIST_LIMIT_MAX, AuditEntry
-from engine.logsafe import TEXT_MAX_CHARS, safe_text
+from engine.access.audit import LIST_LIMIT_MAX, AuditEntry
+from engine.common.logsafe import TEXT_MAX_CHARS, safe_text
 from frontends.caller import current_call, current_caller
 from frontends.schema import enum_labels
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from google.protobuf.message import Message
 
-    from engine.audit import AuditLog
+    from engine.access.audit import AuditLog
     from frontends.caller import Caller
 
 UNAUDITED_CALLS = frozenset({"agent.DispatchTask", "block.Process", "block.ProcessStream", "compression.ReadRange"})
@@ -39,7 +39,7 @@ _STORAGE_TARGETS = ("pool", "name", "volume", "snapshot", "new_volume", "device"
 TARGET_FIELDS = (*_STORAGE_TARGETS, "id", "agent_id", "key_id", "operation", "source", "destination")
 TARGET_MAX_CHARS = TEXT_MAX_CHARS
 SINCE_MAX_UNIX = 2**33  # the year 2242: later is "nothing yet", and its ns still fit SQLite's int64
-# the access checks' refusals (docs/SECURITY.md): entries kept under their own, smaller cap (engine/audit.py)
+# the access checks' refusals (docs/SECURITY.md): entries kept under their own, smaller cap (engine/access/audit.py)
 REFUSALS = frozenset({"unauthenticated", "permission_denied", "cross_origin", "client_limit", "malformed_request"})
 ANONYMOUS = "anonymous"  # no credential admitted the call: refused, or an engine without tokens
 

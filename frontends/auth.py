@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from engine.credentials import CredentialError, NamedToken, read_tokens_file, token_digest
-from engine.logsafe import safe_text
+from engine.access.credentials import CredentialError, NamedToken, read_tokens_file, token_digest
+from engine.common.logsafe import safe_text
 from frontends.caller import Caller
 from frontends.errors import ErrorAnswer
 

@@ -13,8 +13,8 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from engine.core.codes import Status
 from engine.errors import EngineError
-from engine.status import Status
 
 ERROR_DOMAIN = "sigmavault.engine"
 # Errors quote what they refuse; an input of kilobytes would ride twice in the gRPC trailers (the message

@@ -10,13 +10,13 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
-from engine.diag import Diagnostics
-from engine.procutil import die_with_parent, set_process_name
+from engine.core.diag import Diagnostics
+from engine.core.procutil import die_with_parent, set_process_name
 
 if TYPE_CHECKING:
     import socket
 
-    from engine.resources import EngineResources
+    from engine.core.resources import EngineResources
 
 
 def frontend_main(res: EngineResources, listener: socket.socket | None = None, ready_fd: int = -1,

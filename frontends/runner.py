@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from engine import unixsock
-from engine.diag import MEMORY_SIGNAL
+from engine.access import unixsock
+from engine.core.diag import MEMORY_SIGNAL
 from frontends import logfilters
 from frontends.stack import FrontendStack
 from frontends.tls import uvicorn_options
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp
 
-    from engine.diag import Diagnostics
-    from engine.resources import EngineResources
+    from engine.core.diag import Diagnostics
+    from engine.core.resources import EngineResources
 
 logger = logging.getLogger(__name__)
 

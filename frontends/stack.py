@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from engine import unixsock
-from engine.client import EngineClient
-from engine.fsutil import private_dir, write_private
-from engine.logsafe import safe_text
+from engine.access import unixsock
+from engine.common.fsutil import private_dir, write_private
+from engine.common.logsafe import safe_text
+from engine.core.client import EngineClient
 from engine.runtime import Runtime
 from engine.storage import disks, pools
 from frontends.auth import AccessPolicy
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp
 
-    from engine.resources import EngineResources
+    from engine.core.resources import EngineResources
 
 logger = logging.getLogger(__name__)
 

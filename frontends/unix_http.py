@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from engine.unixsock import peer_uid
+from engine.access.unixsock import peer_uid
 
 if TYPE_CHECKING:
     import asyncio

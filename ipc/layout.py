@@ -5,13 +5,13 @@ Control segment (``<prefix>_ctl``), every integer little-endian int64::
     0      header        HEADER_DTYPE, 512 bytes: magic, version, sizes, where the tables region is,
                          client_sleeping (its own cache line)
     512    tables        ``tables_bytes`` opaque to the transport: the engine's metric tables live
-                         there (engine/tables.py), with their own magic and version
+                         there (engine/core/tables.py), with their own magic and version
     ...    rings         per worker: submission ring, then completion ring (ring.py), 64-byte aligned
 
 Arena segment (``<prefix>_arena``): ``n_slots`` data slots of ``slot_bytes`` each, back to back.
 
 The transport knows rings, slots and the sleep flag; what the engine counts is not its business, so
-adding a counter changes engine/tables.py's version, not this one.
+adding a counter changes engine/core/tables.py's version, not this one.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.config import EngineConfig
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from engine.runtime import Runtime
 from frontends.events import EventHub
 from frontends.http_api.app import build_app

@@ -27,8 +27,8 @@ import uvloop
 import zstandard
 
 from engine.config import EngineConfig
-from engine.embedded import Engine
-from engine.status import Codec, Kind
+from engine.core.codes import Codec, Kind
+from engine.core.embedded import Engine
 from ipc.layout import ring_bytes
 from ipc.ring import SpscRing
 from perf.report import Report, median, percentile

@@ -25,14 +25,14 @@ import lz4.frame
 import numpy as np
 import zstandard
 
-from engine.agents.params import encode_params
-from engine.agents.registry import build_handlers
-from engine.agents.sealing import write_slot_header
+from engine.core.agents.params import encode_params
+from engine.core.agents.registry import build_handlers
+from engine.core.agents.sealing import write_slot_header
+from engine.core.codes import Kind
 from engine.files.sealed import DataKey, SealedHeader, new_header
 from engine.files.zstd_frames import frame_checksum
 from engine.files.zstd_seekable import SeekTableBuilder, read_range, read_seek_table
-from engine.keyfile import Recipient, key_id_of, xwing_private_key
-from engine.status import Kind
+from engine.keys.keyfile import Recipient, key_id_of, xwing_private_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable

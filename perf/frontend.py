@@ -29,7 +29,7 @@ import psutil
 import uvloop
 
 from engine.config import EngineConfig
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from perf.engine import engine_rate, make_blocks
 from perf.procs import Served, free_port, start_served, stop_served
 from perf.report import Report, median

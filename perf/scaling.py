@@ -21,7 +21,7 @@ import tempfile
 import uvloop
 
 from engine.config import EngineConfig
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from perf.engine import CODECS, engine_rate, make_blocks, timed_echo_rate
 from perf.report import Report, median
 

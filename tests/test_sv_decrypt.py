@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import keyfile
 from engine.files.sealed import parse_header
 from engine.files.sealed_files import seal_bytes
-from engine.keys import Keystore
+from engine.keys import keyfile
+from engine.keys.keystore import Keystore
 from tests.engine.files_helpers import mixed
 
 TOOL = Path(__file__).parent.parent / "tools" / "sv_decrypt.py"

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from tests.utils import run, wait_until
 from tools.shm_inspect import inspect
 

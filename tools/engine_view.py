@@ -1,7 +1,7 @@
 """What the tools (``engined top``, ``inspect``, ``profile``) read of a running engine, never asking it:
 which engine to look at, one reading of its tables and rings, and rates between two readings.
 
-Everything comes from the control segment mapped read-only (engine/attach.py): no request to the
+Everything comes from the control segment mapped read-only (engine/core/attach.py): no request to the
 engine's ports, no message to its processes.
 """
 
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.attach import AttachedEngine, control_segments, running_engines
+from engine.core.attach import AttachedEngine, control_segments, running_engines
 from ipc.errors import LayoutMismatch
 from ipc.segment import segment_owner
 

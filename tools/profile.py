@@ -6,7 +6,7 @@ an embedded engine). Two ways to sample, each giving folded stacks per process:
 
 - ``py-spy`` (when installed): ``py-spy record --nonblocking --format raw`` on every process in
   parallel. Non-blocking: py-spy reads the process's memory without pausing it.
-- ``signals`` (always there): the engine's own stack dumps (engine/diag.py). ``--rate`` times a
+- ``signals`` (always there): the engine's own stack dumps (engine/core/diag.py). ``--rate`` times a
   second each process gets SIGUSR1 and faulthandler's C handler appends every thread's stack to the
   process's file; those are parsed here. A process without that file (an older engine, a caller
   embedding one) is never signalled: SIGUSR1 would end it.
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.diag import MEMORY_SUFFIX, STACKS_SUFFIX
+from engine.core.diag import MEMORY_SUFFIX, STACKS_SUFFIX
 from tools.flamegraph import Stacks, parse_folded, render_svg, to_folded
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ whether the ring is stalled: it holds descriptors while its consumer has not sho
 for ``stall_after`` seconds (a submission ring's consumer is its worker, whose heartbeat is in its
 row; a completion ring's is the client, whose row is refreshed every 100 ms). Also the client's
 free slots and the oldest task in flight with its age (a lower bound, exact to the client's 100 ms
-refresh: engine/pending_age.py). ``--json`` prints the same as one JSON document.
+refresh: engine/core/pending_age.py). ``--json`` prints the same as one JSON document.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 
 Prints, per engine, what ``engined inspect`` prints (tools/ring_inspect.py): the client's admission
 figures and free slots, the oldest task in flight, every ring's head, tail, flags and stalls, and
-the busiest agents, read from the control segment mapped read-only (engine/attach.py).
+the busiest agents, read from the control segment mapped read-only (engine/core/attach.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from engine.attach import control_segments
+from engine.core.attach import control_segments
 from ipc.errors import LayoutMismatch
 from tools.engine_view import read_engine
 from tools.ring_inspect import as_text, describe

@@ -22,7 +22,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from engine.attach import AttachedEngine
+from engine.core.attach import AttachedEngine
 from ipc.segment import pid_alive
 from tools.engine_view import Rates, Reading, client_is_live, rates, take
 

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 import uvloop
 
 from engine.config import EngineConfig
-from engine.embedded import Engine
-from engine.numa import read_topology
+from engine.core.embedded import Engine
+from engine.host.numa import read_topology
 from perf.engine import MIB, engine_rate, make_blocks, timed_echo_latencies, timed_echo_rate
 from perf.report import percentile
 

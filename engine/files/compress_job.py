@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.agents.params import encode_params, zstd_bound
+from engine.core.agents.params import encode_params, zstd_bound
+from engine.core.codes import Kind, Status
 from engine.errors import EngineError, error_for_status
 from engine.files.jobrun import FileJobRun, SourceState, source_state
 from engine.files.lz4_frames import frame_bound as lz4_frame_bound
 from engine.files.paths import check_free_space
 from engine.files.runner import Block, write_full
 from engine.files.zstd_seekable import SeekTableBuilder
-from engine.status import Kind, Status
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

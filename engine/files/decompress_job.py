@@ -20,13 +20,13 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.core.codes import Codec, Kind, Status
 from engine.errors import EngineError, InsufficientSpace, PayloadTooLarge, error_for_status
 from engine.files import lz4_frames, zstd_frames
 from engine.files.errors import CorruptFile
 from engine.files.jobrun import FileJobRun, SourceState, source_state
 from engine.files.paths import check_free_space
 from engine.files.runner import Block, RunStats
-from engine.status import Codec, Kind, Status
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -8,8 +8,8 @@ Codes (``error.code``) let a caller branch; messages never contain key material.
 
 from __future__ import annotations
 
+from engine.core.codes import Status
 from engine.errors import EngineError
-from engine.status import Status
 
 
 class CorruptFile(EngineError):

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from engine.files.paths import Resolved
     from engine.files.runner import BlockRunner, FileIO, RunStats
     from engine.jobs.manager import JobContext
-    from engine.keyservice import KeyService
+    from engine.keys.service import KeyService
 
 
 CHECK_S = 0.25  # how often a running job looks whether its source changed (one fstat)

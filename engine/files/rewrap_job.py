@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from engine.files.jobrun import FileEnv
     from engine.files.paths import PathPolicy, Resolved
     from engine.jobs.manager import JobContext
-    from engine.keys import Keystore
+    from engine.keys.keystore import Keystore
 
 MAX_FILES = 100_000
 MAX_DEPTH = 64

@@ -29,15 +29,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
+from engine.core.codes import Kind, Status
 from engine.errors import Conflict, EngineBusy, EngineError, WorkerLost, WorkerUnavailable
 from engine.files.errors import CorruptFile
 from engine.files.output import write_error
-from engine.status import Kind, Status
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
 
-    from engine.client import EngineClient, Lease
+    from engine.core.client import EngineClient, Lease
 
 T = TypeVar("T")
 LEASE_WAIT_S = 60.0  # a lane waits this long for slots while the engine is saturated, then the job fails busy

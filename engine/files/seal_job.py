@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.agents.params import encode_params, max_block_bytes, zstd_bound
-from engine.agents.sealing import write_slot_header
+from engine.core.agents.params import encode_params, max_block_bytes, zstd_bound
+from engine.core.agents.sealing import write_slot_header
+from engine.core.codes import Kind, Status
 from engine.errors import EngineError, InsufficientSpace, PayloadTooLarge, Unsupported, error_for_status
 from engine.files.compress_job import blocks_of
 from engine.files.errors import AuthenticationFailed, CorruptFile
@@ -33,13 +34,12 @@ from engine.files.sealed import (
     open_data_key,
     read_header,
 )
-from engine.status import Kind, Status
 
 if TYPE_CHECKING:
     from engine.files.jobrun import FileEnv, FileJobSpec
     from engine.jobs.manager import JobContext
-    from engine.keys import Keystore
-    from engine.keyservice import KeyService
+    from engine.keys.keystore import Keystore
+    from engine.keys.service import KeyService
 
 HEADER_BYTES = 1244  # this suite's header (docs/FORMATS.md), for the free-space estimate
 
@@ -101,7 +101,7 @@ async def run_encrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, state: S
                                   format="sealed v1, zstd blocks" if spec.compress else "sealed v1")  # fmt: skip
     env.keys.counters.files_sealed += 1
     env.keys.counters.bytes_sealed += state.size
-    env.keys.record_sealed(spec.destination.path, recipient.key_id)  # for key retirement (engine/sealed_index.py)
+    env.keys.record_sealed(spec.destination.path, recipient.key_id)  # for key retirement (engine/keys/sealed_index.py)
     return result
 
 

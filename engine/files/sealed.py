@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.files.errors import AuthenticationFailed, CorruptFile
 from engine.files.fileio import pread_exact
-from engine.keyfile import AEAD_ID, KDF_ID, KEM_ID, Recipient
+from engine.keys.keyfile import AEAD_ID, KDF_ID, KEM_ID, Recipient
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,6 +1,6 @@
 """Whole-file operations on the sealed format that are not block jobs: re-wrapping a file's header to
 a new key, and the in-memory reference path (``seal_bytes``/``open_bytes``) that tests, test vectors
-and small inline payloads use. Big files go through the workers block by block (engine/agents/sealing.py)."""
+and small inline payloads use. Big files go through the workers block by block (engine/core/agents/sealing.py)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ from engine.files.sealed import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import hpke
 
-    from engine.keyfile import Recipient
-    from engine.keys import Keystore
+    from engine.keys.keyfile import Recipient
+    from engine.keys.keystore import Keystore
 
 
 def seal_bytes(data: bytes, recipient: Recipient, block_bytes: int = 1 << 20, compressed: bool = False,

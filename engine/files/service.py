@@ -17,7 +17,8 @@ import errno
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from engine.agents.params import LEVELS
+from engine.core.agents.params import LEVELS
+from engine.core.codes import Codec, Status
 from engine.errors import BadRequest, EngineError, InsufficientSpace, NotFound
 from engine.files import compress_job, decompress_job, rewrap_job, seal_job
 from engine.files.jobrun import FileEnv, FileJobSpec
@@ -26,17 +27,16 @@ from engine.files.paths import PathPolicy, Resolved, close_all
 from engine.files.ranges import MAX_PREFIX_BYTES, RangeReader
 from engine.files.runner import BlockRunner, FileIO
 from engine.jobs.model import JobState
-from engine.status import Codec, Status
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
-    from engine.client import EngineClient
     from engine.config import EngineConfig
+    from engine.core.client import EngineClient
     from engine.jobs import Publish
     from engine.jobs.manager import JobContext, JobManager
     from engine.jobs.model import JobRecord
-    from engine.keyservice import KeyService
+    from engine.keys.service import KeyService
 
     Body = Callable[[JobContext], Awaitable[dict[str, Any]]]
 

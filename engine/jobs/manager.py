@@ -18,9 +18,9 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from engine.common.logsafe import safe_text
 from engine.errors import Conflict, EngineBusy, EngineClosed, EngineError, NotFound
 from engine.jobs.model import JobRecord, JobState
-from engine.logsafe import safe_text
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

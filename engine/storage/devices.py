@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from engine.commands import run_checked
+from engine.common.commands import run_checked
 from engine.errors import EngineError, InvalidArgument
 from engine.storage import kernel
 from engine.storage.kernel import SYS_BLOCK, read_sys

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import psutil
 
-from engine.commands import Source, run_tool
+from engine.common.commands import Source, run_tool
+from engine.host.figures import io_dict
 from engine.storage.smart import parse_smartctl
-from engine.system import io_dict
 
 LSBLK_ARGV = ["lsblk", "-J", "-b", "-o", "NAME,KNAME,PATH,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,MOUNTPOINTS,FSTYPE"]
 

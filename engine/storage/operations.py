@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.commands import C_LOCALE, first_error_line, run_tool
+from engine.common.commands import C_LOCALE, first_error_line, run_tool
 from engine.errors import Conflict, Unsupported
 
 if TYPE_CHECKING:

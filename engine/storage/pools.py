@@ -17,7 +17,7 @@ import os
 import shutil
 from typing import Any
 
-from engine.commands import Source
+from engine.common.commands import Source
 from engine.errors import EngineError
 from engine.storage import mdraid
 from engine.storage.btrfs import pool as btrfs_pool

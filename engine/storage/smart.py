@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from engine.commands import run_tool
+from engine.common.commands import run_tool
 from engine.errors import InvalidArgument, ToolFailed, Unsupported
 
 # smartctl(8) EXIT STATUS: a bit mask, and most bits are findings about the disk, not failures to run

@@ -1,4 +1,4 @@
-"""Small JSON state files under the data dir, written atomically with mode 0600 (engine/fsutil.py:
+"""Small JSON state files under the data dir, written atomically with mode 0600 (engine/common/fsutil.py:
 a crash leaves either the old or the new file, never half of one)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from engine.fsutil import write_private
+from engine.common.fsutil import write_private
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from engine.core.codes import Kind
 from engine.errors import BadRequest, EngineError
-from engine.status import Kind
 from frontends._gen.sigmavault.v1 import agents_pb2 as pb
 from frontends._gen.sigmavault.v1 import agents_pb2_grpc as rpc
 from frontends.errors import describe

@@ -20,7 +20,7 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
-from engine.logsafe import safe_text
+from engine.common.logsafe import safe_text
 from frontends.audit import UNAUDITED_CALLS, begin, end, message_target, see_caller
 from frontends.auth import client_key, grpc_call_name, grpc_method_is_open, grpc_method_is_read, grpc_peer_host
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
     from typing import TypeAlias
 
-    from engine.audit import AuditLog
+    from engine.access.audit import AuditLog
     from frontends.audit import Pending
 
     Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from engine.core.codes import Kind
 from engine.errors import EngineError
-from engine.status import Kind
 from frontends._gen.sigmavault.v1 import blocks_pb2 as pb
 from frontends._gen.sigmavault.v1 import blocks_pb2_grpc as rpc
 from frontends.errors import describe
@@ -20,7 +20,7 @@ from frontends.grpc_api.base import Servicer
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from engine.tasks import BlockRecorder
+    from engine.core.tasks import BlockRecorder
 
 
 class BlockServicer(Servicer, rpc.BlockServiceServicer):

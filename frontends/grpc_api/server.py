@@ -9,7 +9,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from engine import unixsock
+from engine.access import unixsock
 from frontends._gen.sigmavault.v1 import (
     agents_pb2,
     blocks_pb2,

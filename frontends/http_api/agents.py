@@ -12,8 +12,8 @@ import binascii
 import time
 from typing import TYPE_CHECKING, Any
 
-from engine.monitor import PAGE_SIZE_MAX
-from engine.status import Kind
+from engine.core.codes import Kind
+from engine.core.monitor import PAGE_SIZE_MAX
 from frontends._gen.sigmavault.v1 import agents_pb2 as pb
 from frontends.audit import note_target
 from frontends.errors import RequestError
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from engine.core.tasks import TaskOutcome
     from engine.runtime import Runtime
-    from engine.tasks import TaskOutcome
 
 _U32 = 2**32 - 1
 _PARAM_TYPES: dict[str, type] = {"codec": str, "level": int, "algo": str, "k": int}

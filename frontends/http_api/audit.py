@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Match
 
-from engine.audit import LIST_LIMIT_MAX
+from engine.access.audit import LIST_LIMIT_MAX
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
 from frontends.audit import UNAUDITED_CALLS, begin, end, format_target, http_result, list_entries
 from frontends.auth import OPEN_HTTP_PATHS, READ_HTTP_METHODS, client_key
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from engine.audit import AuditLog
+    from engine.access.audit import AuditLog
     from engine.runtime import Runtime
     from frontends.prom import RequestMetrics
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.credentials import load_or_create_secret
+from engine.access.credentials import load_or_create_secret
 from frontends.caller import Caller
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""What the chaos runs look at: the engine's own tables (mapped read-only, engine/attach.py), its status
+"""What the chaos runs look at: the engine's own tables (mapped read-only, engine/core/attach.py), its status
 API and /metrics, and whether its ports answer.
 
 Nothing here sends a task. The tables are read straight from the control segment, so a worker's
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from engine.attach import AttachedEngine, control_segments
+from engine.core.attach import AttachedEngine, control_segments
 from ipc.segment import segment_owner
 
 if TYPE_CHECKING:

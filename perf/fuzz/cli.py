@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import orjson
 
-from engine.credentials import token_digest
+from engine.access.credentials import token_digest
 from perf.fuzz.auth_cases import fuzz_auth
 from perf.fuzz.grpc_cases import fuzz_grpc
 from perf.fuzz.health import engine_healthy

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import zstandard
 
-from engine.agents.base import Handler, TaskError
-from engine.agents.params import encode_params
-from engine.agents.registry import ROLES, build_agents, build_handlers
+from engine.core.agents.base import Handler, TaskError
+from engine.core.agents.params import encode_params
+from engine.core.agents.registry import ROLES, build_agents, build_handlers
+from engine.core.codes import Codec, Kind, Status
 from engine.errors import BadRequest
-from engine.status import Codec, Kind, Status
 
 SLOT = 64 * 1024
 

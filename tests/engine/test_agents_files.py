@@ -15,18 +15,18 @@ import pytest
 import zstandard
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from engine.agents.base import TaskError
-from engine.agents.lz4_direct import DirectLz4
-from engine.agents.params import encode_params, max_block_bytes
-from engine.agents.registry import build_handlers
-from engine.agents.sealing import SLOT_HEADER, write_slot_header
+from engine.core.agents.base import TaskError
+from engine.core.agents.lz4_direct import DirectLz4
+from engine.core.agents.params import encode_params, max_block_bytes
+from engine.core.agents.registry import build_handlers
+from engine.core.agents.sealing import SLOT_HEADER, write_slot_header
+from engine.core.codes import Kind, Status
 from engine.errors import BadRequest
 from engine.files.sealed import LENGTH, associated_data, new_header, nonce, seal_block
 from engine.files.sealed_files import open_bytes
 from engine.files.zstd_frames import frame_checksum
 from engine.files.zstd_seekable import SeekTableBuilder, read_seek_table
-from engine.keys import Keystore
-from engine.status import Kind, Status
+from engine.keys.keystore import Keystore
 from tests.engine.files_helpers import cli, mixed, need, write
 
 SLOT = 256 * 1024

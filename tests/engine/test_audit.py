@@ -12,7 +12,7 @@ import stat
 import time
 from typing import TYPE_CHECKING
 
-from engine.audit import PRUNE_EVERY, AuditEntry, AuditLog
+from engine.access.audit import PRUNE_EVERY, AuditEntry, AuditLog
 from engine.jobs.store import JobStore
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""``engined token`` (engine/cli_tokens.py) as an operator types it: reserved names refused with their
+"""``engined token`` (engine/cli/tokens.py) as an operator types it: reserved names refused with their
 reason, and a removal that says what it removed."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.credentials import CredentialError, check_token_name
+from engine.access.credentials import CredentialError, check_token_name
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -251,7 +251,7 @@ def test_tls_and_the_client_cap_parse(tmp_path: Path) -> None:
 def test_write_private_replaces_whole_files_mode_0600(tmp_path: Path) -> None:
     import stat
 
-    from engine.fsutil import write_private
+    from engine.common.fsutil import write_private
 
     target = tmp_path / "state.json"
     write_private(target, b"one")

@@ -1,4 +1,4 @@
-"""engine/diag.py in this process: the SIGUSR1 stack dump, the SIGUSR2 tracemalloc toggle, clean-up,
+"""engine/core/diag.py in this process: the SIGUSR1 stack dump, the SIGUSR2 tracemalloc toggle, clean-up,
 the reclaim of a dead process's files and a forked child dropping what it inherited."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import signal
 import tracemalloc
 from typing import TYPE_CHECKING
 
-from engine import diag
+from engine.core import diag
 from tests.utils import wait_until
 
 if TYPE_CHECKING:

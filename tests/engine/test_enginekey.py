@@ -1,4 +1,4 @@
-"""The inline-task key (engine/enginekey.py): created 0600, sealed with the passphrase (and a plain one
+"""The inline-task key (engine/keys/engine_key.py): created 0600, sealed with the passphrase (and a plain one
 sealed at load), rotated with the previous key kept; the key pipe's messages; the crypto agent's
 previous-key fallback and SET_KEY."""
 
@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine import keyfile
-from engine.agents.base import TaskError
-from engine.agents.crypto import CryptoAgent
-from engine.enginekey import InlineKeys, load_inline_keys, receive_keys, rotate_files, send_keys
-from engine.keyfile import KeystoreError
-from engine.status import Status
+from engine.core.agents.base import TaskError
+from engine.core.agents.crypto import CryptoAgent
+from engine.core.codes import Status
+from engine.keys import keyfile
+from engine.keys.engine_key import InlineKeys, load_inline_keys, receive_keys, rotate_files, send_keys
+from engine.keys.keyfile import KeystoreError
 
 if TYPE_CHECKING:
     from pathlib import Path

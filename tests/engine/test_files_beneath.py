@@ -21,7 +21,7 @@ from engine.files.output import AtomicOutput, temporary_for
 from engine.files.paths import PathPolicy
 from engine.files.sealed import parse_header
 from engine.files.sealed_files import rewrap_at, seal_bytes
-from engine.keys import Keystore
+from engine.keys.keystore import Keystore
 from tests.utils import flipping
 
 if TYPE_CHECKING:

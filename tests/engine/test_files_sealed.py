@@ -23,7 +23,7 @@ from engine.files.sealed import (
     rewrap_header,
 )
 from engine.files.sealed_files import open_blocks, open_bytes, seal_bytes
-from engine.keys import Keystore
+from engine.keys.keystore import Keystore
 from tests.engine.files_helpers import mixed
 
 BLOCK = 4096

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.files.sealed import DataKey, SealedHeader, parse_header, seal_block
 from engine.files.sealed_files import open_bytes
-from engine.keyfile import KeyPair, fingerprint_of
+from engine.keys.keyfile import KeyPair, fingerprint_of
 from tests.fixtures.sealed_v1.regenerate import PLAINTEXT, SEED
 
 VECTORS = Path(__file__).parent.parent / "fixtures" / "sealed_v1"

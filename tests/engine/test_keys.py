@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from engine import keyfile
 from engine.errors import Conflict, NotFound
 from engine.files.sealed import DataKey, new_header, parse_header
 from engine.files.sealed_files import open_bytes, rewrap_file, seal_bytes
-from engine.keyfile import (
+from engine.keys import keyfile
+from engine.keys.keyfile import (
     KeystoreError,
     export_public_key,
     parse_public_key,
     unseal_seed,
     xwing_private_key,
 )
-from engine.keys import Keystore, load_or_create_key
+from engine.keys.keystore import Keystore, load_or_create_key
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -48,7 +48,7 @@ def test_xwing_key_from_seed_matches_the_draft_vector() -> None:
 
 
 def test_new_keystore_layout_and_modes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="engine.keys"):
+    with caplog.at_level(logging.INFO, logger="engine.keys.keystore"):
         store = Keystore.open(tmp_path)
     keys_dir = tmp_path / "keys"
     assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700

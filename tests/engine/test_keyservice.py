@@ -1,4 +1,4 @@
-"""KeyService (engine/keyservice.py): opened off the loop, a keystore that cannot open is reported
+"""KeyService (engine/keys/service.py): opened off the loop, a keystore that cannot open is reported
 and refused by every key operation instead of stopping the engine, and answers hold no secret."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from engine.errors import BadRequest, Conflict, NotFound
 from engine.files.sealed_files import seal_bytes
 from engine.jobs.model import JobRecord, JobState
-from engine.keyfile import KeystoreError, parse_public_key
-from engine.keys import Keystore
-from engine.keyservice import KeyService
+from engine.keys.keyfile import KeystoreError, parse_public_key
+from engine.keys.keystore import Keystore
+from engine.keys.service import KeyService
 from tests.utils import run
 
 if TYPE_CHECKING:

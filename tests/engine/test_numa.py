@@ -1,4 +1,4 @@
-"""engine/numa.py on this machine's live /sys and on sysfs trees laid out in a tmp dir."""
+"""engine/host/numa.py on this machine's live /sys and on sysfs trees laid out in a tmp dir."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from engine.numa import (
+from engine.host.numa import (
     Node,
     Topology,
     WorkerAffinity,

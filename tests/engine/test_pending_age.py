@@ -1,8 +1,8 @@
-"""engine/pending_age.py: the oldest pending task's age from refresh marks, always a lower bound."""
+"""engine/core/pending_age.py: the oldest pending task's age from refresh marks, always a lower bound."""
 
 from __future__ import annotations
 
-from engine.pending_age import PendingAge
+from engine.core.pending_age import PendingAge
 
 
 def test_age_counts_from_the_first_refresh_after_the_task_was_sent() -> None:

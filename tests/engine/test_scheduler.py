@@ -4,10 +4,10 @@ import asyncio
 
 import pytest
 
-from engine.agents.registry import build_agents
+from engine.core.agents.registry import build_agents
+from engine.core.codes import Kind
+from engine.core.scheduler import TaskScheduler, TokenBucket
 from engine.errors import EngineBusy, NotCapable, UnknownAgent
-from engine.scheduler import TaskScheduler, TokenBucket
-from engine.status import Kind
 from tests.utils import run
 
 AGENTS = build_agents(8, 2)

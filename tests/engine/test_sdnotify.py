@@ -1,4 +1,4 @@
-"""engine/sdnotify.py with real AF_UNIX datagram sockets (a path and the abstract namespace)."""
+"""engine/core/sdnotify.py with real AF_UNIX datagram sockets (a path and the abstract namespace)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.sdnotify import Notifier, ServiceNotes
+from engine.core.sdnotify import Notifier, ServiceNotes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""The index of sealed files (engine/sealed_index.py): each candidate's header read again, files
+"""The index of sealed files (engine/keys/sealed_index.py): each candidate's header read again, files
 rewrapped, moved, replaced or swapped for a link or a FIFO sorted out, rows following the files."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import stat
 from typing import TYPE_CHECKING
 
 from engine.files.sealed_files import seal_bytes
-from engine.keys import Keystore
-from engine.sealed_index import SealedIndex, header_key_id
+from engine.keys.keystore import Keystore
+from engine.keys.sealed_index import SealedIndex, header_key_id
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from engine import network
-from engine.commands import run_tool
+from engine.common.commands import run_tool
+from engine.host import network
 from engine.storage import disks as disk_mod
 from engine.storage import mdraid
 from engine.storage import pools as pool_mod

@@ -9,7 +9,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from engine import services, system
+from engine.host import figures as system
+from engine.host import services
 from tests.utils import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "systemd"

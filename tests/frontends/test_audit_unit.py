@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from engine.logsafe import TEXT_MAX_CHARS, safe_text
+from engine.common.logsafe import TEXT_MAX_CHARS, safe_text
 from frontends import pb
 from frontends.audit import TARGET_MAX_CHARS, http_result, message_target
 from frontends.auth import AccessPolicy, grpc_call_name

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import grpc
 import pytest
 
-from engine.credentials import (
+from engine.access.credentials import (
     CredentialError,
     add_named_token,
     is_loopback,

@@ -28,7 +28,7 @@ from grpc_status import rpc_status
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from engine.credentials import token_digest
+from engine.access.credentials import token_digest
 from frontends import pb, rpc
 from frontends.auth import grpc_call_name, grpc_method_is_open, is_read
 from ipc.segment import engine_segments, segment_owner

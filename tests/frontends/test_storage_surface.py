@@ -13,7 +13,7 @@ import grpc
 import httpx
 import pytest
 
-from engine.services import SYSTEMD_RUNTIME
+from engine.host.services import SYSTEMD_RUNTIME
 from frontends import pb, rpc
 from tests.contract import check
 from tests.engine.test_zfs import RECORDED, unusable_zfs_tools

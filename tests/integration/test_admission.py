@@ -17,11 +17,11 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from engine.config import EngineConfig
-from engine.embedded import Engine
+from engine.core.codes import Kind
+from engine.core.embedded import Engine
+from engine.core.tasks import TaskService
 from engine.errors import EngineBusy
 from engine.jobs import JobTracker
-from engine.status import Kind
-from engine.tasks import TaskService
 from frontends import pb, rpc
 from tests.served import start_served, stop_served
 from tests.utils import run, wait_until

@@ -13,7 +13,9 @@ import lz4.frame
 import psutil
 import pytest
 
-from engine.embedded import Engine
+from engine.core.codes import AgentStatus, Codec, Kind, Status, WorkerState
+from engine.core.embedded import Engine
+from engine.core.tables import WORKER_FIELD
 from engine.errors import (
     BadRequest,
     EngineBusy,
@@ -23,8 +25,6 @@ from engine.errors import (
     UnknownAgent,
     WorkerUnavailable,
 )
-from engine.status import AgentStatus, Codec, Kind, Status, WorkerState
-from engine.tables import WORKER_FIELD
 from tests.utils import run
 
 if TYPE_CHECKING:

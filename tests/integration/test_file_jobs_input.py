@@ -14,7 +14,7 @@ import pytest
 
 from engine.files.sealed import read_header
 from engine.files.sealed_files import seal_bytes
-from engine.keyfile import parse_public_key
+from engine.keys.keyfile import parse_public_key
 from frontends import pb, rpc
 from tests.engine.files_helpers import cli, mixed, need
 from tests.filejobs import BLOCK, JobsClient, leftovers, served_with_root

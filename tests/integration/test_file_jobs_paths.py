@@ -22,7 +22,7 @@ import httpx
 import pytest
 import zstandard
 
-from engine.credentials import add_named_token
+from engine.access.credentials import add_named_token
 from engine.files.zstd_seekable import build_seek_table
 from frontends import pb, rpc
 from tests.engine.files_helpers import mixed

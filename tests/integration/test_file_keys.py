@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from engine.files.sealed import open_data_key, read_header
-from engine.keyfile import parse_public_key
-from engine.keys import Keystore
+from engine.keys.keyfile import parse_public_key
+from engine.keys.keystore import Keystore
 from frontends import pb, rpc
 from tests.engine.files_helpers import mixed
 from tests.filejobs import JobsClient, events_until_done, leftovers, progress_events, served_with_root

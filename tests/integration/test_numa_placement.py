@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.embedded import Engine
-from engine.numa import read_topology
+from engine.core.embedded import Engine
+from engine.host.numa import read_topology
 
 if TYPE_CHECKING:
     from engine.config import EngineConfig

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-import engine.client as client_module
-import engine.worker as worker_module
-from engine.embedded import Engine
+import engine.core.client as client_module
+import engine.core.worker as worker_module
+from engine.core.embedded import Engine
 from tests.utils import run
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.embedded import Engine
+from engine.core.codes import WorkerState
+from engine.core.embedded import Engine
 from engine.errors import WorkerLost
-from engine.status import WorkerState
 from ipc.segment import engine_segments
 from tests.utils import async_wait_until, run, wait_until
 

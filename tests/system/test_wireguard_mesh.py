@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import network
+from engine.host import network
 from tests.system.conftest import need_root_and
 from tests.utils import run
 

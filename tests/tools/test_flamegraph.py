@@ -10,20 +10,20 @@ from tools.profile import parse_faulthandler, short_path
 
 DUMP = """Thread 0x00007f1 (most recent call first):
   File "/usr/lib/python3.11/selectors.py", line 468 in select
-  File "/srv/engine/supervisor.py", line 230 in _tick
+  File "/srv/engine/core/supervisor.py", line 230 in _tick
 
 Current thread 0x00007f2 (most recent call first):
   File "/srv/.venv/lib/python3.11/site-packages/zstandard/__init__.py", line 10 in compress
-  File "/srv/engine/agents/compress.py", line 40 in compress
-  File "/srv/engine/worker.py", line 150 in _run
-  File "/srv/engine/worker.py", line 120 in __call__
+  File "/srv/engine/core/agents/compress.py", line 40 in compress
+  File "/srv/engine/core/worker.py", line 150 in _run
+  File "/srv/engine/core/worker.py", line 120 in __call__
 """
 
 
 def test_faulthandler_dumps_become_root_first_stacks_without_waiting_threads() -> None:
     stacks = parse_faulthandler(DUMP + DUMP)
-    frames = ("__call__ (engine/worker.py:120)", "_run (engine/worker.py:150)",
-              "compress (engine/agents/compress.py:40)", "compress (zstandard/__init__.py:10)")  # fmt: skip
+    frames = ("__call__ (engine/core/worker.py:120)", "_run (engine/core/worker.py:150)",
+              "compress (engine/core/agents/compress.py:40)", "compress (zstandard/__init__.py:10)")  # fmt: skip
     assert stacks == Counter({frames: 2})
     assert len(parse_faulthandler(DUMP, idle=True)) == 2  # the waiting thread too, when asked
     assert short_path("/usr/lib/python3.11/asyncio/base_events.py") == "asyncio/base_events.py"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import orjson
 import pytest
 
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from tests.utils import run, wait_until
 from tools.engine_view import read_engine
 from tools.ring_inspect import as_text, describe

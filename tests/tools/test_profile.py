@@ -71,7 +71,7 @@ def test_profile_a_loaded_engine_with_py_spy_and_with_signals(tmp_path: Path) ->
         graphs = outputs(tmp_path / "signals")
         assert set(graphs) == set(ROLES), sorted(graphs)  # an idle process gets one saying it had no samples
         worker = parse_folded((tmp_path / "signals" / f"{graphs['sv-worker-0'].stem}.folded").read_text().splitlines())
-        assert sum(worker.values()) > 10 and any("engine/worker.py" in f for frames in worker for f in frames)
+        assert sum(worker.values()) > 10 and any("engine/core/worker.py" in f for frames in worker for f in frames)
         frontend = (tmp_path / "signals" / f"{graphs['sv-frontend'].stem}.folded").read_text()
         assert "frontends/grpc_api/agents.py" in frontend
         memory = (tmp_path / "signals" / "memory.txt").read_text()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from engine.embedded import Engine
+from engine.core.embedded import Engine
 from tests.served import start_served, stop_served
 from tests.utils import run, wait_until
 from tools.engine_view import NoEngine, choose_engine, read_engine

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.commands import operand, run_checked
+from engine.common.commands import operand, run_checked
 from engine.errors import InvalidArgument
 from engine.storage import devices as devmod
 from engine.storage.btrfs import parse

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.commands import C_LOCALE, ToolOutput, run_checked, run_tool
+from engine.common.commands import C_LOCALE, ToolOutput, run_checked, run_tool
 
 PACKAGE = "btrfs-progs"
 

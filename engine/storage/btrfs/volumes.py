@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.commands import operand
+from engine.common.commands import operand
 from engine.errors import AlreadyExists, Conflict, NotFound
 from engine.storage.btrfs import parse
 from engine.storage.btrfs.pool import SNAPSHOT_DIR

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.commands import C_LOCALE, ToolOutput, run_tool
+from engine.common.commands import C_LOCALE, ToolOutput, run_tool
 from engine.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, ToolFailed, Unsupported
 from engine.storage import devices as devmod
 from engine.storage.ref import PoolRef

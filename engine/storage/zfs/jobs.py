@@ -7,7 +7,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.commands import run_checked, run_tool
+from engine.common.commands import run_checked, run_tool
 from engine.storage.operations import CANCELLED, DONE, FAILED, RUNNING, LongOperation, Progress
 from engine.storage.zfs import tool
 from engine.storage.zfs.parse import leaf_path

@@ -14,7 +14,7 @@ import asyncio
 import shutil
 from typing import Any
 
-from engine.commands import C_LOCALE, ToolOutput, operand, run_checked, run_tool
+from engine.common.commands import C_LOCALE, ToolOutput, operand, run_checked, run_tool
 from engine.errors import ToolFailed, Unsupported
 from engine.storage.zfs.parse import (
     ZPOOL_ARGV,

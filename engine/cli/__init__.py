@@ -1,0 +1,1 @@
+"""The ``engined`` subcommands beyond serve: named tokens and the operators' tools."""
