@@ -50,6 +50,7 @@ perf-deps:
 lint: $(STAMP)
 	$(VENV)/bin/python -m pip install -q -c $(LOCK) ruff mypy
 	$(VENV)/bin/ruff format --check .
+	! git grep -n -e 'fmt: skip' -e 'fmt: off' -- '*.py' ':!frontends/_gen'  # the formatter owns the layout of lines
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy engine ipc frontends perf tools tests
 

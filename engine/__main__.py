@@ -97,9 +97,11 @@ def warn_missing_roots(cfg: EngineConfig) -> None:
     root_unavailable until they are (a pool mounted later is fine, so this does not stop the start)."""
     missing = [root for root in cfg.job_root_list if not os.path.isdir(root)]
     if missing:
-        logger.warning("engined: SIGMAVAULT_JOB_ROOTS names directories that do not exist (yet): %s; file jobs "
-                       "there are refused (409 root_unavailable) until they are made or mounted",
-                       ", ".join(missing))  # fmt: skip
+        logger.warning(
+            "engined: SIGMAVAULT_JOB_ROOTS names directories that do not exist (yet): %s; file jobs "
+            "there are refused (409 root_unavailable) until they are made or mounted",
+            ", ".join(missing),
+        )
 
 
 class Made:
@@ -146,13 +148,19 @@ def serve(cfg: EngineConfig, *, listeners: list[socket.socket]) -> int:
         return 2
     # under systemd: READY=1, WATCHDOG=1, STATUS=, STOPPING=1 (the variables are taken out of the
     # environment here, so no child speaks for the engine)
-    supervisor = Supervisor(res, frontend=target, notifier=Notifier.from_environment(), serving=serving,
-                            listeners=listeners)  # fmt: skip
+    supervisor = Supervisor(
+        res, frontend=target, notifier=Notifier.from_environment(), serving=serving, listeners=listeners
+    )
     logger.info(
         "engined %s: %d workers, %d agents, %d x %d KiB slots, data in %s, segments %s",
-        version(), cfg.workers, cfg.agents, cfg.slots, cfg.slot_bytes // 1024, cfg.data_dir,
+        version(),
+        cfg.workers,
+        cfg.agents,
+        cfg.slots,
+        cfg.slot_bytes // 1024,
+        cfg.data_dir,
         ", ".join(res.segment_names),
-    )  # fmt: skip
+    )
     try:
         return supervisor.run()
     finally:

@@ -314,27 +314,36 @@ class EngineConfig:
                 f"{PREFIX}RING_CAPACITY", str(self.ring_capacity), f"must be at least the slot count ({self.slots})"
             )
         if _job_block_fits(self.job_block_bytes) > self.slot_bytes:
-            raise ConfigError(f"{PREFIX}JOB_BLOCK_BYTES", str(self.job_block_bytes),
-                              f"a block and its worst-case output ({_job_block_fits(self.job_block_bytes)} bytes) "
-                              f"must fit {PREFIX}SLOT_BYTES ({self.slot_bytes})")  # fmt: skip
+            raise ConfigError(
+                f"{PREFIX}JOB_BLOCK_BYTES",
+                str(self.job_block_bytes),
+                f"a block and its worst-case output ({_job_block_fits(self.job_block_bytes)} bytes) "
+                f"must fit {PREFIX}SLOT_BYTES ({self.slot_bytes})",
+            )
         if self.engine_port == self.grpc_port and self.engine_port:
-            raise ConfigError(f"{PREFIX}GRPC_PORT", str(self.grpc_port),
-                              f"must differ from {PREFIX}ENGINE_PORT ({self.engine_port})")  # fmt: skip
+            raise ConfigError(
+                f"{PREFIX}GRPC_PORT", str(self.grpc_port), f"must differ from {PREFIX}ENGINE_PORT ({self.engine_port})"
+            )
         self._check_security()
 
     def _check_security(self) -> None:
         # an address beyond loopback needs no configured token: one always exists (generated if not given)
         too_long = max(len(self.grpc_socket), len(self.http_socket)) + 1 - SUN_PATH_MAX
         if too_long > 0:
-            rule = (f"is {too_long} bytes too long for a Unix socket path (a socket's path has at most "
-                    f"{SUN_PATH_MAX - 1} bytes): choose a shorter directory")  # fmt: skip
+            rule = (
+                f"is {too_long} bytes too long for a Unix socket path (a socket's path has at most "
+                f"{SUN_PATH_MAX - 1} bytes): choose a shorter directory"
+            )
             raise ConfigError(f"{PREFIX}RUN_DIR", self.run_dir, rule)
         if bool(self.tls_cert) != bool(self.tls_key):
             given, missing = ("TLS_CERT", "TLS_KEY") if self.tls_cert else ("TLS_KEY", "TLS_CERT")
             raise ConfigError(f"{PREFIX}{given}", getattr(self, given.lower()), f"needs {PREFIX}{missing} too")
         if self.tls_client_ca and not self.tls_cert:
-            raise ConfigError(f"{PREFIX}TLS_CLIENT_CA", self.tls_client_ca,
-                              f"needs {PREFIX}TLS_CERT and {PREFIX}TLS_KEY (mutual TLS is TLS first)")  # fmt: skip
+            raise ConfigError(
+                f"{PREFIX}TLS_CLIENT_CA",
+                self.tls_client_ca,
+                f"needs {PREFIX}TLS_CERT and {PREFIX}TLS_KEY (mutual TLS is TLS first)",
+            )
 
     @property
     def tls(self) -> bool:
@@ -410,8 +419,10 @@ class EngineConfig:
         return cls(**values)
 
     @staticmethod
-    def unknown_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike[str] | None = ".env",
-                         ) -> list[str]:  # fmt: skip
+    def unknown_settings(
+        environ: Mapping[str, str] | None = None,
+        env_file: str | os.PathLike[str] | None = ".env",
+    ) -> list[str]:
         """One line per SIGMAVAULT_* variable this engine does not know, with the closest known name
         (a typo such as SIGMAVAULT_WORKRES would otherwise be ignored in silence)."""
         merged = dict(read_env_file(Path(env_file))) if env_file is not None and Path(env_file).is_file() else {}
@@ -422,8 +433,11 @@ class EngineConfig:
             if variable.startswith(PREFIX) and variable not in known and variable not in _NOT_OURS:
                 suffix = variable[len(PREFIX) :]
                 suffixes = [name[len(PREFIX) :] for name in known]  # the shared prefix would make all look close
-                close = [_MEANT[suffix]] if suffix in _MEANT else \
-                    difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.75)  # fmt: skip
+                close = (
+                    [_MEANT[suffix]]
+                    if suffix in _MEANT
+                    else difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.75)
+                )
                 hint = f" (did you mean {PREFIX}{close[0]}?)" if close else ""
                 lines.append(f"unknown setting {variable} is ignored{hint}")
         return lines
@@ -461,11 +475,18 @@ class EngineConfig:
         for root in self.job_root_list:
             real = os.path.realpath(root)
             if real == data or data.startswith(real.rstrip("/") + "/"):
-                raise ConfigError(f"{PREFIX}JOB_ROOTS", root, f"contains the data directory ({self.data_dir}: keys, "
-                                  "job history); name directories beside it, never above it")  # fmt: skip
+                raise ConfigError(
+                    f"{PREFIX}JOB_ROOTS",
+                    root,
+                    f"contains the data directory ({self.data_dir}: keys, "
+                    "job history); name directories beside it, never above it",
+                )
             if real.startswith(data + "/"):
-                raise ConfigError(f"{PREFIX}JOB_ROOTS", root, f"lies inside the data directory ({self.data_dir}); "
-                                  "file jobs never touch the engine's own state")  # fmt: skip
+                raise ConfigError(
+                    f"{PREFIX}JOB_ROOTS",
+                    root,
+                    f"lies inside the data directory ({self.data_dir}); file jobs never touch the engine's own state",
+                )
 
     @property
     def ports_file(self) -> Path:
@@ -539,8 +560,15 @@ _SECRET = frozenset({"api_token"})
 # SIGMAVAULT_* variables other programs of the product read (the Go API's); not typos of ours
 _NOT_OURS = frozenset({"SIGMAVAULT_API_PORT", "SIGMAVAULT_API_HOST", "SIGMAVAULT_WEB_ROOT"})
 # names a user reaches for that are not close in spelling: the HTTP port keeps the seed's ENGINE_PORT
-_MEANT = {"HTTP_PORT": "ENGINE_PORT", "PORT": "ENGINE_PORT", "HTTP_HOST": "HOST", "GRPC_HOST": "HOST",
-          "BIND": "HOST", "TOKEN": "API_TOKEN", "WORKER_COUNT": "WORKERS"}  # fmt: skip
+_MEANT = {
+    "HTTP_PORT": "ENGINE_PORT",
+    "PORT": "ENGINE_PORT",
+    "HTTP_HOST": "HOST",
+    "GRPC_HOST": "HOST",
+    "BIND": "HOST",
+    "TOKEN": "API_TOKEN",
+    "WORKER_COUNT": "WORKERS",
+}
 
 
 def _blame_port_clash(values: dict[str, Any], merged: Mapping[str, str]) -> None:

@@ -22,8 +22,14 @@ class EngineError(Exception):
     status: Status = Status.INTERNAL
     code: str | None = None
 
-    def __init__(self, message: str, *, status: Status | None = None, code: str | None = None,
-                 metadata: Mapping[str, object] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Status | None = None,
+        code: str | None = None,
+        metadata: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         if status is not None:
             self.status = status
@@ -130,8 +136,9 @@ _STATUS_MESSAGES = {
 }
 
 
-def error_for_status(status: int, context: str = "", detail: str = "",
-                     metadata: Mapping[str, object] | None = None) -> EngineError:  # fmt: skip
+def error_for_status(
+    status: int, context: str = "", detail: str = "", metadata: Mapping[str, object] | None = None
+) -> EngineError:
     """The exception the client raises for a worker's non-OK status (``detail`` replaces the
     generic text when the caller knows what the status means for its task)."""
     code = Status(status)

@@ -100,10 +100,17 @@ class Runtime:
         """SystemStatus: the engine's state, the host's identity, CPU, memory and uptime, and the storage
         sources as the last pool listing found them (no tool runs here)."""
         host = self.host.read()
-        return {**self.monitor.engine_status(), "version": self.version, "hostname": self.hostname,
-                "env": self.config.env, "host_uptime_s": host["uptime_s"], "cpu": host["cpu"],
-                "memory": host["memory"], "boot_time_unix": host["boot_time_unix"],
-                "storage_sources": self.storage.manager.sources}  # fmt: skip
+        return {
+            **self.monitor.engine_status(),
+            "version": self.version,
+            "hostname": self.hostname,
+            "env": self.config.env,
+            "host_uptime_s": host["uptime_s"],
+            "cpu": host["cpu"],
+            "memory": host["memory"],
+            "boot_time_unix": host["boot_time_unix"],
+            "storage_sources": self.storage.manager.sources,
+        }
 
     async def list_services(self) -> dict[str, Any]:
         return await services.list_services()

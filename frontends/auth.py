@@ -209,8 +209,15 @@ def _bearer_value(authorization: str) -> str | None:
 class AccessPolicy:
     """Finds the caller of a call (authentication) and decides whether its role may make it."""
 
-    def __init__(self, token: str, *, tokens_file: str = "", socket_hint: str = "", token_hint: str = "",
-                 log_admitted: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        token: str,
+        *,
+        tokens_file: str = "",
+        socket_hint: str = "",
+        token_hint: str = "",
+        log_admitted: bool = False,
+    ) -> None:
         self._admin_digest = token_digest(token) if token else b""
         self._tokens_file = tokens_file
         self._named: list[NamedToken] = []
@@ -226,18 +233,33 @@ class AccessPolicy:
             f"send 'Authorization: Bearer <token>'{f' (the admin token is in {token_hint})' if token_hint else ''}"
         )
         hint = " or ".join(how)
-        self.missing = ErrorAnswer(401, grpc.StatusCode.UNAUTHENTICATED, "unauthenticated",
-                                   f"this call needs a credential: {hint}; see docs/SECURITY.md", {},
-                                   extra_headers={"WWW-Authenticate": REALM})  # fmt: skip
-        self.wrong = ErrorAnswer(401, grpc.StatusCode.UNAUTHENTICATED, "unauthenticated",
-                                 f"the token presented is not valid: {hint}; see docs/SECURITY.md", {},
-                                 extra_headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})  # fmt: skip
+        self.missing = ErrorAnswer(
+            401,
+            grpc.StatusCode.UNAUTHENTICATED,
+            "unauthenticated",
+            f"this call needs a credential: {hint}; see docs/SECURITY.md",
+            {},
+            extra_headers={"WWW-Authenticate": REALM},
+        )
+        self.wrong = ErrorAnswer(
+            401,
+            grpc.StatusCode.UNAUTHENTICATED,
+            "unauthenticated",
+            f"the token presented is not valid: {hint}; see docs/SECURITY.md",
+            {},
+            extra_headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+        )
 
     @classmethod
     def from_config(cls, config: EngineConfig) -> AccessPolicy:
         token_hint = config.api_token_file if config.api_token_file else "SIGMAVAULT_API_TOKEN"
-        return cls(config.api_token, tokens_file=config.api_tokens_file, socket_hint=config.run_dir,
-                   token_hint=token_hint, log_admitted=config.access_log or config.debug)  # fmt: skip
+        return cls(
+            config.api_token,
+            tokens_file=config.api_tokens_file,
+            socket_hint=config.run_dir,
+            token_hint=token_hint,
+            log_admitted=config.access_log or config.debug,
+        )
 
     # tokens ----------------------------------------------------------------------------------
     def _reload(self, *, initial: bool = False) -> None:
@@ -314,9 +336,13 @@ class AccessPolicy:
         """None when ``caller``'s role may make ``call``, else the 403 naming the missing role."""
         if caller.role == "admin" or (read and call not in ADMIN_READS):
             return None
-        return ErrorAnswer(403, grpc.StatusCode.PERMISSION_DENIED, "permission_denied",
-                           f"{call} needs the role 'admin'; the token {caller.name!r} has the role '{caller.role}'",
-                           {"call": call, "required_role": "admin", "role": caller.role})  # fmt: skip
+        return ErrorAnswer(
+            403,
+            grpc.StatusCode.PERMISSION_DENIED,
+            "permission_denied",
+            f"{call} needs the role 'admin'; the token {caller.name!r} has the role '{caller.role}'",
+            {"call": call, "required_role": "admin", "role": caller.role},
+        )
 
     # the access log ---------------------------------------------------------------------------
     def admitted(self, caller: Caller, call: str) -> None:

@@ -27,8 +27,14 @@ METADATA_VALUE_MAX_BYTES = 256
 class RequestError(EngineError):
     """A request the frontend rejects before it reaches the engine (bad JSON, wrong types, ...)."""
 
-    def __init__(self, message: str, *, code: str = "invalid_request", status: Status = Status.BAD_PARAMS,
-                 http_status: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid_request",
+        status: Status = Status.BAD_PARAMS,
+        http_status: int | None = None,
+    ) -> None:
         super().__init__(message, status=status, code=code)
         self.http_status = http_status
 
@@ -63,8 +69,15 @@ class ErrorAnswer:
 
     __slots__ = ("code", "extra_headers", "grpc_code", "http_status", "message", "metadata")
 
-    def __init__(self, http_status: int, grpc_code: grpc.StatusCode, code: str, message: str,
-                 metadata: dict[str, str], extra_headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        http_status: int,
+        grpc_code: grpc.StatusCode,
+        code: str,
+        message: str,
+        metadata: dict[str, str],
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
         self.http_status, self.grpc_code, self.code = http_status, grpc_code, code
         self.message = bounded(message, MESSAGE_MAX_BYTES)
         self.metadata = {k: bounded(str(v), METADATA_VALUE_MAX_BYTES) for k, v in metadata.items()}

@@ -156,8 +156,9 @@ class EventHub:
             )
         unknown = sorted(set(types) - set(SERVER_EVENTS))
         if unknown:
-            return "error", encode("error", {"code": "unknown_event_type",
-                                             "message": f"unknown event type(s): {', '.join(unknown)}"})  # fmt: skip
+            return "error", encode(
+                "error", {"code": "unknown_event_type", "message": f"unknown event type(s): {', '.join(unknown)}"}
+            )
         if message["type"] == "client.subscribe":
             subscriber.types.update(types)
         else:
@@ -174,9 +175,17 @@ class EventHub:
 class Watchers:
     """Periodic producers: system metrics, agent status changes, storage changes."""
 
-    def __init__(self, hub: EventHub, *, metrics: Callable[[], Any], agent_states: Callable[[], list[str]],
-                 agent_info: Callable[[int], dict[str, Any]], storage: Callable[[], Awaitable[dict[str, Any]]],
-                 metrics_interval: float, on_tick: Callable[[], Awaitable[None]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        hub: EventHub,
+        *,
+        metrics: Callable[[], Any],
+        agent_states: Callable[[], list[str]],
+        agent_info: Callable[[int], dict[str, Any]],
+        storage: Callable[[], Awaitable[dict[str, Any]]],
+        metrics_interval: float,
+        on_tick: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.hub = hub
         self._metrics, self._agent_states, self._agent_info = metrics, agent_states, agent_info
         self._storage, self._interval, self._on_tick = storage, metrics_interval, on_tick
@@ -233,6 +242,12 @@ class Watchers:
                 self.hub.publish("storage.event", {"action": "disk_removed", "disk": old_disks[name]})
             for name in sorted(pools.keys() & old_pools.keys()):
                 if pools[name]["health"] != old_pools[name]["health"]:
-                    self.hub.publish("storage.event", {"action": "pool_health_changed", "pool": pools[name],
-                                                       "previous_health": old_pools[name]["health"]})  # fmt: skip
+                    self.hub.publish(
+                        "storage.event",
+                        {
+                            "action": "pool_health_changed",
+                            "pool": pools[name],
+                            "previous_health": old_pools[name]["health"],
+                        },
+                    )
         self._last_storage = {"disks": disks, "pools": pools}

@@ -24,10 +24,12 @@ class ClientLimiter:
         self._inflight: dict[str, int] = {}
         self.refused = 0
         self.refusal = ErrorAnswer(
-            429, grpc.StatusCode.RESOURCE_EXHAUSTED, "client_limit",
+            429,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "client_limit",
             f"this client already has {max_inflight} calls in flight (SIGMAVAULT_CLIENT_MAX_INFLIGHT); retry later",
             {"limit": str(max_inflight), "retry_after_s": str(RETRY_AFTER_S)},
-        )  # fmt: skip
+        )
 
     @property
     def enabled(self) -> bool:

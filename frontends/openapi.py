@@ -23,28 +23,43 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string", "description": "e.g. busy, too_large, not_capable, unknown_agent"},
                 "message": {"type": "string"},
-                "metadata": {"type": "object", "additionalProperties": {"type": "string"},
-                             "description": "the numbers behind the error, e.g. limit, retry_after_s"},
+                "metadata": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "the numbers behind the error, e.g. limit, retry_after_s",
+                },
             },
         }
     },
-}  # fmt: skip
+}
 _ERROR_DESCRIPTIONS = {
-    400: "invalid request", 401: "no or a wrong bearer token (docs/SECURITY.md)",
-    403: "this engine has no API token and serves loopback clients only", 404: "no such resource",
-    405: "method not allowed", 409: "conflict", 413: "payload too large", 422: "a system tool refused the operation",
+    400: "invalid request",
+    401: "no or a wrong bearer token (docs/SECURITY.md)",
+    403: "this engine has no API token and serves loopback clients only",
+    404: "no such resource",
+    405: "method not allowed",
+    409: "conflict",
+    413: "payload too large",
+    422: "a system tool refused the operation",
     429: "busy, or this client is at its cap (client_limit): retry after Retry-After",
-    501: "not supported on this machine", 503: "unavailable: retry after Retry-After", 504: "deadline exceeded",
+    501: "not supported on this machine",
+    503: "unavailable: retry after Retry-After",
+    504: "deadline exceeded",
     507: "insufficient space",
-}  # fmt: skip
+}
 
 
 def _error(status: int) -> dict[str, Any]:
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     answer: dict[str, Any] = {"description": _ERROR_DESCRIPTIONS.get(status, "error"), "content": content}
     if status == 401:
-        answer["headers"] = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
-                                                  "description": 'Bearer realm="sigmavault"'}}  # fmt: skip
+        answer["headers"] = {
+            "WWW-Authenticate": {
+                "required": True,
+                "schema": {"type": "string"},
+                "description": 'Bearer realm="sigmavault"',
+            }
+        }
     return answer
 
 
@@ -55,18 +70,30 @@ def _operation(endpoint: Endpoint, schemas: SchemaSet) -> dict[str, Any]:
         ok = {"application/json": {"schema": {"type": "object"}}}
     else:
         ok = {"application/json": {"schema": schemas.ref(endpoint.response)}}
-    op: dict[str, Any] = {"summary": endpoint.summary, "operationId": _operation_id(endpoint),
-                          "responses": {"200": {"description": "OK", "content": ok}}}  # fmt: skip
-    parameters = [{"name": name, "in": "path", "required": True, "schema": endpoint.path_schema(name)}
-                  for name in endpoint.path_params]  # fmt: skip
-    parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
-                    **({"description": q.description} if q.description else {})} for q in endpoint.query]  # fmt: skip
+    op: dict[str, Any] = {
+        "summary": endpoint.summary,
+        "operationId": _operation_id(endpoint),
+        "responses": {"200": {"description": "OK", "content": ok}},
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": endpoint.path_schema(name)}
+        for name in endpoint.path_params
+    ]
+    parameters += [
+        {
+            "name": q.name,
+            "in": "query",
+            "required": q.required,
+            "schema": q.schema,
+            **({"description": q.description} if q.description else {}),
+        }
+        for q in endpoint.query
+    ]
     if parameters:
         op["parameters"] = parameters
     if endpoint.request is not None:
         body = schemas.ref(endpoint.request, request=True, exclude=endpoint.exclude, required=endpoint.required)
-        op["requestBody"] = {"required": not endpoint.body_optional,
-                             "content": {"application/json": {"schema": body}}}  # fmt: skip
+        op["requestBody"] = {"required": not endpoint.body_optional, "content": {"application/json": {"schema": body}}}
     statuses = set(endpoint.errors)
     if not http_path_is_open(endpoint.path):  # the access policy and the per-client cap (frontends/auth.py)
         statuses |= {401, 403, 429}
@@ -94,18 +121,30 @@ def openapi_document(version: str, endpoints: list[Endpoint]) -> dict[str, Any]:
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, schemas)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SigmaVault engine", "version": version,
-                 "description": "The JSON form of the gRPC API in proto/sigmavault/v1 (see common.proto). "
-                                "GET / is the dashboard (HTML); its files under /static/ are not API "
-                                "routes and are not listed here."},
+        "info": {
+            "title": "SigmaVault engine",
+            "version": version,
+            "description": "The JSON form of the gRPC API in proto/sigmavault/v1 (see common.proto). "
+            "GET / is the dashboard (HTML); its files under /static/ are not API "
+            "routes and are not listed here.",
+        },
         "paths": paths,
-        "components": {"schemas": {**schemas.components, "Error": ERROR_SCHEMA},
-                       "securitySchemes": {
-                           "bearer": {"type": "http", "scheme": "bearer",
-                                      "description": "the admin token (<data_dir>/api-token) or a named token of "
-                                                     "SIGMAVAULT_API_TOKENS_FILE; every call but health needs a "
-                                                     "credential, or the Unix socket (docs/SECURITY.md)"},
-                           "session": {"type": "apiKey", "in": "cookie", "name": "sv_session",
-                                       "description": "the dashboard's session: POST /api/v1/session with the token"},
-                       }},
-    }  # fmt: skip
+        "components": {
+            "schemas": {**schemas.components, "Error": ERROR_SCHEMA},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the admin token (<data_dir>/api-token) or a named token of "
+                    "SIGMAVAULT_API_TOKENS_FILE; every call but health needs a "
+                    "credential, or the Unix socket (docs/SECURITY.md)",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "sv_session",
+                    "description": "the dashboard's session: POST /api/v1/session with the token",
+                },
+            },
+        },
+    }

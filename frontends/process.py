@@ -19,8 +19,12 @@ if TYPE_CHECKING:
     from engine.core.resources import EngineResources
 
 
-def frontend_main(res: EngineResources, listener: socket.socket | None = None, ready_fd: int = -1,
-                  unix_listener: socket.socket | None = None) -> None:  # fmt: skip
+def frontend_main(
+    res: EngineResources,
+    listener: socket.socket | None = None,
+    ready_fd: int = -1,
+    unix_listener: socket.socket | None = None,
+) -> None:
     """Entry point of the forked frontend process. ``ready_fd``: a pipe to the supervisor, written
     once when the frontend serves (it tells systemd READY=1 then); ``listener`` and
     ``unix_listener``: the HTTP sockets (TCP, Unix) the supervisor bound."""

@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 
 LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_AGENT_COUNTERS = (("tasks", "Tasks run by the agent"), ("errors", "Tasks the agent answered with an error"),
-                   ("bytes_in", "Input bytes processed by the agent"),
-                   ("bytes_out", "Output bytes produced by the agent"))  # fmt: skip
+_AGENT_COUNTERS = (
+    ("tasks", "Tasks run by the agent"),
+    ("errors", "Tasks the agent answered with an error"),
+    ("bytes_in", "Input bytes processed by the agent"),
+    ("bytes_out", "Output bytes produced by the agent"),
+)
 
 
 class EngineCollector(Collector):
@@ -45,11 +48,13 @@ class EngineCollector(Collector):
 
     def _agents(self) -> Iterator[Metric]:
         labels = ["agent", "name", "role", "worker"]
-        counters = {name: CounterMetricFamily(f"sigmavault_agent_{name}", text, labels=labels)
-                    for name, text in _AGENT_COUNTERS}  # fmt: skip
+        counters = {
+            name: CounterMetricFamily(f"sigmavault_agent_{name}", text, labels=labels) for name, text in _AGENT_COUNTERS
+        }
         latency = CounterMetricFamily("sigmavault_agent_latency_seconds", "Handler time summed", labels=labels)
-        status = GaugeMetricFamily("sigmavault_agent_status", "1 for the agent's current status",
-                                   labels=[*labels, "status"])  # fmt: skip
+        status = GaugeMetricFamily(
+            "sigmavault_agent_status", "1 for the agent's current status", labels=[*labels, "status"]
+        )
         statuses = self.monitor.agent_statuses()
         for spec, row, now in zip(self.monitor.agents, self.monitor.table.agent_rows(), statuses, strict=True):
             values = [str(spec.id), spec.name, spec.role, str(spec.worker)]
@@ -66,8 +71,9 @@ class EngineCollector(Collector):
         tasks = CounterMetricFamily("sigmavault_worker_tasks", "Tasks run by the worker", labels=["worker"])
         busy = CounterMetricFamily("sigmavault_worker_busy_seconds", "Time in handlers", labels=["worker"])
         ready = GaugeMetricFamily("sigmavault_worker_ready", "1 when the worker is ready", labels=["worker"])
-        rings = GaugeMetricFamily("sigmavault_ring_occupancy", "Descriptors waiting in a ring",
-                                  labels=["worker", "ring"])  # fmt: skip
+        rings = GaugeMetricFamily(
+            "sigmavault_ring_occupancy", "Descriptors waiting in a ring", labels=["worker", "ring"]
+        )
         for row, (sub, comp) in zip(self.monitor.table.worker_rows(), self.monitor.ring_occupancy(), strict=True):
             label = [str(row["id"])]
             restarts.add_metric(label, row["restarts"])
@@ -90,8 +96,9 @@ class EngineCollector(Collector):
             gauge = GaugeMetricFamily(name, text)
             gauge.add_metric([], value)
             yield gauge
-        rejected = CounterMetricFamily("sigmavault_rejected_tasks", "Tasks refused by admission, by reason",
-                                       labels=["reason"])  # fmt: skip
+        rejected = CounterMetricFamily(
+            "sigmavault_rejected_tasks", "Tasks refused by admission, by reason", labels=["reason"]
+        )
         for reason in ("queue_full", "no_slot"):
             rejected.add_metric([reason], live["rejected"][reason])
         yield rejected
@@ -108,17 +115,33 @@ class RequestMetrics:
 
     def __init__(self, monitor: EngineMonitor | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.http_requests = Counter("sigmavault_http_requests", "HTTP requests", ["method", "route", "status"],
-                                     registry=self.registry)  # fmt: skip
-        self.http_latency = Histogram("sigmavault_http_request_seconds", "HTTP request latency", ["route"],
-                                      buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
-        self.grpc_requests = Counter("sigmavault_grpc_requests", "gRPC requests", ["method", "code"],
-                                     registry=self.registry)  # fmt: skip
-        self.grpc_latency = Histogram("sigmavault_grpc_request_seconds", "gRPC request latency", ["method"],
-                                      buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
+        self.http_requests = Counter(
+            "sigmavault_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.http_latency = Histogram(
+            "sigmavault_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.grpc_requests = Counter(
+            "sigmavault_grpc_requests", "gRPC requests", ["method", "code"], registry=self.registry
+        )
+        self.grpc_latency = Histogram(
+            "sigmavault_grpc_request_seconds",
+            "gRPC request latency",
+            ["method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         # unauthenticated, permission_denied, cross_origin, client_limit, malformed_request (docs/SECURITY.md)
-        self.refused = Counter("sigmavault_refused_calls", "Calls refused before any handler ran, by reason",
-                               ["transport", "reason"], registry=self.registry)  # fmt: skip
+        self.refused = Counter(
+            "sigmavault_refused_calls",
+            "Calls refused before any handler ran, by reason",
+            ["transport", "reason"],
+            registry=self.registry,
+        )
         # an unsafe HTTP call to no route (404/405): not an audit entry (a flood of them would push the
         # real ones out), counted here by status instead (frontends/http_api/audit.py)
         unrouted = "Unsafe HTTP calls that matched no route, by status"

@@ -62,18 +62,30 @@ def _unix_server(app: ASGIApp, base: uvicorn.Config) -> _Server:
     """uvicorn for the Unix socket: the same app, plain HTTP (the kernel checks who connects, TLS
     would add nothing), and protocols that tell the app the peer's uid (frontends/unix_http.py)."""
     config = uvicorn.Config(
-        app, loop="none", http=UnixHttpProtocol, ws=UnixWebSocketProtocol, lifespan="off",
-        access_log=base.access_log, log_level=base.log_level, ws_max_size=base.ws_max_size,
-        ws_ping_interval=base.ws_ping_interval, ws_ping_timeout=base.ws_ping_timeout,
-        timeout_graceful_shutdown=base.timeout_graceful_shutdown, proxy_headers=False,
-    )  # fmt: skip
+        app,
+        loop="none",
+        http=UnixHttpProtocol,
+        ws=UnixWebSocketProtocol,
+        lifespan="off",
+        access_log=base.access_log,
+        log_level=base.log_level,
+        ws_max_size=base.ws_max_size,
+        ws_ping_interval=base.ws_ping_interval,
+        ws_ping_timeout=base.ws_ping_timeout,
+        timeout_graceful_shutdown=base.timeout_graceful_shutdown,
+        proxy_headers=False,
+    )
     return _Server(config)
 
 
-async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None,
-                         listener: socket.socket | None = None, ready: Callable[[], None] | None = None,
-                         diagnostics: Diagnostics | None = None,
-                         unix_listener: socket.socket | None = None) -> None:  # fmt: skip
+async def serve_frontend(
+    res: EngineResources,
+    stop: asyncio.Event | None = None,
+    listener: socket.socket | None = None,
+    ready: Callable[[], None] | None = None,
+    diagnostics: Diagnostics | None = None,
+    unix_listener: socket.socket | None = None,
+) -> None:
     """Serve until SIGTERM/SIGINT or ``stop``; ``listener`` and ``unix_listener``: the HTTP sockets
     (TCP, Unix) bound by the supervisor; ``ready()`` is called once HTTP and gRPC both serve;
     ``diagnostics`` gets MEMORY_SIGNAL."""
@@ -88,13 +100,22 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
     stack = FrontendStack(res, alive=lambda: os.getppid() == supervisor_pid)
     await stack.start()
     uv_config = uvicorn.Config(
-        stack.app, host=cfg.host, port=cfg.engine_port, loop="none", http="httptools",
-        ws="websockets-sansio", lifespan="off", access_log=cfg.debug, log_level="debug" if cfg.debug else "warning",
-        ws_max_size=64 * 1024, ws_ping_interval=20.0, ws_ping_timeout=20.0,
+        stack.app,
+        host=cfg.host,
+        port=cfg.engine_port,
+        loop="none",
+        http="httptools",
+        ws="websockets-sansio",
+        lifespan="off",
+        access_log=cfg.debug,
+        log_level="debug" if cfg.debug else "warning",
+        ws_max_size=64 * 1024,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
         timeout_graceful_shutdown=math.ceil(cfg.shutdown_grace),
         proxy_headers=False,  # the peer is the TCP peer: X-Forwarded-For would let a client pick its address
         **uvicorn_options(cfg),
-    )  # fmt: skip
+    )
     http = _Server(uv_config)
     logfilters.install()
     if listener is None:
@@ -107,8 +128,15 @@ async def serve_frontend(res: EngineResources, stop: asyncio.Event | None = None
     http_task = asyncio.create_task(http.serve(sockets=[listener]))
     unix_task = asyncio.create_task(unix_http.serve(sockets=[unix_listener]))
     stack.write_ports(http_port)
-    logger.info("frontend: HTTP on %s:%d and %s, gRPC on %s:%d and %s", cfg.host, http_port, cfg.http_socket,
-                cfg.host, stack.grpc_port, cfg.grpc_socket)  # fmt: skip
+    logger.info(
+        "frontend: HTTP on %s:%d and %s, gRPC on %s:%d and %s",
+        cfg.host,
+        http_port,
+        cfg.http_socket,
+        cfg.host,
+        stack.grpc_port,
+        cfg.grpc_socket,
+    )
     stop_task = asyncio.create_task(stop.wait())
     try:
         # uvicorn says it serves with a flag, not an event

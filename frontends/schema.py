@@ -80,8 +80,14 @@ class SchemaSet:
     def __init__(self) -> None:
         self.components: dict[str, dict[str, Any]] = {}
 
-    def ref(self, message: Descriptor, *, request: bool = False, exclude: tuple[str, ...] = (),
-            required: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+    def ref(
+        self,
+        message: Descriptor,
+        *,
+        request: bool = False,
+        exclude: tuple[str, ...] = (),
+        required: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
         """A ``$ref`` to the message's schema (requests get their own variant when fields differ)."""
         name = message.name + ("Body" if request and (exclude or required) else "")
         if name not in self.components:
@@ -207,8 +213,10 @@ def _to_proto_json(message: Descriptor, doc: dict[str, Any], path: str = "") -> 
         elif field.type == _F.TYPE_MESSAGE and isinstance(value, dict) and not _is_map(field):
             out[name] = _to_proto_json(field.message_type, value, f"{path}{name}.")
         elif field.type == _F.TYPE_MESSAGE and field.is_repeated and isinstance(value, list) and not _is_map(field):
-            out[name] = [_to_proto_json(field.message_type, v, f"{path}{name}[{i}].") if isinstance(v, dict) else v
-                         for i, v in enumerate(value)]  # fmt: skip
+            out[name] = [
+                _to_proto_json(field.message_type, v, f"{path}{name}[{i}].") if isinstance(v, dict) else v
+                for i, v in enumerate(value)
+            ]
     return out
 
 
@@ -218,8 +226,9 @@ def from_labels(message: Descriptor, doc: dict[str, Any]) -> dict[str, Any]:
     return _to_proto_json(message, doc)
 
 
-def parse_body(doc: Any, message_class: type[Message], *, allowed: tuple[str, ...] | None = None,
-               required: tuple[str, ...] = ()) -> Message:  # fmt: skip
+def parse_body(
+    doc: Any, message_class: type[Message], *, allowed: tuple[str, ...] | None = None, required: tuple[str, ...] = ()
+) -> Message:
     """A decoded JSON body as the proto request message, or BadRequest naming the field and rule."""
     if not isinstance(doc, dict):
         raise RequestError("the body must be a JSON object")

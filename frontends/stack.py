@@ -43,8 +43,14 @@ async def _storage_snapshot() -> dict[str, Any]:
 
 
 class FrontendStack:
-    def __init__(self, res: EngineResources, *, alive: Callable[[], bool] | None = None,
-                 client: EngineClient | None = None, grpc_port: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        res: EngineResources,
+        *,
+        alive: Callable[[], bool] | None = None,
+        client: EngineClient | None = None,
+        grpc_port: int | None = None,
+    ) -> None:
         cfg = self.config = res.config
         self._owns_client = client is None
         self.client = client or EngineClient(res, alive=alive)
@@ -61,10 +67,14 @@ class FrontendStack:
         monitor = self.runtime.monitor
         specs = self.client.agents
         self.watchers = Watchers(
-            self.hub, metrics=self.runtime.metrics_event, agent_states=monitor.agent_statuses,
+            self.hub,
+            metrics=self.runtime.metrics_event,
+            agent_states=monitor.agent_statuses,
             agent_info=lambda i: {k: v for k, v in specs[i].as_dict().items() if k != "capabilities"},
-            storage=_storage_snapshot, metrics_interval=cfg.metrics_interval, on_tick=self._tick,
-        )  # fmt: skip
+            storage=_storage_snapshot,
+            metrics_interval=cfg.metrics_interval,
+            on_tick=self._tick,
+        )
 
     async def _tick(self) -> None:
         """Every 100 ms: gRPC health follows worker readiness; the client's figures reach the tables."""
@@ -99,8 +109,12 @@ class FrontendStack:
     async def start(self) -> None:
         interrupted = self.runtime.long_jobs.recover()
         for job in interrupted:
-            logger.warning("job %s (%s on %s) was interrupted when the engine last stopped", job.id, job.kind,
-                           safe_text(job.target))  # fmt: skip
+            logger.warning(
+                "job %s (%s on %s) was interrupted when the engine last stopped",
+                job.id,
+                job.kind,
+                safe_text(job.target),
+            )
         await asyncio.to_thread(self.runtime.files.clean_interrupted, interrupted)
         await self.runtime.keys.open()  # in a thread: scrypt when the keys are passphrase-sealed
         self.runtime.storage.start()  # remembered pools mounted again (logged), snapshot schedules run

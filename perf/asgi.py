@@ -51,11 +51,22 @@ TOKEN = secrets.token_hex(32)  # every engine call carries it (the bare app igno
 
 
 async def per_request_us(app: Any, path: str, count: int, body: bytes | None = None) -> float:
-    scope = {"type": "http", "method": "GET" if body is None else "POST", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": [(b"content-length", str(len(body or b"")).encode()),
-                                              (b"authorization", f"Bearer {TOKEN}".encode())],
-             "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": "",
-             "http_version": "1.1"}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "GET" if body is None else "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [
+            (b"content-length", str(len(body or b"")).encode()),
+            (b"authorization", f"Bearer {TOKEN}".encode()),
+        ],
+        "scheme": "http",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 1),
+        "root_path": "",
+        "http_version": "1.1",
+    }
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body or b"", "more_body": False}
@@ -80,8 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     report = Report("ASGI app cost per request (perf.asgi)")
     n = args.requests
     with tempfile.TemporaryDirectory() as data_dir:
-        cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, data_dir=data_dir, api_token=TOKEN,
-                                    run_dir=f"{data_dir}/sock")  # fmt: skip
+        cfg = EngineConfig.from_env(
+            environ={}, env_file=None, workers=2, data_dir=data_dir, api_token=TOKEN, run_dir=f"{data_dir}/sock"
+        )
         with Engine.start(cfg) as engine:
             hub = EventHub()
             rt = Runtime.build(cfg, engine.client, hub.publish)

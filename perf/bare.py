@@ -45,8 +45,14 @@ def serve_grpc(port: int) -> None:
 
                 level = request.params.level if request.params.HasField("level") else 3
                 data = zstandard.ZstdCompressor(level=level).compress(data)
-            return pb.DispatchTaskResponse(agent_id=request.agent_id, agent_name="bare", kind=request.kind,
-                                           data=data, bytes_in=len(request.data), bytes_out=len(data))  # fmt: skip
+            return pb.DispatchTaskResponse(
+                agent_id=request.agent_id,
+                agent_name="bare",
+                kind=request.kind,
+                data=data,
+                bytes_in=len(request.data),
+                bytes_out=len(data),
+            )
 
     class Blocks(rpc.BlockServiceServicer):
         async def ProcessStream(self, requests: object, context: object):
@@ -55,8 +61,9 @@ def serve_grpc(port: int) -> None:
 
     async def main() -> None:
         limit = 8 << 20
-        server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
-                                          ("grpc.max_send_message_length", limit)])  # fmt: skip
+        server = grpc.aio.server(
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)]
+        )
         rpc.add_AgentServiceServicer_to_server(Echo(), server)
         rpc.add_BlockServiceServicer_to_server(Blocks(), server)
         server.add_insecure_port(f"127.0.0.1:{port}")
@@ -90,14 +97,28 @@ def serve_http(port: int, body_bytes: int, interval_s: float = 1.0, event_bytes:
 
     events = _BareEvents(interval_s, event_bytes)
     jobs = _BareJobs()
-    app = Starlette(routes=[
-        Route("/status", status), Route("/api/v1/system/status", status), Route("/healthz", healthz),
-        Route("/agents/{id}/task", task, methods=["POST"]), Route("/api/v1/agents/{id}/task", task, methods=["POST"]),
-        Route("/api/v1/compression/jobs", jobs.start, methods=["POST"]),
-        Route("/api/v1/compression/jobs/{id}", jobs.get), WebSocketRoute("/ws", events.serve),
-    ])  # fmt: skip
-    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", lifespan="off",
-                access_log=False, log_level="warning")  # fmt: skip
+    app = Starlette(
+        routes=[
+            Route("/status", status),
+            Route("/api/v1/system/status", status),
+            Route("/healthz", healthz),
+            Route("/agents/{id}/task", task, methods=["POST"]),
+            Route("/api/v1/agents/{id}/task", task, methods=["POST"]),
+            Route("/api/v1/compression/jobs", jobs.start, methods=["POST"]),
+            Route("/api/v1/compression/jobs/{id}", jobs.get),
+            WebSocketRoute("/ws", events.serve),
+        ]
+    )
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+    )
 
 
 class _BareEvents:
@@ -163,8 +184,9 @@ class _BareJobs:
 
     async def _run(self, job: dict[str, str], doc: dict[str, Any]) -> None:
         try:
-            await asyncio.to_thread(self._compress, str(doc["source"]), str(doc["destination"]),
-                                    int(doc.get("level") or 3))  # fmt: skip
+            await asyncio.to_thread(
+                self._compress, str(doc["source"]), str(doc["destination"]), int(doc.get("level") or 3)
+            )
             job["state"] = "done"
         except OSError as exc:
             job["state"], job["error"] = "failed", str(exc)

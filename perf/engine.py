@@ -65,8 +65,9 @@ def _zstd_fn() -> Callable[[bytes], bytes]:
 
 def inline_rate(codec: str, blocks: list[bytes], seconds: float) -> tuple[float, float]:
     """(MB/s, minor page faults per block) of one process compressing block after block."""
-    fn: Callable[[bytes], bytes] = (lambda b: lz4.frame.compress(b, compression_level=0)) if codec == "lz4" \
-        else _zstd_fn()  # fmt: skip
+    fn: Callable[[bytes], bytes] = (
+        (lambda b: lz4.frame.compress(b, compression_level=0)) if codec == "lz4" else _zstd_fn()
+    )
     fn(blocks[0])
     faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     done, start = 0, time.perf_counter()
@@ -366,8 +367,9 @@ def run_benchmark(quick: bool, workers: int | None) -> Report:
         report.add("p3_roundtrip_us_p50", median(p50s), "us", "<= 10")
         report.add("p3_roundtrip_us_p99", median(p99s), "us")
         floor = wake_floor_us(len(cold))
-        report.add("wake_floor_cold_us_p50", percentile(floor, 0.5), "us",
-                   note="2 bare eventfd wake-ups after 1 s blocked")  # fmt: skip
+        report.add(
+            "wake_floor_cold_us_p50", percentile(floor, 0.5), "us", note="2 bare eventfd wake-ups after 1 s blocked"
+        )
         report.add("p3_cold_us_p50", percentile(cold, 0.5), "us", "<= 40", note=f"{len(cold)} samples after 1 s idle")
         report.add("p3_tasks_per_s", median(rates), "tasks/s", ">= 300000", note="64 in flight")
         mpq = median([uvloop.run(mpqueue_rate(n, count)) for _ in range(repeats)])

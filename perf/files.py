@@ -141,8 +141,11 @@ class RawHttp:
             buf += chunk
             head, sep, body = buf.partition(b"\r\n\r\n")
             if sep:
-                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))  # fmt: skip
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
                 if len(body) >= length:
                     return int(head.split(b" ")[1]), body[:length]
 
@@ -181,10 +184,16 @@ def run_benchmark(mib: int, runs: int, workers: int) -> Report:
         write_mixed(src, mib)
         print(f"wrote {mib} MiB of mixed data in {time.perf_counter() - t0:.1f} s; starting engined serve")
         subprocess.run(["age-keygen", "-o", str(d / "age.key")], check=True, capture_output=True)
-        recipient = next(line.split(": ")[1] for line in (d / "age.key").read_text().splitlines()
-                         if "public key" in line)  # fmt: skip
-        served = start_served(d, SIGMAVAULT_WORKERS=str(workers), SIGMAVAULT_SLOTS="128",
-                              SIGMAVAULT_JOB_ROOTS=str(out), SIGMAVAULT_DATA_DIR=str(d / "data"))  # fmt: skip
+        recipient = next(
+            line.split(": ")[1] for line in (d / "age.key").read_text().splitlines() if "public key" in line
+        )
+        served = start_served(
+            d,
+            SIGMAVAULT_WORKERS=str(workers),
+            SIGMAVAULT_SLOTS="128",
+            SIGMAVAULT_JOB_ROOTS=str(out),
+            SIGMAVAULT_DATA_DIR=str(d / "data"),
+        )
         jobs = Jobs(served)
         try:
             times = _rounds(jobs, src, out, mib, runs, workers, recipient, d / "age.key")
@@ -197,8 +206,9 @@ def run_benchmark(mib: int, runs: int, workers: int) -> Report:
     return report
 
 
-def _rounds(jobs: Jobs, src: Path, out: Path, mib: int, runs: int, workers: int, recipient: str,
-            age_key: Path) -> dict[str, list[float]]:  # fmt: skip
+def _rounds(
+    jobs: Jobs, src: Path, out: Path, mib: int, runs: int, workers: int, recipient: str, age_key: Path
+) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     sizes: list[float] = []
 

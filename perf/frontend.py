@@ -57,8 +57,11 @@ def http_rate(url: str, seconds: float, body: bytes | None, workdir: Path) -> fl
         cmd = ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", url]
         lines = [f'wrk.headers["Authorization"] = "Bearer {os.environ["PERF_TOKEN"]}"']
         if body is not None:
-            lines += ['wrk.method = "POST"', f"wrk.body = [[{body.decode()}]]",
-                      'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
+            lines += [
+                'wrk.method = "POST"',
+                f"wrk.body = [[{body.decode()}]]",
+                'wrk.headers["Content-Type"] = "application/json"',
+            ]
         script = workdir / "request.lua"
         script.write_text("\n".join(lines) + "\n")
         cmd[1:1] = ["-s", str(script)]
@@ -93,8 +96,15 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def per_call_cost(report: Report, served: Served, bare_grpc: tuple[str, int], bare_http: tuple[str, int],
-                  seconds: float, repeats: int, work: Path) -> None:  # fmt: skip
+def per_call_cost(
+    report: Report,
+    served: Served,
+    bare_grpc: tuple[str, int],
+    bare_http: tuple[str, int],
+    seconds: float,
+    repeats: int,
+    work: Path,
+) -> None:
     """Issue 7's figures: 1 KiB echo, gRPC DispatchTask with 64 calls in flight and the HTTP agent task,
     engine vs bare, interleaved; requests/s and the server CPU each call costs (every server process,
     workers included: CPU per call is steadier than requests/s on a shared machine)."""
@@ -110,8 +120,10 @@ def per_call_cost(report: Report, served: Served, bare_grpc: tuple[str, int], ba
             r = loadgen("grpc-dispatch", target, str(seconds), "64", "1024")
             figures[rate].append(r["requests"] / r["seconds"])
             figures[cost].append((_cpu_seconds(pids) - before) / r["requests"] * 1e6)
-        for url, pids, rate, cost in ((f"{served.http}/api/v1/agents/0/task", engine_pids, "he", "hce"),
-                                      (f"{bare_http[0]}/agents/0/task", http_pid, "hb", "hcb")):  # fmt: skip
+        for url, pids, rate, cost in (
+            (f"{served.http}/api/v1/agents/0/task", engine_pids, "he", "hce"),
+            (f"{bare_http[0]}/agents/0/task", http_pid, "hb", "hcb"),
+        ):
             before = _cpu_seconds(pids)
             rps = http_rate(url, seconds, body, work)
             figures[rate].append(rps)
@@ -119,13 +131,23 @@ def per_call_cost(report: Report, served: Served, bare_grpc: tuple[str, int], ba
     m = {k: median(v) for k, v in figures.items()}
     report.add("grpc_1k_engine_rps", m["ge"], "req/s", note="DispatchTask echo 1 KiB, 64 in flight")
     report.add("grpc_1k_bare_rps", m["gb"], "req/s")
-    report.add("grpc_1k_vs_bare", median([e / b for e, b in zip(figures["ge"], figures["gb"], strict=True)]), "x",
-               ">= 0.85", note="median of the interleaved pairs' ratios")  # fmt: skip
+    report.add(
+        "grpc_1k_vs_bare",
+        median([e / b for e, b in zip(figures["ge"], figures["gb"], strict=True)]),
+        "x",
+        ">= 0.85",
+        note="median of the interleaved pairs' ratios",
+    )
     report.add("grpc_1k_server_cpu_us", m["gce"], "us/call", note=f"bare {m['gcb']:.0f} us/call")
     report.add("http_task_1k_engine_rps", m["he"], "req/s", note="POST /api/v1/agents/0/task echo 1 KiB")
     report.add("http_task_1k_bare_rps", m["hb"], "req/s")
-    report.add("http_task_1k_vs_bare", median([e / b for e, b in zip(figures["he"], figures["hb"], strict=True)]),
-               "x", ">= 0.7", note="median of the interleaved pairs' ratios")  # fmt: skip
+    report.add(
+        "http_task_1k_vs_bare",
+        median([e / b for e, b in zip(figures["he"], figures["hb"], strict=True)]),
+        "x",
+        ">= 0.7",
+        note="median of the interleaved pairs' ratios",
+    )
     report.add("http_task_1k_server_cpu_us", m["hce"], "us/call", note=f"bare {m['hcb']:.0f} us/call")
 
 
@@ -158,16 +180,30 @@ def run_benchmark(quick: bool) -> Report:
             report.add("grpc_dispatch_engine_rps", median(grpc_engine), "req/s", note="echo 64 B, 32 in flight")
             report.add("grpc_dispatch_bare_rps", median(grpc_bare), "req/s")
             report.add("grpc_dispatch_vs_bare", median(grpc_engine) / median(grpc_bare), "x", ">= 0.9")
-            per_call_cost(report, served, (f"127.0.0.1:{bare_grpc_port}", bare[0].pid),
-                          (f"http://127.0.0.1:{bare_http_port}", bare[1].pid), seconds,
-                          repeats + 2 if repeats > 1 else 1, work)  # fmt: skip
+            per_call_cost(
+                report,
+                served,
+                (f"127.0.0.1:{bare_grpc_port}", bare[0].pid),
+                (f"http://127.0.0.1:{bare_http_port}", bare[1].pid),
+                seconds,
+                repeats + 2 if repeats > 1 else 1,
+                work,
+            )
             task_body = orjson.dumps({"kind": "echo", "data": base64.b64encode(b"x" * 64).decode()})
             for name, engine_url, bare_url, body in (
-                ("http_status", f"{served.http}/api/v1/system/status", f"http://127.0.0.1:{bare_http_port}/status",
-                 None),
-                ("http_task", f"{served.http}/api/v1/agents/0/task", f"http://127.0.0.1:{bare_http_port}/agents/0/task",
-                 task_body),
-            ):  # fmt: skip
+                (
+                    "http_status",
+                    f"{served.http}/api/v1/system/status",
+                    f"http://127.0.0.1:{bare_http_port}/status",
+                    None,
+                ),
+                (
+                    "http_task",
+                    f"{served.http}/api/v1/agents/0/task",
+                    f"http://127.0.0.1:{bare_http_port}/agents/0/task",
+                    task_body,
+                ),
+            ):
                 eng, base = [], []
                 for _ in range(repeats):  # interleaved, so drift on the machine hits both sides alike
                     eng.append(http_rate(engine_url, seconds, body, work))
@@ -178,8 +214,11 @@ def run_benchmark(quick: bool) -> Report:
             streams, bare_streams = [], []
             for _ in range(repeats):
                 streams.append(loadgen("grpc-stream", served.grpc, str(seconds), "4", str(1 << 20), "lz4")["mb_per_s"])
-                bare_streams.append(loadgen("grpc-stream", f"127.0.0.1:{bare_grpc_port}", str(seconds), "4",
-                                            str(1 << 20), "lz4")["mb_per_s"])  # fmt: skip
+                bare_streams.append(
+                    loadgen("grpc-stream", f"127.0.0.1:{bare_grpc_port}", str(seconds), "4", str(1 << 20), "lz4")[
+                        "mb_per_s"
+                    ]
+                )
         finally:
             for proc in bare:
                 proc.terminate()
@@ -191,8 +230,12 @@ def run_benchmark(quick: bool) -> Report:
         report.add("stream_lz4_mbs", median(streams), "MB/s", note="BlockService.ProcessStream, 1 MiB blocks")
         report.add("p1_engine_lz4_mbs", p1, "MB/s", note="blocks already in slots, same run")
         report.add("stream_vs_p1", median(streams) / p1, "x", ">= 0.8")
-        report.add("stream_bare_transport_mbs", median(bare_streams), "MB/s",
-                   note="same stream, server only echoes 2/3 of each block: gRPC's own ceiling")  # fmt: skip
+        report.add(
+            "stream_bare_transport_mbs",
+            median(bare_streams),
+            "MB/s",
+            note="same stream, server only echoes 2/3 of each block: gRPC's own ceiling",
+        )
         report.add("stream_vs_bare_transport", median(streams) / median(bare_streams), "x")
     return report
 

@@ -30,8 +30,14 @@ class BearerInterceptor(
         metadata = list(details.metadata or ())
         if not any(key == "authorization" for key, _ in metadata):  # a call's own credential wins
             metadata.append(self.entry)
-        return _Details(details.method, details.timeout, metadata, details.credentials,
-                        getattr(details, "wait_for_ready", None), getattr(details, "compression", None))  # fmt: skip
+        return _Details(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
 
     def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return continuation(self._details(details), request)

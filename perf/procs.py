@@ -69,15 +69,17 @@ def read_token(data_dir: Path) -> str:
     return (data_dir / "api-token").read_text().strip()
 
 
-def authed_channel(target: str, token: str, options: list[tuple[str, Any]] | None = None,
-                   credentials: Any = None) -> Any:  # fmt: skip
+def authed_channel(
+    target: str, token: str, options: list[tuple[str, Any]] | None = None, credentials: Any = None
+) -> Any:
     """``grpc.insecure_channel`` (or secure, given ``credentials``) adding ``authorization`` metadata."""
     import grpc
 
     from perf.grpcauth import BearerInterceptor
 
-    channel = grpc.secure_channel(target, credentials, options) if credentials else \
-        grpc.insecure_channel(target, options)  # fmt: skip
+    channel = (
+        grpc.secure_channel(target, credentials, options) if credentials else grpc.insecure_channel(target, options)
+    )
     return grpc.intercept_channel(channel, BearerInterceptor(token))
 
 
@@ -120,8 +122,9 @@ def start_served(
         **env,
     }
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "engine", "serve"], env=environ, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=workdir)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engine", "serve"], env=environ, stdout=out, stderr=subprocess.STDOUT, cwd=workdir
+        )
     data_dir = Path(environ["SIGMAVAULT_DATA_DIR"])
     served = Served(proc, "", "", 0, 0, data_dir, log, Path(environ["SIGMAVAULT_RUN_DIR"]))
     deadline = time.monotonic() + timeout
@@ -135,8 +138,9 @@ def start_served(
             served.http, served.grpc = f"{scheme}://127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"
             if _ready(f"{served.http}/readyz", ssl_context):
                 token_file = environ.get("SIGMAVAULT_API_TOKEN_FILE")
-                served.token = environ.get("SIGMAVAULT_API_TOKEN") or \
-                    (Path(token_file).read_text().strip() if token_file else read_token(data_dir))  # fmt: skip
+                served.token = environ.get("SIGMAVAULT_API_TOKEN") or (
+                    Path(token_file).read_text().strip() if token_file else read_token(data_dir)
+                )
                 return served
         time.sleep(0.05)
     stop_served(served)

@@ -48,8 +48,11 @@ def run(seconds: float, rounds: int, max_workers: int) -> Report:
             for n, pin in configs:
                 got = measure(data_dir, n, pin, seconds, blocks)
                 samples[(n, pin)].append(got)
-                print(f"  round {r + 1}: {n} worker(s), pinning {'on' if pin else 'off'}: "
-                      + ", ".join(f"{k} {v:,.0f}" for k, v in got.items()), flush=True)  # fmt: skip
+                print(
+                    f"  round {r + 1}: {n} worker(s), pinning {'on' if pin else 'off'}: "
+                    + ", ".join(f"{k} {v:,.0f}" for k, v in got.items()),
+                    flush=True,
+                )
     medians = {c: {k: median([s[k] for s in rows]) for k in rows[0]} for c, rows in samples.items()}
     top = max(counts)
     for key in medians[configs[0]]:
@@ -57,8 +60,9 @@ def run(seconds: float, rounds: int, max_workers: int) -> Report:
         for n, pin in configs:
             report.add(f"{key}_w{n}_{'pinned' if pin else 'unpinned'}", medians[(n, pin)][key], unit)
         if top > 1:
-            report.add(f"{key}_w{top}_over_w1", medians[(top, False)][key] / medians[(1, False)][key], "x",
-                       note="unpinned")  # fmt: skip
+            report.add(
+                f"{key}_w{top}_over_w1", medians[(top, False)][key] / medians[(1, False)][key], "x", note="unpinned"
+            )
         report.add(f"{key}_pinned_over_unpinned_w{top}", medians[(top, True)][key] / medians[(top, False)][key], "x")
     return report
 
@@ -67,8 +71,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0, help="per figure and configuration (default 3)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
-                        help="the worker count compared with 1 (default: the usable CPUs)")  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="the worker count compared with 1 (default: the usable CPUs)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
     run(args.seconds, args.rounds, args.workers).write(args.json)

@@ -17,14 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def audit(tmp_path: Path, vulns: list[dict[str, Any]], accepted: str = "") -> subprocess.CompletedProcess[str]:
-    answer = {"dependencies": [{"name": "grpcio", "version": "1.85.3", "vulns": vulns},
-                               {"name": "orjson", "version": "3.13.0", "vulns": []}], "fixes": []}  # fmt: skip
+    answer = {
+        "dependencies": [
+            {"name": "grpcio", "version": "1.85.3", "vulns": vulns},
+            {"name": "orjson", "version": "3.13.0", "vulns": []},
+        ],
+        "fixes": [],
+    }
     fake = tmp_path / "pip-audit"
     fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(answer)}\nEOF\n")
     fake.chmod(0o755)
     (tmp_path / "req.txt").write_text("grpcio==1.85.3\norjson==3.13.0\n")
-    code = (f"import sys, tools.audit as a; from pathlib import Path; a.ACCEPTED = Path({str(tmp_path / 'ok')!r});"
-            f"sys.exit(a.main(sys.argv[1:]))")  # fmt: skip
+    code = (
+        f"import sys, tools.audit as a; from pathlib import Path; a.ACCEPTED = Path({str(tmp_path / 'ok')!r});"
+        f"sys.exit(a.main(sys.argv[1:]))"
+    )
     (tmp_path / "ok").write_text(accepted)
     argv = [sys.executable, "-c", code, "--pip-audit", str(fake), "--requirements", str(tmp_path / "req.txt")]
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -33,8 +33,9 @@ ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 
 def verify(unit_dir: Path, name: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SYSTEMD_UNIT_PATH": f"{unit_dir}:"}  # the trailing ':' keeps the system's paths
-    return subprocess.run([ANALYZE, "verify", str(unit_dir / name)], capture_output=True, text=True, env=env,
-                          timeout=60)  # fmt: skip
+    return subprocess.run(
+        [ANALYZE, "verify", str(unit_dir / name)], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 @pytest.fixture
@@ -153,10 +154,30 @@ def test_engine_runs_inside_the_units_sandbox(
         assert int(status["CapBnd"], 16) == (1 << 21) | (1 << 17)  # CAP_SYS_ADMIN, CAP_SYS_RAWIO
     # the data plane (gRPC compress and echo, lz4 streams, HTTP tasks) and the system readers
     for scenario in ("grpc-unary", "grpc-stream", "http"):
-        done = subprocess.run([sys.executable, "-m", "perf", "load", "--grpc-port", str(grpc_port), "--http-port",
-                               str(http_port), "--scenario", scenario, "--duration", "0.7", "--concurrency", "2",
-                               "--token-file", str(token_file)],
-                              capture_output=True, text=True, timeout=60, cwd=ROOT)  # fmt: skip
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perf",
+                "load",
+                "--grpc-port",
+                str(grpc_port),
+                "--http-port",
+                str(http_port),
+                "--scenario",
+                scenario,
+                "--duration",
+                "0.7",
+                "--concurrency",
+                "2",
+                "--token-file",
+                str(token_file),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
         assert done.returncode == 0, done.stderr
         assert " errors 0" in done.stdout, done.stdout
     for path in ("system/status", "system/metrics", "storage/disks", "storage/pools", "network/phantommesh"):
@@ -176,8 +197,13 @@ def test_the_sandbox_helper_is_not_vacuous() -> None:
         "libc.syscall(165, b'none', b'/nonexistent', b'tmpfs', 0, None); print('mount', ctypes.get_errno())\n"
         "try:\n    mmap.mmap(-1, 4096, prot=7)\nexcept OSError as exc:\n    print('wx', exc.errno)\n"
     )
-    done = subprocess.run([sys.executable, "-m", "tests.unit_sandbox", str(UNIT), "--", sys.executable, "-c", probe],
-                          capture_output=True, text=True, timeout=30, cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.unit_sandbox", str(UNIT), "--", sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+    )
     if done.returncode == 77:
         pytest.skip(done.stderr.strip())
     assert done.returncode == 0, done.stderr

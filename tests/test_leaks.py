@@ -32,8 +32,14 @@ def _start_foreign_engine(tmp_path: Path) -> int:
         "SIGMAVAULT_SLOT_BYTES": "4096",
         "SIGMAVAULT_DATA_DIR": str(tmp_path),
     }
-    out = subprocess.run(["sh", "-c", f"{sys.executable} -m engine serve --no-frontend >/dev/null 2>&1 & echo $!"],
-                         env=env, capture_output=True, text=True, check=True, timeout=30)  # fmt: skip
+    out = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m engine serve --no-frontend >/dev/null 2>&1 & echo $!"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     return int(out.stdout.strip())
 
 

@@ -27,8 +27,10 @@ def tool(
 ) -> subprocess.CompletedProcess[bytes]:
     """``python -I``: no PYTHONPATH, no user site, cwd elsewhere, so the engine cannot be imported."""
     if block_zstandard:
-        code = (f"import sys; sys.modules['zstandard'] = None; sys.argv = ['sv_decrypt', *{[str(a) for a in args]!r}]; "
-                f"import runpy; runpy.run_path({str(TOOL)!r}, run_name='__main__')")  # fmt: skip
+        code = (
+            f"import sys; sys.modules['zstandard'] = None; sys.argv = ['sv_decrypt', *{[str(a) for a in args]!r}]; "
+            f"import runpy; runpy.run_path({str(TOOL)!r}, run_name='__main__')"
+        )
         cmd = [sys.executable, "-I", "-c", code]
     else:
         cmd = [sys.executable, "-I", str(TOOL), *map(str, args)]

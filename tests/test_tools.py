@@ -33,8 +33,9 @@ def test_benchmarks_answer_help_and_refuse_unknown_flags(module: str) -> None:
 
     helped = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "usage:" in helped.stdout
-    refused = subprocess.run([sys.executable, "-m", module, "--no-such-flag"], capture_output=True, text=True,
-                             timeout=60)  # fmt: skip
+    refused = subprocess.run(
+        [sys.executable, "-m", module, "--no-such-flag"], capture_output=True, text=True, timeout=60
+    )
     assert refused.returncode == 2 and "unrecognized arguments: --no-such-flag" in refused.stderr
 
 

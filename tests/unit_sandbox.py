@@ -75,8 +75,9 @@ def expand(names: list[str], seen: set[str] | None = None) -> set[str]:
             continue
         seen.add(name)
         try:
-            text = subprocess.run(["systemd-analyze", "syscall-filter", name], capture_output=True, text=True,
-                                  check=True).stdout  # fmt: skip
+            text = subprocess.run(
+                ["systemd-analyze", "syscall-filter", name], capture_output=True, text=True, check=True
+            ).stdout
         except (OSError, subprocess.CalledProcessError) as exc:
             raise Unavailable(f"systemd-analyze syscall-filter {name}: {exc}") from None
         members = [w for line in text.splitlines()[1:] for w in line.split("#")[0].split()]

@@ -62,8 +62,22 @@ def accepted() -> dict[str, str]:
 
 
 def pip_audit(pip_audit_bin: str, requirements: Path) -> dict[str, object]:
-    done = subprocess.run([pip_audit_bin, "-r", str(requirements), "--no-deps", "--disable-pip", "--format", "json",
-                           "--progress-spinner", "off"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    done = subprocess.run(
+        [
+            pip_audit_bin,
+            "-r",
+            str(requirements),
+            "--no-deps",
+            "--disable-pip",
+            "--format",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if not done.stdout.strip().startswith("{"):
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
     report: dict[str, object] = json.loads(done.stdout)
@@ -80,8 +94,10 @@ def from_project_json(name: str, version: str) -> list[Finding] | str:
     latest = doc.get("info", {}).get("version")
     if latest != version:
         return f"not audited: the index describes only its latest release ({latest}), not {version}"
-    return [Finding(name, version, v.get("id", "?"), list(v.get("fixed_in") or []), "PyPI project JSON")
-            for v in doc.get("vulnerabilities") or []]  # fmt: skip
+    return [
+        Finding(name, version, v.get("id", "?"), list(v.get("fixed_in") or []), "PyPI project JSON")
+        for v in doc.get("vulnerabilities") or []
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -89,8 +105,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--pip-audit", default=str(ROOT / ".venv-audit" / "bin" / "pip-audit"))
     parser.add_argument("--requirements", type=Path, required=True, help="the pip freeze to audit (requirements.lock)")
     args = parser.parse_args(argv)
-    pins = {canonical(name): version for name, version in
-            (line.split("==", 1) for line in args.requirements.read_text().splitlines() if "==" in line)}  # fmt: skip
+    pins = {
+        canonical(name): version
+        for name, version in (
+            line.split("==", 1) for line in args.requirements.read_text().splitlines() if "==" in line
+        )
+    }
     try:
         report = pip_audit(args.pip_audit, args.requirements)
     except (OSError, RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
@@ -101,8 +121,10 @@ def main(argv: list[str]) -> int:
     for dep in report.get("dependencies", []):  # type: ignore[attr-defined]
         if dep.get("skip_reason"):
             skipped.append((dep["name"], pins.get(canonical(dep["name"]), dep.get("version", "?"))))
-        findings += [Finding(dep["name"], dep["version"], v["id"], v.get("fix_versions", []), "pip-audit")
-                     for v in dep.get("vulns", [])]  # fmt: skip
+        findings += [
+            Finding(dep["name"], dep["version"], v["id"], v.get("fix_versions", []), "pip-audit")
+            for v in dep.get("vulns", [])
+        ]
     not_audited = []
     for name, version in skipped:
         result = from_project_json(name, version)
@@ -123,9 +145,11 @@ def main(argv: list[str]) -> int:
     for line in not_audited:
         print(line)
     by_pip_audit = len(pins) - len(skipped)
-    print(f"audit: {len(pins)} packages: {by_pip_audit} audited by pip-audit, {len(skipped) - len(not_audited)} from "
-          f"PyPI's latest-release data, {len(not_audited)} not audited; {len(findings)} known vulnerabilities, "
-          f"{failed} to fix")  # fmt: skip
+    print(
+        f"audit: {len(pins)} packages: {by_pip_audit} audited by pip-audit, {len(skipped) - len(not_audited)} from "
+        f"PyPI's latest-release data, {len(not_audited)} not audited; {len(findings)} known vulnerabilities, "
+        f"{failed} to fix"
+    )
     return 1 if failed else 0
 
 

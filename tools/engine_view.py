@@ -48,8 +48,16 @@ def take(engine: AttachedEngine) -> Reading:
     agents = table.agent_rows()
     for index, row in enumerate(agents):
         row["id"] = index
-    return Reading(engine.name, engine.owner_pid or 0, time.monotonic_ns(), dict(engine.header), table.client_row(),
-                   table.worker_rows(), agents, engine.ring_states())  # fmt: skip
+    return Reading(
+        engine.name,
+        engine.owner_pid or 0,
+        time.monotonic_ns(),
+        dict(engine.header),
+        table.client_row(),
+        table.worker_rows(),
+        agents,
+        engine.ring_states(),
+    )
 
 
 def read_engine(name: str) -> Reading:
@@ -89,8 +97,9 @@ def choose_engine(pid: int | None = None, segment: str | None = None) -> tuple[s
             raise NoEngine(f"no running engine has a process with pid {pid}" + _listing(running))
         return _readable(matches[0]), _note(matches[0], running)
     if not running:
-        raise NoEngine("no engine is running: no live sigmavault_*_ctl segment in /dev/shm "
-                       "(start one with `engined serve`)")  # fmt: skip
+        raise NoEngine(
+            "no engine is running: no live sigmavault_*_ctl segment in /dev/shm (start one with `engined serve`)"
+        )
     created = {name: _created_ns(name) for name in running}
     readable = [name for name in running if isinstance(created[name], int)]
     if not readable:
@@ -127,8 +136,10 @@ def _note(name: str, running: list[str]) -> str:
     if len(running) <= 1:
         return f"{name} (owner pid {segment_owner(name)})"
     others = ", ".join(str(segment_owner(n)) for n in running if n != name)
-    return (f"{name} (owner pid {segment_owner(name)}), one of {len(running)} running engines "
-            f"(others: pid {others}; choose with --pid or --segment)")  # fmt: skip
+    return (
+        f"{name} (owner pid {segment_owner(name)}), one of {len(running)} running engines "
+        f"(others: pid {others}; choose with --pid or --segment)"
+    )
 
 
 @dataclass
@@ -158,21 +169,25 @@ def rates(prev: Reading | None, cur: Reading) -> Rates:
         before = prev.agents[i] if prev is not None else None
         tasks = _delta(agent, before, "tasks")
         latency_sum = _delta(agent, before, "latency_ns_sum")
-        out.agents.append({
-            "tasks_per_s": tasks * per,
-            "in_mb_per_s": _delta(agent, before, "bytes_in") * per / 1e6,
-            "out_mb_per_s": _delta(agent, before, "bytes_out") * per / 1e6,
-            "errors_per_s": _delta(agent, before, "errors") * per,
-            # mean over the interval when it ran tasks, else the engine's mean since start
-            "latency_ns": latency_sum / tasks if tasks else float(agent["latency_ns_mean"]),
-        })  # fmt: skip
+        out.agents.append(
+            {
+                "tasks_per_s": tasks * per,
+                "in_mb_per_s": _delta(agent, before, "bytes_in") * per / 1e6,
+                "out_mb_per_s": _delta(agent, before, "bytes_out") * per / 1e6,
+                "errors_per_s": _delta(agent, before, "errors") * per,
+                # mean over the interval when it ran tasks, else the engine's mean since start
+                "latency_ns": latency_sum / tasks if tasks else float(agent["latency_ns_mean"]),
+            }
+        )
     for i, worker in enumerate(cur.workers):
         before = prev.workers[i] if prev is not None else None
-        out.workers.append({
-            "tasks_per_s": _delta(worker, before, "tasks") * per,
-            "errors_per_s": _delta(worker, before, "errors") * per,
-            "busy_percent": min(100.0, _delta(worker, before, "busy_ns") * per / 1e7),
-        })  # fmt: skip
+        out.workers.append(
+            {
+                "tasks_per_s": _delta(worker, before, "tasks") * per,
+                "errors_per_s": _delta(worker, before, "errors") * per,
+                "busy_percent": min(100.0, _delta(worker, before, "busy_ns") * per / 1e7),
+            }
+        )
     out.admitted_per_s = _delta(cur.client, prev.client if prev else None, "admitted") * per
     return out
 

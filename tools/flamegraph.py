@@ -63,11 +63,12 @@ def render_svg(stacks: Stacks, title: str) -> str:
     height = (depth + 1) * ROW + 3 * PAD + 20
     total = max(1, root.count)
     scale = (WIDTH - 2 * PAD) / total
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-           f'viewBox="0 0 {WIDTH} {height}" font-family="monospace" font-size="11">',
-           '<rect width="100%" height="100%" fill="#fdfdf6"/>',
-           f'<text x="{PAD}" y="{PAD + 10}" font-size="13">{html.escape(title)} '
-           f'({root.count} samples)</text>']  # fmt: skip
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="monospace" font-size="11">',
+        '<rect width="100%" height="100%" fill="#fdfdf6"/>',
+        f'<text x="{PAD}" y="{PAD + 10}" font-size="13">{html.escape(title)} ({root.count} samples)</text>',
+    ]
 
     def draw(node: _Node, x: float, level: int) -> None:
         w = node.count * scale
@@ -77,10 +78,12 @@ def render_svg(stacks: Stacks, title: str) -> str:
         label = f"{node.name} ({node.count} samples, {100 * node.count / total:.1f} %)"
         chars = int((w - 4) / 6.6)
         text = node.name if len(node.name) <= chars else node.name[: max(0, chars - 1)] + "…"
-        out.append(f'<g><title>{html.escape(label)}</title><rect x="{x:.1f}" y="{y}" width="{w:.1f}" '
-                   f'height="{ROW - 1}" fill="{_colour(node.name)}" rx="2"/>'
-                   + (f'<text x="{x + 2:.1f}" y="{y + ROW - 5}">{html.escape(text)}</text>' if chars >= 3 else "")
-                   + "</g>")  # fmt: skip
+        out.append(
+            f'<g><title>{html.escape(label)}</title><rect x="{x:.1f}" y="{y}" width="{w:.1f}" '
+            f'height="{ROW - 1}" fill="{_colour(node.name)}" rx="2"/>'
+            + (f'<text x="{x + 2:.1f}" y="{y + ROW - 5}">{html.escape(text)}</text>' if chars >= 3 else "")
+            + "</g>"
+        )
         child_x = x
         for child in sorted(node.children.values(), key=lambda n: n.name):
             draw(child, child_x, level + 1)

@@ -27,8 +27,15 @@ def generate(out: Path) -> list[Path]:
     protos = sorted(PROTO_ROOT.rglob("*.proto"))
     include = Path(protoc.__file__).parent / "_proto"
     out.mkdir(parents=True, exist_ok=True)
-    args = ["protoc", f"-I{PROTO_ROOT}", f"-I{include}", f"--python_out={out}", f"--pyi_out={out}",
-            f"--grpc_python_out={out}", *map(str, protos)]  # fmt: skip
+    args = [
+        "protoc",
+        f"-I{PROTO_ROOT}",
+        f"-I{include}",
+        f"--python_out={out}",
+        f"--pyi_out={out}",
+        f"--grpc_python_out={out}",
+        *map(str, protos),
+    ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
     written = sorted(p for p in out.rglob("*") if p.is_file())

@@ -43,8 +43,24 @@ _FRAME = re.compile(r'^\s+File "(?P<file>.*)", line (?P<line>\d+) in (?P<func>.*
 _THREAD = re.compile(r"^(Current thread|Thread) 0x[0-9a-f]+ ")
 # leaf functions of a thread that is waiting, not working: left out of the signal path's samples,
 # as py-spy leaves idle threads out by default
-IDLE_LEAVES = frozenset({"wait", "poll", "select", "_poll", "sleep", "run_forever", "_run_once", "accept", "recv",
-                         "read", "get", "_wait_for_tstate_lock", "main_loop", "_bootstrap_inner"})  # fmt: skip
+IDLE_LEAVES = frozenset(
+    {
+        "wait",
+        "poll",
+        "select",
+        "_poll",
+        "sleep",
+        "run_forever",
+        "_run_once",
+        "accept",
+        "recv",
+        "read",
+        "get",
+        "_wait_for_tstate_lock",
+        "main_loop",
+        "_bootstrap_inner",
+    }
+)
 
 
 @dataclass
@@ -154,8 +170,21 @@ def sample_with_py_spy(py_spy: str, targets: list[Target], seconds: int, rate: i
     running = []
     for t in targets:
         raw = out / f"{t.label}.py-spy.txt"
-        cmd = [py_spy, "record", "--pid", str(t.pid), "--duration", str(seconds), "--rate", str(rate),
-               "--format", "raw", "--output", str(raw), "--nonblocking"]  # fmt: skip
+        cmd = [
+            py_spy,
+            "record",
+            "--pid",
+            str(t.pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+            "--nonblocking",
+        ]
         running.append((t, raw, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
     failed = []
     deadline = time.monotonic() + seconds + 20
@@ -224,8 +253,9 @@ def collect_memory(listening: list[Target], out: Path, top: int, timeout: float 
             continue
         snapshot_path = Path(os.readlink(link)).with_suffix(MEMORY_SUFFIX)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not (snapshot_path.exists() and
-                                                   snapshot_path.stat().st_mtime >= started[t.pid] - 1):  # fmt: skip
+        while time.monotonic() < deadline and not (
+            snapshot_path.exists() and snapshot_path.stat().st_mtime >= started[t.pid] - 1
+        ):
             time.sleep(0.05)
         if not snapshot_path.exists():
             lines.append(f"{t.label}: no snapshot within {timeout:.0f} s")
@@ -234,8 +264,10 @@ def collect_memory(listening: list[Target], out: Path, top: int, timeout: float 
         shutil.move(snapshot_path, kept)
         stats = tracemalloc.Snapshot.load(str(kept)).statistics("lineno")
         lines.append(f"{t.label}: {sum(s.size for s in stats) / 1e6:.2f} MB in {sum(s.count for s in stats)} blocks")
-        lines.extend(f"    {s.size / 1024:10.1f} KiB {s.count:8} blocks  {s.traceback[0].filename}:"
-                     f"{s.traceback[0].lineno}" for s in stats[:top])  # fmt: skip
+        lines.extend(
+            f"    {s.size / 1024:10.1f} KiB {s.count:8} blocks  {s.traceback[0].filename}:{s.traceback[0].lineno}"
+            for s in stats[:top]
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -259,8 +291,10 @@ def top_text(targets: list[Target], top: int, header: str) -> str:
     lines.append(f"Top {top} functions by own samples, all processes ({all_samples} samples):")
     lines.append(f"  {'own %':>6} {'total %':>7} {'samples':>8}  function (file)  [processes]")
     for fn, count in merged_own.most_common(top):
-        lines.append(f"  {100 * count / all_samples:6.1f} {100 * merged_total[fn] / all_samples:7.1f} {count:8}  "
-                     f"{fn}  [{', '.join(sorted(where.get(fn, ())))}]")  # fmt: skip
+        lines.append(
+            f"  {100 * count / all_samples:6.1f} {100 * merged_total[fn] / all_samples:7.1f} {count:8}  "
+            f"{fn}  [{', '.join(sorted(where.get(fn, ())))}]"
+        )
     for t in targets:
         samples = sum(t.stacks.values())
         lines += ["", f"{t.label} ({t.method or 'not sampled'}, {samples} samples){': ' + t.note if t.note else ''}"]
@@ -271,8 +305,17 @@ def top_text(targets: list[Target], top: int, header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_profile(reading: Reading, *, seconds: int, out: Path, method: str, rate: int | None, memory: bool,
-                top: int, idle: bool = False) -> tuple[list[Target], str]:  # fmt: skip
+def run_profile(
+    reading: Reading,
+    *,
+    seconds: int,
+    out: Path,
+    method: str,
+    rate: int | None,
+    memory: bool,
+    top: int,
+    idle: bool = False,
+) -> tuple[list[Target], str]:
     """Profile every process of the engine read in ``reading``; write ``out``; (targets, top text)."""
     out.mkdir(parents=True, exist_ok=True)
     targets = engine_processes(reading)

@@ -73,8 +73,11 @@ def load_key(path: Path, key_id: bytes, passphrase_file: Path | None) -> hpke.ML
             raise Failure(f"{path}: scrypt parameters out of range")
         kek = Scrypt(base64.b64decode(sealed["salt"]), 32, 1 << sealed["log_n"], sealed["r"], sealed["p"]).derive(pw)
         try:
-            seed = AESGCM(kek).decrypt(base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["sealed_seed"]),
-                                       b"sigmavault-key-v1" + key_id)  # fmt: skip
+            seed = AESGCM(kek).decrypt(
+                base64.b64decode(sealed["nonce"]),
+                base64.b64decode(sealed["sealed_seed"]),
+                b"sigmavault-key-v1" + key_id,
+            )
         except InvalidTag:
             raise Failure(f"the passphrase does not open {path}") from None
     expanded = hashlib.shake_256(seed).digest(96)  # X-Wing: ML-KEM-768 seed (64) || X25519 key (32)
@@ -110,8 +113,17 @@ def read_header(f: IO[bytes]) -> dict[str, Any]:
         raise Failure("the header's lengths are inconsistent: the header was altered")
     wrapped = read_exact(f, wrapped_len, "the header")
     n = max(1, -(-original // block))
-    return {"fixed": fixed, "compressed": bool(flags & 1), "block": block, "original": original, "n": n,
-            "key_id": key_id, "file_id": file_id, "prefix": prefix, "wrapped": wrapped}  # fmt: skip
+    return {
+        "fixed": fixed,
+        "compressed": bool(flags & 1),
+        "block": block,
+        "original": original,
+        "n": n,
+        "key_id": key_id,
+        "file_id": file_id,
+        "prefix": prefix,
+        "wrapped": wrapped,
+    }
 
 
 def explain(aead: AESGCM, h: dict[str, Any], position: int, body: bytes) -> str:

@@ -105,15 +105,17 @@ def _tasks(engine: Engine, seconds: float) -> float:
 
 def _p50(engine: Engine, seconds: float) -> float:
     """Back-to-back 64-byte echo, median µs (perf/engine.py's p3 round trip)."""
-    return min(percentile(uvloop.run(timed_echo_latencies(engine, seconds / PARTS, warmup=200)), 0.5)
-               for _ in range(PARTS))  # fmt: skip
+    return min(
+        percentile(uvloop.run(timed_echo_latencies(engine, seconds / PARTS, warmup=200)), 0.5) for _ in range(PARTS)
+    )
 
 
 def measure_workers(t: Tuning, data_dir: str, echo: Callable[[str], None]) -> int:
     results = {}
     for n in worker_counts(t.cpus):
-        results[n] = t.measure(data_dir, {"workers": n},
-                               lambda engine, share: (_p1(engine, share / 2), _tasks(engine, share / 2)))  # fmt: skip
+        results[n] = t.measure(
+            data_dir, {"workers": n}, lambda engine, share: (_p1(engine, share / 2), _tasks(engine, share / 2))
+        )
         t.note(f"workers {n}: p1 lz4 {results[n][0]:,.0f} MB/s, {results[n][1]:,.0f} tasks/s", echo)
     best = max(mbs for mbs, _ in results.values())
     chosen = min(n for n, (mbs, _) in results.items() if mbs >= 0.95 * best)
@@ -133,8 +135,10 @@ def measure_spin(t: Tuning, data_dir: str, workers: int, echo: Callable[[str], N
     best_rate = max(rate for _, rate in results.values())
     chosen = min((s for s, (_, rate) in results.items() if rate >= 0.95 * best_rate), key=lambda s: results[s][0])
     why = "; ".join(f"{s} µs → p50 {p50:.1f} µs, {rate:,.0f} tasks/s" for s, (p50, rate) in results.items())
-    t.chosen["SIGMAVAULT_SPIN_US"] = (str(chosen), f"echo p50 and tasks/s by spin: {why}. The lowest p50 within "
-                                      "5 % of the best tasks/s")  # fmt: skip
+    t.chosen["SIGMAVAULT_SPIN_US"] = (
+        str(chosen),
+        f"echo p50 and tasks/s by spin: {why}. The lowest p50 within 5 % of the best tasks/s",
+    )
 
 
 def measure_slots(t: Tuning, data_dir: str, workers: int, min_slot: int, echo: Callable[[str], None]) -> None:
@@ -146,9 +150,12 @@ def measure_slots(t: Tuning, data_dir: str, workers: int, min_slot: int, echo: C
     allowed = [s for s in results if s >= min_slot] or [max(results)]
     chosen = max(allowed, key=lambda s: results[s])
     why = "; ".join(f"{s >> 10} KiB → {mbs:,.0f} MB/s" for s, mbs in results.items())
-    t.chosen["SIGMAVAULT_SLOT_BYTES"] = (str(chosen), f"p1 lz4 by slot size: {why}. The better of those of at least "
-                                         f"{min_slot >> 10} KiB: a slot caps the largest task a caller may send "
-                                         "(over it: 413), and the Go API sends 1 MiB blocks")  # fmt: skip
+    t.chosen["SIGMAVAULT_SLOT_BYTES"] = (
+        str(chosen),
+        f"p1 lz4 by slot size: {why}. The better of those of at least "
+        f"{min_slot >> 10} KiB: a slot caps the largest task a caller may send "
+        "(over it: 413), and the Go API sends 1 MiB blocks",
+    )
 
 
 def measure_pinning(t: Tuning, data_dir: str, workers: int, echo: Callable[[str], None]) -> None:
@@ -166,10 +173,15 @@ def measure_pinning(t: Tuning, data_dir: str, workers: int, echo: Callable[[str]
 def derived(t: Tuning, workers: int) -> None:
     slots = max(128, 8 * workers)
     ring = 1 << (slots - 1).bit_length()
-    t.chosen["SIGMAVAULT_SLOTS"] = (str(slots), "8 per worker, at least 128 (the default): room for every worker's "
-                                    "running and queued tasks and for callers' concurrency")  # fmt: skip
-    t.chosen["SIGMAVAULT_RING_CAPACITY"] = (str(max(1024, ring)), "the next power of two at or above the slots (at "
-                                            "least the default 1024): a ring that size never fills")  # fmt: skip
+    t.chosen["SIGMAVAULT_SLOTS"] = (
+        str(slots),
+        "8 per worker, at least 128 (the default): room for every worker's "
+        "running and queued tasks and for callers' concurrency",
+    )
+    t.chosen["SIGMAVAULT_RING_CAPACITY"] = (
+        str(max(1024, ring)),
+        "the next power of two at or above the slots (at least the default 1024): a ring that size never fills",
+    )
     topology = read_topology()
     nodes = sum(1 for n in topology.nodes if n.cpus)
     t.chosen["SIGMAVAULT_NUMA"] = (

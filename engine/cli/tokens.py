@@ -25,8 +25,12 @@ def add_token_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     actions = token.add_subparsers(dest="token_command", required=True)
     add = actions.add_parser("add", help="make a token, print it once and keep its hash")
     add.add_argument("name", help="the token's name (the access log and per-client limits show it)")
-    add.add_argument("--role", choices=credentials.ROLES, default="read",
-                     help="read: only calls that read the engine's state; admin: every call")  # fmt: skip
+    add.add_argument(
+        "--role",
+        choices=credentials.ROLES,
+        default="read",
+        help="read: only calls that read the engine's state; admin: every call",
+    )
     actions.add_parser("list", help="the tokens' names and roles")
     remove = actions.add_parser("remove", help="drop a token")
     remove.add_argument("name")
@@ -53,8 +57,11 @@ def run_token_command(args: argparse.Namespace) -> int:
             if removed is None:
                 print(f"engined: no token named {args.name!r} in {path}", file=sys.stderr)
                 return 1
-            print(f"engined: removed {removed.name!r} ({removed.role}) from {path}; a running engine refuses it "
-                  "within a second", file=sys.stderr)  # fmt: skip
+            print(
+                f"engined: removed {removed.name!r} ({removed.role}) from {path}; a running engine refuses it "
+                "within a second",
+                file=sys.stderr,
+            )
     except credentials.CredentialError as exc:
         print(f"engined: SIGMAVAULT_API_TOKENS_FILE {path}: {exc.rule}", file=sys.stderr)
         return 2

@@ -34,14 +34,23 @@ def add_tool_commands(sub: Any) -> None:
     inspect = sub.add_parser("inspect", help="rings, slots, stalls and the oldest task in flight of a running engine")
     _which_engine(inspect)
     inspect.add_argument("--json", action="store_true", help="print JSON")
-    inspect.add_argument("--stall-after", type=float, default=2.0, metavar="SECONDS",
-                         help="a ring holding descriptors whose consumer is silent this long is stalled")  # fmt: skip
+    inspect.add_argument(
+        "--stall-after",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="a ring holding descriptors whose consumer is silent this long is stalled",
+    )
     profile = sub.add_parser("profile", help="sample every process of a running engine (flame graphs, top functions)")
     _which_engine(profile)
     profile.add_argument("--seconds", type=int, default=10, help="how long to sample (default 10)")
     profile.add_argument("--out", type=Path, help="output directory (default ./engined-profile-<time>)")
-    profile.add_argument("--method", choices=("auto", "py-spy", "signals"), default="auto",
-                         help="py-spy when installed (auto), or the engine's own stack dumps (signals)")  # fmt: skip
+    profile.add_argument(
+        "--method",
+        choices=("auto", "py-spy", "signals"),
+        default="auto",
+        help="py-spy when installed (auto), or the engine's own stack dumps (signals)",
+    )
     profile.add_argument("--rate", type=int, help="samples per second per process (py-spy 100, signals 50)")
     profile.add_argument("--memory", action="store_true", help="also trace allocations (tracemalloc) during the run")
     profile.add_argument("--top", type=int, default=25, help="functions listed in top.txt (default 25)")
@@ -99,8 +108,16 @@ def _profile(args: argparse.Namespace) -> int:
     out = args.out or Path(f"engined-profile-{time.strftime('%Y%m%d-%H%M%S')}")
     print(f"engined profile: {note}; sampling for {args.seconds} s ...", file=sys.stderr)
     try:
-        targets, text = run_profile(read_engine(name), seconds=args.seconds, out=out, method=args.method,
-                                    rate=args.rate, memory=args.memory, top=args.top, idle=args.idle)  # fmt: skip
+        targets, text = run_profile(
+            read_engine(name),
+            seconds=args.seconds,
+            out=out,
+            method=args.method,
+            rate=args.rate,
+            memory=args.memory,
+            top=args.top,
+            idle=args.idle,
+        )
     except FileNotFoundError as exc:
         print(f"engined profile: {exc}", file=sys.stderr)
         return 2

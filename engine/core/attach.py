@@ -49,9 +49,21 @@ class AttachedEngine:
         try:
             self._buf = buf = memoryview(self._mmap)
             head = np.ndarray((), dtype=HEADER_DTYPE, buffer=buf)
-            self.header: dict[str, Any] = {k: int(head[k]) for k in ("magic", "version", "n_workers", "n_slots",
-                                            "slot_bytes", "ring_capacity", "tables_offset", "tables_bytes",
-                                            "created_ns", "client_sleeping")}  # fmt: skip
+            self.header: dict[str, Any] = {
+                k: int(head[k])
+                for k in (
+                    "magic",
+                    "version",
+                    "n_workers",
+                    "n_slots",
+                    "slot_bytes",
+                    "ring_capacity",
+                    "tables_offset",
+                    "tables_bytes",
+                    "created_ns",
+                    "client_sleeping",
+                )
+            }
             del head
             if self.header["magic"] != CTL_MAGIC:
                 raise LayoutMismatch("control segment magic", CTL_MAGIC, self.header["magic"])
@@ -64,10 +76,12 @@ class AttachedEngine:
                 # a refused version leaves nothing exported that would stop close()
                 self.table = MetricsTable.attach(region)
             self.rings = [
-                (SpscRing(buf, self.layout.submission_ring_offset(w), h["ring_capacity"], init=False),
-                 SpscRing(buf, self.layout.completion_ring_offset(w), h["ring_capacity"], init=False))
+                (
+                    SpscRing(buf, self.layout.submission_ring_offset(w), h["ring_capacity"], init=False),
+                    SpscRing(buf, self.layout.completion_ring_offset(w), h["ring_capacity"], init=False),
+                )
                 for w in range(h["n_workers"])
-            ]  # fmt: skip
+            ]
         except BaseException:
             self.close()
             raise
@@ -97,6 +111,7 @@ class AttachedEngine:
     def __enter__(self) -> AttachedEngine:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

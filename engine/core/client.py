@@ -114,12 +114,16 @@ class Lease:
         except NoFreeSlot:
             self._give_back()  # what was leased, and the admission: nothing leaks
             scheduler.reject("no_slot")
-            raise EngineBusy(f"all {client.config.slots} slots are in use; retry shortly", code="busy",
-                             metadata={"slots": client.config.slots, "retry_after_s": 1}) from None  # fmt: skip
+            raise EngineBusy(
+                f"all {client.config.slots} slots are in use; retry shortly",
+                code="busy",
+                metadata={"slots": client.config.slots, "retry_after_s": 1},
+            ) from None
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:  # fmt: skip
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         running = self._running
         if running:
             entry = self._client.pending.get(running)
@@ -142,8 +146,17 @@ class Lease:
         """Slot ``index`` of this lease, zero-copy (the whole slot; write the input at its start)."""
         return self._client._slot_views[self.slots[index]]
 
-    async def run(self, kind: Kind | int, length: int, *, agent: int | None = None, param: int = 0, slot: int = 0,
-                  out: int | None = None, timeout: float | None = None) -> Completion:  # fmt: skip
+    async def run(
+        self,
+        kind: Kind | int,
+        length: int,
+        *,
+        agent: int | None = None,
+        param: int = 0,
+        slot: int = 0,
+        out: int | None = None,
+        timeout: float | None = None,
+    ) -> Completion:
         """Run one task on ``view(slot)[:length]``; the output lands in ``view(out)`` (default: over
         the input). ``agent`` None picks the least-loaded capable agent. Raises only for loss of
         the task (WorkerLost, EngineClosed, TimeoutError); a worker's refusal is ``Completion.status``."""
@@ -196,10 +209,14 @@ class EngineClient:
         self.res = res
         buf = res.ctl_buf
         self.table = res.metrics_table()
-        self.sub = [SpscRing(buf, res.layout.submission_ring_offset(w), cfg.ring_capacity, init=False)
-                    for w in range(cfg.workers)]  # fmt: skip
-        self.comp = [SpscRing(buf, res.layout.completion_ring_offset(w), cfg.ring_capacity, init=False)
-                     for w in range(cfg.workers)]  # fmt: skip
+        self.sub = [
+            SpscRing(buf, res.layout.submission_ring_offset(w), cfg.ring_capacity, init=False)
+            for w in range(cfg.workers)
+        ]
+        self.comp = [
+            SpscRing(buf, res.layout.completion_ring_offset(w), cfg.ring_capacity, init=False)
+            for w in range(cfg.workers)
+        ]
         self.arena = SlotArena(res.arena_buf, cfg.slots, cfg.slot_bytes)
         self.pool = SlotPool(cfg.slots)
         self.agents: tuple[AgentSpec, ...] = build_agents(cfg.agents, cfg.workers)
@@ -240,8 +257,15 @@ class EngineClient:
         """Admission plus ``slots`` slots for ``async with``; see the module docstring."""
         return Lease(self, slots)
 
-    async def submit(self, kind: str | int | Kind, data: bytes | bytearray | memoryview, agent: int | None = None,
-                     *, timeout: float | None = None, **params: Any) -> TaskResult:  # fmt: skip
+    async def submit(
+        self,
+        kind: str | int | Kind,
+        data: bytes | bytearray | memoryview,
+        agent: int | None = None,
+        *,
+        timeout: float | None = None,
+        **params: Any,
+    ) -> TaskResult:
         """Run one task on ``data``; raises an EngineError subclass carrying the Status on failure."""
         kind_, param, n = self.prepare(kind, data, params)
         started = time.perf_counter_ns()
@@ -252,11 +276,18 @@ class EngineClient:
             if done.status:
                 detail, numbers = describe_failure(kind_, param, Status(done.status), n, self.config.slot_bytes)
                 raise error_for_status(done.status, f"{kind_.label} on agent {done.agent}", detail, numbers)
-            return TaskResult(bytes(view[: done.n_out]), kind_, done.agent, done.worker, done.service_ns,
-                              time.perf_counter_ns() - started)  # fmt: skip
+            return TaskResult(
+                bytes(view[: done.n_out]),
+                kind_,
+                done.agent,
+                done.worker,
+                done.service_ns,
+                time.perf_counter_ns() - started,
+            )
 
-    def prepare(self, kind: str | int | Kind, data: bytes | bytearray | memoryview,
-                params: dict[str, Any]) -> tuple[Kind, int, int]:  # fmt: skip
+    def prepare(
+        self, kind: str | int | Kind, data: bytes | bytearray | memoryview, params: dict[str, Any]
+    ) -> tuple[Kind, int, int]:
         """Check a task before anything is leased: (kind, packed parameters, input bytes)."""
         kind_ = _KINDS.get(kind) if not isinstance(kind, (bytes, bytearray)) else None
         if kind_ is None:
@@ -268,8 +299,10 @@ class EngineClient:
         n = data.nbytes if isinstance(data, memoryview) else len(data)
         limit = self._max_input[kind_]
         if n > limit:
-            raise PayloadTooLarge(f"{kind_.label} input of {n} bytes is over the {limit}-byte limit (one slot)",
-                                  metadata={"limit": limit, "size": n})  # fmt: skip
+            raise PayloadTooLarge(
+                f"{kind_.label} input of {n} bytes is over the {limit}-byte limit (one slot)",
+                metadata={"limit": limit, "size": n},
+            )
         check_input(kind_, param, n)
         return kind_, param, n
 
@@ -281,8 +314,10 @@ class EngineClient:
         words = self._words
         down = frozenset(w for w, i in enumerate(self._state_word) if words[i] != _READY)
         if agent is not None:
-            raise WorkerUnavailable(f"agent {agent_id}'s worker {self._agent_worker[agent_id]} is restarting; "
-                                    "retry shortly", metadata={"retry_after_s": 1})  # fmt: skip
+            raise WorkerUnavailable(
+                f"agent {agent_id}'s worker {self._agent_worker[agent_id]} is restarting; retry shortly",
+                metadata={"retry_after_s": 1},
+            )
         return self.scheduler.pick(kind, None, avoid=down)
 
     def set_drained(self, agent: int, drained: bool) -> None:
@@ -300,10 +335,21 @@ class EngineClient:
         oldest = next(iter(self.pending), None)  # insertion order: request ids ascend
         since = self._pending_age.observe(self._next_id, oldest, now)
         entry = self.pending[oldest] if oldest is not None else None
-        values = (os.getpid(), scheduler.inflight, scheduler.queued, scheduler.admitted,
-                  scheduler.rejected["queue_full"], scheduler.rejected["no_slot"], self.workers_lost_tasks,
-                  self.pool.free, now, oldest or 0, entry.agent if entry else -1, entry.worker if entry else -1,
-                  since)  # fmt: skip
+        values = (
+            os.getpid(),
+            scheduler.inflight,
+            scheduler.queued,
+            scheduler.admitted,
+            scheduler.rejected["queue_full"],
+            scheduler.rejected["no_slot"],
+            self.workers_lost_tasks,
+            self.pool.free,
+            now,
+            oldest or 0,
+            entry.agent if entry else -1,
+            entry.worker if entry else -1,
+            since,
+        )
         for i, value in enumerate(values):
             words[base + i] = value
         assert len(values) == len(CLIENT_FIELDS)
@@ -318,10 +364,18 @@ class EngineClient:
     def admission(self) -> dict[str, Any]:
         """Live figures for EngineMonitor: tasks on workers, the queue, load per agent and worker."""
         s = self.scheduler
-        return {"inflight": len(self.pending), "queued": s.queued, "admitted": s.admitted, "rejected": s.rejected,
-                "queue_limit": s.queue_limit, "max_inflight": s.max_workers, "agent_load": s.agent_load,
-                "worker_load": s.worker_load, "slots_free": self.pool.free,
-                "workers_lost_tasks": self.workers_lost_tasks}  # fmt: skip
+        return {
+            "inflight": len(self.pending),
+            "queued": s.queued,
+            "admitted": s.admitted,
+            "rejected": s.rejected,
+            "queue_limit": s.queue_limit,
+            "max_inflight": s.max_workers,
+            "agent_load": s.agent_load,
+            "worker_load": s.worker_load,
+            "slots_free": self.pool.free,
+            "workers_lost_tasks": self.workers_lost_tasks,
+        }
 
     def ring_depths(self) -> list[tuple[int, int]]:
         """Per worker: descriptors waiting in its submission ring and in its completion ring."""
@@ -331,8 +385,9 @@ class EngineClient:
         return [int(self._words[i]) for i in self._state_word]
 
     # ring traffic ----------------------------------------------------------------------------
-    def _start(self, slot: int, length: int, kind: int, agent: int, param: int,
-               out_slot: int = -1) -> tuple[int, asyncio.Future[Any]]:  # fmt: skip
+    def _start(
+        self, slot: int, length: int, kind: int, agent: int, param: int, out_slot: int = -1
+    ) -> tuple[int, asyncio.Future[Any]]:
         """Push the task; a lone caller then polls its completion ring briefly (the usual answer).
 
         Only a lone caller spins: with other tasks in progress the loop has better things to do,
@@ -473,8 +528,10 @@ class EngineClient:
             if entry.handed_off is not None:
                 entry.handed_off._give_back()  # the old incarnation is reaped: nothing writes the slots now
             elif not entry.fut.done():
-                exc = error or WorkerLost(f"worker {entry.worker} died while running task {req_id}; retry it",
-                                          metadata={"worker": entry.worker, "retry_after_s": 1})  # fmt: skip
+                exc = error or WorkerLost(
+                    f"worker {entry.worker} died while running task {req_id}; retry it",
+                    metadata={"worker": entry.worker, "retry_after_s": 1},
+                )
                 entry.fut.set_exception(exc)
         return failed
 

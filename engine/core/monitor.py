@@ -25,14 +25,29 @@ RECENT_IN_LISTING = 5  # history entries inlined per agent in ListAgents; ListAg
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 256
 _READY = WorkerState.READY.name.lower()
 _AGENT_STATUS = {int(s): s.name.lower() for s in AgentStatus}
-_AGENT_FIELDS = ("status", "tasks", "errors", "bytes_in", "bytes_out", "latency_ns_mean", "latency_ns_max",
-                 "last_latency_ns", "last_task_unix_ns", "last_status")  # fmt: skip
+_AGENT_FIELDS = (
+    "status",
+    "tasks",
+    "errors",
+    "bytes_in",
+    "bytes_out",
+    "latency_ns_mean",
+    "latency_ns_max",
+    "last_latency_ns",
+    "last_task_unix_ns",
+    "last_status",
+)
 
 
 class EngineMonitor:
-    def __init__(self, config: EngineConfig, table: MetricsTable, agents: Sequence[AgentSpec],
-                 live: Callable[[], dict[str, Any]],
-                 ring_depths: Callable[[], list[tuple[int, int]]]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: EngineConfig,
+        table: MetricsTable,
+        agents: Sequence[AgentSpec],
+        live: Callable[[], dict[str, Any]],
+        ring_depths: Callable[[], list[tuple[int, int]]],
+    ) -> None:
         """``live()``: the client's admission figures (inflight, queued, per-agent and per-worker load,
         limits, rejections); ``ring_depths()``: per worker, descriptors waiting in its submission and
         completion rings."""
@@ -45,8 +60,13 @@ class EngineMonitor:
 
     # workers and readiness -------------------------------------------------------------------
     def workers(self) -> list[dict[str, Any]]:
-        return [{k: row[k] for k in ("id", "pid", "state", "restarts", "epoch", "tasks", "errors", "busy_ns", "cpu",
-                                     "sleeps")} for row in self.table.worker_rows()]  # fmt: skip
+        return [
+            {
+                k: row[k]
+                for k in ("id", "pid", "state", "restarts", "epoch", "tasks", "errors", "busy_ns", "cpu", "sleeps")
+            }
+            for row in self.table.worker_rows()
+        ]
 
     def readiness(self) -> tuple[bool, list[str]]:
         not_ready = [f"worker {w['id']} is {w['state']}" for w in self.table.worker_rows() if w["state"] != _READY]
@@ -101,28 +121,49 @@ class EngineMonitor:
         agents = []
         for i, row in enumerate(self.table.agent_rows()):
             status = ("draining" if load[i] else "drained") if row["drain"] else row["status"]
-            agents.append({"id": i, "status": status, "tasks": row["tasks"], "errors": row["errors"],
-                           "latency_ns_sum": row["latency_ns_sum"], "last_latency_ns": row["last_latency_ns"],
-                           "inflight": load[i]})  # fmt: skip
+            agents.append(
+                {
+                    "id": i,
+                    "status": status,
+                    "tasks": row["tasks"],
+                    "errors": row["errors"],
+                    "latency_ns_sum": row["latency_ns_sum"],
+                    "last_latency_ns": row["last_latency_ns"],
+                    "inflight": load[i],
+                }
+            )
         capacity = self.config.ring_capacity
-        rings = [{"worker": w, "submission": sub, "completion": comp, "capacity": capacity}
-                 for w, (sub, comp) in enumerate(self._ring_depths())]  # fmt: skip
-        return {"swarm": self.swarm(), "agents": agents, "rings": rings,
-                "slots": {"total": self.config.slots, "free": live["slots_free"]}}  # fmt: skip
+        rings = [
+            {"worker": w, "submission": sub, "completion": comp, "capacity": capacity}
+            for w, (sub, comp) in enumerate(self._ring_depths())
+        ]
+        return {
+            "swarm": self.swarm(),
+            "agents": agents,
+            "rings": rings,
+            "slots": {"total": self.config.slots, "free": live["slots_free"]},
+        }
 
     # agents ----------------------------------------------------------------------------------
     def _spec(self, agent: int) -> AgentSpec:
         if not 0 <= agent < len(self.agents):
-            raise NotFound(f"no agent {agent}; agents are 0-{len(self.agents) - 1}", code="unknown_agent",
-                           metadata={"agents": len(self.agents)})  # fmt: skip
+            raise NotFound(
+                f"no agent {agent}; agents are 0-{len(self.agents) - 1}",
+                code="unknown_agent",
+                metadata={"agents": len(self.agents)},
+            )
         return self.agents[agent]
 
     def agent(self, agent: int, *, recent: int = RECENT_IN_LISTING, load: list[int] | None = None) -> dict[str, Any]:
         spec = self._spec(agent)
         row = self.table.agent_row(agent)
         inflight = (load if load is not None else self._live()["agent_load"])[agent]
-        item = {**spec.as_dict(), **{k: row[k] for k in _AGENT_FIELDS}, "in_service": not row["drain"],
-                "inflight": inflight}  # fmt: skip
+        item = {
+            **spec.as_dict(),
+            **{k: row[k] for k in _AGENT_FIELDS},
+            "in_service": not row["drain"],
+            "inflight": inflight,
+        }
         if row["drain"]:
             item["status"] = "draining" if inflight else "drained"
         if recent:
@@ -138,8 +179,10 @@ class EngineMonitor:
         load = self._live()["agent_load"]
         # two columns, not 40 row dicts: the watcher asks every 100 ms (was 5-7 % of the frontend's CPU)
         status, drain = self.table.agents["status"].tolist(), self.table.agents["drain"].tolist()
-        return [("draining" if load[i] else "drained") if drain[i] else _AGENT_STATUS.get(s, "unknown")
-                for i, s in enumerate(status)]  # fmt: skip
+        return [
+            ("draining" if load[i] else "drained") if drain[i] else _AGENT_STATUS.get(s, "unknown")
+            for i, s in enumerate(status)
+        ]
 
     def agent_tasks(self, agent: int, page_size: int = 0, page_token: str = "") -> dict[str, Any]:
         """ListAgentTasksResponse: the agent's history newest first; the token is the entry count
@@ -147,8 +190,9 @@ class EngineMonitor:
         self._spec(agent)
         size = page_size or PAGE_SIZE_DEFAULT
         if not 1 <= size <= PAGE_SIZE_MAX:
-            raise BadRequest(f"page_size must be in 1-{PAGE_SIZE_MAX}, got {page_size}",
-                             metadata={"min": 1, "max": PAGE_SIZE_MAX})  # fmt: skip
+            raise BadRequest(
+                f"page_size must be in 1-{PAGE_SIZE_MAX}, got {page_size}", metadata={"min": 1, "max": PAGE_SIZE_MAX}
+            )
         written = self.table.history_written(agent)
         anchor, position = written, 0
         if page_token:
@@ -156,8 +200,9 @@ class EngineMonitor:
                 anchor_s, position_s = page_token.split(".", 1)
                 anchor, position = int(anchor_s), int(position_s)
             except ValueError:
-                raise BadRequest(f"page_token {page_token[:40]!r} is not one this engine gave out",
-                                 code="invalid_page_token") from None  # fmt: skip
+                raise BadRequest(
+                    f"page_token {page_token[:40]!r} is not one this engine gave out", code="invalid_page_token"
+                ) from None
             if not 0 <= position <= anchor <= written:
                 raise BadRequest("page_token is out of range for this agent", code="invalid_page_token")
         skip = position + (written - anchor)  # entries written since the first page push ours back
@@ -165,8 +210,12 @@ class EngineMonitor:
         tasks = self.table.recent_tasks(agent, skip, size)
         following = position + len(tasks)
         more = skip + len(tasks) < kept
-        return {"tasks": tasks, "next_page_token": f"{anchor}.{following}" if more else "",
-                "total_tasks": written, "history_len": self.config.history_len}  # fmt: skip
+        return {
+            "tasks": tasks,
+            "next_page_token": f"{anchor}.{following}" if more else "",
+            "total_tasks": written,
+            "history_len": self.config.history_len,
+        }
 
     # swarm -----------------------------------------------------------------------------------
     def swarm(self) -> dict[str, Any]:
@@ -177,8 +226,10 @@ class EngineMonitor:
         rows = self.table.agent_rows()
         roles: dict[str, dict[str, Any]] = {}
         for spec, status, row in zip(self.agents, statuses, rows, strict=True):
-            role = roles.setdefault(spec.role, {"role": spec.role, "agents": 0, "in_service": 0,
-                                                "by_status": Counter(), "tasks": 0, "inflight": 0})  # fmt: skip
+            role = roles.setdefault(
+                spec.role,
+                {"role": spec.role, "agents": 0, "in_service": 0, "by_status": Counter(), "tasks": 0, "inflight": 0},
+            )
             role["agents"] += 1
             role["in_service"] += not row["drain"]
             role["by_status"][status] += 1
@@ -189,11 +240,17 @@ class EngineMonitor:
         workers = []
         for w in self.table.worker_rows():
             alive_ns = max(1, now - w["started_ns"]) if w["started_ns"] else 1
-            workers.append({"id": w["id"], "state": w["state"],
-                            "agents": sum(1 for a in self.agents if a.worker == w["id"]),
-                            "inflight": live["worker_load"][w["id"]], "tasks": w["tasks"],
-                            "busy_percent": round(min(100.0, 100 * w["busy_ns"] / alive_ns), 2),
-                            "submission_queued": depths[w["id"]][0]})  # fmt: skip
+            workers.append(
+                {
+                    "id": w["id"],
+                    "state": w["state"],
+                    "agents": sum(1 for a in self.agents if a.worker == w["id"]),
+                    "inflight": live["worker_load"][w["id"]],
+                    "tasks": w["tasks"],
+                    "busy_percent": round(min(100.0, 100 * w["busy_ns"] / alive_ns), 2),
+                    "submission_queued": depths[w["id"]][0],
+                }
+            )
         return {
             "agents_total": len(self.agents),
             "agents_in_service": sum(1 for r in rows if not r["drain"]),

@@ -99,8 +99,9 @@ class TaskScheduler:
             self._capable[kind] = sorted(per_worker.items())
 
     # routing ---------------------------------------------------------------------------------
-    def pick(self, kind: Kind, agent: int | None = None, *, spread: bool = True,
-             avoid: frozenset[int] = frozenset()) -> int:  # fmt: skip
+    def pick(
+        self, kind: Kind, agent: int | None = None, *, spread: bool = True, avoid: frozenset[int] = frozenset()
+    ) -> int:
         """The agent for a task. ``spread=False`` (a lone caller) keeps ties on the first worker,
         which stays hot and spinning; ``spread=True`` rotates ties over the workers. Workers in
         ``avoid`` (restarting) are skipped."""
@@ -109,8 +110,9 @@ class TaskScheduler:
         options = self._capable[kind]
         if not options:
             if any(kind in a.capabilities for a in self.agents):
-                raise WorkerUnavailable(f"every agent able to {kind.label} is drained (out of service)",
-                                        code="agents_drained")  # fmt: skip
+                raise WorkerUnavailable(
+                    f"every agent able to {kind.label} is drained (out of service)", code="agents_drained"
+                )
             raise NotCapable(f"no agent can {kind.label}")
         if avoid:
             options = [o for o in options if o[0] not in avoid]
@@ -132,13 +134,16 @@ class TaskScheduler:
 
     def _check_named(self, kind: Kind, agent: int) -> int:
         if not 0 <= agent < len(self.agents):
-            raise UnknownAgent(f"no agent {agent}; agents are 0-{len(self.agents) - 1}",
-                               metadata={"agents": len(self.agents)})  # fmt: skip
+            raise UnknownAgent(
+                f"no agent {agent}; agents are 0-{len(self.agents) - 1}", metadata={"agents": len(self.agents)}
+            )
         spec = self.agents[agent]
         if kind not in spec.capabilities:
             able = sorted(k.label for k in spec.capabilities)
-            raise NotCapable(f"agent {agent} ({spec.name}, role {spec.role}) cannot {kind.label}; it can "
-                             f"{', '.join(able)} (omit the agent to use any capable one)")  # fmt: skip
+            raise NotCapable(
+                f"agent {agent} ({spec.name}, role {spec.role}) cannot {kind.label}; it can "
+                f"{', '.join(able)} (omit the agent to use any capable one)"
+            )
         if agent in self.drained:
             raise WorkerUnavailable(f"agent {agent} ({spec.name}) is drained (out of service)", code="agent_drained")
         return agent
@@ -180,9 +185,14 @@ class TaskScheduler:
                 f"engine busy: {self.inflight} tasks in flight (limit {self.max_workers}) and "
                 f"{len(self._waiters)} queued (limit {self.queue_limit}); retry in {self.retry_after_s()} s",
                 code="busy",
-                metadata={"inflight": self.inflight, "max_inflight": self.max_workers, "queued": len(self._waiters),
-                          "queue_limit": self.queue_limit, "retry_after_s": self.retry_after_s()},
-            )  # fmt: skip
+                metadata={
+                    "inflight": self.inflight,
+                    "max_inflight": self.max_workers,
+                    "queued": len(self._waiters),
+                    "queue_limit": self.queue_limit,
+                    "retry_after_s": self.retry_after_s(),
+                },
+            )
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         self._schedule_wakeup()

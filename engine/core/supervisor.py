@@ -64,9 +64,15 @@ def _worker_child(close_fds: tuple[int, ...], *args: Any) -> None:
 
 
 class Supervisor:
-    def __init__(self, res: EngineResources, *, frontend: ChildTarget | None = None,
-                 notifier: Notifier | None = None, serving: str = "",
-                 listeners: Sequence[socket.socket] = ()) -> None:  # fmt: skip
+    def __init__(
+        self,
+        res: EngineResources,
+        *,
+        frontend: ChildTarget | None = None,
+        notifier: Notifier | None = None,
+        serving: str = "",
+        listeners: Sequence[socket.socket] = (),
+    ) -> None:
         """``serving``: what STATUS= says once ready (the ports, for ``engined serve``);
         ``listeners``: the frontend's sockets, which forked workers close at once (they serve none)."""
         self._listener_fds = tuple(sock.fileno() for sock in listeners)
@@ -203,8 +209,9 @@ class Supervisor:
         self._close_ready_pipe()
         self._frontend_ready = False
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)  # inherited over fork all the same; closed by exec
-        self.frontend = self.ctx.Process(target=self.frontend_target, args=(self.res,), kwargs={"ready_fd": ready_w},
-                                         name="sv-frontend")  # fmt: skip
+        self.frontend = self.ctx.Process(
+            target=self.frontend_target, args=(self.res,), kwargs={"ready_fd": ready_w}, name="sv-frontend"
+        )
         try:
             self.frontend.start()
         finally:
@@ -289,10 +296,16 @@ class Supervisor:
             # 0.2 s once it had stayed up for a minute
             lived = time.monotonic() - self._frontend_started
             self._frontend_backoff = 0.2 if lived > 60 else min(10.0, self._frontend_backoff * 2)
-            logger.error("frontend (pid %s) exited with code %s after %.1f s; restarting in %.1f s",
-                         self.frontend.pid, self.frontend.exitcode, lived, self._frontend_backoff)  # fmt: skip
-            self.notes.status(f"frontend exited with code {self.frontend.exitcode}; restarting in "
-                              f"{self._frontend_backoff:.1f} s")  # fmt: skip
+            logger.error(
+                "frontend (pid %s) exited with code %s after %.1f s; restarting in %.1f s",
+                self.frontend.pid,
+                self.frontend.exitcode,
+                lived,
+                self._frontend_backoff,
+            )
+            self.notes.status(
+                f"frontend exited with code {self.frontend.exitcode}; restarting in {self._frontend_backoff:.1f} s"
+            )
             self.frontend = None
             self._frontend_due = time.monotonic() + self._frontend_backoff
             self._degraded = True

@@ -34,9 +34,16 @@ TABLES_MAGIC = 0x5356_5441_424C_4531  # "SVTABLE1"
 TABLES_VERSION = 2  # 2: the client's oldest task in flight, agents' in-flight count, workers' NUMA node
 
 TABLES_HEADER_DTYPE = np.dtype(
-    [("magic", "<i8"), ("version", "<i8"), ("n_workers", "<i8"), ("n_agents", "<i8"), ("history_len", "<i8"),
-     ("key_generation", "<i8"), ("pad", "<i8", 2)]
-)  # fmt: skip
+    [
+        ("magic", "<i8"),
+        ("version", "<i8"),
+        ("n_workers", "<i8"),
+        ("n_agents", "<i8"),
+        ("history_len", "<i8"),
+        ("key_generation", "<i8"),
+        ("pad", "<i8", 2),
+    ]
+)
 assert TABLES_HEADER_DTYPE.itemsize == 64
 # the inline key's generation the supervisor holds (1 at start, +1 per rotation it took from the key
 # pipe): workers it forks from then on start with that key. Written by the supervisor alone.
@@ -104,8 +111,9 @@ HISTORY_ROW = struct.Struct("<7q")
 HISTORY_FIELDS = ("req_id", "kind", "status", "bytes_in", "bytes_out", "latency_ns", "finished_unix_ns")
 
 N_KINDS = 16  # task kinds are 1..N_KINDS-1; row 0 unused
-KIND_DTYPE = np.dtype([("tasks", "<i8"), ("errors", "<i8"), ("bytes_in", "<i8"), ("bytes_out", "<i8"),
-                       ("busy_ns", "<i8")])  # fmt: skip
+KIND_DTYPE = np.dtype(
+    [("tasks", "<i8"), ("errors", "<i8"), ("bytes_in", "<i8"), ("bytes_out", "<i8"), ("busy_ns", "<i8")]
+)
 
 # Field names in row order (numpy types dtype.names as optional), and each field's flat int64
 # index inside a row, for writers using the ``words`` view.
@@ -175,8 +183,9 @@ class MetricsTable:
         table = cls(region, layout)
         words = table.words
         assert words is not None
-        for i, value in enumerate((TABLES_MAGIC, TABLES_VERSION, layout.n_workers, layout.n_agents,
-                                   layout.history_len)):  # fmt: skip
+        for i, value in enumerate(
+            (TABLES_MAGIC, TABLES_VERSION, layout.n_workers, layout.n_agents, layout.history_len)
+        ):
             words[i] = value
         return table
 

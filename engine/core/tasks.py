@@ -46,8 +46,9 @@ class TaskOutcome(NamedTuple):
 def task_params(kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
     """The given parameters (None means not given), refusing any that ``kind`` does not take."""
     if not kind.public:
-        raise UnknownKind(f"{kind.label} is not a task kind callers may send; kinds: "
-                          f"{', '.join(k.label for k in Kind if k.public)}")  # fmt: skip
+        raise UnknownKind(
+            f"{kind.label} is not a task kind callers may send; kinds: {', '.join(k.label for k in Kind if k.public)}"
+        )
     if not params:
         return params
     given = {k: v for k, v in params.items() if v is not None}
@@ -64,9 +65,17 @@ class TaskService:
         self._names = [a.name for a in client.agents]
         self.jobs = jobs
 
-    async def run(self, kind: Kind, data: bytes, params: dict[str, Any], *, agent: int | None = None,
-                  timeout: float | None = None, source: str = "dispatch",
-                  job: BlockRecorder | None = None) -> TaskOutcome:  # fmt: skip
+    async def run(
+        self,
+        kind: Kind,
+        data: bytes,
+        params: dict[str, Any],
+        *,
+        agent: int | None = None,
+        timeout: float | None = None,
+        source: str = "dispatch",
+        job: BlockRecorder | None = None,
+    ) -> TaskOutcome:
         """Run one task. Compress/decompress are a one-block job of their own, or one block of
         ``job`` (a stream's), whose outcome is counted while the job goes on."""
         kwargs = task_params(kind, params)
@@ -85,11 +94,20 @@ class TaskService:
             record(len(data), len(outcome.data))
             return outcome
 
-    async def _submit(self, kind: Kind, data: bytes, kwargs: dict[str, Any], agent: int | None,
-                      timeout: float | None) -> TaskOutcome:  # fmt: skip
+    async def _submit(
+        self, kind: Kind, data: bytes, kwargs: dict[str, Any], agent: int | None, timeout: float | None
+    ) -> TaskOutcome:
         result = await self._client.submit(kind, data, agent, timeout=timeout, **kwargs)
-        return TaskOutcome(result.data, kind, result.agent, self._names[result.agent], result.worker, len(data),
-                           result.service_ns, result.latency_ns)  # fmt: skip
+        return TaskOutcome(
+            result.data,
+            kind,
+            result.agent,
+            self._names[result.agent],
+            result.worker,
+            len(data),
+            result.service_ns,
+            result.latency_ns,
+        )
 
     @contextlib.contextmanager
     def job(self, kind: Kind, codec: str, source: str) -> Iterator[BlockRecorder]:

@@ -201,8 +201,17 @@ class BatchRunner:
             words[base + _A_LAST_TS] = now_unix
             words[base + _A_LAST_STATUS] = status
             h = words[base + _A_HNEXT]
-            pack(region, history[agent] + (h % hlen) * HISTORY_ROW.size, req_id, kind, status, length, n_out, dt,
-                 now_unix)  # fmt: skip
+            pack(
+                region,
+                history[agent] + (h % hlen) * HISTORY_ROW.size,
+                req_id,
+                kind,
+                status,
+                length,
+                n_out,
+                dt,
+                now_unix,
+            )
             words[base + _A_HNEXT] = h + 1  # after the row: a reader never sees a half-written entry counted
         words[self.w_tasks] += n_batch
         words[self.w_errors] += errors

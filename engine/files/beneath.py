@@ -102,8 +102,9 @@ class Resolved:
     def __enter__(self) -> Resolved:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -117,8 +118,12 @@ class Walk:
     """The stack of directory descriptors from the root to where the walk is (closed by ``close``
     unless handed over with ``take``)."""
 
-    def __init__(self, root: Root, root_of: Callable[[str], tuple[Root, list[str]] | None],
-                 forbidden: Callable[[os.stat_result], bool]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        root: Root,
+        root_of: Callable[[str], tuple[Root, list[str]] | None],
+        forbidden: Callable[[os.stat_result], bool],
+    ) -> None:
         self._root_of = root_of
         self._forbidden = forbidden
         self.fds: list[int] = []
@@ -145,8 +150,11 @@ class Walk:
         try:
             fd = os.open(root.real, os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
-            raise Conflict(f"the job root {root.written!r} cannot be opened: {exc.strerror}", code="root_unavailable",
-                           metadata={"root": root.written}) from None  # fmt: skip
+            raise Conflict(
+                f"the job root {root.written!r} cannot be opened: {exc.strerror}",
+                code="root_unavailable",
+                metadata={"root": root.written},
+            ) from None
         self._push(fd, None)
 
     def _push(self, fd: int, name: str | None) -> None:

@@ -70,13 +70,24 @@ async def run(env: FileEnv, ctx: JobContext, spec: FileJobSpec, planned: SourceS
     kind = Kind.ZSTD_FRAME if spec.codec == "zstd" else Kind.LZ4_FRAME
     work = _FrameWork(kind, encode_params(kind, {"level": spec.level}), spec.codec)
     async with FileJobRun(env, ctx, spec, planned) as job:
-        stats = await env.runner.run(work, blocks_of(planned.size, env.block_bytes), src_fd=job.src_fd,
-                                     out_fd=job.out_fd, ordered=True, progress=job.progress)  # fmt: skip
+        stats = await env.runner.run(
+            work,
+            blocks_of(planned.size, env.block_bytes),
+            src_fd=job.src_fd,
+            out_fd=job.out_fd,
+            ordered=True,
+            progress=job.progress,
+        )
         written = stats.bytes_out
         if work.table is not None:
             table = work.table.to_bytes()
             await env.io.call(write_full, job.out_fd, memoryview(table), written)
             written += len(table)
         ratio = round(written / planned.size, 4) if planned.size else 0.0
-        return await job.commit(bytes_out=written, blocks=stats.blocks, blocks_resent=stats.resent, ratio=ratio,
-                                format="zstd seekable" if work.table is not None else "lz4 frames")  # fmt: skip
+        return await job.commit(
+            bytes_out=written,
+            blocks=stats.blocks,
+            blocks_resent=stats.resent,
+            ratio=ratio,
+            format="zstd seekable" if work.table is not None else "lz4 frames",
+        )

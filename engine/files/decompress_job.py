@@ -66,8 +66,9 @@ def detect(fd: int, size: int) -> str:
         if magic & _SKIPPABLE_MASK != _SKIPPABLE or pos + 8 > size:
             break
         pos += 8 + int.from_bytes(os.pread(fd, 4, pos + 4), "little")
-    raise CorruptFile("the source is neither a zstd nor an lz4 file (no frame magic at its start)",
-                      code="not_compressed")  # fmt: skip
+    raise CorruptFile(
+        "the source is neither a zstd nor an lz4 file (no frame magic at its start)", code="not_compressed"
+    )
 
 
 def plan(env: FileEnv, spec: FileJobSpec) -> DecompressPlan:
@@ -85,9 +86,11 @@ def plan(env: FileEnv, spec: FileJobSpec) -> DecompressPlan:
     declared = decode.declared or 0
     cap = env.config.job_max_output_bytes
     if cap and declared > cap:
-        raise PayloadTooLarge(f"the frames declare {declared} bytes, over the {cap}-byte limit "
-                              "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
-                              metadata={"limit": cap, "declared": declared})  # fmt: skip
+        raise PayloadTooLarge(
+            f"the frames declare {declared} bytes, over the {cap}-byte limit (SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)",
+            code="too_large",
+            metadata={"limit": cap, "declared": declared},
+        )
     free = check_free_space(
         spec.destination.dir_fd,
         declared,
@@ -114,8 +117,11 @@ class _DecodeWork:
     def failure(self, block: Block, status: Status) -> EngineError:
         where = f"{self.codec} frame {block.number} at offset {block.src_offset}"
         if status in (Status.CORRUPT_INPUT, Status.TOO_LARGE):  # TOO_LARGE: more than it declares
-            return CorruptFile(f"{where} is corrupt or does not decode to the {block.expect} bytes it declares",
-                               code="corrupt_frame", metadata={"frame": block.number})  # fmt: skip
+            return CorruptFile(
+                f"{where} is corrupt or does not decode to the {block.expect} bytes it declares",
+                code="corrupt_frame",
+                metadata={"frame": block.number},
+            )
         return error_for_status(status, where)
 
     def blocks(self) -> Iterator[Block]:
@@ -137,8 +143,9 @@ async def run(env: FileEnv, ctx: JobContext, spec: FileJobSpec, p: DecompressPla
     async with FileJobRun(env, ctx, spec, p.state) as job:
         if p.table is not None:
             work = _DecodeWork(p.codec, p.table)
-            stats = await env.runner.run(work, work.blocks(), src_fd=job.src_fd, out_fd=job.out_fd, ordered=False,
-                                         progress=job.progress)  # fmt: skip
+            stats = await env.runner.run(
+                work, work.blocks(), src_fd=job.src_fd, out_fd=job.out_fd, ordered=False, progress=job.progress
+            )
             written, blocks, resent = p.table.decompressed_bytes, stats.blocks, stats.resent
         else:
             ctx.progress(0, p.state.size, message=f"one stream: {p.reason}")
@@ -167,12 +174,18 @@ async def _stream(env: FileEnv, job: FileJobRun, p: DecompressPlan) -> int:
     except PayloadTooLarge:
         cap = env.config.job_max_output_bytes
         if not cap or p.bound < cap:  # the bound was the free space: a disk too small, not a bomb
-            raise InsufficientSpace(f"the stream decodes to more than the {p.bound} bytes free on the destination's "
-                                    "filesystem; nothing was written under the final name", code="insufficient_space",
-                                    metadata={"free": p.bound}) from None  # fmt: skip
-        raise PayloadTooLarge(f"the stream decodes to more than {p.bound} bytes (SIGMAVAULT_JOB_MAX_OUTPUT_BYTES); "
-                              "refused as a decompression bomb after writing nothing under the final name",
-                              code="too_large", metadata={"limit": p.bound}) from None  # fmt: skip
+            raise InsufficientSpace(
+                f"the stream decodes to more than the {p.bound} bytes free on the destination's "
+                "filesystem; nothing was written under the final name",
+                code="insufficient_space",
+                metadata={"free": p.bound},
+            ) from None
+        raise PayloadTooLarge(
+            f"the stream decodes to more than {p.bound} bytes (SIGMAVAULT_JOB_MAX_OUTPUT_BYTES); "
+            "refused as a decompression bomb after writing nothing under the final name",
+            code="too_large",
+            metadata={"limit": p.bound},
+        ) from None
     except asyncio.CancelledError:
         stop.set()
         await asyncio.gather(fut, return_exceptions=True)

@@ -88,8 +88,11 @@ def source_state(source: Resolved) -> SourceState:
 
 
 def vanished(source: Resolved, when: str) -> NotFound:
-    return NotFound(f"the source {source.path!r} was deleted {when}; nothing was written",
-                    code="source_vanished", metadata={"path": source.path[:256]})  # fmt: skip
+    return NotFound(
+        f"the source {source.path!r} was deleted {when}; nothing was written",
+        code="source_vanished",
+        metadata={"path": source.path[:256]},
+    )
 
 
 def check_unchanged(source: Resolved, planned: SourceState) -> None:
@@ -100,12 +103,17 @@ def check_unchanged(source: Resolved, planned: SourceState) -> None:
     if now is None:  # deleted, or moved away (the descriptor reads on either way)
         raise vanished(source, "or moved while the job ran")
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-        raise Conflict(f"the source {source.path!r} was replaced by another file while the job ran; the output was "
-                       "discarded", code="source_changed")  # fmt: skip
+        raise Conflict(
+            f"the source {source.path!r} was replaced by another file while the job ran; the output was discarded",
+            code="source_changed",
+        )
     if st.st_size != planned.size or st.st_mtime_ns != planned.mtime_ns:
         what = f"size from {planned.size} to {st.st_size} bytes" if st.st_size != planned.size else "its contents"
-        raise Conflict(f"the source {source.path!r} changed {what} while the job ran; the output was discarded",
-                       code="source_changed", metadata={"size": planned.size, "now": st.st_size})  # fmt: skip
+        raise Conflict(
+            f"the source {source.path!r} changed {what} while the job ran; the output was discarded",
+            code="source_changed",
+            metadata={"size": planned.size, "now": st.st_size},
+        )
 
 
 class FileJobRun:
@@ -114,8 +122,9 @@ class FileJobRun:
     src_fd: int = -1
     output: AtomicOutput | None = None
 
-    def __init__(self, env: FileEnv, ctx: JobContext, spec: FileJobSpec, planned: SourceState, *,
-                 private: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, env: FileEnv, ctx: JobContext, spec: FileJobSpec, planned: SourceState, *, private: bool = False
+    ) -> None:
         self.env, self.ctx, self.spec, self.planned = env, ctx, spec, planned
         self.mode = 0o600 if private else stat.S_IMODE(planned.mode) & 0o666
         self.total = planned.size
@@ -128,22 +137,32 @@ class FileJobRun:
             raise vanished(spec.source, "before the job started")
         state = source_state(spec.source)
         if state.size != self.planned.size or state.mtime_ns != self.planned.mtime_ns:
-            raise Conflict(f"the source {spec.source.path!r} changed between the request and the start of the job",
-                           code="source_changed")  # fmt: skip
+            raise Conflict(
+                f"the source {spec.source.path!r} changed between the request and the start of the job",
+                code="source_changed",
+            )
         with contextlib.suppress(OSError):
             os.posix_fadvise(self.src_fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         dest = spec.destination
         temporary = temporary_for(dest.name, self.ctx.record.id)
         self.ctx.record.params["temporary"] = f"{dest.directory}/{temporary}"
         self.ctx.save()  # recorded before it exists: a crash after this leaves a name the next start removes
-        self.output = AtomicOutput(dest.dir_fd, dest.name, temporary, overwrite=spec.overwrite, mode=self.mode,
-                                   owner=(self.planned.uid, self.planned.gid), where=dest.path)  # fmt: skip
+        self.output = AtomicOutput(
+            dest.dir_fd,
+            dest.name,
+            temporary,
+            overwrite=spec.overwrite,
+            mode=self.mode,
+            owner=(self.planned.uid, self.planned.gid),
+            where=dest.path,
+        )
         await io.call(self.output.open)
         self.ctx.progress(0, self.total)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:  # fmt: skip
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.output is not None and not self.output.committed:
             await self.env.io.call(self.output.discard)
         self.src_fd = -1  # the descriptor is the request's (spec.source): closed when the job ends
@@ -155,8 +174,13 @@ class FileJobRun:
 
     def progress(self, stats: RunStats) -> None:
         """Report progress; every CHECK_S also look at the source, so a change fails the job early."""
-        self.ctx.progress(min(stats.bytes_in, self.total), self.total, bytes_out=stats.bytes_out,
-                          blocks=stats.blocks, blocks_resent=stats.resent)  # fmt: skip
+        self.ctx.progress(
+            min(stats.bytes_in, self.total),
+            self.total,
+            bytes_out=stats.bytes_out,
+            blocks=stats.blocks,
+            blocks_resent=stats.resent,
+        )
         now = time.monotonic()
         if now - self._checked >= CHECK_S:
             self._checked = now

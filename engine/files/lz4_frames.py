@@ -71,8 +71,9 @@ def parse_frame_header(buf: bytes, offset: int) -> tuple[int, int | None, int, b
         raise CorruptFile(f"lz4 frame header at offset {offset} is cut short", code="truncated")
     (magic,) = _U32.unpack_from(buf)
     if magic == LEGACY_MAGIC:
-        raise CorruptFile(f"offset {offset} holds the legacy lz4 format (lz4 -l), which is not supported",
-                          code="unsupported_format")  # fmt: skip
+        raise CorruptFile(
+            f"offset {offset} holds the legacy lz4 format (lz4 -l), which is not supported", code="unsupported_format"
+        )
     if magic != LZ4_MAGIC:
         raise CorruptFile(f"no lz4 frame at offset {offset} (magic {magic:#010x})", code="not_lz4")
     flg, bd = buf[4], buf[5]
@@ -105,8 +106,11 @@ def frame_at(read_at: ReadAt, offset: int, limit: int) -> FrameInfo:
         if size == 0 and raw == b"\0\0\0\0":
             break
         if size > block_max:
-            raise CorruptFile(f"lz4 frame at offset {offset}: block at {pos - 4} of {size} bytes exceeds "
-                              f"the frame's {block_max}-byte blocks", code="corrupt_frame")  # fmt: skip
+            raise CorruptFile(
+                f"lz4 frame at offset {offset}: block at {pos - 4} of {size} bytes exceeds "
+                f"the frame's {block_max}-byte blocks",
+                code="corrupt_frame",
+            )
         pos += size + (4 if block_sums else 0)
     pos += 4 if content_sum else 0
     if pos > limit:
@@ -137,15 +141,30 @@ def plan_decode(fd: int, max_frame_bytes: int) -> DecodePlan:
         if info.content_size is None:
             return DecodePlan("stream", None, f"the frame at offset {info.offset} does not declare its size", declared)
         if info.content_size > max_frame_bytes:
-            return DecodePlan("stream", None, f"the frame at offset {info.offset} holds {info.content_size} bytes, "
-                              f"more than a task's {max_frame_bytes}", declared)  # fmt: skip
-    return DecodePlan("frames", SeekTable([f.compressed_size for f in frames], [f.content_size or 0 for f in frames]),
-                      declared=declared)  # fmt: skip
+            return DecodePlan(
+                "stream",
+                None,
+                f"the frame at offset {info.offset} holds {info.content_size} bytes, "
+                f"more than a task's {max_frame_bytes}",
+                declared,
+            )
+    return DecodePlan(
+        "frames",
+        SeekTable([f.compressed_size for f in frames], [f.content_size or 0 for f in frames]),
+        declared=declared,
+    )
 
 
-def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | None = None,
-                      max_output: int | None = None, chunk_bytes: int = 1 << 20,
-                      on_chunk: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+def stream_decompress(
+    src_fd: int,
+    dst_fd: int,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    max_output: int | None = None,
+    chunk_bytes: int = 1 << 20,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> int:
     """Decode every frame of ``[start, end)`` to ``dst_fd``, ``chunk_bytes`` of output at a time
     (lz4's ``max_length``), so memory stays bounded whatever a frame expands to. The frames are
     walked first: a truncated file or trailing garbage fails before any output. Checksums are
@@ -154,8 +173,11 @@ def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | No
     frames = scan_frames(src_fd, start, end)
     declared = sum(f.content_size or 0 for f in frames)
     if max_output is not None and declared > max_output:
-        raise PayloadTooLarge(f"frames declare {declared} bytes, over the {max_output}-byte bound",
-                              code="too_large", metadata={"limit": max_output})  # fmt: skip
+        raise PayloadTooLarge(
+            f"frames declare {declared} bytes, over the {max_output}-byte bound",
+            code="too_large",
+            metadata={"limit": max_output},
+        )
     inbuf = memoryview(bytearray(chunk_bytes))
     total = 0
     for info in frames:
@@ -165,9 +187,16 @@ def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | No
     return total
 
 
-def _stream_frame(src_fd: int, dst_fd: int, info: FrameInfo, inbuf: memoryview, total: int,
-                  max_output: int | None, chunk_bytes: int,
-                  on_chunk: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+def _stream_frame(
+    src_fd: int,
+    dst_fd: int,
+    info: FrameInfo,
+    inbuf: memoryview,
+    total: int,
+    max_output: int | None,
+    chunk_bytes: int,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> int:
     decoder = lz4.frame.LZ4FrameDecompressor()
     pos, end = info.offset, info.offset + info.compressed_size
     produced = 0
@@ -182,8 +211,11 @@ def _stream_frame(src_fd: int, dst_fd: int, info: FrameInfo, inbuf: memoryview, 
             out = decoder.decompress(data, max_length=chunk_bytes)
             produced += len(out)
             if max_output is not None and total + produced > max_output:
-                raise PayloadTooLarge(f"decompressed output exceeds the {max_output}-byte bound",
-                                      code="too_large", metadata={"limit": max_output})  # fmt: skip
+                raise PayloadTooLarge(
+                    f"decompressed output exceeds the {max_output}-byte bound",
+                    code="too_large",
+                    metadata={"limit": max_output},
+                )
             write_all(dst_fd, memoryview(out))
             if on_chunk is not None:
                 on_chunk(pos, total + produced)
@@ -192,8 +224,10 @@ def _stream_frame(src_fd: int, dst_fd: int, info: FrameInfo, inbuf: memoryview, 
     if pos != end or decoder.unused_data:
         raise CorruptFile(f"lz4 frame at offset {info.offset} ends before its walked size", code="corrupt_frame")
     if info.content_size is not None and produced != info.content_size:
-        raise CorruptFile(f"lz4 frame at offset {info.offset} declares {info.content_size} bytes, decodes to "
-                          f"{produced}", code="corrupt_frame")  # fmt: skip
+        raise CorruptFile(
+            f"lz4 frame at offset {info.offset} declares {info.content_size} bytes, decodes to {produced}",
+            code="corrupt_frame",
+        )
     return total + produced
 
 

@@ -68,8 +68,17 @@ class AtomicOutput:
     fd: int = -1
     committed: bool = False
 
-    def __init__(self, dir_fd: int, name: str, temporary: str, *, overwrite: bool, mode: int = 0o600,
-                 owner: tuple[int, int] | None = None, where: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        dir_fd: int,
+        name: str,
+        temporary: str,
+        *,
+        overwrite: bool,
+        mode: int = 0o600,
+        owner: tuple[int, int] | None = None,
+        where: str = "",
+    ) -> None:
         self.dir_fd, self.name, self.temporary = dir_fd, name, temporary
         self.overwrite = overwrite
         self.mode = mode
@@ -105,8 +114,10 @@ class AtomicOutput:
             try:
                 os.link(self.temporary, self.name, src_dir_fd=d, dst_dir_fd=d, follow_symlinks=False)
             except FileExistsError:
-                raise AlreadyExists(f"destination {self.where!r} appeared while the job ran; "
-                                    "set overwrite to replace it", code="already_exists") from None  # fmt: skip
+                raise AlreadyExists(
+                    f"destination {self.where!r} appeared while the job ran; set overwrite to replace it",
+                    code="already_exists",
+                ) from None
             os.unlink(self.temporary, dir_fd=d)
         self.committed = True
         os.fsync(d)
@@ -131,6 +142,7 @@ def _space_or(exc: OSError) -> Exception:
 def write_error(exc: OSError, where: str) -> Exception:
     """An OSError from writing the output as the engine error it means (a full disk is 507)."""
     if exc.errno in (28, 122):
-        return InsufficientSpace(f"{where}: the destination's filesystem is full ({exc.strerror})",
-                                 code="insufficient_space")  # fmt: skip
+        return InsufficientSpace(
+            f"{where}: the destination's filesystem is full ({exc.strerror})", code="insufficient_space"
+        )
     return exc

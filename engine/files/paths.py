@@ -127,8 +127,11 @@ class PathPolicy:
 
     def _lexical(self, what: str, raw: str) -> tuple[Root, list[str]]:
         if not self._roots:
-            raise Conflict("file jobs are off on this engine: no job roots are configured (set SIGMAVAULT_JOB_ROOTS "
-                           "to the directories they may use)", code="no_job_roots")  # fmt: skip
+            raise Conflict(
+                "file jobs are off on this engine: no job roots are configured (set SIGMAVAULT_JOB_ROOTS "
+                "to the directories they may use)",
+                code="no_job_roots",
+            )
         if not isinstance(raw, str) or not raw:
             raise BadRequest(f"{what} path is missing", code="invalid_path")
         if len(raw) > MAX_PATH_CHARS or "\0" in raw:
@@ -139,8 +142,12 @@ class PathPolicy:
             raise _refuse(what, raw, "contains '..': paths must not climb out of a directory", code="path_escape")
         found = self.root_of(os.path.normpath(raw))
         if found is None:
-            raise _refuse(what, raw, f"is outside the directories file jobs may use ({', '.join(self.roots)}; "
-                          "SIGMAVAULT_JOB_ROOTS)", code="outside_roots")  # fmt: skip
+            raise _refuse(
+                what,
+                raw,
+                f"is outside the directories file jobs may use ({', '.join(self.roots)}; SIGMAVAULT_JOB_ROOTS)",
+                code="outside_roots",
+            )
         return found
 
     def _walk(self, what: str, raw: str, *, follow_last: bool) -> tuple[Walk, str, os.stat_result | None]:
@@ -160,15 +167,25 @@ class PathPolicy:
 
     def _explain(self, exc: BaseException, what: str, raw: str) -> BaseException:
         if isinstance(exc, Escape):
-            return _refuse(what, raw, f"resolves through a symlink to {exc.target!r}, outside the directories file "
-                           "jobs may use", code="symlink_escape")  # fmt: skip
+            return _refuse(
+                what,
+                raw,
+                f"resolves through a symlink to {exc.target!r}, outside the directories file jobs may use",
+                code="symlink_escape",
+            )
         if isinstance(exc, Blocked):
-            return _refuse(what, raw, "leads into the engine's own state (its data directory or a credential "
-                           "file), which file jobs never touch", code="data_dir")  # fmt: skip
+            return _refuse(
+                what,
+                raw,
+                "leads into the engine's own state (its data directory or a credential "
+                "file), which file jobs never touch",
+                code="data_dir",
+            )
         if isinstance(exc, Missing):
             if what == "destination":
-                return _refuse(what, raw, f"is in {exc.directory!r}, which is not an existing directory",
-                               code="no_directory")  # fmt: skip
+                return _refuse(
+                    what, raw, f"is in {exc.directory!r}, which is not an existing directory", code="no_directory"
+                )
             return NotFound(f"{what} {raw!r} does not exist", code="not_found", metadata={"path": raw[:256]})
         if isinstance(exc, NotDirectory):
             code = "no_directory" if what == "destination" else "invalid_path"
@@ -218,8 +235,7 @@ class PathPolicy:
         try:
             now = os.fstat(fd)
             if not stat.S_ISREG(now.st_mode):
-                raise _refuse(what, raw, f"is {kind_of(now.st_mode)}; file jobs read regular files",
-                              code="not_a_file")  # fmt: skip
+                raise _refuse(what, raw, f"is {kind_of(now.st_mode)}; file jobs read regular files", code="not_a_file")
             if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
                 raise _refuse(what, raw, "was replaced by another file while it was opened", code="source_changed")
             if self.is_forbidden(now):
@@ -251,14 +267,21 @@ class PathPolicy:
         if stat.S_ISLNK(st.st_mode):
             raise _refuse("destination", raw, "is a symlink; name the file itself", code="symlink_escape")
         if not stat.S_ISREG(st.st_mode):
-            raise _refuse("destination", raw, f"is {kind_of(st.st_mode)}; a job writes regular files",
-                          code="not_a_file")  # fmt: skip
-        if source is not None and source.st is not None and (st.st_dev, st.st_ino) == (source.st.st_dev,
-                                                                                        source.st.st_ino):  # fmt: skip
+            raise _refuse(
+                "destination", raw, f"is {kind_of(st.st_mode)}; a job writes regular files", code="not_a_file"
+            )
+        if (
+            source is not None
+            and source.st is not None
+            and (st.st_dev, st.st_ino) == (source.st.st_dev, source.st.st_ino)
+        ):
             raise _refuse("destination", raw, "is the source itself; write to another name", code="same_file")
         if not overwrite:
-            raise AlreadyExists(f"destination {raw!r} exists; set overwrite to replace it", code="already_exists",
-                                metadata={"path": raw[:256]})  # fmt: skip
+            raise AlreadyExists(
+                f"destination {raw!r} exists; set overwrite to replace it",
+                code="already_exists",
+                metadata={"path": raw[:256]},
+            )
 
     def locate(self, raw: str) -> Resolved:
         """``raw``'s directory opened under the roots, the final name not followed (for removing a
@@ -276,7 +299,9 @@ def check_free_space(directory_fd: int, needed: int, what: str, where: str) -> i
     st = os.fstatvfs(directory_fd)
     free = st.f_bavail * st.f_frsize
     if needed > free:
-        raise InsufficientSpace(f"{what} needs up to {needed} bytes in {where!r}, which has {free} free",
-                                code="insufficient_space",
-                                metadata={"needed": needed, "free": free, "path": where})  # fmt: skip
+        raise InsufficientSpace(
+            f"{what} needs up to {needed} bytes in {where!r}, which has {free} free",
+            code="insufficient_space",
+            metadata={"needed": needed, "free": free, "path": where},
+        )
     return free

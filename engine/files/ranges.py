@@ -42,8 +42,9 @@ THREADS = 2
 
 
 class RangeReader:
-    def __init__(self, policy: PathPolicy, max_bytes: int = MAX_RANGE_BYTES, *,
-                 max_prefix: int = MAX_PREFIX_BYTES) -> None:  # fmt: skip
+    def __init__(
+        self, policy: PathPolicy, max_bytes: int = MAX_RANGE_BYTES, *, max_prefix: int = MAX_PREFIX_BYTES
+    ) -> None:
         self.policy = policy
         self.max_bytes = max_bytes
         self.max_prefix = max_prefix
@@ -56,8 +57,9 @@ class RangeReader:
         if offset < 0:
             raise BadRequest(f"offset must be >= 0, got {offset}")
         if not 1 <= length <= self.max_bytes:
-            raise BadRequest(f"length must be in 1-{self.max_bytes}, got {length}",
-                             metadata={"min": 1, "max": self.max_bytes})  # fmt: skip
+            raise BadRequest(
+                f"length must be in 1-{self.max_bytes}, got {length}", metadata={"min": 1, "max": self.max_bytes}
+            )
 
     async def read_async(self, raw_path: str, offset: int, length: int) -> dict[str, Any]:
         """``read`` on the reader's threads. Even a 4 KiB read resolves a path (a few syscalls per
@@ -74,10 +76,13 @@ class RangeReader:
         with self.policy.source(raw_path) as source:
             assert source.st is not None
             table = self._table(source.fd, source.st)
-            data = read_range(source.fd, table, offset, length, max_prefix=self.max_prefix,
-                              max_frames=MAX_RANGE_FRAMES)  # fmt: skip
-        return {"data": data, "offset": min(offset, table.decompressed_bytes), "length": len(data),
-                "file_bytes": table.decompressed_bytes}  # fmt: skip
+            data = read_range(source.fd, table, offset, length, max_prefix=self.max_prefix, max_frames=MAX_RANGE_FRAMES)
+        return {
+            "data": data,
+            "offset": min(offset, table.decompressed_bytes),
+            "length": len(data),
+            "file_bytes": table.decompressed_bytes,
+        }
 
     def _table(self, fd: int, st: os.stat_result) -> SeekTable:
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -88,8 +93,11 @@ class RangeReader:
                 return table
         table = read_seek_table(fd, st.st_size, max_frames=MAX_TABLE_FRAMES)
         if table is None:
-            raise CorruptFile("the file has no zstd seek table, so a range cannot be read without decoding it all "
-                              "(files compressed by this engine have one)", code="not_seekable")  # fmt: skip
+            raise CorruptFile(
+                "the file has no zstd seek table, so a range cannot be read without decoding it all "
+                "(files compressed by this engine have one)",
+                code="not_seekable",
+            )
         with self._lock:
             if key not in self._tables:
                 self._tables[key] = table

@@ -83,8 +83,7 @@ def plan(policy: PathPolicy, raw: str) -> RewrapPlan:
 
 def _list(dir_fd: int, at: tuple[str, ...], found: RewrapPlan, raw: str) -> None:
     if len(at) > MAX_DEPTH:
-        raise BadRequest(f"{raw!r} nests directories more than {MAX_DEPTH} deep; re-wrap it in parts",
-                         code="too_deep")  # fmt: skip
+        raise BadRequest(f"{raw!r} nests directories more than {MAX_DEPTH} deep; re-wrap it in parts", code="too_deep")
     files = found.files
     with os.scandir(dir_fd) as entries:
         listed = sorted((e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False)) for e in entries)
@@ -129,8 +128,9 @@ def _rewrap_one(found: RewrapPlan, parts: tuple[str, ...], store: Keystore, tmp:
             try:
                 where = os.open(directory, DIR_FLAGS, dir_fd=where)
             except (NotADirectoryError, FileNotFoundError):
-                raise Conflict(f"{directory!r} was removed or replaced (by a symlink?) since the request",
-                               code="source_changed") from None  # fmt: skip
+                raise Conflict(
+                    f"{directory!r} was removed or replaced (by a symlink?) since the request", code="source_changed"
+                ) from None
             fds.append(where)
         fd = open_regular(where, parts[-1])
         fds.append(fd)
@@ -167,14 +167,28 @@ async def run(env: FileEnv, ctx: JobContext, found: RewrapPlan) -> dict[str, Any
                 env.keys.counters.files_rewrapped += 1
             if outcome != "skipped":  # now sealed to the current key: key retirement reads the index
                 env.keys.record_sealed(path, store.current.key_id)
-        ctx.progress(done, total, message=path, files_rewrapped=counts["rewrapped"],
-                     files_current=counts["current"], files_skipped=counts["skipped"],
-                     files_failed=len(failed), failed=failed[:LISTED_FAILURES])  # fmt: skip
+        ctx.progress(
+            done,
+            total,
+            message=path,
+            files_rewrapped=counts["rewrapped"],
+            files_current=counts["current"],
+            files_skipped=counts["skipped"],
+            files_failed=len(failed),
+            failed=failed[:LISTED_FAILURES],
+        )
     ctx.record.params.pop("temporary", None)
     if failed:
         first = failed[0]
-        raise Conflict(f"{len(failed)} of {total} files could not be re-wrapped; the first, {first['path']}: "
-                       f"{first['error']}", code="rewrap_incomplete", metadata={"failed": len(failed)})  # fmt: skip
+        raise Conflict(
+            f"{len(failed)} of {total} files could not be re-wrapped; the first, {first['path']}: {first['error']}",
+            code="rewrap_incomplete",
+            metadata={"failed": len(failed)},
+        )
     ctx.record.percent = 100.0
-    return {"files_rewrapped": counts["rewrapped"], "files_current": counts["current"],
-            "files_skipped": counts["skipped"], "files_failed": 0}  # fmt: skip
+    return {
+        "files_rewrapped": counts["rewrapped"],
+        "files_current": counts["current"],
+        "files_skipped": counts["skipped"],
+        "files_failed": 0,
+    }

@@ -159,13 +159,26 @@ class BlockRunner:
         self.depth = depth
         self.retries = retries
 
-    async def run(self, work: BlockWork, blocks: Iterator[Block], *, src_fd: int, out_fd: int, base: int = 0,
-                  ordered: bool, progress: Callable[[RunStats], None]) -> RunStats:  # fmt: skip
+    async def run(
+        self,
+        work: BlockWork,
+        blocks: Iterator[Block],
+        *,
+        src_fd: int,
+        out_fd: int,
+        base: int = 0,
+        ordered: bool,
+        progress: Callable[[RunStats], None],
+    ) -> RunStats:
         """Run every block; returns the counts. ``base``: where outputs start in the output file
         (after a header). Ordered runs append and end at ``base + stats.bytes_out``."""
         stats, order = RunStats(), _Order(base)
-        lanes = [asyncio.ensure_future(self._lane(work, blocks, src_fd, out_fd, base, order if ordered else None,
-                                                  stats, progress)) for _ in range(self.depth)]  # fmt: skip
+        lanes = [
+            asyncio.ensure_future(
+                self._lane(work, blocks, src_fd, out_fd, base, order if ordered else None, stats, progress)
+            )
+            for _ in range(self.depth)
+        ]
         try:
             done, _ = await asyncio.wait(lanes, return_when=asyncio.FIRST_EXCEPTION)
             for lane in done:
@@ -177,8 +190,17 @@ class BlockRunner:
             await asyncio.gather(*lanes, return_exceptions=True)
         return stats
 
-    async def _lane(self, work: BlockWork, blocks: Iterator[Block], src_fd: int, out_fd: int, base: int,
-                    order: _Order | None, stats: RunStats, progress: Callable[[RunStats], None]) -> None:  # fmt: skip
+    async def _lane(
+        self,
+        work: BlockWork,
+        blocks: Iterator[Block],
+        src_fd: int,
+        out_fd: int,
+        base: int,
+        order: _Order | None,
+        stats: RunStats,
+        progress: Callable[[RunStats], None],
+    ) -> None:
         async with self._lease() as lease:
             src, dst = lease.view(0), lease.view(1)
             for block in blocks:  # one shared iterator: each lane takes the next block
@@ -221,20 +243,27 @@ class BlockRunner:
     async def _fill(self, work: BlockWork, block: Block, src: memoryview, src_fd: int) -> int:
         at = work.prepare(block, src)
         if at + block.src_bytes > len(src):  # plans keep blocks within a slot; this guards a file's own sizes
-            raise CorruptFile(f"block {block.number} of {block.src_bytes} bytes does not fit a {len(src)}-byte slot",
-                              code="block_too_large", metadata={"block": block.number})  # fmt: skip
+            raise CorruptFile(
+                f"block {block.number} of {block.src_bytes} bytes does not fit a {len(src)}-byte slot",
+                code="block_too_large",
+                metadata={"block": block.number},
+            )
         view = src[at : at + block.src_bytes]
         try:
             got = await self._io.read(src_fd, view, block.src_offset)
         finally:
             del view
         if got != block.src_bytes:
-            raise Conflict(f"the source shrank while the job ran: block {block.number} needs {block.src_bytes} bytes "
-                           f"at offset {block.src_offset}, {got} are there", code="source_changed")  # fmt: skip
+            raise Conflict(
+                f"the source shrank while the job ran: block {block.number} needs {block.src_bytes} bytes "
+                f"at offset {block.src_offset}, {got} are there",
+                code="source_changed",
+            )
         return at + got
 
-    async def _run_block(self, lease: Lease, work: BlockWork, block: Block, src: memoryview, src_fd: int,
-                         stats: RunStats) -> int:  # fmt: skip
+    async def _run_block(
+        self, lease: Lease, work: BlockWork, block: Block, src: memoryview, src_fd: int, stats: RunStats
+    ) -> int:
         for attempt in range(self.retries + 1):
             if attempt:
                 stats.resent += 1
@@ -251,5 +280,7 @@ class BlockRunner:
             if block.expect >= 0 and done.n_out != block.expect:
                 raise work.failure(block, Status.CORRUPT_INPUT)
             return done.n_out
-        raise WorkerLost(f"block {block.number} was lost with its worker {self.retries + 1} times; giving up",
-                         metadata={"block": block.number})  # fmt: skip
+        raise WorkerLost(
+            f"block {block.number} was lost with its worker {self.retries + 1} times; giving up",
+            metadata={"block": block.number},
+        )

@@ -54,8 +54,9 @@ class _BlockWork:
     def prepare(self, block: Block, slot: memoryview) -> int:
         plain = block.expect if self.kind is Kind.OPEN_BLOCK else 0
         h = self.header
-        return write_slot_header(slot, self.key, h.file_id, h.nonce_prefix, block.number, block.number == self.last,
-                                 plain)  # fmt: skip
+        return write_slot_header(
+            slot, self.key, h.file_id, h.nonce_prefix, block.number, block.number == self.last, plain
+        )
 
     def accept(self, block: Block, out: memoryview) -> None:
         pass
@@ -63,12 +64,14 @@ class _BlockWork:
     def failure(self, block: Block, status: Status) -> EngineError:
         i = block.number
         if status is Status.AUTH_FAILED:
-            return AuthenticationFailed(f"block {i} does not authenticate", code="block_auth",
-                                        metadata={"position": i})  # fmt: skip
+            return AuthenticationFailed(f"block {i} does not authenticate", code="block_auth", metadata={"position": i})
         if status in (Status.CORRUPT_INPUT, Status.TOO_LARGE) and self.kind is Kind.OPEN_BLOCK:
-            return CorruptFile(f"block {i} at offset {block.src_offset} is malformed (its record or its zstd frame "
-                               f"does not hold the {block.expect} bytes the header promises)", code="corrupt_block",
-                               metadata={"position": i})  # fmt: skip
+            return CorruptFile(
+                f"block {i} at offset {block.src_offset} is malformed (its record or its zstd frame "
+                f"does not hold the {block.expect} bytes the header promises)",
+                code="corrupt_block",
+                metadata={"position": i},
+            )
         return error_for_status(status, f"{self.kind.label} of block {i}")
 
 
@@ -84,8 +87,9 @@ async def run_encrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, state: S
     store = await env.keys.store()
     recipient = store.current.recipient
     b = env.block_bytes
-    header, key = await asyncio.to_thread(new_header, recipient, original_bytes=state.size, block_bytes=b,
-                                          compressed=spec.compress)  # fmt: skip
+    header, key = await asyncio.to_thread(
+        new_header, recipient, original_bytes=state.size, block_bytes=b, compressed=spec.compress
+    )
     codec = {"codec": "zstd", "level": spec.level} if spec.compress else {"codec": "none"}
     work = _BlockWork(Kind.SEAL_BLOCK, encode_params(Kind.SEAL_BLOCK, codec), header, key)
     async with FileJobRun(env, ctx, spec, state, private=True) as job:
@@ -94,11 +98,22 @@ async def run_encrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, state: S
         blocks = blocks_of(state.size, b, placed=None if spec.compress else b + TAG_BYTES)
         if not spec.compress:  # a plain record is exactly its block and a tag
             blocks = (blk._replace(expect=blk.src_bytes + TAG_BYTES) for blk in blocks)
-        stats = await env.runner.run(work, blocks, src_fd=job.src_fd, out_fd=job.out_fd, base=len(head),
-                                     ordered=spec.compress, progress=job.progress)  # fmt: skip
-        result = await job.commit(bytes_out=len(head) + stats.bytes_out, blocks=stats.blocks,
-                                  blocks_resent=stats.resent, key_id=recipient.key_id.hex(),
-                                  format="sealed v1, zstd blocks" if spec.compress else "sealed v1")  # fmt: skip
+        stats = await env.runner.run(
+            work,
+            blocks,
+            src_fd=job.src_fd,
+            out_fd=job.out_fd,
+            base=len(head),
+            ordered=spec.compress,
+            progress=job.progress,
+        )
+        result = await job.commit(
+            bytes_out=len(head) + stats.bytes_out,
+            blocks=stats.blocks,
+            blocks_resent=stats.resent,
+            key_id=recipient.key_id.hex(),
+            format="sealed v1, zstd blocks" if spec.compress else "sealed v1",
+        )
     env.keys.counters.files_sealed += 1
     env.keys.counters.bytes_sealed += state.size
     env.keys.record_sealed(spec.destination.path, recipient.key_id)  # for key retirement (engine/keys/sealed_index.py)
@@ -116,15 +131,20 @@ def plan_decrypt(env: FileEnv, spec: FileJobSpec) -> DecryptPlan:
     header = read_header(spec.source.fd)
     codec = "zstd" if header.compressed else "none"
     if header.block_bytes > max_block_bytes(Kind.OPEN_BLOCK, env.slot_bytes, codec):
-        raise Unsupported(f"the file's blocks of {header.block_bytes} bytes do not fit this engine's slots "
-                          f"(SIGMAVAULT_SLOT_BYTES={env.slot_bytes}); tools/sv_decrypt.py opens it",
-                          code="blocks_too_large")  # fmt: skip
+        raise Unsupported(
+            f"the file's blocks of {header.block_bytes} bytes do not fit this engine's slots "
+            f"(SIGMAVAULT_SLOT_BYTES={env.slot_bytes}); tools/sv_decrypt.py opens it",
+            code="blocks_too_large",
+        )
     try:
         cap = env.config.job_max_output_bytes
         if cap and header.original_bytes > cap:
-            raise PayloadTooLarge(f"the file holds {header.original_bytes} bytes, over the {cap}-byte limit "
-                                  "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)", code="too_large",
-                                  metadata={"limit": cap})  # fmt: skip
+            raise PayloadTooLarge(
+                f"the file holds {header.original_bytes} bytes, over the {cap}-byte limit "
+                "(SIGMAVAULT_JOB_MAX_OUTPUT_BYTES)",
+                code="too_large",
+                metadata={"limit": cap},
+            )
         check_free_space(
             spec.destination.dir_fd,
             header.original_bytes,
@@ -153,33 +173,41 @@ def open_header(keys: KeyService, store: Keystore, header: SealedHeader) -> Data
 async def run_decrypt(env: FileEnv, ctx: JobContext, spec: FileJobSpec, p: DecryptPlan) -> dict[str, Any]:
     header, keys = p.header, env.keys
     key = await asyncio.to_thread(open_header, keys, await keys.store(), header)
-    work = _BlockWork(Kind.OPEN_BLOCK, encode_params(Kind.OPEN_BLOCK, {"codec": "zstd" if header.compressed
-                                                                              else "none"}), header, key)  # fmt: skip
+    work = _BlockWork(
+        Kind.OPEN_BLOCK, encode_params(Kind.OPEN_BLOCK, {"codec": "zstd" if header.compressed else "none"}), header, key
+    )
     async with FileJobRun(env, ctx, spec, p.state, private=True) as job:
         records = await env.io.call(lambda: list(iter_records(job.src_fd, header, p.state.size)))
         b = header.block_bytes
         blocks = (Block(r.index, r.offset, r.length, r.index * b, r.plain_bytes) for r in records)
         try:
-            stats = await env.runner.run(work, blocks, src_fd=job.src_fd, out_fd=job.out_fd, ordered=False,
-                                         progress=job.progress)  # fmt: skip
+            stats = await env.runner.run(
+                work, blocks, src_fd=job.src_fd, out_fd=job.out_fd, ordered=False, progress=job.progress
+            )
         except AuthenticationFailed as exc:
             keys.counters.file_auth_failures += 1
             if exc.code != "block_auth":
                 raise
             record = records[int(exc.metadata["position"])]
-            raise await env.io.call(_explain, job.src_fd, key, header, record.index, record.offset,
-                                    record.length) from None  # fmt: skip
-        result = await job.commit(bytes_out=header.original_bytes, blocks=stats.blocks, blocks_resent=stats.resent,
-                                  key_id=header.key_id.hex(), format="sealed v1, zstd blocks" if header.compressed
-                                  else "sealed v1")  # fmt: skip
+            raise await env.io.call(
+                _explain, job.src_fd, key, header, record.index, record.offset, record.length
+            ) from None
+        result = await job.commit(
+            bytes_out=header.original_bytes,
+            blocks=stats.blocks,
+            blocks_resent=stats.resent,
+            key_id=header.key_id.hex(),
+            format="sealed v1, zstd blocks" if header.compressed else "sealed v1",
+        )
     keys.counters.files_opened += 1
     keys.counters.bytes_opened += header.original_bytes
     keys.record_sealed(spec.source.path, header.key_id)
     return result
 
 
-def _explain(fd: int, key: DataKey, header: SealedHeader, position: int, offset: int,
-             length: int) -> AuthenticationFailed:  # fmt: skip
+def _explain(
+    fd: int, key: DataKey, header: SealedHeader, position: int, offset: int, length: int
+) -> AuthenticationFailed:
     """Why the block at ``position`` failed: sealed for another position, or not with this file's key."""
     record = os.pread(fd, length, offset)
     return explain_block_failure(key, header, position, record[LENGTH.size :] if header.compressed else record)

@@ -88,8 +88,10 @@ class SealedHeader:
     version: int = VERSION
 
     def __repr__(self) -> str:
-        return (f"SealedHeader(key_id={self.key_id.hex()}, file_id={self.file_id.hex()}, compressed={self.compressed}, "
-                f"block_bytes={self.block_bytes}, original_bytes={self.original_bytes})")  # fmt: skip
+        return (
+            f"SealedHeader(key_id={self.key_id.hex()}, file_id={self.file_id.hex()}, compressed={self.compressed}, "
+            f"block_bytes={self.block_bytes}, original_bytes={self.original_bytes})"
+        )
 
     @property
     def compressed(self) -> bool:
@@ -108,9 +110,22 @@ class SealedHeader:
         return min(self.block_bytes, self.original_bytes - index * self.block_bytes)
 
     def fixed_bytes(self) -> bytes:
-        return FIXED.pack(MAGIC, self.version, self.flags, self.header_bytes, KEM_ID, KDF_ID, AEAD_ID, 0,
-                          self.block_bytes, self.original_bytes, self.key_id, self.file_id, self.nonce_prefix,
-                          len(self.wrapped_key))  # fmt: skip
+        return FIXED.pack(
+            MAGIC,
+            self.version,
+            self.flags,
+            self.header_bytes,
+            KEM_ID,
+            KDF_ID,
+            AEAD_ID,
+            0,
+            self.block_bytes,
+            self.original_bytes,
+            self.key_id,
+            self.file_id,
+            self.nonce_prefix,
+            len(self.wrapped_key),
+        )
 
     def info(self) -> bytes:
         return INFO_LABEL + self.fixed_bytes()
@@ -123,8 +138,9 @@ class SealedHeader:
         return None if self.compressed else self.header_bytes + self.original_bytes + TAG_BYTES * self.n_blocks
 
 
-def new_header(recipient: Recipient, *, original_bytes: int, block_bytes: int,
-               compressed: bool = False) -> tuple[SealedHeader, DataKey]:  # fmt: skip
+def new_header(
+    recipient: Recipient, *, original_bytes: int, block_bytes: int, compressed: bool = False
+) -> tuple[SealedHeader, DataKey]:
     """A header for a new file (fresh data key, file id and nonce prefix) and its data key."""
     if not 1 <= block_bytes <= MAX_BLOCK_BYTES:
         raise ValueError(f"block_bytes must be in 1-{MAX_BLOCK_BYTES}, got {block_bytes}")
@@ -151,8 +167,10 @@ def header_length(prefix: bytes) -> int:
     if len(prefix) < 12 or prefix[:6] != MAGIC:
         raise CorruptFile("not a sealed file (no SVSEAL magic)", code="not_sealed")
     if prefix[6] != VERSION:
-        raise CorruptFile(f"sealed format version {prefix[6]} is not supported (this reader knows {VERSION})",
-                          code="unsupported_version")  # fmt: skip
+        raise CorruptFile(
+            f"sealed format version {prefix[6]} is not supported (this reader knows {VERSION})",
+            code="unsupported_version",
+        )
     return int.from_bytes(prefix[8:12], "big")
 
 
@@ -160,8 +178,9 @@ def parse_header(buf: bytes) -> SealedHeader:
     if len(buf) < FIXED.size:
         raise CorruptFile(f"sealed header is cut short ({len(buf)} bytes)", code="truncated")
     total = header_length(buf)
-    (_, version, flags, _, kem, kdf, aead, reserved, block_bytes, original, key_id, file_id, prefix,
-     wrapped_len) = FIXED.unpack_from(buf)  # fmt: skip
+    (_, version, flags, _, kem, kdf, aead, reserved, block_bytes, original, key_id, file_id, prefix, wrapped_len) = (
+        FIXED.unpack_from(buf)
+    )
     if (kem, kdf, aead) != (KEM_ID, KDF_ID, AEAD_ID):
         raise CorruptFile(f"unsupported suite kem={kem:#06x} kdf={kdf:#06x} aead={aead:#06x}", code="unsupported_suite")
     if flags & ~FLAG_ZSTD or reserved:
@@ -182,17 +201,21 @@ def read_header(fd: int) -> SealedHeader:
 def open_data_key(header: SealedHeader, private_key: hpke.MLKEM768X25519PrivateKey, key_id: bytes) -> DataKey:
     """Unwrap the data key with the private key whose id is ``key_id`` (the header names its key)."""
     if key_id != header.key_id:
-        raise AuthenticationFailed(f"the file is sealed to key {header.key_id.hex()}, not to key {key_id.hex()}",
-                                   code="wrong_key")  # fmt: skip
+        raise AuthenticationFailed(
+            f"the file is sealed to key {header.key_id.hex()}, not to key {key_id.hex()}", code="wrong_key"
+        )
     try:
         return DataKey(SUITE.decrypt(header.wrapped_key, private_key, info=header.info()))
     except InvalidTag:
-        raise AuthenticationFailed("the sealed header does not authenticate: a header field or the wrapped key "
-                                   "was altered", code="header_tampered") from None  # fmt: skip
+        raise AuthenticationFailed(
+            "the sealed header does not authenticate: a header field or the wrapped key was altered",
+            code="header_tampered",
+        ) from None
 
 
-def rewrap_header(header: SealedHeader, private_key: hpke.MLKEM768X25519PrivateKey, old_key_id: bytes,
-                  recipient: Recipient) -> SealedHeader:  # fmt: skip
+def rewrap_header(
+    header: SealedHeader, private_key: hpke.MLKEM768X25519PrivateKey, old_key_id: bytes, recipient: Recipient
+) -> SealedHeader:
     """The same file's header re-wrapped to ``recipient``: the blocks stay valid as they are."""
     key = open_data_key(header, private_key, old_key_id)
     return _wrap(header, key.material, recipient)
@@ -228,15 +251,19 @@ def open_block(key: DataKey, header: SealedHeader, index: int, record: bytes | m
             raise CorruptFile(f"block {index}: record length does not match its prefix", code="corrupt_block")
         body = body[LENGTH.size :]
     try:
-        plain = key.aead.decrypt(nonce(header.nonce_prefix, index), body,
-                                 associated_data(header.file_id, index, index == header.n_blocks - 1))  # fmt: skip
+        plain = key.aead.decrypt(
+            nonce(header.nonce_prefix, index),
+            body,
+            associated_data(header.file_id, index, index == header.n_blocks - 1),
+        )
     except InvalidTag:
         raise explain_block_failure(key, header, index, body) from None
     if header.compressed:
         plain = decompress_block(plain, header.plain_bytes(index), index)
     if len(plain) != header.plain_bytes(index):
-        raise CorruptFile(f"block {index} holds {len(plain)} bytes, the header says {header.plain_bytes(index)}",
-                          code="corrupt_block")  # fmt: skip
+        raise CorruptFile(
+            f"block {index} holds {len(plain)} bytes, the header says {header.plain_bytes(index)}", code="corrupt_block"
+        )
     return plain
 
 
@@ -245,15 +272,17 @@ def decompress_block(frame: bytes | memoryview, expected: int, index: int) -> by
     try:
         declared = zstandard.frame_content_size(frame)
         if declared != expected:
-            raise CorruptFile(f"block {index}'s frame declares {declared} bytes, the header says {expected}",
-                              code="corrupt_block")  # fmt: skip
+            raise CorruptFile(
+                f"block {index}'s frame declares {declared} bytes, the header says {expected}", code="corrupt_block"
+            )
         return zstandard.ZstdDecompressor().decompress(frame, max_output_size=expected)
     except zstandard.ZstdError as exc:
         raise CorruptFile(f"block {index}'s zstd frame is corrupt: {exc}", code="corrupt_block") from None
 
 
-def explain_block_failure(key: DataKey, header: SealedHeader, position: int,
-                          body: bytes | memoryview, tries: int = 4096) -> AuthenticationFailed:  # fmt: skip
+def explain_block_failure(
+    key: DataKey, header: SealedHeader, position: int, body: bytes | memoryview, tries: int = 4096
+) -> AuthenticationFailed:
     """Why the block at ``position`` failed: sealed for another position (reordered or duplicated),
     or not sealed under this file's key and id at all (altered, or spliced from another file).
     Runs only on failure; tries at most ``tries`` positions around ``position``."""
@@ -266,12 +295,16 @@ def explain_block_failure(key: DataKey, header: SealedHeader, position: int,
             key.aead.decrypt(nonce(header.nonce_prefix, j), body, associated_data(header.file_id, j, j == n - 1))
         except InvalidTag:
             continue
-        return AuthenticationFailed(f"block at position {position} is block {j} of this file: blocks were "
-                                    "reordered or duplicated", code="blocks_reordered",
-                                    metadata={"position": position, "block": j})  # fmt: skip
-    return AuthenticationFailed(f"block {position} does not authenticate: its bytes were altered, or it was "
-                                "spliced in from another file", code="block_tampered",
-                                metadata={"position": position})  # fmt: skip
+        return AuthenticationFailed(
+            f"block at position {position} is block {j} of this file: blocks were reordered or duplicated",
+            code="blocks_reordered",
+            metadata={"position": position, "block": j},
+        )
+    return AuthenticationFailed(
+        f"block {position} does not authenticate: its bytes were altered, or it was spliced in from another file",
+        code="block_tampered",
+        metadata={"position": position},
+    )
 
 
 @dataclass(frozen=True)
@@ -290,8 +323,11 @@ def iter_records(fd: int, header: SealedHeader, file_bytes: int | None = None) -
     n, expected = header.n_blocks, header.sealed_bytes()
     if expected is not None and size != expected:
         what, code = ("truncated", "truncated") if size < expected else ("followed by extra bytes", "trailing_data")
-        raise CorruptFile(f"sealed file is {what}: {size} bytes, its header promises {expected}", code=code,
-                          metadata={"size": size, "expected": expected})  # fmt: skip
+        raise CorruptFile(
+            f"sealed file is {what}: {size} bytes, its header promises {expected}",
+            code=code,
+            metadata={"size": size, "expected": expected},
+        )
     pos = header.header_bytes
     bound = header.block_bytes + (header.block_bytes >> 7) + 1024 + TAG_BYTES  # zstd's bound, generously
     for i in range(n):

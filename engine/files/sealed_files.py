@@ -37,8 +37,9 @@ if TYPE_CHECKING:
     from engine.keys.keystore import Keystore
 
 
-def seal_bytes(data: bytes, recipient: Recipient, block_bytes: int = 1 << 20, compressed: bool = False,
-               level: int = 3) -> bytes:  # fmt: skip
+def seal_bytes(
+    data: bytes, recipient: Recipient, block_bytes: int = 1 << 20, compressed: bool = False, level: int = 3
+) -> bytes:
     header, key = new_header(recipient, original_bytes=len(data), block_bytes=block_bytes, compressed=compressed)
     return header.to_bytes() + seal_blocks(key, header, data, level)
 
@@ -46,8 +47,9 @@ def seal_bytes(data: bytes, recipient: Recipient, block_bytes: int = 1 << 20, co
 def seal_blocks(key: DataKey, header: SealedHeader, data: bytes, level: int = 3) -> bytes:
     view = memoryview(data)
     b = header.block_bytes
-    return b"".join(seal_block(key, header, i, view[i * b : i * b + header.plain_bytes(i)], level)
-                    for i in range(header.n_blocks))  # fmt: skip
+    return b"".join(
+        seal_block(key, header, i, view[i * b : i * b + header.plain_bytes(i)], level) for i in range(header.n_blocks)
+    )
 
 
 def open_bytes(blob: bytes, private_key: hpke.MLKEM768X25519PrivateKey, key_id: bytes) -> bytes:
@@ -80,8 +82,9 @@ class _MemoryFd:
         os.close(self.fd)
 
 
-def rewrap_file(path: str | Path, keystore: Keystore, recipient: Recipient | None = None, *,
-                tmp: Path | None = None) -> dict[str, Any]:  # fmt: skip
+def rewrap_file(
+    path: str | Path, keystore: Keystore, recipient: Recipient | None = None, *, tmp: Path | None = None
+) -> dict[str, Any]:
     """``rewrap_at`` for a path (its directory opened here): for tools and tests; jobs hold descriptors."""
     path = Path(path)
     dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -103,8 +106,16 @@ def open_regular(dir_fd: int, name: str) -> int:
     return fd
 
 
-def rewrap_at(dir_fd: int, name: str, keystore: Keystore, recipient: Recipient | None = None, *,
-              tmp: str | None = None, fd: int = -1, skip_unsealed: bool = False) -> dict[str, Any]:  # fmt: skip
+def rewrap_at(
+    dir_fd: int,
+    name: str,
+    keystore: Keystore,
+    recipient: Recipient | None = None,
+    *,
+    tmp: str | None = None,
+    fd: int = -1,
+    skip_unsealed: bool = False,
+) -> dict[str, Any]:
     """Re-wrap the data key of the file ``name`` in the directory open as ``dir_fd`` from whichever
     keystore key it is sealed to, to ``recipient`` (default: the keystore's current key), without
     re-encrypting: a new header is written to a temporary file beside it (created O_EXCL |
@@ -157,8 +168,9 @@ def _still_there(dir_fd: int, name: str, st: os.stat_result) -> None:
     except FileNotFoundError:
         now = None
     if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-        raise Conflict(f"{name!r} was replaced or removed while it was re-wrapped; it was left as it is",
-                       code="source_changed")  # fmt: skip
+        raise Conflict(
+            f"{name!r} was replaced or removed while it was re-wrapped; it was left as it is", code="source_changed"
+        )
 
 
 def _copy_range(src: int, dst: int, offset: int, count: int) -> None:

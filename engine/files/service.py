@@ -82,23 +82,34 @@ def check_request(operation: str, codec: str, level: int | None, compress: bool)
 
 
 class FileJobs:
-    def __init__(self, config: EngineConfig, client: EngineClient, jobs: JobManager, keys: KeyService,
-                 publish: Publish) -> None:  # fmt: skip
+    def __init__(
+        self, config: EngineConfig, client: EngineClient, jobs: JobManager, keys: KeyService, publish: Publish
+    ) -> None:
         self.config = config
         self.jobs = jobs
         self.keys = keys
         self._publish = publish
         self.policy = policy_for(config)
         if not self.policy.roots:
-            logger.warning("file jobs are off: SIGMAVAULT_JOB_ROOTS names no directory (the data directory is never "
-                           "one), so every file job and range read is refused no_job_roots")  # fmt: skip
+            logger.warning(
+                "file jobs are off: SIGMAVAULT_JOB_ROOTS names no directory (the data directory is never "
+                "one), so every file job and range read is refused no_job_roots"
+            )
         self.io = FileIO()
         self.env = FileEnv(config, BlockRunner(client, self.io, depth=lanes_for(config)), self.io, keys)
         self.ranges = RangeReader(self.policy, max_prefix=max(MAX_PREFIX_BYTES, config.job_block_bytes))
 
-    async def start(self, operation: str, source: str, destination: str = "", *, codec: str = "",
-                    level: int | None = None, overwrite: bool = False,
-                    compress: bool = False) -> dict[str, Any]:  # fmt: skip
+    async def start(
+        self,
+        operation: str,
+        source: str,
+        destination: str = "",
+        *,
+        codec: str = "",
+        level: int | None = None,
+        overwrite: bool = False,
+        compress: bool = False,
+    ) -> dict[str, Any]:
         """Check the request, plan the job (in a thread: it reads the source's tail or header) and queue it."""
         codec, level = check_request(operation, codec, level, compress)
         if operation == "rewrap":
@@ -109,13 +120,26 @@ class FileJobs:
             params = {"source": source, "files": len(found)}
             return self._submit(operation, source, params, body, lock="rewrap", held=(found.top,))
         spec, body = await _in_thread(self._plan, operation, source, destination, codec, level, overwrite, compress)
-        params = {"source": spec.source.path, "destination": spec.destination.path, "codec": codec, "level": level,
-                  "overwrite": overwrite, "compress": compress}  # fmt: skip
-        return self._submit(operation, spec.destination.path, params, body, lock=spec.destination.path,
-                            held=(spec.source, spec.destination))  # fmt: skip
+        params = {
+            "source": spec.source.path,
+            "destination": spec.destination.path,
+            "codec": codec,
+            "level": level,
+            "overwrite": overwrite,
+            "compress": compress,
+        }
+        return self._submit(
+            operation,
+            spec.destination.path,
+            params,
+            body,
+            lock=spec.destination.path,
+            held=(spec.source, spec.destination),
+        )
 
-    def _plan(self, operation: str, source: str, destination: str, codec: str, level: int, overwrite: bool,
-              compress: bool) -> tuple[FileJobSpec, Body]:  # fmt: skip
+    def _plan(
+        self, operation: str, source: str, destination: str, codec: str, level: int, overwrite: bool, compress: bool
+    ) -> tuple[FileJobSpec, Body]:
         src = self.policy.source(source)
         dest: Resolved | None = None
         try:
@@ -140,8 +164,9 @@ class FileJobs:
         sealed = seal_job.plan_decrypt(env, spec)
         return lambda ctx: seal_job.run_decrypt(env, ctx, spec, sealed)
 
-    def _submit(self, operation: str, target: str, params: dict[str, Any], body: Body, lock: str,
-                held: Sequence[Resolved]) -> dict[str, Any]:  # fmt: skip
+    def _submit(
+        self, operation: str, target: str, params: dict[str, Any], body: Body, lock: str, held: Sequence[Resolved]
+    ) -> dict[str, Any]:
         """Queue the job; ``held`` (its descriptors) are closed when it ends, whichever way: the body's
         end, or the final event of a job cancelled before it ran."""
 
@@ -243,16 +268,34 @@ def file_job(record: JobRecord) -> dict[str, Any]:
         error_code = "interrupted"
     codec = p.get("codec") or r.get("codec")  # decompress: the codec found in the file
     return {
-        "id": record.id, "operation": record.kind, "state": str(record.state), "source": p.get("source", ""),
-        "destination": p.get("destination", ""), **({"codec": codec} if codec else {}),
-        "level": p.get("level", 0), "overwrite": p.get("overwrite", False), "compress": p.get("compress", False),
-        "bytes_total": 0 if files else record.total_units, "bytes_done": 0 if files else record.done_units,
-        "percent": record.percent, "mb_per_s": 0.0 if files else round(record.rate_per_s / 1e6, 3),
-        "eta_s": record.eta_s, "bytes_out": r.get("bytes_out", 0), "blocks": r.get("blocks", 0),
-        "blocks_resent": r.get("blocks_resent", 0), "format": r.get("format", ""), "mode": r.get("mode", ""),
-        "key_id": r.get("key_id", ""), "ratio": r.get("ratio", 0.0),
-        "files_total": record.total_units if files else 0, "files_done": record.done_units if files else 0,
-        "files_rewrapped": r.get("files_rewrapped", 0), "created_unix_ns": record.created_unix_ns,
-        "started_unix_ns": record.started_unix_ns, "finished_unix_ns": record.finished_unix_ns,
-        "message": record.message, "error": record.error, "error_code": error_code,
-    }  # fmt: skip
+        "id": record.id,
+        "operation": record.kind,
+        "state": str(record.state),
+        "source": p.get("source", ""),
+        "destination": p.get("destination", ""),
+        **({"codec": codec} if codec else {}),
+        "level": p.get("level", 0),
+        "overwrite": p.get("overwrite", False),
+        "compress": p.get("compress", False),
+        "bytes_total": 0 if files else record.total_units,
+        "bytes_done": 0 if files else record.done_units,
+        "percent": record.percent,
+        "mb_per_s": 0.0 if files else round(record.rate_per_s / 1e6, 3),
+        "eta_s": record.eta_s,
+        "bytes_out": r.get("bytes_out", 0),
+        "blocks": r.get("blocks", 0),
+        "blocks_resent": r.get("blocks_resent", 0),
+        "format": r.get("format", ""),
+        "mode": r.get("mode", ""),
+        "key_id": r.get("key_id", ""),
+        "ratio": r.get("ratio", 0.0),
+        "files_total": record.total_units if files else 0,
+        "files_done": record.done_units if files else 0,
+        "files_rewrapped": r.get("files_rewrapped", 0),
+        "created_unix_ns": record.created_unix_ns,
+        "started_unix_ns": record.started_unix_ns,
+        "finished_unix_ns": record.finished_unix_ns,
+        "message": record.message,
+        "error": record.error,
+        "error_code": error_code,
+    }

@@ -87,8 +87,9 @@ def frame_at(read_at: ReadAt, offset: int, limit: int) -> FrameInfo:
         word = int.from_bytes(raw, "little")
         last, block_type, size = word & 1, word >> 1 & 3, word >> 3
         if block_type == 3 or size > MAX_BLOCK_BYTES:
-            raise CorruptFile(f"zstd frame at offset {offset} has a corrupt block header at {pos}",
-                              code="corrupt_frame")  # fmt: skip
+            raise CorruptFile(
+                f"zstd frame at offset {offset} has a corrupt block header at {pos}", code="corrupt_frame"
+            )
         pos += 3 + (1 if block_type == 1 else size)
         if last:
             break
@@ -141,14 +142,20 @@ def plan_decode(fd: int, max_frame_bytes: int) -> DecodePlan:
     sizes = [info.content_size for info in frames]
     declared = None if None in sizes else sum(s for s in sizes if s is not None)
     if table is not None:
-        return DecodePlan("stream", None, f"a frame holds {biggest} bytes, more than a task's {max_frame_bytes}",
-                          declared)  # fmt: skip
+        return DecodePlan(
+            "stream", None, f"a frame holds {biggest} bytes, more than a task's {max_frame_bytes}", declared
+        )
     for info in frames:
         if info.content_size is None:
             return DecodePlan("stream", None, note + f"the frame at offset {info.offset} does not declare its size")
         if info.content_size > max_frame_bytes:
-            return DecodePlan("stream", None, note + f"the frame at offset {info.offset} holds {info.content_size} "
-                              f"bytes, more than a task's {max_frame_bytes}", declared)  # fmt: skip
+            return DecodePlan(
+                "stream",
+                None,
+                note + f"the frame at offset {info.offset} holds {info.content_size} "
+                f"bytes, more than a task's {max_frame_bytes}",
+                declared,
+            )
     table = SeekTable([f.compressed_size for f in frames], [f.content_size or 0 for f in frames])
     return DecodePlan("frames", table, note.strip(), declared)
 
@@ -160,9 +167,16 @@ def frame_checksum(frame: bytes | memoryview) -> int | None:
     return _U32.unpack(frame[-4:])[0] if header.has_checksum else None
 
 
-def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | None = None,
-                      max_output: int | None = None, chunk_bytes: int = 1 << 20,
-                      on_chunk: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+def stream_decompress(
+    src_fd: int,
+    dst_fd: int,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    max_output: int | None = None,
+    chunk_bytes: int = 1 << 20,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> int:
     """Decode every frame of ``[start, end)`` (skippable frames included) from ``src_fd`` to
     ``dst_fd`` with memory bounded by ``chunk_bytes`` plus zstd's window (at most 128 MiB, zstd's
     default decoding limit). Output beyond ``max_output`` raises PayloadTooLarge before it is written.
@@ -175,8 +189,11 @@ def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | No
     sizes = [f.content_size for f in frames]
     expected = None if None in sizes else sum(s for s in sizes if s is not None)
     if max_output is not None and expected is not None and expected > max_output:
-        raise PayloadTooLarge(f"frames declare {expected} bytes, over the {max_output}-byte bound",
-                              code="too_large", metadata={"limit": max_output})  # fmt: skip
+        raise PayloadTooLarge(
+            f"frames declare {expected} bytes, over the {max_output}-byte bound",
+            code="too_large",
+            metadata={"limit": max_output},
+        )
     buf = memoryview(bytearray(chunk_bytes))
     total = 0
     dctx = zstandard.ZstdDecompressor()
@@ -186,8 +203,11 @@ def stream_decompress(src_fd: int, dst_fd: int, *, start: int = 0, end: int | No
             while n := reader.readinto(buf):
                 total += n
                 if max_output is not None and total > max_output:
-                    raise PayloadTooLarge(f"decompressed output exceeds the {max_output}-byte bound",
-                                          code="too_large", metadata={"limit": max_output})  # fmt: skip
+                    raise PayloadTooLarge(
+                        f"decompressed output exceeds the {max_output}-byte bound",
+                        code="too_large",
+                        metadata={"limit": max_output},
+                    )
                 write_all(dst_fd, buf[:n])
                 if on_chunk is not None:
                     on_chunk(source.position, total)

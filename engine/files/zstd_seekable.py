@@ -55,9 +55,12 @@ class SeekTable:
     """Per-frame sizes (and checksums) with cumulative offsets for range lookups (numpy, so a
     table of a million frames costs ~24 MB and a lookup is one binary search)."""
 
-    def __init__(self, compressed: Sequence[int] | npt.NDArray[np.uint32],
-                 decompressed: Sequence[int] | npt.NDArray[np.uint32],
-                 checksums: Sequence[int] | npt.NDArray[np.uint32] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        compressed: Sequence[int] | npt.NDArray[np.uint32],
+        decompressed: Sequence[int] | npt.NDArray[np.uint32],
+        checksums: Sequence[int] | npt.NDArray[np.uint32] | None = None,
+    ) -> None:
         c = np.asarray(compressed, dtype=np.uint64)
         d = np.asarray(decompressed, dtype=np.uint64)
         if c.shape != d.shape or c.ndim != 1:
@@ -130,9 +133,11 @@ class SeekTable:
         first = int(np.searchsorted(self.d_offsets[1:], offset, side="right"))
         stop = int(np.searchsorted(self.d_offsets[:-1], end, side="left"))
         if max_frames is not None and stop - first > max_frames:
-            raise PayloadTooLarge(f"the range spans {stop - first} frames, over the {max_frames} a range read "
-                                  "decodes", code="range_too_fragmented",
-                                  metadata={"frames": stop - first, "limit": max_frames})  # fmt: skip
+            raise PayloadTooLarge(
+                f"the range spans {stop - first} frames, over the {max_frames} a range read decodes",
+                code="range_too_fragmented",
+                metadata={"frames": stop - first, "limit": max_frames},
+            )
         frames = tuple(i for i in range(first, stop) if self.decompressed_sizes[i])
         c_start, c_end = int(self.c_offsets[frames[0]]), int(self.c_offsets[frames[-1] + 1])
         skip = offset - int(self.d_offsets[frames[0]])
@@ -173,15 +178,19 @@ class SeekTableBuilder:
         return len(self._c)
 
     def table(self) -> SeekTable:
-        return SeekTable(np.frombuffer(self._c, dtype=np.uint32), np.frombuffer(self._d, dtype=np.uint32),
-                         None if self._sums is None else np.frombuffer(self._sums, dtype=np.uint32))  # fmt: skip
+        return SeekTable(
+            np.frombuffer(self._c, dtype=np.uint32),
+            np.frombuffer(self._d, dtype=np.uint32),
+            None if self._sums is None else np.frombuffer(self._sums, dtype=np.uint32),
+        )
 
     def to_bytes(self) -> bytes:
         return self.table().to_bytes()
 
 
-def build_seek_table(compressed: Sequence[int], decompressed: Sequence[int],
-                     checksums: Sequence[int] | None = None) -> bytes:  # fmt: skip
+def build_seek_table(
+    compressed: Sequence[int], decompressed: Sequence[int], checksums: Sequence[int] | None = None
+) -> bytes:
     """The seek table frame for frames of these sizes (and checksums), to append after the frames."""
     return SeekTable(compressed, decompressed, checksums).to_bytes()
 
@@ -204,8 +213,9 @@ def parse_seek_table(frame: bytes, data_bytes: int | None = None) -> SeekTable:
     entries = np.frombuffer(frame, dtype="<u4", count=n * width, offset=8).reshape(n, width)
     table = SeekTable(entries[:, 0], entries[:, 1], entries[:, 2] if width == 3 else None)
     if data_bytes is not None and table.compressed_bytes != data_bytes:
-        raise _bad_table(f"seek table's frames add up to {table.compressed_bytes} bytes, "
-                         f"but {data_bytes} bytes precede the table")  # fmt: skip
+        raise _bad_table(
+            f"seek table's frames add up to {table.compressed_bytes} bytes, but {data_bytes} bytes precede the table"
+        )
     return table
 
 
@@ -226,8 +236,11 @@ def read_seek_table(fd: int, file_bytes: int | None = None, max_frames: int = MA
     if n > MAX_FRAMES or table_bytes > size:
         raise _bad_table(f"seek table claims {n} frames, more than a {size}-byte file can hold")
     if n > max_frames:
-        raise PayloadTooLarge(f"the seek table lists {n} frames, over the {max_frames} a range read takes on",
-                              code="seek_table_too_large", metadata={"frames": n, "limit": max_frames})  # fmt: skip
+        raise PayloadTooLarge(
+            f"the seek table lists {n} frames, over the {max_frames} a range read takes on",
+            code="seek_table_too_large",
+            metadata={"frames": n, "limit": max_frames},
+        )
     frame = pread_exact(fd, table_bytes, size - table_bytes, "seek table")
     return parse_seek_table(frame, size - table_bytes)
 
@@ -236,8 +249,16 @@ def _bad_table(message: str) -> CorruptFile:
     return CorruptFile(message, code="bad_seek_table")
 
 
-def read_range(fd: int, table: SeekTable, offset: int, length: int, dctx: zstandard.ZstdDecompressor | None = None,
-               *, max_prefix: int | None = None, max_frames: int | None = None) -> bytes:  # fmt: skip
+def read_range(
+    fd: int,
+    table: SeekTable,
+    offset: int,
+    length: int,
+    dctx: zstandard.ZstdDecompressor | None = None,
+    *,
+    max_prefix: int | None = None,
+    max_frames: int | None = None,
+) -> bytes:
     """Plain bytes ``[offset, offset + length)`` (clamped to the end), decoding only the frames that
     hold them and, inside a frame read in part, only up to the range's end: its compressed bytes
     are pulled 64 KiB at a time as the decoder needs them, so a 4 KiB read near a frame's start
@@ -250,9 +271,12 @@ def read_range(fd: int, table: SeekTable, offset: int, length: int, dctx: zstand
     (a frame padded with empty blocks is corrupt, not a reason to read gigabytes)."""
     plan = table.plan_range(offset, length, max_frames=max_frames)
     if max_prefix is not None and plan.first_skip > max_prefix:
-        raise PayloadTooLarge(f"the range starts {plan.first_skip} bytes into frame {plan.frames[0]}, over the "
-                              f"{max_prefix} bytes a range read decodes before its data", code="range_prefix_too_large",
-                              metadata={"prefix": plan.first_skip, "limit": max_prefix})  # fmt: skip
+        raise PayloadTooLarge(
+            f"the range starts {plan.first_skip} bytes into frame {plan.frames[0]}, over the "
+            f"{max_prefix} bytes a range read decodes before its data",
+            code="range_prefix_too_large",
+            metadata={"prefix": plan.first_skip, "limit": max_prefix},
+        )
     out = bytearray(plan.length)
     pos = 0
     dctx = dctx or zstandard.ZstdDecompressor()
@@ -266,8 +290,9 @@ def read_range(fd: int, table: SeekTable, offset: int, length: int, dctx: zstand
         want = min(d_size - skip, plan.length - pos)
         data = _decode_frame(fd, dctx, i, c_off, c_size, d_size, skip + want, whole=skip == 0 and want == d_size)
         if len(data) < skip + want or (want == d_size and len(data) != d_size):
-            raise CorruptFile(f"frame {i} decodes to {len(data)} bytes, the seek table says {d_size}",
-                              code="bad_seek_table")  # fmt: skip
+            raise CorruptFile(
+                f"frame {i} decodes to {len(data)} bytes, the seek table says {d_size}", code="bad_seek_table"
+            )
         out[pos : pos + want] = memoryview(data)[skip : skip + want]
         pos += want
     return bytes(out)
@@ -280,24 +305,31 @@ def compressed_bound(n: int) -> int:
     return n + (n >> 8) + small + 22 + ZSTD_BLOCK_BYTES + 3
 
 
-def _decode_frame(fd: int, dctx: zstandard.ZstdDecompressor, i: int, c_off: int, c_size: int, d_size: int,
-                  need: int, *, whole: bool) -> bytes:  # fmt: skip
+def _decode_frame(
+    fd: int, dctx: zstandard.ZstdDecompressor, i: int, c_off: int, c_size: int, d_size: int, need: int, *, whole: bool
+) -> bytes:
     """The first ``need`` plain bytes of frame ``i`` (all of it when ``whole``)."""
     budget = compressed_bound(need)
     try:
         if whole:
             if c_size > budget:
-                raise CorruptFile(f"frame {i} is {c_size} bytes for {d_size} plain bytes, more than zstd ever "
-                                  "writes", code="bad_seek_table", metadata={"frame": i})  # fmt: skip
+                raise CorruptFile(
+                    f"frame {i} is {c_size} bytes for {d_size} plain bytes, more than zstd ever writes",
+                    code="bad_seek_table",
+                    metadata={"frame": i},
+                )
             return dctx.decompress(pread_exact(fd, c_size, c_off, f"frame {i}"), max_output_size=d_size)
         end = c_off + min(c_size, budget + PARTIAL_READ_BYTES)
         source = PreadReader(fd, c_off, end)
         with dctx.stream_reader(cast("IO[bytes]", source), read_size=PARTIAL_READ_BYTES, closefd=False) as reader:
             data = _read_exactly(reader, need)
         if len(data) < need and end < c_off + c_size:
-            raise CorruptFile(f"frame {i} needs more than {end - c_off} compressed bytes for its first {need} plain "
-                              "bytes: it is not a frame zstd writes", code="corrupt_frame",
-                              metadata={"frame": i})  # fmt: skip
+            raise CorruptFile(
+                f"frame {i} needs more than {end - c_off} compressed bytes for its first {need} plain "
+                "bytes: it is not a frame zstd writes",
+                code="corrupt_frame",
+                metadata={"frame": i},
+            )
         return data
     except zstandard.ZstdError as exc:
         raise CorruptFile(f"frame {i} at offset {c_off} is corrupt: {exc}", code="corrupt_frame") from None

@@ -31,12 +31,16 @@ def host_metrics() -> dict[str, Any]:
         "cpu_percent": psutil.cpu_percent(interval=None),
         "per_cpu_percent": psutil.cpu_percent(interval=None, percpu=True),
         "load_average": list(os.getloadavg()),
-        "memory": {"total": memory.total, "available": memory.available, "used": memory.used,
-                   "percent": memory.percent},
+        "memory": {
+            "total": memory.total,
+            "available": memory.available,
+            "used": memory.used,
+            "percent": memory.percent,
+        },
         "swap": {"total": swap.total, "available": swap.free, "used": swap.used, "percent": swap.percent},
         "disk_io": io_dict(disk),
         "net_io": net_dict(net),
-    }  # fmt: skip
+    }
 
 
 def io_dict(counters: Any) -> dict[str, int]:
@@ -117,8 +121,11 @@ class HostStatus:
 
     def __init__(self, max_age_s: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.boot_time = boot_time()
-        self._fixed = {"count": psutil.cpu_count(logical=True) or 0,
-                       "physical_count": psutil.cpu_count(logical=False) or 0, "model": cpu_model()}  # fmt: skip
+        self._fixed = {
+            "count": psutil.cpu_count(logical=True) or 0,
+            "physical_count": psutil.cpu_count(logical=False) or 0,
+            "model": cpu_model(),
+        }
         self._cpu = CpuSampler()
         self._max_age_s = max_age_s
         self._clock = clock
@@ -133,8 +140,12 @@ class HostStatus:
             memory = psutil.virtual_memory()
             self._live = {
                 "cpu": {**self._fixed, "percent": self._cpu.percent(), "load_average": list(os.getloadavg())},
-                "memory": {"total_bytes": memory.total, "available_bytes": memory.available,
-                           "used_bytes": memory.used, "percent": memory.percent},
-            }  # fmt: skip
+                "memory": {
+                    "total_bytes": memory.total,
+                    "available_bytes": memory.available,
+                    "used_bytes": memory.used,
+                    "percent": memory.percent,
+                },
+            }
             self._sampled_at = now
         return {**self._live, "uptime_s": round(time.time() - self.boot_time, 3), "boot_time_unix": self.boot_time}

@@ -36,14 +36,21 @@ def parse_wg_dump(text: str, now: float | None = None) -> tuple[list[str], list[
         elif len(cols) == 9:
             iface, public_key, psk, endpoint, allowed, handshake, rx, tx, keepalive = cols
             state, age = peer_state(int(handshake), now)
-            peers.append({
-                "interface": iface, "public_key": public_key,
-                "endpoint": "" if endpoint == "(none)" else endpoint,
-                "allowed_ips": [] if allowed == "(none)" else allowed.split(","),
-                "latest_handshake_unix": int(handshake), "rx_bytes": int(rx), "tx_bytes": int(tx),
-                "state": state, "handshake_age_s": age, "preshared_key": psk != "(none)",
-                "persistent_keepalive_s": 0 if keepalive == "off" else int(keepalive),
-            })  # fmt: skip
+            peers.append(
+                {
+                    "interface": iface,
+                    "public_key": public_key,
+                    "endpoint": "" if endpoint == "(none)" else endpoint,
+                    "allowed_ips": [] if allowed == "(none)" else allowed.split(","),
+                    "latest_handshake_unix": int(handshake),
+                    "rx_bytes": int(rx),
+                    "tx_bytes": int(tx),
+                    "state": state,
+                    "handshake_age_s": age,
+                    "preshared_key": psk != "(none)",
+                    "persistent_keepalive_s": 0 if keepalive == "off" else int(keepalive),
+                }
+            )
     return interfaces, peers
 
 
@@ -54,8 +61,14 @@ def parse_wg_interfaces(text: str) -> list[dict[str, Any]]:
         cols = line.split("\t")
         if len(cols) == 5:
             name, _private, public_key, port, fwmark = cols
-            out.append({"name": name, "public_key": public_key, "listen_port": int(port),
-                        "fwmark": 0 if fwmark == "off" else int(fwmark, 0)})  # fmt: skip
+            out.append(
+                {
+                    "name": name,
+                    "public_key": public_key,
+                    "listen_port": int(port),
+                    "fwmark": 0 if fwmark == "off" else int(fwmark, 0),
+                }
+            )
     return out
 
 
@@ -66,11 +79,16 @@ def interfaces() -> list[dict[str, Any]]:
     out = []
     for name in sorted(set(stats) | set(addrs)):
         st = stats.get(name)
-        out.append({
-            "name": name, "up": bool(st and st.isup), "speed_mbps": st.speed if st else 0, "mtu": st.mtu if st else 0,
-            "addresses": [a.address for a in addrs.get(name, []) if a.family in (socket.AF_INET, socket.AF_INET6)],
-            "io": net_dict(io[name]) if name in io else net_dict(psutil._common.snetio(0, 0, 0, 0, 0, 0, 0, 0)),
-        })  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "up": bool(st and st.isup),
+                "speed_mbps": st.speed if st else 0,
+                "mtu": st.mtu if st else 0,
+                "addresses": [a.address for a in addrs.get(name, []) if a.family in (socket.AF_INET, socket.AF_INET6)],
+                "io": net_dict(io[name]) if name in io else net_dict(psutil._common.snetio(0, 0, 0, 0, 0, 0, 0, 0)),
+            }
+        )
     return out
 
 
@@ -90,5 +108,10 @@ async def mesh_status() -> dict[str, Any]:
         enabled = bool(names)
         connected = sum(1 for p in peers if p["state"] == "connected")
         source = Source("wireguard", True, f"{len(names)} interface(s), {len(peers)} peer(s), {connected} connected")
-    return {"enabled": enabled, "peers": peers, "wireguard_interfaces": wg_interfaces, "interfaces": interfaces(),
-            "sources": [source.as_dict()]}  # fmt: skip
+    return {
+        "enabled": enabled,
+        "peers": peers,
+        "wireguard_interfaces": wg_interfaces,
+        "interfaces": interfaces(),
+        "sources": [source.as_dict()],
+    }

@@ -110,8 +110,9 @@ def read_topology(root: str | os.PathLike[str] = "/sys") -> Topology:
     for node_id in parse_cpulist(online):
         path = node_dir / f"node{node_id}"
         distances = tuple(int(d) for d in (_read(path / "distance") or "").split())
-        nodes.append(Node(node_id, parse_cpulist(_read(path / "cpulist") or ""),
-                          _mem_total(_read(path / "meminfo")), distances))  # fmt: skip
+        nodes.append(
+            Node(node_id, parse_cpulist(_read(path / "cpulist") or ""), _mem_total(_read(path / "meminfo")), distances)
+        )
     return Topology(tuple(nodes), numa=True)
 
 
@@ -147,8 +148,9 @@ class WorkerAffinity:
     node: int = -1
 
 
-def plan_affinity(n_workers: int, *, pin_cpus: bool, numa: str, topology: Topology | None = None,
-                  usable: Iterable[int] | None = None) -> list[WorkerAffinity]:  # fmt: skip
+def plan_affinity(
+    n_workers: int, *, pin_cpus: bool, numa: str, topology: Topology | None = None, usable: Iterable[int] | None = None
+) -> list[WorkerAffinity]:
     """Each worker's affinity. ``numa`` "off": with ``pin_cpus`` worker i gets the i-th usable CPU in
     sorted order, else nothing changes. "node": workers are placed by ``place_workers``; with
     ``pin_cpus`` each on its CPU, else on every usable CPU of its node. On a box with one node

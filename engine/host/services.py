@@ -15,9 +15,21 @@ from typing import Any
 from engine.common.commands import C_LOCALE, Source, run_tool
 
 SERVICES = ("smbd.service", "nmbd.service", "nfs-server.service", "ssh.service", "sigmavault-engined.service")
-PROPERTIES = ("Id", "Description", "LoadState", "ActiveState", "SubState", "UnitFileState",
-              "ActiveEnterTimestamp", "InactiveEnterTimestamp", "StateChangeTimestamp", "Result", "ExecMainStatus",
-              "MainPID", "NRestarts")  # fmt: skip
+PROPERTIES = (
+    "Id",
+    "Description",
+    "LoadState",
+    "ActiveState",
+    "SubState",
+    "UnitFileState",
+    "ActiveEnterTimestamp",
+    "InactiveEnterTimestamp",
+    "StateChangeTimestamp",
+    "Result",
+    "ExecMainStatus",
+    "MainPID",
+    "NRestarts",
+)
 SYSTEMD_RUNTIME = Path("/run/systemd/system")  # exists exactly when systemd is PID 1 (sd_booted(3))
 
 
@@ -55,13 +67,20 @@ def service_dict(unit: dict[str, str]) -> dict[str, Any]:
     installed = unit.get("LoadState", "") not in ("not-found", "")
     since = unit.get("ActiveEnterTimestamp" if active == "active" else "StateChangeTimestamp", "")
     return {
-        "name": unit.get("Id", "").removesuffix(".service"), "unit": unit.get("Id", ""),
-        "description": unit.get("Description", ""), "installed": installed, "load_state": unit.get("LoadState", ""),
-        "active_state": active, "sub_state": unit.get("SubState", ""), "enabled": unit.get("UnitFileState", ""),
-        "since_unix": parse_timestamp(since), "result": unit.get("Result", ""),
-        "exit_status": int(unit.get("ExecMainStatus") or 0), "main_pid": int(unit.get("MainPID") or 0),
+        "name": unit.get("Id", "").removesuffix(".service"),
+        "unit": unit.get("Id", ""),
+        "description": unit.get("Description", ""),
+        "installed": installed,
+        "load_state": unit.get("LoadState", ""),
+        "active_state": active,
+        "sub_state": unit.get("SubState", ""),
+        "enabled": unit.get("UnitFileState", ""),
+        "since_unix": parse_timestamp(since),
+        "result": unit.get("Result", ""),
+        "exit_status": int(unit.get("ExecMainStatus") or 0),
+        "main_pid": int(unit.get("MainPID") or 0),
         "restarts": int(unit.get("NRestarts") or 0),
-    }  # fmt: skip
+    }
 
 
 def systemd_running() -> bool:
@@ -76,8 +95,11 @@ def _pid1() -> str:
 
 
 async def _wireguard_units() -> list[str]:
-    result = await run_tool(["systemctl", "list-units", "--all", "--plain", "--no-legend", "--type=service",
-                             "wg-quick@*"], 10.0, env=C_LOCALE)  # fmt: skip
+    result = await run_tool(
+        ["systemctl", "list-units", "--all", "--plain", "--no-legend", "--type=service", "wg-quick@*"],
+        10.0,
+        env=C_LOCALE,
+    )
     return [line.split()[0] for line in result.stdout.splitlines() if line.strip()] if result.ok else []
 
 
@@ -87,8 +109,9 @@ async def list_services(units: tuple[str, ...] = SERVICES) -> dict[str, Any]:
         detail = f"systemd is not running on this machine (PID 1 is {_pid1()}): service states cannot be read"
         return {"services": [], "sources": [Source("systemd", False, detail).as_dict()]}
     wanted = [*units, *await _wireguard_units()]
-    result = await run_tool(["systemctl", "show", "--timestamp=unix", "-p", ",".join(PROPERTIES), *wanted], 10.0,
-                            env=C_LOCALE)  # fmt: skip
+    result = await run_tool(
+        ["systemctl", "show", "--timestamp=unix", "-p", ",".join(PROPERTIES), *wanted], 10.0, env=C_LOCALE
+    )
     if not result.found:
         return {"services": [], "sources": [Source("systemd", False, "systemctl is not installed").as_dict()]}
     if not result.ok:

@@ -80,8 +80,14 @@ class _Entry:
 
 
 class JobManager:
-    def __init__(self, store: JobStore, *, max_queued: int = 64, max_running: dict[str, int] | None = None,
-                 progress_interval_s: float = PROGRESS_INTERVAL_S) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        max_queued: int = 64,
+        max_running: dict[str, int] | None = None,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
+    ) -> None:
         self.store = store
         self.max_queued = max_queued
         self.max_running = max_running or {}
@@ -99,7 +105,8 @@ class JobManager:
         for record in self.store.unfinished():
             record.state = JobState.FAILED
             record.error = "interrupted: the engine stopped while this job was " + (
-                "running" if record.started_unix_ns else "queued")  # fmt: skip
+                "running" if record.started_unix_ns else "queued"
+            )
             record.finished_unix_ns = time.time_ns()
             self.store.save(record)
             interrupted.append(record)
@@ -107,19 +114,32 @@ class JobManager:
         return interrupted
 
     # submitting and controlling ----------------------------------------------------------------
-    def submit(self, kind: str, category: str, target: str, params: dict[str, Any], body: JobBody, *,
-               on_event: EventSink, lock: str | None = None) -> JobRecord:  # fmt: skip
+    def submit(
+        self,
+        kind: str,
+        category: str,
+        target: str,
+        params: dict[str, Any],
+        body: JobBody,
+        *,
+        on_event: EventSink,
+        lock: str | None = None,
+    ) -> JobRecord:
         if lock is not None and lock in self._locks:
             holder = self._live[self._locks[lock]].record
-            raise Conflict(f"{target} is busy with job {holder.id} ({holder.kind}, {holder.state})",
-                           code="busy_target", metadata={"job_id": holder.id})  # fmt: skip
+            raise Conflict(
+                f"{target} is busy with job {holder.id} ({holder.kind}, {holder.state})",
+                code="busy_target",
+                metadata={"job_id": holder.id},
+            )
         queued = sum(len(q) for q in self._queues.values())
         if queued >= self.max_queued:
-            raise EngineBusy(f"{queued} jobs are queued (limit {self.max_queued}); retry when one finishes",
-                             code="busy", metadata={"queued": queued, "queue_limit": self.max_queued,
-                                                    "retry_after_s": 5})  # fmt: skip
-        record = JobRecord(id=f"job-{secrets.token_hex(6)}", kind=kind, category=category, target=target,
-                           params=params)  # fmt: skip
+            raise EngineBusy(
+                f"{queued} jobs are queued (limit {self.max_queued}); retry when one finishes",
+                code="busy",
+                metadata={"queued": queued, "queue_limit": self.max_queued, "retry_after_s": 5},
+            )
+        record = JobRecord(id=f"job-{secrets.token_hex(6)}", kind=kind, category=category, target=target, params=params)
         entry = _Entry(record, body, on_event, lock)
         self._live[record.id] = entry
         if lock is not None:
@@ -211,10 +231,15 @@ class JobManager:
     def _interrupted(self, entry: _Entry) -> None:
         record = entry.record
         was = "running" if record.started_unix_ns else "queued"
-        logger.warning("job %s (%s on %s) was interrupted: the engine is stopping", record.id, record.kind,
-                       safe_text(record.target))  # fmt: skip
-        self._finish(entry, JobState.FAILED, f"interrupted: the engine stopped while this job was {was}",
-                     code="interrupted")  # fmt: skip
+        logger.warning(
+            "job %s (%s on %s) was interrupted: the engine is stopping",
+            record.id,
+            record.kind,
+            safe_text(record.target),
+        )
+        self._finish(
+            entry, JobState.FAILED, f"interrupted: the engine stopped while this job was {was}", code="interrupted"
+        )
 
     def _finish(self, entry: _Entry, state: JobState, error: str, code: str = "") -> None:
         record = entry.record

@@ -70,8 +70,9 @@ class JobStore:
         if category is None:
             rows = self._db.execute("SELECT record FROM jobs ORDER BY created_unix_ns DESC LIMIT ?", (limit,))
         else:
-            rows = self._db.execute("SELECT record FROM jobs WHERE category = ? ORDER BY created_unix_ns DESC "
-                                    "LIMIT ?", (category, limit))  # fmt: skip
+            rows = self._db.execute(
+                "SELECT record FROM jobs WHERE category = ? ORDER BY created_unix_ns DESC LIMIT ?", (category, limit)
+            )
         return [_record(row[0]) for row in rows]
 
     def unfinished(self) -> list[JobRecord]:

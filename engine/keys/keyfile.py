@@ -128,8 +128,13 @@ class KeyPair:
         return self._private
 
     def info(self) -> dict[str, Any]:
-        return {"key_id": self.key_id.hex(), "fingerprint": fingerprint_of(self.public_bytes),
-                "created_unix": self.created_unix, "protected": self.protected, "path": str(self.path)}  # fmt: skip
+        return {
+            "key_id": self.key_id.hex(),
+            "fingerprint": fingerprint_of(self.public_bytes),
+            "created_unix": self.created_unix,
+            "protected": self.protected,
+            "path": str(self.path),
+        }
 
 
 def seal_seed(seed: bytes, key_id: bytes, passphrase: bytes | None) -> dict[str, Any]:
@@ -139,9 +144,15 @@ def seal_seed(seed: bytes, key_id: bytes, passphrase: bytes | None) -> dict[str,
     salt, nonce = os.urandom(16), os.urandom(12)
     kek = Scrypt(salt=salt, length=32, n=1 << SCRYPT_LOG_N, r=SCRYPT_R, p=SCRYPT_P).derive(passphrase)
     sealed = AESGCM(kek).encrypt(nonce, seed, b"sigmavault-key-v1" + key_id)
-    return {"protection": "scrypt", "log_n": SCRYPT_LOG_N, "r": SCRYPT_R, "p": SCRYPT_P,
-            "salt": base64.b64encode(salt).decode(), "nonce": base64.b64encode(nonce).decode(),
-            "sealed_seed": base64.b64encode(sealed).decode()}  # fmt: skip
+    return {
+        "protection": "scrypt",
+        "log_n": SCRYPT_LOG_N,
+        "r": SCRYPT_R,
+        "p": SCRYPT_P,
+        "salt": base64.b64encode(salt).decode(),
+        "nonce": base64.b64encode(nonce).decode(),
+        "sealed_seed": base64.b64encode(sealed).decode(),
+    }
 
 
 def unseal_seed(sealed: dict[str, Any], key_id: bytes, passphrase: bytes | None, path: Path) -> bytes:
@@ -150,8 +161,10 @@ def unseal_seed(sealed: dict[str, Any], key_id: bytes, passphrase: bytes | None,
             seed = base64.b64decode(sealed["seed"], validate=True)
         elif sealed["protection"] == "scrypt":
             if passphrase is None:
-                raise KeystoreError(f"key file {path} is sealed with a passphrase and no passphrase file is set",
-                                    code="passphrase_required")  # fmt: skip
+                raise KeystoreError(
+                    f"key file {path} is sealed with a passphrase and no passphrase file is set",
+                    code="passphrase_required",
+                )
             log_n, r, p = int(sealed["log_n"]), int(sealed["r"]), int(sealed["p"])
             if not (10 <= log_n <= 20 and 1 <= r <= 32 and 1 <= p <= 16):
                 raise KeystoreError(f"key file {path}: scrypt parameters out of the accepted range")

@@ -231,8 +231,12 @@ class Keystore:
         pair = KeyPair(path, doc, self._passphrase)
         self._keys[pair.key_id] = pair
         self._set_current(pair.key_id, rotated_unix)
-        logger.info("created HPKE key pair %s at %s (%s)", pair.key_id.hex(), path,
-                    "passphrase-sealed" if pair.protected else "unsealed, file mode 0600")  # fmt: skip
+        logger.info(
+            "created HPKE key pair %s at %s (%s)",
+            pair.key_id.hex(),
+            path,
+            "passphrase-sealed" if pair.protected else "unsealed, file mode 0600",
+        )
         return pair
 
     def _set_current(self, key_id: bytes, rotated_unix: int) -> None:

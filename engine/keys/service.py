@@ -147,8 +147,14 @@ class KeyService:
             except ValueError:
                 raise BadRequest(f"key_id must be 32 hex digits, got {key_id[:64]!r}") from None
         pair = store.get(wanted or store.current.key_id)
-        return {**self._key_info(store, pair), "pem": store.export_public(pair.key_id),
-                "public_key": pair.public_bytes, "kem_id": KEM_ID, "kdf_id": KDF_ID, "aead_id": AEAD_ID}  # fmt: skip
+        return {
+            **self._key_info(store, pair),
+            "pem": store.export_public(pair.key_id),
+            "public_key": pair.public_bytes,
+            "kem_id": KEM_ID,
+            "kdf_id": KDF_ID,
+            "aead_id": AEAD_ID,
+        }
 
     async def list_keys(self) -> dict[str, Any]:
         """Every key: current (seals new files), active (opens older files) or retired (public part only)."""
@@ -225,9 +231,14 @@ class KeyService:
 
     @staticmethod
     def _key_info(store: Keystore, pair: KeyPair) -> dict[str, Any]:
-        return {"key_id": pair.key_id.hex(), "fingerprint": fingerprint_of(pair.public_bytes),
-                "created_unix": pair.created_unix, "rotated_unix": store.rotated_unix, "suite": SUITE_NAME,
-                "passphrase_protected": pair.protected}  # fmt: skip
+        return {
+            "key_id": pair.key_id.hex(),
+            "fingerprint": fingerprint_of(pair.public_bytes),
+            "created_unix": pair.created_unix,
+            "rotated_unix": store.rotated_unix,
+            "suite": SUITE_NAME,
+            "passphrase_protected": pair.protected,
+        }
 
     def status(self) -> dict[str, Any]:
         """The keystore's part of EncryptionStatus (empty key fields while it is not open)."""
@@ -237,10 +248,17 @@ class KeyService:
             out["keystore_error"] = self._error.message if self._error else "the keystore is opening"
             return out
         status = self._store.status()
-        return {**out, "pq_enabled": status["pq_enabled"], "key_id": status["key_id"],
-                "fingerprint": status["fingerprint"], "created_unix": status["created_unix"],
-                "rotated_unix": status["rotated_unix"], "keys": status["keys"], "retired_keys": status["retired_keys"],
-                "passphrase_protected": status["protected"]}  # fmt: skip
+        return {
+            **out,
+            "pq_enabled": status["pq_enabled"],
+            "key_id": status["key_id"],
+            "fingerprint": status["fingerprint"],
+            "created_unix": status["created_unix"],
+            "rotated_unix": status["rotated_unix"],
+            "keys": status["keys"],
+            "retired_keys": status["retired_keys"],
+            "passphrase_protected": status["protected"],
+        }
 
 
 def _key_state(

@@ -25,8 +25,9 @@ from engine.storage.zfs import tool as zfs_tool
 
 
 def _refuse(path: str, rule: str, detail: str) -> InvalidArgument:
-    return InvalidArgument(f"device {path} is refused ({rule}): {detail}", code="device_refused",
-                           metadata={"device": path, "rule": rule})  # fmt: skip
+    return InvalidArgument(
+        f"device {path} is refused ({rule}): {detail}", code="device_refused", metadata={"device": path, "rule": rule}
+    )
 
 
 def _root_names(entries: list[dict[str, str]], mounted: dict[str, list[str]], members: dict[str, str]) -> set[str]:
@@ -80,8 +81,15 @@ async def signatures(path: str) -> list[dict[str, Any]]:
     result = await run_checked(["wipefs", "-n", "-J", "--", path], timeout=15.0, package="util-linux")
     text = result.stdout.strip()
     found = orjson.loads(text).get("signatures", []) if text else []
-    return [{"type": s.get("type") or "", "offset": s.get("offset") or "", "uuid": s.get("uuid") or "",
-             "label": s.get("label") or ""} for s in found]  # fmt: skip
+    return [
+        {
+            "type": s.get("type") or "",
+            "offset": s.get("offset") or "",
+            "uuid": s.get("uuid") or "",
+            "label": s.get("label") or "",
+        }
+        for s in found
+    ]
 
 
 def _static_checks(path: str) -> dict[str, Any]:
@@ -135,8 +143,9 @@ async def check_device(path: str, *, force: bool = False) -> dict[str, Any]:
         what = ", ".join(f"{s['type']}" + (f" (uuid {s['uuid']})" if s["uuid"] else "") for s in found)
         raise InvalidArgument(
             f"device {path} is refused (signature): it carries {what}; pass force to overwrite it",
-            code="device_refused", metadata={"device": path, "rule": "signature"},
-        )  # fmt: skip
+            code="device_refused",
+            metadata={"device": path, "rule": "signature"},
+        )
     return {**info, "signatures": found}
 
 

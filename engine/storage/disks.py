@@ -26,13 +26,20 @@ def parse_lsblk(text: str) -> list[dict[str, Any]]:
     def walk(devices: list[dict[str, Any]]) -> None:
         for dev in devices:
             mounts = dev.get("mountpoints") or ([dev["mountpoint"]] if dev.get("mountpoint") else [])
-            out.append({
-                "name": dev.get("name") or "", "path": dev.get("path") or f"/dev/{dev.get('kname', dev.get('name'))}",
-                "type": dev.get("type") or "", "size_bytes": int(dev.get("size") or 0),
-                "model": (dev.get("model") or "").strip(), "serial": (dev.get("serial") or "").strip(),
-                "rotational": _flag(dev.get("rota")), "transport": dev.get("tran") or "",
-                "mountpoints": [m for m in mounts if m], "fstype": dev.get("fstype") or "",
-            })  # fmt: skip
+            out.append(
+                {
+                    "name": dev.get("name") or "",
+                    "path": dev.get("path") or f"/dev/{dev.get('kname', dev.get('name'))}",
+                    "type": dev.get("type") or "",
+                    "size_bytes": int(dev.get("size") or 0),
+                    "model": (dev.get("model") or "").strip(),
+                    "serial": (dev.get("serial") or "").strip(),
+                    "rotational": _flag(dev.get("rota")),
+                    "transport": dev.get("tran") or "",
+                    "mountpoints": [m for m in mounts if m],
+                    "fstype": dev.get("fstype") or "",
+                }
+            )
             walk(dev.get("children") or [])
 
     walk(orjson.loads(text).get("blockdevices", []))

@@ -45,8 +45,15 @@ def mounts() -> list[dict[str, str]]:
         left, _, right = line.partition(" - ")
         cols, rcols = left.split(), right.split()
         if len(cols) >= 5 and len(rcols) >= 2:
-            out.append({"majmin": cols[2], "root": _unescape(cols[3]), "mountpoint": _unescape(cols[4]),
-                        "fstype": rcols[0], "source": rcols[1]})  # fmt: skip
+            out.append(
+                {
+                    "majmin": cols[2],
+                    "root": _unescape(cols[3]),
+                    "mountpoint": _unescape(cols[4]),
+                    "fstype": rcols[0],
+                    "source": rcols[1],
+                }
+            )
     return out
 
 
@@ -59,8 +66,9 @@ def mounted_devices(entries: list[dict[str, str]]) -> dict[str, list[str]]:
     for m in entries:
         if m["fstype"] == "btrfs":
             continue
-        name = by_majmin.get(m["majmin"]) or (os.path.basename(os.path.realpath(m["source"]))
-                                              if m["source"].startswith("/dev/") else "")  # fmt: skip
+        name = by_majmin.get(m["majmin"]) or (
+            os.path.basename(os.path.realpath(m["source"])) if m["source"].startswith("/dev/") else ""
+        )
         if name:
             out.setdefault(name, []).append(m["mountpoint"])
     return out

@@ -43,8 +43,7 @@ class PoolLocks:
     def __init__(self) -> None:
         self._held: dict[str, list[Lease]] = {}
 
-    def acquire(self, pool: str, operation: str, *, volume_op: bool = False,
-                allows_volume_ops: bool = False) -> Lease:  # fmt: skip
+    def acquire(self, pool: str, operation: str, *, volume_op: bool = False, allows_volume_ops: bool = False) -> Lease:
         """A lease on ``pool`` for ``operation``, or Conflict naming the operation already running."""
         lease = Lease(pool, operation, volume_op, allows_volume_ops)
         for held in self._held.get(pool, []):

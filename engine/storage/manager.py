@@ -46,8 +46,11 @@ class StorageManager(VolumeOperations):
             backend = self._backend(record["type"])
             ref = await backend.find(name, record.get("uuid", ""))
             if ref is None:
-                raise NotFound(f"pool {name!r} (created by this engine) is not present: its devices are missing",
-                               code="pool_unavailable", metadata={"pool": name})  # fmt: skip
+                raise NotFound(
+                    f"pool {name!r} (created by this engine) is not present: its devices are missing",
+                    code="pool_unavailable",
+                    metadata={"pool": name},
+                )
             return backend, ref
         for backend in (self.btrfs, self.zfs):
             try:
@@ -85,9 +88,16 @@ class StorageManager(VolumeOperations):
         pool["managed"] = self.registry.get(name) is not None
         return pool
 
-    async def create_pool(self, name: str, device_paths: list[str], *, pool_type: str = "btrfs",
-                          data_profile: str = "single", metadata_profile: str = "",
-                          force: bool = False) -> dict[str, Any]:  # fmt: skip
+    async def create_pool(
+        self,
+        name: str,
+        device_paths: list[str],
+        *,
+        pool_type: str = "btrfs",
+        data_profile: str = "single",
+        metadata_profile: str = "",
+        force: bool = False,
+    ) -> dict[str, Any]:
         check_name(name, "pool")
         backend = self._backend(pool_type)
         await backend.ready()
@@ -180,8 +190,9 @@ class StorageManager(VolumeOperations):
 
     async def remove_device(self, name: str, device: str, *, confirm: str | None) -> LongOperation:
         require_confirm(confirm, device, "removing device")
-        return await self._long(name, "remove_device",
-                                lambda b, ref, lease: b.remove_device(ref, device, self.locks, lease))  # fmt: skip
+        return await self._long(
+            name, "remove_device", lambda b, ref, lease: b.remove_device(ref, device, self.locks, lease)
+        )
 
     async def replace_device(self, name: str, old: str, new: str, *, force: bool = False) -> LongOperation:
         async def build(b: Any, ref: PoolRef, lease: Any) -> LongOperation:
@@ -191,15 +202,20 @@ class StorageManager(VolumeOperations):
 
         return await self._long(name, "replace_device", build)
 
-    async def balance(self, name: str, *, convert_data: str = "", convert_metadata: str = "",
-                      force: bool = False) -> LongOperation:  # fmt: skip
-        return await self._long(name, "balance", lambda b, ref, lease: b.balance(
-            ref, convert_data, convert_metadata, force, self.locks, lease))  # fmt: skip
+    async def balance(
+        self, name: str, *, convert_data: str = "", convert_metadata: str = "", force: bool = False
+    ) -> LongOperation:
+        return await self._long(
+            name,
+            "balance",
+            lambda b, ref, lease: b.balance(ref, convert_data, convert_metadata, force, self.locks, lease),
+        )
 
     # scrub ------------------------------------------------------------------------------------
     async def scrub(self, name: str) -> LongOperation:
-        return await self._long(name, "scrub", lambda b, ref, lease: b.scrub(ref, self.locks, lease),
-                                allows_volume_ops=True)  # fmt: skip
+        return await self._long(
+            name, "scrub", lambda b, ref, lease: b.scrub(ref, self.locks, lease), allows_volume_ops=True
+        )
 
     async def scrub_status(self, name: str) -> dict[str, Any]:
         backend, ref = await self.resolve(name)

@@ -21,11 +21,18 @@ def parse_mdstat(text: str) -> list[dict[str, Any]]:
             name, state, level, members = head.groups()
             devices = [re.sub(r"\[\d+\]", "", m) for m in members.split()]
             current = {
-                "name": name, "type": "mdraid", "level": level or "", "devices": devices,
+                "name": name,
+                "type": "mdraid",
+                "level": level or "",
+                "devices": devices,
                 "health": "FAULTED" if any(d.endswith("(F)") for d in devices) else state.upper(),
-                "size_bytes": 0, "allocated_bytes": 0, "free_bytes": 0, "capacity_percent": 0.0,
-                "fragmentation_percent": 0.0, "dedup_ratio": 0.0,
-            }  # fmt: skip
+                "size_bytes": 0,
+                "allocated_bytes": 0,
+                "free_bytes": 0,
+                "capacity_percent": 0.0,
+                "fragmentation_percent": 0.0,
+                "dedup_ratio": 0.0,
+            }
             arrays.append(current)
             continue
         blocks = _MD_BLOCKS.match(line)

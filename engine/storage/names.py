@@ -17,8 +17,9 @@ _ALLOWED = re.compile(r"[A-Za-z0-9_.:\- ]+")
 
 
 def _refuse(what: str, name: str, rule: str, detail: str) -> InvalidArgument:
-    return InvalidArgument(f"{what} name {name!r} is refused: {detail}", code="invalid_name",
-                           metadata={"rule": rule, "field": what})  # fmt: skip
+    return InvalidArgument(
+        f"{what} name {name!r} is refused: {detail}", code="invalid_name", metadata={"rule": rule, "field": what}
+    )
 
 
 def check_name(name: str, what: str = "pool") -> str:

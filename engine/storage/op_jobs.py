@@ -40,25 +40,36 @@ def job_dict(record: JobRecord) -> dict[str, Any]:
     """A job record as the proto's StorageJob."""
     result = record.result
     return {
-        "id": record.id, "kind": record.kind, "state": str(record.state), "pool": record.target,
-        "target": str(record.params.get("target", record.target)), "percent": record.percent,
-        "message": record.message, "errors_found": int(result.get("errors_found", 0)),
+        "id": record.id,
+        "kind": record.kind,
+        "state": str(record.state),
+        "pool": record.target,
+        "target": str(record.params.get("target", record.target)),
+        "percent": record.percent,
+        "message": record.message,
+        "errors_found": int(result.get("errors_found", 0)),
         "errors_corrected": int(result.get("errors_corrected", 0)),
         "errors_uncorrectable": int(result.get("errors_uncorrectable", 0)),
-        "created_unix": record.created_unix_ns / 1e9, "started_unix": record.started_unix_ns / 1e9,
-        "finished_unix": record.finished_unix_ns / 1e9, "error": record.error,
+        "created_unix": record.created_unix_ns / 1e9,
+        "started_unix": record.started_unix_ns / 1e9,
+        "finished_unix": record.finished_unix_ns / 1e9,
+        "error": record.error,
         "error_code": str(result.get("error_code", "")),
-    }  # fmt: skip
+    }
 
 
 def _counts(progress: Progress) -> dict[str, int]:
-    return {"errors_found": progress.errors_found, "errors_corrected": progress.errors_corrected,
-            "errors_uncorrectable": progress.errors_uncorrectable}  # fmt: skip
+    return {
+        "errors_found": progress.errors_found,
+        "errors_corrected": progress.errors_corrected,
+        "errors_uncorrectable": progress.errors_uncorrectable,
+    }
 
 
 class OperationJobs:
-    def __init__(self, jobs: JobManager, publish: Publish, forget: Callable[[], None], *,
-                 poll_s: float = POLL_S) -> None:  # fmt: skip
+    def __init__(
+        self, jobs: JobManager, publish: Publish, forget: Callable[[], None], *, poll_s: float = POLL_S
+    ) -> None:
         self.jobs, self.publish, self._forget, self.poll_s = jobs, publish, forget, poll_s
         self._ops: dict[str, LongOperation] = {}  # job id -> the operation its body follows
         self._ended: dict[str, asyncio.Event] = {}
@@ -68,9 +79,15 @@ class OperationJobs:
         """Queue ``op`` as a job; it starts at once unless the storage category is full, and the
         answer says which (one turn of the loop lets the job's task mark itself running)."""
         try:
-            record = self.jobs.submit(op.kind, CATEGORY, op.pool, {"target": op.target},
-                                      lambda ctx: self._follow(ctx, op), on_event=self._on_event,
-                                      lock=f"pool:{op.pool}")  # fmt: skip
+            record = self.jobs.submit(
+                op.kind,
+                CATEGORY,
+                op.pool,
+                {"target": op.target},
+                lambda ctx: self._follow(ctx, op),
+                on_event=self._on_event,
+                lock=f"pool:{op.pool}",
+            )
         except BaseException:
             op.discard()
             raise
@@ -81,8 +98,9 @@ class OperationJobs:
 
     def running(self, pool: str, kind: str) -> str:
         """The id of the job following a ``kind`` operation on ``pool``, "" if none."""
-        return next((job_id for job_id, op in self._ops.items()
-                     if op.pool == pool and op.kind == kind and not op.last.done), "")  # fmt: skip
+        return next(
+            (job_id for job_id, op in self._ops.items() if op.pool == pool and op.kind == kind and not op.last.done), ""
+        )
 
     async def _follow(self, ctx: JobContext, op: LongOperation) -> dict[str, Any]:
         await op.start()

@@ -105,8 +105,14 @@ class LongOperation(ABC):
 
     def describe(self) -> dict[str, Any]:
         """The job-facing shape: what runs where, its latest progress and its times."""
-        return {"kind": self.kind, "pool": self.pool, "target": self.target, **self.last.as_dict(),
-                "started_unix": self.started_unix, "finished_unix": self.finished_unix}  # fmt: skip
+        return {
+            "kind": self.kind,
+            "pool": self.pool,
+            "target": self.target,
+            **self.last.as_dict(),
+            "started_unix": self.started_unix,
+            "finished_unix": self.finished_unix,
+        }
 
     def _record(self, progress: Progress) -> None:
         self.last = progress
@@ -140,9 +146,12 @@ class ToolOperation(LongOperation):
     async def _begin(self) -> None:
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env={**os.environ, **C_LOCALE},
-            )  # fmt: skip
+                *self.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**os.environ, **C_LOCALE},
+            )
         except FileNotFoundError:
             raise Unsupported(f"{self.argv[0]} is not installed on this machine") from None
         # communicate() drains both pipes, so a chatty tool can never block on a full pipe
@@ -192,8 +201,9 @@ class ToolOperation(LongOperation):
     async def _final(self, returncode: int, out: str, err: str) -> Progress: ...
 
 
-async def follow(op: LongOperation, *, interval_s: float = 1.0,
-                 on_progress: Callable[[LongOperation, Progress], None] | None = None) -> Progress:  # fmt: skip
+async def follow(
+    op: LongOperation, *, interval_s: float = 1.0, on_progress: Callable[[LongOperation, Progress], None] | None = None
+) -> Progress:
     """Poll ``op`` until it ends (what a job wrapper does, minus the job table)."""
     while True:
         progress = await op.progress()

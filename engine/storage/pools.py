@@ -26,19 +26,50 @@ from engine.storage.zfs import backend as zfs_backend
 
 def empty_pool(name: str, pool_type: str) -> dict[str, Any]:
     """A pool record with every field present (the frontends serialise all of them)."""
-    return {"name": name, "type": pool_type, "uuid": "", "health": "UNKNOWN", "size_bytes": 0, "used_bytes": 0,
-            "free_bytes": 0, "allocated_bytes": 0, "free_estimated_bytes": 0, "capacity_percent": 0.0,
-            "data_profile": "", "metadata_profile": "", "level": "", "devices": [], "members": [], "error_count": 0,
-            "mountpoint": "", "mounted": False, "last_scrub": dict(btrfs_pool.NO_SCRUB),
-            "fragmentation_percent": 0.0, "dedup_ratio": 0.0}  # fmt: skip
+    return {
+        "name": name,
+        "type": pool_type,
+        "uuid": "",
+        "health": "UNKNOWN",
+        "size_bytes": 0,
+        "used_bytes": 0,
+        "free_bytes": 0,
+        "allocated_bytes": 0,
+        "free_estimated_bytes": 0,
+        "capacity_percent": 0.0,
+        "data_profile": "",
+        "metadata_profile": "",
+        "level": "",
+        "devices": [],
+        "members": [],
+        "error_count": 0,
+        "mountpoint": "",
+        "mounted": False,
+        "last_scrub": dict(btrfs_pool.NO_SCRUB),
+        "fragmentation_percent": 0.0,
+        "dedup_ratio": 0.0,
+    }
 
 
 def _md_pool(array: dict[str, Any]) -> dict[str, Any]:
-    members = [{"path": f"/dev/{d.removesuffix('(F)').removesuffix('(S)')}", "devid": i, "size_bytes": 0,
-                "allocated_bytes": 0, "state": "FAULTY" if d.endswith("(F)") else "ONLINE",
-                "errors": {"read_errors": 0, "write_errors": 0, "checksum_errors": 0, "flush_errors": 0,
-                           "generation_errors": 0}, "error_count": 0}
-               for i, d in enumerate(array["devices"], 1)]  # fmt: skip
+    members = [
+        {
+            "path": f"/dev/{d.removesuffix('(F)').removesuffix('(S)')}",
+            "devid": i,
+            "size_bytes": 0,
+            "allocated_bytes": 0,
+            "state": "FAULTY" if d.endswith("(F)") else "ONLINE",
+            "errors": {
+                "read_errors": 0,
+                "write_errors": 0,
+                "checksum_errors": 0,
+                "flush_errors": 0,
+                "generation_errors": 0,
+            },
+            "error_count": 0,
+        }
+        for i, d in enumerate(array["devices"], 1)
+    ]
     pool = {**empty_pool(array["name"], "mdraid"), **array, "members": members}
     pool["used_bytes"] = pool["allocated_bytes"]
     pool["data_profile"] = pool["metadata_profile"] = array["level"]

@@ -33,8 +33,15 @@ class PoolRegistry:
         return next((r for r in self._load() if r["name"] == name), None)
 
     def remember(self, name: str, pool_type: str, uuid: str, devices: list[str], mountpoint: str) -> dict[str, Any]:
-        record = {"name": name, "type": pool_type, "uuid": uuid, "devices": devices, "mountpoint": mountpoint,
-                  "auto_import": True, "created_unix": time.time()}  # fmt: skip
+        record = {
+            "name": name,
+            "type": pool_type,
+            "uuid": uuid,
+            "devices": devices,
+            "mountpoint": mountpoint,
+            "auto_import": True,
+            "created_unix": time.time(),
+        }
         write_json(self.path, [r for r in self._load() if r["name"] != name] + [record])
         return record
 

@@ -71,22 +71,30 @@ class ScheduleStore:
         """Every schedule with its ``next_run_unix``."""
         return [s.as_dict() for s in self._load()]
 
-    def add(self, pool: str, volume: str, *, keep: int, period: str = "", interval_s: int = 0,
-            now: float | None = None) -> dict[str, Any]:  # fmt: skip
+    def add(
+        self, pool: str, volume: str, *, keep: int, period: str = "", interval_s: int = 0, now: float | None = None
+    ) -> dict[str, Any]:
         check_name(pool, "pool")
         check_name(volume, "volume")
         if period:
             if period not in PERIODS:
-                raise InvalidArgument(f"period must be one of {', '.join(PERIODS)}, got {period!r}",
-                                      code="invalid_schedule")  # fmt: skip
+                raise InvalidArgument(
+                    f"period must be one of {', '.join(PERIODS)}, got {period!r}", code="invalid_schedule"
+                )
             interval_s = PERIODS[period]
         if interval_s < MIN_INTERVAL_S:
             raise InvalidArgument(f"interval must be at least {MIN_INTERVAL_S} s", code="invalid_schedule")
         if not 1 <= keep <= MAX_KEEP:
             raise InvalidArgument(f"keep must be between 1 and {MAX_KEEP}", code="invalid_schedule")
         schedules = self._load()
-        schedule = Schedule(max((s.id for s in schedules), default=0) + 1, pool, volume, interval_s, keep,
-                            time.time() if now is None else now)  # fmt: skip
+        schedule = Schedule(
+            max((s.id for s in schedules), default=0) + 1,
+            pool,
+            volume,
+            interval_s,
+            keep,
+            time.time() if now is None else now,
+        )
         self._save([*schedules, schedule])
         return schedule.as_dict()
 
@@ -135,8 +143,15 @@ class SnapshotScheduler:
     retried after ``retry_s``; any other failure is recorded on the schedule and retried at its
     next boundary (never in a tight loop)."""
 
-    def __init__(self, store: ScheduleStore, snapshots: Snapshots, clock: Clock | None = None, *,
-                 max_sleep_s: float = 60.0, retry_s: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: ScheduleStore,
+        snapshots: Snapshots,
+        clock: Clock | None = None,
+        *,
+        max_sleep_s: float = 60.0,
+        retry_s: float = 60.0,
+    ) -> None:
         self.store, self.snapshots, self.clock = store, snapshots, clock or SystemClock()
         self.max_sleep_s, self.retry_s = max_sleep_s, retry_s
         self._retry_at: dict[int, float] = {}
@@ -148,8 +163,11 @@ class SnapshotScheduler:
             self._wake.set()
 
     def _due(self, now: float) -> list[Schedule]:
-        return [s for s in self.store.schedules()
-                if s.enabled and s.next_run() <= now and self._retry_at.get(s.id, 0.0) <= now]  # fmt: skip
+        return [
+            s
+            for s in self.store.schedules()
+            if s.enabled and s.next_run() <= now and self._retry_at.get(s.id, 0.0) <= now
+        ]
 
     async def run_due(self) -> list[dict[str, Any]]:
         return [await self._take(schedule) for schedule in self._due(self.clock.now())]
@@ -176,7 +194,7 @@ class SnapshotScheduler:
             s["name"]
             for s in await self.snapshots.list_snapshots(schedule.pool, schedule.volume)
             if s["name"].startswith(schedule.prefix)
-        )  # fmt: skip  (names sort by their UTC time)
+        )  # (names sort by their UTC time)
         doomed = ours[: max(0, len(ours) - schedule.keep)]
         for name in doomed:
             await self.snapshots.delete_snapshot(schedule.pool, schedule.volume, name, confirm=name)
@@ -193,8 +211,11 @@ class SnapshotScheduler:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             await self.run_due()
-            waiters = [asyncio.ensure_future(self.clock.sleep(self._delay())),
-                       asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]  # fmt: skip
+            waiters = [
+                asyncio.ensure_future(self.clock.sleep(self._delay())),
+                asyncio.ensure_future(self._wake.wait()),
+                asyncio.ensure_future(stop.wait()),
+            ]
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:

@@ -42,8 +42,11 @@ def disk_path(disk: str) -> str:
     """``sda``, ``nvme0n1`` or ``/dev/sda`` as the block device's path; NotFound / InvalidArgument else."""
     name = disk.removeprefix("/dev/")
     if not _DISK_NAME.fullmatch(name):
-        raise InvalidArgument(f"disk {disk!r} is not a block device name (e.g. sda, nvme0n1)", code="invalid_name",
-                              metadata={"field": "disk", "rule": "characters"})  # fmt: skip
+        raise InvalidArgument(
+            f"disk {disk!r} is not a block device name (e.g. sda, nvme0n1)",
+            code="invalid_name",
+            metadata={"field": "disk", "rule": "characters"},
+        )
     path = f"/dev/{name}"
     try:
         mode = os.stat(path).st_mode
@@ -55,8 +58,16 @@ def disk_path(disk: str) -> str:
 
 
 class StorageService:
-    def __init__(self, manager: StorageManager, jobs: JobManager, publish: Publish, data_dir: Path | str, *,
-                 forget: Callable[[], None], poll_s: float = 1.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        manager: StorageManager,
+        jobs: JobManager,
+        publish: Publish,
+        data_dir: Path | str,
+        *,
+        forget: Callable[[], None],
+        poll_s: float = 1.0,
+    ) -> None:
         self.manager = manager
         self._forget = forget
         self.ops = OperationJobs(jobs, publish, forget, poll_s=poll_s)
@@ -111,11 +122,19 @@ class StorageService:
     async def get_pool(self, pool: str) -> dict[str, Any]:
         return await self.manager.get_pool(pool)
 
-    async def create_pool(self, name: str, devices: list[str], *, pool_type: str, data_profile: str,
-                          metadata_profile: str, force: bool) -> dict[str, Any]:  # fmt: skip
-        return await self._changed(self.manager.create_pool(
-            name, devices, pool_type=pool_type or "btrfs", data_profile=data_profile or "single",
-            metadata_profile=metadata_profile, force=force))  # fmt: skip
+    async def create_pool(
+        self, name: str, devices: list[str], *, pool_type: str, data_profile: str, metadata_profile: str, force: bool
+    ) -> dict[str, Any]:
+        return await self._changed(
+            self.manager.create_pool(
+                name,
+                devices,
+                pool_type=pool_type or "btrfs",
+                data_profile=data_profile or "single",
+                metadata_profile=metadata_profile,
+                force=force,
+            )
+        )
 
     async def import_pool(self, pool: str, *, degraded: bool) -> dict[str, Any]:
         return await self._changed(self.manager.import_pool(pool, degraded=degraded))
@@ -136,8 +155,9 @@ class StorageService:
         return await self.ops.submit(await self.manager.replace_device(pool, old, new, force=force))
 
     async def balance(self, pool: str, *, convert_data: str, convert_metadata: str, force: bool) -> dict[str, Any]:
-        return await self.ops.submit(await self.manager.balance(pool, convert_data=convert_data,
-                                                          convert_metadata=convert_metadata, force=force))  # fmt: skip
+        return await self.ops.submit(
+            await self.manager.balance(pool, convert_data=convert_data, convert_metadata=convert_metadata, force=force)
+        )
 
     # volumes and snapshots ----------------------------------------------------------------------
     async def list_volumes(self, pool: str) -> dict[str, Any]:
@@ -150,8 +170,9 @@ class StorageService:
         return await self._changed(self.manager.set_quota(pool, volume, quota_bytes))
 
     async def delete_volume(self, pool: str, volume: str, *, confirm: str, with_snapshots: bool) -> dict[str, Any]:
-        return await self._changed(self.manager.delete_volume(pool, volume, confirm=confirm,
-                                                              with_snapshots=with_snapshots))  # fmt: skip
+        return await self._changed(
+            self.manager.delete_volume(pool, volume, confirm=confirm, with_snapshots=with_snapshots)
+        )
 
     async def list_snapshots(self, pool: str, volume: str) -> dict[str, Any]:
         return {"snapshots": await self.manager.list_snapshots(pool, volume or None)}
@@ -190,8 +211,9 @@ class StorageService:
     # jobs ---------------------------------------------------------------------------------------
     def list_jobs(self, limit: int) -> dict[str, Any]:
         if not 0 <= limit <= JOB_LIMIT_MAX:
-            raise InvalidArgument(f"limit must be in 0-{JOB_LIMIT_MAX} (0: 50), got {limit}",
-                                  metadata={"max": JOB_LIMIT_MAX})  # fmt: skip
+            raise InvalidArgument(
+                f"limit must be in 0-{JOB_LIMIT_MAX} (0: 50), got {limit}", metadata={"max": JOB_LIMIT_MAX}
+            )
         return {"jobs": self.ops.list(limit or 50)}
 
     def get_job(self, job_id: str) -> dict[str, Any]:
@@ -204,8 +226,9 @@ class StorageService:
     def list_schedules(self) -> dict[str, Any]:
         return {"schedules": self.schedules.list_schedules()}
 
-    async def create_schedule(self, pool: str, volume: str, *, period: str, interval_s: int,
-                              keep: int) -> dict[str, Any]:  # fmt: skip
+    async def create_schedule(
+        self, pool: str, volume: str, *, period: str, interval_s: int, keep: int
+    ) -> dict[str, Any]:
         if not any(v["name"] == volume for v in await self.manager.list_volumes(pool)):  # checks the names too
             raise NotFound(f"pool {pool!r} has no volume {volume!r}", metadata={"pool": pool, "volume": volume})
         schedule = self.schedules.add(pool, volume, keep=keep, period=period, interval_s=interval_s)

@@ -25,8 +25,13 @@ EXIT_BITS = (
     "the device error log contains records of errors",
     "the device self-test log contains records of errors",
 )
-ATA_IDS = {5: "reallocated_sectors", 196: "reallocated_events", 197: "pending_sectors", 198: "offline_uncorrectable",
-           199: "udma_crc_errors"}  # fmt: skip
+ATA_IDS = {
+    5: "reallocated_sectors",
+    196: "reallocated_events",
+    197: "pending_sectors",
+    198: "offline_uncorrectable",
+    199: "udma_crc_errors",
+}
 
 
 NO_DEVICE = 0b011  # bits 0-1: smartctl could not talk to the disk at all
@@ -42,9 +47,15 @@ def _ata(data: dict[str, Any], out: dict[str, Any]) -> None:
         if attr.get("id") in ATA_IDS:
             out[ATA_IDS[attr["id"]]] = int(attr.get("raw", {}).get("value", 0))
         if attr.get("when_failed") or (attr.get("thresh", 0) and attr.get("value", 255) <= attr["thresh"]):
-            out["failing_attributes"].append({"id": attr.get("id", 0), "name": attr.get("name", ""),
-                                              "value": attr.get("value", 0), "threshold": attr.get("thresh", 0),
-                                              "when_failed": attr.get("when_failed") or "now"})  # fmt: skip
+            out["failing_attributes"].append(
+                {
+                    "id": attr.get("id", 0),
+                    "name": attr.get("name", ""),
+                    "value": attr.get("value", 0),
+                    "threshold": attr.get("thresh", 0),
+                    "when_failed": attr.get("when_failed") or "now",
+                }
+            )
 
 
 def _nvme(data: dict[str, Any], out: dict[str, Any]) -> None:
@@ -71,31 +82,55 @@ def parse_smartctl(text: str) -> dict[str, Any]:
     messages = [m.get("string", "") for m in head.get("messages", [])]
     status = int(head.get("exit_status", 0))
     if "smart_status" not in data:
-        return {"available": False, "detail": "; ".join(messages) or "device reports no SMART status",
-                "exit_status": status, "exit_flags": decode_exit_status(status)}  # fmt: skip
+        return {
+            "available": False,
+            "detail": "; ".join(messages) or "device reports no SMART status",
+            "exit_status": status,
+            "exit_flags": decode_exit_status(status),
+        }
     device = data.get("device", {})
     out: dict[str, Any] = {
-        "available": True, "passed": bool(data["smart_status"].get("passed")), "detail": "; ".join(messages),
-        "device": device.get("name", ""), "protocol": device.get("protocol", ""),
-        "model": data.get("model_name", ""), "serial": data.get("serial_number", ""),
+        "available": True,
+        "passed": bool(data["smart_status"].get("passed")),
+        "detail": "; ".join(messages),
+        "device": device.get("name", ""),
+        "protocol": device.get("protocol", ""),
+        "model": data.get("model_name", ""),
+        "serial": data.get("serial_number", ""),
         "firmware": data.get("firmware_version", ""),
         "capacity_bytes": int(data.get("user_capacity", {}).get("bytes", 0)),
         "temperature_c": int(data.get("temperature", {}).get("current", 0)),
         "power_on_hours": int(data.get("power_on_time", {}).get("hours", 0)),
-        "power_cycles": int(data.get("power_cycle_count", 0)), "reallocated_sectors": 0, "reallocated_events": 0,
-        "pending_sectors": 0, "offline_uncorrectable": 0, "udma_crc_errors": 0, "uncorrected_errors": 0,
-        "nvme_critical_warning": 0, "percentage_used": 0, "available_spare_percent": 0, "media_errors": 0,
-        "unsafe_shutdowns": 0, "failing_attributes": [], "exit_status": status,
-        "exit_flags": decode_exit_status(status), "self_test": parse_self_tests(data),
-    }  # fmt: skip
+        "power_cycles": int(data.get("power_cycle_count", 0)),
+        "reallocated_sectors": 0,
+        "reallocated_events": 0,
+        "pending_sectors": 0,
+        "offline_uncorrectable": 0,
+        "udma_crc_errors": 0,
+        "uncorrected_errors": 0,
+        "nvme_critical_warning": 0,
+        "percentage_used": 0,
+        "available_spare_percent": 0,
+        "media_errors": 0,
+        "unsafe_shutdowns": 0,
+        "failing_attributes": [],
+        "exit_status": status,
+        "exit_flags": decode_exit_status(status),
+        "self_test": parse_self_tests(data),
+    }
     {"ATA": _ata, "NVMe": _nvme, "SCSI": _scsi}.get(out["protocol"], _ata)(data, out)
     return out
 
 
 def parse_self_tests(data: dict[str, Any]) -> dict[str, Any]:
     """Self-test state from ``-c -l selftest`` (or ``-a``): one running now, and the latest result."""
-    out: dict[str, Any] = {"in_progress": False, "remaining_percent": 0, "short_minutes": 0, "extended_minutes": 0,
-                           "last": None}  # fmt: skip
+    out: dict[str, Any] = {
+        "in_progress": False,
+        "remaining_percent": 0,
+        "short_minutes": 0,
+        "extended_minutes": 0,
+        "last": None,
+    }
     ata = data.get("ata_smart_data", {}).get("self_test", {})
     if ata:
         value = int(ata.get("status", {}).get("value", 0))
@@ -107,9 +142,13 @@ def parse_self_tests(data: dict[str, Any]) -> dict[str, Any]:
         if table:
             last = table[0]
             status = last.get("status", {})
-            out["last"] = {"type": last.get("type", {}).get("string", ""), "status": status.get("string", ""),
-                           "passed": bool(status.get("passed", False)), "lba": int(last.get("lba", 0)),
-                           "lifetime_hours": int(last.get("lifetime_hours", 0))}  # fmt: skip
+            out["last"] = {
+                "type": last.get("type", {}).get("string", ""),
+                "status": status.get("string", ""),
+                "passed": bool(status.get("passed", False)),
+                "lba": int(last.get("lba", 0)),
+                "lifetime_hours": int(last.get("lifetime_hours", 0)),
+            }
     nvme = data.get("nvme_self_test_log", {})
     if nvme:
         current = nvme.get("current_self_test_operation", {})
@@ -119,9 +158,13 @@ def parse_self_tests(data: dict[str, Any]) -> dict[str, Any]:
         if table:
             last = table[0]
             result = last.get("self_test_result", {})
-            out["last"] = {"type": last.get("self_test_code", {}).get("string", ""), "status": result.get("string", ""),
-                           "passed": int(result.get("value", 1)) == 0, "lba": int(last.get("lba", 0)),
-                           "lifetime_hours": int(last.get("power_on_hours", 0))}  # fmt: skip
+            out["last"] = {
+                "type": last.get("self_test_code", {}).get("string", ""),
+                "status": result.get("string", ""),
+                "passed": int(result.get("value", 1)) == 0,
+                "lba": int(last.get("lba", 0)),
+                "lifetime_hours": int(last.get("power_on_hours", 0)),
+            }
     return out
 
 
@@ -140,8 +183,11 @@ async def _smartctl(device: str, *args: str, timeout: float = 30.0) -> dict[str,
     status = int(data.get("smartctl", {}).get("exit_status", result.returncode))
     if status & NO_DEVICE:
         messages = _messages(data)
-        raise Unsupported(f"{device} has no SMART: {messages or decode_exit_status(status)[0]}",
-                          code="no_smart", metadata={"device": device})  # fmt: skip
+        raise Unsupported(
+            f"{device} has no SMART: {messages or decode_exit_status(status)[0]}",
+            code="no_smart",
+            metadata={"device": device},
+        )
     return data
 
 
@@ -157,8 +203,9 @@ async def start_self_test(device: str, kind: str = "short") -> dict[str, Any]:
     # -l selftest: an NVMe disk reports a running test only in its self-test log, not in -c
     before = parse_self_tests(await _smartctl(device, "-c", "-l", "selftest"))
     if before["in_progress"]:
-        raise InvalidArgument(f"{device} is already running a self-test ({before['remaining_percent']}% left)",
-                              code="self_test_running")  # fmt: skip
+        raise InvalidArgument(
+            f"{device} is already running a self-test ({before['remaining_percent']}% left)", code="self_test_running"
+        )
     started = await _smartctl(device, "-t", kind)
     status = int(started.get("smartctl", {}).get("exit_status", 0))
     if status & COMMAND_FAILED:  # the other bits are findings about the disk, not about this command

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 def _quota(quota_bytes: int) -> int:
     if not isinstance(quota_bytes, int) or quota_bytes < 0:
-        raise InvalidArgument(f"quota_bytes must be a whole number of bytes >= 0 (0: none), got {quota_bytes!r}",
-                              code="invalid_quota")  # fmt: skip
+        raise InvalidArgument(
+            f"quota_bytes must be a whole number of bytes >= 0 (0: none), got {quota_bytes!r}", code="invalid_quota"
+        )
     return quota_bytes
 
 
@@ -39,15 +40,18 @@ class VolumeOperations:
 
     async def create_volume(self, pool: str, volume: str, *, quota_bytes: int = 0) -> dict[str, Any]:
         check_name(volume, "volume")
-        return {"pool": pool, **await self._volume_call(pool, "create_volume", "create_volume", volume,
-                                                        _quota(quota_bytes))}  # fmt: skip
+        return {
+            "pool": pool,
+            **await self._volume_call(pool, "create_volume", "create_volume", volume, _quota(quota_bytes)),
+        }
 
     async def set_quota(self, pool: str, volume: str, quota_bytes: int) -> dict[str, Any]:
         check_name(volume, "volume")
         return {"pool": pool, **await self._volume_call(pool, "set_quota", "set_quota", volume, _quota(quota_bytes))}
 
-    async def delete_volume(self, pool: str, volume: str, *, confirm: str | None,
-                            with_snapshots: bool = False) -> dict[str, Any]:  # fmt: skip
+    async def delete_volume(
+        self, pool: str, volume: str, *, confirm: str | None, with_snapshots: bool = False
+    ) -> dict[str, Any]:
         check_name(volume, "volume")
         require_confirm(confirm, volume, "deleting volume")
         await self._volume_call(pool, "delete_volume", "delete_volume", volume, with_snapshots)

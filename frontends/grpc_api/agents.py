@@ -48,24 +48,32 @@ def deadline(timeout_ms: int, remaining: float | None) -> float | None:
 
 
 class AgentServicer(Servicer, rpc.AgentServiceServicer):
-    async def ListAgents(self, request: pb.ListAgentsRequest,
-                         context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListAgentsResponse:  # fmt: skip
-        return await self.guard("AgentService/ListAgents", context,
-                                lambda: to_message(pb.ListAgentsResponse, self.rt.monitor.list_agents()))  # fmt: skip
+    async def ListAgents(
+        self, request: pb.ListAgentsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListAgentsResponse:
+        return await self.guard(
+            "AgentService/ListAgents", context, lambda: to_message(pb.ListAgentsResponse, self.rt.monitor.list_agents())
+        )
 
     async def GetAgent(self, request: pb.GetAgentRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:
-        return await self.guard("AgentService/GetAgent", context,
-                                lambda: to_message(pb.Agent, self.rt.monitor.agent(request.agent_id)))  # fmt: skip
+        return await self.guard(
+            "AgentService/GetAgent", context, lambda: to_message(pb.Agent, self.rt.monitor.agent(request.agent_id))
+        )
 
-    async def ListAgentTasks(self, request: pb.ListAgentTasksRequest,
-                             context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListAgentTasksResponse:  # fmt: skip
-        return await self.guard("AgentService/ListAgentTasks", context, lambda: to_message(
-            pb.ListAgentTasksResponse,
-            self.rt.monitor.agent_tasks(request.agent_id, request.page_size, request.page_token)))  # fmt: skip
+    async def ListAgentTasks(
+        self, request: pb.ListAgentTasksRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListAgentTasksResponse:
+        return await self.guard(
+            "AgentService/ListAgentTasks",
+            context,
+            lambda: to_message(
+                pb.ListAgentTasksResponse,
+                self.rt.monitor.agent_tasks(request.agent_id, request.page_size, request.page_token),
+            ),
+        )
 
     async def GetSwarm(self, request: pb.GetSwarmRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Swarm:
-        return await self.guard("AgentService/GetSwarm", context,
-                                lambda: to_message(pb.Swarm, self.rt.monitor.swarm()))  # fmt: skip
+        return await self.guard("AgentService/GetSwarm", context, lambda: to_message(pb.Swarm, self.rt.monitor.swarm()))
 
     def _set_drained(self, agent: int, drained: bool) -> pb.Agent:
         self.rt.monitor.agent(agent, recent=0)  # NOT_FOUND for an unknown agent before anything changes
@@ -75,13 +83,14 @@ class AgentServicer(Servicer, rpc.AgentServiceServicer):
     async def DrainAgent(self, request: pb.DrainAgentRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:
         return await self.guard("AgentService/DrainAgent", context, lambda: self._set_drained(request.agent_id, True))
 
-    async def ResumeAgent(self, request: pb.ResumeAgentRequest,
-                          context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:  # fmt: skip
-        return await self.guard("AgentService/ResumeAgent", context,
-                                lambda: self._set_drained(request.agent_id, False))  # fmt: skip
+    async def ResumeAgent(
+        self, request: pb.ResumeAgentRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.Agent:
+        return await self.guard("AgentService/ResumeAgent", context, lambda: self._set_drained(request.agent_id, False))
 
-    async def DispatchTask(self, request: pb.DispatchTaskRequest,
-                           context: grpc.aio.ServicerContext[Any, Any]) -> pb.DispatchTaskResponse:  # fmt: skip
+    async def DispatchTask(
+        self, request: pb.DispatchTaskRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.DispatchTaskResponse:
         start = time.perf_counter_ns()
         code = grpc.StatusCode.OK
         try:
@@ -92,12 +101,19 @@ class AgentServicer(Servicer, rpc.AgentServiceServicer):
             total_ns = time.perf_counter_ns() - start
             # built directly, not through ParseDict: this is the hot path
             return pb.DispatchTaskResponse(
-                agent_id=outcome.agent, agent_name=outcome.agent_name, worker=outcome.worker, kind=int(kind),  # type: ignore[arg-type]
-                data=outcome.data, bytes_in=outcome.bytes_in, bytes_out=len(outcome.data),
-                service_ns=outcome.service_ns, engine_ns=outcome.engine_ns,
-                timing=pb.TaskTiming(service_us=outcome.service_ns / 1000, engine_us=outcome.engine_ns / 1000,
-                                     total_us=total_ns / 1000),
-            )  # fmt: skip
+                agent_id=outcome.agent,
+                agent_name=outcome.agent_name,
+                worker=outcome.worker,
+                kind=int(kind),  # type: ignore[arg-type]
+                data=outcome.data,
+                bytes_in=outcome.bytes_in,
+                bytes_out=len(outcome.data),
+                service_ns=outcome.service_ns,
+                engine_ns=outcome.engine_ns,
+                timing=pb.TaskTiming(
+                    service_us=outcome.service_ns / 1000, engine_us=outcome.engine_ns / 1000, total_us=total_ns / 1000
+                ),
+            )
         except (EngineError, TimeoutError, ValueError) as exc:
             code = describe(exc).grpc_code
             await abort(context, exc)

@@ -52,8 +52,9 @@ class Servicer:
         children[0].inc()
         children[1].observe(seconds)
 
-    async def guard(self, method: str, context: grpc.aio.ServicerContext[Any, Any],
-                    call: Callable[[], M | Awaitable[M]]) -> M:  # fmt: skip
+    async def guard(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any], call: Callable[[], M | Awaitable[M]]
+    ) -> M:
         """Run one unary call: count it, time it, and turn engine errors into status codes."""
         start = time.perf_counter()
         code = grpc.StatusCode.OK

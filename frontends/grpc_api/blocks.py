@@ -24,18 +24,26 @@ if TYPE_CHECKING:
 
 
 class BlockServicer(Servicer, rpc.BlockServiceServicer):
-    async def _run(self, request: pb.BlockRequest, timeout: float | None,
-                   job: BlockRecorder | None = None) -> pb.BlockResponse:  # fmt: skip
+    async def _run(
+        self, request: pb.BlockRequest, timeout: float | None, job: BlockRecorder | None = None
+    ) -> pb.BlockResponse:
         """One block through the task service; errors raise."""
         agent = request.agent_id if request.HasField("agent_id") else None
-        outcome = await self.rt.tasks.run(task_kind(request.kind), request.data, task_params(request), agent=agent,
-                                          timeout=timeout, source="block", job=job)  # fmt: skip
-        return pb.BlockResponse(request_id=request.request_id, data=outcome.data, agent_id=outcome.agent,
-                                service_ns=outcome.service_ns)  # fmt: skip
+        outcome = await self.rt.tasks.run(
+            task_kind(request.kind),
+            request.data,
+            task_params(request),
+            agent=agent,
+            timeout=timeout,
+            source="block",
+            job=job,
+        )
+        return pb.BlockResponse(
+            request_id=request.request_id, data=outcome.data, agent_id=outcome.agent, service_ns=outcome.service_ns
+        )
 
     async def Process(self, request: pb.BlockRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.BlockResponse:
-        return await self.guard("BlockService/Process", context,
-                                lambda: self._run(request, context.time_remaining()))  # fmt: skip
+        return await self.guard("BlockService/Process", context, lambda: self._run(request, context.time_remaining()))
 
     async def _one(self, request: pb.BlockRequest, job: BlockRecorder | None) -> pb.BlockResponse:
         """One streamed block; a failure becomes an in-band error, never a broken stream."""
@@ -43,8 +51,7 @@ class BlockServicer(Servicer, rpc.BlockServiceServicer):
             return await self._run(request, None, job)
         except (EngineError, TimeoutError, ValueError) as exc:
             answer = describe(exc)
-            return pb.BlockResponse(request_id=request.request_id, error_code=answer.code,
-                                    error_message=answer.message)  # fmt: skip
+            return pb.BlockResponse(request_id=request.request_id, error_code=answer.code, error_message=answer.message)
 
     async def ProcessStream(
         self, request_iterator: AsyncIterator[pb.BlockRequest], context: grpc.aio.ServicerContext[Any, Any]

@@ -14,20 +14,22 @@ if TYPE_CHECKING:
 
 
 class EncryptionServicer(Servicer, rpc.EncryptionServiceServicer):
-    async def GetStatus(self, request: pb.GetEncryptionStatusRequest,
-                        context: grpc.aio.ServicerContext[Any, Any]) -> pb.EncryptionStatus:  # fmt: skip
-        return await self.guard("EncryptionService/GetStatus", context,
-                                lambda: to_message(pb.EncryptionStatus, self.rt.encryption_status()))  # fmt: skip
+    async def GetStatus(
+        self, request: pb.GetEncryptionStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.EncryptionStatus:
+        return await self.guard(
+            "EncryptionService/GetStatus", context, lambda: to_message(pb.EncryptionStatus, self.rt.encryption_status())
+        )
 
-    async def RotateKey(self, request: pb.RotateKeyRequest,
-                        context: grpc.aio.ServicerContext[Any, Any]) -> pb.KeyInfo:  # fmt: skip
+    async def RotateKey(self, request: pb.RotateKeyRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.KeyInfo:
         async def call() -> pb.KeyInfo:
             return to_message(pb.KeyInfo, await self.rt.keys.rotate())
 
         return await self.guard("EncryptionService/RotateKey", context, call)
 
-    async def GetPublicKey(self, request: pb.GetPublicKeyRequest,
-                           context: grpc.aio.ServicerContext[Any, Any]) -> pb.PublicKey:  # fmt: skip
+    async def GetPublicKey(
+        self, request: pb.GetPublicKeyRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.PublicKey:
         async def call() -> pb.PublicKey:
             answer = await self.rt.keys.public_key(request.key_id)
             raw = answer.pop("public_key")

@@ -34,8 +34,13 @@ if TYPE_CHECKING:
 
     Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
-MALFORMED = ErrorAnswer(400, grpc.StatusCode.INVALID_ARGUMENT, "malformed_request",
-                        "the request bytes are not a valid message of this method's request type", {})  # fmt: skip
+MALFORMED = ErrorAnswer(
+    400,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    "malformed_request",
+    "the request bytes are not a valid message of this method's request type",
+    {},
+)
 
 
 class _Malformed:
@@ -127,14 +132,23 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         guarded = _Guarded(self, method, handler)
         if handler.response_streaming:
             behavior = guarded.answers if inspect.isasyncgenfunction(guarded.behavior) else guarded.answer
-            factory = grpc.stream_stream_rpc_method_handler if handler.request_streaming \
-                else grpc.unary_stream_rpc_method_handler  # fmt: skip
+            factory = (
+                grpc.stream_stream_rpc_method_handler
+                if handler.request_streaming
+                else grpc.unary_stream_rpc_method_handler
+            )
         else:
             behavior = guarded.answer
-            factory = grpc.stream_unary_rpc_method_handler if handler.request_streaming \
-                else grpc.unary_unary_rpc_method_handler  # fmt: skip
-        return factory(behavior, request_deserializer=_safe(handler.request_deserializer),
-                       response_serializer=handler.response_serializer)  # fmt: skip
+            factory = (
+                grpc.stream_unary_rpc_method_handler
+                if handler.request_streaming
+                else grpc.unary_unary_rpc_method_handler
+            )
+        return factory(
+            behavior,
+            request_deserializer=_safe(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
 
 
 async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -153,8 +167,9 @@ class _Guarded:
         self.guard, self.open, self.call = guard, grpc_method_is_open(method), grpc_call_name(method)
         self.read = is_read(self.call)
         self.client_streams: bool = handler.request_streaming
-        self.behavior: Callable[..., Any] = (handler.unary_unary or handler.unary_stream or handler.stream_unary
-                                             or handler.stream_stream)  # fmt: skip
+        self.behavior: Callable[..., Any] = (
+            handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
+        )
 
     async def _enter(self, request: Any, context: Context) -> tuple[str | None, Any]:
         key = await self.guard.admit(context, self.open, self.call, self.read)

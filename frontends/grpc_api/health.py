@@ -22,8 +22,9 @@ _Status = health_pb2.HealthCheckResponse
 
 
 class HealthServicer(health.aio.HealthServicer):  # type: ignore[misc]
-    async def List(self, request: health_pb2.HealthListRequest,
-                   context: grpc.aio.ServicerContext[Any, Any]) -> health_pb2.HealthListResponse:  # fmt: skip
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthListResponse:
         return health_pb2.HealthListResponse(
             statuses={name: _Status(status=status) for name, status in self._server_status.items()}
         )

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
 
 class NetworkServicer(Servicer, rpc.NetworkServiceServicer):
-    async def GetMeshStatus(self, request: pb.GetMeshStatusRequest,
-                            context: grpc.aio.ServicerContext[Any, Any]) -> pb.MeshStatus:  # fmt: skip
+    async def GetMeshStatus(
+        self, request: pb.GetMeshStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.MeshStatus:
         async def call() -> pb.MeshStatus:
             return to_message(pb.MeshStatus, await self.rt.facts.mesh())
 

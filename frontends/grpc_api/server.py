@@ -37,8 +37,15 @@ if TYPE_CHECKING:
     from engine.runtime import Runtime
     from frontends.prom import RequestMetrics
 
-SERVICERS = (SystemServicer, StorageServicer, AgentServicer, CompressionServicer, EncryptionServicer,
-             NetworkServicer, BlockServicer)  # fmt: skip
+SERVICERS = (
+    SystemServicer,
+    StorageServicer,
+    AgentServicer,
+    CompressionServicer,
+    EncryptionServicer,
+    NetworkServicer,
+    BlockServicer,
+)
 SERVICE_NAMES = tuple(
     service.full_name
     for module in (system_pb2, storage_pb2, agents_pb2, compression_pb2, encryption_pb2, network_pb2, blocks_pb2)
@@ -47,9 +54,15 @@ SERVICE_NAMES = tuple(
 
 
 def create_server(
-    rt: Runtime, metrics: RequestMetrics, *, host: str | None = None, port: int | None = None,
-    limiter: ClientLimiter | None = None, policy: AccessPolicy | None = None, unix_socket: bool = False,
-) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:  # fmt: skip
+    rt: Runtime,
+    metrics: RequestMetrics,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    limiter: ClientLimiter | None = None,
+    policy: AccessPolicy | None = None,
+    unix_socket: bool = False,
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     """Build the server (not started); returns it, the bound port and its health servicer. Every call
     passes the CallGuard (safe decoding, the access policy, ``limiter``: the per-client cap), inside the
     audit log's interceptors (frontends/grpc_api/audit.py: outside it to see refusals, inside it to
@@ -59,11 +72,14 @@ def create_server(
     limit = config.max_message_bytes
     limiter = limiter or ClientLimiter(config.client_max_inflight)
     guard = CallGuard(policy or AccessPolicy.from_config(config), limiter, metrics)
-    server = grpc.aio.server(interceptors=[AuditInterceptor(rt.audit), guard, CallerTap()], options=[
-        ("grpc.max_receive_message_length", limit),
-        ("grpc.max_send_message_length", limit),
-        ("grpc.so_reuseport", 0),
-    ])  # fmt: skip
+    server = grpc.aio.server(
+        interceptors=[AuditInterceptor(rt.audit), guard, CallerTap()],
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
     for servicer in SERVICERS:
         servicer.register(servicer(rt, metrics), server)
     health_servicer = HealthServicer()

@@ -18,16 +18,20 @@ class SystemServicer(Servicer, rpc.SystemServiceServicer):
     async def GetStatus(
         self, request: pb.GetStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SystemStatus:
-        return await self.guard("SystemService/GetStatus", context,
-                                lambda: to_message(pb.SystemStatus, self.rt.system_status()))  # fmt: skip
+        return await self.guard(
+            "SystemService/GetStatus", context, lambda: to_message(pb.SystemStatus, self.rt.system_status())
+        )
 
-    async def GetMetrics(self, request: pb.GetMetricsRequest,
-                         context: grpc.aio.ServicerContext[Any, Any]) -> pb.SystemMetrics:  # fmt: skip
-        return await self.guard("SystemService/GetMetrics", context,
-                                lambda: to_message(pb.SystemMetrics, self.rt.system_metrics()))  # fmt: skip
+    async def GetMetrics(
+        self, request: pb.GetMetricsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SystemMetrics:
+        return await self.guard(
+            "SystemService/GetMetrics", context, lambda: to_message(pb.SystemMetrics, self.rt.system_metrics())
+        )
 
-    async def ListServices(self, request: pb.ListServicesRequest,
-                           context: grpc.aio.ServicerContext[Any, Any]) -> pb.ListServicesResponse:  # fmt: skip
+    async def ListServices(
+        self, request: pb.ListServicesRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListServicesResponse:
         async def call() -> pb.ListServicesResponse:
             return to_message(pb.ListServicesResponse, await self.rt.list_services())
 

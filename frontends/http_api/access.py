@@ -46,14 +46,28 @@ if TYPE_CHECKING:
 
 MAX_LOGIN_BODY_BYTES = 4096
 SESSION_METHODS = "DELETE, GET, HEAD, POST"  # HEAD answers as GET does
-FOREIGN_ORIGIN = ErrorAnswer(403, grpc.StatusCode.PERMISSION_DENIED, "cross_origin",
-                             "a request from another site's page may not act here (its Origin is not this engine's)",
-                             {})  # fmt: skip
-NO_ORIGIN = ErrorAnswer(403, grpc.StatusCode.PERMISSION_DENIED, "cross_origin",
-                        "a session cookie counts for this request only with this engine's Origin header; "
-                        "send 'Authorization: Bearer <token>' instead", {})  # fmt: skip
-BAD_LOGIN = ErrorAnswer(400, grpc.StatusCode.INVALID_ARGUMENT, "invalid_argument",
-                        'the body must be JSON {"token": "<token>"} (at most 4 KiB)', {})  # fmt: skip
+FOREIGN_ORIGIN = ErrorAnswer(
+    403,
+    grpc.StatusCode.PERMISSION_DENIED,
+    "cross_origin",
+    "a request from another site's page may not act here (its Origin is not this engine's)",
+    {},
+)
+NO_ORIGIN = ErrorAnswer(
+    403,
+    grpc.StatusCode.PERMISSION_DENIED,
+    "cross_origin",
+    "a session cookie counts for this request only with this engine's Origin header; "
+    "send 'Authorization: Bearer <token>' instead",
+    {},
+)
+BAD_LOGIN = ErrorAnswer(
+    400,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    "invalid_argument",
+    'the body must be JSON {"token": "<token>"} (at most 4 KiB)',
+    {},
+)
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None, str | None, str | None]:
@@ -82,8 +96,14 @@ def _peer(scope: Scope) -> str:
 
 
 class AccessMiddleware:
-    def __init__(self, app: ASGIApp, policy: AccessPolicy, limiter: ClientLimiter, metrics: RequestMetrics,
-                 sessions: SessionStore) -> None:  # fmt: skip
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: AccessPolicy,
+        limiter: ClientLimiter,
+        metrics: RequestMetrics,
+        sessions: SessionStore,
+    ) -> None:
         self.app, self.policy, self.limiter, self.metrics, self.sessions = app, policy, limiter, metrics, sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -148,8 +168,9 @@ class AccessMiddleware:
 
     def _first_message_check(self, scope: Scope) -> Any:
         def check(token: object) -> Caller | ErrorAnswer:
-            caller = self.policy.authenticate(f"Bearer {token}" if isinstance(token, str) else None, "websocket",
-                                              _peer(scope))  # fmt: skip
+            caller = self.policy.authenticate(
+                f"Bearer {token}" if isinstance(token, str) else None, "websocket", _peer(scope)
+            )
             if isinstance(caller, ErrorAnswer):
                 self.metrics.refused.labels("websocket", caller.code).inc()
                 self.policy.refused(_peer(scope), "events.Subscribe", caller)
@@ -202,17 +223,23 @@ class AccessMiddleware:
             )
             return
         if scope["method"] not in ("GET", "HEAD"):
-            answer = ErrorAnswer(405, grpc.StatusCode.UNIMPLEMENTED, "method_not_allowed",
-                                 f"{scope['method']} is not allowed here; allowed: {SESSION_METHODS}", {},
-                                 extra_headers={"Allow": SESSION_METHODS})  # fmt: skip
+            answer = ErrorAnswer(
+                405,
+                grpc.StatusCode.UNIMPLEMENTED,
+                "method_not_allowed",
+                f"{scope['method']} is not allowed here; allowed: {SESSION_METHODS}",
+                {},
+                extra_headers={"Allow": SESSION_METHODS},
+            )
             await JSONResponse(answer.body(), status_code=405, headers=answer.headers())(scope, receive, send)
             return
         self.policy.admitted(caller, "session.Get")
         doc = {"name": caller.name, "role": caller.role, "transport": caller.transport}
         await JSONResponse(doc)(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, answer: ErrorAnswer, who: str,
-                      call: str) -> None:  # fmt: skip
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, answer: ErrorAnswer, who: str, call: str
+    ) -> None:
         self.metrics.refused.labels("http", answer.code).inc()
         self.policy.refused(who, call, answer)
         response = JSONResponse(answer.body(), status_code=answer.http_status, headers=answer.headers())

@@ -86,13 +86,21 @@ def decode_task(doc: Any, *, with_agent: bool) -> tuple[Kind, bytes, dict[str, A
 
 def task_answer(outcome: TaskOutcome, started_ns: int) -> dict[str, Any]:
     return {
-        "agent_id": outcome.agent, "agent_name": outcome.agent_name, "worker": outcome.worker,
-        "kind": outcome.kind.label, "data": base64.b64encode(outcome.data).decode(),
-        "bytes_in": outcome.bytes_in, "bytes_out": len(outcome.data),
-        "service_ns": outcome.service_ns, "engine_ns": outcome.engine_ns,
-        "timing": {"service_us": outcome.service_ns / 1000, "engine_us": outcome.engine_ns / 1000,
-                   "total_us": (time.perf_counter_ns() - started_ns) / 1000},
-    }  # fmt: skip
+        "agent_id": outcome.agent,
+        "agent_name": outcome.agent_name,
+        "worker": outcome.worker,
+        "kind": outcome.kind.label,
+        "data": base64.b64encode(outcome.data).decode(),
+        "bytes_in": outcome.bytes_in,
+        "bytes_out": len(outcome.data),
+        "service_ns": outcome.service_ns,
+        "engine_ns": outcome.engine_ns,
+        "timing": {
+            "service_us": outcome.service_ns / 1000,
+            "engine_us": outcome.engine_ns / 1000,
+            "total_us": (time.perf_counter_ns() - started_ns) / 1000,
+        },
+    }
 
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
@@ -143,21 +151,64 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
 
     task_errors = (413, 429, 503, 504)
     return [
-        Endpoint("GET", "/api/v1/agents", list_agents, "All agents with live status and recent tasks",
-                 pb.ListAgentsResponse.DESCRIPTOR),
+        Endpoint(
+            "GET",
+            "/api/v1/agents",
+            list_agents,
+            "All agents with live status and recent tasks",
+            pb.ListAgentsResponse.DESCRIPTOR,
+        ),
         Endpoint("GET", "/api/v1/agents/{id}", get_agent, "One agent", pb.Agent.DESCRIPTOR),
-        Endpoint("GET", "/api/v1/agents/{id}/tasks", agent_tasks, "An agent's task history, newest first, paged",
-                 pb.ListAgentTasksResponse.DESCRIPTOR, query=PAGE_QUERY),
-        Endpoint("POST", "/api/v1/agents/{id}/task", agent_task, "Run a task on one agent",
-                 pb.DispatchTaskResponse.DESCRIPTOR, pb.DispatchTaskRequest.DESCRIPTOR, exclude=("agent_id",),
-                 required=("kind",), errors=task_errors, call="agent.DispatchTask"),
-        Endpoint("POST", "/api/v1/tasks", any_agent_task, "Run a task on any capable agent (or agent_id)",
-                 pb.DispatchTaskResponse.DESCRIPTOR, pb.DispatchTaskRequest.DESCRIPTOR, required=("kind",),
-                 errors=task_errors, call="agent.DispatchTask"),
-        Endpoint("GET", "/api/v1/swarm", swarm, "Agents by status and role, load per worker, the queue",
-                 pb.Swarm.DESCRIPTOR),
-        Endpoint("POST", "/api/v1/agents/{id}/drain", drain, "Take an agent out of service (in-flight tasks finish)",
-                 pb.Agent.DESCRIPTOR, call="agent.DrainAgent", path_fields=(("id", "agent_id"),)),
-        Endpoint("POST", "/api/v1/agents/{id}/resume", resume, "Put a drained agent back into service",
-                 pb.Agent.DESCRIPTOR, call="agent.ResumeAgent", path_fields=(("id", "agent_id"),)),
-    ]  # fmt: skip
+        Endpoint(
+            "GET",
+            "/api/v1/agents/{id}/tasks",
+            agent_tasks,
+            "An agent's task history, newest first, paged",
+            pb.ListAgentTasksResponse.DESCRIPTOR,
+            query=PAGE_QUERY,
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/agents/{id}/task",
+            agent_task,
+            "Run a task on one agent",
+            pb.DispatchTaskResponse.DESCRIPTOR,
+            pb.DispatchTaskRequest.DESCRIPTOR,
+            exclude=("agent_id",),
+            required=("kind",),
+            errors=task_errors,
+            call="agent.DispatchTask",
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/tasks",
+            any_agent_task,
+            "Run a task on any capable agent (or agent_id)",
+            pb.DispatchTaskResponse.DESCRIPTOR,
+            pb.DispatchTaskRequest.DESCRIPTOR,
+            required=("kind",),
+            errors=task_errors,
+            call="agent.DispatchTask",
+        ),
+        Endpoint(
+            "GET", "/api/v1/swarm", swarm, "Agents by status and role, load per worker, the queue", pb.Swarm.DESCRIPTOR
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/agents/{id}/drain",
+            drain,
+            "Take an agent out of service (in-flight tasks finish)",
+            pb.Agent.DESCRIPTOR,
+            call="agent.DrainAgent",
+            path_fields=(("id", "agent_id"),),
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/agents/{id}/resume",
+            resume,
+            "Put a drained agent back into service",
+            pb.Agent.DESCRIPTOR,
+            call="agent.ResumeAgent",
+            path_fields=(("id", "agent_id"),),
+        ),
+    ]

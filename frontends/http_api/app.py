@@ -91,8 +91,16 @@ def endpoints(rt: Runtime, metrics: RequestMetrics) -> list[Endpoint]:
     async def prometheus(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    out.append(Endpoint("GET", "/metrics", prometheus, "Prometheus metrics of the engine (text format)", None,
-                        content_type="text/plain"))  # fmt: skip
+    out.append(
+        Endpoint(
+            "GET",
+            "/metrics",
+            prometheus,
+            "Prometheus metrics of the engine (text format)",
+            None,
+            content_type="text/plain",
+        )
+    )
     document: list[bytes] = []  # built once the list is complete, this route included
 
     async def openapi_json(request: Request) -> Response:
@@ -115,16 +123,25 @@ async def on_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(answer.body(), status_code=answer.http_status, headers=answer.headers())
 
 
-def build_app(rt: Runtime, hub: EventHub, metrics: RequestMetrics, limiter: ClientLimiter | None = None, *,
-              policy: AccessPolicy | None = None) -> ASGIApp:  # fmt: skip
+def build_app(
+    rt: Runtime,
+    hub: EventHub,
+    metrics: RequestMetrics,
+    limiter: ClientLimiter | None = None,
+    *,
+    policy: AccessPolicy | None = None,
+) -> ASGIApp:
     """The routes behind the access policy and the per-client cap (``limiter``, shared with gRPC), and
     around those the audit log's recording."""
     policy = policy or AccessPolicy.from_config(rt.config)
     described = endpoints(rt, metrics)
     routes: list[BaseRoute] = []
     for e in described:
-        handler = e.handler if http_path_is_open(e.path) else \
-            guard_route(e.handler, e.call or http_call_name(e.method, e.path), policy, metrics)  # fmt: skip
+        handler = (
+            e.handler
+            if http_path_is_open(e.path)
+            else guard_route(e.handler, e.call or http_call_name(e.method, e.path), policy, metrics)
+        )
         routes.append(Route(e.path, handler, methods=[e.method]))
     routes.append(WebSocketRoute("/ws", hub.serve))
     routes.append(dashboard.static_files())  # the page's files: not API routes, so not in /openapi.json

@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
     from engine.runtime import Runtime
 
-LIMIT = Query("limit", {"type": "integer", "minimum": 1, "maximum": JOB_LIMIT_MAX, "default": 50},
-              "how many jobs of each list, newest first")  # fmt: skip
+LIMIT = Query(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": JOB_LIMIT_MAX, "default": 50},
+    "how many jobs of each list, newest first",
+)
 RANGE = (
     Query("path", {"type": "string", "maxLength": 4096}, "a seekable zstd file under the job roots", required=True),
     Query("offset", {"type": "integer", "minimum": 0}, "first byte, in the decompressed data", required=True),
@@ -50,8 +53,9 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         return JSONResponse({"jobs": rt.jobs.recent(limit), "file_jobs": files.recent(limit)})
 
     async def start_job(request: Request) -> Response:
-        message = parse_body(await read_json(request, BODY_LIMIT), pb.StartFileJobRequest,
-                             required=("operation", "source"))  # fmt: skip
+        message = parse_body(
+            await read_json(request, BODY_LIMIT), pb.StartFileJobRequest, required=("operation", "source")
+        )
         note_target(message)
         return JSONResponse(await files.start(**start_args(message)))
 
@@ -67,24 +71,57 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         length = int_query(request, "length", 0, 1, MAX_RANGE_BYTES)
         got = await files.read_range(path, offset, length)
         start, total = got["offset"], got["file_bytes"]
-        headers = {"Content-Range": f"bytes {start}-{start + got['length'] - 1}/{total}" if got["length"]
-                   else f"bytes */{total}", "X-Sigmavault-File-Bytes": str(total)}  # fmt: skip
+        headers = {
+            "Content-Range": f"bytes {start}-{start + got['length'] - 1}/{total}"
+            if got["length"]
+            else f"bytes */{total}",
+            "X-Sigmavault-File-Bytes": str(total),
+        }
         return Response(got["data"], media_type="application/octet-stream", headers=headers)
 
     job_errors = (409, 413, 429, 507)
     return [
         Endpoint("GET", "/api/v1/compression/stats", stats, "Compression totals", pb.CompressionStats.DESCRIPTOR),
-        Endpoint("GET", "/api/v1/compression/jobs", jobs, "Recent jobs, newest first: one-block jobs of tasks and "
-                 "streams (jobs) and file jobs (file_jobs)", pb.ListCompressionJobsResponse.DESCRIPTOR,
-                 query=(LIMIT,)),
-        Endpoint("POST", "/api/v1/compression/jobs", start_job, "Start a file job: compress, decompress, encrypt, "
-                 "decrypt or rewrap a file", pb.FileJob.DESCRIPTOR, pb.StartFileJobRequest.DESCRIPTOR,
-                 required=("operation", "source"), errors=job_errors, call="compression.StartJob"),
-        Endpoint("GET", "/api/v1/compression/jobs/{id}", get_job, "One file job", pb.FileJob.DESCRIPTOR,
-                 path_schemas=JOB_ID),
-        Endpoint("DELETE", "/api/v1/compression/jobs/{id}", cancel_job, "Cancel a file job (nothing is left under "
-                 "its destination)", pb.FileJob.DESCRIPTOR, path_schemas=JOB_ID, call="compression.CancelJob"),
-        Endpoint("GET", "/api/v1/compression/files/range", read_range, "Plain bytes of a seekable zstd file, "
-                 "decoding only the frames that hold them (bounded work: 413 past a limit)", None, query=RANGE,
-                 content_type="application/octet-stream", errors=(409, 413)),
-    ]  # fmt: skip
+        Endpoint(
+            "GET",
+            "/api/v1/compression/jobs",
+            jobs,
+            "Recent jobs, newest first: one-block jobs of tasks and streams (jobs) and file jobs (file_jobs)",
+            pb.ListCompressionJobsResponse.DESCRIPTOR,
+            query=(LIMIT,),
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/compression/jobs",
+            start_job,
+            "Start a file job: compress, decompress, encrypt, decrypt or rewrap a file",
+            pb.FileJob.DESCRIPTOR,
+            pb.StartFileJobRequest.DESCRIPTOR,
+            required=("operation", "source"),
+            errors=job_errors,
+            call="compression.StartJob",
+        ),
+        Endpoint(
+            "GET", "/api/v1/compression/jobs/{id}", get_job, "One file job", pb.FileJob.DESCRIPTOR, path_schemas=JOB_ID
+        ),
+        Endpoint(
+            "DELETE",
+            "/api/v1/compression/jobs/{id}",
+            cancel_job,
+            "Cancel a file job (nothing is left under its destination)",
+            pb.FileJob.DESCRIPTOR,
+            path_schemas=JOB_ID,
+            call="compression.CancelJob",
+        ),
+        Endpoint(
+            "GET",
+            "/api/v1/compression/files/range",
+            read_range,
+            "Plain bytes of a seekable zstd file, "
+            "decoding only the frames that hold them (bounded work: 413 past a limit)",
+            None,
+            query=RANGE,
+            content_type="application/octet-stream",
+            errors=(409, 413),
+        ),
+    ]

@@ -30,18 +30,25 @@ STATIC_PREFIX = "/static"
 
 # the page loads only its own files and talks only to this origin (fetch and the /ws WebSocket);
 # no inline script or style, so an injected string can never run
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")  # fmt: skip
-PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                "Cache-Control": "no-cache"}  # fmt: skip
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
 
 
 class AssetFiles(StaticFiles):
     """StaticFiles that has browsers revalidate (ETag / Last-Modified: a 304 costs little), so a
     page served after an upgrade never runs yesterday's script."""
 
-    def file_response(self, full_path: os.PathLike[str] | str, stat_result: os.stat_result, scope: Scope,
-                      status_code: int = 200) -> Response:  # fmt: skip
+    def file_response(
+        self, full_path: os.PathLike[str] | str, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -55,9 +62,15 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     return [
-        Endpoint("GET", "/", index, "The live dashboard (an HTML page; its files under /static/ are not API routes)",
-                 None, content_type="text/html"),
-    ]  # fmt: skip
+        Endpoint(
+            "GET",
+            "/",
+            index,
+            "The live dashboard (an HTML page; its files under /static/ are not API routes)",
+            None,
+            content_type="text/html",
+        ),
+    ]
 
 
 def static_files() -> Mount:

@@ -19,6 +19,11 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         return JSONResponse(await rt.facts.mesh())
 
     return [
-        Endpoint("GET", "/api/v1/network/phantommesh", phantommesh, "PhantomMesh overlay peers and host interfaces",
-                 pb.MeshStatus.DESCRIPTOR),
-    ]  # fmt: skip
+        Endpoint(
+            "GET",
+            "/api/v1/network/phantommesh",
+            phantommesh,
+            "PhantomMesh overlay peers and host interfaces",
+            pb.MeshStatus.DESCRIPTOR,
+        ),
+    ]

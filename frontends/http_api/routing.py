@@ -42,9 +42,11 @@ class Query:
 
 INTEGER_PARAM: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 NAME_PARAM: dict[str, Any] = {
-    "type": "string", "minLength": 1, "maxLength": 64,
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
     "description": "a name: letters, digits, '_', '-', '.', ':' and space; not starting with '.' or '-'",
-}  # fmt: skip
+}
 ID_PARAM: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}  # job ids
 
 
@@ -97,8 +99,9 @@ def path_name(request: Request, name: str = "id", *, what: str = "job") -> str:
     """A string path parameter (an id, ``ID_PARAM``'s pattern); anything else is a 404."""
     raw = request.path_params[name]
     if not re.fullmatch(ID_PARAM["pattern"], raw):
-        raise NotFound(f"no {what} {raw[:64]!r}: {what} names are letters, digits, '_', '.' and '-'",
-                       code=f"unknown_{what}")  # fmt: skip
+        raise NotFound(
+            f"no {what} {raw[:64]!r}: {what} names are letters, digits, '_', '.' and '-'", code=f"unknown_{what}"
+        )
     return str(raw)
 
 

@@ -38,8 +38,9 @@ MAX_SIGNED_OUT = 4096  # signed-out cookies remembered until they expire; beyond
 
 
 class SessionStore:
-    def __init__(self, key: bytes, *, secure: bool, still_valid: Callable[[str, Role], bool],
-                 ttl_s: float = SESSION_TTL_S) -> None:  # fmt: skip
+    def __init__(
+        self, key: bytes, *, secure: bool, still_valid: Callable[[str, Role], bool], ttl_s: float = SESSION_TTL_S
+    ) -> None:
         self.secure, self.ttl_s, self._key, self._still_valid = secure, ttl_s, key, still_valid
         self._signed_out: dict[str, float] = {}
 

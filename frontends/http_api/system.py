@@ -35,10 +35,20 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
     return [
         Endpoint("GET", "/api/v1/system/status", status, "Engine and worker status", pb.SystemStatus.DESCRIPTOR),
         Endpoint("GET", "/api/v1/system/metrics", metrics, "Host and engine metrics", pb.SystemMetrics.DESCRIPTOR),
-        Endpoint("GET", "/api/v1/system/services", services,
-                 "NAS services (SMB, NFS, SSH, WireGuard, the engine) from systemd, or why not",
-                 pb.ListServicesResponse.DESCRIPTOR),
+        Endpoint(
+            "GET",
+            "/api/v1/system/services",
+            services,
+            "NAS services (SMB, NFS, SSH, WireGuard, the engine) from systemd, or why not",
+            pb.ListServicesResponse.DESCRIPTOR,
+        ),
         Endpoint("GET", "/healthz", healthz, "Liveness: the frontend answers", pb.Health.DESCRIPTOR),
-        Endpoint("GET", "/readyz", readyz, "Readiness: every worker is up (503 with reasons until then)",
-                 pb.Readiness.DESCRIPTOR, errors=(503,)),
-    ]  # fmt: skip
+        Endpoint(
+            "GET",
+            "/readyz",
+            readyz,
+            "Readiness: every worker is up (503 with reasons until then)",
+            pb.Readiness.DESCRIPTOR,
+            errors=(503,),
+        ),
+    ]

@@ -45,8 +45,9 @@ def start_engine(workdir: Path, root: Path, **extra: str) -> Served:
     return start_served(workdir, 60, **engine_env(root, **extra))
 
 
-def run_phases(workdir: Path, phases: list[str], plan: workers.WorkerPlan, frontend_seconds: float,
-               say: Any = print) -> list[PhaseReport]:  # fmt: skip
+def run_phases(
+    workdir: Path, phases: list[str], plan: workers.WorkerPlan, frontend_seconds: float, say: Any = print
+) -> list[PhaseReport]:
     """Every phase asked for, on one engine (the supervisor phase replaces it with the next start)."""
     root = workdir / "files"
     served = start_engine(workdir / "engine-1", root)
@@ -98,8 +99,9 @@ def main(argv: list[str]) -> int:
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     if unknown := sorted(set(phases) - set(PHASES)):
         parser.error(f"unknown phase(s): {', '.join(unknown)}")
-    plan = workers.WorkerPlan(load=LoadPlan(rate=args.rate, seconds=args.seconds, timeout_s=args.timeout),
-                              kill_every_s=args.kill_every)  # fmt: skip
+    plan = workers.WorkerPlan(
+        load=LoadPlan(rate=args.rate, seconds=args.seconds, timeout_s=args.timeout), kill_every_s=args.kill_every
+    )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sv-chaos-") as tmp:
         reports = run_phases(Path(tmp), phases, plan, args.frontend_seconds)

@@ -55,8 +55,9 @@ def loop_filesystem(image: Path, mountpoint: Path, mib: int = IMAGE_MIB) -> Iter
     mounted = False
     try:
         subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", str(image)], check=True, capture_output=True, timeout=60)
-        subprocess.run(["mount", "-o", "loop", str(image), str(mountpoint)], check=True, capture_output=True,
-                       timeout=60)  # fmt: skip
+        subprocess.run(
+            ["mount", "-o", "loop", str(image), str(mountpoint)], check=True, capture_output=True, timeout=60
+        )
         mounted = True
         yield mountpoint
     finally:
@@ -101,8 +102,16 @@ class Jobs:
         source = root / "holder.bin"
         if not source.exists():
             write_source(source, 32 << 20, seed=17)
-        holders = [self.start(operation="compress", source=str(source), destination=str(root / f"holder{i}.zst"),
-                              level=19, overwrite=True)["id"] for i in range(2)]  # fmt: skip
+        holders = [
+            self.start(
+                operation="compress",
+                source=str(source),
+                destination=str(root / f"holder{i}.zst"),
+                level=19,
+                overwrite=True,
+            )["id"]
+            for i in range(2)
+        ]
         try:
             for job_id in holders:
                 self.running(job_id)
@@ -117,11 +126,17 @@ def leftovers(directory: Path) -> list[str]:
 
 
 def _case(report: PhaseReport, name: str, job: dict[str, Any], code: str, left: list[str], extra: str = "") -> None:
-    report.figures.setdefault("cases", {})[name] = {"state": job.get("state"), "error_code": job.get("error_code"),
-                                                     "error": job.get("error"), "left": left}  # fmt: skip
-    report.check(name, job.get("state") == "failed" and job.get("error_code") == code and not left,
-                 f"{job.get('state')} {job.get('error_code')}: {job.get('error')}; left behind: {left or 'nothing'}"
-                 + extra)  # fmt: skip
+    report.figures.setdefault("cases", {})[name] = {
+        "state": job.get("state"),
+        "error_code": job.get("error_code"),
+        "error": job.get("error"),
+        "left": left,
+    }
+    report.check(
+        name,
+        job.get("state") == "failed" and job.get("error_code") == code and not left,
+        f"{job.get('state')} {job.get('error_code')}: {job.get('error')}; left behind: {left or 'nothing'}" + extra,
+    )
 
 
 def vanished_cases(report: PhaseReport, jobs: Jobs, root: Path) -> None:
@@ -168,8 +183,14 @@ def full_disk_cases(report: PhaseReport, jobs: Jobs, root: Path, workdir: Path) 
             packed = _stream_file(root, tool, 3 * free)
             job = jobs.start(operation="decompress", source=str(packed), destination=str(full / "out.bin"))
             done = jobs.wait(job["id"])
-            _case(report, f"{tool} stream larger than the disk", done, "insufficient_space", leftovers(full),
-                  f"; free {shutil.disk_usage(full).free} of {free} bytes afterwards")  # fmt: skip
+            _case(
+                report,
+                f"{tool} stream larger than the disk",
+                done,
+                "insufficient_space",
+                leftovers(full),
+                f"; free {shutil.disk_usage(full).free} of {free} bytes afterwards",
+            )
             packed.unlink()
         # jobs that fit when they were planned, the disk filled while they waited: ENOSPC while writing
         cases = [("compression, disk filled while it waited", "fits.bin", "fits.zst", "compress")]

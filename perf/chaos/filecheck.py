@@ -44,8 +44,16 @@ def start_running_job(http_base: str, headers: dict[str, str], source: Path, des
     """A compression job from ``source``, returned once it is caught running with bytes done (the
     moment the chaos phases kill a process under it); RuntimeError if it ends first or never runs."""
     with httpx.Client(base_url=http_base, headers=headers, timeout=30) as http:
-        answer = http.post(JOBS, json={"operation": "compress", "source": str(source), "level": level,
-                                       "destination": str(destination), "overwrite": True})  # fmt: skip
+        answer = http.post(
+            JOBS,
+            json={
+                "operation": "compress",
+                "source": str(source),
+                "level": level,
+                "destination": str(destination),
+                "overwrite": True,
+            },
+        )
         job_id: str = answer.raise_for_status().json()["id"]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -117,8 +125,17 @@ class VerifiedJobs:
 
     def _one(self, http: httpx.Client, source: Path, expected: str, number: int) -> dict[str, Any]:
         destination = self.workdir / f"verified-{number}.zst"
-        answer = http.post(JOBS, json={"operation": "compress", "source": str(source), "destination": str(destination),
-                                       "codec": "zstd", "level": 3, "overwrite": True})  # fmt: skip
+        answer = http.post(
+            JOBS,
+            json={
+                "operation": "compress",
+                "source": str(source),
+                "destination": str(destination),
+                "codec": "zstd",
+                "level": 3,
+                "overwrite": True,
+            },
+        )
         if answer.status_code != 200:
             return {"state": f"refused: HTTP {answer.status_code} {answer.text[:200]}", "identical": False}
         job = wait_job(http, answer.json()["id"])

@@ -121,15 +121,17 @@ class FrontendKill:
             killed = time.monotonic()
             deadline = killed + PROBE_S
             http_at: list[float | None] = [None]
-            prober = threading.Thread(target=lambda: http_at.__setitem__(0, http_back(self.served.http_port,
-                                                                                      deadline)))  # fmt: skip
+            prober = threading.Thread(target=lambda: http_at.__setitem__(0, http_back(self.served.http_port, deadline)))
             prober.start()
             answered, serving = grpc_back(self.served.grpc, deadline)
             prober.join()
-            self.result = {"old_pid": pid, "job": job,
-                           "http_s": None if http_at[0] is None else http_at[0] - killed,
-                           "grpc_answers_s": None if answered is None else answered - killed,
-                           "grpc_serving_s": None if serving is None else serving - killed}  # fmt: skip
+            self.result = {
+                "old_pid": pid,
+                "job": job,
+                "http_s": None if http_at[0] is None else http_at[0] - killed,
+                "grpc_answers_s": None if answered is None else answered - killed,
+                "grpc_serving_s": None if serving is None else serving - killed,
+            }
         except Exception as exc:  # reported, never a silent dead thread
             self.error = f"{type(exc).__name__}: {exc}"
 
@@ -148,9 +150,13 @@ def run(served: Served, root: Path, plan: FrontendPlan) -> PhaseReport:
     with Tables(served.proc.pid) as tables:
         idle = wait_idle(tables, served)
     job = _interrupted_job(served, root, kill.result.get("job", ""))
-    report.figures = {"load": seen, "kill": kill.result, "job": job, "idle": idle.as_dict(),
-                      "timeline": [{k: row[k] for k in ("t_s", "ok", "errors", "p99_ms")}
-                                   for row in figures["timeline"]]}  # fmt: skip
+    report.figures = {
+        "load": seen,
+        "kill": kill.result,
+        "job": job,
+        "idle": idle.as_dict(),
+        "timeline": [{k: row[k] for k in ("t_s", "ok", "errors", "p99_ms")} for row in figures["timeline"]],
+    }
     _judge(report, seen, kill, job, figures, idle.ok, idle.why)
     return report
 
@@ -160,27 +166,46 @@ def _interrupted_job(served: Served, root: Path, job_id: str) -> dict[str, Any]:
         return {}
     with httpx.Client(base_url=served.http, headers=served.headers, timeout=30) as http:
         job = wait_job(http, job_id, timeout=30)
-    return {"id": job_id, "state": job.get("state"), "error_code": job.get("error_code"), "error": job.get("error"),
-            "leftovers": sorted(p.name for p in root.glob(".*.part")),
-            "destination_exists": (root / "interrupted.zst").exists(),
-            "logged": any(job_id in ln and "interrupted" in ln for ln in served.output().splitlines())}  # fmt: skip
+    return {
+        "id": job_id,
+        "state": job.get("state"),
+        "error_code": job.get("error_code"),
+        "error": job.get("error"),
+        "leftovers": sorted(p.name for p in root.glob(".*.part")),
+        "destination_exists": (root / "interrupted.zst").exists(),
+        "logged": any(job_id in ln and "interrupted" in ln for ln in served.output().splitlines()),
+    }
 
 
-def _judge(report: PhaseReport, seen: dict[str, Any], kill: FrontendKill, job: dict[str, Any],
-           figures: dict[str, Any], idle: bool, why: str) -> None:  # fmt: skip
+def _judge(
+    report: PhaseReport,
+    seen: dict[str, Any],
+    kill: FrontendKill,
+    job: dict[str, Any],
+    figures: dict[str, Any],
+    idle: bool,
+    why: str,
+) -> None:
     r = kill.result
     times = {k: r.get(k) for k in ("http_s", "grpc_answers_s", "grpc_serving_s")}
     fmt = {k: "never" if v is None else f"{v:.2f} s" for k, v in times.items()}
     back = [times[k] for k in ("http_s", "grpc_answers_s")]
-    report.check("ports answer within 2 s", not kill.error and all(t is not None and t < BACK_LIMIT_S for t in back),
-        kill.error or f"HTTP after {fmt['http_s']}, gRPC after {fmt['grpc_answers_s']} (SERVING after "
-        f"{fmt['grpc_serving_s']})")  # fmt: skip
+    report.check(
+        "ports answer within 2 s",
+        not kill.error and all(t is not None and t < BACK_LIMIT_S for t in back),
+        kill.error
+        or f"HTTP after {fmt['http_s']}, gRPC after {fmt['grpc_answers_s']} (SERVING after {fmt['grpc_serving_s']})",
+    )
     classes = seen["by_class"]
-    report.check("0 hung", classes.get("hung", 0) == 0, f"{classes.get('hung', 0)} requests without an answer "
-                 "in their deadline")  # fmt: skip
+    report.check(
+        "0 hung", classes.get("hung", 0) == 0, f"{classes.get('hung', 0)} requests without an answer in their deadline"
+    )
     other = {k: v for k, v in seen["by_code"].items() if load.classify(k.split(": ", 1)[1]) == "other"}
-    report.check("every failure a cut connection or retryable", not other,
-                 f"{seen['failed']} failed: {seen['by_code']}" if not other else f"unexpected: {other}")  # fmt: skip
+    report.check(
+        "every failure a cut connection or retryable",
+        not other,
+        f"{seen['failed']} failed: {seen['by_code']}" if not other else f"unexpected: {other}",
+    )
     # judged on the outage as the clients saw it (from the first interval with errors to the last), then clean
     # to the end: a fixed "last 3 s" of the run failed 2 suite runs in 5 when the kill, which waits for its job
     # to be caught running, came late in a 10 s run and the channels' reconnect fell inside it
@@ -188,13 +213,21 @@ def _judge(report: PhaseReport, seen: dict[str, Any], kill: FrontendKill, job: d
     bad = [i for i, row in enumerate(rows) if row["errors"] or not row["ok"]]
     outage = rows[bad[-1]]["t_s"] + rows[bad[-1]]["width_s"] - rows[bad[0]]["t_s"] if bad else 0.0
     after = rows[bad[-1] + 1 :] if bad else rows
-    report.check("served again afterwards", outage <= OUTAGE_LIMIT_S and len(after) >= 2,
-                 f"clients saw errors for {outage:.1f} s (at most {OUTAGE_LIMIT_S:g}: ports back, one reconnect), "
-                 f"then {len(after)} clean intervals ({sum(row['ok'] for row in after)} ok); "
-                 f"{seen['ok']} of {seen['requests']} ok overall")  # fmt: skip
-    report.check("running job interrupted, nothing left", job.get("state") == "failed"
-                 and job.get("error_code") == "interrupted" and not job.get("leftovers")
-                 and not job.get("destination_exists") and bool(job.get("logged")),
-                 f"job {job.get('state')} {job.get('error_code')}: {job.get('error')}; temporaries "
-                 f"{job.get('leftovers')}; logged: {job.get('logged')}")  # fmt: skip
+    report.check(
+        "served again afterwards",
+        outage <= OUTAGE_LIMIT_S and len(after) >= 2,
+        f"clients saw errors for {outage:.1f} s (at most {OUTAGE_LIMIT_S:g}: ports back, one reconnect), "
+        f"then {len(after)} clean intervals ({sum(row['ok'] for row in after)} ok); "
+        f"{seen['ok']} of {seen['requests']} ok overall",
+    )
+    report.check(
+        "running job interrupted, nothing left",
+        job.get("state") == "failed"
+        and job.get("error_code") == "interrupted"
+        and not job.get("leftovers")
+        and not job.get("destination_exists")
+        and bool(job.get("logged")),
+        f"job {job.get('state')} {job.get('error_code')}: {job.get('error')}; temporaries "
+        f"{job.get('leftovers')}; logged: {job.get('logged')}",
+    )
     report.check("idle afterwards", idle, "slots all free, nothing in flight or queued, rings empty" if idle else why)

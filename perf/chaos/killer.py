@@ -76,6 +76,13 @@ class WorkerKiller:
             "not_back": sum(1 for k in self.kills if k.back_s is None),
             "back_ms_max": round(1000 * max(backs), 1) if backs else None,
             "back_ms_mean": round(1000 * sum(backs) / len(backs), 1) if backs else None,
-            "each": [{"worker": k.worker, "pid": k.pid, "at_s": round(k.at_s, 2),
-                      "back_ms": None if k.back_s is None else round(1000 * k.back_s, 1)} for k in self.kills],
-        }  # fmt: skip
+            "each": [
+                {
+                    "worker": k.worker,
+                    "pid": k.pid,
+                    "at_s": round(k.at_s, 2),
+                    "back_ms": None if k.back_s is None else round(1000 * k.back_s, 1),
+                }
+                for k in self.kills
+            ],
+        }

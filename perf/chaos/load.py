@@ -25,8 +25,17 @@ if TYPE_CHECKING:
 HUNG = ("timeout", "unfinished", "not_sent_by_end", "DEADLINE_EXCEEDED", "HTTP 504")
 # a connection the frontend's death cut (HTTP, gRPC, the block stream, a WebSocket subscriber)
 # (``INTERNAL client_side``: grpc's asyncio client failing a write on a stream that just lost its connection)
-TRANSPORT = ("ConnectionResetError", "ConnectionRefusedError", "BrokenPipeError", "IncompleteReadError", "OSError",
-             "stream_ended", "closed_by_server", "UNAVAILABLE", "INTERNAL client_side")  # fmt: skip
+TRANSPORT = (
+    "ConnectionResetError",
+    "ConnectionRefusedError",
+    "BrokenPipeError",
+    "IncompleteReadError",
+    "OSError",
+    "stream_ended",
+    "closed_by_server",
+    "UNAVAILABLE",
+    "INTERNAL client_side",
+)
 
 
 def classify(code: str) -> str:
@@ -56,12 +65,30 @@ class LoadPlan:
 
 
 def spec_for(served: Served, plan: LoadPlan, job_dir: str) -> LoadSpec:
-    weights = {"grpc-unary": 4.0, "http": 4.0, "grpc-stream": 1.0, "ws": float(plan.ws_subscribers),
-               "file-jobs": plan.file_jobs}  # fmt: skip
-    return LoadSpec(scenario="mixed", host="127.0.0.1", grpc_port=served.grpc_port, http_port=served.http_port,
-                    rate=plan.rate, duration_s=plan.seconds, procs=1, weights=weights, timeout_s=plan.timeout_s,
-                    interval_s=plan.interval_s, block_bytes=plan.block_bytes, job_bytes=plan.job_bytes, job_dir=job_dir,
-                    route="any", token=served.token)  # fmt: skip
+    weights = {
+        "grpc-unary": 4.0,
+        "http": 4.0,
+        "grpc-stream": 1.0,
+        "ws": float(plan.ws_subscribers),
+        "file-jobs": plan.file_jobs,
+    }
+    return LoadSpec(
+        scenario="mixed",
+        host="127.0.0.1",
+        grpc_port=served.grpc_port,
+        http_port=served.http_port,
+        rate=plan.rate,
+        duration_s=plan.seconds,
+        procs=1,
+        weights=weights,
+        timeout_s=plan.timeout_s,
+        interval_s=plan.interval_s,
+        block_bytes=plan.block_bytes,
+        job_bytes=plan.job_bytes,
+        job_dir=job_dir,
+        route="any",
+        token=served.token,
+    )
 
 
 def run(served: Served, plan: LoadPlan, job_dir: str, started: threading.Event) -> dict[str, Any]:
@@ -90,7 +117,14 @@ def outcomes(figures: dict[str, Any]) -> dict[str, Any]:
     classes: Counter[str] = Counter()
     for key, n in by_code.items():
         classes[classify(key.split(": ", 1)[1])] += n
-    return {"requests": requests, "ok": ok, "events": events, "failed": sum(by_code.values()),
-            "by_class": dict(classes), "by_code": dict(by_code.most_common()),
-            "latency_ms": figures["latency_ms"], "rate": figures["config"]["rate"],
-            "elapsed_s": round(figures["elapsed_s"], 2)}  # fmt: skip
+    return {
+        "requests": requests,
+        "ok": ok,
+        "events": events,
+        "failed": sum(by_code.values()),
+        "by_class": dict(classes),
+        "by_code": dict(by_code.most_common()),
+        "latency_ms": figures["latency_ms"],
+        "rate": figures["config"]["rate"],
+        "elapsed_s": round(figures["elapsed_s"], 2),
+    }

@@ -22,8 +22,13 @@ if TYPE_CHECKING:
     from perf.procs import Served
 
 POLL_S = 0.001
-IDLE_METRICS = ("sigmavault_free_slots", "sigmavault_inflight_tasks", "sigmavault_queued_tasks",
-                "sigmavault_ring_occupancy", "sigmavault_worker_lost_tasks")  # fmt: skip
+IDLE_METRICS = (
+    "sigmavault_free_slots",
+    "sigmavault_inflight_tasks",
+    "sigmavault_queued_tasks",
+    "sigmavault_ring_occupancy",
+    "sigmavault_worker_lost_tasks",
+)
 _METRIC = re.compile(r"^([a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+|NaN)$")
 
 
@@ -98,8 +103,15 @@ class Idle:
     why: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "waited_s": round(self.waited_s, 3), "client_row": self.client_row,
-                "rings": self.rings, "metrics": self.metrics, "status": self.status, "why": self.why}  # fmt: skip
+        return {
+            "ok": self.ok,
+            "waited_s": round(self.waited_s, 3),
+            "client_row": self.client_row,
+            "rings": self.rings,
+            "metrics": self.metrics,
+            "status": self.status,
+            "why": self.why,
+        }
 
 
 def _why_busy(tables: Tables, served: Served) -> tuple[str, Idle]:
@@ -107,8 +119,9 @@ def _why_busy(tables: Tables, served: Served) -> tuple[str, Idle]:
     row, n = idle.client_row, tables.n_slots
     reasons = []
     if (row["inflight"], row["queued"], row["slots_free"]) != (0, 0, n):
-        reasons.append(f"client row: inflight {row['inflight']}, queued {row['queued']}, "
-                       f"slots_free {row['slots_free']} of {n}")  # fmt: skip
+        reasons.append(
+            f"client row: inflight {row['inflight']}, queued {row['queued']}, slots_free {row['slots_free']} of {n}"
+        )
     if any(sub or comp for sub, comp in idle.rings):
         reasons.append(f"rings not empty: {idle.rings}")
     try:
@@ -120,8 +133,11 @@ def _why_busy(tables: Tables, served: Served) -> tuple[str, Idle]:
     idle.status = {k: status.get(k) for k in ("state", "inflight", "queued", "workers_ready", "workers_total")}
     if idle.metrics.get("sigmavault_free_slots") != n:
         reasons.append(f"/metrics sigmavault_free_slots {idle.metrics.get('sigmavault_free_slots')} of {n}")
-    reasons += [f"/metrics {name} {idle.metrics.get(name)}" for name in ("sigmavault_inflight_tasks",
-                "sigmavault_queued_tasks") if idle.metrics.get(name) != 0]  # fmt: skip
+    reasons += [
+        f"/metrics {name} {idle.metrics.get(name)}"
+        for name in ("sigmavault_inflight_tasks", "sigmavault_queued_tasks")
+        if idle.metrics.get(name) != 0
+    ]
     if any(v for k, v in idle.metrics.items() if k.startswith("sigmavault_ring_occupancy")):
         reasons.append("/metrics ring occupancy not 0")
     if idle.status.get("inflight") or idle.status.get("queued") or idle.status.get("state") != "ok":

@@ -39,6 +39,10 @@ class PhaseReport:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "ok": self.ok, "skipped": self.skipped,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
-                "figures": self.figures}  # fmt: skip
+        return {
+            "phase": self.phase,
+            "ok": self.ok,
+            "skipped": self.skipped,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "figures": self.figures,
+        }

@@ -88,20 +88,31 @@ def run(served: Served, root: Path, start_next: Callable[[], Served]) -> tuple[P
     left_after = [n for n in engine_segments() if segment_owner(n) == pid]
     with httpx.Client(base_url=following.http, headers=following.headers, timeout=30) as http:
         job = wait_job(http, job_id, timeout=30)
-    logged = [line for s in (served, following) for line in s.output().splitlines()
-              if job_id in line and "interrupted" in line]  # fmt: skip
+    logged = [
+        line
+        for s in (served, following)
+        for line in s.output().splitlines()
+        if job_id in line and "interrupted" in line
+    ]
     temporaries = sorted(p.name for p in root.glob(".*.part"))
     # the group killed at once leaves its segments: the start after it must reclaim them
     kill_everything(following)
     group_left = [n for n in engine_segments() if segment_owner(n) == following.proc.pid]
     third = start_next()
     group_after = [n for n in engine_segments() if segment_owner(n) == following.proc.pid]
-    report.figures = {"children": sorted(names.values()), "children_gone_s": gone_s, "left_running": left,
-                      "segments_stale_before_restart": stale_before, "segments_left_after_restart": left_after,
-                      "job": {k: job.get(k) for k in ("id", "state", "error_code", "error")},
-                      "log_lines": logged, "temporaries": temporaries, "group_kill_segments_left": group_left,
-                      "group_kill_segments_after_next_start": group_after,
-                      "reclaim_logged": [x for x in third.output().splitlines() if "stale" in x.lower()]}  # fmt: skip
+    report.figures = {
+        "children": sorted(names.values()),
+        "children_gone_s": gone_s,
+        "left_running": left,
+        "segments_stale_before_restart": stale_before,
+        "segments_left_after_restart": left_after,
+        "job": {k: job.get(k) for k in ("id", "state", "error_code", "error")},
+        "log_lines": logged,
+        "temporaries": temporaries,
+        "group_kill_segments_left": group_left,
+        "group_kill_segments_after_next_start": group_after,
+        "reclaim_logged": [x for x in third.output().splitlines() if "stale" in x.lower()],
+    }
     _judge(report, report.figures, (root / "killed.zst").exists())
     return report, third
 
@@ -109,20 +120,33 @@ def run(served: Served, root: Path, start_next: Callable[[], Served]) -> tuple[P
 def _judge(report: PhaseReport, f: dict[str, Any], destination_exists: bool) -> None:
     gone = f["children_gone_s"]
     children = f"{len(f['children'])} children ({', '.join(f['children'])})"
-    report.check("every child exits by itself", gone is not None,
-                 f"{children} gone {gone:.2f} s after the kill" if gone is not None
-                 else f"still running after {CHILDREN_TIMEOUT_S:g} s: {f['left_running']}")  # fmt: skip
-    report.check("next start reclaims the shared memory", not f["segments_left_after_restart"]
-                 and bool(f["group_kill_segments_left"]) and not f["group_kill_segments_after_next_start"]
-                 and bool(f["reclaim_logged"]),
-                 f"supervisor killed: {len(f['segments_stale_before_restart'])} segments left before the next start "
-                 f"(the resource tracker removes them once the last child is gone), "
-                 f"{len(f['segments_left_after_restart'])} after; whole group killed at once: "
-                 f"{len(f['group_kill_segments_left'])} left, {len(f['group_kill_segments_after_next_start'])} after "
-                 f"the next start")  # fmt: skip
+    report.check(
+        "every child exits by itself",
+        gone is not None,
+        f"{children} gone {gone:.2f} s after the kill"
+        if gone is not None
+        else f"still running after {CHILDREN_TIMEOUT_S:g} s: {f['left_running']}",
+    )
+    report.check(
+        "next start reclaims the shared memory",
+        not f["segments_left_after_restart"]
+        and bool(f["group_kill_segments_left"])
+        and not f["group_kill_segments_after_next_start"]
+        and bool(f["reclaim_logged"]),
+        f"supervisor killed: {len(f['segments_stale_before_restart'])} segments left before the next start "
+        f"(the resource tracker removes them once the last child is gone), "
+        f"{len(f['segments_left_after_restart'])} after; whole group killed at once: "
+        f"{len(f['group_kill_segments_left'])} left, {len(f['group_kill_segments_after_next_start'])} after "
+        f"the next start",
+    )
     job = f["job"]
-    report.check("the job is reported interrupted", job["state"] == "failed" and job["error_code"] == "interrupted"
-                 and bool(f["log_lines"]), f"{job['state']} {job['error_code']}: {job['error']}; log: "
-                 f"{f['log_lines'][:2]}")  # fmt: skip
-    report.check("no partial output", not f["temporaries"] and not destination_exists,
-                 f"temporaries {f['temporaries']}, destination exists: {destination_exists}")  # fmt: skip
+    report.check(
+        "the job is reported interrupted",
+        job["state"] == "failed" and job["error_code"] == "interrupted" and bool(f["log_lines"]),
+        f"{job['state']} {job['error_code']}: {job['error']}; log: {f['log_lines'][:2]}",
+    )
+    report.check(
+        "no partial output",
+        not f["temporaries"] and not destination_exists,
+        f"temporaries {f['temporaries']}, destination exists: {destination_exists}",
+    )

@@ -36,8 +36,9 @@ CUT = ("truncated", "corrupt_frame", "not_compressed")
 
 
 class Bombs:
-    def __init__(self, client: NasClient, root: Path, cap: int, slot: int, report: SurfaceReport,
-                 rng: random.Random) -> None:  # fmt: skip
+    def __init__(
+        self, client: NasClient, root: Path, cap: int, slot: int, report: SurfaceReport, rng: random.Random
+    ) -> None:
         self.client, self.cap, self.slot, self.report, self.rng = client, cap, slot, report, rng
         self.src, self.out = root / "bombs-in", root / "bombs-out"
         self.src.mkdir(exist_ok=True)
@@ -52,8 +53,9 @@ class Bombs:
         before = listing(self.out)
         body = {"operation": "decompress", "source": str(source), "destination": str(self.out / f"out{self.n}")}
         via = self.rng.choice(("http", "grpc"))
-        judge(self.report, f"{what} ({via})", self.client.start_job(body, via), expected, self.client,
-              job_codes=job_codes)  # fmt: skip
+        judge(
+            self.report, f"{what} ({via})", self.client.start_job(body, via), expected, self.client, job_codes=job_codes
+        )
         nothing_written(self.report, what, before, listing(self.out))
         source.unlink()
 
@@ -79,8 +81,11 @@ class Bombs:
     def stream_over_cap(self) -> None:
         codec = self.rng.choice(("zstd", "lz4"))
         size = self.cap + self.rng.randint(1, self.cap // 2)
-        blob = frames.zstd_frame(bytes(size), declare=False) if codec == "zstd" else frames.lz4_frame(
-            bytes(size), declare=False)  # fmt: skip
+        blob = (
+            frames.zstd_frame(bytes(size), declare=False)
+            if codec == "zstd"
+            else frames.lz4_frame(bytes(size), declare=False)
+        )
         self._job(f"{codec} stream of {size} bytes, no size declared", blob, codec, ("too_large",), ("too_large",))
 
     def declared_too_small(self) -> None:
@@ -88,8 +93,13 @@ class Bombs:
         data = self.rng.randbytes(self.rng.randint(2, 64 << 10)) * self.rng.randint(1, 4)
         declared = self.rng.randint(1, len(data) - 1)
         blob = frames.zstd_declaring(data, declared) if codec == "zstd" else frames.lz4_declaring(data, declared)
-        self._job(f"{codec} frame of {len(data)} bytes declaring {declared}", blob, codec, ("corrupt_frame",),
-                  ("corrupt_frame",))  # fmt: skip
+        self._job(
+            f"{codec} frame of {len(data)} bytes declaring {declared}",
+            blob,
+            codec,
+            ("corrupt_frame",),
+            ("corrupt_frame",),
+        )
 
     def cut_short(self) -> None:
         codec = self.rng.choice(("zstd", "lz4"))
@@ -103,14 +113,21 @@ class Bombs:
     def _task(self, what: str, data: bytes, codec: str, expected: tuple[str, ...]) -> None:
         via = self.rng.choice(("http", "grpc", "block"))
         if via == "http":
-            answer = self.client.http_call("POST", "/api/v1/tasks", {
-                "kind": "decompress", "data": base64.b64encode(data).decode(), "params": {"codec": codec}})  # fmt: skip
+            answer = self.client.http_call(
+                "POST",
+                "/api/v1/tasks",
+                {"kind": "decompress", "data": base64.b64encode(data).decode(), "params": {"codec": codec}},
+            )
         elif via == "grpc":
-            answer = self.client.grpc_call(self.client.agents.DispatchTask, pb.DispatchTaskRequest(
-                kind=pb.TASK_KIND_DECOMPRESS, data=data, params=pb.TaskParams(codec=codec)))  # fmt: skip
+            answer = self.client.grpc_call(
+                self.client.agents.DispatchTask,
+                pb.DispatchTaskRequest(kind=pb.TASK_KIND_DECOMPRESS, data=data, params=pb.TaskParams(codec=codec)),
+            )
         else:
-            answer = self.client.grpc_call(self.client.blocks.Process, pb.BlockRequest(
-                kind=pb.TASK_KIND_DECOMPRESS, data=data, params=pb.TaskParams(codec=codec)))  # fmt: skip
+            answer = self.client.grpc_call(
+                self.client.blocks.Process,
+                pb.BlockRequest(kind=pb.TASK_KIND_DECOMPRESS, data=data, params=pb.TaskParams(codec=codec)),
+            )
             if answer.status == "OK" and answer.job.get("error_code"):  # in-band, as streams answer
                 answer = Answer("in-band", answer.job["error_code"])
         judge(self.report, f"inline {what} ({via})", answer, expected, self.client)
@@ -120,8 +137,12 @@ class Bombs:
         size = self.slot * self.rng.randint(2, 64) + self.rng.randint(0, 4096)
         declare = self.rng.random() < 0.5
         maker: Callable[..., bytes] = frames.zstd_frame if codec == "zstd" else frames.lz4_frame
-        self._task(f"{codec} bomb of {size} bytes (declared: {declare})", maker(bytes(size), declare=declare), codec,
-                   ("too_large",))  # fmt: skip
+        self._task(
+            f"{codec} bomb of {size} bytes (declared: {declare})",
+            maker(bytes(size), declare=declare),
+            codec,
+            ("too_large",),
+        )
 
     def inline_forged(self) -> None:
         codec = self.rng.choice(("zstd", "lz4"))
@@ -134,8 +155,12 @@ class Bombs:
             )
         else:
             size = self.rng.randint(1, len(data) - 1)
-            self._task(f"{codec} frame of {len(data)} declaring {size}", forge(data, size), codec,
-                       ("corrupt_input", "too_large"))  # fmt: skip
+            self._task(
+                f"{codec} frame of {len(data)} declaring {size}",
+                forge(data, size),
+                codec,
+                ("corrupt_input", "too_large"),
+            )
 
     def inline_garbage(self) -> None:
         codec = self.rng.choice(("zstd", "lz4"))
@@ -147,13 +172,19 @@ class Bombs:
         self._task(f"{codec} garbage or cut frame of {len(data)} bytes", data, codec, ("corrupt_input",))
 
     def families(self) -> list[Callable[[], None]]:
-        files = [self.declared_over_cap, self.many_frames_over_cap, self.stream_over_cap, self.declared_too_small,
-                 self.cut_short]  # fmt: skip
+        files = [
+            self.declared_over_cap,
+            self.many_frames_over_cap,
+            self.stream_over_cap,
+            self.declared_too_small,
+            self.cut_short,
+        ]
         return [*files, self.inline_bomb, self.inline_bomb, self.inline_forged, self.inline_garbage]
 
 
-def fuzz_bombs(client: NasClient, root: Path, *, cap: int, slot: int, cases: int, seconds: float,
-               seed: int = 0) -> SurfaceReport:  # fmt: skip
+def fuzz_bombs(
+    client: NasClient, root: Path, *, cap: int, slot: int, cases: int, seconds: float, seed: int = 0
+) -> SurfaceReport:
     report = SurfaceReport("bombs")
     bombs = Bombs(client, root, cap, slot, report, random.Random(seed))
     run_families(report, bombs.families(), cases=cases, seconds=seconds)

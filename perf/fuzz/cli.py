@@ -48,10 +48,14 @@ SURFACES = (*GENERIC, *NAS, "auth")  # auth: every operation without, with wrong
 # devices that cannot exist (perf/fuzz/storage_cases.py)
 _DEVICE_RPCS = ("CreatePool", "DestroyPool", "ImportPool", "AddDevice", "RemoveDevice", "ReplaceDevice")
 DEVICE_OPERATIONS = (
-    "POST /api/v1/storage/pools$", "DELETE /api/v1/storage/pools/{name}$", "POST /api/v1/storage/pools/{name}/import$",
-    "POST /api/v1/storage/pools/{name}/devices$", "DELETE /api/v1/storage/pools/{name}/devices$",
-    "POST /api/v1/storage/pools/{name}/replace$", *(f"/sigmavault.v1.StorageService/{m}$" for m in _DEVICE_RPCS),
-)  # fmt: skip
+    "POST /api/v1/storage/pools$",
+    "DELETE /api/v1/storage/pools/{name}$",
+    "POST /api/v1/storage/pools/{name}/import$",
+    "POST /api/v1/storage/pools/{name}/devices$",
+    "DELETE /api/v1/storage/pools/{name}/devices$",
+    "POST /api/v1/storage/pools/{name}/replace$",
+    *(f"/sigmavault.v1.StorageService/{m}$" for m in _DEVICE_RPCS),
+)
 
 
 def read_token_for(token: str) -> str:
@@ -81,9 +85,16 @@ def engine_env(workdir: Path, token: str) -> dict[str, Any]:  # str values; Any:
     }
 
 
-def run_nas_surface(surface: str, served: Served, channel: grpc.Channel, headers: dict[str, str],
-                    metadata: tuple[tuple[str, str], ...], cases: int, seconds: float,
-                    seed: int) -> SurfaceReport:  # fmt: skip
+def run_nas_surface(
+    surface: str,
+    served: Served,
+    channel: grpc.Channel,
+    headers: dict[str, str],
+    metadata: tuple[tuple[str, str], ...],
+    cases: int,
+    seconds: float,
+    seed: int,
+) -> SurfaceReport:
     from perf.fuzz import bombs, path_cases, sealed_cases, storage_cases, ws_flood
     from perf.fuzz.nas import NasClient
 
@@ -92,20 +103,28 @@ def run_nas_surface(surface: str, served: Served, channel: grpc.Channel, headers
     client = NasClient(served.http, channel, headers, metadata)
     try:
         if surface == "bombs":
-            return bombs.fuzz_bombs(client, root, cap=OUTPUT_CAP_BYTES, slot=SLOT_BYTES, cases=cases, seconds=seconds,
-                                    seed=seed)  # fmt: skip
+            return bombs.fuzz_bombs(
+                client, root, cap=OUTPUT_CAP_BYTES, slot=SLOT_BYTES, cases=cases, seconds=seconds, seed=seed
+            )
         if surface == "sealed":
-            return sealed_cases.fuzz_sealed(client, root, block_bytes=SLOT_BYTES - 8192, cases=cases,
-                                            seconds=seconds, seed=seed)  # fmt: skip
+            return sealed_cases.fuzz_sealed(
+                client, root, block_bytes=SLOT_BYTES - 8192, cases=cases, seconds=seconds, seed=seed
+            )
         if surface == "paths":
-            return path_cases.fuzz_paths(client, root, workdir / "sandbox", cases=cases, seconds=seconds, seed=seed,
-                                         data_dir=served.data_dir)  # fmt: skip
+            return path_cases.fuzz_paths(
+                client, root, workdir / "sandbox", cases=cases, seconds=seconds, seed=seed, data_dir=served.data_dir
+            )
         if surface == "storage":
-            return storage_cases.fuzz_storage(client, workdir / "storage-sandbox", cases=cases, seconds=seconds,
-                                              seed=seed)  # fmt: skip
-        return ws_flood.fuzz_ws_flood(served.http.replace("http", "ws", 1) + "/ws", headers=headers,
-                                      frontend_rss=lambda: _frontend_rss(served),
-                                      busy=lambda: _busy(client, root), hold_s=min(10.0, seconds))  # fmt: skip
+            return storage_cases.fuzz_storage(
+                client, workdir / "storage-sandbox", cases=cases, seconds=seconds, seed=seed
+            )
+        return ws_flood.fuzz_ws_flood(
+            served.http.replace("http", "ws", 1) + "/ws",
+            headers=headers,
+            frontend_rss=lambda: _frontend_rss(served),
+            busy=lambda: _busy(client, root),
+            hold_s=min(10.0, seconds),
+        )
     finally:
         client.close()
 
@@ -125,12 +144,20 @@ def _busy(client: Any, root: Path) -> None:
 
     source = root / "busy.bin"
     source.write_bytes(payloads.mixed(16 << 20, 3))
-    client.start_job({"operation": "compress", "source": str(source), "destination": str(root / "busy.zst"),
-                      "level": 19, "overwrite": True})  # fmt: skip
+    client.start_job(
+        {
+            "operation": "compress",
+            "source": str(source),
+            "destination": str(root / "busy.zst"),
+            "level": 19,
+            "overwrite": True,
+        }
+    )
 
 
-def run_surface(surface: str, served: Served, token: str, cases: int, seconds: float, seed: int,
-                exclude: tuple[str, ...] = ()) -> SurfaceReport:  # fmt: skip
+def run_surface(
+    surface: str, served: Served, token: str, cases: int, seconds: float, seed: int, exclude: tuple[str, ...] = ()
+) -> SurfaceReport:
     headers = {"Authorization": f"Bearer {token}"}
     metadata = (("authorization", f"Bearer {token}"),)
     options = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
@@ -138,8 +165,14 @@ def run_surface(surface: str, served: Served, token: str, cases: int, seconds: f
         if surface in NAS:
             report = run_nas_surface(surface, served, channel, headers, metadata, cases, seconds, seed)
         elif surface == "http":
-            report = fuzz_http(served.http, cases=cases, seconds=seconds, headers=headers, seed=seed,
-                               exclude=tuple(e for e in exclude if not e.startswith("/")))  # fmt: skip
+            report = fuzz_http(
+                served.http,
+                cases=cases,
+                seconds=seconds,
+                headers=headers,
+                seed=seed,
+                exclude=tuple(e for e in exclude if not e.startswith("/")),
+            )
         elif surface == "auth":
             report = fuzz_auth(
                 served.http,
@@ -151,12 +184,20 @@ def run_surface(surface: str, served: Served, token: str, cases: int, seconds: f
                 seed=seed,
             )
         elif surface == "grpc":
-            report = fuzz_grpc(channel, cases=cases, seconds=seconds, slot_bytes=SLOT_BYTES, seed=seed,
-                               max_message_bytes=SLOT_BYTES + 65536, metadata=metadata,
-                               exclude=tuple(e for e in exclude if e.startswith("/")))  # fmt: skip
+            report = fuzz_grpc(
+                channel,
+                cases=cases,
+                seconds=seconds,
+                slot_bytes=SLOT_BYTES,
+                seed=seed,
+                max_message_bytes=SLOT_BYTES + 65536,
+                metadata=metadata,
+                exclude=tuple(e for e in exclude if e.startswith("/")),
+            )
         else:
-            report = fuzz_ws(served.http.replace("http", "ws", 1) + "/ws", cases=cases, seconds=seconds,
-                             headers=headers, seed=seed)  # fmt: skip
+            report = fuzz_ws(
+                served.http.replace("http", "ws", 1) + "/ws", cases=cases, seconds=seconds, headers=headers, seed=seed
+            )
         healthy, why = engine_healthy(served.http, channel, headers, metadata)
     if not healthy:
         report.fail(f"engine unhealthy after the {surface} fuzzer: {why}")
@@ -170,13 +211,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--surface", default=",".join(SURFACES), help=f"comma-separated: {', '.join(SURFACES)}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the reports here")
-    parser.add_argument("--exclude", action="append", default=[], metavar="OPERATION",
-                        help="leave out HTTP operations ('POST /api/v1/...') or gRPC methods "
-                             "('/sigmavault.v1.Service/Method'): those the prefix starts, or with a final $ that "
-                             "one only; repeatable")  # fmt: skip
-    parser.add_argument("--exclude-device-ops", action="store_true",
-                        help="leave out of the http and grpc surfaces the storage operations that take a device or "
-                             "act on a whole pool (create, destroy, import, add, remove, replace)")  # fmt: skip
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="OPERATION",
+        help="leave out HTTP operations ('POST /api/v1/...') or gRPC methods "
+        "('/sigmavault.v1.Service/Method'): those the prefix starts, or with a final $ that "
+        "one only; repeatable",
+    )
+    parser.add_argument(
+        "--exclude-device-ops",
+        action="store_true",
+        help="leave out of the http and grpc surfaces the storage operations that take a device or "
+        "act on a whole pool (create, destroy, import, add, remove, replace)",
+    )
     args = parser.parse_args(argv)
     if args.exclude_device_ops:
         args.exclude += DEVICE_OPERATIONS
@@ -191,14 +240,17 @@ def main(argv: list[str]) -> int:
         reports, started = [], time.monotonic()
         try:
             for surface in surfaces:
-                reports.append(run_surface(surface, served, token, args.cases, args.seconds, args.seed,
-                                           tuple(args.exclude)))  # fmt: skip
+                reports.append(
+                    run_surface(surface, served, token, args.cases, args.seconds, args.seed, tuple(args.exclude))
+                )
                 print(reports[-1].summary(), flush=True)
         finally:
             code = stop_served(served)
         tracebacks = served.output().count("Traceback")
-    print(f"engine: stopped with exit code {code}; {tracebacks} tracebacks in its log; "
-          f"{sum(r.cases for r in reports)} cases in {time.monotonic() - started:.0f} s")  # fmt: skip
+    print(
+        f"engine: stopped with exit code {code}; {tracebacks} tracebacks in its log; "
+        f"{sum(r.cases for r in reports)} cases in {time.monotonic() - started:.0f} s"
+    )
     for report in reports:
         for failure in report.failures:
             print(f"  {report.surface}: {failure[:500]}")

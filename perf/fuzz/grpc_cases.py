@@ -45,11 +45,17 @@ BATCH = 20  # cases per method before moving on to the next
 MAX_DEPTH = 6
 CRASH_CODES = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN})
 _INT_RANGES = {
-    _F.TYPE_INT32: (-(2**31), 2**31 - 1), _F.TYPE_SINT32: (-(2**31), 2**31 - 1),
-    _F.TYPE_SFIXED32: (-(2**31), 2**31 - 1), _F.TYPE_UINT32: (0, 2**32 - 1), _F.TYPE_FIXED32: (0, 2**32 - 1),
-    _F.TYPE_INT64: (-(2**63), 2**63 - 1), _F.TYPE_SINT64: (-(2**63), 2**63 - 1),
-    _F.TYPE_SFIXED64: (-(2**63), 2**63 - 1), _F.TYPE_UINT64: (0, 2**64 - 1), _F.TYPE_FIXED64: (0, 2**64 - 1),
-}  # fmt: skip
+    _F.TYPE_INT32: (-(2**31), 2**31 - 1),
+    _F.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    _F.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
+    _F.TYPE_UINT32: (0, 2**32 - 1),
+    _F.TYPE_FIXED32: (0, 2**32 - 1),
+    _F.TYPE_INT64: (-(2**63), 2**63 - 1),
+    _F.TYPE_SINT64: (-(2**63), 2**63 - 1),
+    _F.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
+    _F.TYPE_UINT64: (0, 2**64 - 1),
+    _F.TYPE_FIXED64: (0, 2**64 - 1),
+}
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,14 @@ def rpc_methods() -> list[Method]:
         for service in file.services_by_name.values():
             for m in service.methods:
                 method: MethodDescriptor = m
-                out.append(Method(f"/{service.full_name}/{method.name}", method.input_type,
-                                  method.client_streaming, method.server_streaming))  # fmt: skip
+                out.append(
+                    Method(
+                        f"/{service.full_name}/{method.name}",
+                        method.input_type,
+                        method.client_streaming,
+                        method.server_streaming,
+                    )
+                )
     return out
 
 
@@ -162,14 +174,17 @@ def raw_strategy(message: Descriptor, big_sizes: tuple[int, ...]) -> st.SearchSt
 
 def request_strategy(method: Method, big_sizes: tuple[int, ...]) -> st.SearchStrategy[list[bytes]]:
     """What one call sends: a list of serialized requests (exactly one for a unary request)."""
-    one = st.one_of(message_strategy(method.request, big_sizes).map(lambda m: m.SerializeToString()),
-                    raw_strategy(method.request, big_sizes))  # fmt: skip
+    one = st.one_of(
+        message_strategy(method.request, big_sizes).map(lambda m: m.SerializeToString()),
+        raw_strategy(method.request, big_sizes),
+    )
     return st.lists(one, min_size=1, max_size=6) if method.client_streaming else one.map(lambda b: [b])
 
 
 class _Runner:
-    def __init__(self, channel: grpc.Channel, metadata: tuple[tuple[str, str], ...], report: SurfaceReport,
-                 deadline: float) -> None:  # fmt: skip
+    def __init__(
+        self, channel: grpc.Channel, metadata: tuple[tuple[str, str], ...], report: SurfaceReport, deadline: float
+    ) -> None:
         self.channel, self.metadata, self.report, self.deadline = channel, metadata, report, deadline
 
     def call(self, method: Method, requests: list[bytes]) -> None:
@@ -178,12 +193,18 @@ class _Runner:
         started = time.monotonic()
         try:
             if method.client_streaming:
-                call = self.channel.stream_stream(method.path) if method.server_streaming \
-                    else self.channel.stream_unary(method.path)  # fmt: skip
+                call = (
+                    self.channel.stream_stream(method.path)
+                    if method.server_streaming
+                    else self.channel.stream_unary(method.path)
+                )
                 answer = call(iter(requests), timeout=CALL_TIMEOUT_S, metadata=self.metadata)
             else:
-                call = self.channel.unary_stream(method.path) if method.server_streaming \
-                    else self.channel.unary_unary(method.path)  # fmt: skip
+                call = (
+                    self.channel.unary_stream(method.path)
+                    if method.server_streaming
+                    else self.channel.unary_unary(method.path)
+                )
                 answer = call(requests[0], timeout=CALL_TIMEOUT_S, metadata=self.metadata)
             if method.server_streaming:
                 next(answer, None)  # the first answer must come; a Watch never ends by itself: hang up after it
@@ -198,12 +219,19 @@ class _Runner:
             self.report.hung += 1
             self.report.fail(f"hung: {method.path} with requests {[r.hex() for r in requests]}")
         elif code in CRASH_CODES:
-            self.report.fail(f"{code.name} from {method.path} ({details!r}) for {[r[:64] for r in requests]} "
-                             f"(sizes {sizes})")  # fmt: skip
+            self.report.fail(
+                f"{code.name} from {method.path} ({details!r}) for {[r[:64] for r in requests]} (sizes {sizes})"
+            )
 
     def batch(self, method: Method, examples: int, seed: int, big_sizes: tuple[int, ...]) -> None:
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False)  # fmt: skip
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
         @hypothesis_seed(seed)
         @given(requests=request_strategy(method, big_sizes))
         def run(requests: list[bytes]) -> None:
@@ -212,9 +240,17 @@ class _Runner:
         run()
 
 
-def fuzz_grpc(channel: grpc.Channel, *, cases: int, seconds: float, slot_bytes: int, max_message_bytes: int,
-              metadata: tuple[tuple[str, str], ...] = (), seed: int = 0,
-              exclude: tuple[str, ...] = ()) -> SurfaceReport:  # fmt: skip
+def fuzz_grpc(
+    channel: grpc.Channel,
+    *,
+    cases: int,
+    seconds: float,
+    slot_bytes: int,
+    max_message_bytes: int,
+    metadata: tuple[tuple[str, str], ...] = (),
+    seed: int = 0,
+    exclude: tuple[str, ...] = (),
+) -> SurfaceReport:
     """At least ``cases`` calls over every RPC (or ``seconds``); bytes fields reach past the slot
     (``slot_bytes``) and past the server's message limit (``max_message_bytes``); ``exclude``:
     method paths (prefixes, e.g. ``/sigmavault.v1.StorageService/Destroy``) to leave out."""

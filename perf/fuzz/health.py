@@ -15,8 +15,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-def engine_healthy(http_base: str, channel: grpc.Channel, headers: Mapping[str, str] | None = None,
-                   metadata: tuple[tuple[str, str], ...] = (), verify: object = True) -> tuple[bool, str]:  # fmt: skip
+def engine_healthy(
+    http_base: str,
+    channel: grpc.Channel,
+    headers: Mapping[str, str] | None = None,
+    metadata: tuple[tuple[str, str], ...] = (),
+    verify: object = True,
+) -> tuple[bool, str]:
     """(healthy, why not)."""
     headers = dict(headers or {})
     try:

@@ -65,8 +65,9 @@ def _grpc_code(exc: grpc.RpcError) -> tuple[str, str, str]:
 class NasClient:
     """HTTP and gRPC to one engine, with its token."""
 
-    def __init__(self, http_base: str, channel: grpc.Channel, headers: dict[str, str],
-                 metadata: tuple[tuple[str, str], ...]) -> None:  # fmt: skip
+    def __init__(
+        self, http_base: str, channel: grpc.Channel, headers: dict[str, str], metadata: tuple[tuple[str, str], ...]
+    ) -> None:
         self.http = httpx.Client(base_url=http_base, headers=headers, timeout=CALL_TIMEOUT_S)
         self.metadata = metadata
         self.compression = rpc.CompressionServiceStub(channel)
@@ -119,8 +120,16 @@ class NasClient:
         return {"state": "hung", "id": job_id}
 
 
-def judge(report: SurfaceReport, what: str, answer: Answer, expected: Iterable[str], client: NasClient,
-          *, job_codes: Iterable[str] = (), may_succeed: bool = False) -> str:  # fmt: skip
+def judge(
+    report: SurfaceReport,
+    what: str,
+    answer: Answer,
+    expected: Iterable[str],
+    client: NasClient,
+    *,
+    job_codes: Iterable[str] = (),
+    may_succeed: bool = False,
+) -> str:
     """Record one case: refused with an ``expected`` code (HTTP 4xx or a non-crash gRPC status), or a
     job that fails with one of ``job_codes`` (``may_succeed``: or ends done). Returns the outcome."""
     expected, job_codes = set(expected), set(job_codes)
@@ -133,8 +142,9 @@ def judge(report: SurfaceReport, what: str, answer: Answer, expected: Iterable[s
             report.hung += 1
             report.fail(f"{what}: job {answer.job['id']} did not end in {JOB_TIMEOUT_S:g} s")
         elif not ((state == "failed" and code in job_codes) or (state == "done" and may_succeed)):
-            report.fail(f"{what}: job {state} {code!r} ({job.get('error', '')[:160]}); expected failed with "
-                        f"{sorted(job_codes)}")  # fmt: skip
+            report.fail(
+                f"{what}: job {state} {code!r} ({job.get('error', '')[:160]}); expected failed with {sorted(job_codes)}"
+            )
         return outcome
     report.record(answer.label)
     if answer.status == "hung":
@@ -166,8 +176,9 @@ def listing(directory: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def nothing_written(report: SurfaceReport, what: str, before: dict[str, tuple[int, int]],
-                    after: dict[str, tuple[int, int]]) -> None:  # fmt: skip
+def nothing_written(
+    report: SurfaceReport, what: str, before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> None:
     new = sorted(set(after) - set(before))
     changed = sorted(p for p in set(after) & set(before) if after[p] != before[p])
     if new or changed:

@@ -37,13 +37,19 @@ from perf.fuzz.report import SurfaceReport, excluded
 if TYPE_CHECKING:
     from schemathesis import APIOperation, Case
 
-CHECKS = [checks.status_code_conformance, checks.content_type_conformance, checks.response_headers_conformance,
-          checks.response_schema_conformance, checks.negative_data_rejection]  # fmt: skip
+CHECKS = [
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+    checks.negative_data_rejection,
+]
 # schemathesis' default list of refusals of invalid input, plus 413: a body over an operation's size limit
 # is refused as such (found by the long run: POST /api/v1/encryption/rotate takes 1 KiB, and a negative
 # case's random JSON outgrew it; the 413 was counted as the invalid request accepted)
-CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": [
-    *NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]}}})  # fmt: skip
+CONFIG = SchemathesisConfig.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]}}}
+)
 BATCH = 10  # cases per operation and mode before moving on to the next
 REQUEST_TIMEOUT_S = 10.0
 
@@ -68,8 +74,9 @@ class _Runner:
         if time.monotonic() > self.deadline:
             return
         try:
-            response = case.call(base_url=self.base_url, session=self.session, headers=self.headers,
-                                 timeout=REQUEST_TIMEOUT_S)  # fmt: skip
+            response = case.call(
+                base_url=self.base_url, session=self.session, headers=self.headers, timeout=REQUEST_TIMEOUT_S
+            )
         except requests.Timeout:
             self.report.hung += 1
             self.report.fail(f"hung (no answer in {REQUEST_TIMEOUT_S} s): {case.as_curl_command()}")
@@ -86,8 +93,10 @@ class _Runner:
             case.validate_response(response, checks=CHECKS, headers=self.headers)
         except (Failure, FailureGroup) as exc:
             titles = [e.title for e in getattr(exc, "exceptions", [exc])]
-            self.report.fail(f"{case.operation.label} answered {response.status_code}: {'; '.join(titles)} | "
-                             f"{response.text[:200]} | {case.as_curl_command()}")  # fmt: skip
+            self.report.fail(
+                f"{case.operation.label} answered {response.status_code}: {'; '.join(titles)} | "
+                f"{response.text[:200]} | {case.as_curl_command()}"
+            )
 
     def batch(self, operation: APIOperation, mode: GenerationMode, examples: int, seed: int) -> bool:
         """Run up to ``examples`` cases; False when this operation has nothing to generate in this mode."""
@@ -96,8 +105,14 @@ class _Runner:
         except Exception:  # e.g. no way to make a negative case for an operation without inputs
             return False
 
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False)  # fmt: skip
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
         @hypothesis_seed(seed)
         @given(case=strategy)
         def run(case: Case) -> None:
@@ -114,10 +129,20 @@ class _Runner:
 
 _RAW_BODIES = st.one_of(
     st.binary(max_size=300),
-    st.sampled_from([b"[" * 100_000, b'{"a":' * 5_000, b'{"kind": "echo", "data": "', b"\xff\xfe{}", b"null", b"[]",
-                     b'{"kind": "echo", "data": "AAAA", "kind": "hash"}', b'{"timeout_ms": 1e400}',
-                     b'{"kind": "echo", "data": "' + b"A" * (3 << 20) + b'"}']),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            b"[" * 100_000,
+            b'{"a":' * 5_000,
+            b'{"kind": "echo", "data": "',
+            b"\xff\xfe{}",
+            b"null",
+            b"[]",
+            b'{"kind": "echo", "data": "AAAA", "kind": "hash"}',
+            b'{"timeout_ms": 1e400}',
+            b'{"kind": "echo", "data": "' + b"A" * (3 << 20) + b'"}',
+        ]
+    ),
+)
 _CONTENT_TYPES = st.sampled_from(
     ["application/json", "text/plain", "application/octet-stream", "", "application/x-www-form-urlencoded"]
 )
@@ -128,8 +153,13 @@ def _send_raw(runner: _Runner, method: str, path: str, documented: set[int], bod
         return
     label = f"{method} {path} with {len(body)} bytes {body[:60]!r} as {content_type!r}"
     try:
-        response = runner.session.request(method, runner.base_url + path, data=body, timeout=REQUEST_TIMEOUT_S,
-                                          headers={**runner.headers, "Content-Type": content_type})  # fmt: skip
+        response = runner.session.request(
+            method,
+            runner.base_url + path,
+            data=body,
+            timeout=REQUEST_TIMEOUT_S,
+            headers={**runner.headers, "Content-Type": content_type},
+        )
     except requests.Timeout:
         runner.report.hung += 1
         runner.report.fail(f"hung: {label}")
@@ -140,8 +170,9 @@ def _send_raw(runner: _Runner, method: str, path: str, documented: set[int], bod
         return
     runner.report.record(str(response.status_code))
     if response.status_code >= 500 or response.status_code not in documented:
-        runner.report.fail(f"{response.status_code} (documented: {sorted(documented)}) for {label}: "
-                           f"{response.text[:200]}")  # fmt: skip
+        runner.report.fail(
+            f"{response.status_code} (documented: {sorted(documented)}) for {label}: {response.text[:200]}"
+        )
 
 
 def _raw_body_cases(runner: _Runner, operations: list[APIOperation], examples: int, seed: int) -> None:
@@ -155,8 +186,14 @@ def _raw_bodies_for(runner: _Runner, operation: APIOperation, examples: int, see
     method, path = operation.method.upper(), operation.path.replace("{id}", "0")
     documented = {int(code) for code in operation.definition.raw["responses"] if code.isdigit()}
 
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False)  # fmt: skip
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
     @hypothesis_seed(seed)
     @given(body=_RAW_BODIES, content_type=_CONTENT_TYPES)
     def run(body: bytes, content_type: str) -> None:
@@ -165,8 +202,15 @@ def _raw_bodies_for(runner: _Runner, operation: APIOperation, examples: int, see
     run()
 
 
-def fuzz_http(base_url: str, *, cases: int, seconds: float, headers: dict[str, str] | None = None, seed: int = 0,
-              exclude: tuple[str, ...] = ()) -> SurfaceReport:  # fmt: skip
+def fuzz_http(
+    base_url: str,
+    *,
+    cases: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+    seed: int = 0,
+    exclude: tuple[str, ...] = (),
+) -> SurfaceReport:
     """At least ``cases`` generated requests over every operation (or ``seconds``, whichever ends
     first); ``exclude``: operation labels to leave out (e.g. ``"POST /api/v1/storage/pools"``).
     The caller judges the engine's health after (perf/fuzz/health.py) and finishes the report."""
@@ -174,8 +218,11 @@ def fuzz_http(base_url: str, *, cases: int, seconds: float, headers: dict[str, s
     headers = dict(headers or {})
     deadline = time.monotonic() + seconds
     runner = _Runner(base_url, headers, report, deadline)
-    plans = [(op, mode) for op in _operations(base_url, headers, exclude)
-             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]  # fmt: skip
+    plans = [
+        (op, mode)
+        for op in _operations(base_url, headers, exclude)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    ]
     report.operations = len({op.label for op, _ in plans})
     live = list(plans)
     operations = list({op.label: op for op, _ in plans}.values())

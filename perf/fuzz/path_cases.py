@@ -43,10 +43,29 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-REFUSALS = ("invalid_path", "path_escape", "outside_roots", "symlink_escape", "not_a_file", "no_directory",
-            "not_found", "already_exists", "same_file", "invalid_argument", "invalid_request", "not_compressed",
-            "not_sealed", "truncated", "bad_seek_table", "not_seekable", "invalid_utf8", "data_dir", "source_changed",
-            "too_deep", "too_many")  # fmt: skip
+REFUSALS = (
+    "invalid_path",
+    "path_escape",
+    "outside_roots",
+    "symlink_escape",
+    "not_a_file",
+    "no_directory",
+    "not_found",
+    "already_exists",
+    "same_file",
+    "invalid_argument",
+    "invalid_request",
+    "not_compressed",
+    "not_sealed",
+    "truncated",
+    "bad_seek_table",
+    "not_seekable",
+    "invalid_utf8",
+    "data_dir",
+    "source_changed",
+    "too_deep",
+    "too_many",
+)
 SWAP_REFUSALS = ("not_found", "symlink_escape", "no_directory", "invalid_path", "source_changed")
 OPERATIONS = ("compress", "decompress", "encrypt", "decrypt", "rewrap")
 CONTROL = "".join(chr(c) for c in range(32)) + "\x7f"
@@ -55,8 +74,15 @@ SWAP_SHARE = 0.25  # of the cases go under the swapped directory
 
 
 class Paths:
-    def __init__(self, client: NasClient, root: Path, sandbox: Path, report: SurfaceReport, rng: random.Random,
-                 data_dir: Path | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        client: NasClient,
+        root: Path,
+        sandbox: Path,
+        report: SurfaceReport,
+        rng: random.Random,
+        data_dir: Path | None = None,
+    ) -> None:
         self.client, self.report, self.rng = client, report, rng
         self.base, self.sandbox, self.data_dir = root / "paths", sandbox, data_dir
         self._socket: socket.socket | None = None
@@ -75,10 +101,17 @@ class Paths:
         self._socket = socket.socket(socket.AF_UNIX)
         (base / "sock").unlink(missing_ok=True)
         self._socket.bind(str(base / "sock"))
-        links: dict[str, str | Path] = {"out_file": sandbox / "secret", "out_dir": sandbox, "etc": "/etc/hostname",
-                 "dev": "/dev/zero",
-                 "loop": base / "loop", "dangling": base / "nowhere", "chain": base / "out_file",
-                 "in": base / "data.bin", "in_dir": base / "dir"}  # fmt: skip
+        links: dict[str, str | Path] = {
+            "out_file": sandbox / "secret",
+            "out_dir": sandbox,
+            "etc": "/etc/hostname",
+            "dev": "/dev/zero",
+            "loop": base / "loop",
+            "dangling": base / "nowhere",
+            "chain": base / "out_file",
+            "in": base / "data.bin",
+            "in_dir": base / "dir",
+        }
         if self.data_dir is not None:
             links["state"] = self.data_dir
         for name, target in links.items():
@@ -96,33 +129,89 @@ class Paths:
         if self.data_dir is None:
             return []
         d, b = str(self.data_dir), str(self.base)
-        return [f"{d}/jobs.sqlite3", f"{d}/keys", f"{d}/keys/engine.key", f"{b}/state/jobs.sqlite3",
-                f"{b}/state/keys", f"{b}/state/keys/engine.key", f"{b}/state/storage/pools.json"]  # fmt: skip
+        return [
+            f"{d}/jobs.sqlite3",
+            f"{d}/keys",
+            f"{d}/keys/engine.key",
+            f"{b}/state/jobs.sqlite3",
+            f"{b}/state/keys",
+            f"{b}/state/keys/engine.key",
+            f"{b}/state/storage/pools.json",
+        ]
 
     def sources(self) -> list[str]:
         b, r = str(self.base), self.rng
         up = "/..".join([""] * r.randint(1, 6))
         return [
-            f"{b}{up}/{self.sandbox.name}/secret", f"{b}/dir/..{up}/etc/passwd", f"{b}/../paths/data.bin",
-            f"{b}/./dir/../data.bin", "/../etc/passwd", "..", "../data.bin", "data.bin", "./data.bin", "",
-            "/etc/passwd", "/etc/shadow", "/proc/self/environ", "/dev/zero", "/dev/sda", "/dev/nvme0n1", "/", "/tmp",
-            str(self.sandbox / "secret"), f"{b}/out_file", f"{b}/out_dir/secret", f"{b}/etc", f"{b}/dev",
-            f"{b}/loop", f"{b}/dangling", f"{b}/chain", f"{b}/in_dir", f"{b}/fifo", f"{b}/sock", f"{b}/dir",
-            f"{b}/dir/", f"{b}/missing.bin", f"{b}/da\x00ta.bin", f"{b}/data.bin\x00.zst",
-            f"{b}/{r.choice(CONTROL)}name{r.choice(CONTROL)}", b + "/" + "x" * r.choice((255, 256, 4097)),
-            b + "/a" * r.randint(600, 2100), f"{b}/\u202edata.bin", f"{b}/data.bin ", f"{b}//data.bin/",
+            f"{b}{up}/{self.sandbox.name}/secret",
+            f"{b}/dir/..{up}/etc/passwd",
+            f"{b}/../paths/data.bin",
+            f"{b}/./dir/../data.bin",
+            "/../etc/passwd",
+            "..",
+            "../data.bin",
+            "data.bin",
+            "./data.bin",
+            "",
+            "/etc/passwd",
+            "/etc/shadow",
+            "/proc/self/environ",
+            "/dev/zero",
+            "/dev/sda",
+            "/dev/nvme0n1",
+            "/",
+            "/tmp",
+            str(self.sandbox / "secret"),
+            f"{b}/out_file",
+            f"{b}/out_dir/secret",
+            f"{b}/etc",
+            f"{b}/dev",
+            f"{b}/loop",
+            f"{b}/dangling",
+            f"{b}/chain",
+            f"{b}/in_dir",
+            f"{b}/fifo",
+            f"{b}/sock",
+            f"{b}/dir",
+            f"{b}/dir/",
+            f"{b}/missing.bin",
+            f"{b}/da\x00ta.bin",
+            f"{b}/data.bin\x00.zst",
+            f"{b}/{r.choice(CONTROL)}name{r.choice(CONTROL)}",
+            b + "/" + "x" * r.choice((255, 256, 4097)),
+            b + "/a" * r.randint(600, 2100),
+            f"{b}/\u202edata.bin",
+            f"{b}/data.bin ",
+            f"{b}//data.bin/",
             *self._state(),
-        ]  # fmt: skip
+        ]
 
     def destinations(self) -> list[str]:
         b, s = str(self.base), self.sandbox.name
         up = "/..".join([""] * self.rng.randint(1, 6))
         return [
-            f"{b}{up}/{s}/out.zst", f"{b}/../{s}/out.zst", str(self.sandbox / "out.zst"), f"{b}/out_dir/out.zst",
-            f"{b}/out_file", f"{b}/in", f"{b}/dangling", f"{b}/in_dir", f"{b}/dir", f"{b}/dir/", f"{b}/fifo",
-            f"{b}/sock", f"{b}/missing/out.zst", f"{b}/data.bin", "out.zst", "", f"{b}/o\x00ut.zst",
-            f"{b}/.", f"{b}/..", b + "/" + "y" * 300, *[p for p in self._state() if not p.endswith("keys")],
-        ]  # fmt: skip
+            f"{b}{up}/{s}/out.zst",
+            f"{b}/../{s}/out.zst",
+            str(self.sandbox / "out.zst"),
+            f"{b}/out_dir/out.zst",
+            f"{b}/out_file",
+            f"{b}/in",
+            f"{b}/dangling",
+            f"{b}/in_dir",
+            f"{b}/dir",
+            f"{b}/dir/",
+            f"{b}/fifo",
+            f"{b}/sock",
+            f"{b}/missing/out.zst",
+            f"{b}/data.bin",
+            "out.zst",
+            "",
+            f"{b}/o\x00ut.zst",
+            f"{b}/.",
+            f"{b}/..",
+            b + "/" + "y" * 300,
+            *[p for p in self._state() if not p.endswith("keys")],
+        ]
         # (a control character is legal in a Linux file name: a destination with one is not bad input)
 
     def one(self) -> None:
@@ -154,8 +243,15 @@ class Paths:
         # one inside the root is a fair request, and a file that is not sealed fails rewrap_incomplete
         rewrap = body["operation"] == "rewrap"
         inside = rewrap and _inside(str(body["source"]), self.base)
-        judge(self.report, f"{what} ({via})", self.client.start_job(body, via), REFUSALS, self.client,
-              job_codes=(*REFUSALS, "rewrap_incomplete") if rewrap else REFUSALS, may_succeed=inside)  # fmt: skip
+        judge(
+            self.report,
+            f"{what} ({via})",
+            self.client.start_job(body, via),
+            REFUSALS,
+            self.client,
+            job_codes=(*REFUSALS, "rewrap_incomplete") if rewrap else REFUSALS,
+            may_succeed=inside,
+        )
         nothing_written(self.report, what, before[0], listing(self.sandbox))
         nothing_written(self.report, what, before[1], self._listing())
 
@@ -176,21 +272,24 @@ class Paths:
             name = f"swap-{next(self._numbers)}.out"
             body = {"operation": operation, "source": str(sub / "data.bin"), "destination": str(sub / name)}
             what = f"{operation} under the swapped directory ({via})"
-            outcome = judge(self.report, what, self.client.start_job(body, via), SWAP_REFUSALS, self.client,
-                            may_succeed=True)  # fmt: skip
+            outcome = judge(
+                self.report, what, self.client.start_job(body, via), SWAP_REFUSALS, self.client, may_succeed=True
+            )
             self.swap.check_output(self.report, what, name, operation, done=outcome == "job done")
         if listing(self.sandbox) != before:
             self.report.fail(f"{what}: wrongly admitted: the sandbox outside the root changed")
 
     def _swapped_range(self, what: str, path: str, via: str) -> None:
         if via == "http":
-            answer = self.client.http.get("/api/v1/compression/files/range",
-                                          params={"path": path, "offset": 0, "length": len(INSIDE)})  # fmt: skip
+            answer = self.client.http.get(
+                "/api/v1/compression/files/range", params={"path": path, "offset": 0, "length": len(INSIDE)}
+            )
             data = answer.content if answer.status_code == 200 else None
             label = Answer(str(answer.status_code), "" if data is not None else _code(answer))
         else:
-            label = self.client.grpc_call(self.client.compression.ReadRange,
-                                          pb.ReadRangeRequest(path=path, offset=0, length=len(INSIDE)))  # fmt: skip
+            label = self.client.grpc_call(
+                self.client.compression.ReadRange, pb.ReadRangeRequest(path=path, offset=0, length=len(INSIDE))
+            )
             data = label.job.get("data") if label.status == "OK" else None
             if data is not None:
                 data = base64.b64decode(data)
@@ -201,8 +300,9 @@ class Paths:
 
     def _range(self, path: str, via: str) -> None:
         if via == "http" or not _utf8(path):
-            answer = self.client.http_call("GET", "/api/v1/compression/files/range",
-                                           params={"path": path, "offset": 0, "length": 16})  # fmt: skip
+            answer = self.client.http_call(
+                "GET", "/api/v1/compression/files/range", params={"path": path, "offset": 0, "length": 16}
+            )
         else:
             request = pb.ReadRangeRequest(path=path, offset=0, length=16)
             answer = self.client.grpc_call(self.client.compression.ReadRange, request)
@@ -299,8 +399,16 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def fuzz_paths(client: NasClient, root: Path, sandbox: Path, *, cases: int, seconds: float, seed: int = 0,
-               data_dir: Path | None = None) -> SurfaceReport:  # fmt: skip
+def fuzz_paths(
+    client: NasClient,
+    root: Path,
+    sandbox: Path,
+    *,
+    cases: int,
+    seconds: float,
+    seed: int = 0,
+    data_dir: Path | None = None,
+) -> SurfaceReport:
     report = SurfaceReport("paths")
     paths = Paths(client, root, sandbox, report, random.Random(seed), data_dir)
     paths.prepare()

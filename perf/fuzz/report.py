@@ -47,14 +47,23 @@ class SurfaceReport:
         return self.failure_count == 0 and self.hung == 0 and bool(self.healthy_after)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"surface": self.surface, "cases": self.cases, "operations": self.operations,
-                "failures": self.failure_count, "hung": self.hung, "healthy_after": self.healthy_after,
-                "seconds": self.seconds, "outcomes": dict(sorted(self.outcomes.items())),
-                "first_failures": self.failures}  # fmt: skip
+        return {
+            "surface": self.surface,
+            "cases": self.cases,
+            "operations": self.operations,
+            "failures": self.failure_count,
+            "hung": self.hung,
+            "healthy_after": self.healthy_after,
+            "seconds": self.seconds,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "first_failures": self.failures,
+        }
 
     def summary(self) -> str:
         top = ", ".join(f"{k} {v}" for k, v in self.outcomes.most_common(8))
         verdict = "ok" if self.ok else "FAILED"
-        return (f"{self.surface:<10} {self.cases:>7} cases over {self.operations:>3} operations in "
-                f"{self.seconds:>6.1f} s: {self.failure_count} failures, {self.hung} hung, "
-                f"healthy after: {self.healthy_after} [{verdict}]  ({top})")  # fmt: skip
+        return (
+            f"{self.surface:<10} {self.cases:>7} cases over {self.operations:>3} operations in "
+            f"{self.seconds:>6.1f} s: {self.failure_count} failures, {self.hung} hung, "
+            f"healthy after: {self.healthy_after} [{verdict}]  ({top})"
+        )

@@ -24,9 +24,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-HEADER_CODES = ("header_tampered", "not_sealed", "unsupported_version", "unsupported_suite", "wrong_key", "unknown_key",
-                "truncated",
-                "blocks_too_large", "trailing_data", "corrupt_block", "invalid_argument")  # fmt: skip
+HEADER_CODES = (
+    "header_tampered",
+    "not_sealed",
+    "unsupported_version",
+    "unsupported_suite",
+    "wrong_key",
+    "unknown_key",
+    "truncated",
+    "blocks_too_large",
+    "trailing_data",
+    "corrupt_block",
+    "invalid_argument",
+)
 BLOCK_CODES = ("block_tampered", "blocks_reordered", "truncated", "trailing_data", "corrupt_block", "block_auth")
 
 
@@ -101,13 +111,25 @@ class Damage:
         before = listing(self.out)
         via = self.rng.choice(("http", "grpc"))
         body = {"operation": "decrypt", "source": str(path), "destination": str(self.out / f"case{self.n}")}
-        judge(self.report, f"decrypt {what} ({via})", self.client.start_job(body, via), codes, self.client,
-              job_codes=codes)  # fmt: skip
+        judge(
+            self.report,
+            f"decrypt {what} ({via})",
+            self.client.start_job(body, via),
+            codes,
+            self.client,
+            job_codes=codes,
+        )
         nothing_written(self.report, f"decrypt {what}", before, listing(self.out))
         if rewrap:
             answer = self.client.start_job({"operation": "rewrap", "source": str(path)}, via)
-            judge(self.report, f"rewrap {what} ({via})", answer, codes, self.client,
-                  job_codes=(*codes, "rewrap_incomplete"))  # fmt: skip
+            judge(
+                self.report,
+                f"rewrap {what} ({via})",
+                answer,
+                codes,
+                self.client,
+                job_codes=(*codes, "rewrap_incomplete"),
+            )
             if path.read_bytes() != blob:
                 self.report.fail(f"rewrap {what}: the damaged file was changed")
         path.unlink()
@@ -166,12 +188,22 @@ class Damage:
         self._case(f"{len(extra)} bytes appended", f.blob + extra, ("trailing_data", *BLOCK_CODES))
 
     def families(self) -> list[Callable[[], None]]:
-        return [self.flip_header, self.flip_record, self.flip_record, self.cut, self.swap, self.repeat, self.splice,
-                self.drop, self.append]  # fmt: skip
+        return [
+            self.flip_header,
+            self.flip_record,
+            self.flip_record,
+            self.cut,
+            self.swap,
+            self.repeat,
+            self.splice,
+            self.drop,
+            self.append,
+        ]
 
 
-def fuzz_sealed(client: NasClient, root: Path, *, block_bytes: int, cases: int, seconds: float,
-                seed: int = 0) -> SurfaceReport:  # fmt: skip
+def fuzz_sealed(
+    client: NasClient, root: Path, *, block_bytes: int, cases: int, seconds: float, seed: int = 0
+) -> SurfaceReport:
     report = SurfaceReport("sealed")
     damage = Damage(client, root, report, random.Random(seed))
     damage.prepare(block_bytes)

@@ -47,7 +47,7 @@ REFUSALS = (
     "invalid_device",
     "invalid_kind",
     "method_not_allowed",
-)  # fmt: skip  (an HTTP client folds "/../" in a path: another route answers)
+)  # (an HTTP client folds "/../" in a path: another route answers)
 CONTROL = [chr(c) for c in range(32)] + ["\x7f"]
 LOOKALIKES = ["tank\u200b", "\u202etank", "t\u0430nk", "tank\ufeff", "\u00a0tank", "tank\u2028x"]
 
@@ -70,9 +70,32 @@ class Storage:
     def name(self) -> str:
         r = self.rng
         c = r.choice(CONTROL)
-        return r.choice([f"tank{c}", f"{c}tank", f"ta{c}nk", c, "..", "../etc", "a/b", "/", ".hidden", "-rf",
-                         " tank", "tank ", "", "x" * r.randint(65, 300), r.choice(LOOKALIKES), "tank\x00x",
-                         "tank;reboot", "$(reboot)", "tank\nname", "%2e%2e", "tank\\x", "p" * 5000])  # fmt: skip
+        return r.choice(
+            [
+                f"tank{c}",
+                f"{c}tank",
+                f"ta{c}nk",
+                c,
+                "..",
+                "../etc",
+                "a/b",
+                "/",
+                ".hidden",
+                "-rf",
+                " tank",
+                "tank ",
+                "",
+                "x" * r.randint(65, 300),
+                r.choice(LOOKALIKES),
+                "tank\x00x",
+                "tank;reboot",
+                "$(reboot)",
+                "tank\nname",
+                "%2e%2e",
+                "tank\\x",
+                "p" * 5000,
+            ]
+        )
 
     def absent_pool(self) -> str:
         return f"fuzz-absent-{self.rng.randrange(1 << 30)}"
@@ -80,11 +103,27 @@ class Storage:
     def device(self) -> str:
         r = self.rng
         n = r.randrange(1 << 20)
-        candidates = [f"/dev/sdzz{n}", f"/dev/nvme{90 + n % 9}n9p{n}", f"/dev/disk/by-id/sigmavault-fuzz-{n}",
-                      f"/dev/mapper/sigmavault-fuzz-{n}", f"/dev/../dev/sdzz{n}", f"sdzz{n}", f"/dev/sdzz{n}/../sdzz",
-                      str(self.sandbox / "disk.img"), str(self.sandbox / "fifo"), str(self.sandbox / "dir"),
-                      str(self.sandbox / "link"), "/dev/null", "/dev/zero", "", f"/dev/sd{r.choice(CONTROL)}zz",
-                      "/dev/sdzz\x00", "x" * 5000, "/dev/" + "x" * r.choice((256, 5000)), f"/dev/sdzz{n}/"]  # fmt: skip
+        candidates = [
+            f"/dev/sdzz{n}",
+            f"/dev/nvme{90 + n % 9}n9p{n}",
+            f"/dev/disk/by-id/sigmavault-fuzz-{n}",
+            f"/dev/mapper/sigmavault-fuzz-{n}",
+            f"/dev/../dev/sdzz{n}",
+            f"sdzz{n}",
+            f"/dev/sdzz{n}/../sdzz",
+            str(self.sandbox / "disk.img"),
+            str(self.sandbox / "fifo"),
+            str(self.sandbox / "dir"),
+            str(self.sandbox / "link"),
+            "/dev/null",
+            "/dev/zero",
+            "",
+            f"/dev/sd{r.choice(CONTROL)}zz",
+            "/dev/sdzz\x00",
+            "x" * 5000,
+            "/dev/" + "x" * r.choice((256, 5000)),
+            f"/dev/sdzz{n}/",
+        ]
         device = r.choice(candidates)
         return device if self._safe(device) else f"/dev/sdzz-sigmavault-fuzz-{n}"
 
@@ -101,8 +140,19 @@ class Storage:
 
     def disk(self) -> str:
         r = self.rng
-        return r.choice([f"sdzz{r.randrange(1 << 20)}", f"../../etc/{r.choice(['passwd', 'shadow'])}", "..", "",
-                         f"sd{r.choice(CONTROL)}a", "x" * 300, "/dev/sdzz", "nvme99n99", "sda;reboot"])  # fmt: skip
+        return r.choice(
+            [
+                f"sdzz{r.randrange(1 << 20)}",
+                f"../../etc/{r.choice(['passwd', 'shadow'])}",
+                "..",
+                "",
+                f"sd{r.choice(CONTROL)}a",
+                "x" * 300,
+                "/dev/sdzz",
+                "nvme99n99",
+                "sda;reboot",
+            ]
+        )
 
     # the state that must not change --------------------------------------------------------------
     def state(self) -> tuple[Any, ...]:
@@ -120,8 +170,9 @@ class Storage:
     def _call(self, rpc: str, request: Any, http: tuple[str, str, Any] | None) -> Answer:
         if http is not None and self.rng.random() < 0.5:
             method, path, body = http
-            return self.client.http_call(method, path, body if method != "GET" else None,
-                                         params=body if method == "GET" else None)  # fmt: skip
+            return self.client.http_call(
+                method, path, body if method != "GET" else None, params=body if method == "GET" else None
+            )
         return self.client.grpc_call(getattr(self.client.storage, rpc), request)
 
     def one(self) -> None:
@@ -130,34 +181,72 @@ class Storage:
         volume, snapshot, device = self.name(), self.name(), self.device()
         p = quote(pool, safe="")
         calls: list[tuple[str, Any, tuple[str, str, Any] | None]] = [
-            ("CreatePool", pb.CreatePoolRequest(name=pool, devices=[self.device() for _ in range(r.randint(1, 3))],
-                                                data_profile=r.choice(["", "raid1", "raid5", "bogus"]),
-                                                force=r.random() < 0.5), None),
-            ("AddDevice", pb.AddDeviceRequest(pool=pool, device=device, force=r.random() < 0.5),
-             ("POST", f"/api/v1/storage/pools/{p}/devices", {"device": device})),
-            ("RemoveDevice", pb.RemoveDeviceRequest(pool=pool, device=device, confirm=device),
-             ("DELETE", f"/api/v1/storage/pools/{p}/devices", {"device": device, "confirm": device})),
-            ("ReplaceDevice", pb.ReplaceDeviceRequest(pool=pool, old_device=self.device(), new_device=device),
-             ("POST", f"/api/v1/storage/pools/{p}/replace", {"old_device": self.device(), "new_device": device})),
-            ("DestroyPool", pb.DestroyPoolRequest(pool=pool, confirm=pool),
-             ("DELETE", f"/api/v1/storage/pools/{p}", {"confirm": pool})),
+            (
+                "CreatePool",
+                pb.CreatePoolRequest(
+                    name=pool,
+                    devices=[self.device() for _ in range(r.randint(1, 3))],
+                    data_profile=r.choice(["", "raid1", "raid5", "bogus"]),
+                    force=r.random() < 0.5,
+                ),
+                None,
+            ),
+            (
+                "AddDevice",
+                pb.AddDeviceRequest(pool=pool, device=device, force=r.random() < 0.5),
+                ("POST", f"/api/v1/storage/pools/{p}/devices", {"device": device}),
+            ),
+            (
+                "RemoveDevice",
+                pb.RemoveDeviceRequest(pool=pool, device=device, confirm=device),
+                ("DELETE", f"/api/v1/storage/pools/{p}/devices", {"device": device, "confirm": device}),
+            ),
+            (
+                "ReplaceDevice",
+                pb.ReplaceDeviceRequest(pool=pool, old_device=self.device(), new_device=device),
+                ("POST", f"/api/v1/storage/pools/{p}/replace", {"old_device": self.device(), "new_device": device}),
+            ),
+            (
+                "DestroyPool",
+                pb.DestroyPoolRequest(pool=pool, confirm=pool),
+                ("DELETE", f"/api/v1/storage/pools/{p}", {"confirm": pool}),
+            ),
             ("ImportPool", pb.ImportPoolRequest(pool=pool), ("POST", f"/api/v1/storage/pools/{p}/import", {})),
             ("ExportPool", pb.ExportPoolRequest(pool=pool), ("POST", f"/api/v1/storage/pools/{p}/export", {})),
             ("StartScrub", pb.StartScrubRequest(pool=pool), ("POST", f"/api/v1/storage/pools/{p}/scrub", {})),
-            ("CreateVolume", pb.CreateVolumeRequest(pool=pool, volume=volume),
-             ("POST", f"/api/v1/storage/pools/{p}/volumes", {"volume": volume})),
+            (
+                "CreateVolume",
+                pb.CreateVolumeRequest(pool=pool, volume=volume),
+                ("POST", f"/api/v1/storage/pools/{p}/volumes", {"volume": volume}),
+            ),
             ("DeleteVolume", pb.DeleteVolumeRequest(pool=pool, volume=volume, confirm=volume), None),
-            ("CreateSnapshot", pb.CreateSnapshotRequest(pool=pool, volume=volume, snapshot=snapshot),
-             ("POST", f"/api/v1/storage/pools/{p}/volumes/{quote(volume, safe='')}/snapshots", {"snapshot": snapshot})),
-            ("RollbackVolume", pb.RollbackVolumeRequest(pool=pool, volume=volume, snapshot=snapshot, confirm=volume),
-             None),
-            ("CloneSnapshot", pb.CloneSnapshotRequest(pool=pool, volume=volume, snapshot=snapshot,
-                                                      new_volume=self.name()), None),
-            ("CreateSchedule", pb.CreateScheduleRequest(pool=pool, volume=volume, period="daily", keep=3),
-             ("POST", "/api/v1/storage/schedules", {"pool": pool, "volume": volume, "period": "daily", "keep": 3})),
+            (
+                "CreateSnapshot",
+                pb.CreateSnapshotRequest(pool=pool, volume=volume, snapshot=snapshot),
+                (
+                    "POST",
+                    f"/api/v1/storage/pools/{p}/volumes/{quote(volume, safe='')}/snapshots",
+                    {"snapshot": snapshot},
+                ),
+            ),
+            (
+                "RollbackVolume",
+                pb.RollbackVolumeRequest(pool=pool, volume=volume, snapshot=snapshot, confirm=volume),
+                None,
+            ),
+            (
+                "CloneSnapshot",
+                pb.CloneSnapshotRequest(pool=pool, volume=volume, snapshot=snapshot, new_volume=self.name()),
+                None,
+            ),
+            (
+                "CreateSchedule",
+                pb.CreateScheduleRequest(pool=pool, volume=volume, period="daily", keep=3),
+                ("POST", "/api/v1/storage/schedules", {"pool": pool, "volume": volume, "period": "daily", "keep": 3}),
+            ),
             ("GetSmart", pb.GetSmartRequest(disk=self.disk()), None),
             ("StartSelfTest", pb.StartSelfTestRequest(disk=self.disk(), kind=r.choice(["short", "long", "x"])), None),
-        ]  # fmt: skip
+        ]
         rpc, request, http = calls[0] if r.random() < 0.25 else r.choice(calls)  # CreatePool checks devices first
         if rpc == "GetSmart" and r.random() < 0.5:
             http = ("GET", f"/api/v1/storage/disks/{quote(request.disk, safe='')}/smart", {})

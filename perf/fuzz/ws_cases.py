@@ -93,8 +93,9 @@ class _Runner:
 
     def _connection(self) -> ClientConnection:
         if self.ws is None:
-            self.ws = self._open.enter_context(connect(self.url, additional_headers=self.headers, max_size=None,
-                                                       open_timeout=10))  # fmt: skip
+            self.ws = self._open.enter_context(
+                connect(self.url, additional_headers=self.headers, max_size=None, open_timeout=10)
+            )
             hello = orjson.loads(self.ws.recv(timeout=REPLY_TIMEOUT_S))
             assert hello["type"] == "server.hello", hello
         return self.ws
@@ -133,8 +134,14 @@ class _Runner:
             self.report.fail(f"a {len(frame)}-byte frame was answered, not refused")
 
     def batch(self, examples: int, seed: int) -> None:
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False)  # fmt: skip
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
         @hypothesis_seed(seed)
         @given(frame=FRAMES)
         def run(frame: str | bytes) -> None:
@@ -156,8 +163,10 @@ def send_upgrade(sock: socket.socket, parts: SplitResult, headers: dict[str, str
     """The client's half of a WebSocket handshake, written by hand (the fuzzers then send raw frames)."""
     key = base64.b64encode(os.urandom(16)).decode()
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade"
-                 f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode())  # fmt: skip
+    sock.sendall(
+        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade"
+        f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode()
+    )
 
 
 def _raw_case(url: str, headers: dict[str, str], data: bytes, *, hang_up: bool) -> str:
@@ -238,8 +247,16 @@ def _flood(url: str, headers: dict[str, str], messages: int) -> str:
         return "the flood's last answer never came"
 
 
-def fuzz_ws(url: str, *, cases: int, seconds: float, headers: dict[str, str] | None = None, seed: int = 0,
-            connections: int = 100, flood: int = 1000) -> SurfaceReport:  # fmt: skip
+def fuzz_ws(
+    url: str,
+    *,
+    cases: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+    seed: int = 0,
+    connections: int = 100,
+    flood: int = 1000,
+) -> SurfaceReport:
     report = SurfaceReport("websocket")
     headers = dict(headers or {})
     listener = _Listener(url, headers)
@@ -269,6 +286,8 @@ def fuzz_ws(url: str, *, cases: int, seconds: float, headers: dict[str, str] | N
         listener.stop.set()
         listener.join(REPLY_TIMEOUT_S * 3)
     if listener.error or listener.events == 0 or listener.longest_gap > 3.0:
-        report.fail(f"the well-behaved subscriber got {listener.events} events, longest gap "
-                    f"{listener.longest_gap:.1f} s, {listener.error or 'no error'}")  # fmt: skip
+        report.fail(
+            f"the well-behaved subscriber got {listener.events} events, longest gap "
+            f"{listener.longest_gap:.1f} s, {listener.error or 'no error'}"
+        )
     return report

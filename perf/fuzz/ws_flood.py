@@ -51,9 +51,17 @@ def _message(kind: str, types: list[str], n: int) -> bytes:
     return _raw_frame(0x1, orjson.dumps({"type": kind, "data": {"types": types, "n": n}}))
 
 
-def fuzz_ws_flood(url: str, *, frontend_rss: Callable[[], int], busy: Callable[[], None] | None = None,
-                  headers: dict[str, str] | None = None, connections: int = 64, messages: int = 200,
-                  hold_s: float = 10.0, rss_limit_bytes: int = 64 << 20) -> SurfaceReport:  # fmt: skip
+def fuzz_ws_flood(
+    url: str,
+    *,
+    frontend_rss: Callable[[], int],
+    busy: Callable[[], None] | None = None,
+    headers: dict[str, str] | None = None,
+    connections: int = 64,
+    messages: int = 200,
+    hold_s: float = 10.0,
+    rss_limit_bytes: int = 64 << 20,
+) -> SurfaceReport:
     """``busy()``: started before the hold, makes the engine publish more (a file job's progress)."""
     report = SurfaceReport("wsflood")
     report.operations = 2
@@ -67,8 +75,10 @@ def fuzz_ws_flood(url: str, *, frontend_rss: Callable[[], int], busy: Callable[[
             sock = _open(url, headers)
             socks.append(sock)
             sock.sendall(_message("client.subscribe", EVERYTHING, 0))
-            burst = b"".join(_message("client.subscribe" if k % 2 else "client.unsubscribe", EVERYTHING[k % 4 :], k)
-                             for k in range(messages))  # fmt: skip
+            burst = b"".join(
+                _message("client.subscribe" if k % 2 else "client.unsubscribe", EVERYTHING[k % 4 :], k)
+                for k in range(messages)
+            )
             sock.sendall(burst)
             report.cases += messages + 1
             report.outcomes["sent unread"] += messages + 1
@@ -91,8 +101,10 @@ def fuzz_ws_flood(url: str, *, frontend_rss: Callable[[], int], busy: Callable[[
     if peak - rss0 > rss_limit_bytes:
         report.fail(f"the frontend grew from {rss0 >> 20} to {peak >> 20} MiB under {len(socks)} unread subscribers")
     if listener.error or listener.events == 0 or listener.longest_gap > 3.0:
-        report.fail(f"the well-behaved subscriber got {listener.events} events, longest gap "
-                    f"{listener.longest_gap:.1f} s, {listener.error or 'no error'}")  # fmt: skip
+        report.fail(
+            f"the well-behaved subscriber got {listener.events} events, longest gap "
+            f"{listener.longest_gap:.1f} s, {listener.error or 'no error'}"
+        )
     after = _Listener(url, headers)
     after.start()
     time.sleep(1.5)

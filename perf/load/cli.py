@@ -49,8 +49,12 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=None, metavar="HOST", help="the engine's host (default 127.0.0.1)")
     parser.add_argument("--grpc-port", type=int, default=9003, help="gRPC port (default 9003)")
     parser.add_argument("--http-port", type=int, default=8001, help="HTTP and WebSocket port (default 8001)")
-    parser.add_argument("--token-file", default=None, metavar="PATH",
-                        help="the engine's API token (default: <data_dir>/api-token of this box's engine)")  # fmt: skip
+    parser.add_argument(
+        "--token-file",
+        default=None,
+        metavar="PATH",
+        help="the engine's API token (default: <data_dir>/api-token of this box's engine)",
+    )
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,21 +87,28 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job-bytes", type=_positive(int), default=4 << 20, help="file-jobs: source size")
     parser.add_argument("--job-source", default="", help="file-jobs: a source file on the engine's host")
     parser.add_argument("--job-dir", default="", help="file-jobs: a directory the engine accepts paths in")
-    parser.add_argument("--route", choices=("named", "any"), default="named",
-                        help="grpc-unary and http tasks: named agents round-robin (default), or any agent "
-                             "(the engine picks, routing around a restarting worker)")  # fmt: skip
+    parser.add_argument(
+        "--route",
+        choices=("named", "any"),
+        default="named",
+        help="grpc-unary and http tasks: named agents round-robin (default), or any agent "
+        "(the engine picks, routing around a restarting worker)",
+    )
     parser.add_argument("--seed", type=int, default=42)
 
 
 def build_parser() -> OneLineParser:
-    parser = OneLineParser(prog="perf load", description=__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = OneLineParser(prog="perf load", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_target_arguments(parser)
     add_load_arguments(parser)
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
-    parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                        help="the live line on stderr (auto: when stderr is a terminal)")  # fmt: skip
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="the live line on stderr (auto: when stderr is a terminal)",
+    )
     return parser
 
 
@@ -106,8 +117,10 @@ def spec_from_args(args: argparse.Namespace) -> LoadSpec:
     if args.scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {args.scenario!r}: one of {', '.join(SCENARIOS)}")
     if args.scenario == "ws" and args.rate is not None:
-        raise UsageError("ws: the server sets the event rate (SIGMAVAULT_METRICS_INTERVAL); "
-                         "use --concurrency for the number of subscribers")  # fmt: skip
+        raise UsageError(
+            "ws: the server sets the event rate (SIGMAVAULT_METRICS_INTERVAL); "
+            "use --concurrency for the number of subscribers"
+        )
     for name in ("grpc_port", "http_port"):
         if not 1 <= getattr(args, name) <= 65535:
             raise UsageError(f"--{name.replace('_', '-')} {getattr(args, name)} is not a port")
@@ -125,14 +138,31 @@ def spec_from_args(args: argparse.Namespace) -> LoadSpec:
     if concurrency is not None:
         procs = min(procs, concurrency)
     return LoadSpec(
-        scenario=args.scenario, host=host, grpc_port=args.grpc_port, http_port=args.http_port, rate=args.rate,
-        concurrency=concurrency, duration_s=duration, requests=args.requests, procs=procs,
-        weights=parse_weights(args.weights, args.scenario), timeout_s=args.timeout, interval_s=args.interval,
-        max_inflight=args.max_inflight, echo_bytes=args.echo_bytes, compress_bytes=args.compress_bytes,
-        block_bytes=args.block_bytes, stream_codec=args.codec, streams=args.streams, job_bytes=args.job_bytes,
-        job_source=args.job_source, job_dir=args.job_dir, route=args.route, seed=args.seed,
+        scenario=args.scenario,
+        host=host,
+        grpc_port=args.grpc_port,
+        http_port=args.http_port,
+        rate=args.rate,
+        concurrency=concurrency,
+        duration_s=duration,
+        requests=args.requests,
+        procs=procs,
+        weights=parse_weights(args.weights, args.scenario),
+        timeout_s=args.timeout,
+        interval_s=args.interval,
+        max_inflight=args.max_inflight,
+        echo_bytes=args.echo_bytes,
+        compress_bytes=args.compress_bytes,
+        block_bytes=args.block_bytes,
+        stream_codec=args.codec,
+        streams=args.streams,
+        job_bytes=args.job_bytes,
+        job_source=args.job_source,
+        job_dir=args.job_dir,
+        route=args.route,
+        seed=args.seed,
         token=read_token_file(args.token_file),
-    )  # fmt: skip
+    )
 
 
 def read_token_file(path: str | None) -> str:

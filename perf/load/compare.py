@@ -41,14 +41,19 @@ OWN_METRICS_INTERVAL_S = 0.2  # perf/procs.py start_served sets SIGMAVAULT_METRI
 
 
 def build_parser() -> OneLineParser:
-    parser = OneLineParser(prog="perf compare", description=__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = OneLineParser(
+        prog="perf compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_target_arguments(parser)
     add_load_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="engine/bare pairs (default 3; medians reported)")
-    parser.add_argument("--ws-interval", type=float, default=None,
-                        help="the target's SIGMAVAULT_METRICS_INTERVAL, for the bare ws server (default: 1, or "
-                             f"{OWN_METRICS_INTERVAL_S:g} with the engine compare starts)")  # fmt: skip
+    parser.add_argument(
+        "--ws-interval",
+        type=float,
+        default=None,
+        help="the target's SIGMAVAULT_METRICS_INTERVAL, for the bare ws server (default: 1, or "
+        f"{OWN_METRICS_INTERVAL_S:g} with the engine compare starts)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write every run's figures and the ratios as JSON")
     return parser
 
@@ -82,9 +87,19 @@ def bare_servers(engine: LoadSpec, ws_interval: float) -> Iterator[LoadSpec]:
     grpc_port, http_port = free_port(), free_port()
     procs = [
         subprocess.Popen([sys.executable, "-m", "perf.bare", "grpc", str(grpc_port)]),
-        subprocess.Popen([sys.executable, "-m", "perf.bare", "http", str(http_port), str(status_bytes),
-                          str(ws_interval), str(event_bytes)]),
-    ]  # fmt: skip
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "perf.bare",
+                "http",
+                str(http_port),
+                str(status_bytes),
+                str(ws_interval),
+                str(event_bytes),
+            ]
+        ),
+    ]
     try:
         _wait_http(f"http://127.0.0.1:{http_port}/healthz")
         yield replace(engine, host="127.0.0.1", grpc_port=grpc_port, http_port=http_port)
@@ -121,8 +136,13 @@ def engine_target(args: argparse.Namespace) -> Iterator[tuple[LoadSpec, float]]:
 
 def _headline(figures: dict[str, Any]) -> dict[str, float]:
     lat = figures["latency_ms"]
-    return {"ok_per_s": figures["ok_per_s"], "mb_per_s": figures["mb_per_s"], "p50_ms": lat["p50"],
-            "p99_ms": lat["p99"], "errors": figures["errors"]}  # fmt: skip
+    return {
+        "ok_per_s": figures["ok_per_s"],
+        "mb_per_s": figures["mb_per_s"],
+        "p50_ms": lat["p50"],
+        "p99_ms": lat["p99"],
+        "errors": figures["errors"],
+    }
 
 
 def compare(engine: LoadSpec, bare: LoadSpec, rounds: int) -> dict[str, Any]:
@@ -135,13 +155,20 @@ def compare(engine: LoadSpec, bare: LoadSpec, rounds: int) -> dict[str, Any]:
             runs[side].append(figures)
             h = _headline(figures)
             unit = f"ok {figures['counts']}/s"
-            print(f"  round {round_no} {side:<6} {unit} {h['ok_per_s']:10.1f}  MB/s {h['mb_per_s']:8.2f}  "
-                  f"p50 {h['p50_ms']:8.3f} ms  p99 {h['p99_ms']:8.3f} ms  errors {h['errors']:.0f}"
-                  + ("  [generator saturated]" if figures["generator"]["saturated"] else ""), flush=True)  # fmt: skip
-    medians = {side: {key: statistics.median(_headline(f)[key] for f in runs[side]) for key in _headline(runs[side][0])}
-               for side in runs}  # fmt: skip
-    ratios = {key: medians["engine"][key] / medians["bare"][key] if medians["bare"][key] else float("nan")
-              for key in ("ok_per_s", "mb_per_s", "p50_ms", "p99_ms")}  # fmt: skip
+            print(
+                f"  round {round_no} {side:<6} {unit} {h['ok_per_s']:10.1f}  MB/s {h['mb_per_s']:8.2f}  "
+                f"p50 {h['p50_ms']:8.3f} ms  p99 {h['p99_ms']:8.3f} ms  errors {h['errors']:.0f}"
+                + ("  [generator saturated]" if figures["generator"]["saturated"] else ""),
+                flush=True,
+            )
+    medians = {
+        side: {key: statistics.median(_headline(f)[key] for f in runs[side]) for key in _headline(runs[side][0])}
+        for side in runs
+    }
+    ratios = {
+        key: medians["engine"][key] / medians["bare"][key] if medians["bare"][key] else float("nan")
+        for key in ("ok_per_s", "mb_per_s", "p50_ms", "p99_ms")
+    }
     return {"medians": medians, "ratios": ratios, "runs": runs}
 
 
@@ -155,8 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         spec_from_args(args)  # a bad command line fails here, before any server starts
         with engine_target(args) as (engine, ws_interval), bare_servers(engine, ws_interval) as bare:
-            print(f"perf compare {engine.scenario}: engine {engine.host}:{engine.grpc_port}/{engine.http_port} vs "
-                  f"bare 127.0.0.1:{bare.grpc_port}/{bare.http_port}, {args.rounds} round(s), interleaved")  # fmt: skip
+            print(
+                f"perf compare {engine.scenario}: engine {engine.host}:{engine.grpc_port}/{engine.http_port} vs "
+                f"bare 127.0.0.1:{bare.grpc_port}/{bare.http_port}, {args.rounds} round(s), interleaved"
+            )
             out = compare(engine, bare, args.rounds)
     except (TargetError, UsageError) as exc:
         print(f"perf compare: {exc}", file=sys.stderr)
@@ -179,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  p50 ratio {ratios['p50_ms']:.3f}  p99 ratio {ratios['p99_ms']:.3f}  (engine ÷ bare; above 1 = slower)")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_bytes(orjson.dumps({"tool": "perf compare", "machine": machine(), **out},
-                                                 option=orjson.OPT_INDENT_2))  # fmt: skip
+        Path(args.json).write_bytes(
+            orjson.dumps({"tool": "perf compare", "machine": machine(), **out}, option=orjson.OPT_INDENT_2)
+        )
         print(f"wrote {args.json}")
     return 0

@@ -90,8 +90,7 @@ async def _warm_up(scenario: Scenario) -> None:
 
 
 class Driver:
-    def __init__(self, spec: LoadSpec, index: int, procs: int, scenario: Scenario, shared: Shared,
-                 t0: float) -> None:  # fmt: skip
+    def __init__(self, spec: LoadSpec, index: int, procs: int, scenario: Scenario, shared: Shared, t0: float) -> None:
         self.spec, self.index, self.procs, self.shared, self.t0 = spec, index, procs, shared, t0
         self.ops = [op for op in scenario.ops if op.weight > 0]
         self.subscribers = scenario.subscribers
@@ -126,12 +125,15 @@ class Driver:
         listeners = [asyncio.ensure_future(sub(self._event, self.stopping)) for sub in self.subscribers]
         if self.ops:
             await (self._open_loop() if self.spec.open_loop else self._closed_loop())
-            self._stop(self.stopped_by or ("requests" if self.quota is not None and self.issued >= self.quota
-                                           else "duration"))  # fmt: skip
+            self._stop(
+                self.stopped_by or ("requests" if self.quota is not None and self.issued >= self.quota else "duration")
+            )
         else:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), None if math.isinf(self.deadline)
-                                       else max(0.0, self.deadline - time.perf_counter()))  # fmt: skip
+                await asyncio.wait_for(
+                    self.stopping.wait(),
+                    None if math.isinf(self.deadline) else max(0.0, self.deadline - time.perf_counter()),
+                )
             self._stop("duration")
         stop_s = time.perf_counter() - self.t0
         if listeners:
@@ -272,8 +274,12 @@ class Driver:
     def _interval_message(self) -> dict[str, Any]:
         cpu_s = self._cpu_s()
         began = self.t0 + self.tick * self.spec.interval_s
-        out = {"k": self.tick, **self.rec.take_interval(), "cpu_s": cpu_s - self.cpu_mark,
-               "width_s": min(self.spec.interval_s, max(1e-3, time.perf_counter() - began))}  # fmt: skip
+        out = {
+            "k": self.tick,
+            **self.rec.take_interval(),
+            "cpu_s": cpu_s - self.cpu_mark,
+            "width_s": min(self.spec.interval_s, max(1e-3, time.perf_counter() - began)),
+        }
         self.cpu_mark = cpu_s
         self.tick += 1
         return out

@@ -85,8 +85,11 @@ class Pool:
 
     def _start(self) -> None:
         for i in range(self.spec.procs):
-            process = self.ctx.Process(target=process_main, name=f"perf-load-{i}",
-                                       args=(self.spec.for_process(i), i, self.spec.procs, self.shared))  # fmt: skip
+            process = self.ctx.Process(
+                target=process_main,
+                name=f"perf-load-{i}",
+                args=(self.spec.for_process(i), i, self.spec.procs, self.shared),
+            )
             process.daemon = True
             process.start()
             self.processes.append(process)
@@ -164,10 +167,18 @@ class Pool:
             return
         width = interval.width_s or self.spec.interval_s
         merged = histogram.summary_ms(histogram.merge(interval.latency))
-        row = {"t_s": k * self.spec.interval_s, "width_s": width, "ok": interval.ok, "errors": interval.errors,
-               "requests_per_s": (interval.ok + interval.errors) / width, "mb_per_s": interval.nbytes / width / 1e6,
-               "p50_ms": merged["p50"], "p99_ms": merged["p99"], "max_ms": merged["max"],
-               "generator_cpu_percent": max(interval.cpu_s, default=0.0) / width * 100}  # fmt: skip
+        row = {
+            "t_s": k * self.spec.interval_s,
+            "width_s": width,
+            "ok": interval.ok,
+            "errors": interval.errors,
+            "requests_per_s": (interval.ok + interval.errors) / width,
+            "mb_per_s": interval.nbytes / width / 1e6,
+            "p50_ms": merged["p50"],
+            "p99_ms": merged["p99"],
+            "max_ms": merged["max"],
+            "generator_cpu_percent": max(interval.cpu_s, default=0.0) / width * 100,
+        }
         self.data.timeline.append(row)
         if self.progress is not None:
             self.progress(row, time.time() - self.data.started_unix)

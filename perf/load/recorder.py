@@ -28,8 +28,14 @@ class OpStats:
     nbytes: int = 0
 
     def as_message(self) -> dict[str, Any]:
-        return {"kind": self.kind, "ok": self.ok, "errors": dict(self.errors), "bytes": self.nbytes,
-                "latency": histogram.encode(self.latency), "service": histogram.encode(self.service)}  # fmt: skip
+        return {
+            "kind": self.kind,
+            "ok": self.ok,
+            "errors": dict(self.errors),
+            "bytes": self.nbytes,
+            "latency": histogram.encode(self.latency),
+            "service": histogram.encode(self.service),
+        }
 
 
 class Recorder:
@@ -90,5 +96,9 @@ class Recorder:
         return out
 
     def as_message(self) -> dict[str, Any]:
-        return {"ops": {name: stats.as_message() for name, stats in self.ops.items()},
-                "lag": histogram.encode(self.lag), "first_s": self.first_s, "last_s": self.last_s}  # fmt: skip
+        return {
+            "ops": {name: stats.as_message() for name, stats in self.ops.items()},
+            "lag": histogram.encode(self.lag),
+            "first_s": self.first_s,
+            "last_s": self.last_s,
+        }

@@ -103,37 +103,58 @@ def render(result: dict[str, Any]) -> str:
         f"<p>{e(result['machine']['date'])} · {e(result['machine']['cpu'])} · "
         f"{result['machine']['usable_cpus']} usable CPUs · stopped by {e(result['stopped_by'])}</p>",
     ]
-    parts += [f"<p class=warn>Generator saturated: {e(r)}. These figures measure the generator.</p>"
-              for r in result["generator"]["reasons"]]  # fmt: skip
+    parts += [
+        f"<p class=warn>Generator saturated: {e(r)}. These figures measure the generator.</p>"
+        for r in result["generator"]["reasons"]
+    ]
     parts.append("<h2>Summary</h2>")
-    parts.append(_table([
-        (result["counts"], result["requests"]), ("ok", result["ok"]), ("errors", result["errors"]),
-        (f"{result['counts']}/s", result["requests_per_s"]), ("MB/s", result["mb_per_s"]),
-        ("elapsed s", result["elapsed_s"]),
-        *((f"{k} ms", lat[k]) for k in ("p50", "p90", "p99", "p99_9", "max")),
-    ]))  # fmt: skip
+    parts.append(
+        _table(
+            [
+                (result["counts"], result["requests"]),
+                ("ok", result["ok"]),
+                ("errors", result["errors"]),
+                (f"{result['counts']}/s", result["requests_per_s"]),
+                ("MB/s", result["mb_per_s"]),
+                ("elapsed s", result["elapsed_s"]),
+                *((f"{k} ms", lat[k]) for k in ("p50", "p90", "p99", "p99_9", "max")),
+            ]
+        )
+    )
     if "service_ms" in result:
         p99 = result["service_ms"]["p99"]
-        parts.append("<p>Open loop: latency counts from each request's intended send time. From the actual send "
-                     f"(what coordinated omission would report): p99 {p99:.3f} ms.</p>")  # fmt: skip
+        parts.append(
+            "<p>Open loop: latency counts from each request's intended send time. From the actual send "
+            f"(what coordinated omission would report): p99 {p99:.3f} ms.</p>"
+        )
     if result["errors_by_code"]:
         parts.append("<h2>Errors by code</h2>" + _table(list(result["errors_by_code"].items())))
-    parts.append("<h2>Operations</h2><table><tr><th>op</th><th>kind</th><th>per s</th><th>MB/s</th><th>p50 ms</th>"
-                 "<th>p99 ms</th><th>max ms</th><th>errors</th></tr>")  # fmt: skip
+    parts.append(
+        "<h2>Operations</h2><table><tr><th>op</th><th>kind</th><th>per s</th><th>MB/s</th><th>p50 ms</th>"
+        "<th>p99 ms</th><th>max ms</th><th>errors</th></tr>"
+    )
     for name, op in result["ops"].items():
         ol = op["latency_ms"]
-        parts.append(f"<tr><td>{e(name)}</td><td>{e(op['kind'])}</td><td class=n>{op['requests_per_s']:.1f}</td>"
-                     f"<td class=n>{op['mb_per_s']:.2f}</td><td class=n>{ol['p50']:.3f}</td>"
-                     f"<td class=n>{ol['p99']:.3f}</td><td class=n>{ol['max']:.3f}</td>"
-                     f"<td class=n>{op['errors']}</td></tr>")  # fmt: skip
+        parts.append(
+            f"<tr><td>{e(name)}</td><td>{e(op['kind'])}</td><td class=n>{op['requests_per_s']:.1f}</td>"
+            f"<td class=n>{op['mb_per_s']:.2f}</td><td class=n>{ol['p50']:.3f}</td>"
+            f"<td class=n>{ol['p99']:.3f}</td><td class=n>{ol['max']:.3f}</td>"
+            f"<td class=n>{op['errors']}</td></tr>"
+        )
     parts.append("</table>")
     for title, svg in _plots(result):
         parts.append(f"<h2>{e(title)}</h2><figure>{svg}</figure>")
     gen = result["generator"]
-    parts.append("<h2>Generator</h2>" + _table([
-        ("processes", gen["procs"]), ("CPU % per process", ", ".join(f"{c:.0f}" for c in gen["cpu_percent"])),
-        *((("schedule lag p99 ms", gen["schedule_lag_ms"]["p99"]),) if "schedule_lag_ms" in gen else ()),
-    ]))  # fmt: skip
+    parts.append(
+        "<h2>Generator</h2>"
+        + _table(
+            [
+                ("processes", gen["procs"]),
+                ("CPU % per process", ", ".join(f"{c:.0f}" for c in gen["cpu_percent"])),
+                *((("schedule lag p99 ms", gen["schedule_lag_ms"]["p99"]),) if "schedule_lag_ms" in gen else ()),
+            ]
+        )
+    )
     parts.append("<h2>Configuration</h2>" + _table([(k, v) for k, v in cfg.items()]))
     parts.append("</body></html>")
     return "\n".join(parts)

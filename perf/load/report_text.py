@@ -20,8 +20,10 @@ class ProgressLine:
         if not self.enabled:
             return
         cpu = row["generator_cpu_percent"]
-        line = (f"  {elapsed_s:6.1f} s  {row['requests_per_s']:10.1f} req/s  {row['mb_per_s']:8.1f} MB/s  "
-                f"p99 {row['p99_ms']:8.2f} ms  errors {self.errors}  generator cpu {cpu:3.0f}%")  # fmt: skip
+        line = (
+            f"  {elapsed_s:6.1f} s  {row['requests_per_s']:10.1f} req/s  {row['mb_per_s']:8.1f} MB/s  "
+            f"p99 {row['p99_ms']:8.2f} ms  errors {self.errors}  generator cpu {cpu:3.0f}%"
+        )
         self.stream.write("\r\x1b[K" + line)
         self.stream.flush()
         self.shown = True
@@ -50,16 +52,20 @@ def summary(result: dict[str, Any]) -> str:
     ]
     if "service_ms" in result:
         svc = result["service_ms"]
-        lines.append(f"  (from the actual send: p50 {svc['p50']:.3f}  p99 {svc['p99']:.3f}  max {svc['max']:.3f}; "
-                     "the line above counts from the intended send)")  # fmt: skip
+        lines.append(
+            f"  (from the actual send: p50 {svc['p50']:.3f}  p99 {svc['p99']:.3f}  max {svc['max']:.3f}; "
+            "the line above counts from the intended send)"
+        )
     if result["errors_by_code"]:
         codes = ", ".join(f"{code} x{n}" for code, n in result["errors_by_code"].items())
         lines.append(f"  errors by code: {codes}")
     if len(result["ops"]) > 1:
         for name, op in result["ops"].items():
             lat = op["latency_ms"]
-            lines.append(f"    {name:<22} {op['requests_per_s']:>9.1f}/s  {op['mb_per_s']:>8.2f} MB/s  "
-                         f"p50 {lat['p50']:.3f}  p99 {lat['p99']:.3f} ms  errors {op['errors']}")  # fmt: skip
+            lines.append(
+                f"    {name:<22} {op['requests_per_s']:>9.1f}/s  {op['mb_per_s']:>8.2f} MB/s  "
+                f"p50 {lat['p50']:.3f}  p99 {lat['p99']:.3f} ms  errors {op['errors']}"
+            )
     gen = result["generator"]
     cpu = ", ".join(f"{pct:.0f}%" for pct in gen["cpu_percent"])
     lines.append(f"  generator CPU per process: {cpu}")

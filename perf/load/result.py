@@ -72,8 +72,17 @@ def _merge_ops(finals: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     ops: dict[str, dict[str, Any]] = {}
     for final in finals:
         for name, op in final["ops"].items():
-            into = ops.setdefault(name, {"kind": op["kind"], "ok": 0, "errors": Counter(), "bytes": 0,
-                                         "_latency": histogram.new(), "_service": histogram.new()})  # fmt: skip
+            into = ops.setdefault(
+                name,
+                {
+                    "kind": op["kind"],
+                    "ok": 0,
+                    "errors": Counter(),
+                    "bytes": 0,
+                    "_latency": histogram.new(),
+                    "_service": histogram.new(),
+                },
+            )
             into["ok"] += op["ok"]
             into["errors"].update(op["errors"])
             into["bytes"] += op["bytes"]

@@ -31,8 +31,9 @@ from perf.soak.judge import Bounds, judge
 IDLE_SETTLE_S = 5.0
 
 
-def soak(workdir: Path, *, seconds: float, rate: float, bounds: Bounds, every_s: float,
-         say: Any = print) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+def soak(
+    workdir: Path, *, seconds: float, rate: float, bounds: Bounds, every_s: float, say: Any = print
+) -> tuple[Any, dict[str, Any]]:
     """Run it; returns the verdict (a PhaseReport) and everything measured."""
     root = workdir / "files"
     served = start_engine(workdir / "engine", root)
@@ -53,12 +54,19 @@ def soak(workdir: Path, *, seconds: float, rate: float, bounds: Bounds, every_s:
     finally:
         code = stop_served(served)
     report = judge(watch.samples, idle_before, idle_after, figures, bounds)
-    report.check("clean stop, no traceback", code == 0 and "Traceback" not in served.output() and not watch.error,
-                 f"stopped with {code}; sampler: {watch.error or 'ok'}")  # fmt: skip
+    report.check(
+        "clean stop, no traceback",
+        code == 0 and "Traceback" not in served.output() and not watch.error,
+        f"stopped with {code}; sampler: {watch.error or 'ok'}",
+    )
     report.figures["loadavg_start_end"] = loadavg
     kept = ("requests", "ok", "errors", "errors_by_code", "latency_ms", "timeline", "ops", "elapsed_s")
-    measured = {"samples": [s.as_dict() for s in watch.samples], "idle_before": idle_before.as_dict(),
-                "idle_after": idle_after.as_dict(), "load": {k: figures[k] for k in kept}}  # fmt: skip
+    measured = {
+        "samples": [s.as_dict() for s in watch.samples],
+        "idle_before": idle_before.as_dict(),
+        "idle_after": idle_after.as_dict(),
+        "load": {k: figures[k] for k in kept},
+    }
     return report, measured
 
 
@@ -76,11 +84,15 @@ def main(argv: list[str]) -> int:
     seconds = args.minutes * 60
     warmup = args.warmup if args.warmup is not None else seconds / 5
     if warmup + 2 * args.window > seconds:
-        parser.error(f"--minutes {args.minutes:g} is too short for a {warmup:g} s warm-up and two {args.window:g} s "
-                     "windows")  # fmt: skip
+        parser.error(
+            f"--minutes {args.minutes:g} is too short for a {warmup:g} s warm-up and two {args.window:g} s windows"
+        )
     bounds = Bounds(warmup, args.window, args.rss_growth, args.p99_slack)
-    print(f"perf soak: {args.minutes:g} min at {args.rate:g}/s, warm-up {warmup:g} s, windows of {args.window:g} s, "
-          f"load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)  # fmt: skip
+    print(
+        f"perf soak: {args.minutes:g} min at {args.rate:g}/s, warm-up {warmup:g} s, windows of {args.window:g} s, "
+        f"load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="sv-soak-") as tmp:
         report, measured = soak(Path(tmp), seconds=seconds, rate=args.rate, bounds=bounds, every_s=args.every)
     print(report.summary())

@@ -34,9 +34,18 @@ class Sample:
     loadavg: tuple[float, float, float]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"t_s": round(self.t_s, 2), "rss": self.rss, "anon": self.anon, "fds": self.fds, "pids": self.pids,
-                "shm_segments": self.shm_segments, "shm_size_bytes": self.shm_size_bytes, "shm_bytes": self.shm_bytes,
-                "shm_used_bytes": self.shm_used_bytes, "loadavg": self.loadavg}  # fmt: skip
+        return {
+            "t_s": round(self.t_s, 2),
+            "rss": self.rss,
+            "anon": self.anon,
+            "fds": self.fds,
+            "pids": self.pids,
+            "shm_segments": self.shm_segments,
+            "shm_size_bytes": self.shm_size_bytes,
+            "shm_bytes": self.shm_bytes,
+            "shm_used_bytes": self.shm_used_bytes,
+            "loadavg": self.loadavg,
+        }
 
 
 def _name(proc: psutil.Process) -> str:

@@ -22,7 +22,7 @@ from engine.core.agents.registry import build_handlers
 from engine.core.agents.sealing import SLOT_HEADER, write_slot_header
 from engine.core.codes import Kind, Status
 from engine.errors import BadRequest
-from engine.files.sealed import LENGTH, associated_data, new_header, nonce, seal_block
+from engine.files.sealed import LENGTH, DataKey, SealedHeader, associated_data, new_header, nonce, seal_block
 from engine.files.sealed_files import open_bytes
 from engine.files.zstd_frames import frame_checksum
 from engine.files.zstd_seekable import SeekTableBuilder, read_seek_table
@@ -139,18 +139,19 @@ def test_frame_decompression_is_bounded_by_the_slot(handlers: dict[int, Handler]
     assert status(handlers[Kind.DECOMPRESS], bomb, encode_params(Kind.DECOMPRESS, {"codec": "lz4"})) is Status.TOO_LARGE
 
 
-def sealed_task(key: object, header: object, index: int, payload: bytes, plain: int = 0) -> bytes:
+def sealed_task(key: DataKey, header: SealedHeader, index: int, payload: bytes, plain: int = 0) -> bytes:
     slot = memoryview(bytearray(SLOT_HEADER.size + len(payload)))
-    at = write_slot_header(slot, key, header.file_id, header.nonce_prefix, index,  # type: ignore[arg-type, attr-defined]
-                           index == header.n_blocks - 1, plain)  # type: ignore[attr-defined]  # fmt: skip
+    last = index == header.n_blocks - 1
+    at = write_slot_header(slot, key, header.file_id, header.nonce_prefix, index, last, plain)
     slot[at:] = payload
     return bytes(slot)
 
 
 @pytest.mark.parametrize("codec", ["none", "zstd"])
 def test_sealed_blocks_match_the_format_and_open(store: Keystore, handlers: dict[int, Handler], codec: str) -> None:
-    header, key = new_header(store.current.recipient, original_bytes=len(DATA), block_bytes=BLOCK,
-                             compressed=codec == "zstd")  # fmt: skip
+    header, key = new_header(
+        store.current.recipient, original_bytes=len(DATA), block_bytes=BLOCK, compressed=codec == "zstd"
+    )
     seal, open_ = (
         encode_params(Kind.SEAL_BLOCK, {"codec": codec, "level": 3}),
         encode_params(Kind.OPEN_BLOCK, {"codec": codec}),
@@ -232,9 +233,13 @@ def test_params_validation() -> None:
     assert encode_params(Kind.SEAL_BLOCK, {}) == 0
     assert encode_params(Kind.SEAL_BLOCK, {"codec": "zstd", "level": 19}) == 2 | 19 << 8
     assert encode_params(Kind.OPEN_BLOCK, {"codec": "zstd"}) == 2 | 3 << 8
-    cases: list[tuple[Kind, dict[str, Any]]] = [(Kind.ZSTD_FRAME, {"level": 0}), (Kind.LZ4_FRAME, {"level": 17}),
-                                                (Kind.SEAL_BLOCK, {"codec": "lz4"}), (Kind.OPEN_BLOCK, {"level": 3}),
-                                                (Kind.ZSTD_FRAME, {"codec": "zstd"})]  # fmt: skip
+    cases: list[tuple[Kind, dict[str, Any]]] = [
+        (Kind.ZSTD_FRAME, {"level": 0}),
+        (Kind.LZ4_FRAME, {"level": 17}),
+        (Kind.SEAL_BLOCK, {"codec": "lz4"}),
+        (Kind.OPEN_BLOCK, {"level": 3}),
+        (Kind.ZSTD_FRAME, {"codec": "zstd"}),
+    ]
     for kind, params in cases:
         with pytest.raises(BadRequest):
             encode_params(kind, params)

@@ -25,9 +25,18 @@ def local(text: str, fmt: str) -> float:
 def test_filesystem_show() -> None:
     (fs,) = parse.parse_filesystem_show(fixture("filesystem_show_raw.txt"))
     assert (fs["label"], fs["uuid"], fs["total_devices"], fs["used_bytes"]) == (
-        "tank", "84be2faa-7653-46a8-92bd-05eae9655992", 2, 753664)  # fmt: skip
-    assert fs["devices"][1] == {"devid": 2, "size_bytes": 268435456, "allocated_bytes": 109051904,
-                                "path": "/dev/loop1", "missing": False}  # fmt: skip
+        "tank",
+        "84be2faa-7653-46a8-92bd-05eae9655992",
+        2,
+        753664,
+    )
+    assert fs["devices"][1] == {
+        "devid": 2,
+        "size_bytes": 268435456,
+        "allocated_bytes": 109051904,
+        "path": "/dev/loop1",
+        "missing": False,
+    }
     assert fs["missing_devices"] is False
 
 
@@ -51,8 +60,13 @@ def test_filesystem_usage() -> None:
 def test_device_stats() -> None:
     stats = parse.parse_device_stats(fixture("device_stats.txt"))
     assert stats["/dev/loop0"]["corruption_errs"] == 1 and stats["/dev/loop1"]["corruption_errs"] == 0
-    assert set(stats["/dev/loop0"]) == {"write_io_errs", "read_io_errs", "flush_io_errs", "corruption_errs",
-                                        "generation_errs"}  # fmt: skip
+    assert set(stats["/dev/loop0"]) == {
+        "write_io_errs",
+        "read_io_errs",
+        "flush_io_errs",
+        "corruption_errs",
+        "generation_errs",
+    }
     missing = parse.parse_device_stats(fixture("device_stats_missing.txt"))
     assert missing["devid:1"]["corruption_errs"] == 1
 
@@ -82,8 +96,12 @@ def test_scrub_status_running_never_and_aborted() -> None:
 
 def test_subvolume_list_keeps_spaces_in_paths() -> None:
     subvols = parse.parse_subvolume_list(fixture("subvolume_list_puq.txt"))
-    assert [s["path"] for s in subvols] == ["docs", "media files", ".snapshots/docs/nightly",
-                                            ".snapshots/docs/before upgrade"]  # fmt: skip
+    assert [s["path"] for s in subvols] == [
+        "docs",
+        "media files",
+        ".snapshots/docs/nightly",
+        ".snapshots/docs/before upgrade",
+    ]
     assert subvols[0]["parent_uuid"] == "" and subvols[2]["parent_uuid"] == subvols[0]["uuid"]
     snaps = parse.parse_subvolume_list(fixture("subvolume_list_suq.txt"))
     assert [s["id"] for s in snaps] == [258, 259]
@@ -96,10 +114,18 @@ def test_subvolume_show_and_qgroups() -> None:
     assert (show["name"], show["id"], show["readonly"], show["parent_uuid"]) == ("docs", 256, False, "")
     assert show["snapshots"] == [".snapshots/docs/nightly", ".snapshots/docs/before upgrade"]
     assert (show["limit_referenced_bytes"], show["referenced_bytes"], show["exclusive_bytes"]) == (
-        104857600, 540672, 16384)  # fmt: skip
+        104857600,
+        540672,
+        16384,
+    )
     groups = parse.parse_qgroup_show(fixture("qgroup_show_raw_re.txt"))
-    assert groups["0/256"] == {"referenced_bytes": 540672, "exclusive_bytes": 16384, "path": "docs",
-                               "limit_referenced_bytes": 104857600, "limit_exclusive_bytes": 0}  # fmt: skip
+    assert groups["0/256"] == {
+        "referenced_bytes": 540672,
+        "exclusive_bytes": 16384,
+        "path": "docs",
+        "limit_referenced_bytes": 104857600,
+        "limit_exclusive_bytes": 0,
+    }
     assert groups["0/259"]["path"] == ".snapshots/docs/before upgrade"
 
 
@@ -110,13 +136,15 @@ def test_replace_and_balance_status() -> None:
     # the running and cancelled forms, as cmds/replace.c prints them
     running = parse.parse_replace_status("65.6% done, 0 write errs, 2 uncorr. read errs\n")
     assert (running["state"], running["percent"], running["uncorrectable_read_errors"]) == ("running", 65.6, 2)
-    cancelled = parse.parse_replace_status("Started on 29.Nov 13:35:13, canceled on 29.Nov 13:36:01 at 12.5%, "
-                                           "0 write errs, 0 uncorr. read errs\n")  # fmt: skip
+    cancelled = parse.parse_replace_status(
+        "Started on 29.Nov 13:35:13, canceled on 29.Nov 13:36:01 at 12.5%, 0 write errs, 0 uncorr. read errs\n"
+    )
     assert (cancelled["state"], cancelled["percent"]) == ("canceled", 12.5)
     assert parse.parse_balance_status(fixture("balance_status_none.txt"))["state"] == "none"
     # cmds/balance.c: "%llu out of about %llu chunks balanced (%llu considered), %3.f%% left"
-    balancing = parse.parse_balance_status("Balance on '/mnt/tank' is running\n"
-                                           "3 out of about 10 chunks balanced (4 considered),  70% left\n")  # fmt: skip
+    balancing = parse.parse_balance_status(
+        "Balance on '/mnt/tank' is running\n3 out of about 10 chunks balanced (4 considered),  70% left\n"
+    )
     assert (balancing["state"], balancing["chunks_done"], balancing["percent"]) == ("running", 3, 30.0)
 
 
@@ -132,7 +160,9 @@ def test_pool_shape_of_a_degraded_filesystem() -> None:
     assert pool["free_bytes"] == pool["size_bytes"] - pool["used_bytes"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [("536870912", 536870912), ("512.00MiB", 512 << 20),
-                                                ("1.5TB", 1_500_000_000_000), ("-", 0), ("none", 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("536870912", 536870912), ("512.00MiB", 512 << 20), ("1.5TB", 1_500_000_000_000), ("-", 0), ("none", 0)],
+)
 def test_sizes(text: str, expected: int) -> None:
     assert parse.parse_size(text) == expected

@@ -18,8 +18,13 @@ if TYPE_CHECKING:
 
 def engined(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")}
-    return subprocess.run([sys.executable, "-m", "engine", "token", *args], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "token", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("name", ["admin", "unix"])
@@ -43,8 +48,9 @@ def test_remove_says_what_it_removed(tmp_path: Path) -> None:
     removed = engined(env, "remove", "grafana")
     assert removed.returncode == 0 and removed.stdout == ""
     tokens = tmp_path / "data" / "api-tokens"
-    assert removed.stderr.splitlines() == [f"engined: removed 'grafana' (read) from {tokens}; a running engine "
-                                           "refuses it within a second"]  # fmt: skip
+    assert removed.stderr.splitlines() == [
+        f"engined: removed 'grafana' (read) from {tokens}; a running engine refuses it within a second"
+    ]
     assert engined(env, "list").stdout == "ops\tadmin\n"
     missing = engined(env, "remove", "grafana")
     assert missing.returncode == 1 and missing.stderr.strip() == f"engined: no token named 'grafana' in {tokens}"

@@ -58,15 +58,17 @@ def test_relations_between_settings_are_checked() -> None:
 
 
 def test_file_job_settings() -> None:
-    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_JOB_ROOTS": "/srv/a/:/srv/b", "SIGMAVAULT_DATA_DIR": "/d"},
-                                env_file=None)  # fmt: skip
+    cfg = EngineConfig.from_env(
+        environ={"SIGMAVAULT_JOB_ROOTS": "/srv/a/:/srv/b", "SIGMAVAULT_DATA_DIR": "/d"}, env_file=None
+    )
     assert cfg.job_block_bytes == 1 << 20 and cfg.slot_bytes == (1 << 20) + 16 * 1024  # a block and its output fit
     assert cfg.job_root_list == ("/srv/a", "/srv/b")  # the data directory is never a root
     small = EngineConfig.from_env(environ={"SIGMAVAULT_SLOT_BYTES": "65536"}, env_file=None)
     assert 60_000 < small.job_block_bytes < 65536  # the default shrinks to what fits the slot
     with pytest.raises(ConfigError, match="must fit SIGMAVAULT_SLOT_BYTES"):
-        EngineConfig.from_env(environ={"SIGMAVAULT_SLOT_BYTES": "65536", "SIGMAVAULT_JOB_BLOCK_BYTES": "65536"},
-                              env_file=None)  # fmt: skip
+        EngineConfig.from_env(
+            environ={"SIGMAVAULT_SLOT_BYTES": "65536", "SIGMAVAULT_JOB_BLOCK_BYTES": "65536"}, env_file=None
+        )
 
 
 def test_malformed_dotenv_line_is_reported(tmp_path: Path) -> None:
@@ -77,10 +79,20 @@ def test_malformed_dotenv_line_is_reported(tmp_path: Path) -> None:
 
 
 def test_unknown_setting_is_named_with_the_closest_known_one(tmp_path: Path) -> None:
-    lines = EngineConfig.unknown_settings({"SIGMAVAULT_WORKRES": "2", "SIGMAVAULT_ZZZ": "1", "SIGMAVAULT_WORKERS": "2",
-                                           "SIGMAVAULT_API_PORT": "12080", "HOME": "/root"}, env_file=None)  # fmt: skip
-    assert lines == ["unknown setting SIGMAVAULT_WORKRES is ignored (did you mean SIGMAVAULT_WORKERS?)",
-                     "unknown setting SIGMAVAULT_ZZZ is ignored"]  # fmt: skip
+    lines = EngineConfig.unknown_settings(
+        {
+            "SIGMAVAULT_WORKRES": "2",
+            "SIGMAVAULT_ZZZ": "1",
+            "SIGMAVAULT_WORKERS": "2",
+            "SIGMAVAULT_API_PORT": "12080",
+            "HOME": "/root",
+        },
+        env_file=None,
+    )
+    assert lines == [
+        "unknown setting SIGMAVAULT_WORKRES is ignored (did you mean SIGMAVAULT_WORKERS?)",
+        "unknown setting SIGMAVAULT_ZZZ is ignored",
+    ]
     env_file = tmp_path / ".env"
     env_file.write_text("SIGMAVAULT_SLOT_BYTE=4096\n")
     assert EngineConfig.unknown_settings({}, env_file=env_file) == [
@@ -130,14 +142,16 @@ def test_a_job_root_that_reaches_the_data_dir_stops_the_start(tmp_path: Path, ro
     data = tmp_path / "data"
     (tmp_path / "link").symlink_to(data)
     roots = f"{tmp_path / 'files'}:{root.format(data=data, tmp=tmp_path)}"
-    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(data), "SIGMAVAULT_JOB_ROOTS": roots},
-                                env_file=None)  # fmt: skip
+    cfg = EngineConfig.from_env(
+        environ={"SIGMAVAULT_DATA_DIR": str(data), "SIGMAVAULT_JOB_ROOTS": roots}, env_file=None
+    )
     with pytest.raises(ConfigError, match=r"^SIGMAVAULT_JOB_ROOTS='.*' is invalid: .*data directory") as info:
         cfg.check_data_dir()
     assert "\n" not in str(info.value)
     roots = f"{tmp_path / 'files'}:{tmp_path / 'data-other'}"  # beside it, even with a name that starts alike
-    beside = EngineConfig.from_env(environ={"SIGMAVAULT_DATA_DIR": str(data), "SIGMAVAULT_JOB_ROOTS": roots},
-                                   env_file=None)  # fmt: skip
+    beside = EngineConfig.from_env(
+        environ={"SIGMAVAULT_DATA_DIR": str(data), "SIGMAVAULT_JOB_ROOTS": roots}, env_file=None
+    )
     beside.check_data_dir()
 
 
@@ -195,8 +209,9 @@ def test_any_address_and_the_token_settings(tmp_path: Path) -> None:
     assert cfg.api_token == token and token not in repr(cfg)
     assert cfg.as_env()["SIGMAVAULT_API_TOKEN"] == "<redacted>"
     token_file = _private(tmp_path / "token", f"  {token}\n")
-    from_file = EngineConfig.from_env(environ={"SIGMAVAULT_HOST": "::", "SIGMAVAULT_API_TOKEN_FILE": token_file},
-                                      env_file=None)  # fmt: skip
+    from_file = EngineConfig.from_env(
+        environ={"SIGMAVAULT_HOST": "::", "SIGMAVAULT_API_TOKEN_FILE": token_file}, env_file=None
+    )
     assert from_file.api_token == token and from_file.as_env()["SIGMAVAULT_API_TOKEN"] == ""
 
 
@@ -208,20 +223,30 @@ def test_any_address_and_the_token_settings(tmp_path: Path) -> None:
         ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}/token-loose"}, "SIGMAVAULT_API_TOKEN_FILE", "chmod it 0600"),
         ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}/missing"}, "SIGMAVAULT_API_TOKEN_FILE", "cannot read it"),
         ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}"}, "SIGMAVAULT_API_TOKEN_FILE", "not a regular file"),
-        ({"SIGMAVAULT_API_TOKEN_FILE": "{dir}/token", "SIGMAVAULT_API_TOKEN": "y" * 20}, "SIGMAVAULT_API_TOKEN_FILE",
-         "not both"),
+        (
+            {"SIGMAVAULT_API_TOKEN_FILE": "{dir}/token", "SIGMAVAULT_API_TOKEN": "y" * 20},
+            "SIGMAVAULT_API_TOKEN_FILE",
+            "not both",
+        ),
         ({"SIGMAVAULT_TLS_CERT": "{dir}/token"}, "SIGMAVAULT_TLS_CERT", "not a readable PEM certificate"),
         ({"SIGMAVAULT_TLS_CERT": "{dir}/ca.pem"}, "SIGMAVAULT_TLS_CERT", "needs SIGMAVAULT_TLS_KEY"),
         ({"SIGMAVAULT_TLS_KEY": "{dir}/server.key"}, "SIGMAVAULT_TLS_KEY", "needs SIGMAVAULT_TLS_CERT"),
         ({"SIGMAVAULT_TLS_CLIENT_CA": "{dir}/ca.pem"}, "SIGMAVAULT_TLS_CLIENT_CA", "mutual TLS is TLS first"),
-        ({"SIGMAVAULT_TLS_CERT": "{dir}/server.pem", "SIGMAVAULT_TLS_KEY": "{dir}/client.key"}, "SIGMAVAULT_TLS_KEY",
-         "does not load with the certificate"),
-        ({"SIGMAVAULT_TLS_CERT": "{dir}/server.pem", "SIGMAVAULT_TLS_KEY": "{dir}/loose.key"}, "SIGMAVAULT_TLS_KEY",
-         "readable or writable by other users"),
+        (
+            {"SIGMAVAULT_TLS_CERT": "{dir}/server.pem", "SIGMAVAULT_TLS_KEY": "{dir}/client.key"},
+            "SIGMAVAULT_TLS_KEY",
+            "does not load with the certificate",
+        ),
+        (
+            {"SIGMAVAULT_TLS_CERT": "{dir}/server.pem", "SIGMAVAULT_TLS_KEY": "{dir}/loose.key"},
+            "SIGMAVAULT_TLS_KEY",
+            "readable or writable by other users",
+        ),
     ],
-)  # fmt: skip
-def test_security_settings_are_checked_in_one_line(tmp_path: Path, environ: dict[str, str], variable: str,
-                                                  rule: str) -> None:  # fmt: skip
+)
+def test_security_settings_are_checked_in_one_line(
+    tmp_path: Path, environ: dict[str, str], variable: str, rule: str
+) -> None:
     from tests.certs import make_pki
 
     pki = make_pki(tmp_path)
@@ -241,9 +266,15 @@ def test_tls_and_the_client_cap_parse(tmp_path: Path) -> None:
     from tests.certs import make_pki
 
     pki = make_pki(tmp_path)
-    cfg = EngineConfig.from_env(environ={"SIGMAVAULT_TLS_CERT": str(pki.server_cert), "SIGMAVAULT_TLS_KEY":
-                                         str(pki.server_key), "SIGMAVAULT_TLS_CLIENT_CA": str(pki.ca),
-                                         "SIGMAVAULT_CLIENT_MAX_INFLIGHT": "8"}, env_file=None)  # fmt: skip
+    cfg = EngineConfig.from_env(
+        environ={
+            "SIGMAVAULT_TLS_CERT": str(pki.server_cert),
+            "SIGMAVAULT_TLS_KEY": str(pki.server_key),
+            "SIGMAVAULT_TLS_CLIENT_CA": str(pki.ca),
+            "SIGMAVAULT_CLIENT_MAX_INFLIGHT": "8",
+        },
+        env_file=None,
+    )
     assert cfg.tls and cfg.tls_client_ca == str(pki.ca) and cfg.client_max_inflight == 8
     assert not EngineConfig.from_env(environ={}, env_file=None).tls
 

@@ -46,8 +46,11 @@ def test_forked_engine_process_drops_its_parents_file_and_reclaim_removes_the_de
         if pid == 0:  # the child installs its own: the parent's descriptor is closed, its file untouched
             child = diag.Diagnostics(str(tmp_path), "sv-child")
             child.install()  # left behind on purpose: the child "dies" without clean-up
-            links = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
-                     if os.path.exists(f"/proc/self/fd/{fd}")]  # fmt: skip
+            links = [
+                os.readlink(f"/proc/self/fd/{fd}")
+                for fd in os.listdir("/proc/self/fd")
+                if os.path.exists(f"/proc/self/fd/{fd}")
+            ]
             ok = [p for p in links if p.endswith(diag.STACKS_SUFFIX)] == [str(child.path(diag.STACKS_SUFFIX))]
             d.close()  # the parent's object in the child: must not touch the parent's registration
             os.write(write_fd, b"1" if ok else b"0")

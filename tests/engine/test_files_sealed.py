@@ -89,8 +89,14 @@ def test_every_header_byte_is_protected(store: Keystore, sealed: bytes) -> None:
             elif 32 <= pos < 48:
                 assert code == "wrong_key", pos  # the key id names another key
             elif pos >= 8:
-                assert code in ("header_tampered", "unsupported_suite", "unsupported_version", "truncated",
-                                "trailing_data", "corrupt_block"), (pos, code)  # fmt: skip
+                assert code in (
+                    "header_tampered",
+                    "unsupported_suite",
+                    "unsupported_version",
+                    "truncated",
+                    "trailing_data",
+                    "corrupt_block",
+                ), (pos, code)
 
 
 def test_every_block_is_protected(store: Keystore, sealed: bytes) -> None:
@@ -191,8 +197,11 @@ def test_block_layer_property(store: Keystore, data: bytes, block: int, compress
 
 
 def test_new_header_validates(store: Keystore) -> None:
-    cases: list[dict[str, Any]] = [{"original_bytes": 1, "block_bytes": 0}, {"original_bytes": -1, "block_bytes": 10},
-                                   {"original_bytes": 1 << 60, "block_bytes": 1}]  # fmt: skip
+    cases: list[dict[str, Any]] = [
+        {"original_bytes": 1, "block_bytes": 0},
+        {"original_bytes": -1, "block_bytes": 10},
+        {"original_bytes": 1 << 60, "block_bytes": 1},
+    ]
     for kwargs in cases:
         with pytest.raises(ValueError, match="block"):
             new_header(store.current.recipient, **kwargs)

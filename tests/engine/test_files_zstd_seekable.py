@@ -84,7 +84,9 @@ def test_cli_files_one_frame_and_concatenated(tmp_path: Path, fd_of: object) -> 
     assert read_seek_table(fd_of(one, "one")) is None  # type: ignore[operator]
     frames = scan_frames(fd_of(two, "two"))  # type: ignore[operator]
     assert [(f.offset, f.content_size, f.has_checksum) for f in frames] == [
-        (0, len(DATA), True), (len(one), len(DATA), False)]  # fmt: skip
+        (0, len(DATA), True),
+        (len(one), len(DATA), False),
+    ]
     assert frames[0].compressed_size == len(one) and sum(f.compressed_size for f in frames) == len(two)
 
     plan = plan_decode(fd_of(two, "two2"), max_frame_bytes=1 << 20)  # type: ignore[operator]

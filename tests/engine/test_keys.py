@@ -94,8 +94,12 @@ def test_rotation_keeps_old_keys_and_rewrap_moves_files(tmp_path: Path) -> None:
 
     blocks_before = sealed.read_bytes()[parse_header(sealed.read_bytes()).header_bytes :]
     result = rewrap_file(sealed, reopened)
-    assert result == {"path": str(sealed), "key_id": second.key_id.hex(), "previous_key_id": first.key_id.hex(),
-                      "rewrapped": True}  # fmt: skip
+    assert result == {
+        "path": str(sealed),
+        "key_id": second.key_id.hex(),
+        "previous_key_id": first.key_id.hex(),
+        "rewrapped": True,
+    }
     blob = sealed.read_bytes()
     header = parse_header(blob)
     assert header.key_id == second.key_id and blob[header.header_bytes :] == blocks_before  # blocks untouched
@@ -163,8 +167,16 @@ def test_no_key_material_in_reprs_status_or_errors(tmp_path: Path) -> None:
     seed = base64.b64decode(doc["private_key"]["seed"])
     header, data_key = new_header(pair.recipient, original_bytes=10, block_bytes=4)
     secrets = [seed, data_key.material]
-    visible = [repr(store), repr(pair), repr(pair.recipient), repr(data_key), repr(header), str(store.status()),
-               str(pair.info()), repr(DataKey(bytes(32)))]  # fmt: skip
+    visible = [
+        repr(store),
+        repr(pair),
+        repr(pair.recipient),
+        repr(data_key),
+        repr(header),
+        str(store.status()),
+        str(pair.info()),
+        repr(DataKey(bytes(32))),
+    ]
     for bad in ({**doc, "private_key": {"protection": "none", "seed": "!!"}}, {**doc, "key_id": "00" * 16}):
         with pytest.raises(KeystoreError) as info:
             keyfile.KeyPair(pair.path, bad, None).private_key  # noqa: B018

@@ -45,10 +45,15 @@ def test_store_persists_and_survives_a_restart(tmp_path: Path) -> None:
         restarted.remove(3)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"period": "fortnightly", "keep": 3}, "period"), ({"interval_s": 10, "keep": 3}, "at least 60"),
-    ({"period": "hourly", "keep": 0}, "keep"), ({"period": "hourly", "keep": 5000}, "keep"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"period": "fortnightly", "keep": 3}, "period"),
+        ({"interval_s": 10, "keep": 3}, "at least 60"),
+        ({"period": "hourly", "keep": 0}, "keep"),
+        ({"period": "hourly", "keep": 5000}, "keep"),
+    ],
+)
 def test_store_refuses_bad_schedules(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         ScheduleStore(tmp_path).add("tank", "docs", **kwargs)

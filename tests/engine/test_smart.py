@@ -31,8 +31,13 @@ def test_failing_sata_disk() -> None:
     assert (disk["reallocated_sectors"], disk["pending_sectors"], disk["offline_uncorrectable"]) == (1975, 8, 0)
     assert (disk["temperature_c"], disk["power_on_hours"], disk["reallocated_events"]) == (25, 65592, 3831)
     assert [a["name"] for a in disk["failing_attributes"]] == ["Reallocated_Sector_Ct"]
-    assert disk["failing_attributes"][0] == {"id": 5, "name": "Reallocated_Sector_Ct", "value": 1, "threshold": 5,
-                                             "when_failed": "now"}  # fmt: skip
+    assert disk["failing_attributes"][0] == {
+        "id": 5,
+        "name": "Reallocated_Sector_Ct",
+        "value": 1,
+        "threshold": 5,
+        "when_failed": "now",
+    }
     assert disk["exit_status"] == 216 and disk["exit_flags"] == [smart.EXIT_BITS[i] for i in (3, 4, 6, 7)]
     last = disk["self_test"]["last"]
     assert (last["type"], last["passed"]) == ("Short offline", True)

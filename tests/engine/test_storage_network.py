@@ -55,10 +55,17 @@ def test_lsblk_flattens_partitions() -> None:
 
 def test_smartctl() -> None:
     smart = smart_mod.parse_smartctl((FIXTURES / "smartctl_sda.json").read_text())
-    summary = {k: smart[k] for k in ("available", "passed", "temperature_c", "power_on_hours", "reallocated_sectors",
-                                     "detail")}  # fmt: skip
-    assert summary == {"available": True, "passed": True, "temperature_c": 34, "power_on_hours": 28793,
-                       "reallocated_sectors": 8, "detail": ""}  # fmt: skip
+    summary = {
+        k: smart[k] for k in ("available", "passed", "temperature_c", "power_on_hours", "reallocated_sectors", "detail")
+    }
+    assert summary == {
+        "available": True,
+        "passed": True,
+        "temperature_c": 34,
+        "power_on_hours": 28793,
+        "reallocated_sectors": 8,
+        "detail": "",
+    }
     virtual = smart_mod.parse_smartctl((FIXTURES / "smartctl_virtual.json").read_text())
     assert virtual["available"] is False
     assert "Unable to detect" in virtual["detail"]

@@ -44,13 +44,15 @@ class Stepped(LongOperation):
 
 class Harness:
     def __init__(self, tmp_path: Path, **running: int) -> None:
-        self.jobs = JobManager(JobStore.in_data_dir(str(tmp_path)), max_running={"storage": 4, **running},
-                               progress_interval_s=0.0)  # fmt: skip
+        self.jobs = JobManager(
+            JobStore.in_data_dir(str(tmp_path)), max_running={"storage": 4, **running}, progress_interval_s=0.0
+        )
         self.events: list[dict[str, Any]] = []
         self.forgotten = 0
         self.locks = PoolLocks()
-        self.ops = OperationJobs(self.jobs, lambda kind, data: self.events.append({"type": kind, **data}),
-                                 self._forget, poll_s=0.01)  # fmt: skip
+        self.ops = OperationJobs(
+            self.jobs, lambda kind, data: self.events.append({"type": kind, **data}), self._forget, poll_s=0.01
+        )
 
     def _forget(self) -> None:
         self.forgotten += 1
@@ -71,8 +73,15 @@ class Harness:
 def test_progress_errors_found_and_done_are_told(tmp_path: Path) -> None:
     async def scenario() -> tuple[Harness, dict[str, Any]]:
         h = Harness(tmp_path)
-        op = Stepped(h.locks, "tank", [Progress(RUNNING, 40.0, "scrubbing"), Progress(RUNNING, 70.0, "", 1, 0, 0),
-                                       Progress(DONE, 100.0, "1 error(s) found, 1 corrected", 1, 1, 0)])  # fmt: skip
+        op = Stepped(
+            h.locks,
+            "tank",
+            [
+                Progress(RUNNING, 40.0, "scrubbing"),
+                Progress(RUNNING, 70.0, "", 1, 0, 0),
+                Progress(DONE, 100.0, "1 error(s) found, 1 corrected", 1, 1, 0),
+            ],
+        )
         job = await h.ops.submit(op)
         assert (job["kind"], job["pool"], job["target"], job["state"]) == ("scrub", "tank", "/mnt/tank", "running")
         assert h.ops.running("tank", "scrub") == job["id"]
@@ -132,8 +141,11 @@ def test_failed_and_outside_cancelled_operations_end_their_jobs_so(tmp_path: Pat
         return await h.until_ended(failed["id"]), await h.until_ended(outside["id"])
 
     failed, outside = run(scenario())
-    assert (failed["state"], failed["error"], failed["error_code"]) == ("failed", "ERROR: device went away",
-                                                                        "operation_failed")  # fmt: skip
+    assert (failed["state"], failed["error"], failed["error_code"]) == (
+        "failed",
+        "ERROR: device went away",
+        "operation_failed",
+    )
     assert outside["state"] == "cancelled"
 
 

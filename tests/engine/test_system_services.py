@@ -37,13 +37,19 @@ def test_system_status() -> None:
 
 
 def test_systemctl_show() -> None:
-    units = [services.service_dict(u)
-             for u in services.parse_systemctl_show((FIXTURES / "systemctl_show_unix.txt").read_text())]  # fmt: skip
+    units = [
+        services.service_dict(u)
+        for u in services.parse_systemctl_show((FIXTURES / "systemctl_show_unix.txt").read_text())
+    ]
     by_name = {s["name"]: s for s in units}
     assert list(by_name) == ["smbd", "nmbd", "nfs-server", "ssh", "sigmavault-engined", "wg-quick@wg0"]
     smbd = by_name["smbd"]
     assert (smbd["active_state"], smbd["sub_state"], smbd["since_unix"], smbd["main_pid"]) == (
-        "active", "running", 1795900810.0, 812)  # fmt: skip
+        "active",
+        "running",
+        1795900810.0,
+        812,
+    )
     ssh = by_name["ssh"]
     assert (ssh["active_state"], ssh["result"], ssh["exit_status"], ssh["restarts"]) == ("failed", "exit-code", 255, 5)
     assert ssh["since_unix"] == 1795951234.0  # when it failed, not when it last started

@@ -29,7 +29,7 @@ from engine.storage.zfs.parse import (
     parse_zfs_list,
     parse_zpool_list,
     parse_zpool_status,
-)  # fmt: skip
+)
 from tests.utils import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "zfs"
@@ -55,11 +55,21 @@ def test_zpool_status_pools_vdevs_and_counters() -> None:
 
 def test_scan_lines() -> None:
     tank, backup = parse_zpool_status(fixture("zpool_status_pP.txt"))
-    assert tank["scan"] == {"function": "scrub", "state": "finished", "percent": 100.0, "repaired_bytes": 1572864,
-                            "errors": 0, "started_unix": 0.0, "duration_s": 7 * 3600 + 12 * 60 + 57,
-                            "finished_unix": time.mktime(time.strptime("Tue Jan 17 18:12:00 2023", CTIME))}  # fmt: skip
+    assert tank["scan"] == {
+        "function": "scrub",
+        "state": "finished",
+        "percent": 100.0,
+        "repaired_bytes": 1572864,
+        "errors": 0,
+        "started_unix": 0.0,
+        "duration_s": 7 * 3600 + 12 * 60 + 57,
+        "finished_unix": time.mktime(time.strptime("Tue Jan 17 18:12:00 2023", CTIME)),
+    }
     assert (backup["scan"]["function"], backup["scan"]["state"], backup["scan"]["percent"]) == (
-        "resilver", "running", 18.48)  # fmt: skip
+        "resilver",
+        "running",
+        18.48,
+    )
     assert backup["scan"]["repaired_bytes"] == 152 << 30
     (scrubbing,) = parse_zpool_status(fixture("zpool_status_scrubbing.txt"))
     assert (scrubbing["scan"]["state"], scrubbing["scan"]["percent"]) == ("running", 18.46)
@@ -75,7 +85,11 @@ def test_pool_shape() -> None:
     roots = {r["name"]: r for r in parse_zfs_list(fixture("zfs_list_datasets_Hp.txt"), DATASET_FIELDS)}
     tank = zfs.pool_dict(rows["tank"], status["tank"], roots["tank"])
     assert (tank["uuid"], tank["health"], tank["data_profile"], tank["mountpoint"]) == (
-        "5826390123847290123", "ONLINE", "raidz2", "/mnt/tank")  # fmt: skip
+        "5826390123847290123",
+        "ONLINE",
+        "raidz2",
+        "/mnt/tank",
+    )
     assert tank["size_bytes"] == 15994458210304 and tank["used_bytes"] == 4178246934528
     assert tank["free_estimated_bytes"] == 7523426107392
     assert tank["error_count"] == 15 and len(tank["members"]) == 5  # four disks and the spare
@@ -88,11 +102,19 @@ def test_datasets_and_snapshots() -> None:
     rows = parse_zfs_list(fixture("zfs_list_datasets_Hp.txt"), DATASET_FIELDS)
     docs = rows[1]
     assert (docs["name"], docs["quota"], docs["refer"], docs["mountpoint"]) == (
-        "tank/docs", 107374182400, 48318382080, "/mnt/tank/docs")  # fmt: skip
+        "tank/docs",
+        107374182400,
+        48318382080,
+        "/mnt/tank/docs",
+    )
     assert rows[2]["name"] == "tank/media files" and rows[0]["quota"] == 0
     snaps = parse_zfs_list(fixture("zfs_list_snapshots_Hp.txt"), SNAPSHOT_FIELDS)
-    assert snaps[1] == {"name": "tank/docs@before upgrade", "creation": 1795900000, "used": 2147483648,
-                        "refer": 48318382080}  # fmt: skip
+    assert snaps[1] == {
+        "name": "tank/docs@before upgrade",
+        "creation": 1795900000,
+        "used": 2147483648,
+        "refer": 48318382080,
+    }
 
 
 def test_nicenum() -> None:
@@ -110,8 +132,13 @@ def test_without_zfs_every_call_says_so(tmp_path: Path) -> None:
     assert "ZFS is not installed" in refused.value.message and "zfsutils-linux" in refused.value.message
     backend, ref, locks = zfs.ZfsBackend(), PoolRef("tank", "zfs"), PoolLocks()
     lease = locks.acquire("tank", "scrub")
-    for call in (backend.scrub(ref, locks, lease), backend.list_volumes(ref), backend.create_snapshot(ref, "v", "s"),
-                 backend.rollback(ref, "v", "s"), backend.export_pool(ref, tmp_path)):  # fmt: skip
+    for call in (
+        backend.scrub(ref, locks, lease),
+        backend.list_volumes(ref),
+        backend.create_snapshot(ref, "v", "s"),
+        backend.rollback(ref, "v", "s"),
+        backend.export_pool(ref, tmp_path),
+    ):
         with pytest.raises(Unsupported, match="ZFS is not installed"):
             run(call)
     with pytest.raises(Unsupported, match="ZFS is not installed"):
@@ -159,7 +186,7 @@ RECORDED = {  # zpool list's stderr where ZFS cannot be reached, as recorded; th
     "zfs-fuse daemon is running; internal error: failed to initialize ZFS library",
     "zpool_list_no_module.stderr": "The ZFS modules are not loaded; Try running '/sbin/modprobe zfs' as root to "
     "load them",
-}  # fmt: skip
+}
 
 
 def unusable_zfs_tools(directory: Path, recorded: str) -> str:

@@ -44,10 +44,21 @@ OPS = "ops-token-0123456789abcdef"
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True), ("::ffff:127.0.0.1", True),
-     ("localhost", True), ("0.0.0.0", False), ("::", False), ("10.0.0.1", False), ("::ffff:10.0.0.1", False),
-     ("engine.example", False), ("fe80::1%eth0", False)],
-)  # fmt: skip
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("::ffff:127.0.0.1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("engine.example", False),
+        ("fe80::1%eth0", False),
+    ],
+)
 def test_loopback_is_decided_without_dns(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
@@ -62,13 +73,16 @@ def test_the_admin_token_and_named_tokens_with_roles(tmp_path: Path) -> None:
     tokens = _named_tokens(tmp_path / "tokens", ("prometheus", "read", READ), ("ops", "admin", OPS))
     policy = AccessPolicy(TOKEN, tokens_file=str(tokens), socket_hint="/run/sigmavault", token_hint="/d/api-token")
     assert policy.authenticate(f"Bearer {TOKEN}", "http", "127.0.0.1") == Caller("admin", "admin", "http", "127.0.0.1")
-    assert policy.authenticate(f"  bearer   {READ} ", "grpc", "10.0.0.7") == Caller("prometheus", "read", "grpc",
-                                                                                    "10.0.0.7")  # fmt: skip
+    assert policy.authenticate(f"  bearer   {READ} ", "grpc", "10.0.0.7") == Caller(
+        "prometheus", "read", "grpc", "10.0.0.7"
+    )
     ops = policy.authenticate(f"Bearer {OPS}", "websocket", "::1")
     assert isinstance(ops, Caller) and (ops.name, ops.role) == ("ops", "admin")
     missing = policy.authenticate(None, "http", "127.0.0.1")
     assert isinstance(missing, ErrorAnswer) and (missing.http_status, missing.grpc_code) == (
-        401, grpc.StatusCode.UNAUTHENTICATED)  # fmt: skip
+        401,
+        grpc.StatusCode.UNAUTHENTICATED,
+    )
     assert "/run/sigmavault" in missing.message and "/d/api-token" in missing.message  # how to get in
     assert missing.headers()["WWW-Authenticate"] == 'Bearer realm="sigmavault"'
     for wrong in ("Bearer wrong", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer \u00e9t\u00e9", "Bearer "):
@@ -81,8 +95,14 @@ def test_roles_decide_by_the_call_table() -> None:
     policy = AccessPolicy(TOKEN)
     reader = Caller("prometheus", "read", "grpc", "10.0.0.7")
     assert policy.authorize(reader, "storage.ListPools", is_read("storage.ListPools")) is None
-    for call in ("storage.DestroyPool", "storage.CreatePool", "compression.StartJob", "compression.ReadRange",
-                 "agents.DispatchTask", "no.SuchCall"):  # fmt: skip
+    for call in (
+        "storage.DestroyPool",
+        "storage.CreatePool",
+        "compression.StartJob",
+        "compression.ReadRange",
+        "agents.DispatchTask",
+        "no.SuchCall",
+    ):
         refused = policy.authorize(reader, call, is_read(call))
         assert refused is not None and (refused.http_status, refused.grpc_code) == (
             403,
@@ -100,8 +120,12 @@ def test_named_tokens_file_is_strict_and_reread_when_it_changes(tmp_path: Path) 
     with pytest.raises(CredentialError, match="chmod it 0600"):
         AccessPolicy(TOKEN, tokens_file=str(tokens))
     tokens.chmod(0o600)
-    for bad, rule in (("a read sha256:00", "the hash must be"), ("a writer sha256:" + "0" * 64, "the role"),
-                      ("-a read sha256:" + "0" * 64, "a token's name"), ("a read", "expected")):  # fmt: skip
+    for bad, rule in (
+        ("a read sha256:00", "the hash must be"),
+        ("a writer sha256:" + "0" * 64, "the role"),
+        ("-a read sha256:" + "0" * 64, "a token's name"),
+        ("a read", "expected"),
+    ):
         with pytest.raises(CredentialError, match=rule):
             parse_tokens(bad)
     policy = AccessPolicy(TOKEN, tokens_file=str(tokens))
@@ -150,8 +174,9 @@ def test_client_limiter_counts_per_client_and_forgets_idle_ones() -> None:
 
 
 def test_log_filters_redact_credentials_and_drop_client_tracebacks() -> None:
-    record = logging.LogRecord("uvicorn.error", logging.DEBUG, __file__, 1, "< %s: %s",
-                               ("authorization", f"Bearer {TOKEN}"), None)  # fmt: skip
+    record = logging.LogRecord(
+        "uvicorn.error", logging.DEBUG, __file__, 1, "< %s: %s", ("authorization", f"Bearer {TOKEN}"), None
+    )
     assert RedactCredentials().filter(record)
     assert record.getMessage() == "< authorization: <redacted>"
     plain = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "GET /healthz %s", ("200",), None)
@@ -161,8 +186,15 @@ def test_log_filters_redact_credentials_and_drop_client_tracebacks() -> None:
     except UnicodeDecodeError:
         import sys
 
-        failed = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1,
-                                   "Invalid UTF-8 sequence received from client.", (), sys.exc_info())  # fmt: skip
+        failed = logging.LogRecord(
+            "uvicorn.error",
+            logging.ERROR,
+            __file__,
+            1,
+            "Invalid UTF-8 sequence received from client.",
+            (),
+            sys.exc_info(),
+        )
     assert OneLineClientErrors().filter(failed) and failed.exc_info is None
     install()
     install()

@@ -62,8 +62,9 @@ def test_http_route_sees_the_caller_and_the_call_name() -> None:
     async def destroy(request: object) -> JSONResponse:
         return JSONResponse(_seen().decode())
 
-    route = Route("/api/v1/storage/pools/{name}", guard_route(destroy, "storage.DestroyPool", policy, metrics),
-                  methods=["DELETE"])  # fmt: skip
+    route = Route(
+        "/api/v1/storage/pools/{name}", guard_route(destroy, "storage.DestroyPool", policy, metrics), methods=["DELETE"]
+    )
     sessions = SessionStore(b"k" * 32, secure=False, still_valid=policy.holds)
     app = AccessMiddleware(Starlette(routes=[route]), policy, ClientLimiter(0), metrics, sessions)
 

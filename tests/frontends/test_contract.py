@@ -41,9 +41,18 @@ def b64(data: bytes) -> str:
 
 def test_every_route_is_described(document: dict[str, Any]) -> None:
     paths = document["paths"]
-    for ten in ("/api/v1/system/status", "/api/v1/system/metrics", "/api/v1/storage/pools", "/api/v1/storage/disks",
-                "/api/v1/agents", "/api/v1/agents/{id}/task", "/api/v1/compression/stats",
-                "/api/v1/compression/jobs", "/api/v1/encryption/status", "/api/v1/network/phantommesh"):  # fmt: skip
+    for ten in (
+        "/api/v1/system/status",
+        "/api/v1/system/metrics",
+        "/api/v1/storage/pools",
+        "/api/v1/storage/disks",
+        "/api/v1/agents",
+        "/api/v1/agents/{id}/task",
+        "/api/v1/compression/stats",
+        "/api/v1/compression/jobs",
+        "/api/v1/encryption/status",
+        "/api/v1/network/phantommesh",
+    ):
         assert ten in paths
     for path, methods in paths.items():
         for method, op in methods.items():
@@ -63,8 +72,15 @@ def _file_job(http: httpx.Client, served: Served) -> tuple[str, str]:
     root = served.data_dir.parent / "files"
     (root / "contract.bin").write_bytes(os.urandom(5000) + bytes(5000))
     dest = root / "contract.zst"
-    job = http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(root / "contract.bin"),
-                                                      "destination": str(dest), "overwrite": True}).json()  # fmt: skip
+    job = http.post(
+        "/api/v1/compression/jobs",
+        json={
+            "operation": "compress",
+            "source": str(root / "contract.bin"),
+            "destination": str(dest),
+            "overwrite": True,
+        },
+    ).json()
     for _ in range(500):
         if http.get(f"/api/v1/compression/jobs/{job['id']}").json()["state"] == "done":
             break
@@ -97,8 +113,14 @@ def test_every_get_answer_validates(http: httpx.Client, document: dict[str, Any]
 
 def test_tasks_on_any_capable_agent(http: httpx.Client, document: dict[str, Any]) -> None:
     data = os.urandom(100) + bytes(3000)
-    body = check(document, "/api/v1/tasks", "post", http.post("/api/v1/tasks", json={
-        "kind": "compress", "data": b64(data), "params": {"codec": "zstd", "level": 3}}))  # fmt: skip
+    body = check(
+        document,
+        "/api/v1/tasks",
+        "post",
+        http.post(
+            "/api/v1/tasks", json={"kind": "compress", "data": b64(data), "params": {"codec": "zstd", "level": 3}}
+        ),
+    )
     agents = http.get("/api/v1/agents").json()["agents"]
     assert "compress" in agents[body["agent_id"]]["capabilities"]
     back = http.post("/api/v1/tasks", json={"kind": "decompress", "data": body["data"], "params": {"codec": "zstd"}})
@@ -121,8 +143,12 @@ def test_one_agent_and_its_history_paged(http: httpx.Client, document: dict[str,
     seen: list[int] = []
     token, pages = "", 0
     while True:
-        page = check(document, "/api/v1/agents/{id}/tasks", "get",
-                     http.get("/api/v1/agents/9/tasks", params={"page_size": 5, "page_token": token}))  # fmt: skip
+        page = check(
+            document,
+            "/api/v1/agents/{id}/tasks",
+            "get",
+            http.get("/api/v1/agents/9/tasks", params={"page_size": 5, "page_token": token}),
+        )
         seen += [t["req_id"] for t in page["tasks"]]
         pages += 1
         if pages == 1:  # new tasks after the first page must not shift the pages that follow
@@ -134,7 +160,10 @@ def test_one_agent_and_its_history_paged(http: httpx.Client, document: dict[str,
     assert len(seen) == len(set(seen)) >= 12, "a task listed twice or missing"
     assert seen == sorted(seen, reverse=True)
     assert [t["bytes_in"] for t in http.get("/api/v1/agents/9/tasks", params={"page_size": 3}).json()["tasks"]] == [
-        5, 12, 11]  # fmt: skip
+        5,
+        12,
+        11,
+    ]
     for bad, code in (
         ({"page_token": "nope"}, "invalid_page_token"),
         ({"page_size": 0}, "invalid_argument"),
@@ -142,8 +171,10 @@ def test_one_agent_and_its_history_paged(http: httpx.Client, document: dict[str,
         ({"page_token": "99999999.0"}, "invalid_page_token"),
     ):
         answer = http.get("/api/v1/agents/9/tasks", params=bad)
-        assert answer.status_code == 400 and check(document, "/api/v1/agents/{id}/tasks", "get", answer)["error"][
-            "code"] == code  # fmt: skip
+        assert (
+            answer.status_code == 400
+            and check(document, "/api/v1/agents/{id}/tasks", "get", answer)["error"]["code"] == code
+        )
     for missing in ("/api/v1/agents/40", "/api/v1/agents/40/tasks", "/api/v1/agents/x"):
         answer = http.get(missing)
         assert answer.status_code == 404, missing

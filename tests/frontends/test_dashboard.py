@@ -101,8 +101,15 @@ def test_metrics_event_carries_the_live_view(served: Served, http: httpx.Client)
     jsonschema.validate(event["swarm"], {**components["schemas"]["Swarm"], "components": components})
     status = http.get("/api/v1/system/status").json()
     assert [a["id"] for a in event["agents"]] == list(range(status["agents_total"]))
-    assert set(event["agents"][0]) == {"id", "status", "tasks", "errors", "latency_ns_sum", "last_latency_ns",
-                                       "inflight"}  # fmt: skip
+    assert set(event["agents"][0]) == {
+        "id",
+        "status",
+        "tasks",
+        "errors",
+        "latency_ns_sum",
+        "last_latency_ns",
+        "inflight",
+    }
     assert [r["worker"] for r in event["rings"]] == list(range(status["workers_total"]))
     assert all(r["capacity"] > 0 and 0 <= r["submission"] <= r["capacity"] for r in event["rings"])
     assert 0 <= event["slots"]["free"] <= event["slots"]["total"]

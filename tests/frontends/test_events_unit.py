@@ -70,8 +70,9 @@ def test_storage_watcher_reports_changes() -> None:
         async def storage() -> dict[str, Any]:
             return snapshots.pop(0)
 
-        watchers = Watchers(hub, metrics=dict, agent_states=list, agent_info=lambda i: {}, storage=storage,
-                            metrics_interval=1.0)  # fmt: skip
+        watchers = Watchers(
+            hub, metrics=dict, agent_states=list, agent_info=lambda i: {}, storage=storage, metrics_interval=1.0
+        )
         await watchers._check_storage()  # baseline: no events
         await watchers._check_storage()
         return [orjson.loads(m)["data"] for _, m in sub.queue]

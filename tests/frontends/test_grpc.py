@@ -25,8 +25,9 @@ SLOT = (1 << 20) + 16 * 1024  # SIGMAVAULT_SLOT_BYTES by default: a 1 MiB file-j
 
 @pytest.fixture
 def channel(served: Served) -> Iterator[grpc.Channel]:
-    with served.channel(options=[("grpc.max_send_message_length", 8 << 20),
-                                                     ("grpc.max_receive_message_length", 8 << 20)]) as ch:  # fmt: skip
+    with served.channel(
+        options=[("grpc.max_send_message_length", 8 << 20), ("grpc.max_receive_message_length", 8 << 20)]
+    ) as ch:
         yield ch
 
 
@@ -64,13 +65,19 @@ def test_agents_and_dispatch(channel: grpc.Channel) -> None:
     general = next(a.id for a in agents if a.role == "general")
     stub = rpc.AgentServiceStub(channel)
     data = os.urandom(100) + bytes(5000)
-    packed = stub.DispatchTask(pb.DispatchTaskRequest(agent_id=general, kind=pb.TASK_KIND_COMPRESS, data=data,
-                                                      params=pb.TaskParams(codec="zstd", level=1)))  # fmt: skip
+    packed = stub.DispatchTask(
+        pb.DispatchTaskRequest(
+            agent_id=general, kind=pb.TASK_KIND_COMPRESS, data=data, params=pb.TaskParams(codec="zstd", level=1)
+        )
+    )
     assert packed.bytes_out < len(data)
     assert packed.agent_name == agents[general].name
     assert packed.service_ns > 0
-    back = stub.DispatchTask(pb.DispatchTaskRequest(agent_id=general, kind=pb.TASK_KIND_DECOMPRESS, data=packed.data,
-                                                    params=pb.TaskParams(codec="zstd")))  # fmt: skip
+    back = stub.DispatchTask(
+        pb.DispatchTaskRequest(
+            agent_id=general, kind=pb.TASK_KIND_DECOMPRESS, data=packed.data, params=pb.TaskParams(codec="zstd")
+        )
+    )
     assert back.data == data
     stats = rpc.CompressionServiceStub(channel).GetStats(pb.GetCompressionStatsRequest())
     assert stats.compress_tasks >= 1
@@ -85,8 +92,10 @@ def test_errors_map_to_status_codes(channel: grpc.Channel) -> None:
     compression = next(a.id for a in agents if a.role == "compression")
     invalid = grpc.StatusCode.INVALID_ARGUMENT
     assert code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=compression)) == invalid  # kind unspecified
-    assert code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=999, kind=pb.TASK_KIND_ECHO)) == \
-        grpc.StatusCode.NOT_FOUND  # fmt: skip
+    assert (
+        code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=999, kind=pb.TASK_KIND_ECHO))
+        == grpc.StatusCode.NOT_FOUND
+    )
     assert (
         code_of(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ENCRYPT)) == invalid
     )
@@ -109,8 +118,12 @@ def test_errors_map_to_status_codes(channel: grpc.Channel) -> None:
     assert code_of(stub.DispatchTask, over_slot) == grpc.StatusCode.RESOURCE_EXHAUSTED
     over_message = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_ECHO, data=bytes(3 << 20))
     assert code_of(stub.DispatchTask, over_message) == grpc.StatusCode.RESOURCE_EXHAUSTED
-    slow = pb.DispatchTaskRequest(agent_id=compression, kind=pb.TASK_KIND_COMPRESS, data=os.urandom(1 << 19),
-                                  params=pb.TaskParams(codec="zstd", level=22))  # fmt: skip
+    slow = pb.DispatchTaskRequest(
+        agent_id=compression,
+        kind=pb.TASK_KIND_COMPRESS,
+        data=os.urandom(1 << 19),
+        params=pb.TaskParams(codec="zstd", level=22),
+    )
     assert code_of(stub.DispatchTask, slow, timeout=0.005) == grpc.StatusCode.DEADLINE_EXCEEDED
     jobs = rpc.CompressionServiceStub(channel)
     assert code_of(jobs.ListJobs, pb.ListCompressionJobsRequest(limit=1000)) == invalid
@@ -118,8 +131,9 @@ def test_errors_map_to_status_codes(channel: grpc.Channel) -> None:
 
 def test_block_service_unary_and_stream(channel: grpc.Channel) -> None:
     stub = rpc.BlockServiceStub(channel)
-    one = stub.Process(pb.BlockRequest(kind=pb.TASK_KIND_HASH, data=b"abc", request_id=7,
-                                       params=pb.TaskParams(algo="sha256")))  # fmt: skip
+    one = stub.Process(
+        pb.BlockRequest(kind=pb.TASK_KIND_HASH, data=b"abc", request_id=7, params=pb.TaskParams(algo="sha256"))
+    )
     assert one.request_id == 7
     assert one.data.hex().startswith("ba7816bf")
     blocks = [os.urandom(64) + bytes(4000 + i) for i in range(40)]
@@ -129,8 +143,9 @@ def test_block_service_unary_and_stream(channel: grpc.Channel) -> None:
             if i == 10:  # a bad block in the middle: answered in-band, the stream goes on
                 yield pb.BlockRequest(kind=pb.TASK_KIND_DECOMPRESS, data=b"garbage", request_id=i)
             else:
-                yield pb.BlockRequest(kind=pb.TASK_KIND_COMPRESS, data=block, request_id=i,
-                                      params=pb.TaskParams(codec="lz4"))  # fmt: skip
+                yield pb.BlockRequest(
+                    kind=pb.TASK_KIND_COMPRESS, data=block, request_id=i, params=pb.TaskParams(codec="lz4")
+                )
 
     answers = list(stub.ProcessStream(requests()))
     assert [a.request_id for a in answers] == list(range(40))  # request order
@@ -149,15 +164,27 @@ def test_block_service_unary_and_stream(channel: grpc.Channel) -> None:
 def test_health_and_reflection(channel: grpc.Channel) -> None:
     health = health_pb2_grpc.HealthStub(channel)
     for service in ("", "sigmavault.v1.AgentService", "sigmavault.v1.BlockService"):
-        assert health.Check(health_pb2.HealthCheckRequest(service=service)).status == \
-            health_pb2.HealthCheckResponse.SERVING  # fmt: skip
+        assert (
+            health.Check(health_pb2.HealthCheckRequest(service=service)).status
+            == health_pb2.HealthCheckResponse.SERVING
+        )
     unknown = health_pb2.HealthCheckRequest(service="nope")
     assert code_of(health.Check, unknown, explained=False) == grpc.StatusCode.NOT_FOUND  # the library says nothing
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
     answers = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
     names = {s.name for a in answers for s in a.list_services_response.service}
-    expected = {f"sigmavault.v1.{s}" for s in ("SystemService", "StorageService", "AgentService", "CompressionService",
-                                               "EncryptionService", "NetworkService", "BlockService")}  # fmt: skip
+    expected = {
+        f"sigmavault.v1.{s}"
+        for s in (
+            "SystemService",
+            "StorageService",
+            "AgentService",
+            "CompressionService",
+            "EncryptionService",
+            "NetworkService",
+            "BlockService",
+        )
+    }
     assert expected | {"grpc.health.v1.Health"} <= names
 
 
@@ -194,8 +221,9 @@ def test_errors_carry_error_info_a_client_can_branch_on(channel: grpc.Channel) -
 
 def test_agent_calls_added_for_the_go_api(channel: grpc.Channel) -> None:
     stub = rpc.AgentServiceStub(channel)
-    anywhere = stub.DispatchTask(pb.DispatchTaskRequest(kind=pb.TASK_KIND_PARITY, data=bytes(8),
-                                                        params=pb.TaskParams(k=4)))  # fmt: skip
+    anywhere = stub.DispatchTask(
+        pb.DispatchTaskRequest(kind=pb.TASK_KIND_PARITY, data=bytes(8), params=pb.TaskParams(k=4))
+    )
     assert anywhere.data == bytes(2) and anywhere.timing.total_us > 0
     agent = stub.GetAgent(pb.GetAgentRequest(agent_id=anywhere.agent_id))
     assert "parity" in agent.capabilities and agent.in_service
@@ -206,8 +234,9 @@ def test_agent_calls_added_for_the_go_api(channel: grpc.Channel) -> None:
     drained = stub.DrainAgent(pb.DrainAgentRequest(agent_id=anywhere.agent_id))
     try:
         assert not drained.in_service and drained.status == "drained"
-        code, info = error_info(stub.DispatchTask, pb.DispatchTaskRequest(agent_id=anywhere.agent_id,
-                                                                          kind=pb.TASK_KIND_ECHO))  # fmt: skip
+        code, info = error_info(
+            stub.DispatchTask, pb.DispatchTaskRequest(agent_id=anywhere.agent_id, kind=pb.TASK_KIND_ECHO)
+        )
         assert (code, info.reason) == (grpc.StatusCode.UNAVAILABLE, "AGENT_DRAINED")
     finally:
         assert stub.ResumeAgent(pb.ResumeAgentRequest(agent_id=anywhere.agent_id)).in_service

@@ -19,10 +19,17 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.multiprocess
 SLOT = (1 << 20) + 16 * 1024  # SIGMAVAULT_SLOT_BYTES by default: a 1 MiB file-job block and its output fit
 TEN_PATHS = [
-    "/api/v1/system/status", "/api/v1/system/metrics", "/api/v1/storage/pools", "/api/v1/storage/disks",
-    "/api/v1/agents", "/api/v1/agents/{id}/task", "/api/v1/compression/stats", "/api/v1/compression/jobs",
-    "/api/v1/encryption/status", "/api/v1/network/phantommesh",
-]  # fmt: skip
+    "/api/v1/system/status",
+    "/api/v1/system/metrics",
+    "/api/v1/storage/pools",
+    "/api/v1/storage/disks",
+    "/api/v1/agents",
+    "/api/v1/agents/{id}/task",
+    "/api/v1/compression/stats",
+    "/api/v1/compression/jobs",
+    "/api/v1/encryption/status",
+    "/api/v1/network/phantommesh",
+]
 
 
 @pytest.fixture
@@ -117,8 +124,9 @@ def test_bad_task_requests(http: httpx.Client) -> None:
     assert_error(task(http, compression, {"kind": "echo", "extra": 1}), 400, "invalid_request")
     assert_error(task(http, compression, {"kind": "echo", "timeout_ms": -1}), 400, "invalid_request")
     assert_error(task(http, compression, {"kind": "frobnicate"}), 400, "unknown_kind")
-    assert_error(task(http, compression, {"kind": "compress", "params": {"codec": "zstd", "level": 99}}), 400,
-                 "invalid_argument")  # fmt: skip
+    assert_error(
+        task(http, compression, {"kind": "compress", "params": {"codec": "zstd", "level": 99}}), 400, "invalid_argument"
+    )
     assert_error(task(http, compression, {"kind": "echo", "params": {"level": 1}}), 400, "invalid_argument")
     assert_error(task(http, compression, {"kind": "encrypt", "data": b64(b"x")}), 400, "not_capable")
     assert_error(task(http, compression, {"kind": "decompress", "data": b64(b"garbage")}), 400, "corrupt_input")
@@ -139,8 +147,12 @@ def test_bad_task_requests(http: httpx.Client) -> None:
     sealed = bytearray(base64.b64decode(task(http, crypto, {"kind": "encrypt", "data": b64(b"abc")}).json()["data"]))
     sealed[-1] ^= 1
     assert_error(task(http, crypto, {"kind": "decrypt", "data": b64(bytes(sealed))}), 400, "auth_failed")
-    slow = {"kind": "compress", "data": b64(os.urandom(1 << 19)), "params": {"codec": "zstd", "level": 22},
-            "timeout_ms": 1}  # fmt: skip
+    slow = {
+        "kind": "compress",
+        "data": b64(os.urandom(1 << 19)),
+        "params": {"codec": "zstd", "level": 22},
+        "timeout_ms": 1,
+    }
     assert_error(task(http, compression, slow), 504, "deadline_exceeded")
     assert http.get("/readyz").status_code == 200  # the engine is fine after all of that
 

@@ -120,9 +120,14 @@ def local_users() -> Iterator[dict[str, Any]]:
         for user, extra in ((outsider, ()), (insider, ("-G", group))):
             _run("useradd", "-M", "-r", "-s", "/usr/sbin/nologin", *extra, user)
             made.insert(0, ("userdel", user))
-        yield {"group": group, "outsider": outsider, "insider": insider,
-               "insider_uid": int(subprocess.run(["id", "-u", insider], capture_output=True, text=True,
-                                                 check=True).stdout)}  # fmt: skip
+        yield {
+            "group": group,
+            "outsider": outsider,
+            "insider": insider,
+            "insider_uid": int(
+                subprocess.run(["id", "-u", insider], capture_output=True, text=True, check=True).stdout
+            ),
+        }
     finally:
         for command, name in made:
             subprocess.run([command, name], capture_output=True, timeout=60)
@@ -135,8 +140,12 @@ def shared(local_users: dict[str, Any]) -> Iterator[Served]:
     workdir = Path(tempfile.mkdtemp(prefix="sv-"))
     workdir.chmod(0o755)
     tokens = workdir / "tokens"
-    served = start_served(workdir, SIGMAVAULT_SOCKET_GROUP=local_users["group"], SIGMAVAULT_ACCESS_LOG="1",
-                          SIGMAVAULT_API_TOKENS_FILE=str(tokens))  # fmt: skip
+    served = start_served(
+        workdir,
+        SIGMAVAULT_SOCKET_GROUP=local_users["group"],
+        SIGMAVAULT_ACCESS_LOG="1",
+        SIGMAVAULT_API_TOKENS_FILE=str(tokens),
+    )
     try:
         yield served
     finally:
@@ -153,8 +162,12 @@ def _interpreter() -> tuple[str, str]:
     load the same site-packages."""
     site = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
     system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-    python = sys.executable if os.access(Path(sys.executable).resolve().parent, os.X_OK, effective_ids=False) \
-        and not str(Path(sys.executable).resolve()).startswith("/root/") else system  # fmt: skip
+    python = (
+        sys.executable
+        if os.access(Path(sys.executable).resolve().parent, os.X_OK, effective_ids=False)
+        and not str(Path(sys.executable).resolve()).startswith("/root/")
+        else system
+    )
     if not Path(python).exists():
         pytest.skip(f"no Python {sys.version_info.major}.{sys.version_info.minor} another user may run")
     return python, f"{ROOT}:{site}"
@@ -162,9 +175,26 @@ def _interpreter() -> tuple[str, str]:
 
 def probe(served: Served, user: str) -> dict[str, Any]:
     python, path = _interpreter()
-    done = subprocess.run(["runuser", "-u", user, "--", python, "-c", PROBE, served.http, served.grpc,
-                           str(served.run_dir), str(served.data_dir)], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT, env={"PATH": os.environ["PATH"], "PYTHONPATH": path})  # fmt: skip
+    done = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            user,
+            "--",
+            python,
+            "-c",
+            PROBE,
+            served.http,
+            served.grpc,
+            str(served.run_dir),
+            str(served.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": path},
+    )
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -174,13 +204,23 @@ def test_another_local_user_gets_nothing_but_health(shared: Served, local_users:
     got = probe(shared, local_users["outsider"])
     assert got == {
         "healthz": 200,
-        "swarm": 401, "swarm_wrong": 401, "range": 401, "range_wrong": 401, "destroy": 401, "file_job": 401,
-        "unix_swarm": "EACCES", "unix_destroy": "EACCES",  # the kernel refuses the connection
-        "grpc_status": "UNAUTHENTICATED", "grpc_status_wrong": "UNAUTHENTICATED", "grpc_destroy": "UNAUTHENTICATED",
-        "unix_grpc_status": "UNAVAILABLE:EACCES", "unix_grpc_destroy": "UNAVAILABLE:EACCES",
-        "ws": "unauthenticated:1008", "unix_ws": "EACCES",
+        "swarm": 401,
+        "swarm_wrong": 401,
+        "range": 401,
+        "range_wrong": 401,
+        "destroy": 401,
+        "file_job": 401,
+        "unix_swarm": "EACCES",
+        "unix_destroy": "EACCES",  # the kernel refuses the connection
+        "grpc_status": "UNAUTHENTICATED",
+        "grpc_status_wrong": "UNAUTHENTICATED",
+        "grpc_destroy": "UNAUTHENTICATED",
+        "unix_grpc_status": "UNAVAILABLE:EACCES",
+        "unix_grpc_destroy": "UNAVAILABLE:EACCES",
+        "ws": "unauthenticated:1008",
+        "unix_ws": "EACCES",
         "token_file": "EACCES",  # the generated token is root's alone
-    }, got  # fmt: skip
+    }, got
     assert "refuse 127.0.0.1" in shared.output()  # the access log names who was refused
 
 
@@ -201,17 +241,26 @@ def test_root_over_the_sockets_and_the_tokens_by_role(shared: Served) -> None:
         assert rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=10).workers_ready == 2
     with unix_connect(str(shared.http_socket), "ws://localhost/ws", open_timeout=10) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "server.hello"
-    added = subprocess.run([sys.executable, "-m", "engine", "token", "add", "grafana", "--role", "read"],
-                           env={**os.environ, "SIGMAVAULT_DATA_DIR": str(shared.data_dir),
-                                "SIGMAVAULT_API_TOKENS_FILE": str(shared.data_dir.parent / "tokens")},
-                           capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    added = subprocess.run(
+        [sys.executable, "-m", "engine", "token", "add", "grafana", "--role", "read"],
+        env={
+            **os.environ,
+            "SIGMAVAULT_DATA_DIR": str(shared.data_dir),
+            "SIGMAVAULT_API_TOKENS_FILE": str(shared.data_dir.parent / "tokens"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     reader = {"Authorization": f"Bearer {added.stdout.strip()}"}
     with httpx.Client(base_url=shared.http, timeout=10) as http:
         assert http.get("/api/v1/swarm", headers=shared.headers).status_code == 200
         assert http.get("/api/v1/swarm", headers=reader).status_code == 200  # the engine saw the new line
-        for method, path, body in (("DELETE", "/api/v1/storage/pools/tank?confirm=tank", None),
-                                   ("POST", "/api/v1/compression/jobs", {"operation": "compress", "source": "/x",
-                                                                         "destination": "/y"})):  # fmt: skip
+        for method, path, body in (
+            ("DELETE", "/api/v1/storage/pools/tank?confirm=tank", None),
+            ("POST", "/api/v1/compression/jobs", {"operation": "compress", "source": "/x", "destination": "/y"}),
+        ):
             refused = http.request(method, path, json=body, headers=reader)
             assert refused.status_code == 403, refused.text
             assert refused.json()["error"]["metadata"]["required_role"] == "admin"

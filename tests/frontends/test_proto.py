@@ -21,8 +21,9 @@ FILES = (agents_pb2, blocks_pb2, common_pb2, compression_pb2, encryption_pb2, ne
 
 def test_generated_code_matches_proto() -> None:
     """frontends/_gen must be exactly what tools/gen_proto.py makes from proto/ (run `make proto`)."""
-    result = subprocess.run([sys.executable, "-m", "tools.gen_proto", "--check"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.gen_proto", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, f"frontends/_gen is stale; run `make proto`:\n{result.stdout}{result.stderr}"
 
 
@@ -34,5 +35,12 @@ def test_contract_is_usable_from_go() -> None:
         assert module.DESCRIPTOR.package == "sigmavault.v1"
         assert module.DESCRIPTOR.GetOptions().go_package == "sigmavault/api/gen/sigmavault/v1;sigmavaultv1"
         services |= set(module.DESCRIPTOR.services_by_name)
-    assert services == {"SystemService", "StorageService", "AgentService", "CompressionService", "EncryptionService",
-                        "NetworkService", "BlockService"}  # fmt: skip
+    assert services == {
+        "SystemService",
+        "StorageService",
+        "AgentService",
+        "CompressionService",
+        "EncryptionService",
+        "NetworkService",
+        "BlockService",
+    }

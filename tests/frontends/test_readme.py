@@ -22,10 +22,13 @@ pytestmark = pytest.mark.multiprocess
 def test_the_embedding_example_runs(tmp_path: Path) -> None:
     block = re.search(r"## Embedding and the Python client\n\n```python\n(.*?)```", README, re.S)
     assert block is not None
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
-           "SIGMAVAULT_DATA_DIR": str(tmp_path)}  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", block.group(1)], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
+        "SIGMAVAULT_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", block.group(1)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.split("\n")
     assert lines[0].split()[0].isdigit() and lines[1].isdigit()

@@ -15,13 +15,19 @@ async def named(request):
     return PlainTextResponse(f"{request.scope['route'].path} {dict(request.path_params)}")
 
 
-PATHS = ["/healthz", "/api/v1/agents", "/api/v1/agents/{id}", "/api/v1/agents/{id}/task", "/api/v1/tasks",
-         "/api/v1/storage/pools/{name}", "/{anything}/deep"]  # fmt: skip
+PATHS = [
+    "/healthz",
+    "/api/v1/agents",
+    "/api/v1/agents/{id}",
+    "/api/v1/agents/{id}/task",
+    "/api/v1/tasks",
+    "/api/v1/storage/pools/{name}",
+    "/{anything}/deep",
+]
 
 
 def test_grouped_router_matches_like_starlette() -> None:
-    routes = [Route(p, named, methods=["POST" if p.endswith("task") or p.endswith("tasks") else "GET"])
-              for p in PATHS]  # fmt: skip
+    routes = [Route(p, named, methods=["POST" if p.endswith("task") or p.endswith("tasks") else "GET"]) for p in PATHS]
     app = Starlette()
     app.router = GroupedRouter(routes)
 

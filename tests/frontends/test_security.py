@@ -62,10 +62,17 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     the log ever says: the secrets test reads all of it)."""
     workdir = tmp_path_factory.mktemp("guarded")
     token_file = write_private(workdir / "token", TOKEN + "\n")
-    tokens = write_private(workdir / "tokens", f"monitor read sha256:{token_digest(READER).hex()}\n"
-                                               f"ops admin sha256:{token_digest(OPS).hex()}\n")  # fmt: skip
-    served = start_served(workdir, SIGMAVAULT_API_TOKEN_FILE=str(token_file), SIGMAVAULT_API_TOKENS_FILE=str(tokens),
-                          SIGMAVAULT_CLIENT_MAX_INFLIGHT=str(CAP), SIGMAVAULT_DEBUG="1")  # fmt: skip
+    tokens = write_private(
+        workdir / "tokens",
+        f"monitor read sha256:{token_digest(READER).hex()}\nops admin sha256:{token_digest(OPS).hex()}\n",
+    )
+    served = start_served(
+        workdir,
+        SIGMAVAULT_API_TOKEN_FILE=str(token_file),
+        SIGMAVAULT_API_TOKENS_FILE=str(tokens),
+        SIGMAVAULT_CLIENT_MAX_INFLIGHT=str(CAP),
+        SIGMAVAULT_DEBUG="1",
+    )
     try:
         yield served
     finally:
@@ -158,12 +165,18 @@ def test_grpc_every_method_needs_a_credential_and_a_read_token_only_reads(guarde
             else:
                 assert reader == grpc.StatusCode.PERMISSION_DENIED, method.path
         stub = rpc.AgentServiceStub(channel)
-        echo = stub.DispatchTask(pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=b"hi"), timeout=10,
-                                 metadata=(("authorization", f"Bearer {TOKEN}"),))  # fmt: skip
+        echo = stub.DispatchTask(
+            pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=b"hi"),
+            timeout=10,
+            metadata=(("authorization", f"Bearer {TOKEN}"),),
+        )
         assert echo.data == b"hi"
         with pytest.raises(grpc.RpcError) as info:
-            rpc.StorageServiceStub(channel).DestroyPool(pb.DestroyPoolRequest(pool="tank", confirm="tank"), timeout=10,
-                                                        metadata=(("authorization", f"Bearer {READER}"),))  # fmt: skip
+            rpc.StorageServiceStub(channel).DestroyPool(
+                pb.DestroyPoolRequest(pool="tank", confirm="tank"),
+                timeout=10,
+                metadata=(("authorization", f"Bearer {READER}"),),
+            )
         assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED and "'admin'" in (info.value.details() or "")
         details = error_info(info.value)
         assert details.reason == "PERMISSION_DENIED" and details.metadata["required_role"] == "admin"
@@ -201,8 +214,10 @@ def test_the_dashboard_session_cookie_counts_for_this_origin_only(guarded: Serve
         assert http.get("/api/v1/session").status_code == 401  # the page asks for the token on this answer
         assert http.post("/api/v1/session", json={"token": WRONG}).status_code == 401
         assert http.post("/api/v1/session", json={"nope": 1}).status_code == 400
-        assert http.post("/api/v1/session", json={"token": TOKEN}, headers={"Origin": "http://evil.example"}
-                         ).status_code == 403  # fmt: skip
+        assert (
+            http.post("/api/v1/session", json={"token": TOKEN}, headers={"Origin": "http://evil.example"}).status_code
+            == 403
+        )
         login = http.post("/api/v1/session", json={"token": TOKEN}, headers=origin)
         assert login.status_code == 200 and login.json()["role"] == "admin"
         cookie = login.headers["set-cookie"]
@@ -235,8 +250,10 @@ def test_the_dashboard_session_cookie_counts_for_this_origin_only(guarded: Serve
 def _hold_http(served: Served, token: str) -> socket.socket:
     """A request of ``token`` kept in flight: its headers promise a body that never comes."""
     sock = socket.create_connection(("127.0.0.1", served.http_port), timeout=10)
-    sock.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\n"
-                 b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100\r\n\r\n{")  # fmt: skip
+    sock.sendall(
+        b"POST /api/v1/tasks HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100\r\n\r\n{"
+    )
     return sock
 
 
@@ -262,8 +279,11 @@ def test_a_client_over_its_cap_is_refused_and_others_are_not(guarded: Served) ->
                 time.sleep(0.05)  # the streams have reached the server
             refused = mine.get("/api/v1/swarm")
             assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
-            assert refused.json()["error"] == {"code": "client_limit", "message": refused.json()["error"]["message"],
-                                               "metadata": {"limit": str(CAP), "retry_after_s": "1"}}  # fmt: skip
+            assert refused.json()["error"] == {
+                "code": "client_limit",
+                "message": refused.json()["error"]["message"],
+                "metadata": {"limit": str(CAP), "retry_after_s": "1"},
+            }
             with pytest.raises(grpc.RpcError) as info:
                 rpc.SystemServiceStub(channel).GetStatus(pb.GetStatusRequest(), timeout=10, metadata=meta)
             assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -285,8 +305,9 @@ def test_a_client_over_its_cap_is_refused_and_others_are_not(guarded: Served) ->
             for stream in streams:
                 stream.cancel()
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (mine.get("/api/v1/swarm").status_code != 200 or
-                                               other.get("/api/v1/swarm").status_code != 200):  # fmt: skip
+        while time.monotonic() < deadline and (
+            mine.get("/api/v1/swarm").status_code != 200 or other.get("/api/v1/swarm").status_code != 200
+        ):
             time.sleep(0.05)
         assert mine.get("/api/v1/swarm").status_code == 200 and other.get("/api/v1/swarm").status_code == 200
         metrics = mine.get("/metrics").text
@@ -305,9 +326,15 @@ def _key_material(data_dir: Path) -> list[bytes]:
 
 
 def _spellings(secret: bytes) -> set[bytes]:
-    return {secret, secret.hex().encode(), secret.hex().upper().encode(), base64.b64encode(secret),
-            base64.urlsafe_b64encode(secret), base64.b64encode(secret).rstrip(b"="),
-            base64.urlsafe_b64encode(secret).rstrip(b"=")}  # fmt: skip
+    return {
+        secret,
+        secret.hex().encode(),
+        secret.hex().upper().encode(),
+        base64.b64encode(secret),
+        base64.urlsafe_b64encode(secret),
+        base64.b64encode(secret).rstrip(b"="),
+        base64.urlsafe_b64encode(secret).rstrip(b"="),
+    }
 
 
 def test_no_token_or_key_in_logs_answers_errors_or_metrics(guarded: Served) -> None:
@@ -329,8 +356,11 @@ def test_no_token_or_key_in_logs_answers_errors_or_metrics(guarded: Served) -> N
         stub = rpc.AgentServiceStub(channel)
         for kind, data in ((pb.TASK_KIND_ENCRYPT, b"secret payload"), (pb.TASK_KIND_DECRYPT, b"x" * 64)):
             try:
-                answers.append(stub.DispatchTask(pb.DispatchTaskRequest(kind=kind, data=data), timeout=10,
-                                                 metadata=meta).SerializeToString())  # fmt: skip
+                answers.append(
+                    stub.DispatchTask(
+                        pb.DispatchTaskRequest(kind=kind, data=data), timeout=10, metadata=meta
+                    ).SerializeToString()
+                )
             except grpc.RpcError as exc:
                 answers += [str(exc.details()).encode(), str(exc.trailing_metadata()).encode()]
         for metadata in ((), (("authorization", f"Bearer {WRONG}"),)):
@@ -338,14 +368,18 @@ def test_no_token_or_key_in_logs_answers_errors_or_metrics(guarded: Served) -> N
                 stub.DrainAgent(pb.DrainAgentRequest(agent_id=0), timeout=10, metadata=metadata)
             except grpc.RpcError as exc:
                 answers += [str(exc.details()).encode(), str(exc.trailing_metadata()).encode()]
-        answers.append(rpc.EncryptionServiceStub(channel).GetStatus(pb.GetEncryptionStatusRequest(), timeout=10,
-                                                                    metadata=meta).SerializeToString())  # fmt: skip
+        answers.append(
+            rpc.EncryptionServiceStub(channel)
+            .GetStatus(pb.GetEncryptionStatusRequest(), timeout=10, metadata=meta)
+            .SerializeToString()
+        )
     env = {**os.environ, "SIGMAVAULT_API_TOKEN": TOKEN, "SIGMAVAULT_DATA_DIR": str(guarded.data_dir)}
     config = subprocess.run([sys.executable, "-m", "engine", "config"], env=env, capture_output=True, timeout=60)
     answers += [config.stdout, config.stderr]
     env["SIGMAVAULT_API_TOKEN"] = TOKEN[:10]  # too short: the error must not echo it either
-    answers.append(subprocess.run([sys.executable, "-m", "engine", "config"], env=env, capture_output=True,
-                                  timeout=60).stderr)  # fmt: skip
+    answers.append(
+        subprocess.run([sys.executable, "-m", "engine", "config"], env=env, capture_output=True, timeout=60).stderr
+    )
     log = guarded.log.read_bytes()
     secrets_ = [TOKEN.encode(), WRONG.encode(), READER.encode(), OPS.encode(), *_key_material(guarded.data_dir)]
     for name, text in (("the engine's log", log), ("/metrics", metrics), ("the answers", b"\n".join(answers))):
@@ -374,13 +408,18 @@ def test_keys_state_files_and_segments_are_private(guarded: Served) -> None:
 
 def _engined(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")}
-    return subprocess.run([sys.executable, "-m", "engine", *args], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_start_up_refuses_bad_credential_files_and_socket_paths_in_one_line(tmp_path: Path) -> None:
-    data = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "data"), "SIGMAVAULT_ENGINE_PORT": "0", "SIGMAVAULT_GRPC_PORT": "0",
-            "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock")}  # fmt: skip
+    data = {
+        "SIGMAVAULT_DATA_DIR": str(tmp_path / "data"),
+        "SIGMAVAULT_ENGINE_PORT": "0",
+        "SIGMAVAULT_GRPC_PORT": "0",
+        "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock"),
+    }
     exposed = _engined({**data, "SIGMAVAULT_HOST": "0.0.0.0"}, "config")  # a token always exists: no refusal
     assert exposed.returncode == 0, exposed.stderr
     loose = write_private(tmp_path / "loose-token", TOKEN, mode=0o644)

@@ -40,14 +40,19 @@ def http(served: Served) -> Iterator[httpx.Client]:
 
 
 def test_every_disk_says_whether_it_has_smart(http: httpx.Client, document: dict[str, Any]) -> None:
-    disks = [d for d in check(document, "/api/v1/storage/disks", "get", http.get("/api/v1/storage/disks"))["disks"]
-             if d["type"] == "disk"]  # fmt: skip
+    disks = [
+        d
+        for d in check(document, "/api/v1/storage/disks", "get", http.get("/api/v1/storage/disks"))["disks"]
+        if d["type"] == "disk"
+    ]
     assert disks, "lsblk lists no whole disk"
     for disk in disks:
         answer = http.get(f"/api/v1/storage/disks/{disk['name']}/smart")
         if shutil.which("smartctl") is None:
-            assert answer.status_code == 501 and "smartmontools" in check(document, SMART, "get", answer)["error"][
-                "message"]  # fmt: skip
+            assert (
+                answer.status_code == 501
+                and "smartmontools" in check(document, SMART, "get", answer)["error"]["message"]
+            )
             continue
         smart = check(document, SMART, "get", answer)
         assert answer.status_code == 200 and smart["device"] == disk["path"]
@@ -57,8 +62,11 @@ def test_every_disk_says_whether_it_has_smart(http: httpx.Client, document: dict
 
 
 def test_smart_refusals_name_the_rule(http: httpx.Client, document: dict[str, Any]) -> None:
-    for name, status, code in (("sv-absent", 404, "unknown_disk"), ("null", 400, "not_block_device"),
-                               ("a!b!c%20", 400, "invalid_name")):  # fmt: skip
+    for name, status, code in (
+        ("sv-absent", 404, "unknown_disk"),
+        ("null", 400, "not_block_device"),
+        ("a!b!c%20", 400, "invalid_name"),
+    ):
         answer = http.get(f"/api/v1/storage/disks/{name}/smart")
         assert (answer.status_code, check(document, SMART, "get", answer)["error"]["code"]) == (status, code), name
     route = "/api/v1/storage/disks/{disk}/selftest"

@@ -40,9 +40,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 @pytest.fixture(scope="module")
 def mtls(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    served = start_served(tmp_path_factory.mktemp("mtls"), 30, ssl_context=client_context(pki),
-                          SIGMAVAULT_TLS_CERT=str(pki.server_cert), SIGMAVAULT_TLS_KEY=str(pki.server_key),
-                          SIGMAVAULT_TLS_CLIENT_CA=str(pki.ca))  # fmt: skip
+    served = start_served(
+        tmp_path_factory.mktemp("mtls"),
+        30,
+        ssl_context=client_context(pki),
+        SIGMAVAULT_TLS_CERT=str(pki.server_cert),
+        SIGMAVAULT_TLS_KEY=str(pki.server_key),
+        SIGMAVAULT_TLS_CLIENT_CA=str(pki.ca),
+    )
     try:
         yield served
     finally:
@@ -52,11 +57,13 @@ def mtls(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]
 
 def test_https_and_wss_need_a_client_certificate_of_the_ca(mtls: Served, pki: Pki) -> None:
     assert mtls.http.startswith("https://")
-    status = httpx.get(f"{mtls.http}/api/v1/system/status", headers=mtls.headers, verify=client_context(pki),
-                       timeout=10)  # fmt: skip
+    status = httpx.get(
+        f"{mtls.http}/api/v1/system/status", headers=mtls.headers, verify=client_context(pki), timeout=10
+    )
     assert status.status_code == 200 and status.json()["state"] == "ok"
-    login = httpx.post(f"{mtls.http}/api/v1/session", json={"token": mtls.token}, verify=client_context(pki),
-                       timeout=10)  # fmt: skip
+    login = httpx.post(
+        f"{mtls.http}/api/v1/session", json={"token": mtls.token}, verify=client_context(pki), timeout=10
+    )
     assert login.status_code == 200 and "; Secure" in login.headers["set-cookie"]  # the cookie never goes out plain
     for context in (client_context(pki, cert=None), client_context(pki, cert="rogue")):
         with pytest.raises(httpx.HTTPError):  # the handshake fails: no certificate, or not of our CA
@@ -93,8 +100,13 @@ def test_grpc_needs_a_client_certificate_of_the_ca(mtls: Served, pki: Pki) -> No
 
 
 def test_tls_without_client_ca_serves_any_client_that_trusts_the_server(pki: Pki, tmp_path: Path) -> None:
-    served = start_served(tmp_path, 30, ssl_context=client_context(pki, cert=None),
-                          SIGMAVAULT_TLS_CERT=str(pki.server_cert), SIGMAVAULT_TLS_KEY=str(pki.server_key))  # fmt: skip
+    served = start_served(
+        tmp_path,
+        30,
+        ssl_context=client_context(pki, cert=None),
+        SIGMAVAULT_TLS_CERT=str(pki.server_cert),
+        SIGMAVAULT_TLS_KEY=str(pki.server_key),
+    )
     try:
         assert httpx.get(f"{served.http}/healthz", verify=client_context(pki, cert=None), timeout=10).status_code == 200
         assert _grpc_status(served, grpc.ssl_channel_credentials(pki.read("ca"))) == grpc.StatusCode.OK

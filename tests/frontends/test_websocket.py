@@ -29,8 +29,12 @@ def ws(served: Served) -> Iterator[ClientConnection]:
         assert isinstance(raw, str)  # every message is a JSON text frame (browsers get strings, not Blobs)
         hello = orjson.loads(raw)
         assert hello["type"] == "server.hello"
-        assert set(hello["data"]["events"]) == {"system.metrics", "agent.status", "compression.progress",
-                                                "storage.event"}  # fmt: skip
+        assert set(hello["data"]["events"]) == {
+            "system.metrics",
+            "agent.status",
+            "compression.progress",
+            "storage.event",
+        }
         yield conn
 
 
@@ -67,10 +71,13 @@ def test_subscribe_receive_unsubscribe(ws: ClientConnection) -> None:
 def test_malformed_messages_get_errors_not_disconnects(ws: ClientConnection) -> None:
     assert send(ws, "{nope")["data"]["code"] == "malformed_json"
     assert send(ws, {"type": "client.dance"})["data"]["code"] == "unknown_event_type"
-    assert send(ws, {"type": "client.subscribe", "data": {"types": ["disk.melted"]}})["data"]["code"] == \
-        "unknown_event_type"  # fmt: skip
-    assert send(ws, {"type": "client.subscribe", "data": {"types": "system.metrics"}})["data"]["code"] == \
-        "invalid_message"  # fmt: skip
+    assert (
+        send(ws, {"type": "client.subscribe", "data": {"types": ["disk.melted"]}})["data"]["code"]
+        == "unknown_event_type"
+    )
+    assert (
+        send(ws, {"type": "client.subscribe", "data": {"types": "system.metrics"}})["data"]["code"] == "invalid_message"
+    )
     assert send(ws, [1, 2])["type"] == "error"
     # still connected and still served
     assert send(ws, {"type": "client.subscribe", "data": {"types": ["agent.status"]}})["type"] == "client.subscribed"
@@ -98,8 +105,10 @@ def test_agent_status_and_compression_progress(ws: ClientConnection, served: Ser
 
 def test_a_client_that_never_reads_does_not_slow_the_others(served: Served) -> None:
     url = f"ws://127.0.0.1:{served.http_port}/ws"
-    with connect(url, additional_headers=served.headers) as stalled, \
-            connect(url, additional_headers=served.headers) as reader:  # fmt: skip
+    with (
+        connect(url, additional_headers=served.headers) as stalled,
+        connect(url, additional_headers=served.headers) as reader,
+    ):
         for conn in (stalled, reader):
             conn.recv(timeout=5)
             send(conn, {"type": "client.subscribe", "data": {"types": ["system.metrics"]}})
@@ -124,9 +133,15 @@ def test_drain_and_resume_show_in_agent_status_events(ws: ClientConnection, serv
 
 def test_metrics_endpoint_shows_admission_and_rings(served: Served) -> None:
     text = httpx.get(f"{served.http}/metrics", headers=served.headers, timeout=10).text
-    for series in ("sigmavault_queued_tasks ", "sigmavault_inflight_tasks ", "sigmavault_queue_limit ",
-                   "sigmavault_free_slots ", 'sigmavault_rejected_tasks_total{reason="no_slot"}',
-                   'sigmavault_ring_occupancy{ring="submission",worker="0"}',
-                   'sigmavault_ring_occupancy{ring="completion",worker="1"}', "sigmavault_admitted_tasks_total",
-                   'sigmavault_agent_status{agent="0"'):  # fmt: skip
+    for series in (
+        "sigmavault_queued_tasks ",
+        "sigmavault_inflight_tasks ",
+        "sigmavault_queue_limit ",
+        "sigmavault_free_slots ",
+        'sigmavault_rejected_tasks_total{reason="no_slot"}',
+        'sigmavault_ring_occupancy{ring="submission",worker="0"}',
+        'sigmavault_ring_occupancy{ring="completion",worker="1"}',
+        "sigmavault_admitted_tasks_total",
+        'sigmavault_agent_status{agent="0"',
+    ):
         assert series in text, series

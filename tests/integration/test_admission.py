@@ -33,8 +33,16 @@ pytestmark = pytest.mark.multiprocess
 
 
 def test_a_lease_without_slots_gives_its_admission_back(config: EngineConfig) -> None:
-    cfg = EngineConfig.from_env(environ={}, env_file=None, workers=2, agents=4, slots=2, slot_bytes=65536,
-                                ring_capacity=4, data_dir=config.data_dir)  # fmt: skip
+    cfg = EngineConfig.from_env(
+        environ={},
+        env_file=None,
+        workers=2,
+        agents=4,
+        slots=2,
+        slot_bytes=65536,
+        ring_capacity=4,
+        data_dir=config.data_dir,
+    )
     with Engine.start(cfg) as engine:
         client = engine.client
 
@@ -77,8 +85,11 @@ def test_jobs_end_cancelled_or_failed_never_running(config: EngineConfig) -> Non
 
         run(scenario())
         states = [(j["state"], j["error"]) for j in jobs.recent(10)]
-        assert states == [("done", ""), ("failed", "the deadline passed before the task finished"),
-                          ("cancelled", "cancelled by the caller")]  # fmt: skip
+        assert states == [
+            ("done", ""),
+            ("failed", "the deadline passed before the task finished"),
+            ("cancelled", "cancelled by the caller"),
+        ]
         assert engine.client.pool.free == engine.config.slots
         assert engine.client.scheduler.inflight == 0
 
@@ -98,8 +109,11 @@ def _first_refusal(stub: rpc.AgentServiceStub) -> Any:
 def test_a_busy_engine_says_when_to_retry(tmp_path: Path) -> None:
     # one task at a time and no queue: a second concurrent task is refused at once
     served = start_served(tmp_path, SIGMAVAULT_MAX_WORKERS="1", SIGMAVAULT_QUEUE_LIMIT="0")
-    slow = {"kind": "compress", "data": base64.b64encode(os.urandom(400_000)).decode(),
-            "params": {"codec": "zstd", "level": 19}}  # fmt: skip
+    slow = {
+        "kind": "compress",
+        "data": base64.b64encode(os.urandom(400_000)).decode(),
+        "params": {"codec": "zstd", "level": 19},
+    }
     answers: list[int] = []
     try:
         with httpx.Client(base_url=served.http, headers=served.headers, timeout=30) as http:
@@ -116,8 +130,9 @@ def test_a_busy_engine_says_when_to_retry(tmp_path: Path) -> None:
             assert answers == [200]
             with served.channel() as channel:
                 stub = rpc.AgentServiceStub(channel)
-                request = pb.DispatchTaskRequest(kind=pb.TASK_KIND_COMPRESS, data=os.urandom(400_000),
-                                                 params=pb.TaskParams(codec="zstd", level=19))  # fmt: skip
+                request = pb.DispatchTaskRequest(
+                    kind=pb.TASK_KIND_COMPRESS, data=os.urandom(400_000), params=pb.TaskParams(codec="zstd", level=19)
+                )
                 pending = stub.DispatchTask.future(request)
                 assert wait_until(lambda: in_flight(http) == 1, timeout=20)
                 refusal = _first_refusal(stub)

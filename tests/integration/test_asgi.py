@@ -31,13 +31,23 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))  # uvicorn --fd serves a socket we bound: no port race
     http_port = listener.getsockname()[1]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
-           "SIGMAVAULT_GRPC_PORT": "0", "SIGMAVAULT_WORKERS": "2", "SIGMAVAULT_DATA_DIR": str(tmp_path / "data"),
-           "SIGMAVAULT_METRICS_INTERVAL": "0.2", "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock")}  # fmt: skip
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")},
+        "SIGMAVAULT_GRPC_PORT": "0",
+        "SIGMAVAULT_WORKERS": "2",
+        "SIGMAVAULT_DATA_DIR": str(tmp_path / "data"),
+        "SIGMAVAULT_METRICS_INTERVAL": "0.2",
+        "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock"),
+    }
     log = (tmp_path / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "engine.main:app", "--fd", str(listener.fileno()),
-                             "--log-level", "info"], env=env, pass_fds=[listener.fileno()], stdout=log,
-                            stderr=subprocess.STDOUT, cwd=tmp_path)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "engine.main:app", "--fd", str(listener.fileno()), "--log-level", "info"],
+        env=env,
+        pass_fds=[listener.fileno()],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     own(proc.pid)
     listener.close()
     base = f"http://127.0.0.1:{http_port}"
@@ -52,8 +62,9 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
         status = httpx.get(f"{base}/api/v1/system/status", headers=headers).json()
         assert status["workers_ready"] == 2
         with grpc.insecure_channel(f"unix://{tmp_path / 'sock' / 'engined.grpc.sock'}") as channel:  # root: admitted
-            answer = rpc.AgentServiceStub(channel).DispatchTask(pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO,
-                                                                                       data=b"asgi"))  # fmt: skip
+            answer = rpc.AgentServiceStub(channel).DispatchTask(
+                pb.DispatchTaskRequest(kind=pb.TASK_KIND_ECHO, data=b"asgi")
+            )
         assert answer.data == b"asgi"
         with connect(f"ws://127.0.0.1:{http_port}/ws", open_timeout=5) as ws:  # the token in the first message
             ws.send(orjson.dumps({"type": "auth", "token": headers["Authorization"].split()[1]}).decode())
@@ -67,8 +78,9 @@ def test_uvicorn_serves_http_websocket_and_grpc(tmp_path: Path) -> None:
         assert proc.wait(30) == -signal.SIGTERM
         assert "Application shutdown complete" in (tmp_path / "uvicorn.log").read_text()
         assert not ports.exists()  # removed with the ports it named
-        assert wait_until(lambda: not [c for c in children if c.is_running() and
-                                       c.status() != psutil.STATUS_ZOMBIE], timeout=15)  # fmt: skip
+        assert wait_until(
+            lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE], timeout=15
+        )
         assert not [n for n in engine_segments() if segment_owner(n) == proc.pid]
         assert not (tmp_path / "sock" / "engined.grpc.sock").exists()  # removed at stop
     finally:

@@ -66,9 +66,12 @@ class Engine:
 
     def start(self) -> Served:
         (self.workdir / "files").mkdir(exist_ok=True)  # the job root (the data directory never is one)
-        self.served = start_served(self.workdir, SIGMAVAULT_ENGINE_PORT=str(self.http_port),
-                                   SIGMAVAULT_GRPC_PORT=str(self.grpc_port),
-                                   SIGMAVAULT_JOB_ROOTS=str(self.workdir / "files"))  # fmt: skip
+        self.served = start_served(
+            self.workdir,
+            SIGMAVAULT_ENGINE_PORT=str(self.http_port),
+            SIGMAVAULT_GRPC_PORT=str(self.grpc_port),
+            SIGMAVAULT_JOB_ROOTS=str(self.workdir / "files"),
+        )
         self.token = self.served.token
         return self.served
 
@@ -144,9 +147,12 @@ def full_shot(browser: WebDriver, name: str) -> Path:
 
 
 def live(browser: WebDriver) -> bool:
-    return bool(browser.execute_script(
-        "return document.getElementById('conn').dataset.state === 'live'"
-        " && document.querySelectorAll('#agents .tile[data-status]').length === 40"))  # fmt: skip
+    return bool(
+        browser.execute_script(
+            "return document.getElementById('conn').dataset.state === 'live'"
+            " && document.querySelectorAll('#agents .tile[data-status]').length === 40"
+        )
+    )
 
 
 def sign_in(browser: WebDriver, token: str) -> None:
@@ -173,11 +179,13 @@ def sign_in(browser: WebDriver, token: str) -> None:
     assert len(refused) == 2 and len(errors) == 2, errors
 
 
-def run_load(url: str, stop: threading.Event, headers: dict[str, str], count: int = 1500,
-             seconds: float = 15) -> int:  # fmt: skip
+def run_load(url: str, stop: threading.Event, headers: dict[str, str], count: int = 1500, seconds: float = 15) -> int:
     """Compress tasks through the public API, one after another, until told or bounded."""
-    body = {"kind": "compress", "data": base64.b64encode(os.urandom(2048) + bytes(30000)).decode(),
-            "params": {"codec": "zstd", "level": 3}}  # fmt: skip
+    body = {
+        "kind": "compress",
+        "data": base64.b64encode(os.urandom(2048) + bytes(30000)).decode(),
+        "params": {"codec": "zstd", "level": 3},
+    }
     done, deadline = 0, time.monotonic() + seconds
     with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
         while done < count and time.monotonic() < deadline and not stop.is_set():
@@ -277,13 +285,22 @@ def test_a_real_file_job_reaches_100_percent(browser: WebDriver, engine: Engine)
             f.write(os.urandom(1 << 19) + (b"sigmavault block %d " % i) * ((1 << 19) // 24))
     try:
         with httpx.Client(base_url=engine.url, headers=engine.headers, timeout=10) as client:
-            job = client.post("/api/v1/compression/jobs", json={
-                "operation": "compress", "source": str(source), "destination": str(destination),
-                "codec": "zstd", "level": 9, "overwrite": True}).json()  # fmt: skip
+            job = client.post(
+                "/api/v1/compression/jobs",
+                json={
+                    "operation": "compress",
+                    "source": str(source),
+                    "destination": str(destination),
+                    "codec": "zstd",
+                    "level": 9,
+                    "overwrite": True,
+                },
+            ).json()
         assert job["id"].startswith("job-"), job
         wait("the job's row", lambda: browser.execute_script(JOB_ROW, job["id"]), timeout=20)
-        wait("its bar at 100 %", lambda: float(browser.execute_script(JOB_PERCENT, job["id"]) or 0) == 100.0,
-             timeout=60)  # fmt: skip
+        wait(
+            "its bar at 100 %", lambda: float(browser.execute_script(JOB_PERCENT, job["id"]) or 0) == 100.0, timeout=60
+        )
         assert "done" in browser.execute_script(JOB_ROW, job["id"])
         browser.execute_script("document.getElementById('jobs-h').scrollIntoView()")
         shot(browser, "7-file-job")
@@ -299,12 +316,30 @@ def test_storage_job_event_shapes_render_with_progress(browser: WebDriver) -> No
     errors_found / job_done). A real scrub needs root and loop devices (tests/system/test_storage_api.py
     runs one); here the events are fed to the page's own message handler."""
     handle = "window.sigmavault.handle(arguments[0])"
-    scrub = {"id": "job-5c1", "kind": "scrub", "state": "running", "pool": "tank", "target": "tank", "percent": 40.0,
-             "message": "scrubbing devid 1"}  # fmt: skip
+    scrub = {
+        "id": "job-5c1",
+        "kind": "scrub",
+        "state": "running",
+        "pool": "tank",
+        "target": "tank",
+        "percent": 40.0,
+        "message": "scrubbing devid 1",
+    }
     browser.execute_script(handle, {"type": "storage.event", "data": {"action": "job_progress", "job": scrub}})
-    record = {"id": "job-f00", "kind": "compress", "category": "file", "target": "/srv/a.zst", "state": "running",
-              "percent": 25.0, "done_units": 1 << 30, "total_units": 4 << 30, "rate_per_s": 100 << 20, "eta_s": 30.0,
-              "message": "", "error": ""}  # fmt: skip
+    record = {
+        "id": "job-f00",
+        "kind": "compress",
+        "category": "file",
+        "target": "/srv/a.zst",
+        "state": "running",
+        "percent": 25.0,
+        "done_units": 1 << 30,
+        "total_units": 4 << 30,
+        "rate_per_s": 100 << 20,
+        "eta_s": 30.0,
+        "message": "",
+        "error": "",
+    }
     browser.execute_script(handle, {"type": "compression.progress", "data": record})
     assert float(browser.execute_script(JOB_PERCENT, "job-5c1")) == 40.0
     detail = text(browser, "jobs")
@@ -353,8 +388,10 @@ def test_recovers_after_the_engine_restarts(browser: WebDriver, engine: Engine) 
         wait("the new engine's counters (it has run no task)", lambda: text(browser, "engine-tasks") == "0")
         assert browser.execute_script("return document.getElementById('offline').hidden") is True
         # the old engine's unfinished jobs are forgotten once the new engine's listing has been read
-        wait(f"no job shown running (jobs: {text(browser, 'jobs')!r})", lambda: text(browser, "jobs-count") ==
-             "(0 running)")  # fmt: skip
+        wait(
+            f"no job shown running (jobs: {text(browser, 'jobs')!r})",
+            lambda: text(browser, "jobs-count") == "(0 running)",
+        )
         shot(browser, "9-reconnected")
         unexpected = [m for m in console_errors(browser) if not NETWORK_DOWN.search(m)]
         assert unexpected == []

@@ -52,8 +52,9 @@ def test_compress_over_http_with_progress_to_100(engine: tuple[Served, Path], jo
     need("zstd")
     need("lz4")
     with progress_events(served) as ws:
-        job = jobs.start(operation="compress", source=str(root / "data.bin"), destination=str(root / "d.zst"),
-                         codec="zstd", level=3)  # fmt: skip
+        job = jobs.start(
+            operation="compress", source=str(root / "data.bin"), destination=str(root / "d.zst"), codec="zstd", level=3
+        )
         events = events_until_done(ws, job["id"])
     final = events[-1]
     assert final["state"] == "done" and final["percent"] == 100.0
@@ -80,8 +81,15 @@ def test_jobs_over_grpc_and_the_standalone_decryptor(engine: tuple[Served, Path]
     with served.channel() as channel:
         stub = rpc.CompressionServiceStub(channel)
         sealed = str(root / "d.svseal")
-        job = stub.StartJob(pb.StartFileJobRequest(operation=pb.FILE_OPERATION_ENCRYPT, source=str(root / "data.bin"),
-                                                   destination=sealed, compress=True, level=5))  # fmt: skip
+        job = stub.StartJob(
+            pb.StartFileJobRequest(
+                operation=pb.FILE_OPERATION_ENCRYPT,
+                source=str(root / "data.bin"),
+                destination=sealed,
+                compress=True,
+                level=5,
+            )
+        )
         assert job.state in (pb.FILE_JOB_STATE_QUEUED, pb.FILE_JOB_STATE_RUNNING)
         deadline = time.monotonic() + 60
         while job.state not in (pb.FILE_JOB_STATE_DONE, pb.FILE_JOB_STATE_FAILED) and time.monotonic() < deadline:
@@ -93,12 +101,17 @@ def test_jobs_over_grpc_and_the_standalone_decryptor(engine: tuple[Served, Path]
         assert job.id in [j.id for j in listed.file_jobs]
         assert all(j.operation != pb.FILE_OPERATION_UNSPECIFIED for j in listed.file_jobs)
         out = tmp_path / "plain"
-        done = subprocess.run([sys.executable, "-I", str(TOOL), "--key", str(served.data_dir / "keys"), sealed,
-                               "-o", str(out)], capture_output=True, timeout=60, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-I", str(TOOL), "--key", str(served.data_dir / "keys"), sealed, "-o", str(out)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         assert out.read_bytes() == DATA
-        start = pb.StartFileJobRequest(operation=pb.FILE_OPERATION_DECRYPT, source=sealed,
-                                       destination=str(root / "d.plain"))  # fmt: skip
+        start = pb.StartFileJobRequest(
+            operation=pb.FILE_OPERATION_DECRYPT, source=sealed, destination=str(root / "d.plain")
+        )
         job = stub.StartJob(start)
         while job.state not in (pb.FILE_JOB_STATE_DONE, pb.FILE_JOB_STATE_FAILED) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -111,8 +124,11 @@ def test_jobs_over_grpc_and_the_standalone_decryptor(engine: tuple[Served, Path]
             stub.GetJob(pb.GetFileJobRequest(id="job-000000000000"))
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
         with pytest.raises(grpc.RpcError) as info:
-            stub.StartJob(pb.StartFileJobRequest(operation=pb.FILE_OPERATION_COMPRESS, source="/etc/passwd",
-                                                 destination=str(root / "x")))  # fmt: skip
+            stub.StartJob(
+                pb.StartFileJobRequest(
+                    operation=pb.FILE_OPERATION_COMPRESS, source="/etc/passwd", destination=str(root / "x")
+                )
+            )
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "outside" in (info.value.details() or "")
 
 
@@ -134,10 +150,16 @@ def test_files_of_the_cli_tools_decompress(engine: tuple[Served, Path], jobs: Jo
     }
     for i, piece in enumerate(pieces):  # a file argument makes the CLI declare the frame's size
         (root / f"piece{i}").write_bytes(piece)
-    cases["sized.zst"] = (b"".join(cli(["zstd", "-c", str(root / f"piece{i}")]) for i in range(2)), DATA[: 1 << 20],
-                          "frames")  # fmt: skip
-    cases["sized.lz4"] = (b"".join(cli(["lz4", "--content-size", "-c", str(root / f"piece{i}")]) for i in range(2)),
-                          DATA[: 1 << 20], "frames")  # fmt: skip
+    cases["sized.zst"] = (
+        b"".join(cli(["zstd", "-c", str(root / f"piece{i}")]) for i in range(2)),
+        DATA[: 1 << 20],
+        "frames",
+    )
+    cases["sized.lz4"] = (
+        b"".join(cli(["lz4", "--content-size", "-c", str(root / f"piece{i}")]) for i in range(2)),
+        DATA[: 1 << 20],
+        "frames",
+    )
     for name, (blob, original, mode) in cases.items():
         (root / name).write_bytes(blob)
         job = jobs.run(operation="decompress", source=str(root / name), destination=str(root / f"{name}.out"))
@@ -242,8 +264,9 @@ def test_jobs_survive_a_restart_and_an_engine_killed_mid_job_marks_them_interrup
         (root / "in.bin").write_bytes(data)
         client = JobsClient(served)
         done = client.run(operation="encrypt", source=str(root / "in.bin"), destination=str(root / "in.sv"))
-        slow = client.start(operation="compress", source=str(root / "in.bin"), destination=str(root / "in.zst"),
-                            level=19)  # fmt: skip
+        slow = client.start(
+            operation="compress", source=str(root / "in.bin"), destination=str(root / "in.zst"), level=19
+        )
         client.until(slow["id"], lambda j: j["bytes_done"] > 0)
         client.close()
         assert leftovers(root)  # the partial output exists while the job runs

@@ -113,8 +113,10 @@ def test_existing_destination_space_and_unknown_ids(engine: tuple[Served, Path],
         assert jobs.http.delete(f"/api/v1/compression/jobs/{job_id}").status_code == 404
     with served.channel() as channel:
         stub = rpc.CompressionServiceStub(channel)
-        for call, request in ((stub.GetJob, pb.GetFileJobRequest(id="job-000000000000")),
-                              (stub.CancelJob, pb.CancelFileJobRequest(id="x"))):  # fmt: skip
+        for call, request in (
+            (stub.GetJob, pb.GetFileJobRequest(id="job-000000000000")),
+            (stub.CancelJob, pb.CancelFileJobRequest(id="x")),
+        ):
             with pytest.raises(grpc.RpcError) as info:
                 call(request)
             assert info.value.code() == grpc.StatusCode.NOT_FOUND
@@ -122,8 +124,11 @@ def test_existing_destination_space_and_unknown_ids(engine: tuple[Served, Path],
         with huge.open("wb") as f:
             f.truncate(8 << 40)
         with pytest.raises(grpc.RpcError) as info:
-            stub.StartJob(pb.StartFileJobRequest(operation=pb.FILE_OPERATION_COMPRESS, source=str(huge),
-                                                 destination=str(root / "h.zst")))  # fmt: skip
+            stub.StartJob(
+                pb.StartFileJobRequest(
+                    operation=pb.FILE_OPERATION_COMPRESS, source=str(huge), destination=str(root / "h.zst")
+                )
+            )
         assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         huge.unlink()
 
@@ -133,8 +138,10 @@ def test_a_full_queue_answers_busy(engine: tuple[Served, Path], jobs: JobsClient
     slow = root / "slow.bin"
     slow.write_bytes(mixed(4 << 20, seed=32))
     # two run (file jobs run two at a time), one waits: the queue (SIGMAVAULT_JOB_QUEUE_LIMIT=1) is full
-    started = [jobs.start(operation="compress", source=str(slow), destination=str(root / f"busy{i}.zst"), level=19)
-               for i in range(3)]  # fmt: skip
+    started = [
+        jobs.start(operation="compress", source=str(slow), destination=str(root / f"busy{i}.zst"), level=19)
+        for i in range(3)
+    ]
     try:
         fourth = body(root, source=str(slow), level=19, destination=str(root / "busy3.zst"))
         answer = jobs.http.post("/api/v1/compression/jobs", json=fourth)
@@ -147,8 +154,9 @@ def test_a_full_queue_answers_busy(engine: tuple[Served, Path], jobs: JobsClient
     assert not list(root.glob("busy*")) and leftovers(root) == []
 
 
-def test_corrupt_and_truncated_compressed_files(engine: tuple[Served, Path], jobs: JobsClient,
-                                                ours: dict[str, Path]) -> None:  # fmt: skip
+def test_corrupt_and_truncated_compressed_files(
+    engine: tuple[Served, Path], jobs: JobsClient, ours: dict[str, Path]
+) -> None:
     _, root = engine
     blob = ours["zst"].read_bytes()
     (root / "cut.zst").write_bytes(blob[: len(blob) // 2])  # no seek table, a frame cut in the middle
@@ -164,8 +172,9 @@ def test_corrupt_and_truncated_compressed_files(engine: tuple[Served, Path], job
     (root / "plain.txt").write_bytes(b"just text, no frames" * 10)
     error = jobs.refused(400, operation="decompress", source=str(root / "plain.txt"), destination=str(root / "o3"))
     assert error["code"] == "not_compressed"
-    error = jobs.refused(400, operation="decompress", source=str(ours["zst"]), destination=str(root / "o4"),
-                         codec="lz4")  # fmt: skip
+    error = jobs.refused(
+        400, operation="decompress", source=str(ours["zst"]), destination=str(root / "o4"), codec="lz4"
+    )
     assert error["code"] == "wrong_codec"
     assert leftovers(root) == []
 
@@ -225,7 +234,9 @@ def test_tampered_sealed_files(engine: tuple[Served, Path], jobs: JobsClient, ou
     blob = sealed.read_bytes()
     swapped = bytearray(blob)
     swapped[first : first + record], swapped[first + record : first + 2 * record] = (
-        blob[first + record : first + 2 * record], blob[first : first + record])  # fmt: skip
+        blob[first + record : first + 2 * record],
+        blob[first : first + record],
+    )
     (root / "swapped.sv").write_bytes(swapped)
     (root / "cut.sv").write_bytes(blob[:-100])
     cases = {
@@ -252,8 +263,9 @@ def test_tampered_sealed_files(engine: tuple[Served, Path], jobs: JobsClient, ou
     assert leftovers(root) == []
 
 
-def test_a_sealed_size_is_believed_only_once_the_header_opens(engine: tuple[Served, Path], jobs: JobsClient,
-                                                              ours: dict[str, Path]) -> None:  # fmt: skip
+def test_a_sealed_size_is_believed_only_once_the_header_opens(
+    engine: tuple[Served, Path], jobs: JobsClient, ours: dict[str, Path]
+) -> None:
     """The declared size is refused at the request when over the cap, but it is the header's word: a flipped
     bit in it (found by the sealed fuzzer) must be named as the damage it is, not as a file too large."""
     _, root = engine
@@ -271,8 +283,15 @@ def test_range_reads_at_frame_edges(engine: tuple[Served, Path], jobs: JobsClien
     served, root = engine
     path, n = str(ours["zst"]), len(DATA)
     http = jobs.http  # the fixture's: closed after the test, failed or not (not left to the garbage collector)
-    for offset, length in ((0, 10), (BLOCK - 5, 10), (BLOCK, BLOCK), (3 * BLOCK - 1, 2 * BLOCK + 2), (n - 7, 100),
-                           (n // 2, 4096), (0, n)):  # fmt: skip
+    for offset, length in (
+        (0, 10),
+        (BLOCK - 5, 10),
+        (BLOCK, BLOCK),
+        (3 * BLOCK - 1, 2 * BLOCK + 2),
+        (n - 7, 100),
+        (n // 2, 4096),
+        (0, n),
+    ):
         answer = http.get("/api/v1/compression/files/range", params={"path": path, "offset": offset, "length": length})
         assert answer.status_code == 200, answer.text
         assert answer.content == DATA[offset : offset + length], (offset, length)
@@ -315,7 +334,8 @@ def test_a_lying_seek_table(engine: tuple[Served, Path], jobs: JobsClient, ours:
     job = jobs.run(operation="decompress", source=str(root / "liar.zst"), destination=str(root / "l.out"))
     assert job["state"] == "done" and job["mode"] == "stream" and "more than a task" in job["message"], job
     assert (root / "l.out").read_bytes() == DATA
-    answer = jobs.http.get("/api/v1/compression/files/range", params={"path": str(root / "liar.zst"),
-                                                                      "offset": BLOCK + 10, "length": 10})  # fmt: skip
+    answer = jobs.http.get(
+        "/api/v1/compression/files/range", params={"path": str(root / "liar.zst"), "offset": BLOCK + 10, "length": 10}
+    )
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_seek_table", answer.text
     assert served.proc.poll() is None

@@ -63,8 +63,9 @@ def refused_everywhere(jobs: JobsClient, root: Path, private: Path, new: Path, e
     for operation in OPERATIONS:
         error = jobs.refused(400, operation=operation, source=str(private), destination=str(root / "out"))
         assert error["code"] == expected, (operation, error)
-        error = jobs.refused(400, operation=operation, source=str(root / "data.bin"), destination=str(new),
-                             overwrite=True)  # fmt: skip
+        error = jobs.refused(
+            400, operation=operation, source=str(root / "data.bin"), destination=str(new), overwrite=True
+        )
         assert error["code"] == expected, (operation, "destination", error)
     assert jobs.refused(400, operation="rewrap", source=str(private))["code"] == expected
     assert jobs.refused(400, operation="rewrap", source=str(private.parent))["code"] == expected
@@ -72,8 +73,9 @@ def refused_everywhere(jobs: JobsClient, root: Path, private: Path, new: Path, e
     assert answer.status_code == 400 and answer.json()["error"]["code"] == expected, answer.text
 
 
-def test_the_data_directory_is_out_of_reach_of_every_job_and_range_read(engine: tuple[Served, Path],
-                                                                        jobs: JobsClient) -> None:  # fmt: skip
+def test_the_data_directory_is_out_of_reach_of_every_job_and_range_read(
+    engine: tuple[Served, Path], jobs: JobsClient
+) -> None:
     served, root = engine
     assert jobs.http.get("/api/v1/encryption/status").status_code == 200  # the keystore exists
     keys = served.data_dir / "keys"
@@ -81,8 +83,9 @@ def test_the_data_directory_is_out_of_reach_of_every_job_and_range_read(engine: 
     before = snapshot(keys)
     (root / "state").symlink_to(served.data_dir)
     refused_everywhere(jobs, root, key_file, keys / "new", "outside_roots")
-    refused_everywhere(jobs, root, root / "state" / "keys" / key_file.name, root / "state" / "jobs.sqlite3",
-                       "symlink_escape")  # fmt: skip
+    refused_everywhere(
+        jobs, root, root / "state" / "keys" / key_file.name, root / "state" / "jobs.sqlite3", "symlink_escape"
+    )
     with served.channel() as channel:
         with pytest.raises(grpc.RpcError) as info:
             rpc.CompressionServiceStub(channel).ReadRange(pb.ReadRangeRequest(path=str(key_file), offset=0, length=9))
@@ -103,7 +106,8 @@ DATA_DIR_FILES = ("keys/hpke-*.json", "keys/engine.key", "session-key", "api-tok
 
 
 def test_hard_links_to_the_data_directorys_files_are_refused_by_every_job_and_range_read(
-        engine: tuple[Served, Path], jobs: JobsClient) -> None:  # fmt: skip
+    engine: tuple[Served, Path], jobs: JobsClient
+) -> None:
     """A hard link into a root is the data directory's file itself (same device and inode): each of them
     (private keys, the session key, the tokens, the job database) is refused ``data_dir`` as every job's
     source, as a destination to overwrite, as a rewrap path (the file, its directory) and as a range
@@ -135,8 +139,12 @@ def test_outputs_belong_to_the_owner_of_their_source(engine: tuple[Served, Path]
     share.mkdir()
     shutil.copy(root / "data.bin", share / "data.bin")
     os.chown(share / "data.bin", 4242, 4343)
-    steps = (("compress", "data.bin", "data.zst"), ("decompress", "data.zst", "data.out"),
-             ("encrypt", "data.bin", "data.sv"), ("decrypt", "data.sv", "data.plain"))  # fmt: skip
+    steps = (
+        ("compress", "data.bin", "data.zst"),
+        ("decompress", "data.zst", "data.out"),
+        ("encrypt", "data.bin", "data.sv"),
+        ("decrypt", "data.sv", "data.plain"),
+    )
     for operation, source, destination in steps:
         job = jobs.run(operation=operation, source=str(share / source), destination=str(share / destination))
         assert job["state"] == "done", job
@@ -173,17 +181,29 @@ def test_no_descriptor_outlives_its_job(engine: tuple[Served, Path], jobs: JobsC
     assert jobs.http.get(RANGE, params={"path": str(work / "warm.zst"), "offset": 0, "length": 9}).status_code == 200
     time.sleep(0.3)
     before = open_fds(pid)
-    ids = [jobs.start(operation="compress", source=str(root / "data.bin"), destination=str(work / f"d{i}"))["id"]
-           for i in range(3)]  # fmt: skip
+    ids = [
+        jobs.start(operation="compress", source=str(root / "data.bin"), destination=str(work / f"d{i}"))["id"]
+        for i in range(3)
+    ]
     for _ in range(3):
-        assert jobs.refused(400, operation="decompress", source=str(root / "data.bin"),
-                            destination=str(work / "x"))["code"] == "not_compressed"  # fmt: skip
+        assert (
+            jobs.refused(400, operation="decompress", source=str(root / "data.bin"), destination=str(work / "x"))[
+                "code"
+            ]
+            == "not_compressed"
+        )
         answer = jobs.http.get(RANGE, params={"path": str(root / "data.bin"), "offset": 0, "length": 9})
         assert answer.json()["error"]["code"] == "not_seekable"
-    big = [jobs.start(operation="compress", source=str(work / "big.bin"), destination=str(work / f"big{i}.zst"),
-                      level=19)["id"] for i in range(4)]  # fmt: skip
-    busy = jobs.http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(work / "big.bin"),
-                                                             "destination": str(work / "big0.zst")})  # fmt: skip
+    big = [
+        jobs.start(operation="compress", source=str(work / "big.bin"), destination=str(work / f"big{i}.zst"), level=19)[
+            "id"
+        ]
+        for i in range(4)
+    ]
+    busy = jobs.http.post(
+        "/api/v1/compression/jobs",
+        json={"operation": "compress", "source": str(work / "big.bin"), "destination": str(work / "big0.zst")},
+    )
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "busy_target", busy.text
     jobs.until(big[0], lambda job: job["state"] == "running")  # two run at a time: big2 and big3 wait
     cancelled = [jobs.http.delete(f"/api/v1/compression/jobs/{job_id}").json() for job_id in reversed(big)]
@@ -262,8 +282,9 @@ def unzstd(path: Path) -> bytes:
         return reader.read()
 
 
-def test_rewrap_jobs_over_a_file_flipping_to_a_fifo_end_and_never_block(engine: tuple[Served, Path],
-                                                                        jobs: JobsClient) -> None:  # fmt: skip
+def test_rewrap_jobs_over_a_file_flipping_to_a_fifo_end_and_never_block(
+    engine: tuple[Served, Path], jobs: JobsClient
+) -> None:
     _, root = engine
     folder = root / "sealed"
     folder.mkdir()
@@ -365,8 +386,10 @@ def test_crafted_range_reads_are_bounded_and_never_slow_anyone_else(engine: tupl
             thread.join(30)
     base_p50, p50 = statistics.median(baseline), statistics.median(loaded)
     p90 = statistics.quantiles(loaded, n=10)[-1]
-    print(f"status latency: baseline p50 {base_p50 * 1e3:.1f} ms; under crafted range reads p50 {p50 * 1e3:.1f} ms, "
-          f"p90 {p90 * 1e3:.1f} ms, max {max(loaded) * 1e3:.1f} ms")  # fmt: skip
+    print(
+        f"status latency: baseline p50 {base_p50 * 1e3:.1f} ms; under crafted range reads p50 {p50 * 1e3:.1f} ms, "
+        f"p90 {p90 * 1e3:.1f} ms, max {max(loaded) * 1e3:.1f} ms"
+    )
     assert p50 < base_p50 + 0.05 and p90 < 0.2, (baseline, loaded)
 
 
@@ -384,8 +407,10 @@ def test_without_job_roots_the_file_job_api_says_so(tmp_path: Path) -> None:
     served = start_served(tmp_path, 30)
     try:
         with client_of(served) as http:
-            answer = http.post("/api/v1/compression/jobs", json={"operation": "compress", "source": str(tmp_path / "x"),
-                                                                 "destination": str(tmp_path / "y")})  # fmt: skip
+            answer = http.post(
+                "/api/v1/compression/jobs",
+                json={"operation": "compress", "source": str(tmp_path / "x"), "destination": str(tmp_path / "y")},
+            )
             assert answer.status_code == 409 and answer.json()["error"]["code"] == "no_job_roots", answer.text
             assert "SIGMAVAULT_JOB_ROOTS" in answer.json()["error"]["message"]
             answer = http.get(RANGE, params={"path": str(tmp_path / "x"), "offset": 0, "length": 1})
@@ -402,10 +427,15 @@ def test_without_job_roots_the_file_job_api_says_so(tmp_path: Path) -> None:
 @pytest.mark.parametrize("root", ["{work}", "{work}/data", "{work}/data/keys"])
 def test_a_job_root_that_reaches_the_data_directory_stops_the_start(tmp_path: Path, root: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")}
-    env.update(SIGMAVAULT_DATA_DIR=str(tmp_path / "data"), SIGMAVAULT_JOB_ROOTS=root.format(work=tmp_path),
-               SIGMAVAULT_ENGINE_PORT="0", SIGMAVAULT_GRPC_PORT="0")  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "engine", "serve"], env=env, capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path)  # fmt: skip
+    env.update(
+        SIGMAVAULT_DATA_DIR=str(tmp_path / "data"),
+        SIGMAVAULT_JOB_ROOTS=root.format(work=tmp_path),
+        SIGMAVAULT_ENGINE_PORT="0",
+        SIGMAVAULT_GRPC_PORT="0",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "serve"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("engined: configuration error: SIGMAVAULT_JOB_ROOTS="), lines

@@ -30,8 +30,12 @@ DATA = mixed(1 << 20, seed=41)
 
 
 def _decrypt_with(key_file: Path, sealed: Path, out: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-I", str(TOOL), "--key", str(key_file), str(sealed), "-o", str(out)],
-                          capture_output=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-I", str(TOOL), "--key", str(key_file), str(sealed), "-o", str(out)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _secrets(served: Served, sealed: list[Path]) -> list[bytes]:
@@ -47,8 +51,14 @@ def _secrets(served: Served, sealed: list[Path]) -> list[bytes]:
         raw.append(open_data_key(header, pair.private_key, pair.key_id).material)
     forms = []
     for secret in raw:
-        forms += [secret, secret.hex().encode(), secret.hex().upper().encode(), base64.b64encode(secret),
-                  base64.urlsafe_b64encode(secret).rstrip(b"="), base64.b64encode(secret).rstrip(b"=")]  # fmt: skip
+        forms += [
+            secret,
+            secret.hex().encode(),
+            secret.hex().upper().encode(),
+            base64.b64encode(secret),
+            base64.urlsafe_b64encode(secret).rstrip(b"="),
+            base64.b64encode(secret).rstrip(b"="),
+        ]
     return forms
 
 

@@ -29,8 +29,14 @@ pytestmark = pytest.mark.multiprocess
 
 def engined(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")}
-    return subprocess.run([sys.executable, "-m", "engine", *args], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=60, cwd=cwd)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
 
 
 def test_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
@@ -51,12 +57,17 @@ def test_a_taken_port_stops_start_up_with_one_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {"SIGMAVAULT_ENGINE_PORT": str(port), "SIGMAVAULT_GRPC_PORT": str(free_port()),
-               "SIGMAVAULT_DATA_DIR": str(tmp_path)}  # fmt: skip
+        env = {
+            "SIGMAVAULT_ENGINE_PORT": str(port),
+            "SIGMAVAULT_GRPC_PORT": str(free_port()),
+            "SIGMAVAULT_DATA_DIR": str(tmp_path),
+        }
         result = engined("serve", env=env)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"engined: cannot listen on 127.0.0.1:{port} (SIGMAVAULT_ENGINE_PORT): " \
-        "Address already in use"  # fmt: skip
+    assert (
+        result.stderr.strip() == f"engined: cannot listen on 127.0.0.1:{port} (SIGMAVAULT_ENGINE_PORT): "
+        "Address already in use"
+    )
 
 
 def test_config_command_prints_the_effective_settings() -> None:
@@ -98,8 +109,9 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
             t.join(30)
     assert codes == [200, 200, 200], served.output()
     # the resource tracker goes a moment after the last holder of its pipe
-    assert wait_until(lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE],
-                      timeout=10)  # fmt: skip
+    assert wait_until(
+        lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE], timeout=10
+    )
     assert not set(names) & set(engine_segments())
     assert "stopped, segments removed" in served.output()
 
@@ -141,8 +153,11 @@ def test_killed_worker_then_frontend_are_restarted(tmp_path: Path) -> None:
         assert final is not None
         assert [w["restarts"] for w in final["workers"]] == [1, 2]
         data = os.urandom(3000) * 4
-        packed = httpx.post(f"{served.http}/api/v1/agents/0/task", headers=served.headers,
-                            json={"kind": "compress", "data": base64.b64encode(data).decode()}).json()  # fmt: skip
+        packed = httpx.post(
+            f"{served.http}/api/v1/agents/0/task",
+            headers=served.headers,
+            json={"kind": "compress", "data": base64.b64encode(data).decode()},
+        ).json()
         back = httpx.post(
             f"{served.http}/api/v1/agents/0/task",
             headers=served.headers,
@@ -160,8 +175,9 @@ def test_sigkill_of_the_instance_leaves_nothing_running_and_segments_are_reclaim
     served.proc.kill()
     served.proc.wait()
     # workers and frontend follow their supervisor (PR_SET_PDEATHSIG), draining first
-    assert wait_until(lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE],
-                      timeout=15)  # fmt: skip
+    assert wait_until(
+        lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE], timeout=15
+    )
     # the dead owner's segments may still be there (stale) until the next start reclaims them
     leftovers = [s for s in engine_segments() if s.startswith(f"sigmavault_{pid}_")]
     assert set(leftovers) <= set(stale_segments())
@@ -213,8 +229,10 @@ def test_command_line_edges_answer_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "fresh").exists()  # config only prints: it creates no data directory
     typo = engined("config", env={"SIGMAVAULT_WORKRES": "2", "SIGMAVAULT_DATA_DIR": str(tmp_path)})
     assert typo.returncode == 0
-    assert typo.stderr.strip() == "engined: warning: unknown setting SIGMAVAULT_WORKRES is ignored " \
-        "(did you mean SIGMAVAULT_WORKERS?)"  # fmt: skip
+    assert (
+        typo.stderr.strip() == "engined: warning: unknown setting SIGMAVAULT_WORKRES is ignored "
+        "(did you mean SIGMAVAULT_WORKERS?)"
+    )
     clash = engined("serve", env={"SIGMAVAULT_ENGINE_PORT": "9003", "SIGMAVAULT_DATA_DIR": str(tmp_path)})
     assert clash.returncode == 2
     assert "SIGMAVAULT_ENGINE_PORT='9003' is invalid: must differ from SIGMAVAULT_GRPC_PORT (9003)" in clash.stderr
@@ -227,9 +245,13 @@ def test_ports_chosen_at_start_are_kept_by_a_restarted_frontend(tmp_path: Path) 
         assert (ports["http"], ports["grpc"]) == (served.http_port, served.grpc_port)
         frontend = next(c for c in psutil.Process(served.proc.pid).children() if c.name() == "sv-frontend")
         frontend.kill()
-        assert wait_until(lambda: _status(served) is not None and
-                          orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())["pid"] != frontend.pid,
-                          timeout=20)  # fmt: skip
+        assert wait_until(
+            lambda: (
+                _status(served) is not None
+                and orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())["pid"] != frontend.pid
+            ),
+            timeout=20,
+        )
         again = orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())
         assert (again["http"], again["grpc"]) == (ports["http"], ports["grpc"])
     finally:
@@ -270,9 +292,13 @@ def _loose_tokens_file(tmp_path: Path) -> Path:
 def test_config_runs_the_checks_serve_runs_and_makes_nothing(tmp_path: Path) -> None:
     """A tokens file serve would refuse (mode 0644) is refused by ``engined config`` with the same line,
     and so is a generated admin token left readable by others; config creates no data directory."""
-    env = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "data"), "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock"),
-           "SIGMAVAULT_API_TOKENS_FILE": str(_loose_tokens_file(tmp_path)), "SIGMAVAULT_ENGINE_PORT": "0",
-           "SIGMAVAULT_GRPC_PORT": "0"}  # fmt: skip
+    env = {
+        "SIGMAVAULT_DATA_DIR": str(tmp_path / "data"),
+        "SIGMAVAULT_RUN_DIR": str(tmp_path / "sock"),
+        "SIGMAVAULT_API_TOKENS_FILE": str(_loose_tokens_file(tmp_path)),
+        "SIGMAVAULT_ENGINE_PORT": "0",
+        "SIGMAVAULT_GRPC_PORT": "0",
+    }
     checked, served = engined("config", env=env), engined("serve", env=env)
     assert checked.returncode == served.returncode == 2, (checked.stderr, served.stderr)
     assert checked.stderr == served.stderr and len(checked.stderr.splitlines()) == 1
@@ -290,8 +316,12 @@ def test_config_runs_the_checks_serve_runs_and_makes_nothing(tmp_path: Path) -> 
 def test_a_refused_start_leaves_no_file_behind(tmp_path: Path) -> None:
     """Refused over its tokens file, over a taken port, or because another engine answers on its run
     directory's sockets: the start made no data directory, no admin token and no run directory."""
-    fresh = {"SIGMAVAULT_DATA_DIR": str(tmp_path / "new" / "data"), "SIGMAVAULT_ENGINE_PORT": "0",
-             "SIGMAVAULT_RUN_DIR": str(tmp_path / "new" / "sock"), "SIGMAVAULT_GRPC_PORT": "0"}  # fmt: skip
+    fresh = {
+        "SIGMAVAULT_DATA_DIR": str(tmp_path / "new" / "data"),
+        "SIGMAVAULT_ENGINE_PORT": "0",
+        "SIGMAVAULT_RUN_DIR": str(tmp_path / "new" / "sock"),
+        "SIGMAVAULT_GRPC_PORT": "0",
+    }
     refused = engined("serve", env={**fresh, "SIGMAVAULT_API_TOKENS_FILE": str(_loose_tokens_file(tmp_path))})
     assert refused.returncode == 2 and "chmod it 0600" in refused.stderr
     assert not (tmp_path / "new").exists()
@@ -306,8 +336,10 @@ def test_a_refused_start_leaves_no_file_behind(tmp_path: Path) -> None:
     try:
         refused = engined("serve", env={**fresh, "SIGMAVAULT_RUN_DIR": str(served.run_dir)})
         assert refused.returncode == 2, refused.stderr
-        assert refused.stderr.strip() == f"engined: another engine serves {served.http_socket}: stop it, or give " \
-            "this one another SIGMAVAULT_RUN_DIR"  # fmt: skip
+        assert (
+            refused.stderr.strip() == f"engined: another engine serves {served.http_socket}: stop it, or give "
+            "this one another SIGMAVAULT_RUN_DIR"
+        )
         assert not (tmp_path / "new").exists()
         assert served.http_socket.is_socket() and _status(served) is not None  # the first engine serves on
     finally:
@@ -335,14 +367,18 @@ def test_a_missing_job_root_is_named_in_one_warning_at_start(tmp_path: Path) -> 
     roots = f"{tmp_path}/there:{tmp_path}/pool-not-mounted:{tmp_path}/gone"
     served = start_served(tmp_path, SIGMAVAULT_JOB_ROOTS=roots)
     try:
-        answer = httpx.post(f"{served.http}/api/v1/compression/jobs", headers=served.headers,
-                            json={"operation": "compress", "source": f"{tmp_path}/gone/x",
-                                  "destination": f"{tmp_path}/gone/x.zst"})  # fmt: skip
+        answer = httpx.post(
+            f"{served.http}/api/v1/compression/jobs",
+            headers=served.headers,
+            json={"operation": "compress", "source": f"{tmp_path}/gone/x", "destination": f"{tmp_path}/gone/x.zst"},
+        )
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "root_unavailable", answer.text
     finally:
         assert stop_served(served) == 0
     warnings = [line for line in served.output().splitlines() if "do not exist" in line]
     assert len(warnings) == 1 and " WARNING " in warnings[0], warnings
-    assert warnings[0].endswith(f"SIGMAVAULT_JOB_ROOTS names directories that do not exist (yet): "
-                                f"{tmp_path}/pool-not-mounted, {tmp_path}/gone; file jobs there are refused "
-                                "(409 root_unavailable) until they are made or mounted")  # fmt: skip
+    assert warnings[0].endswith(
+        f"SIGMAVAULT_JOB_ROOTS names directories that do not exist (yet): "
+        f"{tmp_path}/pool-not-mounted, {tmp_path}/gone; file jobs there are refused "
+        "(409 root_unavailable) until they are made or mounted"
+    )

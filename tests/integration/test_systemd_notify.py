@@ -62,8 +62,9 @@ def test_ready_watchdog_status_and_stopping_over_a_real_notify_socket(tmp_path: 
         ready = notify.first("READY=1", timeout=10)
         assert ready is not None, notify.messages
         ports = orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())
-        assert ready[1] == (f"READY=1\nSTATUS=serving: 2 workers, HTTP 127.0.0.1:{ports['http']}, "
-                            f"gRPC 127.0.0.1:{ports['grpc']}")  # fmt: skip
+        assert ready[1] == (
+            f"READY=1\nSTATUS=serving: 2 workers, HTTP 127.0.0.1:{ports['http']}, gRPC 127.0.0.1:{ports['grpc']}"
+        )
         assert httpx.get(f"{served.http}/readyz", timeout=5).status_code == 200
         assert sum(1 for m in notify.messages if m[1] == "READY=1" or m[1].startswith("READY=1")) == 1
         # pings every 0.2 s (WATCHDOG_USEC / 2) from the supervisor's loop, idle or not
@@ -98,8 +99,12 @@ def test_workers_only_serve_is_ready_once_its_workers_are_up(tmp_path: Path) -> 
     notify = NotifySocket(tmp_path / "notify.sock")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAVAULT_")}
     env.update(SIGMAVAULT_WORKERS="2", SIGMAVAULT_DATA_DIR=str(tmp_path / "data"), NOTIFY_SOCKET=str(notify.path))
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--no-frontend"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "serve", "--no-frontend"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         ready = notify.first("READY=1", timeout=15)
         assert ready is not None and ready[1] == "READY=1\nSTATUS=serving: 2 workers, no frontend"

@@ -20,9 +20,15 @@ if TYPE_CHECKING:
 
 U64, U32, U16, U8 = (1 << 64) - 1, (1 << 32) - 1, (1 << 16) - 1, 255
 descriptors = st.tuples(
-    st.integers(0, U64), st.integers(0, U32), st.integers(0, U32), st.integers(0, U32),
-    st.integers(0, U16), st.integers(0, U8), st.integers(0, U8), st.integers(0, U64),
-)  # fmt: skip
+    st.integers(0, U64),
+    st.integers(0, U32),
+    st.integers(0, U32),
+    st.integers(0, U32),
+    st.integers(0, U16),
+    st.integers(0, U8),
+    st.integers(0, U8),
+    st.integers(0, U64),
+)
 
 
 @pytest.fixture

@@ -28,8 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.skipif(shutil.which("zstd") is None, reason="the zstd tool checks the file jobs' output")
 def test_every_phase_passes(tmp_path: Path) -> None:
-    plan = workers.WorkerPlan(load=LoadPlan(rate=60, seconds=6, timeout_s=10, file_jobs=0.1, job_bytes=1 << 20),
-                              kill_every_s=1.5, verified_bytes=4 << 20)  # fmt: skip
+    plan = workers.WorkerPlan(
+        load=LoadPlan(rate=60, seconds=6, timeout_s=10, file_jobs=0.1, job_bytes=1 << 20),
+        kill_every_s=1.5,
+        verified_bytes=4 << 20,
+    )
     # the frontend is killed 4-6.5 s in (once its job is caught running); clients may see errors for at most 5 s
     # (ports back, one reconnect), then at least 2 clean seconds: 12 s leaves room for both
     reports = cli.run_phases(tmp_path, list(cli.PHASES), plan, frontend_seconds=12)
@@ -54,6 +57,11 @@ def test_every_phase_passes(tmp_path: Path) -> None:
 
 
 def test_the_command_refuses_unknown_phases() -> None:
-    done = subprocess.run([sys.executable, "-m", "perf", "chaos", "--phases", "workers,meteor"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "perf", "chaos", "--phases", "workers,meteor"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "unknown phase(s): meteor" in done.stderr

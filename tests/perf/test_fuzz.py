@@ -131,13 +131,37 @@ def test_rpc_methods_cover_every_service_the_server_registers() -> None:
 
 def test_perf_fuzz_command_runs_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "fuzz.json"
-    done = subprocess.run([sys.executable, "-m", "perf", "fuzz", "--cases", "30", "--seconds", "5", "--surface",
-                           "grpc,ws", "--json", str(out), "--exclude", "/sigmavault.v1.AgentService/Drain"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perf",
+            "fuzz",
+            "--cases",
+            "30",
+            "--seconds",
+            "5",
+            "--surface",
+            "grpc,ws",
+            "--json",
+            str(out),
+            "--exclude",
+            "/sigmavault.v1.AgentService/Drain",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "grpc" in done.stdout and "websocket" in done.stdout and "0 tracebacks" in done.stdout
     grpc_report = json.loads(out.read_text())["reports"][0]
     assert grpc_report["surface"] == "grpc" and grpc_report["operations"] == len(rpc_methods()) - 1
-    bad = subprocess.run([sys.executable, "-m", "perf", "fuzz", "--surface", "smtp"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "perf", "fuzz", "--surface", "smtp"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "unknown surface" in bad.stderr

@@ -42,20 +42,45 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def perf(*args: str, timeout: float = RUN_BOUND_S) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "perf", *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "perf", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 def ports(served: Served) -> list[str]:
-    return ["--target", "127.0.0.1", "--grpc-port", str(served.grpc_port), "--http-port", str(served.http_port),
-            "--token-file", str(served.data_dir / "api-token")]  # fmt: skip
+    return [
+        "--target",
+        "127.0.0.1",
+        "--grpc-port",
+        str(served.grpc_port),
+        "--http-port",
+        str(served.http_port),
+        "--token-file",
+        str(served.data_dir / "api-token"),
+    ]
 
 
 def check_json(path: Path, scenario: str) -> dict[str, Any]:
     result: dict[str, Any] = orjson.loads(path.read_bytes())
-    for key in ("config", "machine", "elapsed_s", "stopped_by", "requests", "ok", "errors", "requests_per_s",
-                "ok_per_s", "mb_per_s", "latency_ms", "errors_by_code", "ops", "generator", "timeline",
-                "percentile_curve_ms", "histogram"):  # fmt: skip
+    for key in (
+        "config",
+        "machine",
+        "elapsed_s",
+        "stopped_by",
+        "requests",
+        "ok",
+        "errors",
+        "requests_per_s",
+        "ok_per_s",
+        "mb_per_s",
+        "latency_ms",
+        "errors_by_code",
+        "ops",
+        "generator",
+        "timeline",
+        "percentile_curve_ms",
+        "histogram",
+    ):
         assert key in result, key
     assert result["config"]["scenario"] == scenario
     assert set(result["latency_ms"]) >= {"p50", "p90", "p99", "p99_9", "max"}
@@ -88,11 +113,23 @@ def check_html(path: Path) -> None:
         ("mixed", ["--rate", "40", "--procs", "2"], False),  # two generators: histograms merged across processes
     ],
 )
-def test_scenario_against_the_engine(served: Served, tmp_path: Path, scenario: str, extra: list[str],
-                                     html: bool) -> None:  # fmt: skip
+def test_scenario_against_the_engine(
+    served: Served, tmp_path: Path, scenario: str, extra: list[str], html: bool
+) -> None:
     out = tmp_path / "out.json"
-    args = ["load", *ports(served), "--scenario", scenario, "--duration", "1.2", "--interval", "0.5", *extra,
-            "--json", str(out)]  # fmt: skip
+    args = [
+        "load",
+        *ports(served),
+        "--scenario",
+        scenario,
+        "--duration",
+        "1.2",
+        "--interval",
+        "0.5",
+        *extra,
+        "--json",
+        str(out),
+    ]
     if html:
         args += ["--html", str(tmp_path / "out.html")]
     started = time.monotonic()
@@ -144,8 +181,23 @@ def bare_http() -> Iterator[int]:
 def test_file_jobs_path_against_the_bare_jobs_server(bare_http: int, tmp_path: Path) -> None:
     """The POST-then-poll path, live, on the bare server that runs jobs (zstd of the file in a thread)."""
     out = tmp_path / "jobs.json"
-    args = ["load", "--http-port", str(bare_http), "--scenario", "file-jobs", "--concurrency", "2", "--duration", "1",
-            "--job-bytes", "1000000", "--job-dir", str(tmp_path), "--json", str(out)]  # fmt: skip
+    args = [
+        "load",
+        "--http-port",
+        str(bare_http),
+        "--scenario",
+        "file-jobs",
+        "--concurrency",
+        "2",
+        "--duration",
+        "1",
+        "--job-bytes",
+        "1000000",
+        "--job-dir",
+        str(tmp_path),
+        "--json",
+        str(out),
+    ]
     deadline = time.monotonic() + 15
     while True:  # the bare server takes a moment to bind
         done = perf(*args)
@@ -161,8 +213,21 @@ def test_file_jobs_path_against_the_bare_jobs_server(bare_http: int, tmp_path: P
 @pytest.mark.multiprocess
 def test_compare_interleaves_engine_and_bare(served: Served, tmp_path: Path) -> None:
     out = tmp_path / "compare.json"
-    done = perf("compare", *ports(served), "--scenario", "http", "--rounds", "1", "--duration", "1",
-                "--concurrency", "2", "--json", str(out), timeout=60)  # fmt: skip
+    done = perf(
+        "compare",
+        *ports(served),
+        "--scenario",
+        "http",
+        "--rounds",
+        "1",
+        "--duration",
+        "1",
+        "--concurrency",
+        "2",
+        "--json",
+        str(out),
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert [line.split()[2] for line in lines if line.strip().startswith("round")] == ["engine", "bare"]
@@ -199,10 +264,31 @@ def test_unreachable_target_is_one_line_and_exit_2() -> None:
 @pytest.mark.multiprocess
 def test_ctrl_c_stops_cleanly_and_still_reports(served: Served, tmp_path: Path) -> None:
     out = tmp_path / "out.json"
-    proc = subprocess.Popen([sys.executable, "-m", "perf", "load", *ports(served), "--scenario", "http",
-                             "--concurrency", "2", "--duration", "60", "--interval", "0.2", "--progress", "always",
-                             "--json", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "perf",
+            "load",
+            *ports(served),
+            "--scenario",
+            "http",
+            "--concurrency",
+            "2",
+            "--duration",
+            "60",
+            "--interval",
+            "0.2",
+            "--progress",
+            "always",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         assert proc.stderr is not None
         os.set_blocking(proc.stderr.fileno(), False)

@@ -38,6 +38,11 @@ def test_a_short_soak(tmp_path: Path) -> None:
 
 
 def test_the_command_checks_its_windows_fit() -> None:
-    done = subprocess.run([sys.executable, "-m", "perf", "soak", "--minutes", "1", "--window", "60"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "perf", "soak", "--minutes", "1", "--window", "60"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "too short" in done.stderr

@@ -60,8 +60,9 @@ def loop_devices(tmp_path: Path) -> Iterator[Callable[[int, int], list[str]]]:
             backing = tmp_path / f"disk{len(attached)}.img"
             with open(backing, "wb") as f:
                 f.truncate(size_mib << 20)
-            result = subprocess.run(["losetup", "-f", "--show", str(backing)], capture_output=True, text=True,
-                                    timeout=30)  # fmt: skip
+            result = subprocess.run(
+                ["losetup", "-f", "--show", str(backing)], capture_output=True, text=True, timeout=30
+            )
             if result.returncode != 0:
                 pytest.skip(f"cannot attach a loop device: {result.stderr.strip()}")
             attached.append(result.stdout.strip())

@@ -23,8 +23,9 @@ from tests.utils import run
 pytestmark = pytest.mark.system
 
 
-def drive(make: Callable[[], Awaitable[LongOperation]],
-          on_progress: Callable[[LongOperation, Progress], None] | None = None) -> Progress:  # fmt: skip
+def drive(
+    make: Callable[[], Awaitable[LongOperation]], on_progress: Callable[[LongOperation, Progress], None] | None = None
+) -> Progress:
     async def go() -> Progress:
         op = await make()
         await op.start()
@@ -143,8 +144,9 @@ def test_remove_add_and_replace_devices(loop_devices, manager: StorageManager, p
         return op
 
     seen: list[tuple[str, float, bool]] = []
-    final = drive(remove_and_try_another,
-                  on_progress=lambda _, p: seen.append((p.state, p.percent, blob.read_bytes() == payload)))  # fmt: skip
+    final = drive(
+        remove_and_try_another, on_progress=lambda _, p: seen.append((p.state, p.percent, blob.read_bytes() == payload))
+    )
     assert final.state == "done", final
     assert any(state == "running" for state, _, _ in seen), seen
     assert all(intact for _, _, intact in seen)  # the pool stayed readable throughout

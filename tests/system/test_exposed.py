@@ -96,11 +96,32 @@ def exposed(tmp_path: Path) -> Iterator[Served]:
 
 def test_a_client_beyond_loopback_needs_the_generated_token(netns: tuple[str, str], exposed: Served) -> None:
     name, host_ip = netns
-    done = subprocess.run(["ip", "netns", "exec", name, sys.executable, "-c", CLIENT,
-                           f"http://{host_ip}:{exposed.http_port}", f"{host_ip}:{exposed.grpc_port}", exposed.token],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            name,
+            sys.executable,
+            "-c",
+            CLIENT,
+            f"http://{host_ip}:{exposed.http_port}",
+            f"{host_ip}:{exposed.grpc_port}",
+            exposed.token,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
-        "get": 401, "get_token": 200, "healthz": 200, "post_token": 200,
-        "ws": "unauthenticated", "ws_token": "server.hello", "grpc": "UNAUTHENTICATED", "grpc_token": "ok",
-    }  # fmt: skip
+        "get": 401,
+        "get_token": 200,
+        "healthz": 200,
+        "post_token": 200,
+        "ws": "unauthenticated",
+        "ws_token": "server.hello",
+        "grpc": "UNAUTHENTICATED",
+        "grpc_token": "ok",
+    }

@@ -47,8 +47,9 @@ def run_until(manager: StorageManager, data_dir: Path, start: float, until: floa
     return run(go())
 
 
-def test_hourly_schedule_with_retention_and_restart(loop_devices, manager: StorageManager, pool_name: str,
-                                                    tmp_path: Path) -> None:  # fmt: skip
+def test_hourly_schedule_with_retention_and_restart(
+    loop_devices, manager: StorageManager, pool_name: str, tmp_path: Path
+) -> None:
     run(manager.create_pool(pool_name, loop_devices(1, 256)))
     run(manager.create_volume(pool_name, "docs"))
     run(manager.create_snapshot(pool_name, "docs", "by-hand"))
@@ -59,8 +60,7 @@ def test_hourly_schedule_with_retention_and_restart(loop_devices, manager: Stora
     run_until(manager, data_dir, T0, T0 + 5 * 3600)  # 13:20 -> 18:20: runs at 14:00 ... 18:00
     assert time.monotonic() - started < 30  # five hours of schedule in seconds (real btrfs work, a loaded box)
     names = [s["name"] for s in run(manager.list_snapshots(pool_name, "docs"))]
-    assert sorted(names) == ["auto-1-20261129-160000", "auto-1-20261129-170000", "auto-1-20261129-180000",
-                             "by-hand"]  # fmt: skip
+    assert sorted(names) == ["auto-1-20261129-160000", "auto-1-20261129-170000", "auto-1-20261129-180000", "by-hand"]
     (listed,) = ScheduleStore(data_dir).list_schedules()
     assert listed["last_snapshot"] == "auto-1-20261129-180000" and listed["last_result"] == "ok"
     assert listed["next_run_unix"] == T0 + 5 * 3600 + 40 * 60 == schedule["next_run_unix"] + 5 * 3600

@@ -51,8 +51,7 @@ class Api:
         self.client = httpx.Client(base_url=served.http, headers=served.headers, timeout=60)
         self.document = self.client.get("/openapi.json").json()
 
-    def __call__(self, method: str, route: str, status: int = 200, *, path: str | None = None,
-                 **kwargs: Any) -> Any:  # fmt: skip
+    def __call__(self, method: str, route: str, status: int = 200, *, path: str | None = None, **kwargs: Any) -> Any:
         """``route`` is the document's template; ``path`` the concrete URL (default: the route)."""
         response = self.client.request(method, path or route, **kwargs)
         assert response.status_code == status, (method, path or route, response.text)
@@ -124,8 +123,9 @@ def _scenario(api: Api, events: Events, devs: list[str], name: str) -> None:
     assert [p["name"] for p in api("GET", POOLS)["pools"] if p["name"] == name] == [name]  # listed at once
 
     # a volume, a file, a snapshot, a change, a rollback to the old bytes
-    volume = api("POST", one + "/volumes", path=f"{pool_path}/volumes", json={"volume": "docs",
-                                                                              "quota_bytes": 64 << 20})  # fmt: skip
+    volume = api(
+        "POST", one + "/volumes", path=f"{pool_path}/volumes", json={"volume": "docs", "quota_bytes": 64 << 20}
+    )
     report = Path(volume["path"]) / "report.txt"
     report.write_bytes(b"version one")
     snap_route = one + "/volumes/{volume}/snapshots"
@@ -141,7 +141,8 @@ def _scenario(api: Api, events: Events, devs: list[str], name: str) -> None:
     rolled = api("POST", rollback_route, path=rollback, json={"confirm": "docs"})
     assert report.read_bytes() == b"version one" and rolled["quota_bytes"] == 64 << 20
     assert [s["name"] for s in api("GET", snap_route, path=f"{pool_path}/volumes/docs/snapshots")["snapshots"]] == [
-        "before"]  # fmt: skip
+        "before"
+    ]
     assert [v["name"] for v in api("GET", one + "/volumes", path=f"{pool_path}/volumes")["volumes"]] == ["docs"]
 
     # corrupt one mirror, scrub as a job: errors found and corrected, told on the WebSocket
@@ -182,7 +183,9 @@ def _scenario(api: Api, events: Events, devs: list[str], name: str) -> None:
     assert (second["code"], second["metadata"]["running_operation"]) == ("pool_busy", "remove_device")
     reads = 0
     while api("GET", "/api/v1/storage/jobs/{job_id}", path=f"/api/v1/storage/jobs/{job['id']}")["state"] in (
-            "queued", "running"):  # fmt: skip
+        "queued",
+        "running",
+    ):
         assert blob.read_bytes() == payload
         reads += 1
     assert api.wait_job(job["id"])["state"] == "done" and reads >= 1
@@ -210,8 +213,14 @@ def test_bad_input_gets_the_rule_never_a_500(
             assert error["metadata"]["rule"] == rule, error
         return error
 
-    for bad, rule in (("a/b", "slash"), ("..", "dot_dot"), ("x\x01y", "control_character"), ("", "empty"),
-                      ("-rf", "leading_dot_or_dash"), ("é", "characters")):  # fmt: skip
+    for bad, rule in (
+        ("a/b", "slash"),
+        ("..", "dot_dot"),
+        ("x\x01y", "control_character"),
+        ("", "empty"),
+        ("-rf", "leading_dot_or_dash"),
+        ("é", "characters"),
+    ):
         refused({"name": bad, "devices": devs[:1]}, "invalid_name", rule)
     refused({"name": pool_name, "devices": ["/etc/passwd"]}, "device_refused", "not_block_device")
     refused({"name": pool_name, "devices": ["/dev/null"]}, "device_refused", "not_block_device")
@@ -247,14 +256,23 @@ def test_bad_input_gets_the_rule_never_a_500(
     absent_volume = {"pool": pool_name, "volume": "none", "keep": 3, "period": "daily"}
     assert api("POST", "/api/v1/storage/schedules", 404, json=absent_volume)["error"]["code"] == "not_found"
     api("POST", one + "/volumes", path=f"{pool_path}/volumes", json={"volume": "docs"})
-    schedule = api("POST", "/api/v1/storage/schedules", json={"pool": pool_name, "volume": "docs", "keep": 24,
-                                                              "period": "hourly"})  # fmt: skip
+    schedule = api(
+        "POST", "/api/v1/storage/schedules", json={"pool": pool_name, "volume": "docs", "keep": 24, "period": "hourly"}
+    )
     assert schedule["interval_s"] == 3600 and schedule["next_run_unix"] > time.time()
-    bad = api("POST", "/api/v1/storage/schedules", 400, json={"pool": pool_name, "volume": "docs", "keep": 0,
-                                                              "period": "hourly"})  # fmt: skip
+    bad = api(
+        "POST",
+        "/api/v1/storage/schedules",
+        400,
+        json={"pool": pool_name, "volume": "docs", "keep": 0, "period": "hourly"},
+    )
     assert bad["error"]["code"] == "invalid_schedule"
-    yearly = api("POST", "/api/v1/storage/schedules", 400, json={"pool": pool_name, "volume": "docs", "keep": 3,
-                                                                 "period": "yearly"})  # fmt: skip
+    yearly = api(
+        "POST",
+        "/api/v1/storage/schedules",
+        400,
+        json={"pool": pool_name, "volume": "docs", "keep": 3, "period": "yearly"},
+    )
     assert "hourly, daily, weekly" in yearly["error"]["message"]
     sched = "/api/v1/storage/schedules/{id}"
     paused = api("PATCH", sched, path=f"/api/v1/storage/schedules/{schedule['id']}", json={"enabled": False})
@@ -262,8 +280,10 @@ def test_bad_input_gets_the_rule_never_a_500(
     assert api("GET", "/api/v1/storage/schedules")["schedules"] == [paused]
     assert api("DELETE", sched, path=f"/api/v1/storage/schedules/{schedule['id']}")["deleted"] is True
     assert api("DELETE", sched, 404, path="/api/v1/storage/schedules/999")["error"]["code"] == "not_found"
-    assert api("GET", "/api/v1/storage/jobs/{job_id}", 404, path="/api/v1/storage/jobs/job-nope")["error"][
-        "code"] == "unknown_job"  # fmt: skip
+    assert (
+        api("GET", "/api/v1/storage/jobs/{job_id}", 404, path="/api/v1/storage/jobs/job-nope")["error"]["code"]
+        == "unknown_job"
+    )
     assert api("GET", "/api/v1/storage/jobs", 400, params={"limit": "many"})["error"]["code"] == "invalid_argument"
     assert api("DELETE", one, path=pool_path, json={"confirm": pool_name})["destroyed"] is True
     assert "Traceback" not in engine.output()
@@ -278,8 +298,10 @@ def test_the_other_routes_on_a_real_pool(api: Api, loop_devices: Any, pool_name:
     api("POST", POOLS, json={"name": pool_name, "devices": devs[:2], "data_profile": "raid1"})
     exported = api("POST", one + "/export", path=f"{path}/export")
     assert (exported["health"], exported["mounted"]) == ("EXPORTED", False)
-    assert api("POST", one + "/volumes", 409, path=f"{path}/volumes", json={"volume": "docs"})["error"][
-        "code"] == "pool_not_mounted"  # fmt: skip
+    assert (
+        api("POST", one + "/volumes", 409, path=f"{path}/volumes", json={"volume": "docs"})["error"]["code"]
+        == "pool_not_mounted"
+    )
     imported = api("POST", one + "/import", path=f"{path}/import", json={})
     assert (imported["health"], imported["mounted"]) == ("ONLINE", True)
 
@@ -290,14 +312,19 @@ def test_the_other_routes_on_a_real_pool(api: Api, loop_devices: Any, pool_name:
     api("POST", volume_route + "/snapshots", path=f"{volume_path}/snapshots", json={"snapshot": "s1"})
     listed = api("GET", one + "/snapshots", path=f"{path}/snapshots", params={"volume": "docs"})["snapshots"]
     assert [(s["volume"], s["name"]) for s in listed] == [("docs", "s1")]
-    clone = api("POST", volume_route + "/snapshots/{snapshot}/clone", path=f"{volume_path}/snapshots/s1/clone",
-                json={"new_volume": "copy"})  # fmt: skip
+    clone = api(
+        "POST",
+        volume_route + "/snapshots/{snapshot}/clone",
+        path=f"{volume_path}/snapshots/s1/clone",
+        json={"new_volume": "copy"},
+    )
     assert (Path(clone["path"]) / "a.txt").read_bytes() == b"snapshotted"
     has = api("DELETE", volume_route, 409, path=volume_path, params={"confirm": "docs"})["error"]
     assert has["code"] == "has_snapshots"
     snapshot_route = volume_route + "/snapshots/{snapshot}"
     assert api("DELETE", snapshot_route, 400, path=f"{volume_path}/snapshots/s1")["error"]["code"] == (
-        "confirmation_required")  # fmt: skip
+        "confirmation_required"
+    )
     gone = api("DELETE", snapshot_route, path=f"{volume_path}/snapshots/s1", params={"confirm": "s1"})
     assert gone == {"pool": pool_name, "volume": "docs", "name": "s1", "deleted": True}
     deleted = api("DELETE", volume_route, path=volume_path, params={"confirm": "docs", "with_snapshots": "true"})

@@ -61,17 +61,29 @@ def test_refused_devices(loop_devices, manager: StorageManager, pool_name: str, 
     run(manager.create_pool(pool_name, [member]))
     assert refused_rule(devices.check_device(member, force=True)) == "pool_member"
     assert refused_rule(manager.create_pool(f"{pool_name}b", [plain, plain])) == "duplicate"
-    assert run(devices.check_device(plain)) == {"path": plain, "name": os.path.basename(plain),
-                                                "size_bytes": 128 << 20, "signatures": []}  # fmt: skip
+    assert run(devices.check_device(plain)) == {
+        "path": plain,
+        "name": os.path.basename(plain),
+        "size_bytes": 128 << 20,
+        "signatures": [],
+    }
     with pytest.raises(AlreadyExists):
         run(manager.create_pool(pool_name, [plain]))
 
 
 def test_bad_names_profiles_and_confirmation(loop_devices, manager: StorageManager, pool_name: str) -> None:
     devs = loop_devices(2, 128)
-    for bad, rule in (("a/b", "slash"), ("..", "dot_dot"), ("x..y", "dot_dot"), ("tab\there", "control_character"),
-                      ("", "empty"), ("x" * 65, "too_long"), (".hidden", "leading_dot_or_dash"),
-                      ("-f", "leading_dot_or_dash"), ("semi;colon", "characters")):  # fmt: skip
+    for bad, rule in (
+        ("a/b", "slash"),
+        ("..", "dot_dot"),
+        ("x..y", "dot_dot"),
+        ("tab\there", "control_character"),
+        ("", "empty"),
+        ("x" * 65, "too_long"),
+        (".hidden", "leading_dot_or_dash"),
+        ("-f", "leading_dot_or_dash"),
+        ("semi;colon", "characters"),
+    ):
         with pytest.raises(InvalidArgument) as refused:
             run(manager.create_pool(bad, devs))
         assert refused.value.code == "invalid_name" and refused.value.metadata["rule"] == rule, bad
@@ -89,10 +101,12 @@ def test_bad_names_profiles_and_confirmation(loop_devices, manager: StorageManag
     assert pool["data_profile"] == "raid5"
     run(manager.create_volume(pool_name, "v"))
     run(manager.create_snapshot(pool_name, "v", "s"))
-    for call in (manager.destroy_pool(pool_name, confirm="tank"),
-                 manager.delete_volume(pool_name, "v", confirm=None),
-                 manager.delete_snapshot(pool_name, "v", "s", confirm="v"),
-                 manager.rollback(pool_name, "v", "s", confirm="s")):  # fmt: skip
+    for call in (
+        manager.destroy_pool(pool_name, confirm="tank"),
+        manager.delete_volume(pool_name, "v", confirm=None),
+        manager.delete_snapshot(pool_name, "v", "s", confirm="v"),
+        manager.rollback(pool_name, "v", "s", confirm="s"),
+    ):
         with pytest.raises(InvalidArgument) as refused:
             run(call)
         assert refused.value.code == "confirmation_required"

@@ -98,8 +98,11 @@ class Mesh:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
-        for argv in (["ip", "link", "del", self.veth_host], ["ip", "link", "del", self.wg_host],
-                     ["ip", "netns", "del", self.netns]):  # fmt: skip
+        for argv in (
+            ["ip", "link", "del", self.veth_host],
+            ["ip", "link", "del", self.wg_host],
+            ["ip", "netns", "del", self.netns],
+        ):
             subprocess.run(argv, capture_output=True, timeout=20)
         for name in (self.wg_host, self.wg_ns):
             with contextlib.suppress(FileNotFoundError):
@@ -138,12 +141,43 @@ def test_mesh_status_on_a_real_tunnel(mesh: Mesh, tmp_path: Path) -> None:
         (tmp_path / name).chmod(0o600)
     m.start_wireguard(m.wg_host)
     m.start_wireguard(m.wg_ns, netns=m.netns)
-    sh("wg", "set", m.wg_host, "private-key", str(tmp_path / "host.key"), "listen-port", str(m.ports[0]),
-       "peer", ns_pub, "allowed-ips", f"{ns_tun}/32", "endpoint", f"{ns_ip}:{m.ports[1]}",
-       "peer", phantom_pub, "allowed-ips", "192.0.2.99/32", "endpoint", "192.0.2.1:51820")  # fmt: skip
-    sh("wg", "set", m.wg_ns, "private-key", str(tmp_path / "ns.key"), "listen-port", str(m.ports[1]),
-       "peer", host_pub, "allowed-ips", f"{host_tun}/32", "endpoint", f"{host_ip}:{m.ports[0]}",
-       netns=m.netns)  # fmt: skip
+    sh(
+        "wg",
+        "set",
+        m.wg_host,
+        "private-key",
+        str(tmp_path / "host.key"),
+        "listen-port",
+        str(m.ports[0]),
+        "peer",
+        ns_pub,
+        "allowed-ips",
+        f"{ns_tun}/32",
+        "endpoint",
+        f"{ns_ip}:{m.ports[1]}",
+        "peer",
+        phantom_pub,
+        "allowed-ips",
+        "192.0.2.99/32",
+        "endpoint",
+        "192.0.2.1:51820",
+    )
+    sh(
+        "wg",
+        "set",
+        m.wg_ns,
+        "private-key",
+        str(tmp_path / "ns.key"),
+        "listen-port",
+        str(m.ports[1]),
+        "peer",
+        host_pub,
+        "allowed-ips",
+        f"{host_tun}/32",
+        "endpoint",
+        f"{host_ip}:{m.ports[0]}",
+        netns=m.netns,
+    )
     for netns, name, mine, theirs in ((None, m.wg_host, host_tun, ns_tun), (m.netns, m.wg_ns, ns_tun, host_tun)):
         sh("ip", "addr", "add", f"{mine}/32", "peer", f"{theirs}/32", "dev", name, netns=netns or "")
         sh("ip", "link", "set", name, "up", netns=netns or "")

@@ -22,8 +22,12 @@ Current thread 0x00007f2 (most recent call first):
 
 def test_faulthandler_dumps_become_root_first_stacks_without_waiting_threads() -> None:
     stacks = parse_faulthandler(DUMP + DUMP)
-    frames = ("__call__ (engine/core/worker.py:120)", "_run (engine/core/worker.py:150)",
-              "compress (engine/core/agents/compress.py:40)", "compress (zstandard/__init__.py:10)")  # fmt: skip
+    frames = (
+        "__call__ (engine/core/worker.py:120)",
+        "_run (engine/core/worker.py:150)",
+        "compress (engine/core/agents/compress.py:40)",
+        "compress (zstandard/__init__.py:10)",
+    )
     assert stacks == Counter({frames: 2})
     assert len(parse_faulthandler(DUMP, idle=True)) == 2  # the waiting thread too, when asked
     assert short_path("/usr/lib/python3.11/asyncio/base_events.py") == "asyncio/base_events.py"

@@ -81,8 +81,7 @@ def test_command_prints_text_and_json(config: EngineConfig) -> None:
         base = [sys.executable, "-m", "engine", "inspect", "--segment", engine.res.prefix]
         text = subprocess.run(base, capture_output=True, text=True, timeout=60)
         doc = orjson.loads(subprocess.run([*base, "--json"], capture_output=True, timeout=60).stdout)
-        listing = subprocess.run([sys.executable, "-m", "tools.shm_inspect", "--json"], capture_output=True,
-                                 timeout=60)  # fmt: skip
+        listing = subprocess.run([sys.executable, "-m", "tools.shm_inspect", "--json"], capture_output=True, timeout=60)
     assert text.returncode == 0 and "stalled rings: none" in text.stdout and "subm" in text.stdout
     assert doc["segment"] == f"{prefix}_ctl" and doc["workers_total"] == 2
     assert doc["client"]["slots_free"] == config.slots and doc["client"]["pid"] == os.getpid()

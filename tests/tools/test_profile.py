@@ -23,8 +23,24 @@ PY_SPY = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.exec
 
 
 def profile(served: Served, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine", "profile", "--pid", str(served.proc.pid), "--seconds", "3",
-                           "--out", str(out), *args], capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "profile",
+            "--pid",
+            str(served.proc.pid),
+            "--seconds",
+            "3",
+            "--out",
+            str(out),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def outputs(out: Path) -> dict[str, Path]:
@@ -52,8 +68,12 @@ def test_profile_a_loaded_engine_with_py_spy_and_with_signals(tmp_path: Path) ->
         frontend_pid = orjson.loads((served.data_dir / "run" / "ports.json").read_bytes())["pid"]
         # 1 KiB echo on agent 0 (worker 0), 8 in flight, for as long as both profiles take
         env = {**os.environ, "PERF_TOKEN": served.token}  # every call needs the engine's token
-        load = subprocess.Popen([sys.executable, "-m", "perf.loadgen", "grpc-dispatch", served.grpc, "16", "8", "1024"],
-                                stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        load = subprocess.Popen(
+            [sys.executable, "-m", "perf.loadgen", "grpc-dispatch", served.grpc, "16", "8", "1024"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         time.sleep(1.0)
         if PY_SPY is not None:
             spy = profile(served, tmp_path / "spy", "--method", "py-spy")

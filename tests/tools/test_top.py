@@ -110,12 +110,18 @@ def test_which_engine_by_segment_owner_or_worker_pid(engine: Engine) -> None:
 @pytest.mark.multiprocess
 def test_command_prints_one_screen_when_not_on_a_terminal_and_says_when_no_engine_matches(engine: Engine) -> None:
     assert engine.res is not None
-    done = subprocess.run([sys.executable, "-m", "engine", "top", "--segment", engine.res.prefix],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "160"})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "top", "--segment", engine.res.prefix],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "160"},
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(agent for agent, _ in agent_rows(done.stdout)) == list(range(8))
-    missing = subprocess.run([sys.executable, "-m", "engine", "top", "--pid", "1"], capture_output=True, text=True,
-                             timeout=60)  # fmt: skip
+    missing = subprocess.run(
+        [sys.executable, "-m", "engine", "top", "--pid", "1"], capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode == 1
     assert missing.stderr.startswith("engined top: no running engine has a process with pid 1")
 
@@ -136,8 +142,12 @@ class Tmux:
         """Run ``command`` in a 200 x 60 terminal; its exit status lands in <session>.rc."""
         env = {**os.environ, "TERM": "xterm-256color"}
         wrapped = f"{command}; echo $? > {self.dir / session}.rc"
-        subprocess.run(["tmux", "-S", self.socket, "new-session", "-d", "-s", session, "-x", "200", "-y", "60",
-                        wrapped], env=env, check=True, timeout=30)  # fmt: skip
+        subprocess.run(
+            ["tmux", "-S", self.socket, "new-session", "-d", "-s", session, "-x", "200", "-y", "60", wrapped],
+            env=env,
+            check=True,
+            timeout=30,
+        )
 
     def screen(self, session: str) -> str:
         return self("capture-pane", "-p", "-t", session)

@@ -28,14 +28,26 @@ def test_worker_counts() -> None:
 def test_tune_measures_within_its_time_and_writes_an_env_the_engine_accepts(tmp_path: Path) -> None:
     out = tmp_path / "tuned.env"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "engine", "tune", "--seconds", "8", "--out", str(out)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "tune", "--seconds", "8", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     took = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     assert took < 45  # 8 s of measuring plus starting 9 engines and the interpreter, on a busy 2-CPU box
     settings = read_env_file(out)
-    assert set(settings) == {"SIGMAVAULT_WORKERS", "SIGMAVAULT_SPIN_US", "SIGMAVAULT_SLOT_BYTES", "SIGMAVAULT_PIN_CPUS",
-                             "SIGMAVAULT_SLOTS", "SIGMAVAULT_RING_CAPACITY", "SIGMAVAULT_NUMA"}  # fmt: skip
+    assert set(settings) == {
+        "SIGMAVAULT_WORKERS",
+        "SIGMAVAULT_SPIN_US",
+        "SIGMAVAULT_SLOT_BYTES",
+        "SIGMAVAULT_PIN_CPUS",
+        "SIGMAVAULT_SLOTS",
+        "SIGMAVAULT_RING_CAPACITY",
+        "SIGMAVAULT_NUMA",
+    }
     cfg = EngineConfig.from_env(environ={}, env_file=out)
     assert 1 <= cfg.workers <= len(os.sched_getaffinity(0)) and cfg.spin_us in (0, 50, 200)
     assert cfg.slot_bytes == 1 << 20  # the default floor: 256 KiB is measured but not recommended
@@ -51,6 +63,11 @@ def test_tune_measures_within_its_time_and_writes_an_env_the_engine_accepts(tmp_
 
 
 def test_tune_refuses_a_budget_too_small(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "engine", "tune", "--seconds", "1"], capture_output=True,
-                          text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "tune", "--seconds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2 and "at least 5" in done.stderr

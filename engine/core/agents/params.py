@@ -106,8 +106,11 @@ def largest_input_that_fits(codec: Codec, slot_bytes: int) -> int:
 def check_input(kind: Kind, param: int, n: int) -> None:
     """Refuse, with the numbers, an input the worker would refuse for its shape alone."""
     if kind is Kind.PARITY and (n == 0 or n % param):
-        raise BadRequest(f"parity input of {n} bytes does not split into k={param} equal blocks: the length must "
-                         f"be a positive multiple of {param}", metadata={"k": param, "size": n})  # fmt: skip
+        raise BadRequest(
+            f"parity input of {n} bytes does not split into k={param} equal blocks: the length must "
+            f"be a positive multiple of {param}",
+            metadata={"k": param, "size": n},
+        )
 
 
 def describe_failure(kind: Kind, param: int, status: Status, n: int, slot_bytes: int) -> tuple[str, dict[str, int]]:
@@ -115,8 +118,10 @@ def describe_failure(kind: Kind, param: int, status: Status, n: int, slot_bytes:
     if status is Status.TOO_LARGE and kind is Kind.COMPRESS:
         codec = Codec(param & 0xFF)
         fits = largest_input_that_fits(codec, slot_bytes)
-        message = (f"{codec.name.lower()} output of this {n}-byte input does not fit the {slot_bytes}-byte slot "
-                   f"(it does not compress); inputs up to {fits} bytes always fit")  # fmt: skip
+        message = (
+            f"{codec.name.lower()} output of this {n}-byte input does not fit the {slot_bytes}-byte slot "
+            f"(it does not compress); inputs up to {fits} bytes always fit"
+        )
         return message, {"limit": fits, "size": n}
     if status is Status.TOO_LARGE:
         return f"the {kind.label} output is over the {slot_bytes}-byte slot", {"limit": slot_bytes}

@@ -44,11 +44,13 @@ FLAG_LAST = 0x01
 CODEC_NONE = 0
 
 
-def write_slot_header(slot: memoryview, key: DataKey, file_id: bytes, nonce_prefix: bytes, index: int, last: bool,
-                      plain_bytes: int = 0) -> int:  # fmt: skip
+def write_slot_header(
+    slot: memoryview, key: DataKey, file_id: bytes, nonce_prefix: bytes, index: int, last: bool, plain_bytes: int = 0
+) -> int:
     """Fill the header at the start of an input slot; returns where the payload goes (80)."""
-    SLOT_HEADER.pack_into(slot, 0, SLOT_MAGIC, FLAG_LAST if last else 0, index, plain_bytes, file_id, nonce_prefix,
-                          key.material)  # fmt: skip
+    SLOT_HEADER.pack_into(
+        slot, 0, SLOT_MAGIC, FLAG_LAST if last else 0, index, plain_bytes, file_id, nonce_prefix, key.material
+    )
     return SLOT_HEADER.size
 
 
@@ -107,8 +109,10 @@ class SealingAgent:
         try:
             if codec == CODEC_NONE:
                 if len(record) != plain + TAG_BYTES:
-                    raise TaskError(Status.CORRUPT_INPUT, f"block {index}: record of {len(record)} bytes cannot hold "
-                                    f"{plain} bytes and a tag")  # fmt: skip
+                    raise TaskError(
+                        Status.CORRUPT_INPUT,
+                        f"block {index}: record of {len(record)} bytes cannot hold {plain} bytes and a tag",
+                    )
                 return self._decrypt(aead, iv, record, ad, dst, overlaps(slot, dst))
             if len(record) < LENGTH.size + TAG_BYTES or LENGTH.unpack_from(record)[0] != len(record) - LENGTH.size:
                 raise TaskError(Status.CORRUPT_INPUT, f"block {index}: record length does not match its prefix")

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 def _mounted(ref: PoolRef) -> str:
     if not ref.mountpoint:
-        raise Conflict(f"pool {ref.name!r} is not mounted; import it first", code="pool_not_mounted",
-                       metadata={"pool": ref.name})  # fmt: skip
+        raise Conflict(
+            f"pool {ref.name!r} is not mounted; import it first", code="pool_not_mounted", metadata={"pool": ref.name}
+        )
     return ref.mountpoint
 
 
@@ -43,8 +44,11 @@ class BtrfsBackend:
         """The filesystem labelled ``name`` (or with that UUID); two with one label is a conflict."""
         found = [fs for fs in await bpool.show() if (fs["uuid"] == uuid if uuid else name in (fs["label"], fs["uuid"]))]
         if len(found) > 1:
-            raise Conflict(f"{len(found)} btrfs filesystems are labelled {name!r}; name one by its UUID",
-                           code="ambiguous_pool", metadata={"uuids": ",".join(f["uuid"] for f in found)})  # fmt: skip
+            raise Conflict(
+                f"{len(found)} btrfs filesystems are labelled {name!r}; name one by its UUID",
+                code="ambiguous_pool",
+                metadata={"uuids": ",".join(f["uuid"] for f in found)},
+            )
         if not found:
             return None
         fs = found[0]
@@ -53,14 +57,17 @@ class BtrfsBackend:
     async def describe(self, ref: PoolRef) -> dict[str, Any]:
         return await bpool.describe(ref.info, ref.mountpoint)
 
-    async def create(self, name: str, devices: list[str], data: str, metadata: str, force: bool,
-                     mountpoint: Path) -> PoolRef:  # fmt: skip
+    async def create(
+        self, name: str, devices: list[str], data: str, metadata: str, force: bool, mountpoint: Path
+    ) -> PoolRef:
         data = bpool.check_profile(data, "data", force)
         metadata = bpool.check_profile(metadata or bpool.default_metadata(data, len(devices)), "metadata", force)
         for profile in (data, metadata):
             if len(devices) < bpool.MIN_DEVICES[profile]:
-                raise InvalidArgument(f"profile {profile} needs at least {bpool.MIN_DEVICES[profile]} devices, "
-                                      f"{len(devices)} given", code="too_few_devices")  # fmt: skip
+                raise InvalidArgument(
+                    f"profile {profile} needs at least {bpool.MIN_DEVICES[profile]} devices, {len(devices)} given",
+                    code="too_few_devices",
+                )
         uuid = await bpool.create(name, devices, data, metadata, force)
         ref = await self.find(name, uuid)
         assert ref is not None
@@ -107,14 +114,16 @@ class BtrfsBackend:
                 )
         return jobs.RemoveDeviceOperation(ref.name, mnt, member["path"], member["allocated_bytes"], locks, lease)
 
-    async def replace_device(self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks,
-                             lease: Lease) -> ToolOperation:  # fmt: skip
+    async def replace_device(
+        self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks, lease: Lease
+    ) -> ToolOperation:
         member = self._member(ref, old)
         source = str(member["devid"]) if member["missing"] else member["path"]
         return jobs.ReplaceOperation(ref.name, _mounted(ref), source, member["devid"], new, force, locks, lease)
 
-    async def balance(self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks,
-                      lease: Lease) -> ToolOperation:  # fmt: skip
+    async def balance(
+        self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks, lease: Lease
+    ) -> ToolOperation:
         data = bpool.check_profile(convert_data, "data", force) if convert_data else ""
         meta = bpool.check_profile(convert_metadata, "metadata", force) if convert_metadata else ""
         return jobs.BalanceOperation(ref.name, _mounted(ref), locks, lease, convert_data=data, convert_metadata=meta)
@@ -130,12 +139,18 @@ class BtrfsBackend:
         result = await btrfs_query("scrub", "status", "--raw", "--", _mounted(ref))
         status = parse.parse_scrub_status(result.stdout if result.ok else "")
         done = status["status"] == "finished"
-        return {"pool": ref.name, "state": status["status"], "started_unix": status["started_unix"],
-                "duration_s": status["duration_s"], "total_bytes": status["total_bytes"],
-                "bytes_scrubbed": status["total_bytes"] if done else status["bytes_scrubbed"],
-                "percent": jobs.scrub_percent(status) if status["status"] != "never" else 0.0,
-                "errors_found": status["errors_found"], "errors_corrected": status["corrected_errors"],
-                "errors_uncorrectable": status["uncorrectable_errors"]}  # fmt: skip
+        return {
+            "pool": ref.name,
+            "state": status["status"],
+            "started_unix": status["started_unix"],
+            "duration_s": status["duration_s"],
+            "total_bytes": status["total_bytes"],
+            "bytes_scrubbed": status["total_bytes"] if done else status["bytes_scrubbed"],
+            "percent": jobs.scrub_percent(status) if status["status"] != "never" else 0.0,
+            "errors_found": status["errors_found"],
+            "errors_corrected": status["corrected_errors"],
+            "errors_uncorrectable": status["uncorrectable_errors"],
+        }
 
     async def cancel_scrub(self, ref: PoolRef) -> None:
         await btrfs("scrub", "cancel", "--", _mounted(ref))

@@ -27,8 +27,9 @@ def scrub_percent(status: dict[str, Any]) -> float:
 
 def _scrub_progress(state: str, status: dict[str, Any], message: str = "") -> Progress:
     percent = 100.0 if state == DONE else scrub_percent(status)
-    return Progress(state, percent, message, status["errors_found"], status["corrected_errors"],
-                    status["uncorrectable_errors"])  # fmt: skip
+    return Progress(
+        state, percent, message, status["errors_found"], status["corrected_errors"], status["uncorrectable_errors"]
+    )
 
 
 class ScrubOperation(ToolOperation):
@@ -55,11 +56,19 @@ class ScrubOperation(ToolOperation):
     async def _final(self, returncode: int, out: str, err: str) -> Progress:
         status = parse.parse_scrub_status(out)  # -B prints the final summary
         if "scrub canceled" in out or (self.cancel_requested and status["status"] == "aborted"):
-            return Progress(CANCELLED, self.last.percent, "scrub cancelled", status["errors_found"],
-                            status["corrected_errors"], status["uncorrectable_errors"])  # fmt: skip
+            return Progress(
+                CANCELLED,
+                self.last.percent,
+                "scrub cancelled",
+                status["errors_found"],
+                status["corrected_errors"],
+                status["uncorrectable_errors"],
+            )
         if returncode in (0, 3):  # 3: finished, and found errors it could not correct
-            summary = (f"{status['errors_found']} error(s) found, {status['corrected_errors']} corrected, "
-                       f"{status['uncorrectable_errors']} uncorrectable")  # fmt: skip
+            summary = (
+                f"{status['errors_found']} error(s) found, {status['corrected_errors']} corrected, "
+                f"{status['uncorrectable_errors']} uncorrectable"
+            )
             return _scrub_progress(DONE, status, summary)
         return self.failure(returncode, out, err)
 
@@ -69,8 +78,9 @@ class RemoveDeviceOperation(ToolOperation):
 
     kind: ClassVar[str] = "remove_device"
 
-    def __init__(self, pool: str, mountpoint: str, device: str, allocated_bytes: int, locks: PoolLocks,
-                 lease: Lease) -> None:  # fmt: skip
+    def __init__(
+        self, pool: str, mountpoint: str, device: str, allocated_bytes: int, locks: PoolLocks, lease: Lease
+    ) -> None:
         super().__init__(pool, device, locks, lease, ["btrfs", "device", "remove", "--", device, mountpoint])
         self.mountpoint, self.device, self.initial = mountpoint, device, allocated_bytes
 
@@ -97,8 +107,17 @@ class ReplaceOperation(ToolOperation):
 
     kind: ClassVar[str] = "replace_device"
 
-    def __init__(self, pool: str, mountpoint: str, source: str, devid: int, target: str, force: bool,
-                 locks: PoolLocks, lease: Lease) -> None:  # fmt: skip
+    def __init__(
+        self,
+        pool: str,
+        mountpoint: str,
+        source: str,
+        devid: int,
+        target: str,
+        force: bool,
+        locks: PoolLocks,
+        lease: Lease,
+    ) -> None:
         argv = ["btrfs", "replace", "start", "-B", *(["-f"] if force else []), "--", source, target, mountpoint]
         super().__init__(pool, f"{source} -> {target}", locks, lease, argv)
         self.mountpoint, self.devid, self.new = mountpoint, devid, target
@@ -133,8 +152,16 @@ class BalanceOperation(ToolOperation):
 
     kind: ClassVar[str] = "balance"
 
-    def __init__(self, pool: str, mountpoint: str, locks: PoolLocks, lease: Lease, *, convert_data: str = "",
-                 convert_metadata: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        pool: str,
+        mountpoint: str,
+        locks: PoolLocks,
+        lease: Lease,
+        *,
+        convert_data: str = "",
+        convert_metadata: str = "",
+    ) -> None:
         # soft: only chunks not already in the target profile are rewritten (e.g. the single chunks
         # a degraded mount wrote), so a conversion restarted or repeated costs nothing twice
         filters = [f"-dconvert={convert_data},soft"] if convert_data else []

@@ -10,8 +10,20 @@ import re
 import time
 from typing import Any
 
-_UNITS = {"": 1, "B": 1, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40, "PIB": 1 << 50,
-          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15}  # fmt: skip
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KIB": 1 << 10,
+    "MIB": 1 << 20,
+    "GIB": 1 << 30,
+    "TIB": 1 << 40,
+    "PIB": 1 << 50,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "PB": 10**15,
+}
 
 
 def parse_size(text: str) -> int:
@@ -41,8 +53,14 @@ def parse_filesystem_show(text: str) -> list[dict[str, Any]]:
     current: dict[str, Any] | None = None
     for line in text.splitlines():
         if m := _LABEL.match(line):
-            current = {"label": m.group("label") or "", "uuid": m.group("uuid"), "total_devices": 0,
-                       "used_bytes": 0, "devices": [], "missing_devices": False}  # fmt: skip
+            current = {
+                "label": m.group("label") or "",
+                "uuid": m.group("uuid"),
+                "total_devices": 0,
+                "used_bytes": 0,
+                "devices": [],
+                "missing_devices": False,
+            }
             filesystems.append(current)
         elif current is None:
             continue
@@ -50,9 +68,15 @@ def parse_filesystem_show(text: str) -> list[dict[str, Any]]:
             current["total_devices"], current["used_bytes"] = int(m.group(1)), parse_size(m.group(2))
         elif m := _DEVID.match(line):
             missing = bool(m.group(5)) or m.group(4) == "<missing disk>"
-            current["devices"].append({"devid": int(m.group(1)), "size_bytes": parse_size(m.group(2)),
-                                       "allocated_bytes": parse_size(m.group(3)), "path": m.group(4),
-                                       "missing": missing})  # fmt: skip
+            current["devices"].append(
+                {
+                    "devid": int(m.group(1)),
+                    "size_bytes": parse_size(m.group(2)),
+                    "allocated_bytes": parse_size(m.group(3)),
+                    "path": m.group(4),
+                    "missing": missing,
+                }
+            )
             current["missing_devices"] |= missing
         elif "Some devices missing" in line:
             current["missing_devices"] = True
@@ -61,11 +85,17 @@ def parse_filesystem_show(text: str) -> list[dict[str, Any]]:
 
 _CHUNK = re.compile(r"^(Data|Metadata|System),([\w-]+): Size:(\S+), Used:(\S+)")
 _OVERALL = {
-    "Device size": "device_size_bytes", "Device allocated": "allocated_bytes",
-    "Device unallocated": "unallocated_bytes", "Device missing": "missing_bytes", "Used": "used_bytes",
-    "Free (estimated)": "free_bytes", "Data ratio": "data_ratio", "Metadata ratio": "metadata_ratio",
-    "Global reserve": "global_reserve_bytes", "Multiple profiles": "multiple_profiles",
-}  # fmt: skip
+    "Device size": "device_size_bytes",
+    "Device allocated": "allocated_bytes",
+    "Device unallocated": "unallocated_bytes",
+    "Device missing": "missing_bytes",
+    "Used": "used_bytes",
+    "Free (estimated)": "free_bytes",
+    "Data ratio": "data_ratio",
+    "Metadata ratio": "metadata_ratio",
+    "Global reserve": "global_reserve_bytes",
+    "Multiple profiles": "multiple_profiles",
+}
 
 
 def parse_filesystem_usage(text: str) -> dict[str, Any]:
@@ -74,8 +104,14 @@ def parse_filesystem_usage(text: str) -> dict[str, Any]:
     for line in text.splitlines():
         if m := _CHUNK.match(line):
             kind, profile = m.group(1).lower(), m.group(2).lower()
-            out["chunks"].append({"type": kind, "profile": profile, "size_bytes": parse_size(m.group(3)),
-                                  "used_bytes": parse_size(m.group(4))})  # fmt: skip
+            out["chunks"].append(
+                {
+                    "type": kind,
+                    "profile": profile,
+                    "size_bytes": parse_size(m.group(3)),
+                    "used_bytes": parse_size(m.group(4)),
+                }
+            )
             if profile not in out["profiles"][kind]:
                 out["profiles"][kind].append(profile)
             continue
@@ -110,9 +146,17 @@ _SCRUB_ERRORS = ("read_errors", "csum_errors", "verify_errors", "super_errors")
 
 def parse_scrub_status(text: str) -> dict[str, Any]:
     """``btrfs scrub status -R`` (all counters) or the summary form; never scrubbed gives ``never``."""
-    out: dict[str, Any] = {"status": "never", "started_unix": 0.0, "duration_s": 0, "bytes_scrubbed": 0,
-                           "total_bytes": 0, "corrected_errors": 0, "uncorrectable_errors": 0,
-                           "unverified_errors": 0, **dict.fromkeys(_SCRUB_ERRORS, 0)}  # fmt: skip
+    out: dict[str, Any] = {
+        "status": "never",
+        "started_unix": 0.0,
+        "duration_s": 0,
+        "bytes_scrubbed": 0,
+        "total_bytes": 0,
+        "corrected_errors": 0,
+        "uncorrectable_errors": 0,
+        "unverified_errors": 0,
+        **dict.fromkeys(_SCRUB_ERRORS, 0),
+    }
     for raw in text.splitlines():
         key, sep, value = raw.strip().partition(":")
         value = value.strip()
@@ -159,12 +203,18 @@ def parse_subvolume_list(text: str) -> list[dict[str, Any]]:
         if not m:
             continue
         g = m.groupdict()
-        out.append({
-            "id": int(g["id"]), "gen": int(g["gen"]), "top_level": int(g["top_level"]), "path": g["path"],
-            "parent_id": int(g["parent"] or 0), "uuid": g["uuid"] or "",
-            "parent_uuid": "" if g["parent_uuid"] in (None, "-") else g["parent_uuid"],
-            "created_unix": parse_local_time(g["otime"], "%Y-%m-%d %H:%M:%S") if g["otime"] else 0.0,
-        })  # fmt: skip
+        out.append(
+            {
+                "id": int(g["id"]),
+                "gen": int(g["gen"]),
+                "top_level": int(g["top_level"]),
+                "path": g["path"],
+                "parent_id": int(g["parent"] or 0),
+                "uuid": g["uuid"] or "",
+                "parent_uuid": "" if g["parent_uuid"] in (None, "-") else g["parent_uuid"],
+                "created_unix": parse_local_time(g["otime"], "%Y-%m-%d %H:%M:%S") if g["otime"] else 0.0,
+            }
+        )
     return out
 
 
@@ -172,10 +222,18 @@ def parse_subvolume_show(text: str) -> dict[str, Any]:
     """``btrfs subvolume show --raw PATH``: identity, flags, creation time, and quota when enabled."""
     out: dict[str, Any] = {"snapshots": []}
     in_snapshots = False
-    names = {"Name": "name", "UUID": "uuid", "Parent UUID": "parent_uuid", "Subvolume ID": "id",
-             "Flags": "flags", "Creation time": "created", "Quota group": "qgroup",
-             "Limit referenced": "limit_referenced", "Usage referenced": "referenced",
-             "Usage exclusive": "exclusive"}  # fmt: skip
+    names = {
+        "Name": "name",
+        "UUID": "uuid",
+        "Parent UUID": "parent_uuid",
+        "Subvolume ID": "id",
+        "Flags": "flags",
+        "Creation time": "created",
+        "Quota group": "qgroup",
+        "Limit referenced": "limit_referenced",
+        "Usage referenced": "referenced",
+        "Usage exclusive": "exclusive",
+    }
     lines = text.splitlines()
     out["path"] = lines[0].strip() if lines else ""
     for line in lines[1:]:
@@ -208,9 +266,13 @@ def parse_qgroup_show(text: str) -> dict[str, dict[str, Any]]:
         if not m:
             continue
         qid, rfer, excl, max_rfer, max_excl, path = m.groups()
-        out[qid] = {"referenced_bytes": int(rfer), "exclusive_bytes": int(excl),
-                    "limit_referenced_bytes": parse_size(max_rfer or ""),
-                    "limit_exclusive_bytes": parse_size(max_excl or ""), "path": (path or "").strip()}  # fmt: skip
+        out[qid] = {
+            "referenced_bytes": int(rfer),
+            "exclusive_bytes": int(excl),
+            "limit_referenced_bytes": parse_size(max_rfer or ""),
+            "limit_exclusive_bytes": parse_size(max_excl or ""),
+            "path": (path or "").strip(),
+        }
     return out
 
 
@@ -218,8 +280,13 @@ def parse_replace_status(text: str) -> dict[str, Any]:
     """``btrfs replace status -1``: one line, e.g. ``65.6% done, 0 write errs, 0 uncorr. read errs``."""
     line = text.strip().splitlines()[-1] if text.strip() else ""
     errs = re.search(r"(\d+) write errs, (\d+) uncorr\. read errs", line)
-    out: dict[str, Any] = {"state": "unknown", "percent": 0.0, "write_errors": int(errs.group(1)) if errs else 0,
-                           "uncorrectable_read_errors": int(errs.group(2)) if errs else 0, "line": line}  # fmt: skip
+    out: dict[str, Any] = {
+        "state": "unknown",
+        "percent": 0.0,
+        "write_errors": int(errs.group(1)) if errs else 0,
+        "uncorrectable_read_errors": int(errs.group(2)) if errs else 0,
+        "line": line,
+    }
     if m := re.search(r"([\d.]+)% done", line):
         out.update(state="running", percent=float(m.group(1)))
     elif "finished on" in line:

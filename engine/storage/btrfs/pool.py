@@ -18,21 +18,38 @@ from engine.storage.kernel import btrfs_mounts, top_level_mount
 
 PROFILES = ("single", "dup", "raid0", "raid1", "raid10", "raid1c3", "raid1c4", "raid5", "raid6")
 # upstream's words (btrfs-progs, mkfs and balance): raid5/6 is refused unless the caller forces it
-RAID56_WARNING = ("RAID5/6 support has known problems and is strongly discouraged to be used besides "
-                  "testing or evaluation (btrfs-progs)")  # fmt: skip
-MIN_DEVICES = {"single": 1, "dup": 1, "raid0": 1, "raid1": 2, "raid10": 2, "raid1c3": 3, "raid1c4": 4,
-               "raid5": 2, "raid6": 3}  # fmt: skip
+RAID56_WARNING = (
+    "RAID5/6 support has known problems and is strongly discouraged to be used besides "
+    "testing or evaluation (btrfs-progs)"
+)
+MIN_DEVICES = {
+    "single": 1,
+    "dup": 1,
+    "raid0": 1,
+    "raid1": 2,
+    "raid10": 2,
+    "raid1c3": 3,
+    "raid1c4": 4,
+    "raid5": 2,
+    "raid6": 3,
+}
 SNAPSHOT_DIR = ".snapshots"
 
 
 def check_profile(profile: str, what: str, force: bool) -> str:
     profile = profile.lower()
     if profile not in PROFILES:
-        raise InvalidArgument(f"{what} profile {profile!r} is unknown; one of {', '.join(PROFILES)}",
-                              code="invalid_profile", metadata={"field": what})  # fmt: skip
+        raise InvalidArgument(
+            f"{what} profile {profile!r} is unknown; one of {', '.join(PROFILES)}",
+            code="invalid_profile",
+            metadata={"field": what},
+        )
     if profile in ("raid5", "raid6") and not force:
-        raise InvalidArgument(f"{what} profile {profile} is refused without force: {RAID56_WARNING}",
-                              code="raid56_refused", metadata={"field": what})  # fmt: skip
+        raise InvalidArgument(
+            f"{what} profile {profile} is refused without force: {RAID56_WARNING}",
+            code="raid56_refused",
+            metadata={"field": what},
+        )
     return profile
 
 
@@ -45,27 +62,54 @@ def default_metadata(data: str, n_devices: int) -> str:
 
 def _member(dev: dict[str, Any], stats: dict[str, dict[str, int]]) -> dict[str, Any]:
     counters = stats.get(dev["path"]) or stats.get(f"devid:{dev['devid']}", {})  # a missing device has no path
-    errors = {"read_errors": counters.get("read_io_errs", 0), "write_errors": counters.get("write_io_errs", 0),
-              "flush_errors": counters.get("flush_io_errs", 0), "checksum_errors": counters.get("corruption_errs", 0),
-              "generation_errors": counters.get("generation_errs", 0)}  # fmt: skip
-    return {"path": dev["path"], "devid": dev["devid"], "size_bytes": dev["size_bytes"],
-            "allocated_bytes": dev["allocated_bytes"], "state": "MISSING" if dev["missing"] else "ONLINE",
-            "errors": errors, "error_count": sum(errors.values())}  # fmt: skip
+    errors = {
+        "read_errors": counters.get("read_io_errs", 0),
+        "write_errors": counters.get("write_io_errs", 0),
+        "flush_errors": counters.get("flush_io_errs", 0),
+        "checksum_errors": counters.get("corruption_errs", 0),
+        "generation_errors": counters.get("generation_errs", 0),
+    }
+    return {
+        "path": dev["path"],
+        "devid": dev["devid"],
+        "size_bytes": dev["size_bytes"],
+        "allocated_bytes": dev["allocated_bytes"],
+        "state": "MISSING" if dev["missing"] else "ONLINE",
+        "errors": errors,
+        "error_count": sum(errors.values()),
+    }
 
 
 def _last_scrub(scrub: dict[str, Any]) -> dict[str, Any]:
-    return {"state": scrub["status"], "started_unix": scrub["started_unix"], "duration_s": scrub["duration_s"],
-            "bytes_scrubbed": scrub["bytes_scrubbed"], "errors_found": scrub["errors_found"],
-            "errors_corrected": scrub["corrected_errors"],
-            "errors_uncorrectable": scrub["uncorrectable_errors"]}  # fmt: skip
+    return {
+        "state": scrub["status"],
+        "started_unix": scrub["started_unix"],
+        "duration_s": scrub["duration_s"],
+        "bytes_scrubbed": scrub["bytes_scrubbed"],
+        "errors_found": scrub["errors_found"],
+        "errors_corrected": scrub["corrected_errors"],
+        "errors_uncorrectable": scrub["uncorrectable_errors"],
+    }
 
 
-NO_SCRUB = {"state": "never", "started_unix": 0.0, "duration_s": 0, "bytes_scrubbed": 0, "errors_found": 0,
-            "errors_corrected": 0, "errors_uncorrectable": 0}  # fmt: skip
+NO_SCRUB = {
+    "state": "never",
+    "started_unix": 0.0,
+    "duration_s": 0,
+    "bytes_scrubbed": 0,
+    "errors_found": 0,
+    "errors_corrected": 0,
+    "errors_uncorrectable": 0,
+}
 
 
-def pool_dict(fs: dict[str, Any], mountpoint: str, usage: dict[str, Any] | None,
-              stats: dict[str, dict[str, int]], scrub: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+def pool_dict(
+    fs: dict[str, Any],
+    mountpoint: str,
+    usage: dict[str, Any] | None,
+    stats: dict[str, dict[str, int]],
+    scrub: dict[str, Any] | None,
+) -> dict[str, Any]:
     """One filesystem in the shape shared with ZFS and md pools (see engine/storage/pools.py)."""
     members = [_member(d, stats) for d in fs["devices"]]
     size = usage["device_size_bytes"] if usage else sum(d["size_bytes"] for d in fs["devices"])
@@ -73,17 +117,28 @@ def pool_dict(fs: dict[str, Any], mountpoint: str, usage: dict[str, Any] | None,
     profiles = usage["profiles"] if usage else {"data": [], "metadata": []}
     health = "DEGRADED" if fs["missing_devices"] else ("ONLINE" if mountpoint else "EXPORTED")
     return {
-        "name": fs["label"] or fs["uuid"], "type": "btrfs", "uuid": fs["uuid"], "health": health,
-        "size_bytes": size, "used_bytes": used, "free_bytes": max(size - used, 0),
+        "name": fs["label"] or fs["uuid"],
+        "type": "btrfs",
+        "uuid": fs["uuid"],
+        "health": health,
+        "size_bytes": size,
+        "used_bytes": used,
+        "free_bytes": max(size - used, 0),
         "allocated_bytes": usage["allocated_bytes"] if usage else sum(d["allocated_bytes"] for d in fs["devices"]),
         "free_estimated_bytes": usage["free_bytes"] if usage else 0,
         "capacity_percent": round(100.0 * used / size, 1) if size else 0.0,
-        "data_profile": ",".join(profiles["data"]), "metadata_profile": ",".join(profiles["metadata"]),
-        "level": ",".join(profiles["data"]), "devices": [m["path"] for m in members], "members": members,
-        "error_count": sum(m["error_count"] for m in members), "mountpoint": mountpoint, "mounted": bool(mountpoint),
+        "data_profile": ",".join(profiles["data"]),
+        "metadata_profile": ",".join(profiles["metadata"]),
+        "level": ",".join(profiles["data"]),
+        "devices": [m["path"] for m in members],
+        "members": members,
+        "error_count": sum(m["error_count"] for m in members),
+        "mountpoint": mountpoint,
+        "mounted": bool(mountpoint),
         "last_scrub": _last_scrub(scrub) if scrub else dict(NO_SCRUB),
-        "fragmentation_percent": 0.0, "dedup_ratio": 0.0,
-    }  # fmt: skip
+        "fragmentation_percent": 0.0,
+        "dedup_ratio": 0.0,
+    }
 
 
 async def show(target: str = "") -> list[dict[str, Any]]:
@@ -97,14 +152,17 @@ async def describe(fs: dict[str, Any], mountpoint: str) -> dict[str, Any]:
     if not mountpoint:
         return pool_dict(fs, "", None, {}, None)
     usage, stats, scrub = await asyncio.gather(
-        btrfs_query("filesystem", "usage", "-b", "--", mountpoint), btrfs_query("device", "stats", "--", mountpoint),
+        btrfs_query("filesystem", "usage", "-b", "--", mountpoint),
+        btrfs_query("device", "stats", "--", mountpoint),
         btrfs_query("scrub", "status", "-R", "--", mountpoint),
-    )  # fmt: skip
+    )
     return pool_dict(
-        fs, mountpoint, parse.parse_filesystem_usage(usage.stdout) if usage.ok else None,
+        fs,
+        mountpoint,
+        parse.parse_filesystem_usage(usage.stdout) if usage.ok else None,
         parse.parse_device_stats(stats.stdout) if stats.ok else {},
         parse.parse_scrub_status(scrub.stdout) if scrub.ok else None,
-    )  # fmt: skip
+    )
 
 
 async def list_pools(*, detail: bool = True) -> list[dict[str, Any]]:
@@ -121,8 +179,19 @@ async def list_pools(*, detail: bool = True) -> list[dict[str, Any]]:
 async def create(label: str, device_paths: list[str], data: str, metadata: str, force: bool) -> str:
     """mkfs.btrfs over ``device_paths``; returns the new filesystem's UUID. ``--nodiscard``: a full
     TRIM of a large disk can take minutes, and the mounted filesystem discards freed space anyway."""
-    argv = ["mkfs.btrfs", "-L", label, "-d", data, "-m", metadata, "--nodiscard", *(["-f"] if force else []),
-            "--", *device_paths]  # fmt: skip
+    argv = [
+        "mkfs.btrfs",
+        "-L",
+        label,
+        "-d",
+        data,
+        "-m",
+        metadata,
+        "--nodiscard",
+        *(["-f"] if force else []),
+        "--",
+        *device_paths,
+    ]
     await run_checked(argv, timeout=120.0, package="btrfs-progs")
     found = await show(device_paths[0]) if device_paths else []
     if not found:

@@ -56,10 +56,12 @@ async def qgroups(mnt: str) -> dict[str, dict[str, Any]] | None:
 
 def _sizes(groups: dict[str, dict[str, Any]] | None, subvol_id: int) -> dict[str, Any]:
     group = (groups or {}).get(f"0/{subvol_id}")
-    return {"referenced_bytes": group["referenced_bytes"] if group else 0,
-            "exclusive_bytes": group["exclusive_bytes"] if group else 0,
-            "quota_bytes": group["limit_referenced_bytes"] if group else 0,
-            "usage_known": group is not None}  # fmt: skip
+    return {
+        "referenced_bytes": group["referenced_bytes"] if group else 0,
+        "exclusive_bytes": group["exclusive_bytes"] if group else 0,
+        "quota_bytes": group["limit_referenced_bytes"] if group else 0,
+        "usage_known": group is not None,
+    }
 
 
 async def _show(path: Path) -> dict[str, Any]:
@@ -68,14 +70,26 @@ async def _show(path: Path) -> dict[str, Any]:
 
 async def list_volumes(mnt: str) -> list[dict[str, Any]]:
     listing = (await btrfs("subvolume", "list", "-p", "-u", "-q", "--", mnt)).stdout
-    subvols = [s for s in parse.parse_subvolume_list(listing)
-               if s["top_level"] == 5 and "/" not in s["path"] and not s["path"].startswith(".")]  # fmt: skip
+    subvols = [
+        s
+        for s in parse.parse_subvolume_list(listing)
+        if s["top_level"] == 5 and "/" not in s["path"] and not s["path"].startswith(".")
+    ]
     groups, shows = await asyncio.gather(qgroups(mnt), asyncio.gather(*(_show(Path(mnt) / s["path"]) for s in subvols)))
     out = []
     for sub, info in zip(subvols, shows, strict=True):
-        out.append({"name": sub["path"], "path": str(Path(mnt) / sub["path"]), "id": sub["id"], "uuid": sub["uuid"],
-                    "created_unix": info["created_unix"], "readonly": info["readonly"], **_sizes(groups, sub["id"]),
-                    "snapshot_count": len(_snapshots_of(mnt, sub["path"]))})  # fmt: skip
+        out.append(
+            {
+                "name": sub["path"],
+                "path": str(Path(mnt) / sub["path"]),
+                "id": sub["id"],
+                "uuid": sub["uuid"],
+                "created_unix": info["created_unix"],
+                "readonly": info["readonly"],
+                **_sizes(groups, sub["id"]),
+                "snapshot_count": len(_snapshots_of(mnt, sub["path"])),
+            }
+        )
     return out
 
 
@@ -106,8 +120,11 @@ async def delete_volume(mnt: str, volume: str, *, with_snapshots: bool = False) 
     path = _need(volume_path(mnt, volume), f"volume {volume!r}")
     snaps = _snapshots_of(mnt, volume)
     if snaps and not with_snapshots:
-        raise Conflict(f"volume {volume!r} has {len(snaps)} snapshot(s); delete them first or pass with_snapshots",
-                       code="has_snapshots", metadata={"snapshots": len(snaps)})  # fmt: skip
+        raise Conflict(
+            f"volume {volume!r} has {len(snaps)} snapshot(s); delete them first or pass with_snapshots",
+            code="has_snapshots",
+            metadata={"snapshots": len(snaps)},
+        )
     for snap in snaps:
         await btrfs("subvolume", "delete", "--", str(snap), timeout=120.0)
     with contextlib.suppress(OSError):
@@ -123,9 +140,19 @@ async def list_snapshots(mnt: str, volume: str | None = None) -> list[dict[str, 
         parts = sub["path"].split("/")
         if len(parts) != 3 or parts[0] != SNAPSHOT_DIR or (volume is not None and parts[1] != volume):
             continue
-        out.append({"volume": parts[1], "name": parts[2], "path": str(Path(mnt) / sub["path"]), "id": sub["id"],
-                    "uuid": sub["uuid"], "parent_uuid": sub["parent_uuid"], "created_unix": sub["created_unix"],
-                    "readonly": True, **_sizes(groups, sub["id"])})  # fmt: skip
+        out.append(
+            {
+                "volume": parts[1],
+                "name": parts[2],
+                "path": str(Path(mnt) / sub["path"]),
+                "id": sub["id"],
+                "uuid": sub["uuid"],
+                "parent_uuid": sub["parent_uuid"],
+                "created_unix": sub["created_unix"],
+                "readonly": True,
+                **_sizes(groups, sub["id"]),
+            }
+        )
     out.sort(key=lambda s: (s["volume"], s["created_unix"], s["id"]))
     return out
 

@@ -29,9 +29,18 @@ if TYPE_CHECKING:
 __all__ = ["NOT_INSTALLED", "PACKAGE", "ZfsBackend", "available", "list_pools", "pool_dict"]
 # the btrfs profile names callers use, as zpool vdev types; raid10 becomes pairs of mirrors
 VDEV_TYPES = {
-    "single": "", "raid0": "", "stripe": "", "raid1": "mirror", "mirror": "mirror", "raid1c3": "mirror",
-    "raid5": "raidz1", "raidz1": "raidz1", "raid6": "raidz2", "raidz2": "raidz2", "raidz3": "raidz3",
-}  # fmt: skip
+    "single": "",
+    "raid0": "",
+    "stripe": "",
+    "raid1": "mirror",
+    "mirror": "mirror",
+    "raid1c3": "mirror",
+    "raid5": "raidz1",
+    "raidz1": "raidz1",
+    "raid6": "raidz2",
+    "raidz2": "raidz2",
+    "raidz3": "raidz3",
+}
 _run = tool.run
 
 
@@ -66,22 +75,49 @@ def pool_dict(row: dict[str, Any], status: dict[str, Any] | None, root: dict[str
     root dataset's row of zfs list."""
     vdevs = (status or {}).get("vdevs", [])
     leaves = [v for v in vdevs if v["depth"] >= 1 and not v["group"]]
-    members = [{"path": leaf_path(v["name"]), "devid": i, "size_bytes": 0, "allocated_bytes": 0, "state": v["state"],
-                "errors": {"read_errors": v["read_errors"], "write_errors": v["write_errors"],
-                           "checksum_errors": v["checksum_errors"], "flush_errors": 0, "generation_errors": 0},
-                "error_count": v["read_errors"] + v["write_errors"] + v["checksum_errors"]}
-               for i, v in enumerate(leaves, 1)]  # fmt: skip
+    members = [
+        {
+            "path": leaf_path(v["name"]),
+            "devid": i,
+            "size_bytes": 0,
+            "allocated_bytes": 0,
+            "state": v["state"],
+            "errors": {
+                "read_errors": v["read_errors"],
+                "write_errors": v["write_errors"],
+                "checksum_errors": v["checksum_errors"],
+                "flush_errors": 0,
+                "generation_errors": 0,
+            },
+            "error_count": v["read_errors"] + v["write_errors"] + v["checksum_errors"],
+        }
+        for i, v in enumerate(leaves, 1)
+    ]
     scan = (status or {}).get("scan", {"state": "never"})
-    last = {"state": scan["state"], "started_unix": scan.get("started_unix", 0.0),
-            "duration_s": scan.get("duration_s", 0), "bytes_scrubbed": 0, "errors_found": scan.get("errors", 0),
-            "errors_corrected": 0, "errors_uncorrectable": scan.get("errors", 0)}  # fmt: skip
+    last = {
+        "state": scan["state"],
+        "started_unix": scan.get("started_unix", 0.0),
+        "duration_s": scan.get("duration_s", 0),
+        "bytes_scrubbed": 0,
+        "errors_found": scan.get("errors", 0),
+        "errors_corrected": 0,
+        "errors_uncorrectable": scan.get("errors", 0),
+    }
     mountpoint = (root or {}).get("mountpoint", "")
-    return {**row, "used_bytes": row["allocated_bytes"], "free_estimated_bytes": (root or {}).get("avail", 0),
-            "data_profile": layout(vdevs), "metadata_profile": "", "level": layout(vdevs),
-            "devices": [m["path"] for m in members], "members": members,
-            "error_count": sum(m["error_count"] for m in members),
-            "mountpoint": "" if mountpoint in ("-", "none", "legacy") else mountpoint, "mounted": True,
-            "last_scrub": last}  # fmt: skip
+    return {
+        **row,
+        "used_bytes": row["allocated_bytes"],
+        "free_estimated_bytes": (root or {}).get("avail", 0),
+        "data_profile": layout(vdevs),
+        "metadata_profile": "",
+        "level": layout(vdevs),
+        "devices": [m["path"] for m in members],
+        "members": members,
+        "error_count": sum(m["error_count"] for m in members),
+        "mountpoint": "" if mountpoint in ("-", "none", "legacy") else mountpoint,
+        "mounted": True,
+        "last_scrub": last,
+    }
 
 
 async def list_pools() -> tuple[list[dict[str, Any]], str]:
@@ -162,11 +198,13 @@ class ZfsBackend:
             return []
         return [exported_pool(p) for p in await tool.importable() if p["name"] in names]
 
-    async def create(self, name: str, devices: list[str], data: str, metadata: str, force: bool,
-                     mountpoint: Path) -> PoolRef:  # fmt: skip
+    async def create(
+        self, name: str, devices: list[str], data: str, metadata: str, force: bool, mountpoint: Path
+    ) -> PoolRef:
         if data not in VDEV_TYPES:
-            raise InvalidArgument(f"data profile {data!r} has no ZFS layout; one of {', '.join(VDEV_TYPES)}",
-                                  code="invalid_profile")  # fmt: skip
+            raise InvalidArgument(
+                f"data profile {data!r} has no ZFS layout; one of {', '.join(VDEV_TYPES)}", code="invalid_profile"
+            )
         vdev = VDEV_TYPES[data]
         spec = [*([vdev] if vdev else []), *devices]
         force_flag = ["-f"] if force else []
@@ -235,15 +273,16 @@ class ZfsBackend:
         self.require()
         return jobs.ZfsRemove(ref.name, operand(await self._member(ref, device)), locks, lease)
 
-    async def replace_device(self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks,
-                             lease: Lease) -> jobs.ZpoolOperation:  # fmt: skip
+    async def replace_device(
+        self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks, lease: Lease
+    ) -> jobs.ZpoolOperation:
         self.require()
         return jobs.ZfsReplace(ref.name, await self._member(ref, old), new, force, locks, lease)
 
-    async def balance(self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks,
-                      lease: Lease) -> jobs.ZpoolOperation:  # fmt: skip
-        raise InvalidArgument("ZFS has no balance: data spreads over new vdevs as it is written",
-                              code="not_applicable")  # fmt: skip
+    async def balance(
+        self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks, lease: Lease
+    ) -> jobs.ZpoolOperation:
+        raise InvalidArgument("ZFS has no balance: data spreads over new vdevs as it is written", code="not_applicable")
 
     async def scrub(self, ref: PoolRef, locks: PoolLocks, lease: Lease) -> jobs.ZpoolOperation:
         self.require()
@@ -255,10 +294,18 @@ class ZfsBackend:
         _imported(ref)
         scan = (await jobs.pool_status(ref.name))["scan"]
         errors = scan["errors"]
-        return {"pool": ref.name, "state": scan["state"], "started_unix": scan["started_unix"],
-                "duration_s": scan["duration_s"], "bytes_scrubbed": 0,
-                "total_bytes": ref.info.get("allocated_bytes", 0), "percent": scan["percent"],
-                "errors_found": errors, "errors_corrected": 0, "errors_uncorrectable": errors}  # fmt: skip
+        return {
+            "pool": ref.name,
+            "state": scan["state"],
+            "started_unix": scan["started_unix"],
+            "duration_s": scan["duration_s"],
+            "bytes_scrubbed": 0,
+            "total_bytes": ref.info.get("allocated_bytes", 0),
+            "percent": scan["percent"],
+            "errors_found": errors,
+            "errors_corrected": 0,
+            "errors_uncorrectable": errors,
+        }
 
     async def cancel_scrub(self, ref: PoolRef) -> None:
         _imported(ref)
@@ -278,19 +325,42 @@ class ZfsBackend:
             dataset, _, snap = s["name"].partition("@")
             if dataset.count("/") != 1:
                 continue
-            snaps.append({"volume": dataset.split("/", 1)[1], "name": snap, "path": s["name"], "id": 0, "uuid": "",
-                          "parent_uuid": "", "created_unix": float(s["creation"]), "readonly": True,
-                          "referenced_bytes": s["refer"], "exclusive_bytes": s["used"], "quota_bytes": 0,
-                          "usage_known": True})  # fmt: skip
+            snaps.append(
+                {
+                    "volume": dataset.split("/", 1)[1],
+                    "name": snap,
+                    "path": s["name"],
+                    "id": 0,
+                    "uuid": "",
+                    "parent_uuid": "",
+                    "created_unix": float(s["creation"]),
+                    "readonly": True,
+                    "referenced_bytes": s["refer"],
+                    "exclusive_bytes": s["used"],
+                    "quota_bytes": 0,
+                    "usage_known": True,
+                }
+            )
         return snaps
 
     async def list_volumes(self, ref: PoolRef) -> list[dict[str, Any]]:
         snaps = await self.list_snapshots(ref, None)
-        return [{"name": d["name"].split("/", 1)[1], "path": d["mountpoint"], "id": 0, "uuid": "",
-                 "created_unix": float(d["creation"]), "readonly": False, "referenced_bytes": d["refer"],
-                 "exclusive_bytes": d["usedbydataset"], "quota_bytes": d["quota"], "usage_known": True,
-                 "snapshot_count": sum(1 for s in snaps if s["volume"] == d["name"].split("/", 1)[1])}
-                for d in await self._datasets(ref)]  # fmt: skip
+        return [
+            {
+                "name": d["name"].split("/", 1)[1],
+                "path": d["mountpoint"],
+                "id": 0,
+                "uuid": "",
+                "created_unix": float(d["creation"]),
+                "readonly": False,
+                "referenced_bytes": d["refer"],
+                "exclusive_bytes": d["usedbydataset"],
+                "quota_bytes": d["quota"],
+                "usage_known": True,
+                "snapshot_count": sum(1 for s in snaps if s["volume"] == d["name"].split("/", 1)[1]),
+            }
+            for d in await self._datasets(ref)
+        ]
 
     async def _volume(self, ref: PoolRef, volume: str) -> dict[str, Any]:
         found = next((v for v in await self.list_volumes(ref) if v["name"] == volume), None)
@@ -314,8 +384,11 @@ class ZfsBackend:
     async def delete_volume(self, ref: PoolRef, volume: str, with_snapshots: bool) -> None:
         found = await self._volume(ref, volume)
         if found["snapshot_count"] and not with_snapshots:
-            raise Conflict(f"volume {volume!r} has {found['snapshot_count']} snapshot(s); delete them first or "
-                           "pass with_snapshots", code="has_snapshots")  # fmt: skip
+            raise Conflict(
+                f"volume {volume!r} has {found['snapshot_count']} snapshot(s); delete them first or "
+                "pass with_snapshots",
+                code="has_snapshots",
+            )
         recursive = ["-r"] if with_snapshots else []
         await tool.unmounting(
             "zfs", "destroy", *recursive, "--", f"{ref.name}/{volume}"

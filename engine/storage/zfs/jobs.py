@@ -26,8 +26,9 @@ class ZpoolOperation(LongOperation):
 
     function: ClassVar[str] = "scrub"
 
-    def __init__(self, pool: str, target: str, locks: PoolLocks, lease: Lease, start_argv: list[str],
-                 cancel_argv: list[str]) -> None:  # fmt: skip
+    def __init__(
+        self, pool: str, target: str, locks: PoolLocks, lease: Lease, start_argv: list[str], cancel_argv: list[str]
+    ) -> None:
         super().__init__(pool, target, locks, lease)
         self.start_argv, self.cancel_argv = start_argv, cancel_argv
         self.cancel_requested = False

@@ -43,14 +43,22 @@ def parse_zpool_list(text: str, fields: tuple[str, ...] = ZPOOL_FIELDS) -> list[
         if not line.strip():
             continue
         cols = dict(zip(fields, line.split("\t"), strict=False))
-        pools.append({
-            "name": cols["name"], "type": "zfs", "health": cols.get("health", "UNKNOWN"),
-            "uuid": cols.get("guid", "").strip(),
-            "size_bytes": _num(cols.get("size", "")), "allocated_bytes": _num(cols.get("alloc", "")),
-            "free_bytes": _num(cols.get("free", "")), "capacity_percent": _num(cols.get("cap", ""), float),
-            "fragmentation_percent": _num(cols.get("frag", ""), float),
-            "dedup_ratio": _num(cols.get("dedup", ""), float), "level": "", "devices": [],
-        })  # fmt: skip
+        pools.append(
+            {
+                "name": cols["name"],
+                "type": "zfs",
+                "health": cols.get("health", "UNKNOWN"),
+                "uuid": cols.get("guid", "").strip(),
+                "size_bytes": _num(cols.get("size", "")),
+                "allocated_bytes": _num(cols.get("alloc", "")),
+                "free_bytes": _num(cols.get("free", "")),
+                "capacity_percent": _num(cols.get("cap", ""), float),
+                "fragmentation_percent": _num(cols.get("frag", ""), float),
+                "dedup_ratio": _num(cols.get("dedup", ""), float),
+                "level": "",
+                "devices": [],
+            }
+        )
     return pools
 
 
@@ -87,20 +95,37 @@ def _fuse_scan(m: re.Match[str], out: dict[str, Any]) -> None:
 def parse_scan(lines: list[str]) -> dict[str, Any]:
     """The ``scan:`` paragraph of ``zpool status``: what ran (scrub/resilver), its state and counts."""
     text = " ".join(line.strip() for line in lines)
-    out: dict[str, Any] = {"function": "", "state": "never", "percent": 0.0, "repaired_bytes": 0, "errors": 0,
-                           "started_unix": 0.0, "finished_unix": 0.0, "duration_s": 0}  # fmt: skip
+    out: dict[str, Any] = {
+        "function": "",
+        "state": "never",
+        "percent": 0.0,
+        "repaired_bytes": 0,
+        "errors": 0,
+        "started_unix": 0.0,
+        "finished_unix": 0.0,
+        "duration_s": 0,
+    }
     if m := re.match(r"(scrub|resilver) in progress since (.+?\d{4})", text):
         out.update(function=m.group(1), state="running", started_unix=_ctime(m.group(2)))
     elif m := re.match(r"scrub paused since (.+?\d{4})", text):
         out.update(function="scrub", state="paused", started_unix=_ctime(m.group(1)))
     elif m := re.match(r"(scrub|resilver) canceled on (.+?\d{4})", text):
         out.update(function=m.group(1), state="aborted", finished_unix=_ctime(m.group(2)))
-    elif m := re.match(r"(scrub repaired|resilvered) (\S+) in (?:(\d+) days )?(\d+):(\d+):(\d+) with (\d+) errors"
-                       r" on (.+?\d{4})", text):  # fmt: skip
+    elif m := re.match(
+        r"(scrub repaired|resilvered) (\S+) in (?:(\d+) days )?(\d+):(\d+):(\d+) with (\d+) errors"
+        r" on (.+?\d{4})",
+        text,
+    ):
         days, h, mi, s = (int(x or 0) for x in m.group(3, 4, 5, 6))
-        out.update(function="scrub" if m.group(1).startswith("scrub") else "resilver", state="finished",
-                   repaired_bytes=nicenum(m.group(2)), errors=int(m.group(7)), finished_unix=_ctime(m.group(8)),
-                   duration_s=((days * 24 + h) * 60 + mi) * 60 + s, percent=100.0)  # fmt: skip
+        out.update(
+            function="scrub" if m.group(1).startswith("scrub") else "resilver",
+            state="finished",
+            repaired_bytes=nicenum(m.group(2)),
+            errors=int(m.group(7)),
+            finished_unix=_ctime(m.group(8)),
+            duration_s=((days * 24 + h) * 60 + mi) * 60 + s,
+            percent=100.0,
+        )
     elif m := _FUSE_SCAN.match(text):
         _fuse_scan(m, out)
         return out
@@ -112,17 +137,26 @@ def parse_scan(lines: list[str]) -> dict[str, Any]:
     return out
 
 
-_VDEV = re.compile(r"^\t(?P<indent> *)(?P<name>\S+)\s+(?P<state>[A-Z]+)"
-                   r"(?:\s+(?P<read>\S+)\s+(?P<write>\S+)\s+(?P<cksum>\S+))?(?:\s+(?P<note>.*))?$")  # fmt: skip
+_VDEV = re.compile(
+    r"^\t(?P<indent> *)(?P<name>\S+)\s+(?P<state>[A-Z]+)"
+    r"(?:\s+(?P<read>\S+)\s+(?P<write>\S+)\s+(?P<cksum>\S+))?(?:\s+(?P<note>.*))?$"
+)
 _GROUP = re.compile(r"(mirror|raidz\d?|draid\d?\S*|replacing|spare)-\d+")  # interior vdevs, not disks
 
 
 def _vdev(m: re.Match[str], depth: int) -> dict[str, Any]:
     counts = [nicenum(m.group(k) or "0") for k in ("read", "write", "cksum")]
     name = m.group("name")
-    return {"name": name, "state": m.group("state"), "depth": depth, "read_errors": counts[0],
-            "write_errors": counts[1], "checksum_errors": counts[2], "note": (m.group("note") or "").strip(),
-            "group": bool(_GROUP.fullmatch(name))}  # fmt: skip
+    return {
+        "name": name,
+        "state": m.group("state"),
+        "depth": depth,
+        "read_errors": counts[0],
+        "write_errors": counts[1],
+        "checksum_errors": counts[2],
+        "note": (m.group("note") or "").strip(),
+        "group": bool(_GROUP.fullmatch(name)),
+    }
 
 
 _HEADERS = ("pool", "id", "state", "status", "action", "see", "scan", "scrub", "remove", "config", "errors")

@@ -75,8 +75,16 @@ class FileJobs:
     async def job(self) -> Outcome:
         assert self.workdir is not None
         destination = self.workdir / f"out-{next(self.numbers)}.zst"
-        body = orjson.dumps({"operation": "compress", "source": self.source, "destination": str(destination),
-                             "codec": "zstd", "level": 3, "overwrite": True})  # fmt: skip
+        body = orjson.dumps(
+            {
+                "operation": "compress",
+                "source": self.source,
+                "destination": str(destination),
+                "codec": "zstd",
+                "level": 3,
+                "overwrite": True,
+            }
+        )
         try:
             return await self._run(body)
         finally:

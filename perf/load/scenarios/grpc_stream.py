@@ -87,8 +87,9 @@ class GrpcStream:
         self.channel = Channel(spec.host, spec.grpc_port, spec.metadata)
         params = pb.TaskParams(codec=spec.stream_codec)
         blocks = payloads.mixed_set(spec.block_bytes, 4, spec.seed + index)
-        self.requests = itertools.cycle([pb.BlockRequest(kind=pb.TASK_KIND_COMPRESS, data=b, params=params)
-                                         for b in blocks])  # fmt: skip
+        self.requests = itertools.cycle(
+            [pb.BlockRequest(kind=pb.TASK_KIND_COMPRESS, data=b, params=params) for b in blocks]
+        )
         self.streams = []
         self.turn = itertools.count()
 

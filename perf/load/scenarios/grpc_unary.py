@@ -63,8 +63,10 @@ class GrpcUnary:
         return await self._dispatch(request, None)
 
     def scenario(self) -> Scenario:
-        ops = [Op("echo", self.weights.get("echo", 0), self.echo),
-               Op("compress", self.weights.get("compress", 0), self.compress)]  # fmt: skip
+        ops = [
+            Op("echo", self.weights.get("echo", 0), self.echo),
+            Op("compress", self.weights.get("compress", 0), self.compress),
+        ]
         return Scenario(ops=[op for op in ops if op.weight > 0], opens=[self.open], closes=[self.channel.close])
 
 
