@@ -26,6 +26,7 @@ from google.protobuf.json_format import ParseDict, ParseError
 
 from engine.errors import BadRequest
 from frontends.errors import RequestError
+from frontends.records import plain
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -248,10 +249,12 @@ def parse_body(
         raise RequestError(f"{field[1] if field else 'the body'} does not fit {descriptor.name}") from None
 
 
-def project(message: Descriptor, doc: dict[str, Any]) -> dict[str, Any]:
+def project(message: Descriptor, doc: Any) -> dict[str, Any]:
     """A domain answer keeping only the message's fields (recursively), so an HTTP answer is exactly
     the message's JSON form: a domain may carry more than the contract shows (or None for "absent",
-    which JSON gets as a missing field, as proto3 does for an unset message)."""
+    which JSON gets as a missing field, as proto3 does for an unset message). A typed record is taken
+    as its fields (frontends/records.py)."""
+    doc = plain(doc)
     out: dict[str, Any] = {}
     for field in message.fields:
         value = doc.get(field.name)

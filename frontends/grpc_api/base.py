@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from engine.errors import EngineError
 from frontends.errors import describe
+from frontends.records import plain
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=Message)
 
 
-def to_message(cls: type[M], data: dict[str, Any]) -> M:
-    """A service answer (a dict keyed by the proto's field names) as its message."""
+def to_message(cls: type[M], data: Any) -> M:
+    """A service answer (a typed record, or a dict keyed by the proto's field names) as its message."""
     message: M = cls()
-    ParseDict(data, message, ignore_unknown_fields=True)
+    ParseDict(plain(data), message, ignore_unknown_fields=True)
     return message
 
 
