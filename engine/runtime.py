@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 from engine.access.audit import AuditLog
 from engine.core.monitor import EngineMonitor
 from engine.core.tables import KEY_GENERATION_WORD
-from engine.core.tasks import TaskService
+from engine.core.tasks import CompressionStats, TaskService, compression_stats
 from engine.files.service import FileJobs
 from engine.host import figures as system
 from engine.host import network, services
-from engine.jobs import JobTracker, compression_stats
 from engine.jobs.manager import KEEP_FINISHED, JobManager
 from engine.jobs.store import JobStore
 from engine.keys.engine_key_rotation import EngineKeyService
@@ -82,13 +81,14 @@ class Runtime:
     config: EngineConfig
     tasks: TaskService
     monitor: EngineMonitor
-    jobs: JobTracker  # one-block compression jobs of DispatchTask and streams (in memory)
-    long_jobs: JobManager  # file jobs and storage operations (persisted, cancellable)
+    # every job: file jobs and storage operations (persisted, cancellable), the one-block compression
+    # jobs of DispatchTask and streams (in memory); its lock table holds the pools and destinations
+    jobs: JobManager
     facts: SlowFacts
     encryption: EncryptionInfo
     keys: KeyService  # the keystore (opened off the loop at start), rotation, export, retirement
     engine_key: EngineKeyService  # rotation of the inline ENCRYPT/DECRYPT key (engine.key)
-    files: FileJobs  # file jobs (on long_jobs, category "file") and range reads
+    files: FileJobs  # file jobs (on jobs, category "file") and range reads
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
     audit: AuditLog  # who changed what: recorded by the transports (frontends/audit.py)
@@ -122,7 +122,7 @@ class Runtime:
         """The ``system.metrics`` WebSocket event: SystemMetrics plus the monitor's live view."""
         return {**self.system_metrics(), **self.monitor.live_view()}
 
-    def compression_stats(self) -> dict[str, Any]:
+    def compression_stats(self) -> CompressionStats:
         return compression_stats(self.monitor.kind_totals(), self.jobs)
 
     def encryption_status(self) -> dict[str, Any]:
@@ -131,15 +131,14 @@ class Runtime:
 
     @classmethod
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
-        jobs = JobTracker(publish)
         monitor = EngineMonitor(config, client.table, client.agents, client.admission, client.ring_depths)
         store = JobStore.in_data_dir(config.data_dir)
-        long_jobs = JobManager(store, max_queued=config.job_queue_limit, max_running={"file": 2, "storage": 4})
-        manager = StorageManager(config.pool_root, config.data_dir)
+        jobs = JobManager(store, max_queued=config.job_queue_limit, max_running={"file": 2, "storage": 4})
+        manager = StorageManager(config.pool_root, config.data_dir, locks=jobs.locks)
         facts = SlowFacts(list_pools=manager.list_pools)
-        storage = StorageService(manager, long_jobs, publish, config.data_dir, forget=facts.forget)
+        storage = StorageService(manager, jobs, publish, config.data_dir, forget=facts.forget)
         keys = KeyService(
-            config.data_dir, config.key_passphrase_file, history=lambda: long_jobs.store.recent("file", KEEP_FINISHED)
+            config.data_dir, config.key_passphrase_file, history=lambda: jobs.store.recent("file", KEEP_FINISHED)
         )
         res = client.res
         encryption = EncryptionInfo(
@@ -151,15 +150,14 @@ class Runtime:
         )
         return cls(
             config=config,
-            tasks=TaskService(client, jobs),
+            tasks=TaskService(client, jobs, publish),
             monitor=monitor,
             jobs=jobs,
-            long_jobs=long_jobs,
             facts=facts,
             encryption=encryption,
             engine_key=EngineKeyService(config, client, encryption),
             keys=keys,
-            files=FileJobs(config, client, long_jobs, keys, publish),
+            files=FileJobs(config, client, jobs, keys, publish),
             publish=publish,
             storage=storage,
             # one SQLite file for the engine: the audit log is a table beside the job history

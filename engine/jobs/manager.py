@@ -4,8 +4,17 @@ A job is a coroutine ``run(ctx) -> result dict`` submitted with a kind, a catego
 most ``max_running[category]`` run at once; the others wait in a queue of at most ``max_queued``
 (beyond that, EngineBusy). ``ctx.progress(done, total, message)`` updates the record; an event
 (``on_event(record, phase)``, phase "progress" or "done") goes out at most every
-``progress_interval_s`` while it runs and once at the end. An optional ``lock`` key (a destination
-path, a pool) refuses a second job on the same target with Conflict while the first is unfinished.
+``progress_interval_s`` while it runs and once at the end.
+
+Locks: the manager owns the lock table (``locks``, locks.py) of every job and short operation. A job
+submitted with ``lock=`` (a key: ``dest:<path>``, ``pool:<name>``) holds it from submit to its end,
+or takes over with ``hold=`` a key its caller already holds (a long storage operation, held from the
+moment it was validated); a second holder of the key is refused with Conflict. Short operations hold
+a key for the duration of a call with ``locks.hold(...)``.
+
+In-memory jobs (inline.py): ``begin(...)`` starts a job its caller runs and ends itself, listed and
+found like the others but never persisted, queued, locked or run as a task (the one-block
+compression jobs of the task path).
 """
 
 from __future__ import annotations
@@ -20,15 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 from engine.common.logsafe import safe_text
 from engine.errors import Conflict, EngineBusy, EngineClosed, EngineError, NotFound
+from engine.jobs.inline import InlineJob, InlineJobs
+from engine.jobs.locks import Hold, LockTable, busy
 from engine.jobs.model import JobRecord, JobState
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from engine.jobs.model import EventSink
     from engine.jobs.store import JobStore
 
     JobBody = Callable[["JobContext"], Awaitable[dict[str, Any]]]
-    EventSink = Callable[[JobRecord, str], None]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +47,7 @@ PROGRESS_INTERVAL_S = 0.25  # events: at most this often per job while it runs
 PERSIST_INTERVAL_S = 1.0  # progress written to the store at most this often (state changes at once)
 KEEP_FINISHED = 1000  # finished jobs kept in the store
 PRUNE_EVERY = 100  # finished jobs between two prunings while running (not only at start)
+KEEP_INLINE = 256  # in-memory jobs kept per category (running ones stay, up to twice this)
 
 
 class JobContext:
@@ -74,7 +86,7 @@ class JobContext:
 class _Entry:
     __slots__ = ("body", "lock", "on_event", "record", "task")
 
-    def __init__(self, record: JobRecord, body: JobBody, on_event: EventSink, lock: str | None) -> None:
+    def __init__(self, record: JobRecord, body: JobBody, on_event: EventSink, lock: Hold | None) -> None:
         self.record, self.body, self.on_event, self.lock = record, body, on_event, lock
         self.task: asyncio.Task[None] | None = None
 
@@ -95,7 +107,8 @@ class JobManager:
         self._live: dict[str, _Entry] = {}  # queued and running jobs
         self._queues: dict[str, deque[_Entry]] = {}
         self._running: dict[str, int] = {}
-        self._locks: dict[str, str] = {}  # lock key -> job id
+        self.locks = LockTable()
+        self._inline = InlineJobs(KEEP_INLINE, progress_interval_s)
         self._closing = False  # close() is ending the jobs: nobody cancelled them, the engine is stopping
         self._finished_since_prune = 0
 
@@ -124,14 +137,12 @@ class JobManager:
         *,
         on_event: EventSink,
         lock: str | None = None,
+        hold: Hold | None = None,
     ) -> JobRecord:
-        if lock is not None and lock in self._locks:
-            holder = self._live[self._locks[lock]].record
-            raise Conflict(
-                f"{target} is busy with job {holder.id} ({holder.kind}, {holder.state})",
-                code="busy_target",
-                metadata={"job_id": holder.id},
-            )
+        """Queue a job; ``lock`` a key to hold for its life, or ``hold`` one its caller holds already
+        (released at the job's end even if it never starts)."""
+        if lock is not None:
+            self._check_lock(lock, kind, target)
         queued = sum(len(q) for q in self._queues.values())
         if queued >= self.max_queued:
             raise EngineBusy(
@@ -140,26 +151,57 @@ class JobManager:
                 metadata={"queued": queued, "queue_limit": self.max_queued, "retry_after_s": 5},
             )
         record = JobRecord(id=f"job-{secrets.token_hex(6)}", kind=kind, category=category, target=target, params=params)
-        entry = _Entry(record, body, on_event, lock)
-        self._live[record.id] = entry
         if lock is not None:
-            self._locks[lock] = record.id
+            hold = self.locks.acquire(lock, kind, job_id=record.id)
+        elif hold is not None:
+            hold = self.locks.adopt(hold, record.id)
+        entry = _Entry(record, body, on_event, hold)
+        self._live[record.id] = entry
         self.store.save(record)
         self._queues.setdefault(category, deque()).append(entry)
         self._start_next(category)
         return record
 
+    def _check_lock(self, key: str, kind: str, target: str) -> None:
+        held = self.locks.blocker(key)
+        if held is None:
+            return
+        entry = self._live.get(held.job_id)
+        if entry is None or key.startswith("pool:"):
+            raise busy(held, kind)
+        holder = entry.record
+        raise Conflict(
+            f"{target} is busy with job {holder.id} ({holder.kind}, {holder.state})",
+            code="busy_target",
+            metadata={"job_id": holder.id},
+        )
+
+    def begin(self, kind: str, category: str, target: str, params: dict[str, Any], *, on_event: EventSink) -> InlineJob:
+        """An in-memory job, running from now until its caller calls ``finish()`` (inline.py)."""
+        return self._inline.begin(kind, category, target, params, on_event)
+
+    def counts(self, category: str) -> tuple[int, int]:
+        """In-memory jobs of ``category``: (running, started since the engine started)."""
+        return self._inline.counts(category)
+
     def get(self, job_id: str) -> JobRecord:
         entry = self._live.get(job_id)
         if entry is not None:
             return entry.record
+        inline = self._inline.get(job_id)
+        if inline is not None:
+            return inline
         record = self.store.load(job_id) if _looks_like_id(job_id) else None
         if record is None:
             raise NotFound(f"no job {job_id[:64]!r}", code="unknown_job")
         return record
 
     def list(self, category: str | None = None, limit: int = 50) -> list[JobRecord]:
-        """Newest first; live records win over what the store last saw of them."""
+        """Newest first; live records win over what the store last saw of them. A category of
+        in-memory jobs lists those (the newest KEEP_INLINE)."""
+        if self._inline.holds(category):
+            assert category is not None
+            return self._inline.recent(category, limit)
         records = self.store.recent(category, limit)
         return [self._live[r.id].record if r.id in self._live else r for r in records]
 
@@ -250,7 +292,7 @@ class JobManager:
         self.persist(record)
         del self._live[record.id]
         if entry.lock is not None:
-            self._locks.pop(entry.lock, None)
+            self.locks.release(entry.lock)
         self._send(entry, "done")
         self._finished_since_prune += 1
         if self._finished_since_prune >= PRUNE_EVERY:  # an engine that runs for months keeps a bounded store
@@ -280,6 +322,7 @@ class JobManager:
 
     @property
     def running(self) -> int:
+        """Jobs running as tasks (in-memory jobs are counted by ``counts``)."""
         return sum(self._running.values())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -47,3 +48,7 @@ class JobRecord:
         out = asdict(self)
         out["state"] = str(self.state)
         return out
+
+
+EventSink = Callable[[JobRecord, str], None]  # (record, "progress" or "done")
+Publish = Callable[[str, Any], None]  # the event hub: (event type, a record or a dict)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import AlreadyExists, InvalidArgument, NotFound, Unsupported
+from engine.jobs.locks import VOLUME_OPS, LockTable, pool_key
 from engine.storage import devices, pools
 from engine.storage.btrfs.backend import BtrfsBackend
-from engine.storage.locks import PoolLocks
 from engine.storage.names import check_name, require_confirm
 from engine.storage.registry import PoolRegistry
 from engine.storage.volume_ops import VolumeOperations
@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 
 
 class StorageManager(VolumeOperations):
-    def __init__(self, pool_root: Path | str, data_dir: Path | str, *, locks: PoolLocks | None = None) -> None:
+    def __init__(self, pool_root: Path | str, data_dir: Path | str, *, locks: LockTable | None = None) -> None:
         self.pool_root = Path(pool_root)
         self.registry = PoolRegistry(data_dir)
-        self.locks = locks or PoolLocks()
+        self.locks = locks or LockTable()  # the JobManager's, in a running engine
         self.btrfs, self.zfs = BtrfsBackend(), ZfsBackend()
         # the listing's sources as of its last run (system status shows them: ZFS installed but unusable...)
         self.sources: list[dict[str, Any]] = []
@@ -101,7 +101,7 @@ class StorageManager(VolumeOperations):
         check_name(name, "pool")
         backend = self._backend(pool_type)
         await backend.ready()
-        with self.locks.hold(name, "create"):
+        with self.locks.hold(pool_key(name), "create"):
             if self.registry.get(name) is not None or any(
                 p["name"] == name for p in (await pools.list_pools())["pools"]
             ):
@@ -116,7 +116,7 @@ class StorageManager(VolumeOperations):
 
     async def import_pool(self, name: str, *, degraded: bool = False) -> dict[str, Any]:
         backend, ref = await self.resolve(name)
-        with self.locks.hold(name, "import"):
+        with self.locks.hold(pool_key(name), "import"):
             await backend.import_pool(ref, self.pool_root / name, degraded)
             if self.registry.get(name) is not None:
                 self.registry.update(name, auto_import=True, mountpoint=ref.mountpoint)
@@ -127,7 +127,7 @@ class StorageManager(VolumeOperations):
 
     async def export_pool(self, name: str) -> dict[str, Any]:
         backend, ref = await self.resolve(name)
-        with self.locks.hold(name, "export"):
+        with self.locks.hold(pool_key(name), "export"):
             await backend.export_pool(ref, self.pool_root)
             if self.registry.get(name) is not None:
                 self.registry.update(name, auto_import=False)
@@ -136,7 +136,7 @@ class StorageManager(VolumeOperations):
     async def destroy_pool(self, name: str, *, confirm: str | None) -> dict[str, Any]:
         require_confirm(confirm, name, "destroying pool")
         backend, ref = await self.resolve(name)
-        with self.locks.hold(name, "destroy"):
+        with self.locks.hold(pool_key(name), "destroy"):
             await backend.destroy(ref, self.pool_root)
             self.registry.forget(name)
         return {"name": name, "destroyed": True}
@@ -160,7 +160,7 @@ class StorageManager(VolumeOperations):
                     if ref.mountpoint:
                         outcome.update(action="already_mounted", detail=ref.mountpoint)
                     else:
-                        with self.locks.hold(record["name"], "import"):
+                        with self.locks.hold(pool_key(record["name"]), "import"):
                             await backend.import_pool(ref, self.pool_root / record["name"], False)
                         outcome.update(action="mounted", detail=ref.mountpoint)
                 except Exception as exc:  # one pool's trouble must not stop the others
@@ -171,16 +171,19 @@ class StorageManager(VolumeOperations):
     # devices ----------------------------------------------------------------------------------
     async def add_device(self, name: str, device: str, *, force: bool = False) -> dict[str, Any]:
         backend, ref = await self.resolve(name)
-        with self.locks.hold(name, "add_device"):
+        with self.locks.hold(pool_key(name), "add_device"):
             checked = (await devices.check_device(device, force=force))["path"]
             await backend.add_device(ref, checked, force)
         return await self.get_pool(name)
 
-    async def _long(self, name: str, operation: str, build: Any, *, allows_volume_ops: bool = False) -> LongOperation:
-        """Take the pool's lease, then let ``build(ref, lease)`` make the operation; the operation
-        releases the lease when it ends, and it is released here if building fails."""
+    async def _long(
+        self, name: str, operation: str, build: Any, *, allows: frozenset[str] = frozenset()
+    ) -> LongOperation:
+        """Hold the pool's key, then let ``build(ref, lease)`` make the operation; the operation (or
+        the job that takes it over) releases the key when it ends, and it is released here if
+        building fails."""
         backend, ref = await self.resolve(name)
-        lease = self.locks.acquire(name, operation, allows_volume_ops=allows_volume_ops)
+        lease = self.locks.acquire(pool_key(name), operation, allows=allows)
         try:
             op: LongOperation = await build(backend, ref, lease)
         except BaseException:
@@ -213,9 +216,7 @@ class StorageManager(VolumeOperations):
 
     # scrub ------------------------------------------------------------------------------------
     async def scrub(self, name: str) -> LongOperation:
-        return await self._long(
-            name, "scrub", lambda b, ref, lease: b.scrub(ref, self.locks, lease), allows_volume_ops=True
-        )
+        return await self._long(name, "scrub", lambda b, ref, lease: b.scrub(ref, self.locks, lease), allows=VOLUME_OPS)
 
     async def scrub_status(self, name: str) -> dict[str, Any]:
         backend, ref = await self.resolve(name)

@@ -1,7 +1,8 @@
 """Long storage operations (scrub, balance, device removal, replace) as jobs of the engine's JobManager.
 
-The StorageManager hands over a LongOperation that holds its pool's lease but has not started; here
-it becomes a job (category "storage", locked on the pool) whose body starts the operation and polls
+The StorageManager hands over a LongOperation that holds its pool's key (``pool:<name>`` in the
+JobManager's lock table) but has not started; here it becomes a job (category "storage") that takes
+that hold over for its life, whose body starts the operation and polls
 ``op.progress()`` every ``poll_s`` until it ends. Every change is told to the WebSocket as a
 ``storage.event``::
 
@@ -86,7 +87,7 @@ class OperationJobs:
                 {"target": op.target},
                 lambda ctx: self._follow(ctx, op),
                 on_event=self._on_event,
-                lock=f"pool:{op.pool}",
+                hold=op.lease,
             )
         except BaseException:
             op.discard()
@@ -132,7 +133,7 @@ class OperationJobs:
         if phase == "done":
             op = self._ops.pop(record.id, None)
             if op is not None:
-                op.discard()  # cancelled while queued: the lease goes back
+                op.discard()  # cancelled while queued: the pool's key goes back
             ended = self._ended.pop(record.id, None)
             if ended is not None:
                 ended.set()

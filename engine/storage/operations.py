@@ -8,7 +8,8 @@ The contract, for engine/jobs (the lead's jobs manager) or any caller:
     await op.cancel()                       # asks the tool to stop, waits (bounded) for it
 
 ``progress()`` is cheap enough to call every second. Once it reports a final state (done, failed,
-cancelled) the pool's lease is released and later calls return that same final Progress.
+cancelled) the pool's hold (``pool:<name>`` in the JobManager's lock table) is released and later
+calls return that same final Progress.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from engine.errors import Conflict, Unsupported
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from engine.storage.locks import Lease, PoolLocks
+    from engine.jobs.locks import Hold, LockTable
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 
@@ -50,13 +51,13 @@ class Progress:
 
 
 class LongOperation(ABC):
-    """One long operation on one pool; holds the pool's lease from creation to its end."""
+    """One long operation on one pool; holds the pool's key (``lease``) from creation to its end."""
 
     kind: ClassVar[str]
 
-    def __init__(self, pool: str, target: str, locks: PoolLocks, lease: Lease) -> None:
+    def __init__(self, pool: str, target: str, locks: LockTable, lease: Hold) -> None:
         self.pool, self.target = pool, target
-        self._locks, self._lease = locks, lease
+        self._locks, self.lease = locks, lease
         self.last = Progress()
         self.started_unix = 0.0
         self.finished_unix = 0.0
@@ -67,7 +68,7 @@ class LongOperation(ABC):
         try:
             await self._begin()
         except BaseException:
-            self._locks.release(self._lease)
+            self._locks.release(self.lease)
             self.last = Progress(FAILED, message="did not start")
             raise
         self.started_unix = time.time()
@@ -118,7 +119,7 @@ class LongOperation(ABC):
         self.last = progress
         if progress.done:
             self.finished_unix = time.time()
-            self._locks.release(self._lease)
+            self._locks.release(self.lease)
 
     @abstractmethod
     async def _begin(self) -> None: ...
@@ -136,7 +137,7 @@ class ToolOperation(LongOperation):
 
     cancel_wait_s: ClassVar[float] = 60.0
 
-    def __init__(self, pool: str, target: str, locks: PoolLocks, lease: Lease, argv: list[str]) -> None:
+    def __init__(self, pool: str, target: str, locks: LockTable, lease: Hold, argv: list[str]) -> None:
         super().__init__(pool, target, locks, lease)
         self.argv = argv
         self._proc: asyncio.subprocess.Process | None = None

@@ -1,7 +1,7 @@
 """Volume and snapshot operations of the StorageManager (kept apart to keep each file small).
 
 Volumes are btrfs subvolumes or ZFS datasets; snapshots are read-only. These are short operations:
-they take the pool's lease as volume operations, which a running scrub lets through.
+they hold the pool's key (``pool:<name>``) in the "volume" group, which a running scrub lets through.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidArgument
+from engine.jobs.locks import VOLUME, pool_key
 from engine.storage.names import check_name, require_confirm
 
 if TYPE_CHECKING:
-    from engine.storage.locks import PoolLocks
+    from engine.jobs.locks import LockTable
 
 
 def _quota(quota_bytes: int) -> int:
@@ -24,14 +25,14 @@ def _quota(quota_bytes: int) -> int:
 
 
 class VolumeOperations:
-    locks: PoolLocks
+    locks: LockTable
 
     async def resolve(self, name: str) -> tuple[Any, Any]:
         raise NotImplementedError
 
     async def _volume_call(self, pool: str, operation: str, method: str, *args: Any) -> Any:
         backend, ref = await self.resolve(pool)
-        with self.locks.hold(pool, operation, volume_op=True):
+        with self.locks.hold(pool_key(pool), operation, group=VOLUME):
             return await getattr(backend, method)(ref, *args)
 
     async def list_volumes(self, pool: str) -> list[dict[str, Any]]:

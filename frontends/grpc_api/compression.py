@@ -8,6 +8,7 @@ from frontends._gen.sigmavault.v1 import compression_pb2 as pb
 from frontends._gen.sigmavault.v1 import compression_pb2_grpc as rpc
 from frontends.file_jobs import start_args
 from frontends.grpc_api.base import Servicer, to_message
+from frontends.records import plain
 from frontends.schema import from_labels
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class CompressionServicer(Servicer, rpc.CompressionServiceServicer):
         limit = request.limit or 50
 
         def call() -> pb.ListCompressionJobsResponse:
-            answer = {"jobs": self.rt.jobs.recent(limit), "file_jobs": self.rt.files.recent(limit)}
+            answer = {"jobs": plain(self.rt.tasks.recent_jobs(limit)), "file_jobs": self.rt.files.recent(limit)}
             return to_message(
                 pb.ListCompressionJobsResponse, from_labels(pb.ListCompressionJobsResponse.DESCRIPTOR, answer)
             )

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
+from engine.core.tasks import JOB_LIMIT_MAX
 from engine.files.ranges import MAX_RANGE_BYTES
-from engine.jobs import JOB_LIMIT_MAX
 from frontends._gen.sigmavault.v1 import compression_pb2 as pb
 from frontends.audit import note_target
 from frontends.file_jobs import start_args
@@ -21,6 +21,7 @@ from frontends.http_api.routing import (
     read_json,
     str_query,
 )
+from frontends.records import plain
 from frontends.schema import parse_body
 
 if TYPE_CHECKING:
@@ -46,11 +47,11 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
     files = rt.files
 
     async def stats(request: Request) -> Response:
-        return JSONResponse(rt.compression_stats())
+        return JSONResponse(plain(rt.compression_stats()))
 
     async def jobs(request: Request) -> Response:
         limit = int_query(request, "limit", 50, 1, JOB_LIMIT_MAX)
-        return JSONResponse({"jobs": rt.jobs.recent(limit), "file_jobs": files.recent(limit)})
+        return JSONResponse({"jobs": plain(rt.tasks.recent_jobs(limit)), "file_jobs": files.recent(limit)})
 
     async def start_job(request: Request) -> Response:
         message = parse_body(

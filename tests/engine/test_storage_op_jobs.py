@@ -1,4 +1,4 @@
-"""Long storage operations as jobs (engine/storage/op_jobs.py) on a real JobManager and PoolLocks.
+"""Long storage operations as jobs (engine/storage/op_jobs.py) on a real JobManager and its lock table.
 
 The operation here is a small LongOperation whose progress the test sets step by step (the tool
 operations themselves are driven on real pools in tests/system); what is under test is the job
@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 import pytest
 
 from engine.errors import Conflict, NotFound
+from engine.jobs.locks import VOLUME, VOLUME_OPS, LockTable
 from engine.jobs.manager import JobContext, JobManager
 from engine.jobs.store import JobStore
-from engine.storage.locks import PoolLocks
 from engine.storage.op_jobs import OperationJobs
 from engine.storage.operations import CANCELLED, DONE, FAILED, RUNNING, LongOperation, Progress
 from tests.utils import run
@@ -27,8 +27,8 @@ class Stepped(LongOperation):
 
     kind: ClassVar[str] = "scrub"
 
-    def __init__(self, locks: PoolLocks, pool: str, steps: list[Progress]) -> None:
-        super().__init__(pool, f"/mnt/{pool}", locks, locks.acquire(pool, "scrub"))
+    def __init__(self, locks: LockTable, pool: str, steps: list[Progress]) -> None:
+        super().__init__(pool, f"/mnt/{pool}", locks, locks.acquire(f"pool:{pool}", "scrub", allows=VOLUME_OPS))
         self.steps, self.began, self.cancelled = steps, False, False
 
     async def _begin(self) -> None:
@@ -49,7 +49,7 @@ class Harness:
         )
         self.events: list[dict[str, Any]] = []
         self.forgotten = 0
-        self.locks = PoolLocks()
+        self.locks = self.jobs.locks  # one table: the jobs' and the short operations'
         self.ops = OperationJobs(
             self.jobs, lambda kind, data: self.events.append({"type": kind, **data}), self._forget, poll_s=0.01
         )
@@ -85,9 +85,16 @@ def test_progress_errors_found_and_done_are_told(tmp_path: Path) -> None:
         job = await h.ops.submit(op)
         assert (job["kind"], job["pool"], job["target"], job["state"]) == ("scrub", "tank", "/mnt/tank", "running")
         assert h.ops.running("tank", "scrub") == job["id"]
-        with pytest.raises(Conflict) as busy:  # the pool's lease is held from submit to the end
-            h.locks.acquire("tank", "add_device")
-        assert busy.value.metadata["running_operation"] == "scrub"
+        with pytest.raises(Conflict) as busy:  # the pool's key is held from submit to the end
+            h.locks.acquire("pool:tank", "add_device")
+        assert busy.value.code == "pool_busy"
+        assert busy.value.metadata == {"pool": "tank", "running_operation": "scrub"}
+        assert busy.value.message.startswith("pool 'tank' is busy: scrub is running (for 0 s); add_device can")
+        with h.locks.hold("pool:tank", "create_snapshot", group=VOLUME):  # a scrub lets volume operations by
+            assert [(x.operation, x.job_id) for x in h.locks.running("pool:tank")] == [
+                ("scrub", job["id"]),
+                ("create_snapshot", ""),
+            ]
         return h, await h.until_ended(job["id"])
 
     h, job = run(scenario())

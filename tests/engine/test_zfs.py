@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import NotFound, Unsupported
+from engine.jobs.locks import LockTable
 from engine.storage import pools
-from engine.storage.locks import PoolLocks
 from engine.storage.manager import StorageManager
 from engine.storage.ref import PoolRef
 from engine.storage.zfs import backend as zfs
@@ -130,8 +130,8 @@ def test_without_zfs_every_call_says_so(tmp_path: Path) -> None:
     with pytest.raises(Unsupported) as refused:
         run(manager.create_pool("tank", ["/dev/sdz"], pool_type="zfs"))
     assert "ZFS is not installed" in refused.value.message and "zfsutils-linux" in refused.value.message
-    backend, ref, locks = zfs.ZfsBackend(), PoolRef("tank", "zfs"), PoolLocks()
-    lease = locks.acquire("tank", "scrub")
+    backend, ref, locks = zfs.ZfsBackend(), PoolRef("tank", "zfs"), LockTable()
+    lease = locks.acquire("pool:tank", "scrub")
     for call in (
         backend.scrub(ref, locks, lease),
         backend.list_volumes(ref),

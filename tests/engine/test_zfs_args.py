@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import Conflict, InvalidArgument, NotFound
-from engine.storage.locks import PoolLocks
+from engine.jobs.locks import LockTable
 from engine.storage.ref import PoolRef
 from engine.storage.zfs import backend as zfs
 from engine.storage.zfs import tool
@@ -185,24 +185,24 @@ def replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plays, Argv
 def test_device_named_dash_f_never_reaches_zpool(replay: tuple[Plays, Argvs]) -> None:
     plays, argvs = replay
     plays({"zpool status": ("@" + str(FIXTURES / "fuse_zpool_status_degraded.txt"), 0)})
-    backend, locks = zfs.ZfsBackend(), PoolLocks()
+    backend, locks = zfs.ZfsBackend(), LockTable()
     ref = PoolRef("tank", "zfs", "2240049806860466281", "/tmp/zrec/mnt", {"mounted": True})
-    lease = locks.acquire("tank", "replace_device")
+    lease = locks.acquire("pool:tank", "replace_device")
     with pytest.raises(NotFound, match="-f is not a device of pool 'tank'"):
         run(backend.replace_device(ref, "-f", "/dev/loop7", False, locks, lease))
     locks.release(lease)
-    lease = locks.acquire("tank", "remove_device")
+    lease = locks.acquire("pool:tank", "remove_device")
     with pytest.raises(NotFound, match="-f is not a device of pool 'tank'"):
         run(backend.remove_device(ref, "-f", locks, lease))
     locks.release(lease)
     assert all(argv[1] == "status" for argv in argvs())  # only the membership look-ups ran
 
-    lease = locks.acquire("tank", "replace_device")
+    lease = locks.acquire("pool:tank", "replace_device")
     op = run(backend.replace_device(ref, "/tmp/zrec/d3", "/dev/loop7", True, locks, lease))
     assert op.start_argv == ["zpool", "replace", "-f", "--", "tank", "17078446466956167994", "/dev/loop7"]
     assert op.cancel_argv == ["zpool", "detach", "--", "tank", "/dev/loop7"]
     locks.release(lease)
-    lease = locks.acquire("tank", "remove_device")
+    lease = locks.acquire("pool:tank", "remove_device")
     op = run(backend.remove_device(ref, "/tmp/zrec/d2", locks, lease))
     assert op.start_argv == ["zpool", "remove", "tank", "/tmp/zrec/d2"]  # zfs-fuse's remove reads "--" as a pool
     locks.release(lease)

@@ -21,7 +21,8 @@ from engine.core.codes import Kind
 from engine.core.embedded import Engine
 from engine.core.tasks import TaskService
 from engine.errors import EngineBusy
-from engine.jobs import JobTracker
+from engine.jobs.manager import JobManager
+from engine.jobs.store import JobStore
 from frontends import pb, rpc
 from tests.served import start_served, stop_served
 from tests.utils import run, wait_until
@@ -62,10 +63,11 @@ def test_a_lease_without_slots_gives_its_admission_back(config: EngineConfig) ->
         run(scenario())
 
 
-def test_jobs_end_cancelled_or_failed_never_running(config: EngineConfig) -> None:
+def test_jobs_end_cancelled_or_failed_never_running(config: EngineConfig, tmp_path: Path) -> None:
     with Engine.start(config) as engine:
-        jobs = JobTracker(lambda kind, data: None)
-        tasks = TaskService(engine.client, jobs)
+        jobs = JobManager(JobStore.in_data_dir(str(tmp_path)))
+        events: list[tuple[str, Any]] = []
+        tasks = TaskService(engine.client, jobs, lambda kind, data: events.append((kind, data)))
         noise = os.urandom(200_000)  # zstd-22 on noise: ~100 ms of work
 
         async def scenario() -> None:
@@ -84,12 +86,17 @@ def test_jobs_end_cancelled_or_failed_never_running(config: EngineConfig) -> Non
                 await asyncio.sleep(0.01)
 
         run(scenario())
-        states = [(j["state"], j["error"]) for j in jobs.recent(10)]
+        states = [(j.state, j.error) for j in tasks.recent_jobs(10)]
         assert states == [
             ("done", ""),
             ("failed", "the deadline passed before the task finished"),
             ("cancelled", "cancelled by the caller"),
         ]
+        # in-memory jobs of the one manager: counted, never written to its store
+        assert jobs.counts("compression") == (0, 3) and jobs.store.recent(None, 10) == []
+        ends = [data for kind, data in events if kind == "compression.progress" and data.state != "running"]
+        assert [(e.state, e.blocks, e.bytes_in) for e in ends][-1] == ("done", 1, 300)
+        jobs.store.close()
         assert engine.client.pool.free == engine.config.slots
         assert engine.client.scheduler.inflight == 0
 

@@ -150,7 +150,7 @@ def test_busy_pool_and_cancelled_scrub(loop_devices, manager: StorageManager, po
         assert cancelled.state == "cancelled" and cancelled.percent < 100, cancelled
         assert (await follow(op)).state == "cancelled"
         assert (await manager.scrub_status(pool_name))["state"] == "aborted"
-        assert manager.locks.running(pool_name) == []
+        assert manager.locks.running(f"pool:{pool_name}") == []
 
     run(scenario())
     _slow_scrub(pool, 0)

@@ -153,7 +153,7 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
             run(manager.replace_device(pool_name, stranger, spare))
         with pytest.raises(NotFound, match="is not a device of pool"):
             run(manager.remove_device(pool_name, stranger, confirm=stranger))
-    assert manager.locks.running(pool_name) == []
+    assert manager.locks.running(f"pool:{pool_name}") == []
 
     async def replace() -> Progress:
         op = await manager.replace_device(pool_name, second, spare)
@@ -175,7 +175,7 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
 
     with pytest.raises(ToolFailed, match="cannot remove"):
         run(remove())
-    assert manager.locks.running(pool_name) == []
+    assert manager.locks.running(f"pool:{pool_name}") == []
 
     with pytest.raises(InvalidArgument, match="needs confirm"):
         run(manager.destroy_pool(pool_name, confirm="not-it"))

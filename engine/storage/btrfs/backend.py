@@ -16,7 +16,7 @@ from engine.storage.ref import PoolRef
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from engine.storage.locks import Lease, PoolLocks
+    from engine.jobs.locks import Hold, LockTable
     from engine.storage.operations import ToolOperation
 
 
@@ -100,7 +100,7 @@ class BtrfsBackend:
                 return dict(dev)
         raise NotFound(f"{device} is not a device of pool {ref.name!r}", metadata={"device": device})
 
-    async def remove_device(self, ref: PoolRef, device: str, locks: PoolLocks, lease: Lease) -> ToolOperation:
+    async def remove_device(self, ref: PoolRef, device: str, locks: LockTable, lease: Hold) -> ToolOperation:
         mnt = _mounted(ref)
         member = self._member(ref, device)
         usage = parse.parse_filesystem_usage((await btrfs("filesystem", "usage", "-b", "--", mnt)).stdout)
@@ -115,20 +115,20 @@ class BtrfsBackend:
         return jobs.RemoveDeviceOperation(ref.name, mnt, member["path"], member["allocated_bytes"], locks, lease)
 
     async def replace_device(
-        self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks, lease: Lease
+        self, ref: PoolRef, old: str, new: str, force: bool, locks: LockTable, lease: Hold
     ) -> ToolOperation:
         member = self._member(ref, old)
         source = str(member["devid"]) if member["missing"] else member["path"]
         return jobs.ReplaceOperation(ref.name, _mounted(ref), source, member["devid"], new, force, locks, lease)
 
     async def balance(
-        self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks, lease: Lease
+        self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: LockTable, lease: Hold
     ) -> ToolOperation:
         data = bpool.check_profile(convert_data, "data", force) if convert_data else ""
         meta = bpool.check_profile(convert_metadata, "metadata", force) if convert_metadata else ""
         return jobs.BalanceOperation(ref.name, _mounted(ref), locks, lease, convert_data=data, convert_metadata=meta)
 
-    async def scrub(self, ref: PoolRef, locks: PoolLocks, lease: Lease) -> ToolOperation:
+    async def scrub(self, ref: PoolRef, locks: LockTable, lease: Hold) -> ToolOperation:
         mnt = _mounted(ref)
         status = await self.scrub_status(ref)
         if status["state"] == "running":

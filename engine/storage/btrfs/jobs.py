@@ -14,7 +14,7 @@ from engine.storage.btrfs.tool import btrfs, btrfs_query
 from engine.storage.operations import CANCELLED, DONE, RUNNING, Progress, ToolOperation
 
 if TYPE_CHECKING:
-    from engine.storage.locks import Lease, PoolLocks
+    from engine.jobs.locks import Hold, LockTable
 
 
 def scrub_percent(status: dict[str, Any]) -> float:
@@ -37,7 +37,7 @@ class ScrubOperation(ToolOperation):
 
     kind: ClassVar[str] = "scrub"
 
-    def __init__(self, pool: str, mountpoint: str, locks: PoolLocks, lease: Lease) -> None:
+    def __init__(self, pool: str, mountpoint: str, locks: LockTable, lease: Hold) -> None:
         super().__init__(pool, mountpoint, locks, lease, ["btrfs", "scrub", "start", "-B", "--", mountpoint])
         self.mountpoint = mountpoint
 
@@ -79,7 +79,7 @@ class RemoveDeviceOperation(ToolOperation):
     kind: ClassVar[str] = "remove_device"
 
     def __init__(
-        self, pool: str, mountpoint: str, device: str, allocated_bytes: int, locks: PoolLocks, lease: Lease
+        self, pool: str, mountpoint: str, device: str, allocated_bytes: int, locks: LockTable, lease: Hold
     ) -> None:
         super().__init__(pool, device, locks, lease, ["btrfs", "device", "remove", "--", device, mountpoint])
         self.mountpoint, self.device, self.initial = mountpoint, device, allocated_bytes
@@ -115,8 +115,8 @@ class ReplaceOperation(ToolOperation):
         devid: int,
         target: str,
         force: bool,
-        locks: PoolLocks,
-        lease: Lease,
+        locks: LockTable,
+        lease: Hold,
     ) -> None:
         argv = ["btrfs", "replace", "start", "-B", *(["-f"] if force else []), "--", source, target, mountpoint]
         super().__init__(pool, f"{source} -> {target}", locks, lease, argv)
@@ -156,8 +156,8 @@ class BalanceOperation(ToolOperation):
         self,
         pool: str,
         mountpoint: str,
-        locks: PoolLocks,
-        lease: Lease,
+        locks: LockTable,
+        lease: Hold,
         *,
         convert_data: str = "",
         convert_metadata: str = "",

@@ -24,7 +24,7 @@ from engine.storage.zfs.tool import NOT_INSTALLED, PACKAGE, available, operand
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from engine.storage.locks import Lease, PoolLocks
+    from engine.jobs.locks import Hold, LockTable
 
 __all__ = ["NOT_INSTALLED", "PACKAGE", "ZfsBackend", "available", "list_pools", "pool_dict"]
 # the btrfs profile names callers use, as zpool vdev types; raid10 becomes pairs of mirrors
@@ -269,22 +269,22 @@ class ZfsBackend:
             )
         return found
 
-    async def remove_device(self, ref: PoolRef, device: str, locks: PoolLocks, lease: Lease) -> jobs.ZpoolOperation:
+    async def remove_device(self, ref: PoolRef, device: str, locks: LockTable, lease: Hold) -> jobs.ZpoolOperation:
         self.require()
         return jobs.ZfsRemove(ref.name, operand(await self._member(ref, device)), locks, lease)
 
     async def replace_device(
-        self, ref: PoolRef, old: str, new: str, force: bool, locks: PoolLocks, lease: Lease
+        self, ref: PoolRef, old: str, new: str, force: bool, locks: LockTable, lease: Hold
     ) -> jobs.ZpoolOperation:
         self.require()
         return jobs.ZfsReplace(ref.name, await self._member(ref, old), new, force, locks, lease)
 
     async def balance(
-        self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: PoolLocks, lease: Lease
+        self, ref: PoolRef, convert_data: str, convert_metadata: str, force: bool, locks: LockTable, lease: Hold
     ) -> jobs.ZpoolOperation:
         raise InvalidArgument("ZFS has no balance: data spreads over new vdevs as it is written", code="not_applicable")
 
-    async def scrub(self, ref: PoolRef, locks: PoolLocks, lease: Lease) -> jobs.ZpoolOperation:
+    async def scrub(self, ref: PoolRef, locks: LockTable, lease: Hold) -> jobs.ZpoolOperation:
         self.require()
         _imported(ref)
         return jobs.ZfsScrub(ref.name, locks, lease)

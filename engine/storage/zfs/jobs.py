@@ -13,7 +13,7 @@ from engine.storage.zfs import tool
 from engine.storage.zfs.parse import leaf_path
 
 if TYPE_CHECKING:
-    from engine.storage.locks import Lease, PoolLocks
+    from engine.jobs.locks import Hold, LockTable
 
 
 async def pool_status(pool: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ class ZpoolOperation(LongOperation):
     function: ClassVar[str] = "scrub"
 
     def __init__(
-        self, pool: str, target: str, locks: PoolLocks, lease: Lease, start_argv: list[str], cancel_argv: list[str]
+        self, pool: str, target: str, locks: LockTable, lease: Hold, start_argv: list[str], cancel_argv: list[str]
     ) -> None:
         super().__init__(pool, target, locks, lease)
         self.start_argv, self.cancel_argv = start_argv, cancel_argv
@@ -60,7 +60,7 @@ class ZfsScrub(ZpoolOperation):
     kind: ClassVar[str] = "scrub"
     function: ClassVar[str] = "scrub"
 
-    def __init__(self, pool: str, locks: PoolLocks, lease: Lease) -> None:
+    def __init__(self, pool: str, locks: LockTable, lease: Hold) -> None:
         super().__init__(pool, pool, locks, lease, ["zpool", "scrub", "--", pool], ["zpool", "scrub", "-s", "--", pool])
 
 
@@ -68,7 +68,7 @@ class ZfsReplace(ZpoolOperation):
     kind: ClassVar[str] = "replace_device"
     function: ClassVar[str] = "resilver"
 
-    def __init__(self, pool: str, old: str, new: str, force: bool, locks: PoolLocks, lease: Lease) -> None:
+    def __init__(self, pool: str, old: str, new: str, force: bool, locks: LockTable, lease: Hold) -> None:
         argv = ["zpool", "replace", *(["-f"] if force else []), "--", pool, old, new]
         # detaching the new device of a "replacing" vdev is how ZFS abandons a replacement
         super().__init__(pool, f"{old} -> {new}", locks, lease, argv, ["zpool", "detach", "--", pool, new])
@@ -78,7 +78,7 @@ class ZfsRemove(ZpoolOperation):
     kind: ClassVar[str] = "remove_device"
     function: ClassVar[str] = "remove"
 
-    def __init__(self, pool: str, device: str, locks: PoolLocks, lease: Lease) -> None:
+    def __init__(self, pool: str, device: str, locks: LockTable, lease: Hold) -> None:
         # no "--": zfs-fuse's remove takes no options and would read it as the pool (tool.py);
         # ``device`` is a member's path or guid (ZfsBackend._member), never an option
         argv = ["zpool", "remove", tool.operand(pool, "pool"), tool.operand(device)]
