@@ -210,6 +210,7 @@ class JobManager:
         entry = self._live.get(job_id)
         if entry is None:
             return self.get(job_id)
+        record = entry.record
         if entry.task is None:  # still queued
             self._queues[entry.record.category].remove(entry)
             if self._closing:
@@ -220,7 +221,14 @@ class JobManager:
         entry.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.shield(entry.task)
-        return entry.record
+        if record.id in self._live:  # cancelled before its first step: _run never ran to end it
+            self._running[record.category] -= 1
+            if self._closing:
+                self._interrupted(entry)
+            else:
+                self._finish(entry, JobState.CANCELLED, "cancelled before it started")
+            self._start_next(record.category)
+        return record
 
     async def close(self) -> None:
         """Stop: running jobs are cancelled (their bodies clean up); they and the queued ones end

@@ -1,4 +1,5 @@
-"""JobManager and JobStore: bounded, cancellable, persisted jobs with throttled progress events."""
+"""JobManager, JobStore and the lock table: bounded, cancellable, persisted jobs with throttled progress events,
+in-memory jobs, and the locks of jobs and short operations."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from engine.errors import Conflict, EngineBusy, EngineClosed, NotFound, ToolFailed
+from engine.jobs.locks import VOLUME, VOLUME_OPS
 from engine.jobs.manager import JobContext, JobManager
 from engine.jobs.model import JobRecord, JobState
 from engine.jobs.store import JobStore
@@ -76,9 +78,9 @@ def test_queue_bound_lock_and_cancel(tmp_path: Path) -> None:
             await gate.wait()
             return {}
 
-        first = jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="path:/a")
+        first = jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="dest:/a")
         with pytest.raises(Conflict) as busy_target:
-            jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="path:/a")
+            jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="dest:/a")
         assert busy_target.value.metadata == {"job_id": first.id}
         await asyncio.sleep(0)  # the first starts running; the queue is empty again
         second = jobs.submit("compress", "file", "/b", {}, slow, on_event=Events())
@@ -90,7 +92,7 @@ def test_queue_bound_lock_and_cancel(tmp_path: Path) -> None:
         assert (cancelled.state, cancelled.error) == (JobState.CANCELLED, "cancelled")
         assert (await jobs.cancel(first.id)).state is JobState.CANCELLED  # idempotent
         # the lock went with the job
-        third = jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="path:/a")
+        third = jobs.submit("compress", "file", "/a", {}, slow, on_event=Events(), lock="dest:/a")
         gate.set()
         await until_finished(jobs, third.id)
         assert jobs.get(third.id).state is JobState.DONE
@@ -199,3 +201,105 @@ def test_a_running_engine_keeps_its_store_bounded(tmp_path: Path, monkeypatch: p
 
     ids, kept = run(scenario())
     assert kept == ids[-5:]  # pruned to the newest 5 at the 4th, 8th and 12th finish
+
+
+def test_in_memory_jobs_are_jobs_of_the_manager_without_its_costs(tmp_path: Path) -> None:
+    jobs = manager(tmp_path, max_queued=0)  # no room in the queue: in-memory jobs never use it
+    events = Events()
+    first = jobs.begin("compress", "compression", "dispatch", {"codec": "lz4"}, on_event=events)
+    first.record.done_units += 1
+    first.changed()
+    first.changed()  # within the progress interval: no second event
+    assert jobs.counts("compression") == (1, 1) and jobs.get(first.record.id) is first.record
+    first.finish("the deadline passed")
+    first.finish()  # once ended, it stays as it ended
+    second = jobs.begin("decompress", "compression", "stream", {"codec": "zstd"}, on_event=events)
+    second.finish(cancelled=True)
+    assert [(i, p, s) for i, p, _, s in events.seen] == [
+        (first.record.id, "progress", "running"),
+        (first.record.id, "done", "failed"),
+        (second.record.id, "done", "cancelled"),
+    ]
+    listed = jobs.list("compression", 10)
+    assert [(r.id, r.state, r.error) for r in listed] == [
+        (second.record.id, JobState.CANCELLED, "cancelled by the caller"),
+        (first.record.id, JobState.FAILED, "the deadline passed"),
+    ]
+    assert listed[1].finished_unix_ns >= listed[1].started_unix_ns > 0
+    assert jobs.counts("compression") == (0, 2) and jobs.store.recent(None, 10) == []  # never persisted
+    assert first.record.id != second.record.id and first.record.id.startswith("job-")
+    jobs.store.close()
+
+
+def test_in_memory_jobs_keep_the_newest_and_the_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.jobs import manager as manager_module
+
+    monkeypatch.setattr(manager_module, "KEEP_INLINE", 3)
+    jobs = manager(tmp_path)
+    running = jobs.begin("compress", "compression", "stream", {}, on_event=Events())
+    for _ in range(5):
+        jobs.begin("compress", "compression", "dispatch", {}, on_event=Events()).finish()
+    kept = jobs.list("compression", 10)
+    assert len(kept) == 3 and running.record in kept  # the oldest, still running, stays listed
+    assert jobs.counts("compression") == (1, 6)
+    jobs.store.close()
+
+
+def test_a_scrub_lets_volume_operations_by_and_nothing_else(tmp_path: Path) -> None:
+    locks = manager(tmp_path).locks
+    scrub = locks.acquire("pool:tank", "scrub", allows=VOLUME_OPS)
+    with locks.hold("pool:tank", "create_snapshot", group=VOLUME):
+        with pytest.raises(Conflict) as second:  # volume operations do not share with each other
+            locks.acquire("pool:tank", "delete_volume", group=VOLUME)
+        assert second.value.metadata == {"pool": "tank", "running_operation": "create_snapshot"}
+    for operation in ("balance", "add_device", "scrub"):
+        with pytest.raises(Conflict) as busy:
+            locks.acquire("pool:tank", operation)
+        assert (busy.value.code, busy.value.metadata) == ("pool_busy", {"pool": "tank", "running_operation": "scrub"})
+        assert busy.value.message == (
+            f"pool 'tank' is busy: scrub is running (for 0 s); {operation} can start when it ends"
+        )
+    assert [h.operation for h in locks.running()] == ["scrub"]
+    with locks.hold("pool:other", "add_device"):  # another pool is another key
+        pass
+    locks.release(scrub)
+    locks.release(scrub)  # idempotent
+    with locks.hold("pool:tank", "create_volume", group=VOLUME):  # a volume operation first, then a scrub
+        locks.release(locks.acquire("pool:tank", "scrub", allows=VOLUME_OPS))
+        with pytest.raises(Conflict, match="create_volume is running"):
+            locks.acquire("pool:tank", "balance")
+    assert locks.running() == []
+    with pytest.raises(ZeroDivisionError), locks.hold("pool:tank", "destroy"):  # released on the way out
+        raise ZeroDivisionError
+    assert locks.running() == []
+
+
+def test_a_jobs_lock_goes_when_it_fails_is_cancelled_or_never_runs(tmp_path: Path) -> None:
+    async def refused(ctx: JobContext) -> dict[str, Any]:
+        raise ToolFailed("btrfs: device busy", code="tool_failed")
+
+    async def forever(ctx: JobContext) -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {}
+
+    async def scenario() -> None:
+        jobs = manager(tmp_path, max_running={"storage": 1})
+        failed = jobs.submit("balance", "storage", "tank", {}, refused, on_event=Events(), lock="pool:tank")
+        await until_finished(jobs, failed.id)
+        assert jobs.locks.running() == []
+        running = jobs.submit("balance", "storage", "tank", {}, forever, on_event=Events(), lock="pool:tank")
+        with pytest.raises(Conflict) as busy:  # a job's pool key: the pool_busy users know
+            jobs.submit("remove_device", "storage", "tank", {}, forever, on_event=Events(), lock="pool:tank")
+        assert (busy.value.code, busy.value.metadata) == ("pool_busy", {"pool": "tank", "running_operation": "balance"})
+        # a hold taken before the job (a storage operation, validated) is taken over, and goes with it
+        held = jobs.locks.acquire("pool:other", "scrub", allows=VOLUME_OPS)
+        queued = jobs.submit("scrub", "storage", "other", {}, forever, on_event=Events(), hold=held)
+        assert [h.job_id for h in jobs.locks.running("pool:other")] == [queued.id]
+        await jobs.cancel(queued.id)  # cancelled while queued: it never ran, its hold goes back
+        # cancelled before its task took its first step (nothing awaited since submit): it ends all the same
+        stopped = await jobs.cancel(running.id)
+        assert (stopped.state, stopped.error) == (JobState.CANCELLED, "cancelled before it started")
+        assert jobs.locks.running() == [] and jobs.running == 0
+        await jobs.close()
+
+    run(scenario())
