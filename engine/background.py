@@ -59,17 +59,18 @@ class BackgroundTasks:
     def run_forever(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
         """Run ``factory()`` until it returns; restarted with backoff each time it raises."""
         self._spawn(name, self._forever(name, factory))
+        self._restarts.setdefault(name, 0)  # listed from its start: /metrics shows a 0 before the first restart
 
     def run_once(self, name: str, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run ``coroutine`` once; a failure is logged with its traceback and counted, not retried."""
         self._spawn(name, coroutine)
 
     def restarts(self) -> dict[str, int]:
-        """Restarts per task name: the failures of run_forever tasks (each followed by a restart)."""
+        """Restarts per run_forever task name (0 until its first failure; each failure is followed by a restart)."""
         return dict(self._restarts) if self._tasks is not None else {}
 
     def failures(self) -> dict[str, int]:
-        """Failures per task name, of either kind."""
+        """Failures per task name, of either kind (0 for a task that never failed)."""
         return dict(self._failures) if self._tasks is not None else {}
 
     def running(self) -> list[str]:
@@ -83,6 +84,7 @@ class BackgroundTasks:
             raise RuntimeError(f"background tasks of {self.owner}: {problem}")
         task = asyncio.get_running_loop().create_task(coroutine, name=f"{self.owner}.{name}")
         tasks[name] = task  # a strong reference: the loop keeps only weak ones
+        self._failures.setdefault(name, 0)
         task.add_done_callback(lambda done: self._ended(name, done))
 
     def _ended(self, name: str, task: asyncio.Task[None]) -> None:

@@ -101,7 +101,7 @@ def test_a_clean_return_ends_a_forever_task_and_a_once_task_is_never_retried(
     with caplog.at_level(logging.ERROR, logger="engine.background"):
         tasks = run(scenario())
     assert sorted(calls) == ["forever", "once"]
-    assert tasks.restarts() == {} and tasks.failures() == {"restore": 1}
+    assert tasks.restarts() == {"done": 0} and tasks.failures() == {"done": 0, "restore": 1}
     assert any(r.exc_info is not None and "demo.restore failed (ended)" in r.getMessage() for r in caplog.records)
 
 
@@ -136,7 +136,7 @@ def test_close_cancels_and_waits_and_is_idempotent() -> None:
             tasks.run_once("late", pending)  # refused, and the coroutine closed (no "never awaited")
         with pytest.raises(RuntimeError, match="closed"):
             tasks.run_forever("late", forever)
-        assert tasks.failures() == {}
+        assert tasks.failures() == {"loop": 0, "job": 0} and tasks.restarts() == {"loop": 0}
 
     run(scenario())
 
@@ -203,7 +203,7 @@ def test_a_forever_task_failing_while_closing_is_logged_not_restarted(caplog: py
 
     with caplog.at_level(logging.ERROR, logger="engine.background"):
         tasks = run(scenario())
-    assert starts == [1] and tasks.restarts() == {} and tasks.failures() == {"cleanup": 1}
+    assert starts == [1] and tasks.restarts() == {"cleanup": 0} and tasks.failures() == {"cleanup": 1}
     assert "demo.cleanup failed (while closing)" in caplog.text and "cleanup failed" in caplog.text
 
 
@@ -281,7 +281,8 @@ def test_a_domain_counts_its_restarts_under_its_name() -> None:
 
     async def scenario() -> dict[str, int]:
         async with Flaky() as domain:
-            await until(lambda: domain.background_restarts().get("alerts.poll", 0) >= 1)
+            assert domain.background_restarts() == {"alerts.poll": 0}
+            await until(lambda: domain.background_restarts()["alerts.poll"] >= 1)
             return domain.background_restarts()
 
     assert run(scenario()) == {"alerts.poll": 1}
