@@ -16,6 +16,7 @@ from engine.access.audit import AuditLog
 from engine.core.monitor import EngineMonitor
 from engine.core.tables import KEY_GENERATION_WORD
 from engine.core.tasks import CompressionStats, TaskService, compression_stats
+from engine.domain import close_all, open_all
 from engine.files.service import FileJobs
 from engine.host import figures as system
 from engine.host import network, services
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from engine.config import EngineConfig
     from engine.core.client import EngineClient
+    from engine.domain import Domain
     from engine.jobs import Publish
 
 SLOW_FACTS_TTL_S = 2.0  # lsblk/zpool/wg answers are reused this long under load
@@ -95,6 +97,20 @@ class Runtime:
     host: system.HostStatus = field(default_factory=system.HostStatus)  # fixed facts once, the rest every 0.5 s
     version: str = field(default_factory=version)
     hostname: str = field(default_factory=socket.gethostname)
+    # opened in this order by start, closed in the reverse order by close (see build)
+    domains: tuple[Domain, ...] = ()
+
+    async def start(self) -> None:
+        """Open every domain in the declared order (a failure propagates: the caller closes the runtime)."""
+        await open_all(self.domains)
+
+    async def close(self) -> None:
+        """Close every domain in the reverse order; each close runs even if one before it failed (logged)."""
+        await close_all(self.domains)
+
+    def background_restarts(self) -> dict[str, int]:
+        """Restarts of every domain's background tasks, by "<domain>.<task>" (/metrics)."""
+        return {task: n for domain in self.domains for task, n in domain.background_restarts().items()}
 
     def system_status(self) -> dict[str, Any]:
         """SystemStatus: the engine's state, the host's identity, CPU, memory and uptime, and the storage
@@ -148,6 +164,9 @@ class Runtime:
             protected=bool(config.key_passphrase_file),
             generation=lambda: int(client.table.words[KEY_GENERATION_WORD]) if client.table.words is not None else 0,
         )
+        files = FileJobs(config, client, jobs, keys, publish)
+        # one SQLite file for the engine: the audit log is a table beside the job history
+        audit = AuditLog(store.path, retention_days=config.audit_retention_days, max_entries=config.audit_max_entries)
         return cls(
             config=config,
             tasks=TaskService(client, jobs, publish),
@@ -157,11 +176,13 @@ class Runtime:
             encryption=encryption,
             engine_key=EngineKeyService(config, client, encryption),
             keys=keys,
-            files=FileJobs(config, client, jobs, keys, publish),
+            files=files,
             publish=publish,
             storage=storage,
-            # one SQLite file for the engine: the audit log is a table beside the job history
-            audit=AuditLog(
-                store.path, retention_days=config.audit_retention_days, max_entries=config.audit_max_entries
-            ),
+            audit=audit,
+            # Opened in this order, closed in the reverse: the audit log last (a call answered late
+            # still has its line); the jobs end (cancelled, "interrupted") after storage has let go of
+            # its operations and before the file jobs' I/O threads stop; the jobs' open (recovery, and
+            # the removal of interrupted file jobs' partial outputs) before storage mounts the pools.
+            domains=(audit, keys, files, jobs, storage),
         )

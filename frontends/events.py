@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from engine.background import BackgroundTasks
 from frontends.errors import ErrorAnswer
 
 if TYPE_CHECKING:
@@ -173,7 +174,8 @@ class EventHub:
 
 
 class Watchers:
-    """Periodic producers: system metrics, agent status changes, storage changes."""
+    """Periodic producers: system metrics, agent status changes, storage changes; each a background task
+    (engine/background.py) restarted with backoff if it fails, and counted ("events.<task>" in /metrics)."""
 
     def __init__(
         self,
@@ -189,29 +191,24 @@ class Watchers:
         self.hub = hub
         self._metrics, self._agent_states, self._agent_info = metrics, agent_states, agent_info
         self._storage, self._interval, self._on_tick = storage, metrics_interval, on_tick
-        self._tasks: list[asyncio.Task[None]] = []
+        self.background = BackgroundTasks("events")
         self._last_storage: dict[str, Any] | None = None
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._every(self._interval, self._emit_metrics)),
-            asyncio.create_task(self._agent_loop()),
-            asyncio.create_task(self._every(5.0, self._check_storage)),
-        ]
+        self.background.run_forever("metrics", lambda: self._every(self._interval, self._emit_metrics))
+        self.background.run_forever("agents", self._agent_loop)
+        self.background.run_forever("storage", lambda: self._every(5.0, self._check_storage))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.background.close()
 
-    async def _every(self, interval: float, job: Callable[[], Awaitable[None]]) -> None:
+    def background_restarts(self) -> dict[str, int]:
+        return {f"events.{task}": n for task, n in self.background.restarts().items()}
+
+    @staticmethod
+    async def _every(interval: float, job: Callable[[], Awaitable[None]]) -> None:
         while True:
-            try:
-                await job()
-            except Exception:  # a failing producer must not end the relay
-                logger.exception("event producer failed")
+            await job()  # a failure: logged, counted, and the loop restarted (backoff) by the background tasks
             await asyncio.sleep(interval)
 
     async def _emit_metrics(self) -> None:

@@ -1,8 +1,9 @@
 """/metrics: the engine's figures in the Prometheus text format (prometheus-client).
 
 Engine counters are read from the shared table at scrape time (no message to any worker), plus the
-scheduler's queue, in-flight count and rejections, ring occupancy, and request counts and latency
-histograms of both transports. Host metrics (CPU, memory, disks) are node_exporter's job.
+scheduler's queue, in-flight count and rejections, ring occupancy, request counts and latency
+histograms of both transports, and the restarts of the domains' background tasks. Host metrics
+(CPU, memory, disks) are node_exporter's job.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from engine.core.monitor import EngineMonitor
 
@@ -110,10 +111,34 @@ class EngineCollector(Collector):
         yield lost
 
 
+class BackgroundCollector(Collector):
+    """The restarts of the domains' background tasks (engine/background.py), read at scrape time."""
+
+    def __init__(self, restarts: Callable[[], dict[str, int]]) -> None:
+        self.restarts = restarts
+
+    @staticmethod
+    def _family() -> CounterMetricFamily:
+        text = "Restarts of a background task after it failed, by task (<domain>.<task>)"
+        return CounterMetricFamily("sigmavault_background_restarts", text, labels=["task"])
+
+    def describe(self) -> Iterator[Metric]:
+        yield self._family()  # registering reads no count (the owners may not be built yet)
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for task, count in sorted(self.restarts().items()):
+            family.add_metric([task], count)
+        yield family
+
+
 class RequestMetrics:
     """Per-process registry (no global state) for request counts and latencies of both transports."""
 
-    def __init__(self, monitor: EngineMonitor | None = None) -> None:
+    def __init__(
+        self, monitor: EngineMonitor | None = None, background: Callable[[], dict[str, int]] | None = None
+    ) -> None:
+        """``background``: the background tasks' restarts by name (Runtime.background_restarts and the like)."""
         self.registry = CollectorRegistry(auto_describe=True)
         self.http_requests = Counter(
             "sigmavault_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
@@ -148,6 +173,8 @@ class RequestMetrics:
         self.unrouted = Counter("sigmavault_unrouted_calls", unrouted, ["status"], registry=self.registry)
         if monitor is not None:
             self.registry.register(EngineCollector(monitor))
+        if background is not None:
+            self.registry.register(BackgroundCollector(background))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

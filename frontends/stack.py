@@ -5,7 +5,6 @@ server, the WebSocket hub and its watchers, and the ASGI app for HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -15,7 +14,6 @@ import orjson
 
 from engine.access import unixsock
 from engine.common.fsutil import private_dir, write_private
-from engine.common.logsafe import safe_text
 from engine.core.client import EngineClient
 from engine.runtime import Runtime
 from engine.storage import disks, pools
@@ -56,7 +54,7 @@ class FrontendStack:
         self.client = client or EngineClient(res, alive=alive)
         self.hub = EventHub()
         self.runtime = Runtime.build(cfg, self.client, self.hub.publish)
-        metrics = RequestMetrics(self.runtime.monitor)
+        metrics = RequestMetrics(self.runtime.monitor, background=self._background_restarts)
         self.limiter = ClientLimiter(cfg.client_max_inflight)  # one count per client across both ports
         self.policy = AccessPolicy.from_config(cfg)  # one for both transports (one read of the tokens file)
         self.app: ASGIApp = build_app(self.runtime, self.hub, metrics, self.limiter, policy=self.policy)
@@ -75,6 +73,10 @@ class FrontendStack:
             metrics_interval=cfg.metrics_interval,
             on_tick=self._tick,
         )
+
+    def _background_restarts(self) -> dict[str, int]:
+        """/metrics: the restarts of the domains' background tasks and of the watchers'."""
+        return {**self.runtime.background_restarts(), **self.watchers.background_restarts()}
 
     async def _tick(self) -> None:
         """Every 100 ms: gRPC health follows worker readiness; the client's figures reach the tables."""
@@ -107,17 +109,8 @@ class FrontendStack:
                 self.config.ports_file.unlink()
 
     async def start(self) -> None:
-        interrupted = self.runtime.jobs.recover()
-        for job in interrupted:
-            logger.warning(
-                "job %s (%s on %s) was interrupted when the engine last stopped",
-                job.id,
-                job.kind,
-                safe_text(job.target),
-            )
-        await asyncio.to_thread(self.runtime.files.clean_interrupted, interrupted)
-        await self.runtime.keys.open()  # in a thread: scrypt when the keys are passphrase-sealed
-        self.runtime.storage.start()  # remembered pools mounted again (logged), snapshot schedules run
+        """The domains (engine/runtime.py: in their declared order), then the gRPC server and the watchers."""
+        await self.runtime.start()
         await self.grpc_server.start()
         self.watchers.start()
 
@@ -127,15 +120,13 @@ class FrontendStack:
         await self.hub.close()
 
     async def stop(self, grace: float) -> None:
-        """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, release the client."""
+        """Let in-flight RPCs finish (``grace`` seconds), stop the watchers, close the domains (in the
+        reverse of their order: the audit log last, so a call answered late still has its line),
+        release the client."""
         self.remove_ports()
         await self.grpc_server.stop(grace)
         unixsock.unlink_quietly(self.config.grpc_socket)
-        await self.runtime.storage.close()  # running storage operations let go before their jobs end
-        await self.runtime.jobs.close()
-        self.runtime.files.close()
-        self.runtime.keys.close()
         await self.watchers.stop()
-        self.runtime.audit.close()  # after the last RPC: a call answered later still has its log line
+        await self.runtime.close()
         if self._owns_client:
             self.client.close()

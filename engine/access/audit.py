@@ -20,6 +20,7 @@ line is written all the same.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -29,6 +30,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from engine.domain import Domain
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -108,7 +111,11 @@ class AuditEntry:
         return "%s %s result=%s status=%s caller=%s%s peer=%s transport=%s %.1f ms", (*args, self.duration_ms)
 
 
-class AuditLog:
+class AuditLog(Domain):
+    """The audit domain (engine/domain.py): opened at construction (the table is made and pruned then);
+    ``close`` writes what is queued and stops the writer thread, off the event loop."""
+
+    name = "audit"
     _db: sqlite3.Connection | None = None
     _reader: sqlite3.Connection | None = None
     _thread: threading.Thread | None = None
@@ -263,8 +270,13 @@ class AuditLog:
             rows = self._reader.execute(query, (*args, min(limit, LIST_LIMIT_MAX))).fetchall()
         return [AuditEntry(**{**dict(zip(_COLUMNS, row, strict=True)), "refused": bool(row[-1])}) for row in rows]
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Write what is queued, stop the writer, close the database (idempotent)."""
+        await super().close()
+        await asyncio.to_thread(self.close_now)
+
+    def close_now(self) -> None:
+        """``close`` for code without an event loop (a tool, a test): the same, on this thread."""
         with self._progress:
             thread, self._thread = self._thread, None
         if thread is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.core.agents.params import LEVELS
 from engine.core.codes import Codec, Status
+from engine.domain import Domain
 from engine.errors import BadRequest, EngineError, InsufficientSpace, NotFound
 from engine.files import compress_job, decompress_job, rewrap_job, seal_job
 from engine.files.jobrun import FileEnv, FileJobSpec
@@ -81,7 +82,13 @@ def check_request(operation: str, codec: str, level: int | None, compress: bool)
     return codec, 0
 
 
-class FileJobs:
+class FileJobs(Domain):
+    """The file jobs domain (engine/domain.py): its jobs run on the shared JobManager, which cleans up
+    after the interrupted ones at its open (``clean_interrupted``); ``close`` stops its I/O threads
+    (after the JobManager has ended the jobs using them)."""
+
+    name = "files"
+
     def __init__(
         self, config: EngineConfig, client: EngineClient, jobs: JobManager, keys: KeyService, publish: Publish
     ) -> None:
@@ -98,6 +105,7 @@ class FileJobs:
         self.io = FileIO()
         self.env = FileEnv(config, BlockRunner(client, self.io, depth=lanes_for(config)), self.io, keys)
         self.ranges = RangeReader(self.policy, max_prefix=max(MAX_PREFIX_BYTES, config.job_block_bytes))
+        jobs.after_recover(self.clean_interrupted)
 
     async def start(
         self,
@@ -223,7 +231,8 @@ class FileJobs:
             if temporary and self.policy.roots and remove_stale(self.policy, temporary):
                 logger.info("removed %s, the partial output of interrupted job %s", temporary, record.id)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        await super().close()
         self.ranges.close()
         self.io.close()
 

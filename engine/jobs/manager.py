@@ -28,6 +28,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from engine.common.logsafe import safe_text
+from engine.domain import Domain
 from engine.errors import Conflict, EngineBusy, EngineClosed, EngineError, NotFound
 from engine.jobs.inline import InlineJob, InlineJobs
 from engine.jobs.locks import Hold, LockTable, busy
@@ -91,7 +92,13 @@ class _Entry:
         self.task: asyncio.Task[None] | None = None
 
 
-class JobManager:
+class JobManager(Domain):
+    """The jobs domain (engine/domain.py): ``open`` recovers what the last engine left unfinished, ``close``
+    ends the live jobs "interrupted". Another domain that must clean up after its interrupted jobs
+    (a file job's partial output) registers that with ``after_recover``."""
+
+    name = "jobs"
+
     def __init__(
         self,
         store: JobStore,
@@ -111,6 +118,23 @@ class JobManager:
         self._inline = InlineJobs(KEEP_INLINE, progress_interval_s)
         self._closing = False  # close() is ending the jobs: nobody cancelled them, the engine is stopping
         self._finished_since_prune = 0
+        self._after_recover: list[Callable[[list[JobRecord]], None]] = []
+
+    def after_recover(self, cleanup: Callable[[list[JobRecord]], None]) -> None:
+        """``cleanup(interrupted records)`` runs in a thread at ``open``, after the recovery."""
+        self._after_recover.append(cleanup)
+
+    async def open(self) -> None:
+        interrupted = self.recover()
+        for job in interrupted:
+            logger.warning(
+                "job %s (%s on %s) was interrupted when the engine last stopped",
+                job.id,
+                job.kind,
+                safe_text(job.target),
+            )
+        for cleanup in self._after_recover:
+            await asyncio.to_thread(cleanup, interrupted)
 
     def recover(self) -> list[JobRecord]:
         """At start: every job the previous engine left queued or running failed ("interrupted")."""
@@ -237,6 +261,7 @@ class JobManager:
         for entry in list(self._live.values()):
             await self.cancel(entry.record.id)
         self.store.close()
+        await super().close()
 
     # running -----------------------------------------------------------------------------------
     def _start_next(self, category: str) -> None:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.common.logsafe import safe_text
+from engine.domain import Domain
 from engine.errors import BadRequest, Conflict, EngineClosed, EngineError, InvalidArgument
 from engine.keys.keyfile import AEAD_ID, KDF_ID, KEM_ID, SUITE_NAME, KeystoreError, fingerprint_of
 from engine.keys.keystore import Keystore
@@ -67,7 +68,11 @@ def parse_key_id(key_id: str) -> bytes:
     return raw
 
 
-class KeyService:
+class KeyService(Domain):
+    """The keys domain (engine/domain.py): ``open`` opens the keystore off the loop, ``close`` the sealed-file index."""
+
+    name = "keys"
+
     def __init__(self, data_dir: str, passphrase_file: str = "", history: History | None = None) -> None:
         """``history``: the file jobs' records, to seed a new index of sealed files."""
         self.data_dir = data_dir
@@ -111,7 +116,8 @@ class KeyService:
             except sqlite3.Error as exc:  # the index is a help for retirement, never a reason to fail a job
                 logger.warning("could not index sealed file %s: %s", safe_text(path), exc)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        await super().close()
         if self.index is not None:
             self.index.close()
 

@@ -4,7 +4,8 @@ The StorageManager decides (names, devices, confirmation, one operation per pool
 this adds what a running engine needs around it: long operations become jobs (op_jobs.py),
 snapshot schedules are kept and run, SMART is read per disk, the listings cached in the Runtime
 are forgotten after every change so the next one shows the real state, and start/stop: remembered
-pools are mounted again and the scheduler started; running operations are let go at stop.
+pools are mounted again and the scheduler started (engine/domain.py's open, under its background
+tasks); running operations are let go at close.
 
 Everything runs on the frontend's event loop; every tool is an asyncio subprocess with a timeout,
 so nothing here blocks the loop or touches the data plane (rings, slots, workers).
@@ -13,13 +14,13 @@ so nothing here blocks the loop or touches the data plane (rings, slots, workers
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import re
 import stat
 from typing import TYPE_CHECKING, Any
 
+from engine.domain import Domain
 from engine.errors import Conflict, InvalidArgument, NotFound, Unsupported
 from engine.storage import smart
 from engine.storage.op_jobs import OperationJobs, job_dict
@@ -57,7 +58,9 @@ def disk_path(disk: str) -> str:
     return path
 
 
-class StorageService:
+class StorageService(Domain):
+    name = "storage"
+
     def __init__(
         self,
         manager: StorageManager,
@@ -73,21 +76,29 @@ class StorageService:
         self.ops = OperationJobs(jobs, publish, forget, poll_s=poll_s)
         self.schedules = ScheduleStore(data_dir)
         self.scheduler = SnapshotScheduler(self.schedules, manager)
-        self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._restored = asyncio.Event()
 
     # lifecycle --------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Mount the remembered pools again (in the background: a slow mount must not hold the
-        frontend's start), then run the snapshot schedules until stop."""
-        self._task = asyncio.get_running_loop().create_task(self._background(), name="storage")
+    async def open(self) -> None:
+        """Mount the remembered pools again and list them once (in the background: a slow mount must
+        not hold the frontend's start), then run the snapshot schedules until close (restarted with
+        backoff if the runner fails)."""
+        self.background.run_once("restore", self._restore())
+        self.background.run_forever("snapshots", self._run_schedules)
 
-    async def _background(self) -> None:
-        for outcome in await self.manager.restore():
-            log = logger.warning if outcome["action"] == "failed" else logger.info
-            log("storage: pool %s at start: %s (%s)", outcome["name"], outcome["action"], outcome["detail"])
-        self._forget()
-        await self._survey()
+    async def _restore(self) -> None:
+        try:
+            for outcome in await self.manager.restore():
+                log = logger.warning if outcome["action"] == "failed" else logger.info
+                log("storage: pool %s at start: %s (%s)", outcome["name"], outcome["action"], outcome["detail"])
+            self._forget()
+            await self._survey()
+        finally:
+            self._restored.set()  # the schedules run once the pools are back (or their restore failed)
+
+    async def _run_schedules(self) -> None:
+        await self._restored.wait()
         await self.scheduler.run(self._stop)
 
     async def _survey(self) -> None:
@@ -101,16 +112,12 @@ class StorageService:
         for source in listing["sources"]:
             if not source["available"] and source["name"] in ("btrfs", "zfs"):
                 logger.info("storage: %s unavailable: %s", source["name"], source["detail"])
-        await self.scheduler.run(self._stop)
 
     async def close(self) -> None:
         """Stop following running operations (before the JobManager closes) and stop the scheduler."""
         await self.ops.close()
         self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await super().close()
 
     async def _changed(self, call: Awaitable[dict[str, Any]]) -> dict[str, Any]:
         try:

@@ -69,7 +69,7 @@ def test_entries_share_the_job_store_file_and_list_newest_first(tmp_path: Path) 
         assert {"jobs", "audit"} <= tables  # one SQLite file for the engine
         assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     finally:
-        log.close()
+        log.close_now()
         store.close()
 
 
@@ -91,13 +91,13 @@ def test_retention_by_age_and_by_count(tmp_path: Path) -> None:
         (count,) = sqlite3.connect(log.path).execute("SELECT COUNT(*) FROM audit").fetchone()
         assert count <= 5 + PRUNE_EVERY
     finally:
-        log.close()
+        log.close_now()
     reopened = AuditLog(tmp_path / "engine.sqlite3", retention_days=2, max_entries=2)  # pruned at open
     try:
         (count,) = sqlite3.connect(reopened.path).execute("SELECT COUNT(*) FROM audit").fetchone()
         assert count == 2
     finally:
-        reopened.close()
+        reopened.close_now()
 
 
 def test_refused_entries_are_kept_under_their_own_cap(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_refused_entries_are_kept_under_their_own_cap(tmp_path: Path) -> None:
         (count,) = sqlite3.connect(log.path).execute("SELECT COUNT(*) FROM audit").fetchone()
         assert count == 5 + 3
     finally:
-        log.close()
+        log.close_now()
     assert AuditLog(tmp_path / "x.sqlite3", retention_days=1, max_entries=100_000).max_refused == 10_000
 
 
@@ -138,7 +138,7 @@ def test_a_log_from_before_the_refused_column_gains_it(tmp_path: Path) -> None:
         log.record(entry(1))
         assert [(e.target, e.refused) for e in log.recent()] == [("pool=p1", False), ("pool=old", False)]
     finally:
-        log.close()
+        log.close_now()
 
 
 def test_one_log_line_per_record_and_a_failed_write_never_raises(
@@ -158,7 +158,7 @@ def test_one_log_line_per_record_and_a_failed_write_never_raises(
     assert log.failures == 1
     messages = [r.getMessage() for r in caplog.records]
     assert any("pool=p2" in m for m in messages) and any("cannot record" in m for m in messages)
-    log.close()
+    log.close_now()
     log.record(entry(3))  # after close (a call answered during shutdown): the line only
     assert any("pool=p3" in r.getMessage() for r in caplog.records)
 
@@ -176,5 +176,5 @@ def test_a_record_costs_the_event_loop_a_queue_put(tmp_path: Path) -> None:
         assert log.flush()
         assert len(log.recent(limit=1000)) == 1000 and log.failures == 0
     finally:
-        log.close()
+        log.close_now()
     assert per_record_us < 50, per_record_us

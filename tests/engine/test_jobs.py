@@ -4,6 +4,7 @@ in-memory jobs, and the locks of jobs and short operations."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import stat
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,14 @@ class Events:
 
     def __call__(self, record: JobRecord, phase: str) -> None:
         self.seen.append((record.id, phase, record.percent, str(record.state)))
+
+
+def _in_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def manager(tmp_path: Path, **kwargs: Any) -> JobManager:
@@ -105,7 +114,9 @@ def test_queue_bound_lock_and_cancel(tmp_path: Path) -> None:
     run(scenario())
 
 
-def test_failures_are_recorded_and_interrupted_jobs_are_marked(tmp_path: Path) -> None:
+def test_failures_are_recorded_and_interrupted_jobs_are_marked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def refused(ctx: JobContext) -> dict[str, Any]:
         raise ToolFailed("btrfs: device busy", code="tool_failed")
 
@@ -128,8 +139,14 @@ def test_failures_are_recorded_and_interrupted_jobs_are_marked(tmp_path: Path) -
 
     a, b, c = run(scenario())
     after = manager(tmp_path)
-    interrupted = after.recover()
-    assert [r.id for r in interrupted] == [c]
+    seen: list[tuple[list[str], bool]] = []
+    after.after_recover(lambda records: seen.append(([r.id for r in records], not _in_loop())))
+    with caplog.at_level(logging.WARNING, logger="engine.jobs.manager"):
+        run(after.open())  # the domain's open: recover, log each, then the cleanups (in a thread)
+    assert seen == [([c], True)]
+    assert f"job {c} (balance on pool3) was interrupted when the engine last stopped" in caplog.text
+    interrupted = after.list("storage")
+    assert [r.id for r in interrupted if r.error.startswith("interrupted")] == [c]
     assert after.get(c).error == "interrupted: the engine stopped while this job was running"
     assert after.get(a).state is JobState.FAILED and after.get(a).error == "btrfs: device busy"
     assert after.get(a).result["error_code"] == "tool_failed"

@@ -97,7 +97,7 @@ def test_retire_refusals_and_force(tmp_path: Path) -> None:
             await keys.key_files("xyz")
 
     run(scenario())
-    keys.close()
+    run(keys.close())
 
 
 def test_a_new_index_is_seeded_from_the_job_history(tmp_path: Path) -> None:
@@ -117,4 +117,4 @@ def test_a_new_index_is_seeded_from_the_job_history(tmp_path: Path) -> None:
         assert (await keys.key_files(key_id))["files"] == [str(sealed)]
 
     run(scenario())
-    keys.close()
+    run(keys.close())

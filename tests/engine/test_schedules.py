@@ -1,14 +1,23 @@
-"""Snapshot schedules: validation, boundaries, persistence across a restart (no root needed)."""
+"""Snapshot schedules: validation, boundaries, persistence across a restart, and the runner restarted
+under the storage domain's background tasks when it fails (no root needed)."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from engine.background import BackgroundTasks
 from engine.errors import InvalidArgument, NotFound
-from engine.storage.schedules import Schedule, ScheduleStore
+from engine.storage.schedules import Schedule, ScheduleStore, SnapshotScheduler
+from tests.utils import run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 T0 = calendar.timegm((2026, 11, 29, 13, 20, 0, 0, 0, 0))  # 13:20 UTC
 
@@ -59,3 +68,56 @@ def test_store_refuses_bad_schedules(tmp_path: Path, kwargs: dict, message: str)
         ScheduleStore(tmp_path).add("tank", "docs", **kwargs)
     with pytest.raises(InvalidArgument):
         ScheduleStore(tmp_path).add("tank", "../etc", period="hourly", keep=1)
+
+
+class Volumes:
+    """The snapshot calls the runner makes, kept in memory (the runner is under test, not the tools)."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[str] = []
+
+    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> dict[str, Any]:
+        self.snapshots.append(snapshot)
+        return {"name": snapshot}
+
+    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[dict[str, Any]]:
+        return [{"name": name} for name in self.snapshots]
+
+    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> dict[str, Any]:
+        self.snapshots.remove(snapshot)
+        return {"name": snapshot, "deleted": True}
+
+
+def test_a_runner_that_fails_is_restarted_and_runs_again_once_its_store_reads(tmp_path: Path) -> None:
+    """The runner as the storage domain runs it (engine/background.py run_forever): a schedule file it
+    cannot read fails it at each run (counted restarts, with backoff); once the file reads again, the
+    restarted runner takes the snapshot that is due, and a stop ends it cleanly (no restart)."""
+    store = ScheduleStore(tmp_path)
+    store.path.parent.mkdir(mode=0o700)
+    store.path.write_bytes(b'[{"id": 1')  # damaged: cut short
+    volumes = Volumes()
+    scheduler = SnapshotScheduler(store, volumes)
+
+    async def until(condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10):
+            while not condition():  # noqa: ASYNC110  # state of the objects under test, polled
+                await asyncio.sleep(0.005)
+
+    async def scenario() -> dict[str, int]:
+        tasks = BackgroundTasks("storage", first_backoff_s=0.02, max_backoff_s=0.1)
+        stop = asyncio.Event()
+        tasks.run_forever("snapshots", lambda: scheduler.run(stop))
+        await until(lambda: tasks.restarts()["snapshots"] >= 2)
+        store.path.unlink()
+        store.add("tank", "docs", period="hourly", keep=2, now=time.time() - 2 * 3600)  # a run is due
+        await until(lambda: bool(volumes.snapshots))
+        stop.set()
+        await until(lambda: tasks.running() == [])  # a clean return ends it
+        restarts = tasks.restarts()
+        await tasks.close()
+        return restarts
+
+    restarts = run(scenario())
+    assert restarts["snapshots"] >= 2
+    assert volumes.snapshots[0].startswith("auto-1-")
+    assert store.list_schedules()[0]["last_result"] == "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from typing import TYPE_CHECKING
 
 import httpx
@@ -200,6 +201,9 @@ def test_health_ready_metrics_openapi(http: httpx.Client) -> None:
     assert 'sigmavault_agent_tasks_total{agent="0"' in text
     assert "sigmavault_worker_ready" in text
     assert "sigmavault_http_request_seconds_bucket" in text
+    # every domain's and watcher's forever task, listed from its start (0 until it fails and is restarted)
+    tasks = re.findall(r'^sigmavault_background_restarts_total\{task="([\w.]+)"\} \d', text, re.M)
+    assert {"storage.snapshots", "events.metrics", "events.agents", "events.storage"} <= set(tasks), text
     doc = http.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert set(TEN_PATHS) <= set(doc["paths"])

@@ -4,6 +4,7 @@ over HTTP (checked against /openapi.json) and gRPC, on the session's ``engined s
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -148,3 +149,29 @@ def test_zfs_unusable_is_a_state_not_an_error(tmp_path: Path) -> None:
             assert absent_rpc.value.code() == grpc.StatusCode.NOT_FOUND
     finally:
         assert stop_served(served) == 0, served.output()[-3000:]
+
+
+def test_a_failing_schedule_runner_is_restarted_and_counted(tmp_path: Path) -> None:
+    """A schedule file the runner cannot read (damaged on disk) makes the runner fail at each run: it is
+    restarted with backoff, each failure logged with its traceback, and /metrics counts the restarts."""
+    storage = tmp_path / "data" / "storage"
+    storage.mkdir(parents=True, mode=0o700)
+    (tmp_path / "data").chmod(0o700)
+    (storage / "schedules.json").write_bytes(b'[{"id": 1, "pool": "tank"')  # cut short: not JSON
+    served = start_served(tmp_path)
+    pattern = re.compile(r'^sigmavault_background_restarts_total\{task="storage\.snapshots"\} (\S+)$', re.M)
+    try:
+        with httpx.Client(base_url=served.http, headers=served.headers, timeout=60) as http:
+            restarts = 0.0
+            deadline = time.monotonic() + 20
+            while restarts < 2 and time.monotonic() < deadline:  # the first restart comes 1 s after the failure
+                found = pattern.findall(http.get("/metrics").text)
+                restarts = float(found[0]) if found else 0.0
+                time.sleep(0.05)
+            assert restarts >= 2, http.get("/metrics").text
+    finally:
+        assert stop_served(served) == 0, served.output()[-3000:]
+    log = served.output()
+    assert "background task storage.snapshots failed (restart 1 in 1.0 s)" in log
+    assert "background task storage.snapshots failed (restart 2 in 2.0 s)" in log
+    assert "Traceback" in log and "JSONDecodeError" in log
