@@ -29,18 +29,18 @@ def test_store_persists_and_survives_a_restart(tmp_path: Path) -> None:
     hourly = store.add("tank", "docs", period="hourly", keep=24, now=T0)
     daily = store.add("tank", "media", period="daily", keep=7, now=T0)
     custom = store.add("tank", "docs", interval_s=900, keep=4, now=T0)
-    assert [s["id"] for s in (hourly, daily, custom)] == [1, 2, 3]
-    assert hourly["next_run_unix"] == T0 + 40 * 60 and custom["next_run_unix"] == T0 + 10 * 60
+    assert [s.id for s in (hourly, daily, custom)] == [1, 2, 3]
+    assert hourly.next_run_unix == T0 + 40 * 60 and custom.next_run_unix == T0 + 10 * 60
     store.update(1, last_run_unix=T0 + 2400, last_result="ok", last_snapshot="auto-1-20261129-140000")
     assert oct(store.path.stat().st_mode & 0o777) == "0o600"
 
     restarted = ScheduleStore(tmp_path)  # a new engine process reads the same file
-    listed = {s["id"]: s for s in restarted.list_schedules()}
-    assert listed[1]["last_snapshot"] == "auto-1-20261129-140000" and listed[1]["next_run_unix"] == T0 + 6000
+    listed = {s.id: s for s in restarted.list_schedules()}
+    assert listed[1].last_snapshot == "auto-1-20261129-140000" and listed[1].next_run_unix == T0 + 6000
     restarted.update(2, enabled=False)
-    assert ScheduleStore(tmp_path).list_schedules()[1]["next_run_unix"] == 0.0
+    assert ScheduleStore(tmp_path).list_schedules()[1].next_run_unix == 0.0
     restarted.remove(3)
-    assert [s["id"] for s in ScheduleStore(tmp_path).list_schedules()] == [1, 2]
+    assert [s.id for s in ScheduleStore(tmp_path).list_schedules()] == [1, 2]
     with pytest.raises(NotFound):
         restarted.remove(3)
 
