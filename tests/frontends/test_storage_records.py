@@ -23,6 +23,8 @@ from frontends._gen.sigmavault.v1 import common_pb2, storage_pb2
 from frontends.grpc_api.base import to_message
 from frontends.http_api.storage import route
 from frontends.records import plain
+from frontends.schema import project
+from frontends.stack import _storage_snapshot
 from frontends.storage_calls import CALLS
 from tests.utils import run
 
@@ -170,3 +172,15 @@ def _smart_app(smart: models.SmartInfo) -> Starlette:
     path = "/api/v1/storage/disks/{disk}/smart"
     endpoint = route(Runtime(Storage()), "GET", path, "GetSmart", "SMART")  # type: ignore[arg-type]
     return Starlette(routes=[Route(endpoint.path, endpoint.handler, methods=[endpoint.method])])
+
+
+def test_the_storage_watcher_sends_the_messages_json_form() -> None:
+    """storage.event's disks and pools (frontends/stack.py): as the HTTP listings give them, without the
+    fields that listing does not ask for (a disk's SMART, a pool's ``managed``) rather than null."""
+    snapshot = run(_storage_snapshot())
+    assert snapshot["disks"], "lsblk lists no device"
+    for disk in snapshot["disks"]:
+        assert "smart" not in disk and disk == project(storage_pb2.Disk.DESCRIPTOR, disk)
+        assert set(disk) == set(storage_pb2.Disk.DESCRIPTOR.fields_by_name) - {"smart"}
+    for pool in snapshot["pools"]:
+        assert set(pool) == set(storage_pb2.Pool.DESCRIPTOR.fields_by_name) - {"managed"}
