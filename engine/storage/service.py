@@ -40,6 +40,7 @@ from engine.storage.models import (
     StorageJobListing,
     Volume,
     VolumeListing,
+    from_fields,
 )
 from engine.storage.op_jobs import OperationJobs, job_dict
 from engine.storage.schedules import MAX_KEEP, ScheduleStore, SnapshotScheduler
@@ -293,5 +294,6 @@ class StorageService:
 
 
 def _job(job: dict[str, Any]) -> StorageJob:
-    """A storage job as op_jobs gives it (from the JobManager's record), as the record."""
-    return StorageJob(**job)
+    """A storage job as op_jobs gives it (from the JobManager's record), as the record: its StorageJob
+    fields (a key beyond them was never sent: both transports keep the message's fields only)."""
+    return from_fields(StorageJob, job)
