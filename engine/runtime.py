@@ -10,7 +10,7 @@ import importlib.metadata
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.access.audit import AuditLog
 from engine.core.monitor import EngineMonitor
@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from engine.core.client import EngineClient
     from engine.domain import Domain
     from engine.jobs import Publish
+    from engine.storage.models import DiskListing, PoolListing
 
+T = TypeVar("T")
 SLOW_FACTS_TTL_S = 2.0  # lsblk/zpool/wg answers are reused this long under load
 
 
@@ -45,22 +47,23 @@ class SlowFacts:
     """Facts that cost a system tool run, cached briefly so a burst of reads runs each tool once."""
 
     ttl_s: float = SLOW_FACTS_TTL_S
-    list_pools: Callable[[], Awaitable[dict[str, Any]]] = pools.list_pools
-    _cache: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    list_pools: Callable[[], Awaitable[PoolListing]] = pools.list_pools
+    _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
-    async def _cached(self, key: str, fetch: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async def _cached(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
         hit = self._cache.get(key)
         now = time.monotonic()
         if hit is not None and now - hit[0] < self.ttl_s:
-            return hit[1]
+            cached: T = hit[1]
+            return cached
         value = await fetch()
         self._cache[key] = (now, value)
         return value
 
-    async def pools(self) -> dict[str, Any]:
+    async def pools(self) -> PoolListing:
         return await self._cached("pools", self.list_pools)
 
-    async def disks(self) -> dict[str, Any]:
+    async def disks(self) -> DiskListing:
         return await self._cached("disks", disks.list_disks)
 
     async def mesh(self) -> dict[str, Any]:

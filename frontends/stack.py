@@ -23,6 +23,7 @@ from frontends.grpc_api.server import create_server, set_serving
 from frontends.http_api.app import build_app
 from frontends.limits import ClientLimiter
 from frontends.prom import RequestMetrics
+from frontends.records import plain
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,10 +35,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def _present(value: Any) -> Any:
+    """Plain values without the None fields, as the HTTP answers leave them out (frontends/schema.py)."""
+    if isinstance(value, dict):
+        return {key: _present(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_present(item) for item in value]
+    return value
+
+
 async def _storage_snapshot() -> dict[str, Any]:
+    """What the storage watcher compares every 5 s and sends in its events: pools and disks in their
+    messages' JSON form (a pool's ``managed`` and a disk's ``smart`` are not asked here: absent)."""
     pool_list = await pools.list_pools(detail=False)  # health and devices: enough to see a change
     disk_list = await disks.list_disks(with_smart=False)
-    return {"pools": pool_list["pools"], "disks": disk_list["disks"]}
+    return {"pools": _present(plain(pool_list.pools)), "disks": _present(plain(disk_list.disks))}
 
 
 class FrontendStack:

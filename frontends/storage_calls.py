@@ -9,7 +9,7 @@ StorageService method and answer the same message: they cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from frontends._gen.sigmavault.v1 import storage_pb2 as pb
 
@@ -20,15 +20,17 @@ if TYPE_CHECKING:
 
     from engine.runtime import Runtime
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Call:
     request: type[Message]
     response: type[Message]
-    run: Callable[[Runtime, Any], Awaitable[dict[str, Any]]]
+    run: Callable[[Runtime, Any], Awaitable[object]]  # a record of engine/storage/models.py
 
 
-async def _value(value: dict[str, Any]) -> dict[str, Any]:
+async def _value(value: T) -> T:
     return value
 
 

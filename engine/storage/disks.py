@@ -10,7 +10,8 @@ import psutil
 
 from engine.common.commands import Source, run_tool
 from engine.host.figures import io_dict
-from engine.storage.smart import parse_smartctl
+from engine.storage.models import Disk, DiskListing, IoCounters, SmartInfo
+from engine.storage.smart import parse_smartctl, smart_info
 
 LSBLK_ARGV = ["lsblk", "-J", "-b", "-o", "NAME,KNAME,PATH,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,MOUNTPOINTS,FSTYPE"]
 
@@ -46,34 +47,46 @@ def parse_lsblk(text: str) -> list[dict[str, Any]]:
     return out
 
 
-async def list_disks(with_smart: bool = True) -> dict[str, Any]:
+async def list_disks(with_smart: bool = True) -> DiskListing:
+    """Every block device (partitions after their disk) with its I/O counters and, ``with_smart``, its
+    SMART health (one smartctl per whole disk, run at once)."""
     lsblk = await run_tool(LSBLK_ARGV)
     if not lsblk.ok:
         detail = "lsblk is not installed" if not lsblk.found else lsblk.stderr.strip()
-        return {"disks": [], "sources": [Source("lsblk", False, detail).as_dict()]}
-    disks = parse_lsblk(lsblk.stdout)
+        return DiskListing((), (Source("lsblk", False, detail),))
+    found = parse_lsblk(lsblk.stdout)
     io = psutil.disk_io_counters(perdisk=True) or {}
-    for disk in disks:
-        disk["io"] = io_dict(io.get(disk["name"]))
-    sources = [Source("lsblk", True, f"{len(disks)} device(s)").as_dict()]
-    smart_source = await _add_smart(disks) if with_smart else Source("smart", False, "not requested")
-    sources.append(smart_source.as_dict())
-    return {"disks": disks, "sources": sources}
+    smart: list[SmartInfo | None] = [None] * len(found)
+    smart_source = Source("smart", False, "not requested")
+    if with_smart:
+        smart, smart_source = await _smart(found)
+    disks = tuple(
+        Disk(
+            **{**d, "mountpoints": tuple(d["mountpoints"])},
+            io=IoCounters(**io_dict(io.get(d["name"]))),
+            smart=info,
+        )
+        for d, info in zip(found, smart, strict=True)
+    )
+    return DiskListing(disks, (Source("lsblk", True, f"{len(disks)} device(s)"), smart_source))
 
 
-async def _add_smart(disks: list[dict[str, Any]]) -> Source:
-    whole = [d for d in disks if d["type"] == "disk"]
-    results = await asyncio.gather(*(run_tool(["smartctl", "-j", "-a", "--", d["path"]], 20.0) for d in whole))
+_NO_SMART = SmartInfo(available=False, detail="partitions and virtual devices have no SMART data")
+
+
+async def _smart(disks: list[dict[str, Any]]) -> tuple[list[SmartInfo | None], Source]:
+    """Each device's SMART (a partition or virtual device has none), and whether smartctl is here."""
+    whole = [i for i, d in enumerate(disks) if d["type"] == "disk"]
+    results = await asyncio.gather(*(run_tool(["smartctl", "-j", "-a", "--", disks[i]["path"]], 20.0) for i in whole))
     source = Source("smart", True, "smartctl")
-    for disk in disks:
-        disk["smart"] = {"available": False, "detail": "partitions and virtual devices have no SMART data"}
-    for disk, result in zip(whole, results, strict=True):
+    out: list[SmartInfo | None] = [_NO_SMART] * len(disks)
+    for i, result in zip(whole, results, strict=True):
         if not result.found:
-            disk["smart"] = {"available": False, "detail": "smartctl is not installed"}
+            out[i] = SmartInfo(available=False, detail="smartctl is not installed")
             source = Source("smart", False, "smartctl is not installed (package smartmontools)")
             continue
         try:
-            disk["smart"] = parse_smartctl(result.stdout)
+            out[i] = smart_info(parse_smartctl(result.stdout))
         except orjson.JSONDecodeError:
-            disk["smart"] = {"available": False, "detail": result.stderr.strip() or "unreadable smartctl output"}
-    return source
+            out[i] = SmartInfo(available=False, detail=result.stderr.strip() or "unreadable smartctl output")
+    return out, source

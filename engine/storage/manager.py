@@ -2,12 +2,13 @@
 
 This is where policy lives: names are checked, devices refused or accepted, destructive calls
 confirmed, one mutating operation per pool enforced, the engine's own pools remembered. The tool
-work is the backends' (btrfs/backend.py, zfs/backend.py). Every method returns plain data keyed by
-the proto field names, or a LongOperation (operations.py) for the caller's job wrapper to drive.
+work is the backends' (btrfs/backend.py, zfs/backend.py). Every method returns a record of
+models.py, or a LongOperation (operations.py) for the caller's job wrapper to drive.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from engine.errors import AlreadyExists, InvalidArgument, NotFound, Unsupported
 from engine.jobs.locks import VOLUME_OPS, LockTable, pool_key
 from engine.storage import devices, pools
 from engine.storage.btrfs.backend import BtrfsBackend
+from engine.storage.models import DestroyedPool, Pool, PoolListing, RestoreOutcome, ScrubStatus, Source
 from engine.storage.names import check_name, require_confirm
 from engine.storage.registry import PoolRegistry
 from engine.storage.volume_ops import VolumeOperations
@@ -32,7 +34,7 @@ class StorageManager(VolumeOperations):
         self.locks = locks or LockTable()  # the JobManager's, in a running engine
         self.btrfs, self.zfs = BtrfsBackend(), ZfsBackend()
         # the listing's sources as of its last run (system status shows them: ZFS installed but unusable...)
-        self.sources: list[dict[str, Any]] = []
+        self.sources: tuple[Source, ...] = ()
 
     def _backend(self, pool_type: str) -> Any:
         if pool_type not in ("btrfs", "zfs"):
@@ -62,31 +64,39 @@ class StorageManager(VolumeOperations):
         raise NotFound(f"no pool named {name!r}", metadata={"pool": name})
 
     # pools ------------------------------------------------------------------------------------
-    async def list_pools(self) -> dict[str, Any]:
+    async def list_pools(self) -> PoolListing:
         """Every pool on the machine (pools.list_pools), marked ``managed`` when the engine created it;
         a remembered pool whose devices are gone is listed as UNAVAILABLE rather than dropped."""
         listing = await pools.list_pools()
-        self.sources = listing["sources"]
+        self.sources = listing.sources
         records = {r["name"]: r for r in self.registry.records()}
-        for pool in listing["pools"]:
-            record = records.pop(pool["name"], None)
-            pool["managed"] = record is not None and record.get("uuid", pool.get("uuid")) == pool.get("uuid")
+        found: list[Pool] = []
+        for pool in listing.pools:
+            record = records.pop(pool.name, None)
+            managed = record is not None and record.get("uuid", pool.uuid) == pool.uuid
+            found.append(dataclasses.replace(pool, managed=managed))
         # an exported ZFS pool is not in zpool list: zpool import finds it (btrfs lists its own as EXPORTED)
         for pool in await self.zfs.exported({n for n, r in records.items() if r["type"] == "zfs"}):
-            if pool["uuid"] == records[pool["name"]].get("uuid"):
-                del records[pool["name"]]
-                listing["pools"].append({**pool, "managed": True})
-        for record in records.values():
-            missing = pools.empty_pool(record["name"], record["type"])
-            missing.update(uuid=record["uuid"], health="UNAVAILABLE", devices=record["devices"], managed=True)
-            listing["pools"].append(missing)
-        return listing
+            if pool.uuid == records[pool.name].get("uuid"):
+                del records[pool.name]
+                found.append(dataclasses.replace(pool, managed=True))
+        found.extend(  # remembered, and its devices are gone
+            Pool(
+                name=r["name"],
+                type=r["type"],
+                uuid=r["uuid"],
+                health="UNAVAILABLE",
+                devices=tuple(r["devices"]),
+                managed=True,
+            )
+            for r in records.values()
+        )
+        return PoolListing(tuple(found), listing.sources)
 
-    async def get_pool(self, name: str) -> dict[str, Any]:
+    async def get_pool(self, name: str) -> Pool:
         backend, ref = await self.resolve(name)
-        pool: dict[str, Any] = await backend.describe(ref)
-        pool["managed"] = self.registry.get(name) is not None
-        return pool
+        pool: Pool = await backend.describe(ref)
+        return dataclasses.replace(pool, managed=self.registry.get(name) is not None)
 
     async def create_pool(
         self,
@@ -97,14 +107,12 @@ class StorageManager(VolumeOperations):
         data_profile: str = "single",
         metadata_profile: str = "",
         force: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Pool:
         check_name(name, "pool")
         backend = self._backend(pool_type)
         await backend.ready()
         with self.locks.hold(pool_key(name), "create"):
-            if self.registry.get(name) is not None or any(
-                p["name"] == name for p in (await pools.list_pools())["pools"]
-            ):
+            if self.registry.get(name) is not None or any(p.name == name for p in (await pools.list_pools()).pools):
                 raise AlreadyExists(f"a pool named {name!r} already exists", metadata={"pool": name})
             mountpoint = self.pool_root / name
             if mountpoint.exists() and any(mountpoint.iterdir()):
@@ -114,7 +122,7 @@ class StorageManager(VolumeOperations):
             self.registry.remember(name, pool_type, ref.uuid, checked, ref.mountpoint)
         return await self.get_pool(name)
 
-    async def import_pool(self, name: str, *, degraded: bool = False) -> dict[str, Any]:
+    async def import_pool(self, name: str, *, degraded: bool = False) -> Pool:
         backend, ref = await self.resolve(name)
         with self.locks.hold(pool_key(name), "import"):
             await backend.import_pool(ref, self.pool_root / name, degraded)
@@ -122,10 +130,10 @@ class StorageManager(VolumeOperations):
                 self.registry.update(name, auto_import=True, mountpoint=ref.mountpoint)
             else:  # adopting a pool from elsewhere: from now on it is mounted at start, as zpool import does
                 pool = await backend.describe(ref)
-                self.registry.remember(name, ref.type, ref.uuid, pool["devices"], ref.mountpoint)
+                self.registry.remember(name, ref.type, ref.uuid, list(pool.devices), ref.mountpoint)
         return await self.get_pool(name)
 
-    async def export_pool(self, name: str) -> dict[str, Any]:
+    async def export_pool(self, name: str) -> Pool:
         backend, ref = await self.resolve(name)
         with self.locks.hold(pool_key(name), "export"):
             await backend.export_pool(ref, self.pool_root)
@@ -133,13 +141,13 @@ class StorageManager(VolumeOperations):
                 self.registry.update(name, auto_import=False)
         return await self.get_pool(name)
 
-    async def destroy_pool(self, name: str, *, confirm: str | None) -> dict[str, Any]:
+    async def destroy_pool(self, name: str, *, confirm: str | None) -> DestroyedPool:
         require_confirm(confirm, name, "destroying pool")
         backend, ref = await self.resolve(name)
         with self.locks.hold(pool_key(name), "destroy"):
             await backend.destroy(ref, self.pool_root)
             self.registry.forget(name)
-        return {"name": name, "destroyed": True}
+        return DestroyedPool(name)
 
     def remembered_pools(self) -> list[dict[str, Any]]:
         """The registry: pools this engine created or imported, mounted again at start."""
@@ -149,27 +157,26 @@ class StorageManager(VolumeOperations):
         """Stop remembering a pool (it is not touched); True if it was remembered."""
         return self.registry.forget(name)
 
-    async def restore(self) -> list[dict[str, Any]]:
+    async def restore(self) -> list[RestoreOutcome]:
         """At start: mount every remembered pool that is not mounted (and was not exported)."""
-        results = []
-        for record in self.registry.records():
-            outcome = {"name": record["name"], "action": "skipped", "detail": "exported by the operator"}
-            if record.get("auto_import", True):
-                try:
-                    backend, ref = await self.resolve(record["name"])
-                    if ref.mountpoint:
-                        outcome.update(action="already_mounted", detail=ref.mountpoint)
-                    else:
-                        with self.locks.hold(pool_key(record["name"]), "import"):
-                            await backend.import_pool(ref, self.pool_root / record["name"], False)
-                        outcome.update(action="mounted", detail=ref.mountpoint)
-                except Exception as exc:  # one pool's trouble must not stop the others
-                    outcome.update(action="failed", detail=str(exc))
-            results.append(outcome)
-        return results
+        return [await self._restore(record) for record in self.registry.records()]
+
+    async def _restore(self, record: dict[str, Any]) -> RestoreOutcome:
+        name = record["name"]
+        if not record.get("auto_import", True):
+            return RestoreOutcome(name, "skipped", "exported by the operator")
+        try:
+            backend, ref = await self.resolve(name)
+            if ref.mountpoint:
+                return RestoreOutcome(name, "already_mounted", ref.mountpoint)
+            with self.locks.hold(pool_key(name), "import"):
+                await backend.import_pool(ref, self.pool_root / name, False)
+            return RestoreOutcome(name, "mounted", ref.mountpoint)
+        except Exception as exc:  # one pool's trouble must not stop the others
+            return RestoreOutcome(name, "failed", str(exc))
 
     # devices ----------------------------------------------------------------------------------
-    async def add_device(self, name: str, device: str, *, force: bool = False) -> dict[str, Any]:
+    async def add_device(self, name: str, device: str, *, force: bool = False) -> Pool:
         backend, ref = await self.resolve(name)
         with self.locks.hold(pool_key(name), "add_device"):
             checked = (await devices.check_device(device, force=force))["path"]
@@ -218,12 +225,12 @@ class StorageManager(VolumeOperations):
     async def scrub(self, name: str) -> LongOperation:
         return await self._long(name, "scrub", lambda b, ref, lease: b.scrub(ref, self.locks, lease), allows=VOLUME_OPS)
 
-    async def scrub_status(self, name: str) -> dict[str, Any]:
+    async def scrub_status(self, name: str) -> ScrubStatus:
         backend, ref = await self.resolve(name)
-        status: dict[str, Any] = await backend.scrub_status(ref)
+        status: ScrubStatus = await backend.scrub_status(ref)
         return status
 
-    async def cancel_scrub(self, name: str) -> dict[str, Any]:
+    async def cancel_scrub(self, name: str) -> ScrubStatus:
         """Cancel a scrub this engine does not follow (one started before a restart, or by hand)."""
         backend, ref = await self.resolve(name)
         await backend.cancel_scrub(ref)

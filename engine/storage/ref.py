@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.storage.models import Pool
 
 
 @dataclass
@@ -12,4 +15,5 @@ class PoolRef:
     type: str  # "btrfs" | "zfs"
     uuid: str = ""
     mountpoint: str = ""  # where the whole pool is mounted, "" when it is not (exported)
-    info: dict[str, Any] = field(default_factory=dict)  # backend's own record (btrfs: filesystem show entry)
+    info: dict[str, Any] = field(default_factory=dict)  # btrfs: its filesystem show entry
+    pool: Pool | None = None  # ZFS: the pool as zpool list (or zpool import) shows it

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.errors import Conflict, EngineError, InvalidArgument, NotFound
+from engine.storage.models import DeletedSnapshot, Snapshot, SnapshotSchedule
 from engine.storage.names import check_name
 from engine.storage.state import read_json, write_json
 
@@ -50,8 +51,8 @@ class Schedule:
         base = self.last_run_unix or self.created_unix
         return (int(base) // self.interval_s + 1) * self.interval_s
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "next_run_unix": float(self.next_run()) if self.enabled else 0.0}
+    def record(self) -> SnapshotSchedule:
+        return SnapshotSchedule(**asdict(self), next_run_unix=float(self.next_run()) if self.enabled else 0.0)
 
 
 class ScheduleStore:
@@ -67,13 +68,13 @@ class ScheduleStore:
     def schedules(self) -> list[Schedule]:
         return self._load()
 
-    def list_schedules(self) -> list[dict[str, Any]]:
+    def list_schedules(self) -> tuple[SnapshotSchedule, ...]:
         """Every schedule with its ``next_run_unix``."""
-        return [s.as_dict() for s in self._load()]
+        return tuple(s.record() for s in self._load())
 
     def add(
         self, pool: str, volume: str, *, keep: int, period: str = "", interval_s: int = 0, now: float | None = None
-    ) -> dict[str, Any]:
+    ) -> SnapshotSchedule:
         check_name(pool, "pool")
         check_name(volume, "volume")
         if period:
@@ -96,7 +97,7 @@ class ScheduleStore:
             time.time() if now is None else now,
         )
         self._save([*schedules, schedule])
-        return schedule.as_dict()
+        return schedule.record()
 
     def remove(self, schedule_id: int) -> None:
         schedules = self._load()
@@ -104,7 +105,7 @@ class ScheduleStore:
             raise NotFound(f"no snapshot schedule {schedule_id}")
         self._save([s for s in schedules if s.id != schedule_id])
 
-    def update(self, schedule_id: int, **fields: Any) -> dict[str, Any]:
+    def update(self, schedule_id: int, **fields: Any) -> SnapshotSchedule:
         schedules = self._load()
         found = next((s for s in schedules if s.id == schedule_id), None)
         if found is None:
@@ -112,17 +113,17 @@ class ScheduleStore:
         for key, value in fields.items():
             setattr(found, key, value)
         self._save(schedules)
-        return found.as_dict()
+        return found.record()
 
 
 class Snapshots(Protocol):
     """What the runner needs of the StorageManager."""
 
-    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> dict[str, Any]: ...
-    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[dict[str, Any]]: ...
+    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> Snapshot: ...
+    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[Snapshot]: ...
     async def delete_snapshot(
         self, pool: str, volume: str, snapshot: str, *, confirm: str | None
-    ) -> dict[str, Any]: ...
+    ) -> DeletedSnapshot: ...
 
 
 class Clock(Protocol):
@@ -191,9 +192,9 @@ class SnapshotScheduler:
 
     async def _prune(self, schedule: Schedule) -> list[str]:
         ours = sorted(
-            s["name"]
+            s.name
             for s in await self.snapshots.list_snapshots(schedule.pool, schedule.volume)
-            if s["name"].startswith(schedule.prefix)
+            if s.name.startswith(schedule.prefix)
         )  # (names sort by their UTC time)
         doomed = ours[: max(0, len(ours) - schedule.keep)]
         for name in doomed:

@@ -14,15 +14,35 @@ so nothing here blocks the loop or touches the data plane (rings, slots, workers
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
 import stat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.domain import Domain
 from engine.errors import Conflict, InvalidArgument, NotFound, Unsupported
 from engine.storage import smart
+from engine.storage.models import (
+    DeletedSchedule,
+    DeletedSnapshot,
+    DeletedVolume,
+    DestroyedPool,
+    Pool,
+    ScheduleListing,
+    ScrubStatus,
+    SelfTestStarted,
+    SmartInfo,
+    Snapshot,
+    SnapshotListing,
+    SnapshotSchedule,
+    StorageJob,
+    StorageJobListing,
+    Volume,
+    VolumeListing,
+    from_fields,
+)
 from engine.storage.op_jobs import OperationJobs, job_dict
 from engine.storage.schedules import MAX_KEEP, ScheduleStore, SnapshotScheduler
 
@@ -35,6 +55,7 @@ if TYPE_CHECKING:
     from engine.storage.manager import StorageManager
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 _DISK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:!-]{0,63}")  # kernel block names (cciss!c0d0 has a "!")
 JOB_LIMIT_MAX = 1000
 
@@ -90,8 +111,8 @@ class StorageService(Domain):
     async def _restore(self) -> None:
         try:
             for outcome in await self.manager.restore():
-                log = logger.warning if outcome["action"] == "failed" else logger.info
-                log("storage: pool %s at start: %s (%s)", outcome["name"], outcome["action"], outcome["detail"])
+                log = logger.warning if outcome.action == "failed" else logger.info
+                log("storage: pool %s at start: %s (%s)", outcome.name, outcome.action, outcome.detail)
             self._forget()
             await self._survey()
         finally:
@@ -109,9 +130,9 @@ class StorageService(Domain):
         except Exception:  # the listing is retried by every caller; start goes on
             logger.exception("storage: the pool listing at start failed")
             return
-        for source in listing["sources"]:
-            if not source["available"] and source["name"] in ("btrfs", "zfs"):
-                logger.info("storage: %s unavailable: %s", source["name"], source["detail"])
+        for source in listing.sources:
+            if not source.available and source.name in ("btrfs", "zfs"):
+                logger.info("storage: %s unavailable: %s", source.name, source.detail)
 
     async def close(self) -> None:
         """Stop following running operations (before the JobManager closes) and stop the scheduler."""
@@ -119,19 +140,19 @@ class StorageService(Domain):
         self._stop.set()
         await super().close()
 
-    async def _changed(self, call: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    async def _changed(self, call: Awaitable[T]) -> T:
         try:
             return await call
         finally:
             self._forget()
 
     # pools and devices ------------------------------------------------------------------------
-    async def get_pool(self, pool: str) -> dict[str, Any]:
+    async def get_pool(self, pool: str) -> Pool:
         return await self.manager.get_pool(pool)
 
     async def create_pool(
         self, name: str, devices: list[str], *, pool_type: str, data_profile: str, metadata_profile: str, force: bool
-    ) -> dict[str, Any]:
+    ) -> Pool:
         return await self._changed(
             self.manager.create_pool(
                 name,
@@ -143,106 +164,110 @@ class StorageService(Domain):
             )
         )
 
-    async def import_pool(self, pool: str, *, degraded: bool) -> dict[str, Any]:
+    async def import_pool(self, pool: str, *, degraded: bool) -> Pool:
         return await self._changed(self.manager.import_pool(pool, degraded=degraded))
 
-    async def export_pool(self, pool: str) -> dict[str, Any]:
+    async def export_pool(self, pool: str) -> Pool:
         return await self._changed(self.manager.export_pool(pool))
 
-    async def destroy_pool(self, pool: str, *, confirm: str) -> dict[str, Any]:
+    async def destroy_pool(self, pool: str, *, confirm: str) -> DestroyedPool:
         return await self._changed(self.manager.destroy_pool(pool, confirm=confirm))
 
-    async def add_device(self, pool: str, device: str, *, force: bool) -> dict[str, Any]:
+    async def add_device(self, pool: str, device: str, *, force: bool) -> Pool:
         return await self._changed(self.manager.add_device(pool, device, force=force))
 
-    async def remove_device(self, pool: str, device: str, *, confirm: str) -> dict[str, Any]:
-        return await self.ops.submit(await self.manager.remove_device(pool, device, confirm=confirm))
+    async def remove_device(self, pool: str, device: str, *, confirm: str) -> StorageJob:
+        return _job(await self.ops.submit(await self.manager.remove_device(pool, device, confirm=confirm)))
 
-    async def replace_device(self, pool: str, old: str, new: str, *, force: bool) -> dict[str, Any]:
-        return await self.ops.submit(await self.manager.replace_device(pool, old, new, force=force))
+    async def replace_device(self, pool: str, old: str, new: str, *, force: bool) -> StorageJob:
+        return _job(await self.ops.submit(await self.manager.replace_device(pool, old, new, force=force)))
 
-    async def balance(self, pool: str, *, convert_data: str, convert_metadata: str, force: bool) -> dict[str, Any]:
-        return await self.ops.submit(
-            await self.manager.balance(pool, convert_data=convert_data, convert_metadata=convert_metadata, force=force)
+    async def balance(self, pool: str, *, convert_data: str, convert_metadata: str, force: bool) -> StorageJob:
+        return _job(
+            await self.ops.submit(
+                await self.manager.balance(
+                    pool, convert_data=convert_data, convert_metadata=convert_metadata, force=force
+                )
+            )
         )
 
     # volumes and snapshots ----------------------------------------------------------------------
-    async def list_volumes(self, pool: str) -> dict[str, Any]:
-        return {"volumes": await self.manager.list_volumes(pool)}
+    async def list_volumes(self, pool: str) -> VolumeListing:
+        return VolumeListing(tuple(await self.manager.list_volumes(pool)))
 
-    async def create_volume(self, pool: str, volume: str, *, quota_bytes: int) -> dict[str, Any]:
+    async def create_volume(self, pool: str, volume: str, *, quota_bytes: int) -> Volume:
         return await self._changed(self.manager.create_volume(pool, volume, quota_bytes=quota_bytes))
 
-    async def set_quota(self, pool: str, volume: str, quota_bytes: int) -> dict[str, Any]:
+    async def set_quota(self, pool: str, volume: str, quota_bytes: int) -> Volume:
         return await self._changed(self.manager.set_quota(pool, volume, quota_bytes))
 
-    async def delete_volume(self, pool: str, volume: str, *, confirm: str, with_snapshots: bool) -> dict[str, Any]:
+    async def delete_volume(self, pool: str, volume: str, *, confirm: str, with_snapshots: bool) -> DeletedVolume:
         return await self._changed(
             self.manager.delete_volume(pool, volume, confirm=confirm, with_snapshots=with_snapshots)
         )
 
-    async def list_snapshots(self, pool: str, volume: str) -> dict[str, Any]:
-        return {"snapshots": await self.manager.list_snapshots(pool, volume or None)}
+    async def list_snapshots(self, pool: str, volume: str) -> SnapshotListing:
+        return SnapshotListing(tuple(await self.manager.list_snapshots(pool, volume or None)))
 
-    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> dict[str, Any]:
+    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> Snapshot:
         return await self._changed(self.manager.create_snapshot(pool, volume, snapshot))
 
-    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str) -> dict[str, Any]:
+    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str) -> DeletedSnapshot:
         return await self._changed(self.manager.delete_snapshot(pool, volume, snapshot, confirm=confirm))
 
-    async def rollback(self, pool: str, volume: str, snapshot: str, *, confirm: str) -> dict[str, Any]:
+    async def rollback(self, pool: str, volume: str, snapshot: str, *, confirm: str) -> Volume:
         return await self._changed(self.manager.rollback(pool, volume, snapshot, confirm=confirm))
 
-    async def clone(self, pool: str, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
+    async def clone(self, pool: str, volume: str, snapshot: str, new_volume: str) -> Volume:
         return await self._changed(self.manager.clone(pool, volume, snapshot, new_volume))
 
     # scrub ------------------------------------------------------------------------------------
-    async def start_scrub(self, pool: str) -> dict[str, Any]:
-        return await self.ops.submit(await self.manager.scrub(pool))
+    async def start_scrub(self, pool: str) -> StorageJob:
+        return _job(await self.ops.submit(await self.manager.scrub(pool)))
 
-    async def scrub_status(self, pool: str) -> dict[str, Any]:
-        return {**await self.manager.scrub_status(pool), "job_id": self.ops.running(pool, "scrub")}
+    async def scrub_status(self, pool: str) -> ScrubStatus:
+        return dataclasses.replace(await self.manager.scrub_status(pool), job_id=self.ops.running(pool, "scrub"))
 
-    async def cancel_scrub(self, pool: str) -> dict[str, Any]:
+    async def cancel_scrub(self, pool: str) -> ScrubStatus:
         """Cancel the scrub's job if the engine follows it, else the scrub itself (one started
         before a restart or by hand); no scrub running is a conflict, not a tool failure."""
         job_id = self.ops.running(pool, "scrub")
         if job_id:
             await self.ops.cancel(job_id)
-        elif (await self.manager.scrub_status(pool))["state"] != "running":
+        elif (await self.manager.scrub_status(pool)).state != "running":
             raise Conflict(f"no scrub is running on pool {pool!r}", code="scrub_not_running", metadata={"pool": pool})
         else:
             await self.manager.cancel_scrub(pool)
         return await self.scrub_status(pool)
 
     # jobs ---------------------------------------------------------------------------------------
-    def list_jobs(self, limit: int) -> dict[str, Any]:
+    def list_jobs(self, limit: int) -> StorageJobListing:
         if not 0 <= limit <= JOB_LIMIT_MAX:
             raise InvalidArgument(
                 f"limit must be in 0-{JOB_LIMIT_MAX} (0: 50), got {limit}", metadata={"max": JOB_LIMIT_MAX}
             )
-        return {"jobs": self.ops.list(limit or 50)}
+        return StorageJobListing(tuple(_job(job) for job in self.ops.list(limit or 50)))
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        return job_dict(self.ops.get(job_id))
+    def get_job(self, job_id: str) -> StorageJob:
+        return _job(job_dict(self.ops.get(job_id)))
 
-    async def cancel_job(self, job_id: str) -> dict[str, Any]:
-        return await self.ops.cancel(job_id)
+    async def cancel_job(self, job_id: str) -> StorageJob:
+        return _job(await self.ops.cancel(job_id))
 
     # schedules --------------------------------------------------------------------------------
-    def list_schedules(self) -> dict[str, Any]:
-        return {"schedules": self.schedules.list_schedules()}
+    def list_schedules(self) -> ScheduleListing:
+        return ScheduleListing(self.schedules.list_schedules())
 
     async def create_schedule(
         self, pool: str, volume: str, *, period: str, interval_s: int, keep: int
-    ) -> dict[str, Any]:
-        if not any(v["name"] == volume for v in await self.manager.list_volumes(pool)):  # checks the names too
+    ) -> SnapshotSchedule:
+        if not any(v.name == volume for v in await self.manager.list_volumes(pool)):  # checks the names too
             raise NotFound(f"pool {pool!r} has no volume {volume!r}", metadata={"pool": pool, "volume": volume})
         schedule = self.schedules.add(pool, volume, keep=keep, period=period, interval_s=interval_s)
         self.scheduler.wake()
         return schedule
 
-    def update_schedule(self, schedule_id: int, *, enabled: bool | None, keep: int | None) -> dict[str, Any]:
+    def update_schedule(self, schedule_id: int, *, enabled: bool | None, keep: int | None) -> SnapshotSchedule:
         fields: dict[str, Any] = {}
         if enabled is not None:
             fields["enabled"] = enabled
@@ -254,22 +279,28 @@ class StorageService(Domain):
         self.scheduler.wake()
         return schedule
 
-    def delete_schedule(self, schedule_id: int) -> dict[str, Any]:
+    def delete_schedule(self, schedule_id: int) -> DeletedSchedule:
         self.schedules.remove(schedule_id)
         self.scheduler.wake()
-        return {"id": schedule_id, "deleted": True}
+        return DeletedSchedule(schedule_id)
 
     # SMART ------------------------------------------------------------------------------------
-    async def get_smart(self, disk: str, *, extended: bool = False) -> dict[str, Any]:
+    async def get_smart(self, disk: str, *, extended: bool = False) -> SmartInfo:
         """The disk's SMART; a disk that answers none (virtio, USB bridges) is ``available: false``
         with smartctl's reason: a fact about that disk, not an error."""
         path = disk_path(disk)
         try:
-            return {"device": path, **await smart.read_smart(path, extended=extended)}
+            return await smart.read_smart(path, extended=extended)
         except Unsupported as exc:
             if exc.code != "no_smart":
                 raise
-            return {"available": False, "device": path, "detail": exc.message}
+            return SmartInfo(available=False, device=path, detail=exc.message)
 
-    async def start_self_test(self, disk: str, kind: str) -> dict[str, Any]:
+    async def start_self_test(self, disk: str, kind: str) -> SelfTestStarted:
         return await smart.start_self_test(disk_path(disk), kind or "short")
+
+
+def _job(job: dict[str, Any]) -> StorageJob:
+    """A storage job as op_jobs gives it (from the JobManager's record), as the record: its StorageJob
+    fields (a key beyond them was never sent: both transports keep the message's fields only)."""
+    return from_fields(StorageJob, job)

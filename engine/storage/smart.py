@@ -2,7 +2,8 @@
 
 A counter a protocol does not have (reallocated sectors on NVMe, wear on a spinning disk) is 0;
 ``protocol`` says which apply. A device that answers no SMART (virtio, many USB bridges) gives
-``available: false`` with smartctl's own reason.
+``available: false`` with smartctl's own reason. The parsers give dicts; ``smart_info`` makes the
+SmartInfo record (engine/storage/models.py) the domain answers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import orjson
 
 from engine.common.commands import run_tool
 from engine.errors import InvalidArgument, ToolFailed, Unsupported
+from engine.storage.models import SelfTestResult, SelfTestStarted, SelfTestState, SmartAttribute, SmartInfo, from_fields
 
 # smartctl(8) EXIT STATUS: a bit mask, and most bits are findings about the disk, not failures to run
 EXIT_BITS = (
@@ -168,6 +170,22 @@ def parse_self_tests(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def smart_info(parsed: dict[str, Any], device: str = "") -> SmartInfo:
+    """parse_smartctl's dict as the record; ``device`` is the path asked for, when smartctl names none."""
+    fields: dict[str, Any] = {}
+    if "device" not in parsed and device:
+        fields["device"] = device
+    if "exit_flags" in parsed:
+        fields["exit_flags"] = tuple(parsed["exit_flags"])
+    if "failing_attributes" in parsed:
+        fields["failing_attributes"] = tuple(SmartAttribute(**a) for a in parsed["failing_attributes"])
+    if "self_test" in parsed:
+        state = parsed["self_test"]
+        last = SelfTestResult(**state["last"]) if state["last"] else None
+        fields["self_test"] = from_fields(SelfTestState, state, last=last)
+    return from_fields(SmartInfo, parsed, **fields)
+
+
 def _messages(data: dict[str, Any]) -> str:
     return "; ".join(m.get("string", "") for m in data.get("smartctl", {}).get("messages", []))
 
@@ -191,12 +209,13 @@ async def _smartctl(device: str, *args: str, timeout: float = 30.0) -> dict[str,
     return data
 
 
-async def read_smart(device: str, *, extended: bool = False) -> dict[str, Any]:
-    """``smartctl -j -a`` (``-x`` when ``extended``) of one device, parsed; no SMART raises Unsupported."""
-    return parse_smartctl(orjson.dumps(await _smartctl(device, "-x" if extended else "-a")).decode())
+async def read_smart(device: str, *, extended: bool = False) -> SmartInfo:
+    """``smartctl -j -a`` (``-x`` when ``extended``) of one device; no SMART raises Unsupported."""
+    parsed = parse_smartctl(orjson.dumps(await _smartctl(device, "-x" if extended else "-a")).decode())
+    return smart_info(parsed, device)
 
 
-async def start_self_test(device: str, kind: str = "short") -> dict[str, Any]:
+async def start_self_test(device: str, kind: str = "short") -> SelfTestStarted:
     """Start a short or long self-test; the disk runs it on its own (minutes to hours)."""
     if kind not in ("short", "long"):
         raise InvalidArgument(f"self-test kind must be short or long, got {kind!r}", code="invalid_argument")
@@ -215,7 +234,7 @@ async def start_self_test(device: str, kind: str = "short") -> dict[str, Any]:
             metadata={"device": device, "exit_status": status},
         )
     minutes = before["short_minutes"] if kind == "short" else before["extended_minutes"]
-    return {"device": device, "kind": kind, "started": True, "estimated_minutes": minutes}
+    return SelfTestStarted(device, kind, True, minutes)
 
 
 async def self_test_status(device: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidArgument
 from engine.jobs.locks import VOLUME, pool_key
+from engine.storage.models import DeletedSnapshot, DeletedVolume, Snapshot, Volume
 from engine.storage.names import check_name, require_confirm
 
 if TYPE_CHECKING:
@@ -35,56 +36,60 @@ class VolumeOperations:
         with self.locks.hold(pool_key(pool), operation, group=VOLUME):
             return await getattr(backend, method)(ref, *args)
 
-    async def list_volumes(self, pool: str) -> list[dict[str, Any]]:
+    async def list_volumes(self, pool: str) -> list[Volume]:
         backend, ref = await self.resolve(pool)
-        return [{"pool": pool, **v} for v in await backend.list_volumes(ref)]
+        volumes: list[Volume] = await backend.list_volumes(ref)
+        return volumes
 
-    async def create_volume(self, pool: str, volume: str, *, quota_bytes: int = 0) -> dict[str, Any]:
+    async def create_volume(self, pool: str, volume: str, *, quota_bytes: int = 0) -> Volume:
         check_name(volume, "volume")
-        return {
-            "pool": pool,
-            **await self._volume_call(pool, "create_volume", "create_volume", volume, _quota(quota_bytes)),
-        }
+        created: Volume = await self._volume_call(pool, "create_volume", "create_volume", volume, _quota(quota_bytes))
+        return created
 
-    async def set_quota(self, pool: str, volume: str, quota_bytes: int) -> dict[str, Any]:
+    async def set_quota(self, pool: str, volume: str, quota_bytes: int) -> Volume:
         check_name(volume, "volume")
-        return {"pool": pool, **await self._volume_call(pool, "set_quota", "set_quota", volume, _quota(quota_bytes))}
+        changed: Volume = await self._volume_call(pool, "set_quota", "set_quota", volume, _quota(quota_bytes))
+        return changed
 
     async def delete_volume(
         self, pool: str, volume: str, *, confirm: str | None, with_snapshots: bool = False
-    ) -> dict[str, Any]:
+    ) -> DeletedVolume:
         check_name(volume, "volume")
         require_confirm(confirm, volume, "deleting volume")
         await self._volume_call(pool, "delete_volume", "delete_volume", volume, with_snapshots)
-        return {"pool": pool, "name": volume, "deleted": True}
+        return DeletedVolume(pool, volume)
 
-    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[dict[str, Any]]:
+    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[Snapshot]:
         if volume is not None:
             check_name(volume, "volume")
         backend, ref = await self.resolve(pool)
-        return [{"pool": pool, **s} for s in await backend.list_snapshots(ref, volume)]
+        snapshots: list[Snapshot] = await backend.list_snapshots(ref, volume)
+        return snapshots
 
-    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> dict[str, Any]:
+    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> Snapshot:
         check_name(volume, "volume")
         check_name(snapshot, "snapshot")
-        return {"pool": pool, **await self._volume_call(pool, "create_snapshot", "create_snapshot", volume, snapshot)}
+        created: Snapshot = await self._volume_call(pool, "create_snapshot", "create_snapshot", volume, snapshot)
+        return created
 
-    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> dict[str, Any]:
+    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> DeletedSnapshot:
         check_name(volume, "volume")
         check_name(snapshot, "snapshot")
         require_confirm(confirm, snapshot, "deleting snapshot")
         await self._volume_call(pool, "delete_snapshot", "delete_snapshot", volume, snapshot)
-        return {"pool": pool, "volume": volume, "name": snapshot, "deleted": True}
+        return DeletedSnapshot(pool, volume, snapshot)
 
-    async def rollback(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> dict[str, Any]:
+    async def rollback(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> Volume:
         """The volume's content becomes the snapshot's; ``confirm`` names the volume (its current
         content is what is lost)."""
         check_name(volume, "volume")
         check_name(snapshot, "snapshot")
         require_confirm(confirm, volume, "rolling back volume")
-        return {"pool": pool, **await self._volume_call(pool, "rollback", "rollback", volume, snapshot)}
+        rolled: Volume = await self._volume_call(pool, "rollback", "rollback", volume, snapshot)
+        return rolled
 
-    async def clone(self, pool: str, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
+    async def clone(self, pool: str, volume: str, snapshot: str, new_volume: str) -> Volume:
         for name, what in ((volume, "volume"), (snapshot, "snapshot"), (new_volume, "volume")):
             check_name(name, what)
-        return {"pool": pool, **await self._volume_call(pool, "clone", "clone", volume, snapshot, new_volume)}
+        cloned: Volume = await self._volume_call(pool, "clone", "clone", volume, snapshot, new_volume)
+        return cloned

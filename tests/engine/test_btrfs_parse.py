@@ -9,7 +9,7 @@ import pytest
 
 from engine.storage.btrfs import parse
 from engine.storage.btrfs.jobs import scrub_percent
-from engine.storage.btrfs.pool import pool_dict
+from engine.storage.btrfs.pool import pool_record
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "btrfs"
 
@@ -152,12 +152,12 @@ def test_pool_shape_of_a_degraded_filesystem() -> None:
     (fs,) = parse.parse_filesystem_show(fixture("filesystem_show_degraded_mounted.txt"))
     stats = parse.parse_device_stats(fixture("device_stats_missing.txt"))
     usage = parse.parse_filesystem_usage(fixture("filesystem_usage_b.txt"))
-    pool = pool_dict(fs, "/mnt/tank", usage, stats, parse.parse_scrub_status(fixture("scrub_status_R_corrected.txt")))
-    assert (pool["name"], pool["type"], pool["health"], pool["mounted"]) == ("tank", "btrfs", "DEGRADED", True)
-    assert pool["members"][0]["state"] == "MISSING" and pool["members"][0]["errors"]["checksum_errors"] == 1
-    assert pool["error_count"] == 1 and pool["last_scrub"]["errors_corrected"] == 1
-    assert (pool["data_profile"], pool["metadata_profile"]) == ("raid1", "raid1")
-    assert pool["free_bytes"] == pool["size_bytes"] - pool["used_bytes"]
+    pool = pool_record(fs, "/mnt/tank", usage, stats, parse.parse_scrub_status(fixture("scrub_status_R_corrected.txt")))
+    assert (pool.name, pool.type, pool.health, pool.mounted) == ("tank", "btrfs", "DEGRADED", True)
+    assert pool.members[0].state == "MISSING" and pool.members[0].errors.checksum_errors == 1
+    assert pool.error_count == 1 and pool.last_scrub.errors_corrected == 1
+    assert (pool.data_profile, pool.metadata_profile) == ("raid1", "raid1")
+    assert pool.free_bytes == pool.size_bytes - pool.used_bytes
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,13 @@ import asyncio
 import calendar
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from engine.background import BackgroundTasks
 from engine.errors import InvalidArgument, NotFound
+from engine.storage.models import DeletedSnapshot, Snapshot
 from engine.storage.schedules import Schedule, ScheduleStore, SnapshotScheduler
 from tests.utils import run
 
@@ -38,18 +39,18 @@ def test_store_persists_and_survives_a_restart(tmp_path: Path) -> None:
     hourly = store.add("tank", "docs", period="hourly", keep=24, now=T0)
     daily = store.add("tank", "media", period="daily", keep=7, now=T0)
     custom = store.add("tank", "docs", interval_s=900, keep=4, now=T0)
-    assert [s["id"] for s in (hourly, daily, custom)] == [1, 2, 3]
-    assert hourly["next_run_unix"] == T0 + 40 * 60 and custom["next_run_unix"] == T0 + 10 * 60
+    assert [s.id for s in (hourly, daily, custom)] == [1, 2, 3]
+    assert hourly.next_run_unix == T0 + 40 * 60 and custom.next_run_unix == T0 + 10 * 60
     store.update(1, last_run_unix=T0 + 2400, last_result="ok", last_snapshot="auto-1-20261129-140000")
     assert oct(store.path.stat().st_mode & 0o777) == "0o600"
 
     restarted = ScheduleStore(tmp_path)  # a new engine process reads the same file
-    listed = {s["id"]: s for s in restarted.list_schedules()}
-    assert listed[1]["last_snapshot"] == "auto-1-20261129-140000" and listed[1]["next_run_unix"] == T0 + 6000
+    listed = {s.id: s for s in restarted.list_schedules()}
+    assert listed[1].last_snapshot == "auto-1-20261129-140000" and listed[1].next_run_unix == T0 + 6000
     restarted.update(2, enabled=False)
-    assert ScheduleStore(tmp_path).list_schedules()[1]["next_run_unix"] == 0.0
+    assert ScheduleStore(tmp_path).list_schedules()[1].next_run_unix == 0.0
     restarted.remove(3)
-    assert [s["id"] for s in ScheduleStore(tmp_path).list_schedules()] == [1, 2]
+    assert [s.id for s in ScheduleStore(tmp_path).list_schedules()] == [1, 2]
     with pytest.raises(NotFound):
         restarted.remove(3)
 
@@ -76,16 +77,16 @@ class Volumes:
     def __init__(self) -> None:
         self.snapshots: list[str] = []
 
-    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> dict[str, Any]:
+    async def create_snapshot(self, pool: str, volume: str, snapshot: str) -> Snapshot:
         self.snapshots.append(snapshot)
-        return {"name": snapshot}
+        return Snapshot(pool, volume, snapshot, path=f"/{pool}/{volume}/{snapshot}")
 
-    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[dict[str, Any]]:
-        return [{"name": name} for name in self.snapshots]
+    async def list_snapshots(self, pool: str, volume: str | None = None) -> list[Snapshot]:
+        return [Snapshot(pool, volume or "", name, path=f"/{pool}/{volume}/{name}") for name in self.snapshots]
 
-    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> dict[str, Any]:
+    async def delete_snapshot(self, pool: str, volume: str, snapshot: str, *, confirm: str | None) -> DeletedSnapshot:
         self.snapshots.remove(snapshot)
-        return {"name": snapshot, "deleted": True}
+        return DeletedSnapshot(pool, volume, snapshot)
 
 
 def test_a_runner_that_fails_is_restarted_and_runs_again_once_its_store_reads(tmp_path: Path) -> None:
@@ -120,4 +121,4 @@ def test_a_runner_that_fails_is_restarted_and_runs_again_once_its_store_reads(tm
     restarts = run(scenario())
     assert restarts["snapshots"] >= 2
     assert volumes.snapshots[0].startswith("auto-1-")
-    assert store.list_schedules()[0]["last_result"] == "ok"
+    assert store.list_schedules()[0].last_result == "ok"

@@ -16,6 +16,7 @@ import pytest
 
 from engine.errors import InvalidArgument, ToolFailed, Unsupported
 from engine.storage import disks, smart
+from engine.storage.models import SelfTestStarted
 from tests.utils import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "smartctl"
@@ -78,17 +79,17 @@ def test_no_smart_says_why() -> None:
 @pytest.mark.skipif(shutil.which("smartctl") is None, reason="smartctl is not installed (package smartmontools)")
 def test_live_disks_report_smart_per_disk() -> None:
     listing = run(disks.list_disks())
-    whole = [d for d in listing["disks"] if d["type"] == "disk"]
+    whole = [d for d in listing.disks if d.type == "disk"]
     assert whole, "lsblk found no disk"
     for disk in whole:
-        assert isinstance(disk["smart"]["available"], bool)
-        if not disk["smart"]["available"]:  # virtio and the like: smartctl's own reason, per disk
-            assert disk["smart"]["detail"]
+        assert disk.smart is not None and isinstance(disk.smart.available, bool)
+        if not disk.smart.available:  # virtio and the like: smartctl's own reason, per disk
+            assert disk.smart.detail
             with pytest.raises(Unsupported) as refused:
-                run(smart.read_smart(disk["path"]))
-            assert refused.value.code == "no_smart" and disk["path"] in refused.value.message
+                run(smart.read_smart(disk.path))
+            assert refused.value.code == "no_smart" and disk.path in refused.value.message
             with pytest.raises(Unsupported):
-                run(smart.start_self_test(disk["path"], "short"))
+                run(smart.start_self_test(disk.path, "short"))
 
 
 # start_self_test against a smartctl on PATH that answers with recorded JSON --------------------
@@ -154,7 +155,7 @@ def test_self_test_start_per_exit_bit(fake_smartctl: tuple[Answer, Argvs], bit: 
         assert refused.value.metadata == {"device": "/dev/sdc", "exit_status": "4"}
     else:  # findings about the disk (failing, errors logged): the test did start
         started = run(smart.start_self_test("/dev/sdc", "short"))
-        assert started == {"device": "/dev/sdc", "kind": "short", "started": True, "estimated_minutes": 1}
+        assert started == SelfTestStarted(device="/dev/sdc", kind="short", started=True, estimated_minutes=1)
     assert argvs()[0] == ["-j", "-c", "-l", "selftest", "--", "/dev/sdc"]
     if bit not in (0, 1):
         assert argvs()[1] == ["-j", "-t", "short", "--", "/dev/sdc"]

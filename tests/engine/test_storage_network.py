@@ -95,18 +95,18 @@ def test_wireguard_peer_state() -> None:
 
 def test_live_storage_and_network() -> None:
     pools = run(pool_mod.list_pools())
-    zfs = next(s for s in pools["sources"] if s["name"] == "zfs")
+    zfs = next(s for s in pools.sources if s.name == "zfs")
     if shutil.which("zpool") is None:
-        assert not zfs["available"] and "not installed" in zfs["detail"]
+        assert not zfs.available and "not installed" in zfs.detail
     elif subprocess.run(["zpool", "list", "-H", "-o", "name"], capture_output=True, check=False).returncode != 0:
-        assert not zfs["available"] and zfs["detail"].startswith("ZFS is installed but not usable: ")
+        assert not zfs.available and zfs.detail.startswith("ZFS is installed but not usable: ")
     else:  # usable; zfs-fuse's zpool lacks -p, which the listing says
-        assert zfs["available"] or zfs["detail"].startswith("zpool list: ")
+        assert zfs.available or zfs.detail.startswith("zpool list: ")
     disks = run(disk_mod.list_disks())
-    lsblk = next(s for s in disks["sources"] if s["name"] == "lsblk")
-    assert lsblk["available"] == (shutil.which("lsblk") is not None)
-    if lsblk["available"]:
-        assert any(d["type"] == "disk" for d in disks["disks"])
+    lsblk = next(s for s in disks.sources if s.name == "lsblk")
+    assert lsblk.available == (shutil.which("lsblk") is not None)
+    if lsblk.available:
+        assert any(d.type == "disk" for d in disks.disks)
     mesh = run(network.mesh_status())
     assert any(i["name"] == "lo" for i in mesh["interfaces"])
     if shutil.which("wg") is None:

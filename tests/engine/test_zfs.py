@@ -83,19 +83,19 @@ def test_pool_shape() -> None:
     rows = {r["name"]: r for r in parse_zpool_list(fixture("zpool_list_Hp_guid.txt"))}
     status = {p["name"]: p for p in parse_zpool_status(fixture("zpool_status_pP.txt"))}
     roots = {r["name"]: r for r in parse_zfs_list(fixture("zfs_list_datasets_Hp.txt"), DATASET_FIELDS)}
-    tank = zfs.pool_dict(rows["tank"], status["tank"], roots["tank"])
-    assert (tank["uuid"], tank["health"], tank["data_profile"], tank["mountpoint"]) == (
+    tank = zfs.pool_record(rows["tank"], status["tank"], roots["tank"])
+    assert (tank.uuid, tank.health, tank.data_profile, tank.mountpoint) == (
         "5826390123847290123",
         "ONLINE",
         "raidz2",
         "/mnt/tank",
     )
-    assert tank["size_bytes"] == 15994458210304 and tank["used_bytes"] == 4178246934528
-    assert tank["free_estimated_bytes"] == 7523426107392
-    assert tank["error_count"] == 15 and len(tank["members"]) == 5  # four disks and the spare
-    assert tank["last_scrub"]["state"] == "finished"
-    backup = zfs.pool_dict(rows["backup"], status["backup"], None)
-    assert backup["health"] == "DEGRADED" and backup["last_scrub"]["state"] == "running"
+    assert tank.size_bytes == 15994458210304 and tank.used_bytes == 4178246934528
+    assert tank.free_estimated_bytes == 7523426107392
+    assert tank.error_count == 15 and len(tank.members) == 5  # four disks and the spare
+    assert tank.last_scrub.state == "finished"
+    backup = zfs.pool_record(rows["backup"], status["backup"], None)
+    assert backup.health == "DEGRADED" and backup.last_scrub.state == "running"
 
 
 def test_datasets_and_snapshots() -> None:
@@ -124,8 +124,8 @@ def test_nicenum() -> None:
 @pytest.mark.skipif(zfs.available(), reason="ZFS is installed here: the not-installed path cannot be seen")
 def test_without_zfs_every_call_says_so(tmp_path: Path) -> None:
     listing = run(pools.list_pools())
-    source = next(s for s in listing["sources"] if s["name"] == "zfs")
-    assert source["available"] is False and "not installed" in source["detail"]
+    source = next(s for s in listing.sources if s.name == "zfs")
+    assert source.available is False and "not installed" in source.detail
     manager = StorageManager(tmp_path / "pools", tmp_path / "data")
     with pytest.raises(Unsupported) as refused:
         run(manager.create_pool("tank", ["/dev/sdz"], pool_type="zfs"))
@@ -157,17 +157,17 @@ def zfs_usable() -> bool:
 @pytest.mark.skipif(not zfs_usable(), reason="no usable OpenZFS here (zfs-fuse's zpool takes no -p)")
 def test_live_zfs_listing() -> None:
     listing = run(pools.list_pools())
-    assert next(s for s in listing["sources"] if s["name"] == "zfs")["available"]
+    assert next(s for s in listing.sources if s.name == "zfs").available
 
 
 def check_unusable_state(data: Path, reason: str) -> None:
     """What a zpool that cannot reach ZFS means for the listing, lookups and creation."""
     listing = run(pools.list_pools())
-    sources = {s["name"]: s for s in listing["sources"]}
-    assert sources["zfs"]["available"] is False
-    assert sources["zfs"]["detail"] == f"ZFS is installed but not usable: {reason}"
-    assert sources["btrfs"]["available"] == (shutil.which("btrfs") is not None)  # Btrfs is not its concern
-    assert not [p for p in listing["pools"] if p["type"] == "zfs"]
+    sources = {s.name: s for s in listing.sources}
+    assert sources["zfs"].available is False
+    assert sources["zfs"].detail == f"ZFS is installed but not usable: {reason}"
+    assert sources["btrfs"].available == (shutil.which("btrfs") is not None)  # Btrfs is not its concern
+    assert not [p for p in listing.pools if p.type == "zfs"]
     manager = StorageManager(data / "pools", data / "data")
     for lookup in (manager.get_pool, manager.scrub_status, manager.list_volumes):
         with pytest.raises(NotFound) as absent:  # a 404 not_found, not ZFS's trouble

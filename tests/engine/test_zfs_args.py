@@ -62,8 +62,8 @@ def test_fuse_status_scrub_line_and_short_device_names() -> None:
         "finished_unix": finished,
         "duration_s": 0,
     }
-    pool = zfs.pool_dict({"allocated_bytes": 0}, tank, None)
-    assert pool["data_profile"] == "mirror" and pool["devices"] == [f"/tmp/zrec/d{i}" for i in (1, 2, 3)]
+    pool = zfs.pool_record({"name": "tank", "type": "zfs", "allocated_bytes": 0}, tank, None)
+    assert pool.data_profile == "mirror" and pool.devices == tuple(f"/tmp/zrec/d{i}" for i in (1, 2, 3))
     (degraded,) = parse_zpool_status(fixture("fuse_zpool_status_degraded.txt"))
     gone = degraded["vdevs"][-1]
     assert (gone["name"], gone["state"], gone["note"]) == ("17078446466956167994", "UNAVAIL", "was /tmp/zrec/d3")
@@ -104,14 +104,14 @@ def test_fuse_zfs_get_gives_the_rows_of_zfs_list() -> None:
 
 def test_import_listing_of_exported_pools() -> None:
     backup, tank = (zfs.exported_pool(p) for p in parse_zpool_status(fixture("fuse_zpool_import_listing.txt")))
-    assert (backup["name"], backup["uuid"], backup["health"], backup["mounted"]) == (
+    assert (backup.name, backup.uuid, backup.health, backup.mounted) == (
         "backup",
         "17439027478368420245",
         "EXPORTED",
         False,
     )
-    assert (tank["health"], tank["data_profile"], tank["devices"][-1]) == ("DEGRADED", "mirror", "/tmp/zrec/d3")
-    assert [m["state"] for m in tank["members"]] == ["ONLINE", "ONLINE", "UNAVAIL"]
+    assert (tank.health, tank.data_profile, tank.devices[-1]) == ("DEGRADED", "mirror", "/tmp/zrec/d3")
+    assert [m.state for m in tank.members] == ["ONLINE", "ONLINE", "UNAVAIL"]
 
 
 def test_leaf_named() -> None:
@@ -216,7 +216,11 @@ def test_exported_pool_is_found_and_imported_by_id(replay: tuple[Plays, Argvs], 
     plays({"zpool list": ("", 0), "zpool import": (listing, 0), "zfs get": ("/tmp/zrec/mnt\n", 0)})
     backend = zfs.ZfsBackend()
     ref = run(backend.find("tank"))
-    assert ref is not None and (ref.uuid, ref.mountpoint, ref.info["health"]) == ("2240049806860466281", "", "DEGRADED")
+    assert ref is not None and (ref.uuid, ref.mountpoint, ref.pool and ref.pool.health) == (
+        "2240049806860466281",
+        "",
+        "DEGRADED",
+    )
     with pytest.raises(Conflict) as refused:
         run(backend.import_pool(ref, tmp_path / "tank", False))
     assert refused.value.code == "pool_degraded" and "pass degraded" in refused.value.message
@@ -228,5 +232,5 @@ def test_exported_pool_is_found_and_imported_by_id(replay: tuple[Plays, Argvs], 
     assert ["zfs", "set", f"mountpoint={tmp_path / 'tank'}", "tank"] in ran
     assert ref.mountpoint == str(tmp_path / "tank")
     backup = run(backend.find("backup"))
-    assert backup is not None and backup.info["health"] == "EXPORTED"
+    assert backup is not None and backup.pool is not None and backup.pool.health == "EXPORTED"
     assert run(backend.find("nosuch")) is None

@@ -59,13 +59,13 @@ def test_hourly_schedule_with_retention_and_restart(
     started = time.monotonic()
     run_until(manager, data_dir, T0, T0 + 5 * 3600)  # 13:20 -> 18:20: runs at 14:00 ... 18:00
     assert time.monotonic() - started < 30  # five hours of schedule in seconds (real btrfs work, a loaded box)
-    names = [s["name"] for s in run(manager.list_snapshots(pool_name, "docs"))]
+    names = [s.name for s in run(manager.list_snapshots(pool_name, "docs"))]
     assert sorted(names) == ["auto-1-20261129-160000", "auto-1-20261129-170000", "auto-1-20261129-180000", "by-hand"]
     (listed,) = ScheduleStore(data_dir).list_schedules()
-    assert listed["last_snapshot"] == "auto-1-20261129-180000" and listed["last_result"] == "ok"
-    assert listed["next_run_unix"] == T0 + 5 * 3600 + 40 * 60 == schedule["next_run_unix"] + 5 * 3600
+    assert listed.last_snapshot == "auto-1-20261129-180000" and listed.last_result == "ok"
+    assert listed.next_run_unix == T0 + 5 * 3600 + 40 * 60 == schedule.next_run_unix + 5 * 3600
 
     # the engine restarts three hours later: one catch-up run now, then on the hour again
     run_until(manager, data_dir, T0 + 8 * 3600, T0 + 9 * 3600)
-    names = sorted(s["name"] for s in run(manager.list_snapshots(pool_name, "docs")))
+    names = sorted(s.name for s in run(manager.list_snapshots(pool_name, "docs")))
     assert names == ["auto-1-20261129-180000", "auto-1-20261129-212000", "auto-1-20261129-220000", "by-hand"]

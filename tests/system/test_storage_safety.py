@@ -15,6 +15,7 @@ from engine.errors import AlreadyExists, Conflict, InvalidArgument
 from engine.storage import devices
 from engine.storage.kernel import mounts
 from engine.storage.manager import StorageManager
+from engine.storage.models import Pool
 from engine.storage.operations import follow
 from tests.system.conftest import backing_file
 from tests.utils import run
@@ -98,7 +99,7 @@ def test_bad_names_profiles_and_confirmation(loop_devices, manager: StorageManag
     assert too_few.value.code == "too_few_devices"
 
     pool = run(manager.create_pool(pool_name, devs, data_profile="raid5", force=True))
-    assert pool["data_profile"] == "raid5"
+    assert pool.data_profile == "raid5"
     run(manager.create_volume(pool_name, "v"))
     run(manager.create_snapshot(pool_name, "v", "s"))
     for call in (
@@ -112,19 +113,19 @@ def test_bad_names_profiles_and_confirmation(loop_devices, manager: StorageManag
         assert refused.value.code == "confirmation_required"
     with pytest.raises(InvalidArgument):
         run(manager.create_snapshot(pool_name, "v", "a/../../etc"))
-    assert [s["name"] for s in run(manager.list_snapshots(pool_name))] == ["s"]
+    assert [s.name for s in run(manager.list_snapshots(pool_name))] == ["s"]
 
 
-def _slow_scrub(pool: dict[str, object], bytes_per_s: int) -> None:
+def _slow_scrub(pool: Pool, bytes_per_s: int) -> None:
     # the kernel's per-device scrub throttle (sysfs, kernel 5.14+): makes a cancel land mid-scrub
-    for devinfo in Path(f"/sys/fs/btrfs/{pool['uuid']}/devinfo").iterdir():
+    for devinfo in Path(f"/sys/fs/btrfs/{pool.uuid}/devinfo").iterdir():
         (devinfo / "scrub_speed_max").write_text(str(bytes_per_s))
 
 
 def test_busy_pool_and_cancelled_scrub(loop_devices, manager: StorageManager, pool_name: str) -> None:
     devs = loop_devices(1, 256)
     pool = run(manager.create_pool(pool_name, devs))
-    path = Path(run(manager.create_volume(pool_name, "bulk"))["path"])
+    path = Path(run(manager.create_volume(pool_name, "bulk")).path)
     (path / "data").write_bytes(os.urandom(16 << 20))
     subprocess.run(["sync"], check=True, timeout=60)
     _slow_scrub(pool, 4 << 20)
@@ -138,7 +139,7 @@ def test_busy_pool_and_cancelled_scrub(loop_devices, manager: StorageManager, po
         with pytest.raises(Conflict):
             await manager.scrub(pool_name)
         snap = await manager.create_snapshot(pool_name, "bulk", "during-scrub")  # volume ops may run beside it
-        assert snap["name"] == "during-scrub"
+        assert snap.name == "during-scrub"
         running = await op.progress()
         for _ in range(100):  # the throttle makes the scrub last seconds; its progress shows within ~1 s
             if running.percent > 0:
@@ -149,7 +150,7 @@ def test_busy_pool_and_cancelled_scrub(loop_devices, manager: StorageManager, po
         cancelled = await op.cancel()
         assert cancelled.state == "cancelled" and cancelled.percent < 100, cancelled
         assert (await follow(op)).state == "cancelled"
-        assert (await manager.scrub_status(pool_name))["state"] == "aborted"
+        assert (await manager.scrub_status(pool_name)).state == "aborted"
         assert manager.locks.running(f"pool:{pool_name}") == []
 
     run(scenario())

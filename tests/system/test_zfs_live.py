@@ -20,6 +20,7 @@ import pytest
 from engine.errors import Conflict, InvalidArgument, NotFound, ToolFailed
 from engine.storage import devices
 from engine.storage.manager import StorageManager
+from engine.storage.models import DestroyedPool
 from engine.storage.operations import Progress, follow
 from tests.utils import run
 
@@ -99,23 +100,23 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
     first, second, spare = loop_devices(3, 128)
     created = run(manager.create_pool(pool_name, [first, second], pool_type="zfs", data_profile="mirror"))
     mountpoint = str(tmp_path / "pools" / pool_name)
-    assert (created["type"], created["health"], created["data_profile"], created["managed"]) == (
+    assert (created.type, created.health, created.data_profile, created.managed) == (
         "zfs",
         "ONLINE",
         "mirror",
         True,
     )
-    assert created["devices"] == [first, second] and created["mountpoint"] == mountpoint
-    assert 100 << 20 <= created["size_bytes"] <= 128 << 20  # zfs-fuse's "123M", read back
+    assert created.devices == (first, second) and created.mountpoint == mountpoint
+    assert 100 << 20 <= created.size_bytes <= 128 << 20  # zfs-fuse's "123M", read back
     assert os.path.ismount(mountpoint)
     listing = run(manager.list_pools())
-    assert pool_name in [p["name"] for p in listing["pools"] if p["type"] == "zfs"]
+    assert pool_name in [p.name for p in listing.pools if p.type == "zfs"]
 
     exported = run(manager.export_pool(pool_name))
-    assert (exported["health"], exported["mounted"], exported["mountpoint"]) == ("EXPORTED", False, "")
+    assert (exported.health, exported.mounted, exported.mountpoint) == ("EXPORTED", False, "")
     assert not os.path.ismount(mountpoint)
-    listed = next(p for p in run(manager.list_pools())["pools"] if p["name"] == pool_name)
-    assert (listed["health"], listed["managed"], listed["uuid"]) == ("EXPORTED", True, created["uuid"])
+    listed = next(p for p in run(manager.list_pools()).pools if p.name == pool_name)
+    assert (listed.health, listed.managed, listed.uuid) == ("EXPORTED", True, created.uuid)
     for call in (
         manager.replace_device(pool_name, first, spare),
         manager.scrub(pool_name),
@@ -125,7 +126,7 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
             run(call)
         assert refused.value.code == "pool_not_mounted"
     imported = run(manager.import_pool(pool_name))
-    assert (imported["health"], imported["mountpoint"], imported["devices"]) == ("ONLINE", mountpoint, [first, second])
+    assert (imported.health, imported.mountpoint, imported.devices) == ("ONLINE", mountpoint, (first, second))
     assert os.path.ismount(mountpoint)
 
     async def scrub() -> Progress:
@@ -135,16 +136,16 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
 
     scrubbed = run(scrub())
     assert scrubbed.state == "done", scrubbed
-    assert run(manager.scrub_status(pool_name))["state"] == "finished"
+    assert run(manager.scrub_status(pool_name)).state == "finished"
 
     # volumes and snapshots: zfs-fuse's numbers come from zfs get -Hp
     docs = run(manager.create_volume(pool_name, "docs", quota_bytes=32 << 20))
-    assert (docs["quota_bytes"], docs["path"]) == (32 << 20, f"{mountpoint}/docs")
+    assert (docs.quota_bytes, docs.path) == (32 << 20, f"{mountpoint}/docs")
     (Path(mountpoint) / "docs" / "a").write_bytes(b"x" * 4096)
     snap = run(manager.create_snapshot(pool_name, "docs", "before upgrade"))
-    assert (snap["volume"], snap["path"]) == ("docs", f"{pool_name}/docs@before upgrade")
-    assert run(manager.set_quota(pool_name, "docs", 0))["quota_bytes"] == 0
-    assert [v["snapshot_count"] for v in run(manager.list_volumes(pool_name))] == [1]
+    assert (snap.volume, snap.path) == ("docs", f"{pool_name}/docs@before upgrade")
+    assert run(manager.set_quota(pool_name, "docs", 0)).quota_bytes == 0
+    assert [v.snapshot_count for v in run(manager.list_volumes(pool_name))] == [1]
     run(manager.delete_volume(pool_name, "docs", confirm="docs", with_snapshots=True))
     assert run(manager.list_volumes(pool_name)) == []
 
@@ -162,7 +163,7 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
 
     replaced = run(replace())
     assert replaced.state == "done", replaced
-    assert run(manager.get_pool(pool_name))["devices"] == [first, spare]
+    assert run(manager.get_pool(pool_name)).devices == (first, spare)
     # a member of a live pool is no device for another, force or not (zfs-fuse holds no O_EXCL claim)
     for force in (False, True):
         with pytest.raises(InvalidArgument) as taken:
@@ -179,7 +180,7 @@ def test_zfs_pool_lifecycle(zfs_manager: StorageManager, loop_devices, pool_name
 
     with pytest.raises(InvalidArgument, match="needs confirm"):
         run(manager.destroy_pool(pool_name, confirm="not-it"))
-    assert run(manager.destroy_pool(pool_name, confirm=pool_name)) == {"name": pool_name, "destroyed": True}
+    assert run(manager.destroy_pool(pool_name, confirm=pool_name)) == DestroyedPool(pool_name, destroyed=True)
     assert _zpool("list", "--", pool_name).returncode != 0 and not os.path.ismount(mountpoint)
     for dev in (first, spare):  # labels cleared: the devices are free for a new pool without force
         assert run(devices.check_device(dev))["signatures"] == []
@@ -191,12 +192,12 @@ def test_zfs_degraded_import_needs_consent(zfs_manager: StorageManager, loop_dev
     run(manager.create_pool(pool_name, [first, second], pool_type="zfs", data_profile="mirror"))
     run(manager.export_pool(pool_name))
     subprocess.run(["losetup", "-d", second], check=True, timeout=30)  # one half of the mirror is gone
-    assert run(manager.get_pool(pool_name))["health"] == "DEGRADED"
+    assert run(manager.get_pool(pool_name)).health == "DEGRADED"
     with pytest.raises(Conflict) as refused:
         run(manager.import_pool(pool_name))
     assert refused.value.code == "pool_degraded" and "pass degraded" in refused.value.message
     imported = run(manager.import_pool(pool_name, degraded=True))
-    assert (imported["health"], imported["mounted"]) == ("DEGRADED", True)
-    states = {m["path"]: m["state"] for m in imported["members"]}
+    assert (imported.health, imported.mounted) == ("DEGRADED", True)
+    states = {m.path: m.state for m in imported.members}
     assert states[first] == "ONLINE" and "UNAVAIL" in states.values()
-    assert run(manager.destroy_pool(pool_name, confirm=pool_name))["destroyed"]
+    assert run(manager.destroy_pool(pool_name, confirm=pool_name)).destroyed

@@ -11,6 +11,7 @@ from engine.storage.btrfs import jobs, parse, volumes
 from engine.storage.btrfs import pool as bpool
 from engine.storage.btrfs.tool import btrfs, btrfs_query
 from engine.storage.kernel import btrfs_mounts, top_level_mount
+from engine.storage.models import Pool, ScrubStatus, Snapshot, Volume
 from engine.storage.ref import PoolRef
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class BtrfsBackend:
         fs = found[0]
         return PoolRef(name, "btrfs", fs["uuid"], top_level_mount(fs["uuid"], btrfs_mounts()), fs)
 
-    async def describe(self, ref: PoolRef) -> dict[str, Any]:
+    async def describe(self, ref: PoolRef) -> Pool:
         return await bpool.describe(ref.info, ref.mountpoint)
 
     async def create(
@@ -131,55 +132,55 @@ class BtrfsBackend:
     async def scrub(self, ref: PoolRef, locks: LockTable, lease: Hold) -> ToolOperation:
         mnt = _mounted(ref)
         status = await self.scrub_status(ref)
-        if status["state"] == "running":
+        if status.state == "running":
             raise Conflict(f"a scrub is already running on {ref.name!r}", code="scrub_running")
         return jobs.ScrubOperation(ref.name, mnt, locks, lease)
 
-    async def scrub_status(self, ref: PoolRef) -> dict[str, Any]:
+    async def scrub_status(self, ref: PoolRef) -> ScrubStatus:
         result = await btrfs_query("scrub", "status", "--raw", "--", _mounted(ref))
         status = parse.parse_scrub_status(result.stdout if result.ok else "")
         done = status["status"] == "finished"
-        return {
-            "pool": ref.name,
-            "state": status["status"],
-            "started_unix": status["started_unix"],
-            "duration_s": status["duration_s"],
-            "total_bytes": status["total_bytes"],
-            "bytes_scrubbed": status["total_bytes"] if done else status["bytes_scrubbed"],
-            "percent": jobs.scrub_percent(status) if status["status"] != "never" else 0.0,
-            "errors_found": status["errors_found"],
-            "errors_corrected": status["corrected_errors"],
-            "errors_uncorrectable": status["uncorrectable_errors"],
-        }
+        return ScrubStatus(
+            pool=ref.name,
+            state=status["status"],
+            started_unix=status["started_unix"],
+            duration_s=status["duration_s"],
+            total_bytes=status["total_bytes"],
+            bytes_scrubbed=status["total_bytes"] if done else status["bytes_scrubbed"],
+            percent=jobs.scrub_percent(status) if status["status"] != "never" else 0.0,
+            errors_found=status["errors_found"],
+            errors_corrected=status["corrected_errors"],
+            errors_uncorrectable=status["uncorrectable_errors"],
+        )
 
     async def cancel_scrub(self, ref: PoolRef) -> None:
         await btrfs("scrub", "cancel", "--", _mounted(ref))
 
-    # volumes and snapshots -------------------------------------------------------------------
-    async def list_volumes(self, ref: PoolRef) -> list[dict[str, Any]]:
-        return await volumes.list_volumes(_mounted(ref))
+    # volumes and snapshots (volumes.py answers them without their pool) ------------------------
+    async def list_volumes(self, ref: PoolRef) -> list[Volume]:
+        return [Volume(pool=ref.name, **v) for v in await volumes.list_volumes(_mounted(ref))]
 
-    async def create_volume(self, ref: PoolRef, volume: str, quota_bytes: int) -> dict[str, Any]:
-        return await volumes.create_volume(_mounted(ref), volume, quota_bytes)
+    async def create_volume(self, ref: PoolRef, volume: str, quota_bytes: int) -> Volume:
+        return Volume(pool=ref.name, **await volumes.create_volume(_mounted(ref), volume, quota_bytes))
 
-    async def set_quota(self, ref: PoolRef, volume: str, quota_bytes: int) -> dict[str, Any]:
+    async def set_quota(self, ref: PoolRef, volume: str, quota_bytes: int) -> Volume:
         await volumes.set_quota(_mounted(ref), volume, quota_bytes)
-        return await volumes.get_volume(_mounted(ref), volume)
+        return Volume(pool=ref.name, **await volumes.get_volume(_mounted(ref), volume))
 
     async def delete_volume(self, ref: PoolRef, volume: str, with_snapshots: bool) -> None:
         await volumes.delete_volume(_mounted(ref), volume, with_snapshots=with_snapshots)
 
-    async def list_snapshots(self, ref: PoolRef, volume: str | None) -> list[dict[str, Any]]:
-        return await volumes.list_snapshots(_mounted(ref), volume)
+    async def list_snapshots(self, ref: PoolRef, volume: str | None) -> list[Snapshot]:
+        return [Snapshot(pool=ref.name, **s) for s in await volumes.list_snapshots(_mounted(ref), volume)]
 
-    async def create_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> dict[str, Any]:
-        return await volumes.create_snapshot(_mounted(ref), volume, snapshot)
+    async def create_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> Snapshot:
+        return Snapshot(pool=ref.name, **await volumes.create_snapshot(_mounted(ref), volume, snapshot))
 
     async def delete_snapshot(self, ref: PoolRef, volume: str, snapshot: str) -> None:
         await volumes.delete_snapshot(_mounted(ref), volume, snapshot)
 
-    async def rollback(self, ref: PoolRef, volume: str, snapshot: str) -> dict[str, Any]:
-        return await volumes.rollback(_mounted(ref), volume, snapshot)
+    async def rollback(self, ref: PoolRef, volume: str, snapshot: str) -> Volume:
+        return Volume(pool=ref.name, **await volumes.rollback(_mounted(ref), volume, snapshot))
 
-    async def clone(self, ref: PoolRef, volume: str, snapshot: str, new_volume: str) -> dict[str, Any]:
-        return await volumes.clone(_mounted(ref), volume, snapshot, new_volume)
+    async def clone(self, ref: PoolRef, volume: str, snapshot: str, new_volume: str) -> Volume:
+        return Volume(pool=ref.name, **await volumes.clone(_mounted(ref), volume, snapshot, new_volume))

@@ -15,6 +15,7 @@ from engine.storage import devices as devmod
 from engine.storage.btrfs import parse
 from engine.storage.btrfs.tool import btrfs, btrfs_query
 from engine.storage.kernel import btrfs_mounts, top_level_mount
+from engine.storage.models import NO_SCRUB, DeviceErrors, Pool, PoolDevice, ScrubSummary
 
 PROFILES = ("single", "dup", "raid0", "raid1", "raid10", "raid1c3", "raid1c4", "raid5", "raid6")
 # upstream's words (btrfs-progs, mkfs and balance): raid5/6 is refused unless the caller forces it
@@ -60,85 +61,72 @@ def default_metadata(data: str, n_devices: int) -> str:
     return {"raid1c3": "raid1c3", "raid1c4": "raid1c4", "raid6": "raid1c3"}.get(data, "raid1")
 
 
-def _member(dev: dict[str, Any], stats: dict[str, dict[str, int]]) -> dict[str, Any]:
+def _member(dev: dict[str, Any], stats: dict[str, dict[str, int]]) -> PoolDevice:
     counters = stats.get(dev["path"]) or stats.get(f"devid:{dev['devid']}", {})  # a missing device has no path
-    errors = {
-        "read_errors": counters.get("read_io_errs", 0),
-        "write_errors": counters.get("write_io_errs", 0),
-        "flush_errors": counters.get("flush_io_errs", 0),
-        "checksum_errors": counters.get("corruption_errs", 0),
-        "generation_errors": counters.get("generation_errs", 0),
-    }
-    return {
-        "path": dev["path"],
-        "devid": dev["devid"],
-        "size_bytes": dev["size_bytes"],
-        "allocated_bytes": dev["allocated_bytes"],
-        "state": "MISSING" if dev["missing"] else "ONLINE",
-        "errors": errors,
-        "error_count": sum(errors.values()),
-    }
+    errors = DeviceErrors(
+        read_errors=counters.get("read_io_errs", 0),
+        write_errors=counters.get("write_io_errs", 0),
+        flush_errors=counters.get("flush_io_errs", 0),
+        checksum_errors=counters.get("corruption_errs", 0),
+        generation_errors=counters.get("generation_errs", 0),
+    )
+    return PoolDevice(
+        path=dev["path"],
+        devid=dev["devid"],
+        size_bytes=dev["size_bytes"],
+        allocated_bytes=dev["allocated_bytes"],
+        state="MISSING" if dev["missing"] else "ONLINE",
+        errors=errors,
+        error_count=errors.total,
+    )
 
 
-def _last_scrub(scrub: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "state": scrub["status"],
-        "started_unix": scrub["started_unix"],
-        "duration_s": scrub["duration_s"],
-        "bytes_scrubbed": scrub["bytes_scrubbed"],
-        "errors_found": scrub["errors_found"],
-        "errors_corrected": scrub["corrected_errors"],
-        "errors_uncorrectable": scrub["uncorrectable_errors"],
-    }
+def _last_scrub(scrub: dict[str, Any]) -> ScrubSummary:
+    return ScrubSummary(
+        state=scrub["status"],
+        started_unix=scrub["started_unix"],
+        duration_s=scrub["duration_s"],
+        bytes_scrubbed=scrub["bytes_scrubbed"],
+        errors_found=scrub["errors_found"],
+        errors_corrected=scrub["corrected_errors"],
+        errors_uncorrectable=scrub["uncorrectable_errors"],
+    )
 
 
-NO_SCRUB = {
-    "state": "never",
-    "started_unix": 0.0,
-    "duration_s": 0,
-    "bytes_scrubbed": 0,
-    "errors_found": 0,
-    "errors_corrected": 0,
-    "errors_uncorrectable": 0,
-}
-
-
-def pool_dict(
+def pool_record(
     fs: dict[str, Any],
     mountpoint: str,
     usage: dict[str, Any] | None,
     stats: dict[str, dict[str, int]],
     scrub: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """One filesystem in the shape shared with ZFS and md pools (see engine/storage/pools.py)."""
-    members = [_member(d, stats) for d in fs["devices"]]
+) -> Pool:
+    """One filesystem in the shape shared with ZFS and md pools (engine/storage/models.py)."""
+    members = tuple(_member(d, stats) for d in fs["devices"])
     size = usage["device_size_bytes"] if usage else sum(d["size_bytes"] for d in fs["devices"])
     used = usage["used_bytes"] if usage else 0
     profiles = usage["profiles"] if usage else {"data": [], "metadata": []}
     health = "DEGRADED" if fs["missing_devices"] else ("ONLINE" if mountpoint else "EXPORTED")
-    return {
-        "name": fs["label"] or fs["uuid"],
-        "type": "btrfs",
-        "uuid": fs["uuid"],
-        "health": health,
-        "size_bytes": size,
-        "used_bytes": used,
-        "free_bytes": max(size - used, 0),
-        "allocated_bytes": usage["allocated_bytes"] if usage else sum(d["allocated_bytes"] for d in fs["devices"]),
-        "free_estimated_bytes": usage["free_bytes"] if usage else 0,
-        "capacity_percent": round(100.0 * used / size, 1) if size else 0.0,
-        "data_profile": ",".join(profiles["data"]),
-        "metadata_profile": ",".join(profiles["metadata"]),
-        "level": ",".join(profiles["data"]),
-        "devices": [m["path"] for m in members],
-        "members": members,
-        "error_count": sum(m["error_count"] for m in members),
-        "mountpoint": mountpoint,
-        "mounted": bool(mountpoint),
-        "last_scrub": _last_scrub(scrub) if scrub else dict(NO_SCRUB),
-        "fragmentation_percent": 0.0,
-        "dedup_ratio": 0.0,
-    }
+    return Pool(
+        name=fs["label"] or fs["uuid"],
+        type="btrfs",
+        uuid=fs["uuid"],
+        health=health,
+        size_bytes=size,
+        used_bytes=used,
+        free_bytes=max(size - used, 0),
+        allocated_bytes=usage["allocated_bytes"] if usage else sum(d["allocated_bytes"] for d in fs["devices"]),
+        free_estimated_bytes=usage["free_bytes"] if usage else 0,
+        capacity_percent=round(100.0 * used / size, 1) if size else 0.0,
+        data_profile=",".join(profiles["data"]),
+        metadata_profile=",".join(profiles["metadata"]),
+        level=",".join(profiles["data"]),
+        devices=tuple(m.path for m in members),
+        members=members,
+        error_count=sum(m.error_count for m in members),
+        mountpoint=mountpoint,
+        mounted=bool(mountpoint),
+        last_scrub=_last_scrub(scrub) if scrub else NO_SCRUB,
+    )
 
 
 async def show(target: str = "") -> list[dict[str, Any]]:
@@ -147,16 +135,16 @@ async def show(target: str = "") -> list[dict[str, Any]]:
     return parse.parse_filesystem_show(result.stdout)
 
 
-async def describe(fs: dict[str, Any], mountpoint: str) -> dict[str, Any]:
+async def describe(fs: dict[str, Any], mountpoint: str) -> Pool:
     """The full pool record of one filesystem; usage, error counters and scrub need it mounted."""
     if not mountpoint:
-        return pool_dict(fs, "", None, {}, None)
+        return pool_record(fs, "", None, {}, None)
     usage, stats, scrub = await asyncio.gather(
         btrfs_query("filesystem", "usage", "-b", "--", mountpoint),
         btrfs_query("device", "stats", "--", mountpoint),
         btrfs_query("scrub", "status", "-R", "--", mountpoint),
     )
-    return pool_dict(
+    return pool_record(
         fs,
         mountpoint,
         parse.parse_filesystem_usage(usage.stdout) if usage.ok else None,
@@ -165,14 +153,14 @@ async def describe(fs: dict[str, Any], mountpoint: str) -> dict[str, Any]:
     )
 
 
-async def list_pools(*, detail: bool = True) -> list[dict[str, Any]]:
+async def list_pools(*, detail: bool = True) -> list[Pool]:
     """Every btrfs filesystem as a pool. ``detail=False``: from ``filesystem show`` and the mount
     table alone (health, devices, mountpoint; no usage, error counters or scrub), one tool run
     however many pools there are: what a periodic watcher needs."""
     filesystems = await show()
     table = btrfs_mounts()
     if not detail:
-        return [pool_dict(fs, top_level_mount(fs["uuid"], table), None, {}, None) for fs in filesystems]
+        return [pool_record(fs, top_level_mount(fs["uuid"], table), None, {}, None) for fs in filesystems]
     return list(await asyncio.gather(*(describe(fs, top_level_mount(fs["uuid"], table)) for fs in filesystems)))
 
 
