@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from engine.common.fsutil import write_private
+
 TokenRole = Literal["admin", "read"]
 
 TOKEN_MIN_CHARS = 16
@@ -233,13 +235,7 @@ def remove_named_token(path: str, name: str) -> NamedToken | None:
     kept = [t for t in existing if t.name != name]
     if len(kept) == len(existing):
         return None
-    tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write("".join(t.line() + "\n" for t in kept))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_private(Path(path), "".join(t.line() + "\n" for t in kept).encode("ascii"))
     return next(t for t in existing if t.name == name)
 
 

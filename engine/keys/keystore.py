@@ -76,10 +76,6 @@ def _private_dir(path: Path) -> None:
         path.chmod(0o700)
 
 
-def _write_private(path: Path, text: str) -> None:
-    write_private(path, text.encode())
-
-
 def _read_json(path: Path) -> dict[str, Any]:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
@@ -195,7 +191,7 @@ class Keystore:
             pair.created_unix,
             int(time.time()),
         )
-        _write_private(retired.path, json.dumps(retired.as_doc(), indent=1) + "\n")
+        write_private(retired.path, (json.dumps(retired.as_doc(), indent=1) + "\n").encode())
         _destroy(pair.path)
         del self._keys[key_id]
         self._retired[key_id] = retired
@@ -227,7 +223,7 @@ class Keystore:
     def _add_key(self, rotated_unix: int) -> KeyPair:
         doc = new_key_document(os.urandom(32), self._passphrase, int(time.time()))
         path = self.directory / f"hpke-{doc['key_id']}.json"
-        _write_private(path, json.dumps(doc, indent=1) + "\n")
+        write_private(path, (json.dumps(doc, indent=1) + "\n").encode())
         pair = KeyPair(path, doc, self._passphrase)
         self._keys[pair.key_id] = pair
         self._set_current(pair.key_id, rotated_unix)
@@ -241,7 +237,7 @@ class Keystore:
 
     def _set_current(self, key_id: bytes, rotated_unix: int) -> None:
         doc = {"key_id": key_id.hex(), "rotated_unix": rotated_unix}
-        _write_private(self.directory / "current.json", json.dumps(doc) + "\n")
+        write_private(self.directory / "current.json", (json.dumps(doc) + "\n").encode())
         self._current, self.rotated_unix = key_id, rotated_unix
 
     def _seal_clear_keys(self) -> None:
@@ -252,7 +248,7 @@ class Keystore:
             seed = unseal_seed(doc["private_key"], key_id, None, pair.path)
             doc = new_key_document(seed, self._passphrase, pair.created_unix)
             assert doc["format"] == KEY_FILE_FORMAT and doc["key_id"] == key_id.hex()
-            _write_private(pair.path, json.dumps(doc, indent=1) + "\n")
+            write_private(pair.path, (json.dumps(doc, indent=1) + "\n").encode())
             self._keys[key_id] = KeyPair(pair.path, doc, self._passphrase)
             logger.info("sealed key pair %s at %s with the passphrase", key_id.hex(), pair.path)
 
