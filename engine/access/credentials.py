@@ -136,18 +136,15 @@ def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
 
 def load_or_create_secret(path: Path) -> tuple[str, bool]:
     """A 64-hex-digit secret kept in ``path`` (made 0600 and exclusively when missing, checked
-    as a token file otherwise); True when it was made now."""
+    as a token file otherwise); True when it was made now. Made whole or not at all: a crash, or
+    another process starting at the same moment, never finds it half written."""
+    secret = secrets.token_hex(32)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        write_private(path, (secret + "\n").encode("ascii"), overwrite=False)
     except FileExistsError:
         return read_token_file(str(path)), False
     except OSError as exc:
         raise CredentialError(f"cannot create {path}: {exc.strerror}") from None
-    secret = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secret + "\n")
-        f.flush()
-        os.fsync(f.fileno())
     return secret, True
 
 

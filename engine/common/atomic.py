@@ -142,11 +142,21 @@ def temporary_name(name: str) -> str:
     return f".{name}.{os.getpid()}.{threading.get_native_id()}.tmp"
 
 
-def write_file(dir_fd: int, name: str, data: bytes | memoryview, *, mode: int = 0o600, durable: bool = True) -> None:
-    """Replace ``name`` in the directory open as ``dir_fd`` with ``data``, mode ``mode`` from its first byte."""
+def write_file(
+    dir_fd: int,
+    name: str,
+    data: bytes | memoryview,
+    *,
+    mode: int = 0o600,
+    durable: bool = True,
+    overwrite: bool = True,
+) -> None:
+    """Replace ``name`` in the directory open as ``dir_fd`` with ``data``, mode ``mode`` from its first
+    byte. ``overwrite=False`` creates it: FileExistsError if the name is taken (then, or by a racer
+    meanwhile), and a reader never sees it half written, unlike ``O_CREAT | O_EXCL`` and a write."""
     temporary = temporary_name(name)
     with contextlib.suppress(FileNotFoundError):  # left by a crashed process that had this pid (a container's)
         os.unlink(temporary, dir_fd=dir_fd)
-    with AtomicFile(dir_fd, name, temporary, mode=mode, durable=durable) as out:
+    with AtomicFile(dir_fd, name, temporary, mode=mode, durable=durable, overwrite=overwrite) as out:
         write_all(out.open(), data)
         out.commit()

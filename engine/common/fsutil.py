@@ -38,11 +38,12 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, data: bytes, *, durable: bool = True) -> None:
+def write_private(path: Path, data: bytes, *, durable: bool = True, overwrite: bool = True) -> None:
     """Replace ``path`` with ``data``, mode 0600 from its first byte (engine/common/atomic.py: a
-    temporary file beside it, fsynced, renamed over the old one, the directory fsynced: ``durable``)."""
+    temporary file beside it, fsynced, renamed over the old one, the directory fsynced: ``durable``).
+    ``overwrite=False``: create it whole, or raise FileExistsError."""
     dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        write_file(dir_fd, path.name, data, mode=0o600, durable=durable)
+        write_file(dir_fd, path.name, data, mode=0o600, durable=durable, overwrite=overwrite)
     finally:
         os.close(dir_fd)

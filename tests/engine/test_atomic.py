@@ -94,3 +94,11 @@ def test_owner_then_mode(tmp_path: Path, dir_fd: int) -> None:
         out.commit()
     st = (tmp_path / "out").stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (4242, 4343, 0o2640)
+
+
+def test_create_mode_makes_the_file_whole_or_refuses(tmp_path: Path, dir_fd: int) -> None:
+    write_file(dir_fd, "secret", b"first", overwrite=False)
+    with pytest.raises(FileExistsError):
+        write_private(tmp_path / "secret", b"second", overwrite=False)
+    assert (tmp_path / "secret").read_bytes() == b"first" and os.listdir(tmp_path) == ["secret"]
+    assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
