@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 from engine.core.codes import Status
@@ -85,6 +86,13 @@ class InsufficientSpace(EngineError):
     status = Status.INSUFFICIENT_SPACE
 
 
+class IoFailed(EngineError):
+    """The operation's own reading or writing failed (EIO, EACCES, EROFS...): 422 io_error."""
+
+    status = Status.TOOL_FAILED
+    code = "io_error"
+
+
 class UnknownKind(EngineError):
     status = Status.UNKNOWN_KIND
 
@@ -153,3 +161,38 @@ def error_for_status(
     if code is Status.NOT_CAPABLE:
         return NotCapable(message, metadata=metadata)
     return TaskFailed(message, status=code, metadata=metadata)
+
+
+# What an OSError met while reading or writing means for the caller: errno -> (error, code, reason).
+# A full disk or quota is 507 insufficient_space, a name taken 409 already_exists, a name gone 404
+# not_found; every other failure (permission, read-only filesystem, a symlink loop, EIO...) is the
+# operation's I/O failing: 422 io_error, the reason saying which. Checking a caller's input gives its
+# own codes instead (engine/files/paths.py: 400 invalid_path), as do a domain's known conditions
+# (a job root that cannot be opened: 409 root_unavailable).
+_OS_ERRORS: dict[int, tuple[type[EngineError], str, str]] = {
+    errno.ENOSPC: (InsufficientSpace, "insufficient_space", "the filesystem is full"),
+    errno.EDQUOT: (InsufficientSpace, "insufficient_space", "the disk quota is exceeded"),
+    errno.EEXIST: (AlreadyExists, "already_exists", "the name exists already"),
+    errno.ENOENT: (NotFound, "not_found", "no such file or directory"),
+    errno.EACCES: (IoFailed, "io_error", "permission denied"),
+    errno.EPERM: (IoFailed, "io_error", "operation not permitted"),
+    errno.EROFS: (IoFailed, "io_error", "the filesystem is read-only"),
+    errno.ELOOP: (IoFailed, "io_error", "too many levels of symbolic links"),
+    errno.EIO: (IoFailed, "io_error", "I/O error"),
+}
+_IO_ERROR = (IoFailed, "io_error", "I/O error")
+
+
+def from_os_error(exc: OSError, *, what: str = "", path: str = "") -> EngineError:
+    """The engine error ``exc`` means (``_OS_ERRORS``). ``what``: the operation, first in the message
+    ("writing the output"); ``path``: the file, in the message and in ``metadata["path"]`` (the
+    error's own file name when not given)."""
+    cls, code, reason = _OS_ERRORS.get(exc.errno or 0, _IO_ERROR)
+    path = path or (str(exc.filename) if exc.filename else "")
+    detail = exc.strerror or str(exc)
+    message = f"{reason} ({detail})" if detail and detail.lower() != reason.lower() else reason
+    if path:
+        message = f"{path!r}: {message}"
+    if what:
+        message = f"{what}: {message}"
+    return cls(message, code=code, metadata={"path": path[:256]} if path else None)

@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from engine.common.fsutil import write_private
+
 TokenRole = Literal["admin", "read"]
 
 TOKEN_MIN_CHARS = 16
@@ -134,18 +136,15 @@ def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
 
 def load_or_create_secret(path: Path) -> tuple[str, bool]:
     """A 64-hex-digit secret kept in ``path`` (made 0600 and exclusively when missing, checked
-    as a token file otherwise); True when it was made now."""
+    as a token file otherwise); True when it was made now. Made whole or not at all: a crash, or
+    another process starting at the same moment, never finds it half written."""
+    secret = secrets.token_hex(32)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        write_private(path, (secret + "\n").encode("ascii"), overwrite=False)
     except FileExistsError:
         return read_token_file(str(path)), False
     except OSError as exc:
         raise CredentialError(f"cannot create {path}: {exc.strerror}") from None
-    secret = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secret + "\n")
-        f.flush()
-        os.fsync(f.fileno())
     return secret, True
 
 
@@ -233,13 +232,7 @@ def remove_named_token(path: str, name: str) -> NamedToken | None:
     kept = [t for t in existing if t.name != name]
     if len(kept) == len(existing):
         return None
-    tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write("".join(t.line() + "\n" for t in kept))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_private(Path(path), "".join(t.line() + "\n" for t in kept).encode("ascii"))
     return next(t for t in existing if t.name == name)
 
 

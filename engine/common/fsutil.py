@@ -1,8 +1,7 @@
-"""Small files written so that a crash leaves the old one or the new one, never half of either.
-
-Used for the engine's own state: keys, the pool registry, snapshot schedules, ports.json (the job
-outputs, large and streamed, have their own AtomicOutput in engine/files/output.py, which ends with
-the same fsync of the directory).
+"""The engine's private files and directories: 0700 directories, and small state files (keys, the
+pool registry, snapshot schedules, ports.json) replaced so that a crash leaves the old one or the
+new one, never half of either (``write_private``: one call on engine/common/atomic.py, the same
+mechanism the job outputs and sealed-file re-wraps use).
 """
 
 from __future__ import annotations
@@ -10,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import os
 from typing import TYPE_CHECKING
+
+from engine.common.atomic import write_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,24 +38,12 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data``, mode 0600 from its first byte: a temporary file in the same
-    directory, fsynced, renamed over the old one, then the directory fsynced (``durable``)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def write_private(path: Path, data: bytes, *, durable: bool = True, overwrite: bool = True) -> None:
+    """Replace ``path`` with ``data``, mode 0600 from its first byte (engine/common/atomic.py: a
+    temporary file beside it, fsynced, renamed over the old one, the directory fsynced: ``durable``).
+    ``overwrite=False``: create it whole, or raise FileExistsError."""
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        fsync_directory(path.parent)
+        write_file(dir_fd, path.name, data, mode=0o600, durable=durable, overwrite=overwrite)
+    finally:
+        os.close(dir_fd)

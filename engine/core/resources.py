@@ -136,15 +136,32 @@ class EngineResources:
     def segment_names(self) -> list[str]:
         return [s.name for s in (self.ctl, self.arena) if s is not None]
 
+    def drop_for_worker(self, index: int) -> None:
+        """In a forked worker: close what it never uses, the other workers' doorbells and both ends
+        of the key pipe (its keys came with the fork; a rotation reaches it from the frontend)."""
+        for i, bell in enumerate(self.worker_bells):
+            if i != index:
+                bell.close()
+        self._close_key_pipe(read=True, write=True)
+
+    def drop_for_frontend(self) -> None:
+        """In the forked frontend: close the key pipe's read end (the supervisor's; the frontend writes)."""
+        self._close_key_pipe(read=True, write=False)
+
+    def _close_key_pipe(self, *, read: bool, write: bool) -> None:
+        if read and self.key_pipe_r >= 0:
+            os.close(self.key_pipe_r)
+            self.key_pipe_r = -1
+        if write and self.key_pipe_w >= 0:
+            os.close(self.key_pipe_w)
+            self.key_pipe_w = -1
+
     def close_fds(self) -> None:
         for bell in self.worker_bells:
             bell.close()
         if self.client_bell is not None:
             self.client_bell.close()
-        for fd in (self.key_pipe_r, self.key_pipe_w):
-            if fd >= 0:
-                os.close(fd)
-        self.key_pipe_r = self.key_pipe_w = -1
+        self._close_key_pipe(read=True, write=True)
 
     def close(self) -> None:
         """Close this process's handles. Every view (rings, tables, arena) must be released first."""

@@ -18,6 +18,7 @@ like the others and acted on by the loop: a tracemalloc snapshot for ``engined p
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -55,12 +56,35 @@ LOOP_TICK_S = 0.5
 ChildTarget = Callable[..., None]
 
 
-def _worker_child(close_fds: tuple[int, ...], *args: Any) -> None:
-    """A forked worker: first let go of the frontend's listening sockets it inherited."""
-    for fd in close_fds:
+def _forked(drop: tuple[int, ...], target: ChildTarget, *args: Any, **kwargs: Any) -> None:
+    """A forked child's first steps: stop writing the supervisor's wake-up pipe on a signal, and
+    close what the supervisor holds for itself or for another child (``Supervisor._not_for``)."""
+    signal.set_wakeup_fd(-1)
+    for fd in drop:
         with contextlib.suppress(OSError):
             os.close(fd)
-    worker_main(*args)
+    target(*args, **kwargs)
+
+
+def _worker_child(res: EngineResources, index: int, *args: Any) -> None:
+    res.drop_for_worker(index)
+    worker_main(res, index, *args)
+
+
+def _frontend_child(target: ChildTarget, res: EngineResources, *args: Any, **kwargs: Any) -> None:
+    res.drop_for_frontend()
+    target(res, *args, **kwargs)
+
+
+def _open_fds() -> set[int]:
+    """This process's open descriptors (the one listing them is closed again by the time it returns)."""
+    found = set()
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_GETFD)
+            found.add(fd)
+    return found
 
 
 class Supervisor:
@@ -76,6 +100,9 @@ class Supervisor:
         """``serving``: what STATUS= says once ready (the ports, for ``engined serve``);
         ``listeners``: the frontend's sockets, which forked workers close at once (they serve none)."""
         self._listener_fds = tuple(sock.fileno() for sock in listeners)
+        # the descriptors the supervisor holds for each child it forked (multiprocessing's two pipe
+        # ends: the sentinel and the one the child watches for the parent's death): no other child's
+        self._child_fds: dict[int, tuple[int, ...]] = {}
         self.res = res
         self.config = cfg = res.config
         self.ctx = get_context("fork")  # explicit: 3.14 makes forkserver the Linux default
@@ -136,14 +163,40 @@ class Supervisor:
         words = self.table.words
         assert words is not None
         words[self._wfield(index, "state")] = WorkerState.STARTING
+        args = (self.res, index, words[self._wfield(index, "epoch")], self.affinity[index])
         process = self.ctx.Process(
-            target=_worker_child,
-            args=(self._listener_fds, self.res, index, words[self._wfield(index, "epoch")], self.affinity[index]),
+            target=_forked,
+            args=(self._not_for(worker=True), _worker_child, *args),
             name=f"sv-worker-{index}",
             daemon=False,
         )
-        process.start()
+        self._fork(process)
         self.workers[index] = process
+
+    def _not_for(self, *, worker: bool) -> tuple[int, ...]:
+        """What a child about to be forked must close: the signal wake-up pipe, the read end of the
+        frontend's ready pipe, every other child's pipes and, for a worker, the HTTP listeners (only
+        the frontend serves them). The key pipe and the doorbells are the resources' to drop."""
+        drop = [self._wake_r, self._wake_w, self._frontend_ready_r]
+        for fds in self._child_fds.values():
+            drop.extend(fds)
+        if worker:
+            drop.extend(self._listener_fds)
+        return tuple(fd for fd in drop if fd >= 0)
+
+    def _fork(self, process: BaseProcess) -> None:
+        """Start ``process`` and note the descriptors its start left open here (its pipes)."""
+        before = _open_fds()
+        process.start()
+        assert process.pid is not None
+        self._child_fds[process.pid] = tuple(sorted(_open_fds() - before))
+
+    def _forget(self, process: BaseProcess) -> None:
+        """A reaped child: close its pipes here now (not whenever the object is collected), so their
+        numbers are never taken for another child's."""
+        if process.pid is not None:
+            self._child_fds.pop(process.pid, None)
+        process.close()
 
     def _retire_worker(self, index: int) -> None:
         """Bookkeeping for a reaped worker: a new epoch, and its agents marked restarting."""
@@ -165,6 +218,7 @@ class Supervisor:
         self.res.client_bell.ring()  # the client fails the old incarnation's tasks now
         logger.warning("worker %d (pid %s) exited with code %s; restarting", index, process.pid, process.exitcode)
         self.notes.status(f"worker {index} exited with code {process.exitcode}; restarting it")
+        self._forget(process)
         self._degraded = True
         self._start_worker(index)
 
@@ -178,6 +232,7 @@ class Supervisor:
         for index, process in enumerate(self.workers):
             if process is not None:
                 process.join()
+                self._forget(process)
                 self._retire_worker(index)
         self.res.reset_rings()
         header = header_words(self.res.ctl_buf)
@@ -209,14 +264,17 @@ class Supervisor:
         self._close_ready_pipe()
         self._frontend_ready = False
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)  # inherited over fork all the same; closed by exec
+        self._frontend_ready_r = ready_r
         self.frontend = self.ctx.Process(
-            target=self.frontend_target, args=(self.res,), kwargs={"ready_fd": ready_w}, name="sv-frontend"
+            target=_forked,
+            args=(self._not_for(worker=False), _frontend_child, self.frontend_target, self.res),
+            kwargs={"ready_fd": ready_w},
+            name="sv-frontend",
         )
         try:
-            self.frontend.start()
+            self._fork(self.frontend)
         finally:
             os.close(ready_w)  # the child has its copy: EOF here means it died before it served
-        self._frontend_ready_r = ready_r
         self._frontend_started = time.monotonic()
 
     def _on_frontend_ready_pipe(self) -> None:
@@ -306,6 +364,7 @@ class Supervisor:
             self.notes.status(
                 f"frontend exited with code {self.frontend.exitcode}; restarting in {self._frontend_backoff:.1f} s"
             )
+            self._forget(self.frontend)
             self.frontend = None
             self._frontend_due = time.monotonic() + self._frontend_backoff
             self._degraded = True

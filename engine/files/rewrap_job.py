@@ -30,7 +30,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import BadRequest, Conflict, EngineError
+from engine.errors import BadRequest, Conflict, EngineError, from_os_error
 from engine.files.beneath import DIR_FLAGS
 from engine.files.sealed_files import open_regular, rewrap_at
 
@@ -160,7 +160,8 @@ async def run(env: FileEnv, ctx: JobContext, found: RewrapPlan) -> dict[str, Any
         except EngineError as exc:
             failed.append({"path": path, "code": exc.code or "", "error": exc.message})
         except OSError as exc:
-            failed.append({"path": path, "code": "io_error", "error": exc.strerror or str(exc)})
+            error = from_os_error(exc)
+            failed.append({"path": path, "code": error.code or "", "error": error.message})
         else:
             counts[outcome] += 1
             if outcome == "rewrapped":

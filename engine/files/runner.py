@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from engine.core.codes import Kind, Status
-from engine.errors import Conflict, EngineBusy, EngineError, WorkerLost, WorkerUnavailable
+from engine.errors import Conflict, EngineBusy, EngineError, WorkerLost, WorkerUnavailable, from_os_error
 from engine.files.errors import CorruptFile
-from engine.files.output import write_error
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -124,7 +123,7 @@ def write_full(fd: int, view: memoryview, offset: int) -> None:
         while done < want:
             done += os.pwrite(fd, view[done:], offset + done)
     except OSError as exc:
-        raise write_error(exc, f"writing {want} bytes at offset {offset}") from None
+        raise from_os_error(exc, what=f"writing {want} bytes of the output at offset {offset}") from None
 
 
 class _Order:

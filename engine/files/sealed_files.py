@@ -4,17 +4,16 @@ and small inline payloads use. Big files go through the workers block by block (
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.common.atomic import AtomicFile
 from engine.errors import BadRequest, Conflict
 from engine.files.beneath import FILE_FLAGS
 from engine.files.errors import CorruptFile
 from engine.files.fileio import write_all
-from engine.files.output import CREATE_FLAGS, set_owner
 from engine.files.paths import kind_of
 from engine.files.sealed import (
     MAGIC,
@@ -118,17 +117,16 @@ def rewrap_at(
 ) -> dict[str, Any]:
     """Re-wrap the data key of the file ``name`` in the directory open as ``dir_fd`` from whichever
     keystore key it is sealed to, to ``recipient`` (default: the keystore's current key), without
-    re-encrypting: a new header is written to a temporary file beside it (created O_EXCL |
-    O_NOFOLLOW, given the file's owner, group and mode), the blocks are copied after it
-    (copy_file_range: a reflink on btrfs/XFS), the copy is fsynced and renamed over the original,
-    all under ``dir_fd``. A crash leaves the old file or the new one, never a file whose data key is
-    lost. ``fd``: the file already open (a job's, held since its request); ``tmp`` names the
-    temporary file (a job records it first, so a crash's leftover is removed at the next start);
-    ``skip_unsealed``: a file without the sealed magic is left alone ({"skipped": True})."""
+    re-encrypting: a new header is written to a temporary file beside it (engine/common/atomic.py:
+    created O_EXCL | O_NOFOLLOW, given the file's owner, group and mode), the blocks are copied
+    after it (copy_file_range: a reflink on btrfs/XFS), the copy is fsynced and renamed over the
+    original, all under ``dir_fd``. A crash leaves the old file or the new one, never a file whose
+    data key is lost. ``fd``: the file already open (a job's, held since its request); ``tmp``
+    names the temporary file (a job records it first, so a crash's leftover is removed at the next
+    start); ``skip_unsealed``: a file without the sealed magic is left alone ({"skipped": True})."""
     target = recipient or keystore.current.recipient
     src = fd if fd >= 0 else open_regular(dir_fd, name)
     tmp = tmp or f".{name}.rewrap-{os.getpid()}.tmp"
-    made = False
     try:
         if skip_unsealed and os.pread(src, len(MAGIC), 0) != MAGIC:
             return {"key_id": "", "rewrapped": False, "skipped": True}
@@ -138,24 +136,15 @@ def rewrap_at(
         old = keystore.get(header.key_id)
         new = rewrap_header(header, old.private_key, old.key_id, target)
         st = os.fstat(src)
-        dst = os.open(tmp, CREATE_FLAGS, 0o600, dir_fd=dir_fd)
-        made = True
-        try:
-            set_owner(dst, (st.st_uid, st.st_gid))
-            os.fchmod(dst, stat.S_IMODE(st.st_mode))
+        owner, mode = (st.st_uid, st.st_gid), stat.S_IMODE(st.st_mode)
+        with AtomicFile(dir_fd, name, tmp, mode=mode, owner=owner) as out:
+            dst = out.open()
             write_all(dst, memoryview(new.to_bytes()))
             _copy_range(src, dst, header.header_bytes, st.st_size - header.header_bytes)
-            os.fsync(dst)
-        finally:
-            os.close(dst)
-        _still_there(dir_fd, name, st)
-        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        made = False
-        os.fsync(dir_fd)
+            out.sync()
+            _still_there(dir_fd, name, st)
+            out.publish()
     finally:
-        if made:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp, dir_fd=dir_fd)
         if src != fd:
             os.close(src)
     return {"key_id": target.key_id.hex(), "previous_key_id": header.key_id.hex(), "rewrapped": True}

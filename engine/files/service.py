@@ -13,14 +13,13 @@ the job ends, however it ends (done, failed, cancelled while queued or running, 
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.core.agents.params import LEVELS
-from engine.core.codes import Codec, Status
+from engine.core.codes import Codec
 from engine.domain import Domain
-from engine.errors import BadRequest, EngineError, InsufficientSpace, NotFound
+from engine.errors import BadRequest, NotFound, from_os_error
 from engine.files import compress_job, decompress_job, rewrap_job, seal_job
 from engine.files.jobrun import FileEnv, FileJobSpec
 from engine.files.output import remove_stale
@@ -182,7 +181,7 @@ class FileJobs(Domain):
             try:
                 return await body(ctx)
             except OSError as exc:  # EIO, EACCES, ENOSPC in a stream: the job says so, not "internal error"
-                raise io_failure(exc) from None
+                raise from_os_error(exc) from None
             finally:
                 close_all(held)
 
@@ -259,13 +258,6 @@ def _close_result(fut: asyncio.Future[Any]) -> None:
     result = fut.result()
     held = result[0] if isinstance(result, tuple) else result  # (FileJobSpec, body) or a RewrapPlan
     held.close()
-
-
-def io_failure(exc: OSError) -> EngineError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return InsufficientSpace(f"the destination's filesystem is full: {exc.strerror}", code="insufficient_space")
-    where = f" ({exc.filename})" if exc.filename else ""
-    return EngineError(f"I/O error: {exc.strerror or exc}{where}", status=Status.TOOL_FAILED, code="io_error")
 
 
 def file_job(record: JobRecord) -> dict[str, Any]:

@@ -54,16 +54,14 @@ def load_or_create_key(data_dir: str) -> bytes:
     keys = Path(data_dir) / "keys"
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = keys / "engine.key"
+    key = os.urandom(KEY_BYTES)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_private(path, key, overwrite=False)
     except FileExistsError:
         key = path.read_bytes()
         if len(key) != KEY_BYTES:
             raise ValueError(f"{path} holds {len(key)} bytes, expected {KEY_BYTES}") from None
         return key
-    key = os.urandom(KEY_BYTES)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
     logger.info("created the engine's data key at %s (mode 0600)", path)
     return key
 
@@ -74,10 +72,6 @@ def _private_dir(path: Path) -> None:
     if mode != 0o700:
         logger.warning("key directory %s had mode %o; set to 0700", path, mode)
         path.chmod(0o700)
-
-
-def _write_private(path: Path, text: str) -> None:
-    write_private(path, text.encode())
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -195,7 +189,7 @@ class Keystore:
             pair.created_unix,
             int(time.time()),
         )
-        _write_private(retired.path, json.dumps(retired.as_doc(), indent=1) + "\n")
+        write_private(retired.path, (json.dumps(retired.as_doc(), indent=1) + "\n").encode())
         _destroy(pair.path)
         del self._keys[key_id]
         self._retired[key_id] = retired
@@ -227,7 +221,7 @@ class Keystore:
     def _add_key(self, rotated_unix: int) -> KeyPair:
         doc = new_key_document(os.urandom(32), self._passphrase, int(time.time()))
         path = self.directory / f"hpke-{doc['key_id']}.json"
-        _write_private(path, json.dumps(doc, indent=1) + "\n")
+        write_private(path, (json.dumps(doc, indent=1) + "\n").encode())
         pair = KeyPair(path, doc, self._passphrase)
         self._keys[pair.key_id] = pair
         self._set_current(pair.key_id, rotated_unix)
@@ -241,7 +235,7 @@ class Keystore:
 
     def _set_current(self, key_id: bytes, rotated_unix: int) -> None:
         doc = {"key_id": key_id.hex(), "rotated_unix": rotated_unix}
-        _write_private(self.directory / "current.json", json.dumps(doc) + "\n")
+        write_private(self.directory / "current.json", (json.dumps(doc) + "\n").encode())
         self._current, self.rotated_unix = key_id, rotated_unix
 
     def _seal_clear_keys(self) -> None:
@@ -252,7 +246,7 @@ class Keystore:
             seed = unseal_seed(doc["private_key"], key_id, None, pair.path)
             doc = new_key_document(seed, self._passphrase, pair.created_unix)
             assert doc["format"] == KEY_FILE_FORMAT and doc["key_id"] == key_id.hex()
-            _write_private(pair.path, json.dumps(doc, indent=1) + "\n")
+            write_private(pair.path, (json.dumps(doc, indent=1) + "\n").encode())
             self._keys[key_id] = KeyPair(pair.path, doc, self._passphrase)
             logger.info("sealed key pair %s at %s with the passphrase", key_id.hex(), pair.path)
 
