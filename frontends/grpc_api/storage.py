@@ -1,4 +1,4 @@
-"""StorageService: every RPC is one entry of frontends/storage_calls.py (the table HTTP uses too),
+"""StorageService: every RPC is one entry of frontends/calls/storage.py (the table HTTP uses too),
 turned here into a servicer method that counts, times and maps errors like every other."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from frontends._gen.sigmavault.v1 import storage_pb2 as pb
 from frontends._gen.sigmavault.v1 import storage_pb2_grpc as rpc
+from frontends.calls.storage import CALLS
 from frontends.grpc_api.base import Servicer, to_message
-from frontends.storage_calls import CALLS
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import grpc
     from google.protobuf.message import Message
 
-    from frontends.storage_calls import Call
+    from frontends.calls import Call
 
 
 class StorageServicer(Servicer, rpc.StorageServiceServicer):

@@ -8,24 +8,10 @@ StorageService method and answer the same message: they cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from frontends._gen.sigmavault.v1 import storage_pb2 as pb
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from google.protobuf.message import Message
-
-    from engine.runtime import Runtime
-
-
-@dataclass(frozen=True)
-class Call:
-    request: type[Message]
-    response: type[Message]
-    run: Callable[[Runtime, Any], Awaitable[dict[str, Any]]]
+from frontends.calls.table import Call
 
 
 async def _value(value: dict[str, Any]) -> dict[str, Any]:
