@@ -7,7 +7,6 @@ the transports reach the engine only through these services, never through the c
 from __future__ import annotations
 
 import importlib.metadata
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,8 +16,7 @@ from engine.core.monitor import EngineMonitor
 from engine.core.tables import KEY_GENERATION_WORD
 from engine.core.tasks import TaskService
 from engine.files.service import FileJobs
-from engine.host import figures as system
-from engine.host import network, services
+from engine.host.service import HostService
 from engine.jobs import JobTracker, compression_stats
 from engine.jobs.manager import KEEP_FINISHED, JobManager
 from engine.jobs.store import JobStore
@@ -62,9 +60,6 @@ class SlowFacts:
     async def disks(self) -> dict[str, Any]:
         return await self._cached("disks", disks.list_disks)
 
-    async def mesh(self) -> dict[str, Any]:
-        return await self._cached("mesh", network.mesh_status)
-
     def forget(self) -> None:
         """After a change the caller made (a pool created...), answer from the tools again."""
         self._cache.clear()
@@ -92,42 +87,12 @@ class Runtime:
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
     audit: AuditLog  # who changed what: recorded by the transports (frontends/audit.py)
-    host: system.HostStatus = field(default_factory=system.HostStatus)  # fixed facts once, the rest every 0.5 s
+    # the host's name, CPU, memory and uptime (sampled every 0.5 s), services and network
+    host: HostService = field(default_factory=HostService)
     version: str = field(default_factory=version)
-    hostname: str = field(default_factory=socket.gethostname)
-
-    def system_status(self) -> dict[str, Any]:
-        """SystemStatus: the engine's state, the host's identity, CPU, memory and uptime, and the storage
-        sources as the last pool listing found them (no tool runs here)."""
-        host = self.host.read()
-        return {
-            **self.monitor.engine_status(),
-            "version": self.version,
-            "hostname": self.hostname,
-            "env": self.config.env,
-            "host_uptime_s": host["uptime_s"],
-            "cpu": host["cpu"],
-            "memory": host["memory"],
-            "boot_time_unix": host["boot_time_unix"],
-            "storage_sources": self.storage.manager.sources,
-        }
-
-    async def list_services(self) -> dict[str, Any]:
-        return await services.list_services()
-
-    def system_metrics(self) -> dict[str, Any]:
-        return {**system.host_metrics(), "engine": self.monitor.counters()}
-
-    def metrics_event(self) -> dict[str, Any]:
-        """The ``system.metrics`` WebSocket event: SystemMetrics plus the monitor's live view."""
-        return {**self.system_metrics(), **self.monitor.live_view()}
 
     def compression_stats(self) -> dict[str, Any]:
         return compression_stats(self.monitor.kind_totals(), self.jobs)
-
-    def encryption_status(self) -> dict[str, Any]:
-        keystore = self.keys.status()
-        return {**self.encryption.status(self.monitor.kind_totals(), keystore), **keystore}
 
     @classmethod
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
