@@ -7,7 +7,6 @@ the transports reach the engine only through these services, never through the c
 from __future__ import annotations
 
 import importlib.metadata
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,8 +17,7 @@ from engine.core.tables import KEY_GENERATION_WORD
 from engine.core.tasks import CompressionStats, TaskService, compression_stats
 from engine.domain import close_all, open_all
 from engine.files.service import FileJobs
-from engine.host import figures as system
-from engine.host import network, services
+from engine.host.service import HostService
 from engine.jobs.manager import KEEP_FINISHED, JobManager
 from engine.jobs.store import JobStore
 from engine.keys.engine_key_rotation import EngineKeyService
@@ -66,9 +64,6 @@ class SlowFacts:
     async def disks(self) -> DiskListing:
         return await self._cached("disks", disks.list_disks)
 
-    async def mesh(self) -> dict[str, Any]:
-        return await self._cached("mesh", network.mesh_status)
-
     def forget(self) -> None:
         """After a change the caller made (a pool created...), answer from the tools again."""
         self._cache.clear()
@@ -97,9 +92,9 @@ class Runtime:
     publish: Publish
     storage: StorageService  # pools, volumes, snapshots, scrub, schedules, SMART, storage jobs
     audit: AuditLog  # who changed what: recorded by the transports (frontends/audit.py)
-    host: system.HostStatus = field(default_factory=system.HostStatus)  # fixed facts once, the rest every 0.5 s
+    # the host's name, CPU, memory and uptime (sampled every 0.5 s), services and network
+    host: HostService
     version: str = field(default_factory=version)
-    hostname: str = field(default_factory=socket.gethostname)
     # opened in this order by start, closed in the reverse order by close (see build)
     domains: tuple[Domain, ...] = ()
 
@@ -115,38 +110,8 @@ class Runtime:
         """Restarts of every domain's background tasks, by "<domain>.<task>" (/metrics)."""
         return {task: n for domain in self.domains for task, n in domain.background_restarts().items()}
 
-    def system_status(self) -> dict[str, Any]:
-        """SystemStatus: the engine's state, the host's identity, CPU, memory and uptime, and the storage
-        sources as the last pool listing found them (no tool runs here)."""
-        host = self.host.read()
-        return {
-            **self.monitor.engine_status(),
-            "version": self.version,
-            "hostname": self.hostname,
-            "env": self.config.env,
-            "host_uptime_s": host["uptime_s"],
-            "cpu": host["cpu"],
-            "memory": host["memory"],
-            "boot_time_unix": host["boot_time_unix"],
-            "storage_sources": self.storage.manager.sources,
-        }
-
-    async def list_services(self) -> dict[str, Any]:
-        return await services.list_services()
-
-    def system_metrics(self) -> dict[str, Any]:
-        return {**system.host_metrics(), "engine": self.monitor.counters()}
-
-    def metrics_event(self) -> dict[str, Any]:
-        """The ``system.metrics`` WebSocket event: SystemMetrics plus the monitor's live view."""
-        return {**self.system_metrics(), **self.monitor.live_view()}
-
     def compression_stats(self) -> CompressionStats:
         return compression_stats(self.monitor.kind_totals(), self.jobs)
-
-    def encryption_status(self) -> dict[str, Any]:
-        keystore = self.keys.status()
-        return {**self.encryption.status(self.monitor.kind_totals(), keystore), **keystore}
 
     @classmethod
     def build(cls, config: EngineConfig, client: EngineClient, publish: Publish) -> Runtime:
@@ -170,6 +135,7 @@ class Runtime:
         files = FileJobs(config, client, jobs, keys, publish)
         # one SQLite file for the engine: the audit log is a table beside the job history
         audit = AuditLog(store.path, retention_days=config.audit_retention_days, max_entries=config.audit_max_entries)
+        host = HostService()
         return cls(
             config=config,
             tasks=TaskService(client, jobs, publish),
@@ -183,9 +149,10 @@ class Runtime:
             publish=publish,
             storage=storage,
             audit=audit,
+            host=host,
             # Opened in this order, closed in the reverse: the audit log last (a call answered late
             # still has its line); the jobs end (cancelled, "interrupted") after storage has let go of
             # its operations and before the file jobs' I/O threads stop; the jobs' open (recovery, and
             # the removal of interrupted file jobs' partial outputs) before storage mounts the pools.
-            domains=(audit, keys, files, jobs, storage),
+            domains=(audit, host, keys, files, jobs, storage),
         )

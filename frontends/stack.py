@@ -6,6 +6,7 @@ server, the WebSocket hub and its watchers, and the ASGI app for HTTP."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from engine.core.client import EngineClient
 from engine.runtime import Runtime
 from engine.storage import disks, pools
 from frontends.auth import AccessPolicy
+from frontends.calls.system import metrics_event
 from frontends.events import EventHub, Watchers
 from frontends.grpc_api.server import create_server, set_serving
 from frontends.http_api.app import build_app
@@ -78,7 +80,7 @@ class FrontendStack:
         specs = self.client.agents
         self.watchers = Watchers(
             self.hub,
-            metrics=self.runtime.metrics_event,
+            metrics=functools.partial(metrics_event, self.runtime),
             agent_states=monitor.agent_statuses,
             agent_info=lambda i: {k: v for k, v in specs[i].as_dict().items() if k != "capabilities"},
             storage=_storage_snapshot,

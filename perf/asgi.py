@@ -20,6 +20,7 @@ from starlette.routing import Route
 from engine.config import EngineConfig
 from engine.core.embedded import Engine
 from engine.runtime import Runtime
+from frontends.calls.system import system_status
 from frontends.events import EventHub
 from frontends.http_api.app import build_app
 from frontends.prom import RequestMetrics
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
             hub = EventHub()
             rt = Runtime.build(cfg, engine.client, hub.publish)
             ours = build_app(rt, hub, RequestMetrics(rt.monitor))
-            body = orjson.dumps(rt.system_status())
+            body = orjson.dumps(system_status(rt))
             bare = bare_app(body)
 
             async def run() -> tuple[list[float], ...]:

@@ -21,10 +21,11 @@ import asyncio
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.errors import BadRequest
 from engine.files.errors import CorruptFile
+from engine.files.models import RangeRead
 from engine.files.zstd_seekable import SeekTable, read_range, read_seek_table
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class RangeReader:
                 f"length must be in 1-{self.max_bytes}, got {length}", metadata={"min": 1, "max": self.max_bytes}
             )
 
-    async def read_async(self, raw_path: str, offset: int, length: int) -> dict[str, Any]:
+    async def read_async(self, raw_path: str, offset: int, length: int) -> RangeRead:
         """``read`` on the reader's threads. Even a 4 KiB read resolves a path (a few syscalls per
         component) and decodes part of a frame: never the event loop's work."""
         self.check(offset, length)
@@ -69,20 +70,16 @@ class RangeReader:
             self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="sv-range")
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.read, raw_path, offset, length)
 
-    def read(self, raw_path: str, offset: int, length: int) -> dict[str, Any]:
-        """{data, offset, length, file_bytes}: plain bytes [offset, offset + length) clamped to the end.
+    def read(self, raw_path: str, offset: int, length: int) -> RangeRead:
+        """Plain bytes [offset, offset + length) clamped to the end.
         Blocking (a few preads and one partial frame decode): call it in a thread."""
         self.check(offset, length)
         with self.policy.source(raw_path) as source:
             assert source.st is not None
             table = self._table(source.fd, source.st)
             data = read_range(source.fd, table, offset, length, max_prefix=self.max_prefix, max_frames=MAX_RANGE_FRAMES)
-        return {
-            "data": data,
-            "offset": min(offset, table.decompressed_bytes),
-            "length": len(data),
-            "file_bytes": table.decompressed_bytes,
-        }
+        total = table.decompressed_bytes
+        return RangeRead(data=data, offset=min(offset, total), length=len(data), file_bytes=total)
 
     def _table(self, fd: int, st: os.stat_result) -> SeekTable:
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)

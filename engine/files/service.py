@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from engine.config import EngineConfig
     from engine.core.client import EngineClient
+    from engine.files.models import RangeRead
     from engine.jobs import Publish
     from engine.jobs.manager import JobContext, JobManager
     from engine.jobs.model import JobRecord
@@ -218,7 +219,7 @@ class FileJobs(Domain):
             raise BadRequest(f"limit must be in 1-{JOB_LIMIT_MAX}, got {limit}", metadata={"min": 1, "max": 256})
         return [file_job(r) for r in self.jobs.list(CATEGORY, limit)]
 
-    async def read_range(self, path: str, offset: int, length: int) -> dict[str, Any]:
+    async def read_range(self, path: str, offset: int, length: int) -> RangeRead:
         """Plain bytes of a seekable file, read on the range reader's threads (engine/files/ranges.py)."""
         return await self.ranges.read_async(path, offset, length)
 

@@ -6,11 +6,22 @@ import functools
 import math
 import os
 import platform
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psutil
+
+from engine.host.models import (
+    CpuStatus,
+    HostMetrics,
+    HostStatus,
+    IoCounters,
+    MemoryStats,
+    MemoryStatus,
+    NetCounters,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -20,27 +31,33 @@ def boot_time() -> float:
     return float(psutil.boot_time())
 
 
-def host_metrics() -> dict[str, Any]:
+def host_metrics() -> HostMetrics:
     """A snapshot; CPU percentages are since the previous call (psutil's non-blocking mode)."""
     memory = psutil.virtual_memory()
     swap = psutil.swap_memory()
-    disk = psutil.disk_io_counters()
-    net = psutil.net_io_counters()
-    return {
-        "timestamp_unix_ns": time.time_ns(),
-        "cpu_percent": psutil.cpu_percent(interval=None),
-        "per_cpu_percent": psutil.cpu_percent(interval=None, percpu=True),
-        "load_average": list(os.getloadavg()),
-        "memory": {
-            "total": memory.total,
-            "available": memory.available,
-            "used": memory.used,
-            "percent": memory.percent,
-        },
-        "swap": {"total": swap.total, "available": swap.free, "used": swap.used, "percent": swap.percent},
-        "disk_io": io_dict(disk),
-        "net_io": net_dict(net),
-    }
+    return HostMetrics(
+        timestamp_unix_ns=time.time_ns(),
+        cpu_percent=psutil.cpu_percent(interval=None),
+        per_cpu_percent=tuple(psutil.cpu_percent(interval=None, percpu=True)),
+        load_average=os.getloadavg(),
+        memory=MemoryStats(total=memory.total, available=memory.available, used=memory.used, percent=memory.percent),
+        swap=MemoryStats(total=swap.total, available=swap.free, used=swap.used, percent=swap.percent),
+        disk_io=io_counters(psutil.disk_io_counters()),
+        net_io=net_counters(psutil.net_io_counters()),
+    )
+
+
+def io_counters(counters: Any) -> IoCounters:
+    if counters is None:  # no block devices with statistics (some containers)
+        return IoCounters()
+    return IoCounters(counters.read_bytes, counters.write_bytes, counters.read_count, counters.write_count)
+
+
+def net_counters(counters: Any) -> NetCounters:
+    if counters is None:
+        return NetCounters()
+    c = counters
+    return NetCounters(c.bytes_sent, c.bytes_recv, c.packets_sent, c.packets_recv, c.errin, c.errout)
 
 
 def io_dict(counters: Any) -> dict[str, int]:
@@ -51,17 +68,6 @@ def io_dict(counters: Any) -> dict[str, int]:
         "write_bytes": counters.write_bytes,
         "read_count": counters.read_count,
         "write_count": counters.write_count,
-    }
-
-
-def net_dict(counters: Any) -> dict[str, int]:
-    return {
-        "bytes_sent": counters.bytes_sent,
-        "bytes_recv": counters.bytes_recv,
-        "packets_sent": counters.packets_sent,
-        "packets_recv": counters.packets_recv,
-        "errin": counters.errin,
-        "errout": counters.errout,
     }
 
 
@@ -108,7 +114,7 @@ class CpuSampler:
         return round(min(100.0, 100.0 * busy / (busy + idle)), 1) if busy + idle > 0 else 0.0
 
 
-class HostStatus:
+class HostSampler:
     """The host part of SystemStatus (CPU, memory, uptime), cheap enough to answer every request.
 
     What cannot change (CPU counts and model, boot time) is read once; CPU busy %, load and memory at
@@ -119,33 +125,29 @@ class HostStatus:
     requests that happened to arrive together.
     """
 
-    def __init__(self, max_age_s: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, hostname: str = "", max_age_s: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
+        self.hostname = hostname or socket.gethostname()
         self.boot_time = boot_time()
-        self._fixed = {
-            "count": psutil.cpu_count(logical=True) or 0,
-            "physical_count": psutil.cpu_count(logical=False) or 0,
-            "model": cpu_model(),
-        }
+        self._count = psutil.cpu_count(logical=True) or 0
+        self._physical_count = psutil.cpu_count(logical=False) or 0
+        self._model = cpu_model()
         self._cpu = CpuSampler()
         self._max_age_s = max_age_s
         self._clock = clock
         self._sampled_at = -math.inf
-        self._live: dict[str, Any] = {}
+        self._live: tuple[CpuStatus, MemoryStatus] | None = None
 
-    def read(self) -> dict[str, Any]:
-        """The host's part of system status: CPU (count, model, percent), memory, uptime (the hostname
-        is the Runtime's, read once)."""
+    def _sample(self) -> tuple[CpuStatus, MemoryStatus]:
+        memory = psutil.virtual_memory()
+        cpu = CpuStatus(self._count, self._physical_count, self._model, self._cpu.percent(), os.getloadavg())
+        return cpu, MemoryStatus(memory.total, memory.available, memory.used, memory.percent)
+
+    def read(self) -> HostStatus:
+        """The host's part of system status: its name, CPU (count, model, percent), memory, uptime."""
         now = self._clock()
-        if now - self._sampled_at >= self._max_age_s:
-            memory = psutil.virtual_memory()
-            self._live = {
-                "cpu": {**self._fixed, "percent": self._cpu.percent(), "load_average": list(os.getloadavg())},
-                "memory": {
-                    "total_bytes": memory.total,
-                    "available_bytes": memory.available,
-                    "used_bytes": memory.used,
-                    "percent": memory.percent,
-                },
-            }
+        if self._live is None or now - self._sampled_at >= self._max_age_s:
+            self._live = self._sample()
             self._sampled_at = now
-        return {**self._live, "uptime_s": round(time.time() - self.boot_time, 3), "boot_time_unix": self.boot_time}
+        cpu, memory = self._live
+        uptime = round(time.time() - self.boot_time, 3)
+        return HostStatus(self.hostname, uptime, self.boot_time, cpu, memory)

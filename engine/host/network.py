@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any
 
 import psutil
 
 from engine.common.commands import Source, run_tool
-from engine.host.figures import net_dict
+from engine.host.figures import net_counters
+from engine.host.models import MeshPeer, MeshStatus, NetInterface, WireGuardInterface
 
 WG_ARGV = ["wg", "show", "all", "dump"]
 # WireGuard re-keys every 2 minutes while traffic flows (REKEY_AFTER_TIME = 120 s), so a peer with
@@ -25,10 +25,11 @@ def peer_state(latest_handshake_unix: int, now: float) -> tuple[str, int]:
     return ("connected" if age <= STALE_AFTER_S else "stale"), age
 
 
-def parse_wg_dump(text: str, now: float | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+def parse_wg_dump(text: str, now: float | None = None) -> tuple[list[str], list[MeshPeer]]:
     """``wg show all dump``: interface lines have 5 tab-separated fields, peer lines 9."""
     now = time.time() if now is None else now
-    interfaces, peers = [], []
+    interfaces: list[str] = []
+    peers: list[MeshPeer] = []
     for line in text.splitlines():
         cols = line.split("\t")
         if len(cols) == 5:
@@ -37,42 +38,36 @@ def parse_wg_dump(text: str, now: float | None = None) -> tuple[list[str], list[
             iface, public_key, psk, endpoint, allowed, handshake, rx, tx, keepalive = cols
             state, age = peer_state(int(handshake), now)
             peers.append(
-                {
-                    "interface": iface,
-                    "public_key": public_key,
-                    "endpoint": "" if endpoint == "(none)" else endpoint,
-                    "allowed_ips": [] if allowed == "(none)" else allowed.split(","),
-                    "latest_handshake_unix": int(handshake),
-                    "rx_bytes": int(rx),
-                    "tx_bytes": int(tx),
-                    "state": state,
-                    "handshake_age_s": age,
-                    "preshared_key": psk != "(none)",
-                    "persistent_keepalive_s": 0 if keepalive == "off" else int(keepalive),
-                }
+                MeshPeer(
+                    interface=iface,
+                    public_key=public_key,
+                    endpoint="" if endpoint == "(none)" else endpoint,
+                    allowed_ips=() if allowed == "(none)" else tuple(allowed.split(",")),
+                    latest_handshake_unix=int(handshake),
+                    rx_bytes=int(rx),
+                    tx_bytes=int(tx),
+                    state=state,
+                    handshake_age_s=age,
+                    preshared_key=psk != "(none)",
+                    persistent_keepalive_s=0 if keepalive == "off" else int(keepalive),
+                )
             )
     return interfaces, peers
 
 
-def parse_wg_interfaces(text: str) -> list[dict[str, Any]]:
+def parse_wg_interfaces(text: str) -> list[WireGuardInterface]:
     """The interface lines of the dump, without the private key (it never leaves this module)."""
     out = []
     for line in text.splitlines():
         cols = line.split("\t")
         if len(cols) == 5:
             name, _private, public_key, port, fwmark = cols
-            out.append(
-                {
-                    "name": name,
-                    "public_key": public_key,
-                    "listen_port": int(port),
-                    "fwmark": 0 if fwmark == "off" else int(fwmark, 0),
-                }
-            )
+            fw = 0 if fwmark == "off" else int(fwmark, 0)
+            out.append(WireGuardInterface(name=name, public_key=public_key, listen_port=int(port), fwmark=fw))
     return out
 
 
-def interfaces() -> list[dict[str, Any]]:
+def interfaces() -> list[NetInterface]:
     stats = psutil.net_if_stats()
     addrs = psutil.net_if_addrs()
     io = psutil.net_io_counters(pernic=True)
@@ -80,22 +75,24 @@ def interfaces() -> list[dict[str, Any]]:
     for name in sorted(set(stats) | set(addrs)):
         st = stats.get(name)
         out.append(
-            {
-                "name": name,
-                "up": bool(st and st.isup),
-                "speed_mbps": st.speed if st else 0,
-                "mtu": st.mtu if st else 0,
-                "addresses": [a.address for a in addrs.get(name, []) if a.family in (socket.AF_INET, socket.AF_INET6)],
-                "io": net_dict(io[name]) if name in io else net_dict(psutil._common.snetio(0, 0, 0, 0, 0, 0, 0, 0)),
-            }
+            NetInterface(
+                name=name,
+                up=bool(st and st.isup),
+                speed_mbps=st.speed if st else 0,
+                mtu=st.mtu if st else 0,
+                addresses=tuple(
+                    a.address for a in addrs.get(name, []) if a.family in (socket.AF_INET, socket.AF_INET6)
+                ),
+                io=net_counters(io.get(name)),
+            )
         )
     return out
 
 
-async def mesh_status() -> dict[str, Any]:
+async def mesh_status() -> MeshStatus:
     result = await run_tool(WG_ARGV)
-    peers: list[dict[str, Any]] = []
-    wg_interfaces: list[dict[str, Any]] = []
+    peers: list[MeshPeer] = []
+    wg_interfaces: list[WireGuardInterface] = []
     if not result.found:
         source = Source("wireguard", False, "wg is not installed: PhantomMesh is not configured on this node")
         enabled = False
@@ -106,12 +103,12 @@ async def mesh_status() -> dict[str, Any]:
         names, peers = parse_wg_dump(result.stdout)
         wg_interfaces = parse_wg_interfaces(result.stdout)
         enabled = bool(names)
-        connected = sum(1 for p in peers if p["state"] == "connected")
+        connected = sum(1 for p in peers if p.state == "connected")
         source = Source("wireguard", True, f"{len(names)} interface(s), {len(peers)} peer(s), {connected} connected")
-    return {
-        "enabled": enabled,
-        "peers": peers,
-        "wireguard_interfaces": wg_interfaces,
-        "interfaces": interfaces(),
-        "sources": [source.as_dict()],
-    }
+    return MeshStatus(
+        enabled=enabled,
+        peers=tuple(peers),
+        wireguard_interfaces=tuple(wg_interfaces),
+        interfaces=tuple(interfaces()),
+        sources=(source,),
+    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import calendar
 import time
 from pathlib import Path
-from typing import Any
 
 from engine.common.commands import C_LOCALE, Source, run_tool
+from engine.host.models import Service, ServiceList
 
 SERVICES = ("smbd.service", "nmbd.service", "nfs-server.service", "ssh.service", "sigmavault-engined.service")
 PROPERTIES = (
@@ -62,25 +62,26 @@ def parse_systemctl_show(text: str) -> list[dict[str, str]]:
     return units
 
 
-def service_dict(unit: dict[str, str]) -> dict[str, Any]:
+def service_of(unit: dict[str, str]) -> Service:
+    """One unit's block of ``systemctl show`` as its Service record."""
     active = unit.get("ActiveState", "")
     installed = unit.get("LoadState", "") not in ("not-found", "")
     since = unit.get("ActiveEnterTimestamp" if active == "active" else "StateChangeTimestamp", "")
-    return {
-        "name": unit.get("Id", "").removesuffix(".service"),
-        "unit": unit.get("Id", ""),
-        "description": unit.get("Description", ""),
-        "installed": installed,
-        "load_state": unit.get("LoadState", ""),
-        "active_state": active,
-        "sub_state": unit.get("SubState", ""),
-        "enabled": unit.get("UnitFileState", ""),
-        "since_unix": parse_timestamp(since),
-        "result": unit.get("Result", ""),
-        "exit_status": int(unit.get("ExecMainStatus") or 0),
-        "main_pid": int(unit.get("MainPID") or 0),
-        "restarts": int(unit.get("NRestarts") or 0),
-    }
+    return Service(
+        name=unit.get("Id", "").removesuffix(".service"),
+        unit=unit.get("Id", ""),
+        description=unit.get("Description", ""),
+        installed=installed,
+        load_state=unit.get("LoadState", ""),
+        active_state=active,
+        sub_state=unit.get("SubState", ""),
+        enabled=unit.get("UnitFileState", ""),
+        since_unix=parse_timestamp(since),
+        result=unit.get("Result", ""),
+        exit_status=int(unit.get("ExecMainStatus") or 0),
+        main_pid=int(unit.get("MainPID") or 0),
+        restarts=int(unit.get("NRestarts") or 0),
+    )
 
 
 def systemd_running() -> bool:
@@ -103,19 +104,22 @@ async def _wireguard_units() -> list[str]:
     return [line.split()[0] for line in result.stdout.splitlines() if line.strip()] if result.ok else []
 
 
-async def list_services(units: tuple[str, ...] = SERVICES) -> dict[str, Any]:
+def _none(detail: str) -> ServiceList:
+    return ServiceList(services=(), sources=(Source("systemd", False, detail),))
+
+
+async def list_services(units: tuple[str, ...] = SERVICES) -> ServiceList:
     """The NAS services with active state, since when, and the last result."""
     if not systemd_running():
-        detail = f"systemd is not running on this machine (PID 1 is {_pid1()}): service states cannot be read"
-        return {"services": [], "sources": [Source("systemd", False, detail).as_dict()]}
+        return _none(f"systemd is not running on this machine (PID 1 is {_pid1()}): service states cannot be read")
     wanted = [*units, *await _wireguard_units()]
     result = await run_tool(
         ["systemctl", "show", "--timestamp=unix", "-p", ",".join(PROPERTIES), *wanted], 10.0, env=C_LOCALE
     )
     if not result.found:
-        return {"services": [], "sources": [Source("systemd", False, "systemctl is not installed").as_dict()]}
+        return _none("systemctl is not installed")
     if not result.ok:
-        return {"services": [], "sources": [Source("systemd", False, result.reason()).as_dict()]}
-    services = [service_dict(u) for u in parse_systemctl_show(result.stdout)]
-    source = Source("systemd", True, f"{sum(s['installed'] for s in services)} of {len(services)} unit(s) installed")
-    return {"services": services, "sources": [source.as_dict()]}
+        return _none(result.reason())
+    services = tuple(service_of(u) for u in parse_systemctl_show(result.stdout))
+    source = Source("systemd", True, f"{sum(s.installed for s in services)} of {len(services)} unit(s) installed")
+    return ServiceList(services=services, sources=(source,))

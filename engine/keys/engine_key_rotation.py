@@ -25,6 +25,7 @@ from engine.core.codes import Kind, Status
 from engine.core.tables import KEY_GENERATION_WORD
 from engine.errors import EngineError, InvalidArgument, Unsupported, WorkerLost, WorkerUnavailable
 from engine.keys.engine_key import InlineKeys, fingerprint, rotate_files, send_keys
+from engine.keys.models import EngineKeyInfo
 
 if TYPE_CHECKING:
     from engine.config import EngineConfig
@@ -52,7 +53,7 @@ class EngineKeyService:
         words = self.client.table.words
         return int(words[KEY_GENERATION_WORD]) if words is not None else 0
 
-    async def rotate(self, *, confirm: str) -> dict[str, Any]:
+    async def rotate(self, *, confirm: str) -> EngineKeyInfo:
         """A new inline key for the engine and every running worker (confirm = the current fingerprint)."""
         res = self.client.res
         if res.key_pipe_w < 0:  # resources attached, not created by the engine's owner: no supervisor to tell
@@ -82,14 +83,14 @@ class EngineKeyService:
             generation,
             updated,
         )
-        return {
-            "key_fingerprint": new.fingerprint,
-            "previous_key_fingerprint": fingerprint(new.previous),
-            "key_generation": generation,
-            "key_created_unix": new.created_unix,
-            "workers_updated": updated,
-            "key_passphrase_protected": new.protected,
-        }
+        return EngineKeyInfo(
+            key_fingerprint=new.fingerprint,
+            previous_key_fingerprint=fingerprint(new.previous),
+            key_generation=generation,
+            key_created_unix=new.created_unix,
+            workers_updated=updated,
+            key_passphrase_protected=new.protected,
+        )
 
     async def _taken(self, generation: int) -> None:
         deadline = time.monotonic() + TAKEN_TIMEOUT_S

@@ -5,9 +5,10 @@ the workers' counters. The keystore's part (file jobs, HPKE X-Wing) is engine/ke
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.keys.engine_key import fingerprint
+from engine.keys.models import InlineKeyStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,25 +41,27 @@ class EncryptionInfo:
     def key_rotated(self, keys: InlineKeys) -> None:
         self.fingerprint, self.previous_fingerprint = keys.fingerprint, keys.previous_fingerprint
 
-    def status(self, kinds: dict[str, dict[str, int]], keystore: dict[str, Any] | None = None) -> dict[str, Any]:
+    def status(self, kinds: dict[str, dict[str, int]], *, pq_enabled: bool = False) -> InlineKeyStatus:
+        """``kinds``: the workers' totals by task kind; ``pq_enabled``: the keystore's (file data keys are
+        wrapped with X-Wing)."""
         try:
             created = int(self.key_path.stat().st_mtime)
         except FileNotFoundError:
             created = 0
-        return {
-            "algorithm": "AES-256-GCM",
-            "key_fingerprint": self.fingerprint,
-            "key_path": str(self.key_path),
-            "key_created_unix": created,
-            "key_generation": self._generation(),
-            "previous_key_fingerprint": self.previous_fingerprint,
-            "key_passphrase_protected": self.protected,
-            "encrypt_tasks": kinds["encrypt"]["tasks"],
-            "decrypt_tasks": kinds["decrypt"]["tasks"],
-            "auth_failures": kinds["decrypt"]["errors"],
-            "pq_wrapping_enabled": bool(keystore and keystore.get("pq_enabled")),
-            "pq_available": self.pq_available,
-            "detail": "inline encrypt/decrypt tasks use one AES-256 key in a 0600 file (sealed with the passphrase "
+        return InlineKeyStatus(
+            algorithm="AES-256-GCM",
+            key_fingerprint=self.fingerprint,
+            key_path=str(self.key_path),
+            key_created_unix=created,
+            key_generation=self._generation(),
+            previous_key_fingerprint=self.previous_fingerprint,
+            key_passphrase_protected=self.protected,
+            encrypt_tasks=kinds["encrypt"]["tasks"],
+            decrypt_tasks=kinds["decrypt"]["tasks"],
+            auth_failures=kinds["decrypt"]["errors"],
+            pq_wrapping_enabled=pq_enabled,
+            pq_available=self.pq_available,
+            detail="inline encrypt/decrypt tasks use one AES-256 key in a 0600 file (sealed with the passphrase "
             "when one is set; rotated with POST /api/v1/encryption/engine-key/rotate); file jobs seal each file's "
             "data key to the keystore's ML-KEM-768 + X25519 (X-Wing) key pair",
-        }
+        )

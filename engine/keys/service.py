@@ -20,14 +20,15 @@ import asyncio
 import logging
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from engine.common.logsafe import safe_text
 from engine.domain import Domain
 from engine.errors import BadRequest, Conflict, EngineClosed, EngineError, InvalidArgument
 from engine.keys.keyfile import AEAD_ID, KDF_ID, KEM_ID, SUITE_NAME, KeystoreError, fingerprint_of
 from engine.keys.keystore import Keystore
+from engine.keys.models import KeyFiles, KeyInfo, KeyList, KeyRetirement, KeyState, KeystoreStatus, PublicKey
 from engine.keys.sealed_index import KeyScan, SealedIndex, rows_from_jobs
 
 if TYPE_CHECKING:
@@ -135,16 +136,16 @@ class KeyService(Domain):
             raise self._error or EngineClosed("the keystore is still opening; retry shortly")
         return self._store
 
-    async def rotate(self) -> dict[str, Any]:
+    async def rotate(self) -> KeyInfo:
         """A new current key pair; older ones stay to open older files (and to re-wrap them)."""
         store = await self.store()
         async with self._rotating:
             previous = store.current.key_id.hex()
             pair = await asyncio.to_thread(store.rotate)
         logger.info("rotated the file key: %s replaces %s", pair.key_id.hex(), previous)
-        return {**self._key_info(store, pair), "previous_key_id": previous}
+        return replace(self._key_info(store, pair), previous_key_id=previous)
 
-    async def public_key(self, key_id: str = "") -> dict[str, Any]:
+    async def public_key(self, key_id: str = "") -> PublicKey:
         store = await self.store()
         wanted = None
         if key_id:
@@ -153,16 +154,22 @@ class KeyService(Domain):
             except ValueError:
                 raise BadRequest(f"key_id must be 32 hex digits, got {key_id[:64]!r}") from None
         pair = store.get(wanted or store.current.key_id)
-        return {
-            **self._key_info(store, pair),
-            "pem": store.export_public(pair.key_id),
-            "public_key": pair.public_bytes,
-            "kem_id": KEM_ID,
-            "kdf_id": KDF_ID,
-            "aead_id": AEAD_ID,
-        }
+        info = self._key_info(store, pair)
+        return PublicKey(
+            key_id=info.key_id,
+            fingerprint=info.fingerprint,
+            created_unix=info.created_unix,
+            rotated_unix=info.rotated_unix,
+            suite=info.suite,
+            passphrase_protected=info.passphrase_protected,
+            pem=store.export_public(pair.key_id),
+            public_key=pair.public_bytes,
+            kem_id=KEM_ID,
+            kdf_id=KDF_ID,
+            aead_id=AEAD_ID,
+        )
 
-    async def list_keys(self) -> dict[str, Any]:
+    async def list_keys(self) -> KeyList:
         """Every key: current (seals new files), active (opens older files) or retired (public part only)."""
         store = await self.store()
         current, held = store.current.key_id, store.keys()
@@ -180,16 +187,16 @@ class KeyService(Domain):
             _key_state(r.key_id, r.public_bytes, r.created_unix, "retired", retired_unix=r.retired_unix)
             for r in store.retired()
         ]
-        return {"keys": sorted(keys, key=lambda k: k["created_unix"])}
+        return KeyList(keys=tuple(sorted(keys, key=lambda k: k.created_unix)))
 
-    async def key_files(self, key_id: str) -> dict[str, Any]:
+    async def key_files(self, key_id: str) -> KeyFiles:
         """The files the engine knows to be sealed to ``key_id``, each header read again now."""
         store = await self.store()
         wanted = parse_key_id(key_id)
         store.public_bytes(wanted)  # unknown_key for a key this box never held
         return _files_answer(await self._scan(wanted))
 
-    async def retire(self, key_id: str, *, confirm: str = "", force: bool = False) -> dict[str, Any]:
+    async def retire(self, key_id: str, *, confirm: str = "", force: bool = False) -> KeyRetirement:
         """Delete ``key_id``'s private key; see the module docstring for when it is refused."""
         store = await self.store()
         wanted = parse_key_id(key_id)
@@ -224,11 +231,11 @@ class KeyService(Domain):
                 wanted.hex(),
                 len(scan.sealed),
             )
-        return {
-            "key": _retired_state(retired),
-            "files_abandoned": scan.sealed[:LISTED_FILES],
-            "files_abandoned_total": len(scan.sealed),
-        }
+        return KeyRetirement(
+            key=_retired_state(retired),
+            files_abandoned=tuple(scan.sealed[:LISTED_FILES]),
+            files_abandoned_total=len(scan.sealed),
+        )
 
     async def _scan(self, key_id: bytes) -> KeyScan:
         if self.index is None:
@@ -236,35 +243,35 @@ class KeyService(Domain):
         return await asyncio.to_thread(self.index.scan, key_id)
 
     @staticmethod
-    def _key_info(store: Keystore, pair: KeyPair) -> dict[str, Any]:
-        return {
-            "key_id": pair.key_id.hex(),
-            "fingerprint": fingerprint_of(pair.public_bytes),
-            "created_unix": pair.created_unix,
-            "rotated_unix": store.rotated_unix,
-            "suite": SUITE_NAME,
-            "passphrase_protected": pair.protected,
-        }
+    def _key_info(store: Keystore, pair: KeyPair) -> KeyInfo:
+        return KeyInfo(
+            key_id=pair.key_id.hex(),
+            fingerprint=fingerprint_of(pair.public_bytes),
+            created_unix=pair.created_unix,
+            rotated_unix=store.rotated_unix,
+            suite=SUITE_NAME,
+            passphrase_protected=pair.protected,
+        )
 
-    def status(self) -> dict[str, Any]:
-        """The keystore's part of EncryptionStatus (empty key fields while it is not open)."""
-        out: dict[str, Any] = {"suite": SUITE_NAME, **asdict(self.counters)}
+    def status(self) -> KeystoreStatus:
+        """The keystore's part of EncryptionStatus (no key fields while it is not open: keystore_error)."""
+        counters = asdict(self.counters)
         if self._store is None:
-            out["pq_enabled"] = False
-            out["keystore_error"] = self._error.message if self._error else "the keystore is opening"
-            return out
+            error = self._error.message if self._error else "the keystore is opening"
+            return KeystoreStatus(suite=SUITE_NAME, pq_enabled=False, keystore_error=error, **counters)
         status = self._store.status()
-        return {
-            **out,
-            "pq_enabled": status["pq_enabled"],
-            "key_id": status["key_id"],
-            "fingerprint": status["fingerprint"],
-            "created_unix": status["created_unix"],
-            "rotated_unix": status["rotated_unix"],
-            "keys": status["keys"],
-            "retired_keys": status["retired_keys"],
-            "passphrase_protected": status["protected"],
-        }
+        return KeystoreStatus(
+            suite=SUITE_NAME,
+            pq_enabled=status["pq_enabled"],
+            key_id=status["key_id"],
+            fingerprint=status["fingerprint"],
+            created_unix=status["created_unix"],
+            rotated_unix=status["rotated_unix"],
+            keys=status["keys"],
+            retired_keys=status["retired_keys"],
+            passphrase_protected=status["protected"],
+            **counters,
+        )
 
 
 def _key_state(
@@ -275,29 +282,29 @@ def _key_state(
     *,
     retired_unix: int = 0,
     passphrase_protected: bool = False,
-) -> dict[str, Any]:
-    return {
-        "key_id": key_id.hex(),
-        "fingerprint": fingerprint_of(public),
-        "created_unix": created_unix,
-        "state": state,
-        "retired_unix": retired_unix,
-        "passphrase_protected": passphrase_protected,
-    }
+) -> KeyState:
+    return KeyState(
+        key_id=key_id.hex(),
+        fingerprint=fingerprint_of(public),
+        created_unix=created_unix,
+        state=state,
+        retired_unix=retired_unix,
+        passphrase_protected=passphrase_protected,
+    )
 
 
-def _retired_state(key: RetiredKey) -> dict[str, Any]:
+def _retired_state(key: RetiredKey) -> KeyState:
     return _key_state(key.key_id, key.public_bytes, key.created_unix, "retired", retired_unix=key.retired_unix)
 
 
-def _files_answer(scan: KeyScan) -> dict[str, Any]:
-    return {
-        "key_id": scan.key_id,
-        "files": scan.sealed[:LISTED_FILES],
-        "files_sealed": len(scan.sealed),
-        "files_rewrapped": scan.rewrapped,
-        "files_gone": scan.gone,
-    }
+def _files_answer(scan: KeyScan) -> KeyFiles:
+    return KeyFiles(
+        key_id=scan.key_id,
+        files=tuple(scan.sealed[:LISTED_FILES]),
+        files_sealed=len(scan.sealed),
+        files_rewrapped=scan.rewrapped,
+        files_gone=scan.gone,
+    )
 
 
 def _still_sealed(scan: KeyScan) -> str:

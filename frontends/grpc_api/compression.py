@@ -64,7 +64,7 @@ class CompressionServicer(Servicer, rpc.CompressionServiceServicer):
     ) -> pb.ReadRangeResponse:
         async def call() -> pb.ReadRangeResponse:
             got = await self.rt.files.read_range(request.path, request.offset, request.length)
-            return pb.ReadRangeResponse(data=got["data"], offset=got["offset"], file_bytes=got["file_bytes"])
+            return pb.ReadRangeResponse(data=got.data, offset=got.offset, file_bytes=got.file_bytes)
 
         return await self.guard("CompressionService/ReadRange", context, call)
 

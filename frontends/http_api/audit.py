@@ -17,9 +17,11 @@ from starlette.routing import Match
 
 from engine.access.audit import LIST_LIMIT_MAX
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
-from frontends.audit import UNAUDITED_CALLS, begin, end, format_target, http_result, list_entries
+from frontends.audit import UNAUDITED_CALLS, begin, end, format_target, http_result
 from frontends.auth import OPEN_HTTP_PATHS, READ_HTTP_METHODS, client_key
-from frontends.http_api.routing import Endpoint, JSONResponse, Query, int_query, str_query
+from frontends.calls.system import CALLS
+from frontends.http_api.calls import answer
+from frontends.http_api.routing import Endpoint, Query, int_query, str_query
 from frontends.http_api.session import SESSION_PATH
 
 if TYPE_CHECKING:
@@ -131,15 +133,14 @@ class AuditMiddleware:
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
     async def audit(request: Request) -> Response:
-        answer = await asyncio.to_thread(  # it waits for the writer to catch up, then reads SQLite
-            list_entries,
-            rt.audit,
+        message = pb.ListAuditEntriesRequest(
             since_unix=int_query(request, "since_unix", 0, 0, 2**40),
             limit=int_query(request, "limit", 100, 1, LIST_LIMIT_MAX),
             caller=str_query(request, "caller", 256),
             call=str_query(request, "call", 256),
         )
-        return JSONResponse(answer)
+        # exact: an entry is its message's fields (AuditEntry.as_dict), and a listing may be 1000 of them
+        return await answer(rt, CALLS["ListAuditEntries"], message, exact=True)
 
     query = (
         Query("limit", {"type": "integer", "minimum": 1, "maximum": LIST_LIMIT_MAX, "default": 100}, "newest first"),

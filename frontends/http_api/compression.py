@@ -71,14 +71,12 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         offset = int_query(request, "offset", 0, 0, 2**63 - 1)
         length = int_query(request, "length", 0, 1, MAX_RANGE_BYTES)
         got = await files.read_range(path, offset, length)
-        start, total = got["offset"], got["file_bytes"]
+        start, total = got.offset, got.file_bytes
         headers = {
-            "Content-Range": f"bytes {start}-{start + got['length'] - 1}/{total}"
-            if got["length"]
-            else f"bytes */{total}",
+            "Content-Range": f"bytes {start}-{start + got.length - 1}/{total}" if got.length else f"bytes */{total}",
             "X-Sigmavault-File-Bytes": str(total),
         }
-        return Response(got["data"], media_type="application/octet-stream", headers=headers)
+        return Response(got.data, media_type="application/octet-stream", headers=headers)
 
     job_errors = (409, 413, 429, 507)
     return [

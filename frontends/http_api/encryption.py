@@ -1,16 +1,18 @@
 """Encryption routes: the suite, keys and counters; key rotation, listing and retirement; the files
-sealed to a key; the public key to export; rotation of the inline-task key."""
+sealed to a key; the public key to export; rotation of the inline-task key. Each is an
+EncryptionService RPC of frontends/calls/keys.py, its request built from the path, query and body."""
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import NotFound
 from frontends._gen.sigmavault.v1 import encryption_pb2 as pb
-from frontends.http_api.routing import Endpoint, JSONResponse, Query, read_json, str_query
-from frontends.schema import parse_body, project
+from frontends.calls.keys import CALLS
+from frontends.http_api.calls import answer
+from frontends.http_api.routing import Endpoint, Query, read_json, str_query
+from frontends.schema import parse_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -41,30 +43,30 @@ async def _body(request: Request, message: Any, *, exclude: tuple[str, ...] = ()
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
     async def status(request: Request) -> Response:
-        return JSONResponse(rt.encryption_status())
+        return await answer(rt, CALLS["GetStatus"])
 
     async def rotate(request: Request) -> Response:
-        parse_body(await read_json(request, BODY_LIMIT), pb.RotateKeyRequest)
-        return JSONResponse(await rt.keys.rotate())
+        message = parse_body(await read_json(request, BODY_LIMIT), pb.RotateKeyRequest)
+        return await answer(rt, CALLS["RotateKey"], message)
 
     async def public_key(request: Request) -> Response:
-        answer = await rt.keys.public_key(str_query(request, "key_id", 64))
-        return JSONResponse({**answer, "public_key": base64.b64encode(answer["public_key"]).decode()})
+        message = pb.GetPublicKeyRequest(key_id=str_query(request, "key_id", 64))
+        return await answer(rt, CALLS["GetPublicKey"], message)
 
     async def list_keys(request: Request) -> Response:
-        return JSONResponse(project(pb.KeyList.DESCRIPTOR, await rt.keys.list_keys()))
+        return await answer(rt, CALLS["ListKeys"])
 
     async def key_files(request: Request) -> Response:
-        return JSONResponse(project(pb.KeyFiles.DESCRIPTOR, await rt.keys.key_files(_key_path(request))))
+        return await answer(rt, CALLS["ListKeyFiles"], pb.ListKeyFilesRequest(key_id=_key_path(request)))
 
     async def retire(request: Request) -> Response:
-        body = await _body(request, pb.RetireKeyRequest, exclude=("key_id",))
-        answer = await rt.keys.retire(_key_path(request), confirm=body.confirm, force=body.force)
-        return JSONResponse(project(pb.RetireKeyResponse.DESCRIPTOR, answer))
+        message = await _body(request, pb.RetireKeyRequest, exclude=("key_id",))
+        message.key_id = _key_path(request)
+        return await answer(rt, CALLS["RetireKey"], message)
 
     async def rotate_engine_key(request: Request) -> Response:
-        body = await _body(request, pb.RotateEngineKeyRequest)
-        return JSONResponse(project(pb.EngineKeyInfo.DESCRIPTOR, await rt.engine_key.rotate(confirm=body.confirm)))
+        message = await _body(request, pb.RotateEngineKeyRequest)
+        return await answer(rt, CALLS["RotateEngineKey"], message)
 
     keys = "/api/v1/encryption/keys"
     return [

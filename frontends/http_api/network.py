@@ -1,11 +1,14 @@
-"""Network routes: the PhantomMesh overlay (WireGuard) and the host's interfaces."""
+"""Network routes: the PhantomMesh overlay (WireGuard) and the host's interfaces, as NetworkService
+answers them (frontends/calls/network.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from frontends._gen.sigmavault.v1 import network_pb2 as pb
-from frontends.http_api.routing import Endpoint, JSONResponse
+from frontends.calls.network import CALLS
+from frontends.http_api.calls import answer
+from frontends.http_api.routing import Endpoint
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
     async def phantommesh(request: Request) -> Response:
-        return JSONResponse(await rt.facts.mesh())
+        return await answer(rt, CALLS["GetMeshStatus"])
 
     return [
         Endpoint(

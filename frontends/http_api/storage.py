@@ -1,7 +1,7 @@
 """Storage routes under /api/v1/storage: pools, devices, scrub, volumes, snapshots, schedules, disks
 and SMART, and the jobs of long operations.
 
-Each route is one StorageService RPC (frontends/storage_calls.py): its request message is built
+Each route is one StorageService RPC (frontends/calls/storage.py): its request message is built
 from the path (``{name}`` is the pool, ``{volume}``, ``{snapshot}``, ``{disk}``, ``{id}`` the schedule,
 ``{job_id}`` the job), the query (DELETE routes take ``confirm`` there, or in a JSON body) and the
 JSON body, and its answer is the RPC's response message as JSON.
@@ -15,9 +15,9 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from engine.errors import BadRequest, NotFound
 from frontends.audit import note_target
+from frontends.calls.storage import CALLS
 from frontends.http_api.routing import NAME_PARAM, Endpoint, JSONResponse, Query, read_json
 from frontends.schema import parse_body, project
-from frontends.storage_calls import CALLS
 
 if TYPE_CHECKING:
     from starlette.requests import Request

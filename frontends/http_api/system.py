@@ -1,12 +1,14 @@
-"""System routes: status, host metrics, liveness and readiness."""
+"""System routes: status, host metrics and services (frontends/calls/system.py, as SystemService
+answers them), liveness and readiness."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
+from frontends.calls.system import CALLS
+from frontends.http_api.calls import answer
 from frontends.http_api.routing import Endpoint, JSONResponse
-from frontends.schema import project
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -17,13 +19,13 @@ if TYPE_CHECKING:
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
     async def status(request: Request) -> Response:
-        return JSONResponse(rt.system_status())
+        return await answer(rt, CALLS["GetStatus"], exact=True)  # the hot read: see answer()
 
     async def metrics(request: Request) -> Response:
-        return JSONResponse(rt.system_metrics())
+        return await answer(rt, CALLS["GetMetrics"], exact=True)
 
     async def services(request: Request) -> Response:
-        return JSONResponse(project(pb.ListServicesResponse.DESCRIPTOR, await rt.list_services()))
+        return await answer(rt, CALLS["ListServices"])
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -23,15 +23,15 @@ if TYPE_CHECKING:
 
 def test_open_rotate_export(tmp_path: Path) -> None:
     keys = KeyService(str(tmp_path))
-    assert keys.status()["keystore_error"] == "the keystore is opening"
+    assert keys.status().keystore_error == "the keystore is opening"
 
     async def scenario() -> None:
         await keys.open()
         first = await keys.public_key()
-        assert parse_public_key(first["pem"]).public_bytes == first["public_key"]
+        assert parse_public_key(first.pem).public_bytes == first.public_key
         rotated = await keys.rotate()
-        assert rotated["previous_key_id"] == first["key_id"] != rotated["key_id"]
-        assert (await keys.public_key(first["key_id"]))["fingerprint"] == first["fingerprint"]
+        assert rotated.previous_key_id == first.key_id != rotated.key_id
+        assert (await keys.public_key(first.key_id)).fingerprint == first.fingerprint
         with pytest.raises(BadRequest):
             await keys.public_key("not hex")
         with pytest.raises(NotFound):
@@ -39,7 +39,8 @@ def test_open_rotate_export(tmp_path: Path) -> None:
 
     run(scenario())
     status = keys.status()
-    assert status["keys"] == 2 and status["pq_enabled"] and status["rotated_unix"] > 0
+    assert status.keys == 2 and status.pq_enabled and (status.rotated_unix or 0) > 0
+    assert status.keystore_error is None  # open: left out of the answer
     seeds = [orjson.loads(p.read_bytes())["private_key"]["seed"] for p in (tmp_path / "keys").glob("hpke-*.json")]
     text = orjson.dumps(status).decode()
     assert seeds and not any(seed in text or base64.b64decode(seed).hex() in text for seed in seeds)
@@ -61,8 +62,9 @@ def test_a_keystore_that_cannot_open_is_reported(tmp_path: Path) -> None:
 
     run(scenario())
     status = keys.status()
-    assert not status["pq_enabled"] and "passphrase" in status["keystore_error"]
-    assert "the right passphrase" not in status["keystore_error"] and "a wrong one" not in status["keystore_error"]
+    error = status.keystore_error or ""
+    assert not status.pq_enabled and "passphrase" in error and status.key_id is None
+    assert "the right passphrase" not in error and "a wrong one" not in error
 
 
 def test_retire_refusals_and_force(tmp_path: Path) -> None:
@@ -77,7 +79,7 @@ def test_retire_refusals_and_force(tmp_path: Path) -> None:
         keys.record_sealed(str(sealed), old.key_id)
         new = await keys.rotate()
         with pytest.raises(Conflict) as current:
-            await keys.retire(new["key_id"], confirm=new["key_id"])
+            await keys.retire(new.key_id, confirm=new.key_id)
         assert current.value.code == "key_current"
         with pytest.raises(BadRequest) as unconfirmed:
             await keys.retire(old.key_id.hex())
@@ -86,11 +88,11 @@ def test_retire_refusals_and_force(tmp_path: Path) -> None:
         with pytest.raises(Conflict) as in_use:
             await keys.retire(old.key_id.hex(), confirm=old.key_id.hex())
         assert in_use.value.code == "key_in_use" and in_use.value.metadata["files_sealed"] == "1"
-        assert (await keys.key_files(old.key_id.hex()))["files"] == [str(sealed)]
+        assert (await keys.key_files(old.key_id.hex())).files == (str(sealed),)
         done = await keys.retire(old.key_id.hex(), confirm=old.key_id.hex(), force=True)
-        assert done["key"]["state"] == "retired" and done["files_abandoned"] == [str(sealed)]
-        states = {k["key_id"]: k["state"] for k in (await keys.list_keys())["keys"]}
-        assert states == {old.key_id.hex(): "retired", new["key_id"]: "current"}
+        assert done.key.state == "retired" and done.files_abandoned == (str(sealed),)
+        states = {k.key_id: k.state for k in (await keys.list_keys()).keys}
+        assert states == {old.key_id.hex(): "retired", new.key_id: "current"}
         with pytest.raises(NotFound):
             await keys.retire("00" * 16, confirm="00" * 16)
         with pytest.raises(BadRequest):
@@ -114,7 +116,7 @@ def test_a_new_index_is_seeded_from_the_job_history(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         await keys.open()
-        assert (await keys.key_files(key_id))["files"] == [str(sealed)]
+        assert (await keys.key_files(key_id)).files == (str(sealed),)
 
     run(scenario())
     run(keys.close())

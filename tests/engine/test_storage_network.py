@@ -75,21 +75,21 @@ def test_wireguard_dump() -> None:
     names, peers = network.parse_wg_dump((FIXTURES / "wg_show_all_dump.txt").read_text())
     assert names == ["wg0"]
     assert len(peers) == 2
-    assert peers[0]["endpoint"] == "192.0.2.10:51820"
-    assert peers[0]["allowed_ips"] == ["10.77.0.2/32", "fd77::2/128"]
-    assert (peers[0]["rx_bytes"], peers[0]["tx_bytes"]) == (123456, 654321)
-    assert peers[1]["endpoint"] == ""
-    assert (peers[0]["persistent_keepalive_s"], peers[1]["persistent_keepalive_s"]) == (25, 0)
-    assert network.parse_wg_interfaces((FIXTURES / "wg_show_all_dump.txt").read_text())[0]["listen_port"] == 51820
+    assert peers[0].endpoint == "192.0.2.10:51820"
+    assert peers[0].allowed_ips == ("10.77.0.2/32", "fd77::2/128")
+    assert (peers[0].rx_bytes, peers[0].tx_bytes) == (123456, 654321)
+    assert peers[1].endpoint == ""
+    assert (peers[0].persistent_keepalive_s, peers[1].persistent_keepalive_s) == (25, 0)
+    assert network.parse_wg_interfaces((FIXTURES / "wg_show_all_dump.txt").read_text())[0].listen_port == 51820
 
 
 def test_wireguard_peer_state() -> None:
     text = (FIXTURES / "wg_show_all_dump.txt").read_text()
     _, fresh = network.parse_wg_dump(text, now=1700000100)
-    assert (fresh[0]["state"], fresh[0]["handshake_age_s"]) == ("connected", 100)
-    assert (fresh[1]["state"], fresh[1]["handshake_age_s"]) == ("stale", -1)  # never shook hands
+    assert (fresh[0].state, fresh[0].handshake_age_s) == ("connected", 100)
+    assert (fresh[1].state, fresh[1].handshake_age_s) == ("stale", -1)  # never shook hands
     _, later = network.parse_wg_dump(text, now=1700000000 + 181)  # no handshake for over 3 minutes
-    assert (later[0]["state"], later[0]["handshake_age_s"]) == ("stale", 181)
+    assert (later[0].state, later[0].handshake_age_s) == ("stale", 181)
     assert network.peer_state(1700000000, 1700000000 + 180) == ("connected", 180)
 
 
@@ -108,10 +108,10 @@ def test_live_storage_and_network() -> None:
     if lsblk.available:
         assert any(d.type == "disk" for d in disks.disks)
     mesh = run(network.mesh_status())
-    assert any(i["name"] == "lo" for i in mesh["interfaces"])
+    assert any(i.name == "lo" for i in mesh.interfaces)
     if shutil.which("wg") is None:
-        assert mesh["enabled"] is False
-        assert mesh["sources"][0]["available"] is False
+        assert mesh.enabled is False
+        assert mesh.sources[0].available is False
 
 
 def test_tools_missing_or_hung_are_reported() -> None:

@@ -140,7 +140,7 @@ def test_named_tokens_file_is_strict_and_reread_when_it_changes(tmp_path: Path) 
 
 
 def test_every_call_of_both_transports_has_one_name_in_the_policy() -> None:
-    from frontends.storage_calls import CALLS as STORAGE_CALLS
+    from frontends.calls.storage import CALLS as STORAGE_CALLS
     from perf.fuzz.grpc_cases import rpc_methods
 
     for method in rpc_methods():

@@ -184,13 +184,13 @@ def test_mesh_status_on_a_real_tunnel(mesh: Mesh, tmp_path: Path) -> None:
 
     assert ping(ns_tun), "no echo reply through the tunnel"
     status = run(network.mesh_status())
-    assert status["enabled"] and status["sources"][0]["available"]
-    ours = {p["public_key"]: p for p in status["peers"] if p["interface"] == m.wg_host}
+    assert status.enabled and status.sources[0].available
+    ours = {p.public_key: p for p in status.peers if p.interface == m.wg_host}
     peer, phantom = ours[ns_pub], ours[phantom_pub]
-    assert peer["state"] == "connected" and 0 <= peer["handshake_age_s"] < 60
-    assert peer["rx_bytes"] > 0 and peer["tx_bytes"] > 0 and peer["endpoint"] == f"{ns_ip}:{m.ports[1]}"
-    assert (phantom["state"], phantom["latest_handshake_unix"], phantom["handshake_age_s"]) == ("stale", 0, -1)
-    wg = next(i for i in status["wireguard_interfaces"] if i["name"] == m.wg_host)
-    assert (wg["public_key"], wg["listen_port"]) == (host_pub, m.ports[0])
+    assert peer.state == "connected" and 0 <= peer.handshake_age_s < 60
+    assert peer.rx_bytes > 0 and peer.tx_bytes > 0 and peer.endpoint == f"{ns_ip}:{m.ports[1]}"
+    assert (phantom.state, phantom.latest_handshake_unix, phantom.handshake_age_s) == ("stale", 0, -1)
+    wg = next(i for i in status.wireguard_interfaces if i.name == m.wg_host)
+    assert (wg.public_key, wg.listen_port) == (host_pub, m.ports[0])
     assert host_key not in str(status)  # the private key never leaves the engine
-    assert any(i["name"] == m.wg_host and i["up"] for i in status["interfaces"])
+    assert any(i.name == m.wg_host and i.up for i in status.interfaces)

@@ -8,26 +8,12 @@ StorageService method and answer the same message: they cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from frontends._gen.sigmavault.v1 import storage_pb2 as pb
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from google.protobuf.message import Message
-
-    from engine.runtime import Runtime
+from frontends.calls.table import Call
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Call:
-    request: type[Message]
-    response: type[Message]
-    run: Callable[[Runtime, Any], Awaitable[object]]  # a record of engine/storage/models.py
 
 
 async def _value(value: T) -> T:

@@ -1,0 +1,154 @@
+"""The domains' call tables (frontends/calls/): every RPC of a service has one entry and its servicer
+method is built from it; a domain's record becomes the same message over gRPC (to_message) as the
+JSON its HTTP route answers (project); and over a real server both transports answer alike."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+import grpc
+import httpx
+import orjson
+import pytest
+from google.protobuf import descriptor_pool
+from google.protobuf.json_format import ParseDict
+
+from engine.common.commands import Source
+from engine.host import network
+from engine.host.models import MeshStatus, Service, ServiceList
+from engine.keys.models import KeyList, KeyRetirement, KeyState, KeystoreStatus, PublicKey
+from frontends import pb, rpc
+from frontends.calls import Call, keys, storage, system
+from frontends.calls import network as network_calls
+from frontends.grpc_api.base import Servicer, to_message
+from frontends.grpc_api.encryption import EncryptionServicer
+from frontends.grpc_api.network import NetworkServicer
+from frontends.grpc_api.storage import StorageServicer
+from frontends.grpc_api.system import SystemServicer
+from frontends.grpc_api.table import add_calls
+from frontends.schema import project
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from tests.served import Served
+
+TABLES = (
+    ("SystemService", system.CALLS, SystemServicer),
+    ("NetworkService", network_calls.CALLS, NetworkServicer),
+    ("EncryptionService", keys.CALLS, EncryptionServicer),
+    ("StorageService", storage.CALLS, StorageServicer),
+)
+POOL = descriptor_pool.Default()  # the generated modules register every proto file there
+WG_DUMP = "wg0\tcHJpdmF0ZQ==\tcHVibGlj\t51820\t0x10\nwg0\tcGVlcg==\t(none)\t(none)\t(none)\t0\t0\t0\toff\n"
+
+
+def test_every_rpc_has_one_entry_and_a_method_built_from_it() -> None:
+    for service, calls, servicer in TABLES:
+        methods = POOL.FindServiceByName(f"sigmavault.v1.{service}").methods_by_name
+        assert set(calls) == set(methods), service
+        for name, method in methods.items():
+            call = calls[name]
+            assert call.request.DESCRIPTOR is method.input_type and call.response.DESCRIPTOR is method.output_type
+            assert getattr(servicer, name).__name__ == name  # not the generated UNIMPLEMENTED one
+
+
+def test_a_missing_or_unknown_entry_fails_at_build() -> None:
+    class Partial(Servicer):
+        pass
+
+    system_file = POOL.FindFileByName("sigmavault/v1/system.proto")
+    missing = {k: v for k, v in system.CALLS.items() if k != "ListServices"}
+    with pytest.raises(KeyError, match="ListServices"):
+        add_calls(Partial, system_file, "SystemService", missing)
+    extra = {**system.CALLS, "Reboot": Call(pb.GetStatusRequest, pb.SystemStatus, system.CALLS["GetStatus"].run)}
+    with pytest.raises(KeyError, match="no RPC Reboot"):
+        add_calls(Partial, system_file, "SystemService", extra)
+
+
+def _same_both_ways(message: type[Message], record: Any) -> dict[str, Any]:
+    """The record as gRPC sends it equals its HTTP JSON read back as the message; the JSON is returned."""
+    doc = orjson.loads(orjson.dumps(project(message.DESCRIPTOR, record)))  # exactly what goes on the wire
+    assert to_message(message, record) == ParseDict(doc, message())
+    return doc
+
+
+def test_records_convert_the_same_for_both_transports() -> None:
+    names, peers = network.parse_wg_dump(WG_DUMP, now=1700000000)
+    mesh = MeshStatus(
+        enabled=bool(names),
+        peers=tuple(peers),
+        wireguard_interfaces=tuple(network.parse_wg_interfaces(WG_DUMP)),
+        interfaces=tuple(network.interfaces()),
+        sources=(Source("wireguard", True, "1 interface(s)"),),
+    )
+    doc = _same_both_ways(pb.MeshStatus, mesh)
+    assert doc["wireguard_interfaces"] == [
+        {"name": "wg0", "public_key": "cHVibGlj", "listen_port": 51820, "fwmark": 16}
+    ]
+    assert doc["peers"][0]["allowed_ips"] == [] and doc["peers"][0]["state"] == "stale"
+    assert doc["sources"] == [{"name": "wireguard", "available": True, "detail": "1 interface(s)"}]
+    unit = Service(
+        "ssh", "ssh.service", "OpenSSH", True, "loaded", "failed", "failed", "enabled", 1.5, "exit-code", 255, 0, 5
+    )
+    services = _same_both_ways(pb.ListServicesResponse, ServiceList((unit,), (Source("systemd", True, "1 of 1"),)))
+    assert services["services"][0]["exit_status"] == 255 and services["services"][0]["name"] == "ssh"
+    state = KeyState("ab" * 16, "cd" * 32, 1700000000, "retired", retired_unix=1700000100)
+    assert _same_both_ways(pb.KeyList, KeyList((state,)))["keys"][0]["state"] == "retired"
+    retired = _same_both_ways(pb.RetireKeyResponse, KeyRetirement(state, ("/srv/a.sv",), 1))
+    assert retired == {
+        "key": _same_both_ways(pb.KeyState, state),
+        "files_abandoned": ["/srv/a.sv"],
+        "files_abandoned_total": 1,
+    }
+
+
+def test_bytes_are_base64_in_json_and_raw_in_proto() -> None:
+    raw = bytes(range(256)) * 5
+    key = PublicKey("ab" * 16, "cd" * 32, 1, 2, "suite", False, "-----BEGIN", raw, 0x4D, 1, 2)
+    doc = _same_both_ways(pb.PublicKey, key)
+    assert base64.b64decode(doc["public_key"]) == raw and to_message(pb.PublicKey, key).public_key == raw
+
+
+def test_absent_fields_stay_absent() -> None:
+    """None in a record: left out of the JSON (as before records) and unset in the message."""
+    opening = KeystoreStatus("suite", False, 0, 0, 0, 0, 0, 0, 1700000000, keystore_error="the keystore is opening")
+    doc = _same_both_ways(pb.EncryptionStatus, opening)
+    assert "key_id" not in doc and "keys" not in doc and doc["keystore_error"] == "the keystore is opening"
+    open_ = KeystoreStatus("suite", True, 0, 0, 0, 0, 0, 0, 1, key_id="ab" * 16, keys=2, passphrase_protected=False)
+    doc = _same_both_ways(pb.EncryptionStatus, open_)
+    assert "keystore_error" not in doc and doc["keys"] == 2 and doc["passphrase_protected"] is False
+
+
+@pytest.mark.multiprocess
+def test_both_transports_answer_alike(served: Served) -> None:
+    with (
+        served.channel() as channel,
+        httpx.Client(base_url=served.http, headers=served.headers, timeout=10) as http,
+    ):
+        enc = rpc.EncryptionServiceStub(channel)
+        listed = http.get("/api/v1/encryption/keys").json()
+        assert ParseDict(listed, pb.KeyList()) == enc.ListKeys(pb.ListKeysRequest())
+        current = next(k["key_id"] for k in listed["keys"] if k["state"] == "current")
+        public = http.get("/api/v1/encryption/public-key", params={"key_id": current}).json()
+        assert ParseDict(public, pb.PublicKey()) == enc.GetPublicKey(pb.GetPublicKeyRequest(key_id=current))
+        files = http.get(f"/api/v1/encryption/keys/{current}/files").json()
+        assert ParseDict(files, pb.KeyFiles()) == enc.ListKeyFiles(pb.ListKeyFilesRequest(key_id=current))
+        status = http.get("/api/v1/encryption/status").json()
+        assert "keystore_error" not in status and status["key_id"] == current
+        over_grpc = enc.GetStatus(pb.GetEncryptionStatusRequest())
+        assert (over_grpc.key_id, over_grpc.suite, over_grpc.keys) == (current, status["suite"], status["keys"])
+        system_stub = rpc.SystemServiceStub(channel)
+        services = http.get("/api/v1/system/services").json()
+        assert ParseDict(services, pb.ListServicesResponse()) == system_stub.ListServices(pb.ListServicesRequest())
+        mesh = http.get("/api/v1/network/phantommesh").json()  # the gRPC call within mesh_ttl_s: the same answer
+        assert ParseDict(mesh, pb.MeshStatus()) == rpc.NetworkServiceStub(channel).GetMeshStatus(
+            pb.GetMeshStatusRequest()
+        )
+        doc = http.get("/api/v1/system/status").json()  # orjson of the records: the message's fields exactly
+        assert set(doc) == {f.name for f in pb.SystemStatus.DESCRIPTOR.fields}
+        assert doc["hostname"] == system_stub.GetStatus(pb.GetStatusRequest()).hostname
+        with pytest.raises(grpc.RpcError) as refused:
+            enc.ListKeyFiles(pb.ListKeyFilesRequest(key_id="xyz"))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
