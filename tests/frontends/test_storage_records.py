@@ -20,12 +20,12 @@ from engine.storage import models
 from engine.storage.btrfs import parse
 from engine.storage.btrfs.pool import pool_record
 from frontends._gen.sigmavault.v1 import common_pb2, storage_pb2
+from frontends.calls.storage import CALLS
 from frontends.grpc_api.base import to_message
 from frontends.http_api.storage import route
 from frontends.records import plain
 from frontends.schema import project
 from frontends.stack import _storage_snapshot
-from frontends.storage_calls import CALLS
 from tests.utils import run
 
 if TYPE_CHECKING:
