@@ -200,7 +200,7 @@ def _to_proto_json(message: Descriptor, doc: dict[str, Any], path: str = "") -> 
     out = dict(doc)
     for name, value in doc.items():
         field = message.fields_by_name.get(name)
-        if field is None:
+        if field is None or value is None:  # None: unset (a record's absent field; check_types refuses null)
             continue
         if field.type == _F.TYPE_ENUM:
             labels = enum_labels(field.enum_type)

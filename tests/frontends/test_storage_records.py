@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import orjson
 import pytest
+from frontends.storage_calls import CALLS
 from google.protobuf.json_format import ParseDict
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -25,7 +26,6 @@ from frontends.http_api.storage import route
 from frontends.records import plain
 from frontends.schema import project
 from frontends.stack import _storage_snapshot
-from frontends.storage_calls import CALLS
 from tests.utils import run
 
 if TYPE_CHECKING:
