@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import orjson
 import pytest
-from frontends.storage_calls import CALLS
 from google.protobuf.json_format import ParseDict
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -21,6 +20,7 @@ from engine.storage import models
 from engine.storage.btrfs import parse
 from engine.storage.btrfs.pool import pool_record
 from frontends._gen.sigmavault.v1 import common_pb2, storage_pb2
+from frontends.calls.storage import CALLS
 from frontends.grpc_api.base import to_message
 from frontends.http_api.storage import route
 from frontends.records import plain
