@@ -72,6 +72,17 @@ _FILE_JOB_FIELDS = tuple(FileJob.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
+class Rewrapped:
+    """One sealed file re-wrapped, or not (engine/files/sealed_files.py ``rewrap_at``)."""
+
+    key_id: str  # hex: the key the file is sealed to now; "" for a file skipped
+    rewrapped: bool  # False: it was on that key already (or skipped)
+    previous_key_id: str = ""  # hex, when re-wrapped
+    skipped: bool = False  # not a sealed file (``skip_unsealed``): left alone
+    path: str = ""  # ``rewrap_file``: the path it was given
+
+
+@dataclass(frozen=True, slots=True)
 class JobListing:
     """ListCompressionJobsResponse: the newest one-block jobs of tasks and streams (engine/core/tasks.py)
     and the newest file jobs, each newest first."""
