@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import contextvars
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 from google.protobuf.descriptor import FieldDescriptor
 
-from engine.access.audit import LIST_LIMIT_MAX, AuditEntry
+from engine.access.audit import LIST_LIMIT_MAX, AuditEntry, AuditListing
 from engine.common.logsafe import TEXT_MAX_CHARS, safe_text
 from frontends.caller import current_call, current_caller
 from frontends.schema import enum_labels
@@ -148,7 +148,7 @@ def http_result(status: int, body: bytes) -> str:
     return safe_text(code, 64) if isinstance(code, str) and code else f"http_{status}"
 
 
-def list_entries(audit: AuditLog, *, since_unix: int, limit: int, caller: str, call: str) -> dict[str, Any]:
+def list_entries(audit: AuditLog, *, since_unix: int, limit: int, caller: str, call: str) -> AuditListing:
     """The ListAuditEntriesResponse of both transports; ``limit`` 0: 100."""
     entries = audit.recent(
         since_unix_ns=min(max(since_unix, 0), SINCE_MAX_UNIX) * 10**9,
@@ -156,4 +156,4 @@ def list_entries(audit: AuditLog, *, since_unix: int, limit: int, caller: str, c
         caller=caller,
         call=call,
     )
-    return {"entries": [entry.as_dict() for entry in entries]}
+    return AuditListing(tuple(entry.listed() for entry in entries))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -200,7 +201,7 @@ def _to_proto_json(message: Descriptor, doc: dict[str, Any], path: str = "") -> 
     out = dict(doc)
     for name, value in doc.items():
         field = message.fields_by_name.get(name)
-        if field is None:
+        if field is None or value is None:  # None: unset (a record's absent field; check_types refuses null)
             continue
         if field.type == _F.TYPE_ENUM:
             labels = enum_labels(field.enum_type)
@@ -253,17 +254,30 @@ def project(message: Descriptor, doc: Any) -> dict[str, Any]:
     """A domain answer keeping only the message's fields (recursively), so an HTTP answer is exactly
     the message's JSON form: a domain may carry more than the contract shows (or None for "absent",
     which JSON gets as a missing field, as proto3 does for an unset message). A typed record is taken
-    as its fields (frontends/records.py)."""
-    doc = plain(doc)
+    as its fields, each value as frontends/records.py ``plain()`` gives it."""
     out: dict[str, Any] = {}
-    for field in message.fields:
-        value = doc.get(field.name)
+    record = not isinstance(doc, dict)
+    for name, inner, repeated in _layout(message):
+        value = getattr(doc, name, None) if record else doc.get(name)
         if value is None:
             continue
-        if field.type == _F.TYPE_MESSAGE and not _is_map(field):
-            if field.is_repeated:
-                value = [project(field.message_type, item) for item in value]
-            else:
-                value = project(field.message_type, value)
-        out[field.name] = value
+        if inner is not None:  # read field by field: no plain() copy of a record first (a listing of
+            # 512 jobs took 10.9 ms that way, 3.7 ms now, where the dicts the records replaced took 3.4)
+            value = [project(inner, item) for item in value] if repeated else project(inner, value)
+        elif type(value) not in _SCALARS:
+            value = plain(value)
+        out[name] = value
     return out
+
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+@functools.cache
+def _layout(message: Descriptor) -> tuple[tuple[str, Descriptor | None, bool], ...]:
+    """Per field: its name, the message it holds (None: a scalar, an enum or a map) and whether it
+    repeats, read from the descriptor once."""
+    return tuple(
+        (f.name, f.message_type if f.type == _F.TYPE_MESSAGE and not _is_map(f) else None, f.is_repeated)
+        for f in message.fields
+    )

@@ -27,9 +27,9 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.domain import Domain
 
@@ -95,20 +95,51 @@ class AuditEntry:
     uid: int | None = None
     refused: bool = False  # the access checks refused it: kept under its own cap (max_refused)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The AuditEntry message's fields (system.proto): the time as unix seconds."""
-        doc = asdict(self)
-        del doc["refused"]  # ``result`` says it (unauthenticated, permission_denied, ...)
-        doc["time_unix"] = doc.pop("time_unix_ns") / 1e9
-        if self.uid is None:
-            del doc["uid"]
-        return doc
+    def listed(self) -> ListedEntry:
+        """The entry as a listing shows it (the AuditEntry message): the time as unix seconds, no
+        ``refused`` (``result`` says it: unauthenticated, permission_denied, ...)."""
+        return ListedEntry(
+            self.time_unix_ns / 1e9,
+            self.caller,
+            self.uid,
+            self.peer,
+            self.transport,
+            self.call,
+            self.target,
+            self.result,
+            self.status,
+            self.duration_ms,
+        )
 
     def log_line(self) -> tuple[str, tuple[object, ...]]:
         """The %-style line and its arguments (never a token or a request body: neither is in an entry)."""
         uid = f" uid={self.uid}" if self.uid is not None else ""
         args = (self.call, self.target or "-", self.result, self.status, self.caller, uid, self.peer, self.transport)
         return "%s %s result=%s status=%s caller=%s%s peer=%s transport=%s %.1f ms", (*args, self.duration_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEntry:
+    """One entry of a listing: the AuditEntry message of system.proto, field for field (``uid`` None:
+    the transport told none, absent from the answer)."""
+
+    time_unix: float
+    caller: str
+    uid: int | None
+    peer: str
+    transport: str
+    call: str
+    target: str
+    result: str
+    status: str
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditListing:
+    """ListAuditEntriesResponse: newest first."""
+
+    entries: tuple[ListedEntry, ...]
 
 
 class AuditLog(Domain):

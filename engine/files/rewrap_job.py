@@ -120,7 +120,7 @@ def _rewrap_one(found: RewrapPlan, parts: tuple[str, ...], store: Keystore, tmp:
     top = found.top
     if not parts:  # the file named in the request, through the descriptor opened then
         result = rewrap_at(top.dir_fd, top.name, store, tmp=tmp, fd=top.fd)
-        return "rewrapped" if result["rewrapped"] else "current"
+        return "rewrapped" if result.rewrapped else "current"
     fds: list[int] = []
     try:
         where = top.fd
@@ -139,9 +139,9 @@ def _rewrap_one(found: RewrapPlan, parts: tuple[str, ...], store: Keystore, tmp:
     finally:
         for fd in fds:
             os.close(fd)
-    if result.get("skipped"):
+    if result.skipped:
         return "skipped"
-    return "rewrapped" if result["rewrapped"] else "current"
+    return "rewrapped" if result.rewrapped else "current"
 
 
 async def run(env: FileEnv, ctx: JobContext, found: RewrapPlan) -> dict[str, Any]:

@@ -4,16 +4,18 @@ and small inline payloads use. Big files go through the workers block by block (
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.common.atomic import AtomicFile
 from engine.errors import BadRequest, Conflict
 from engine.files.beneath import FILE_FLAGS
 from engine.files.errors import CorruptFile
 from engine.files.fileio import write_all
+from engine.files.models import Rewrapped
 from engine.files.paths import kind_of
 from engine.files.sealed import (
     MAGIC,
@@ -83,7 +85,7 @@ class _MemoryFd:
 
 def rewrap_file(
     path: str | Path, keystore: Keystore, recipient: Recipient | None = None, *, tmp: Path | None = None
-) -> dict[str, Any]:
+) -> Rewrapped:
     """``rewrap_at`` for a path (its directory opened here): for tools and tests; jobs hold descriptors."""
     path = Path(path)
     dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -91,7 +93,7 @@ def rewrap_file(
         result = rewrap_at(dir_fd, path.name, keystore, recipient, tmp=tmp.name if tmp else None)
     finally:
         os.close(dir_fd)
-    return {"path": str(path), **result}
+    return dataclasses.replace(result, path=str(path))
 
 
 def open_regular(dir_fd: int, name: str) -> int:
@@ -114,7 +116,7 @@ def rewrap_at(
     tmp: str | None = None,
     fd: int = -1,
     skip_unsealed: bool = False,
-) -> dict[str, Any]:
+) -> Rewrapped:
     """Re-wrap the data key of the file ``name`` in the directory open as ``dir_fd`` from whichever
     keystore key it is sealed to, to ``recipient`` (default: the keystore's current key), without
     re-encrypting: a new header is written to a temporary file beside it (engine/common/atomic.py:
@@ -123,16 +125,16 @@ def rewrap_at(
     original, all under ``dir_fd``. A crash leaves the old file or the new one, never a file whose
     data key is lost. ``fd``: the file already open (a job's, held since its request); ``tmp``
     names the temporary file (a job records it first, so a crash's leftover is removed at the next
-    start); ``skip_unsealed``: a file without the sealed magic is left alone ({"skipped": True})."""
+    start); ``skip_unsealed``: a file without the sealed magic is left alone (``skipped``)."""
     target = recipient or keystore.current.recipient
     src = fd if fd >= 0 else open_regular(dir_fd, name)
     tmp = tmp or f".{name}.rewrap-{os.getpid()}.tmp"
     try:
         if skip_unsealed and os.pread(src, len(MAGIC), 0) != MAGIC:
-            return {"key_id": "", "rewrapped": False, "skipped": True}
+            return Rewrapped("", False, skipped=True)
         header = read_header(src)
         if header.key_id == target.key_id:
-            return {"key_id": target.key_id.hex(), "rewrapped": False}
+            return Rewrapped(target.key_id.hex(), False)
         old = keystore.get(header.key_id)
         new = rewrap_header(header, old.private_key, old.key_id, target)
         st = os.fstat(src)
@@ -147,7 +149,7 @@ def rewrap_at(
     finally:
         if src != fd:
             os.close(src)
-    return {"key_id": target.key_id.hex(), "previous_key_id": header.key_id.hex(), "rewrapped": True}
+    return Rewrapped(target.key_id.hex(), True, previous_key_id=header.key_id.hex())
 
 
 def _still_there(dir_fd: int, name: str, st: os.stat_result) -> None:

@@ -22,6 +22,7 @@ from engine.domain import Domain
 from engine.errors import BadRequest, NotFound, from_os_error
 from engine.files import compress_job, decompress_job, rewrap_job, seal_job
 from engine.files.jobrun import FileEnv, FileJobSpec
+from engine.files.models import FileJob, RangeRead
 from engine.files.output import remove_stale
 from engine.files.paths import PathPolicy, Resolved, close_all
 from engine.files.ranges import MAX_PREFIX_BYTES, RangeReader
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
     from engine.config import EngineConfig
     from engine.core.client import EngineClient
-    from engine.files.models import RangeRead
     from engine.jobs import Publish
     from engine.jobs.manager import JobContext, JobManager
     from engine.jobs.model import JobRecord
@@ -117,7 +117,7 @@ class FileJobs(Domain):
         level: int | None = None,
         overwrite: bool = False,
         compress: bool = False,
-    ) -> dict[str, Any]:
+    ) -> FileJob:
         """Check the request, plan the job (in a thread: it reads the source's tail or header) and queue it."""
         codec, level = check_request(operation, codec, level, compress)
         if operation == "rewrap":
@@ -174,7 +174,7 @@ class FileJobs(Domain):
 
     def _submit(
         self, operation: str, target: str, params: dict[str, Any], body: Body, lock: str, held: Sequence[Resolved]
-    ) -> dict[str, Any]:
+    ) -> FileJob:
         """Queue the job; ``held`` (its descriptors) are closed when it ends, whichever way: the body's
         end, or the final event of a job cancelled before it ran."""
 
@@ -199,12 +199,12 @@ class FileJobs(Domain):
         return file_job(record)
 
     def _event(self, record: JobRecord, phase: str) -> None:
-        self._publish("compression.progress", file_job(record))
+        self._publish("compression.progress", file_job(record).event_fields())
 
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str) -> FileJob:
         return file_job(self._record(job_id))
 
-    async def cancel(self, job_id: str) -> dict[str, Any]:
+    async def cancel(self, job_id: str) -> FileJob:
         self._record(job_id)
         return file_job(await self.jobs.cancel(job_id))
 
@@ -214,7 +214,7 @@ class FileJobs(Domain):
             raise NotFound(f"no file job {job_id[:64]!r}", code="unknown_job")
         return record
 
-    def recent(self, limit: int) -> list[dict[str, Any]]:
+    def recent(self, limit: int) -> list[FileJob]:
         if not 1 <= limit <= JOB_LIMIT_MAX:
             raise BadRequest(f"limit must be in 1-{JOB_LIMIT_MAX}, got {limit}", metadata={"min": 1, "max": 256})
         return [file_job(r) for r in self.jobs.list(CATEGORY, limit)]
@@ -261,43 +261,42 @@ def _close_result(fut: asyncio.Future[Any]) -> None:
     held.close()
 
 
-def file_job(record: JobRecord) -> dict[str, Any]:
-    """A job record as the FileJob message's fields (enums as their JSON labels)."""
+def file_job(record: JobRecord) -> FileJob:
+    """A job record as the FileJob message's record (enums as their JSON labels)."""
     p, r = record.params, record.result
     files = record.kind == "rewrap"
     error_code = r.get("error_code", "")
     if not error_code and record.state is JobState.FAILED and record.error.startswith("interrupted"):
         error_code = "interrupted"
-    codec = p.get("codec") or r.get("codec")  # decompress: the codec found in the file
-    return {
-        "id": record.id,
-        "operation": record.kind,
-        "state": str(record.state),
-        "source": p.get("source", ""),
-        "destination": p.get("destination", ""),
-        **({"codec": codec} if codec else {}),
-        "level": p.get("level", 0),
-        "overwrite": p.get("overwrite", False),
-        "compress": p.get("compress", False),
-        "bytes_total": 0 if files else record.total_units,
-        "bytes_done": 0 if files else record.done_units,
-        "percent": record.percent,
-        "mb_per_s": 0.0 if files else round(record.rate_per_s / 1e6, 3),
-        "eta_s": record.eta_s,
-        "bytes_out": r.get("bytes_out", 0),
-        "blocks": r.get("blocks", 0),
-        "blocks_resent": r.get("blocks_resent", 0),
-        "format": r.get("format", ""),
-        "mode": r.get("mode", ""),
-        "key_id": r.get("key_id", ""),
-        "ratio": r.get("ratio", 0.0),
-        "files_total": record.total_units if files else 0,
-        "files_done": record.done_units if files else 0,
-        "files_rewrapped": r.get("files_rewrapped", 0),
-        "created_unix_ns": record.created_unix_ns,
-        "started_unix_ns": record.started_unix_ns,
-        "finished_unix_ns": record.finished_unix_ns,
-        "message": record.message,
-        "error": record.error,
-        "error_code": error_code,
-    }
+    return FileJob(
+        id=record.id,
+        operation=record.kind,
+        state=str(record.state),
+        source=p.get("source", ""),
+        destination=p.get("destination", ""),
+        codec=p.get("codec") or r.get("codec") or None,  # decompress: the codec found in the file
+        level=p.get("level", 0),
+        overwrite=p.get("overwrite", False),
+        compress=p.get("compress", False),
+        bytes_total=0 if files else record.total_units,
+        bytes_done=0 if files else record.done_units,
+        percent=record.percent,
+        mb_per_s=0.0 if files else round(record.rate_per_s / 1e6, 3),
+        eta_s=record.eta_s,
+        bytes_out=r.get("bytes_out", 0),
+        blocks=r.get("blocks", 0),
+        blocks_resent=r.get("blocks_resent", 0),
+        format=r.get("format", ""),
+        mode=r.get("mode", ""),
+        key_id=r.get("key_id", ""),
+        ratio=r.get("ratio", 0.0),
+        files_total=record.total_units if files else 0,
+        files_done=record.done_units if files else 0,
+        files_rewrapped=r.get("files_rewrapped", 0),
+        created_unix_ns=record.created_unix_ns,
+        started_unix_ns=record.started_unix_ns,
+        finished_unix_ns=record.finished_unix_ns,
+        message=record.message,
+        error=record.error,
+        error_code=error_code,
+    )

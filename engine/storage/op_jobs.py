@@ -10,6 +10,8 @@ that hold over for its life, whose body starts the operation and polls
     {"action": "errors_found", "job": StorageJob}   each time the count of errors found grows
     {"action": "job_done", "job": StorageJob}       once, at the end (done, failed or cancelled)
 
+(the record itself: the hub's orjson writes its fields, in the message's order, as the HTTP answer has them).
+
 Cancelling the job runs the tool's own cancel (``btrfs scrub cancel``...). At engine stop the
 operations are closed first: the engine stops following them (the kernel's work carries on, as it
 would after a crash) and their jobs end failed saying so, not "cancelled".
@@ -22,6 +24,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import NotFound, ToolFailed
+from engine.storage.models import StorageJob
 from engine.storage.operations import CANCELLED, FAILED, Progress
 
 if TYPE_CHECKING:
@@ -37,26 +40,26 @@ POLL_S = 1.0
 CLOSE_WAIT_S = 5.0
 
 
-def job_dict(record: JobRecord) -> dict[str, Any]:
+def storage_job(record: JobRecord) -> StorageJob:
     """A job record as the proto's StorageJob."""
     result = record.result
-    return {
-        "id": record.id,
-        "kind": record.kind,
-        "state": str(record.state),
-        "pool": record.target,
-        "target": str(record.params.get("target", record.target)),
-        "percent": record.percent,
-        "message": record.message,
-        "errors_found": int(result.get("errors_found", 0)),
-        "errors_corrected": int(result.get("errors_corrected", 0)),
-        "errors_uncorrectable": int(result.get("errors_uncorrectable", 0)),
-        "created_unix": record.created_unix_ns / 1e9,
-        "started_unix": record.started_unix_ns / 1e9,
-        "finished_unix": record.finished_unix_ns / 1e9,
-        "error": record.error,
-        "error_code": str(result.get("error_code", "")),
-    }
+    return StorageJob(
+        id=record.id,
+        kind=record.kind,
+        state=str(record.state),
+        pool=record.target,
+        target=str(record.params.get("target", record.target)),
+        percent=record.percent,
+        message=record.message,
+        errors_found=int(result.get("errors_found", 0)),
+        errors_corrected=int(result.get("errors_corrected", 0)),
+        errors_uncorrectable=int(result.get("errors_uncorrectable", 0)),
+        created_unix=record.created_unix_ns / 1e9,
+        started_unix=record.started_unix_ns / 1e9,
+        finished_unix=record.finished_unix_ns / 1e9,
+        error=record.error,
+        error_code=str(result.get("error_code", "")),
+    )
 
 
 def _counts(progress: Progress) -> dict[str, int]:
@@ -76,7 +79,7 @@ class OperationJobs:
         self._ended: dict[str, asyncio.Event] = {}
         self._closing = asyncio.Event()
 
-    async def submit(self, op: LongOperation) -> dict[str, Any]:
+    async def submit(self, op: LongOperation) -> StorageJob:
         """Queue ``op`` as a job; it starts at once unless the storage category is full, and the
         answer says which (one turn of the loop lets the job's task mark itself running)."""
         try:
@@ -95,7 +98,7 @@ class OperationJobs:
         self._ops[record.id] = op
         self._ended[record.id] = asyncio.Event()
         await asyncio.sleep(0)
-        return job_dict(record)
+        return storage_job(record)
 
     def running(self, pool: str, kind: str) -> str:
         """The id of the job following a ``kind`` operation on ``pool``, "" if none."""
@@ -113,7 +116,7 @@ class OperationJobs:
                 ctx.progress(round(progress.percent * 10), 1000, progress.message, **_counts(progress))
                 if progress.errors_found > reported:
                     reported = progress.errors_found
-                    self.publish("storage.event", {"action": "errors_found", "job": job_dict(ctx.record)})
+                    self.publish("storage.event", {"action": "errors_found", "job": storage_job(ctx.record)})
                 if progress.done:
                     break
                 with contextlib.suppress(TimeoutError):
@@ -139,7 +142,7 @@ class OperationJobs:
                 ended.set()
             self._forget()
         action = "job_done" if phase == "done" else "job_progress"
-        self.publish("storage.event", {"action": action, "job": job_dict(record)})
+        self.publish("storage.event", {"action": action, "job": storage_job(record)})
 
     def get(self, job_id: str) -> JobRecord:
         record = self.jobs.get(job_id)
@@ -147,12 +150,12 @@ class OperationJobs:
             raise NotFound(f"no storage job {job_id[:64]!r}", code="unknown_job")
         return record
 
-    async def cancel(self, job_id: str) -> dict[str, Any]:
+    async def cancel(self, job_id: str) -> StorageJob:
         self.get(job_id)
-        return job_dict(await self.jobs.cancel(job_id))
+        return storage_job(await self.jobs.cancel(job_id))
 
-    def list(self, limit: int) -> list[dict[str, Any]]:
-        return [job_dict(r) for r in self.jobs.list(CATEGORY, limit)]
+    def list(self, limit: int) -> list[StorageJob]:
+        return [storage_job(r) for r in self.jobs.list(CATEGORY, limit)]
 
     async def close(self) -> None:
         """Stop following every operation: kill the tools we wait on, let the jobs end "failed:

@@ -41,9 +41,8 @@ from engine.storage.models import (
     StorageJobListing,
     Volume,
     VolumeListing,
-    from_fields,
 )
-from engine.storage.op_jobs import OperationJobs, job_dict
+from engine.storage.op_jobs import OperationJobs, storage_job
 from engine.storage.schedules import MAX_KEEP, ScheduleStore, SnapshotScheduler
 
 if TYPE_CHECKING:
@@ -177,18 +176,14 @@ class StorageService(Domain):
         return await self._changed(self.manager.add_device(pool, device, force=force))
 
     async def remove_device(self, pool: str, device: str, *, confirm: str) -> StorageJob:
-        return _job(await self.ops.submit(await self.manager.remove_device(pool, device, confirm=confirm)))
+        return await self.ops.submit(await self.manager.remove_device(pool, device, confirm=confirm))
 
     async def replace_device(self, pool: str, old: str, new: str, *, force: bool) -> StorageJob:
-        return _job(await self.ops.submit(await self.manager.replace_device(pool, old, new, force=force)))
+        return await self.ops.submit(await self.manager.replace_device(pool, old, new, force=force))
 
     async def balance(self, pool: str, *, convert_data: str, convert_metadata: str, force: bool) -> StorageJob:
-        return _job(
-            await self.ops.submit(
-                await self.manager.balance(
-                    pool, convert_data=convert_data, convert_metadata=convert_metadata, force=force
-                )
-            )
+        return await self.ops.submit(
+            await self.manager.balance(pool, convert_data=convert_data, convert_metadata=convert_metadata, force=force)
         )
 
     # volumes and snapshots ----------------------------------------------------------------------
@@ -223,7 +218,7 @@ class StorageService(Domain):
 
     # scrub ------------------------------------------------------------------------------------
     async def start_scrub(self, pool: str) -> StorageJob:
-        return _job(await self.ops.submit(await self.manager.scrub(pool)))
+        return await self.ops.submit(await self.manager.scrub(pool))
 
     async def scrub_status(self, pool: str) -> ScrubStatus:
         return dataclasses.replace(await self.manager.scrub_status(pool), job_id=self.ops.running(pool, "scrub"))
@@ -246,13 +241,13 @@ class StorageService(Domain):
             raise InvalidArgument(
                 f"limit must be in 0-{JOB_LIMIT_MAX} (0: 50), got {limit}", metadata={"max": JOB_LIMIT_MAX}
             )
-        return StorageJobListing(tuple(_job(job) for job in self.ops.list(limit or 50)))
+        return StorageJobListing(tuple(self.ops.list(limit or 50)))
 
     def get_job(self, job_id: str) -> StorageJob:
-        return _job(job_dict(self.ops.get(job_id)))
+        return storage_job(self.ops.get(job_id))
 
     async def cancel_job(self, job_id: str) -> StorageJob:
-        return _job(await self.ops.cancel(job_id))
+        return await self.ops.cancel(job_id)
 
     # schedules --------------------------------------------------------------------------------
     def list_schedules(self) -> ScheduleListing:
@@ -298,9 +293,3 @@ class StorageService(Domain):
 
     async def start_self_test(self, disk: str, kind: str) -> SelfTestStarted:
         return await smart.start_self_test(disk_path(disk), kind or "short")
-
-
-def _job(job: dict[str, Any]) -> StorageJob:
-    """A storage job as op_jobs gives it (from the JobManager's record), as the record: its StorageJob
-    fields (a key beyond them was never sent: both transports keep the message's fields only)."""
-    return from_fields(StorageJob, job)

@@ -17,6 +17,7 @@ from frontends.calls.table import Call
 from frontends.records import plain
 
 if TYPE_CHECKING:
+    from engine.access.audit import AuditListing
     from engine.runtime import Runtime
 
 
@@ -53,7 +54,7 @@ async def _now(value: Any) -> Any:
     return value
 
 
-async def _audit(rt: Runtime, r: pb.ListAuditEntriesRequest) -> dict[str, Any]:
+async def _audit(rt: Runtime, r: pb.ListAuditEntriesRequest) -> AuditListing:
     # it waits for the writer to catch up, then reads SQLite: off the event loop
     return await asyncio.to_thread(
         list_entries, rt.audit, since_unix=r.since_unix, limit=r.limit, caller=r.caller, call=r.call

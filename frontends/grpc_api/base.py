@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import time
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.json_format import ParseDict
 from google.protobuf.message import Message
 
 from engine.errors import EngineError
 from frontends.errors import describe
 from frontends.records import plain
+from frontends.schema import from_labels
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+    from google.protobuf.descriptor import Descriptor
 
     from engine.runtime import Runtime
     from frontends.prom import RequestMetrics
@@ -24,10 +30,42 @@ M = TypeVar("M", bound=Message)
 
 
 def to_message(cls: type[M], data: Any) -> M:
-    """A service answer (a typed record, or a dict keyed by the proto's field names) as its message."""
+    """A service answer (a typed record, or a dict keyed by the proto's field names) as its message.
+    Enum fields hold their JSON labels ("compress", as HTTP answers them): turned into numbers here.
+    A record's own bytes fields go in as they are, not through base64 (8 MiB of ReadRange data: 0.8 ms
+    against 70 through base64 and ParseDict on this 2-core box)."""
     message: M = cls()
-    ParseDict(plain(data), message, ignore_unknown_fields=True)
+    descriptor = cls.DESCRIPTOR
+    raw = _bytes_fields(descriptor) if dataclasses.is_dataclass(data) and not isinstance(data, type) else ()
+    if raw:
+        doc = {f.name: plain(getattr(data, f.name)) for f in dataclasses.fields(data) if f.name not in raw}
+    else:
+        doc = plain(data)
+    if _has_enums(descriptor):
+        doc = from_labels(descriptor, doc)
+    ParseDict(doc, message, ignore_unknown_fields=True)
+    for name in raw:
+        value = getattr(data, name, None)
+        if value is not None:
+            setattr(message, name, value)
     return message
+
+
+@functools.cache
+def _bytes_fields(descriptor: Descriptor) -> tuple[str, ...]:
+    return tuple(f.name for f in descriptor.fields if f.type == FieldDescriptor.TYPE_BYTES and not f.is_repeated)
+
+
+@functools.cache
+def _has_enums(descriptor: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether the message or one it holds has an enum field."""
+    for field in descriptor.fields:
+        if field.type == FieldDescriptor.TYPE_ENUM:
+            return True
+        inner = field.message_type
+        if inner is not None and inner.full_name not in seen and _has_enums(inner, seen | {descriptor.full_name}):
+            return True
+    return False
 
 
 async def abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:

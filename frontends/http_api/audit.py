@@ -139,8 +139,9 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
             caller=str_query(request, "caller", 256),
             call=str_query(request, "call", 256),
         )
-        # exact: an entry is its message's fields (AuditEntry.as_dict), and a listing may be 1000 of them
-        return await answer(rt, CALLS["ListAuditEntries"], message, exact=True)
+        # not exact: an entry without a uid leaves it out (None in the record); project costs what the
+        # dicts it replaced did (13.6 ms for 1000 entries, either way, on this 2-core box)
+        return await answer(rt, CALLS["ListAuditEntries"], message)
 
     query = (
         Query("limit", {"type": "integer", "minimum": 1, "maximum": LIST_LIMIT_MAX, "default": 100}, "newest first"),

@@ -1,4 +1,6 @@
-"""Compression routes: the workers' figures, the jobs (one-block and file jobs) and range reads."""
+"""Compression routes: the workers' figures, the jobs (one-block and file jobs) and range reads. Each is
+a CompressionService RPC of frontends/calls/compression.py, its request built from the path, query and
+body; the range read answers the plain bytes themselves, its figures in the headers."""
 
 from __future__ import annotations
 
@@ -10,28 +12,20 @@ from engine.core.tasks import JOB_LIMIT_MAX
 from engine.files.ranges import MAX_RANGE_BYTES
 from frontends._gen.sigmavault.v1 import compression_pb2 as pb
 from frontends.audit import note_target
-from frontends.file_jobs import start_args
-from frontends.http_api.routing import (
-    ID_PARAM,
-    Endpoint,
-    JSONResponse,
-    Query,
-    int_query,
-    path_name,
-    read_json,
-    str_query,
-)
-from frontends.records import plain
+from frontends.calls.compression import CALLS, DEFAULT_LIMIT
+from frontends.http_api.calls import answer
+from frontends.http_api.routing import ID_PARAM, Endpoint, Query, int_query, path_name, read_json, str_query
 from frontends.schema import parse_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from engine.files.models import RangeRead
     from engine.runtime import Runtime
 
 LIMIT = Query(
     "limit",
-    {"type": "integer", "minimum": 1, "maximum": JOB_LIMIT_MAX, "default": 50},
+    {"type": "integer", "minimum": 1, "maximum": JOB_LIMIT_MAX, "default": DEFAULT_LIMIT},
     "how many jobs of each list, newest first",
 )
 RANGE = (
@@ -44,33 +38,33 @@ JOB_ID = (("id", ID_PARAM),)
 
 
 def endpoints(rt: Runtime) -> list[Endpoint]:
-    files = rt.files
-
     async def stats(request: Request) -> Response:
-        return JSONResponse(plain(rt.compression_stats()))
+        return await answer(rt, CALLS["GetStats"])
 
     async def jobs(request: Request) -> Response:
-        limit = int_query(request, "limit", 50, 1, JOB_LIMIT_MAX)
-        return JSONResponse({"jobs": plain(rt.tasks.recent_jobs(limit)), "file_jobs": files.recent(limit)})
+        limit = int_query(request, "limit", DEFAULT_LIMIT, 1, JOB_LIMIT_MAX)
+        return await answer(rt, CALLS["ListJobs"], pb.ListCompressionJobsRequest(limit=limit))
 
     async def start_job(request: Request) -> Response:
         message = parse_body(
             await read_json(request, BODY_LIMIT), pb.StartFileJobRequest, required=("operation", "source")
         )
         note_target(message)
-        return JSONResponse(await files.start(**start_args(message)))
+        return await answer(rt, CALLS["StartJob"], message)
 
     async def get_job(request: Request) -> Response:
-        return JSONResponse(files.get(path_name(request)))
+        return await answer(rt, CALLS["GetJob"], pb.GetFileJobRequest(id=path_name(request)))
 
     async def cancel_job(request: Request) -> Response:
-        return JSONResponse(await files.cancel(path_name(request)))
+        return await answer(rt, CALLS["CancelJob"], pb.CancelFileJobRequest(id=path_name(request)))
 
     async def read_range(request: Request) -> Response:
-        path = str_query(request, "path", 4096)
-        offset = int_query(request, "offset", 0, 0, 2**63 - 1)
-        length = int_query(request, "length", 0, 1, MAX_RANGE_BYTES)
-        got = await files.read_range(path, offset, length)
+        message = pb.ReadRangeRequest(
+            path=str_query(request, "path", 4096),
+            offset=int_query(request, "offset", 0, 0, 2**63 - 1),
+            length=int_query(request, "length", 0, 1, MAX_RANGE_BYTES),
+        )
+        got: RangeRead = await CALLS["ReadRange"].run(rt, message)
         start, total = got.offset, got.file_bytes
         headers = {
             "Content-Range": f"bytes {start}-{start + got.length - 1}/{total}" if got.length else f"bytes */{total}",

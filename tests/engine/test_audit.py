@@ -63,8 +63,8 @@ def test_entries_share_the_job_store_file_and_list_newest_first(tmp_path: Path) 
         assert [e.target for e in log.recent(limit=1)] == ["name=tank"]
         assert log.recent(since_unix_ns=time.time_ns() + 10**9) == []
         newest = log.recent()[0]
-        assert newest.uid == 0 and newest.as_dict()["uid"] == 0 and "uid" not in log.recent()[1].as_dict()
-        assert abs(newest.as_dict()["time_unix"] - time.time()) < 60
+        assert newest.uid == 0 and newest.listed().uid == 0 and log.recent()[1].listed().uid is None
+        assert abs(newest.listed().time_unix - time.time()) < 60
         tables = {row[0] for row in sqlite3.connect(store.path).execute("SELECT name FROM sqlite_master")}
         assert {"jobs", "audit"} <= tables  # one SQLite file for the engine
         assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
@@ -114,7 +114,7 @@ def test_refused_entries_are_kept_under_their_own_cap(tmp_path: Path) -> None:
         assert [e.target for e in listed if not e.refused] == [f"pool=p{n}" for n in (4, 3, 2, 1, 0)]
         newest = PRUNE_EVERY + 109
         assert [e.target for e in listed if e.refused] == [f"pool=p{n}" for n in (newest, newest - 1, newest - 2)]
-        assert "refused" not in listed[0].as_dict()  # the result says it
+        assert not hasattr(listed[0].listed(), "refused")  # the result says it
         log.prune()
         (count,) = sqlite3.connect(log.path).execute("SELECT COUNT(*) FROM audit").fetchone()
         assert count == 5 + 3

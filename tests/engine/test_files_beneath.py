@@ -175,7 +175,7 @@ def test_rewrap_keeps_each_files_owner_group_and_mode(tmp_path: Path, keystore: 
     second = keystore.rotate()
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        assert rewrap_at(fd, "f.sv", keystore)["rewrapped"] is True
+        assert rewrap_at(fd, "f.sv", keystore).rewrapped is True
     finally:
         os.close(fd)
     st = (tmp_path / "f.sv").stat()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import Conflict, NotFound
+from engine.files.models import Rewrapped
 from engine.files.sealed import DataKey, new_header, parse_header
 from engine.files.sealed_files import open_bytes, rewrap_file, seal_bytes
 from engine.keys import keyfile
@@ -94,17 +95,12 @@ def test_rotation_keeps_old_keys_and_rewrap_moves_files(tmp_path: Path) -> None:
 
     blocks_before = sealed.read_bytes()[parse_header(sealed.read_bytes()).header_bytes :]
     result = rewrap_file(sealed, reopened)
-    assert result == {
-        "path": str(sealed),
-        "key_id": second.key_id.hex(),
-        "previous_key_id": first.key_id.hex(),
-        "rewrapped": True,
-    }
+    assert result == Rewrapped(second.key_id.hex(), True, previous_key_id=first.key_id.hex(), path=str(sealed))
     blob = sealed.read_bytes()
     header = parse_header(blob)
     assert header.key_id == second.key_id and blob[header.header_bytes :] == blocks_before  # blocks untouched
     assert open_bytes(blob, reopened.current.private_key, second.key_id) == data
-    assert rewrap_file(sealed, reopened)["rewrapped"] is False
+    assert rewrap_file(sealed, reopened).rewrapped is False
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
     with pytest.raises(NotFound, match="is not in this keystore") as info:
         reopened.get(b"\x00" * 16)

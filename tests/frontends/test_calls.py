@@ -5,6 +5,7 @@ JSON its HTTP route answers (project); and over a real server both transports an
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -14,20 +15,26 @@ import pytest
 from google.protobuf import descriptor_pool
 from google.protobuf.json_format import ParseDict
 
+from engine.access.audit import AuditEntry, AuditListing, ListedEntry
 from engine.common.commands import Source
+from engine.core.tasks import CompressionJob, CompressionStats
+from engine.files.models import FileJob, JobListing, RangeRead
+from engine.files.service import file_job
 from engine.host import network
 from engine.host.models import MeshStatus, Service, ServiceList
+from engine.jobs.model import JobRecord, JobState
 from engine.keys.models import KeyList, KeyRetirement, KeyState, KeystoreStatus, PublicKey
 from frontends import pb, rpc
-from frontends.calls import Call, keys, storage, system
+from frontends.calls import Call, compression, keys, storage, system
 from frontends.calls import network as network_calls
 from frontends.grpc_api.base import Servicer, to_message
+from frontends.grpc_api.compression import CompressionServicer
 from frontends.grpc_api.encryption import EncryptionServicer
 from frontends.grpc_api.network import NetworkServicer
 from frontends.grpc_api.storage import StorageServicer
 from frontends.grpc_api.system import SystemServicer
 from frontends.grpc_api.table import add_calls
-from frontends.schema import project
+from frontends.schema import from_labels, project
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -39,6 +46,7 @@ TABLES = (
     ("NetworkService", network_calls.CALLS, NetworkServicer),
     ("EncryptionService", keys.CALLS, EncryptionServicer),
     ("StorageService", storage.CALLS, StorageServicer),
+    ("CompressionService", compression.CALLS, CompressionServicer),
 )
 POOL = descriptor_pool.Default()  # the generated modules register every proto file there
 WG_DUMP = "wg0\tcHJpdmF0ZQ==\tcHVibGlj\t51820\t0x10\nwg0\tcGVlcg==\t(none)\t(none)\t(none)\t0\t0\t0\toff\n"
@@ -68,9 +76,10 @@ def test_a_missing_or_unknown_entry_fails_at_build() -> None:
 
 
 def _same_both_ways(message: type[Message], record: Any) -> dict[str, Any]:
-    """The record as gRPC sends it equals its HTTP JSON read back as the message; the JSON is returned."""
+    """The record as gRPC sends it equals its HTTP JSON read back as the message (enums: their JSON
+    labels, "compress", as numbers); the JSON is returned."""
     doc = orjson.loads(orjson.dumps(project(message.DESCRIPTOR, record)))  # exactly what goes on the wire
-    assert to_message(message, record) == ParseDict(doc, message())
+    assert to_message(message, record) == ParseDict(from_labels(message.DESCRIPTOR, doc), message())
     return doc
 
 
@@ -121,6 +130,62 @@ def test_absent_fields_stay_absent() -> None:
     assert "keystore_error" not in doc and doc["keys"] == 2 and doc["passphrase_protected"] is False
 
 
+def _file_jobs() -> tuple[FileJob, FileJob]:
+    """A compress job done (codec, ratio, blocks) and a rewrap running (no codec: files, not bytes)."""
+    done = JobRecord("job-1", "compress", "file", "/srv/a.zst", JobState.DONE, total_units=1 << 20)
+    done.params = {"source": "/srv/a", "destination": "/srv/a.zst", "codec": "zstd", "level": 3, "overwrite": False}
+    done.result = {"bytes_out": 4096, "blocks": 1, "format": "zstd seekable", "ratio": 0.0039}
+    done.done_units, done.percent, done.rate_per_s = 1 << 20, 100.0, 2.5e8
+    rewrap = JobRecord("job-2", "rewrap", "file", "/srv", JobState.RUNNING, params={"source": "/srv", "files": 3})
+    rewrap.total_units, rewrap.done_units, rewrap.eta_s = 3, 1, 2.5
+    return file_job(done), file_job(rewrap)
+
+
+def test_file_jobs_convert_the_same_for_both_transports_and_their_event() -> None:
+    """FileJob's enums are labels in JSON and numbers in proto; a job without a codec leaves it out
+    of the HTTP answer, the message and the compression.progress event alike."""
+    done, rewrap = _file_jobs()
+    doc = _same_both_ways(pb.FileJob, done)
+    assert (doc["operation"], doc["state"], doc["codec"], doc["mb_per_s"]) == ("compress", "done", "zstd", 250.0)
+    sent = to_message(pb.FileJob, done)
+    assert (sent.operation, sent.state, sent.codec) == (
+        pb.FILE_OPERATION_COMPRESS,
+        pb.FILE_JOB_STATE_DONE,
+        pb.FILE_CODEC_ZSTD,
+    )
+    assert set(doc) == {f.name for f in pb.FileJob.DESCRIPTOR.fields}
+    assert orjson.loads(orjson.dumps(done.event_fields())) == doc  # the event: the answer's JSON
+    running = _same_both_ways(pb.FileJob, rewrap)
+    assert "codec" not in running and to_message(pb.FileJob, rewrap).codec == pb.FILE_CODEC_UNSPECIFIED
+    assert (running["files_total"], running["files_done"], running["bytes_total"]) == (3, 1, 0)
+    assert orjson.loads(orjson.dumps(rewrap.event_fields())) == running and "codec" not in rewrap.event_fields()
+    one_block = CompressionJob("cj-1", "compress", "lz4", "dispatch", "done", 1, 10, 5, 0, 1, 2, "")
+    listing = _same_both_ways(pb.ListCompressionJobsResponse, JobListing((one_block,), (done, rewrap)))
+    assert [j["id"] for j in listing["file_jobs"]] == ["job-1", "job-2"] and listing["jobs"][0]["codec"] == "lz4"
+    stats = CompressionStats(3, 2, 0, 100, 50, 0.5, 12.5, 30.0, 1, 4)
+    assert _same_both_ways(pb.CompressionStats, stats)["ratio"] == 0.5
+
+
+def test_a_range_read_goes_to_grpc_as_raw_bytes() -> None:
+    data = bytes(range(256)) * 64
+    got = RangeRead(data=data, offset=4096, length=len(data), file_bytes=1 << 20)
+    doc = _same_both_ways(pb.ReadRangeResponse, got)
+    assert base64.b64decode(doc["data"]) == data and "length" not in doc
+    assert to_message(pb.ReadRangeResponse, got) == pb.ReadRangeResponse(data=data, offset=4096, file_bytes=1 << 20)
+
+
+def test_an_audit_listing_is_its_messages_fields() -> None:
+    """ListedEntry is the AuditEntry message field for field; no uid (HTTP) stays absent."""
+    assert [f.name for f in dataclasses.fields(ListedEntry)] == [f.name for f in pb.AuditEntry.DESCRIPTOR.fields]
+    http = AuditEntry(
+        1_700_000_000_500_000_000, "ops", "10.0.0.7", "http", "storage.DestroyPool", "pool=tank", "ok", "200", 1.5
+    )
+    unix = AuditEntry(10**9, "uid:0", "unix", "grpc", "agent.DrainAgent", "agent_id=1", "ok", "OK", 0.2, uid=0)
+    doc = _same_both_ways(pb.ListAuditEntriesResponse, AuditListing((http.listed(), unix.listed())))
+    assert "uid" not in doc["entries"][0] and doc["entries"][1]["uid"] == 0
+    assert doc["entries"][0]["time_unix"] == 1_700_000_000.5
+
+
 @pytest.mark.multiprocess
 def test_both_transports_answer_alike(served: Served) -> None:
     with (
@@ -152,3 +217,13 @@ def test_both_transports_answer_alike(served: Served) -> None:
         with pytest.raises(grpc.RpcError) as refused:
             enc.ListKeyFiles(pb.ListKeyFilesRequest(key_id="xyz"))
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        comp = rpc.CompressionServiceStub(channel)
+        jobs = http.get("/api/v1/compression/jobs", params={"limit": 5}).json()
+        listing = pb.ListCompressionJobsResponse.DESCRIPTOR
+        assert ParseDict(from_labels(listing, jobs), pb.ListCompressionJobsResponse()) == comp.ListJobs(
+            pb.ListCompressionJobsRequest(limit=5)
+        )
+        assert http.get("/api/v1/compression/jobs/job-none").status_code == 404
+        with pytest.raises(grpc.RpcError) as unknown:
+            comp.GetJob(pb.GetFileJobRequest(id="job-none"))
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND

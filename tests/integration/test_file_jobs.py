@@ -66,6 +66,8 @@ def test_compress_over_http_with_progress_to_100(engine: tuple[Served, Path], jo
     running = [e["_ts"] for e in events if e["state"] == "running"]
     assert all(b - a >= 0.2 for a, b in itertools.pairwise(running[1:]))  # at most every 250 ms
     assert cli(["zstd", "-d", "-c", str(root / "d.zst")]) == DATA
+    event = {k: v for k, v in final.items() if k != "_ts"}
+    assert event == jobs.get(job["id"])  # the final event is the job's answer, field for field
     lz4 = jobs.run(operation="compress", source=str(root / "data.bin"), destination=str(root / "d.lz4"), codec="lz4")
     assert lz4["state"] == "done" and lz4["format"] == "lz4 frames"
     assert cli(["lz4", "-d", "-c", str(root / "d.lz4")]) == DATA
