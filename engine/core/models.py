@@ -60,7 +60,7 @@ class EngineStatus(_FromRow):
     workers_total: int
     workers_ready: int
     agents_total: int
-    workers: list[WorkerInfo]
+    workers: tuple[WorkerInfo, ...]
     inflight: int
     queued: int
 
@@ -85,7 +85,7 @@ class EngineCounters(_FromRow):
     bytes_out: int
     worker_restarts: int
     inflight: int
-    kinds: list[KindStats]
+    kinds: tuple[KindStats, ...]
 
 
 # agents.proto ------------------------------------------------------------------------------------

@@ -73,8 +73,8 @@ class EngineMonitor:
         self.started = time.time()
 
     # workers and readiness -------------------------------------------------------------------
-    def workers(self) -> list[WorkerInfo]:
-        return [WorkerInfo.from_row({k: row[k] for k in _WORKER_FIELDS}) for row in self.table.worker_rows()]
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        return tuple([WorkerInfo.from_row({k: row[k] for k in _WORKER_FIELDS}) for row in self.table.worker_rows()])
 
     def readiness(self) -> tuple[bool, list[str]]:
         not_ready = [f"worker {w['id']} is {w['state']}" for w in self.table.worker_rows() if w["state"] != _READY]
@@ -109,7 +109,7 @@ class EngineMonitor:
                 "bytes_out": sum(k["bytes_out"] for k in kinds.values()),
                 "worker_restarts": sum(w["restarts"] for w in self.table.worker_rows()),
                 "inflight": self._live()["inflight"],
-                "kinds": [KindStats.from_row({"kind": name, **row}) for name, row in kinds.items()],
+                "kinds": tuple([KindStats.from_row({"kind": name, **row}) for name, row in kinds.items()]),
             }
         )
 

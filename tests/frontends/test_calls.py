@@ -191,7 +191,15 @@ def test_engine_records_convert_the_same_for_both_transports() -> None:
         {"kind": "compress", "tasks": 9, "errors": 1, "bytes_in": 900, "bytes_out": 4, "busy_ns": 7}
     )
     counters = EngineCounters.from_row(
-        {"tasks": 9, "errors": 1, "bytes_in": 900, "bytes_out": 4, "worker_restarts": 1, "inflight": 0, "kinds": [kind]}
+        {
+            "tasks": 9,
+            "errors": 1,
+            "bytes_in": 900,
+            "bytes_out": 4,
+            "worker_restarts": 1,
+            "inflight": 0,
+            "kinds": (kind,),
+        }
     )
     assert _exact(pb.EngineCounters, counters)["kinds"] == [_exact(pb.KindStats, kind)]
 
