@@ -1,8 +1,9 @@
 """EngineMonitor: read-only views of the engine's state for every transport and the event watchers.
 
 It is handed the shared metrics table, the agent specs and a function for the client's live
-admission figures; it never sends a task or changes a thing. Answers are plain dicts keyed by the
-proto field names (agents.proto, system.proto, compression.proto).
+admission figures; it never sends a task or changes a thing. Its answers are the typed records of
+engine/core/models.py (agents.proto, system.proto); ``live_view`` stays a dict: it is the dashboard's
+view (the ``system.metrics`` WebSocket event), no message of the contract.
 """
 
 from __future__ import annotations
@@ -12,6 +13,19 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from engine.core.codes import AgentStatus, WorkerState
+from engine.core.models import (
+    Agent,
+    AgentList,
+    AgentTasks,
+    EngineCounters,
+    EngineStatus,
+    KindStats,
+    RecentTask,
+    RoleSummary,
+    Swarm,
+    WorkerInfo,
+    WorkerLoad,
+)
 from engine.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
@@ -25,8 +39,8 @@ RECENT_IN_LISTING = 5  # history entries inlined per agent in ListAgents; ListAg
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 256
 _READY = WorkerState.READY.name.lower()
 _AGENT_STATUS = {int(s): s.name.lower() for s in AgentStatus}
-_AGENT_FIELDS = (
-    "status",
+_WORKER_FIELDS = ("id", "pid", "state", "restarts", "epoch", "tasks", "errors", "busy_ns", "cpu", "sleeps")
+_AGENT_FIELDS = (  # the row's, by the record's names (status is decided from drain and load)
     "tasks",
     "errors",
     "bytes_in",
@@ -59,47 +73,45 @@ class EngineMonitor:
         self.started = time.time()
 
     # workers and readiness -------------------------------------------------------------------
-    def workers(self) -> list[dict[str, Any]]:
-        return [
-            {
-                k: row[k]
-                for k in ("id", "pid", "state", "restarts", "epoch", "tasks", "errors", "busy_ns", "cpu", "sleeps")
-            }
-            for row in self.table.worker_rows()
-        ]
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        return tuple([WorkerInfo.from_row({k: row[k] for k in _WORKER_FIELDS}) for row in self.table.worker_rows()])
 
     def readiness(self) -> tuple[bool, list[str]]:
         not_ready = [f"worker {w['id']} is {w['state']}" for w in self.table.worker_rows() if w["state"] != _READY]
         return not not_ready, not_ready
 
-    def engine_status(self) -> dict[str, Any]:
+    def engine_status(self) -> EngineStatus:
         """The engine's part of SystemStatus."""
         workers = self.workers()
-        ready = sum(1 for w in workers if w["state"] == _READY)
+        ready = sum(1 for w in workers if w.state == _READY)
         live = self._live()
-        return {
-            "state": "ok" if ready == len(workers) else "degraded",
-            "uptime_s": round(time.time() - self.started, 3),
-            "workers_total": len(workers),
-            "workers_ready": ready,
-            "agents_total": len(self.agents),
-            "workers": workers,
-            "inflight": live["inflight"],
-            "queued": live["queued"],
-        }
+        return EngineStatus.from_row(
+            {
+                "state": "ok" if ready == len(workers) else "degraded",
+                "uptime_s": round(time.time() - self.started, 3),
+                "workers_total": len(workers),
+                "workers_ready": ready,
+                "agents_total": len(self.agents),
+                "workers": workers,
+                "inflight": live["inflight"],
+                "queued": live["queued"],
+            }
+        )
 
-    def counters(self) -> dict[str, Any]:
-        """EngineCounters: totals by task kind, restarts, tasks in flight."""
+    def counters(self) -> EngineCounters:
+        """SystemMetrics.engine: totals by task kind, restarts, tasks in flight."""
         kinds = self.table.kind_totals()
-        return {
-            "tasks": sum(k["tasks"] for k in kinds.values()),
-            "errors": sum(k["errors"] for k in kinds.values()),
-            "bytes_in": sum(k["bytes_in"] for k in kinds.values()),
-            "bytes_out": sum(k["bytes_out"] for k in kinds.values()),
-            "worker_restarts": sum(w["restarts"] for w in self.table.worker_rows()),
-            "inflight": self._live()["inflight"],
-            "kinds": [{"kind": name, **row} for name, row in kinds.items()],
-        }
+        return EngineCounters.from_row(
+            {
+                "tasks": sum(k["tasks"] for k in kinds.values()),
+                "errors": sum(k["errors"] for k in kinds.values()),
+                "bytes_in": sum(k["bytes_in"] for k in kinds.values()),
+                "bytes_out": sum(k["bytes_out"] for k in kinds.values()),
+                "worker_restarts": sum(w["restarts"] for w in self.table.worker_rows()),
+                "inflight": self._live()["inflight"],
+                "kinds": tuple([KindStats.from_row({"kind": name, **row}) for name, row in kinds.items()]),
+            }
+        )
 
     def kind_totals(self) -> dict[str, dict[str, int]]:
         return self.table.kind_totals()
@@ -138,7 +150,7 @@ class EngineMonitor:
             for w, (sub, comp) in enumerate(self._ring_depths())
         ]
         return {
-            "swarm": self.swarm(),
+            "swarm": self.swarm(),  # a record: orjson writes it as GetSwarm's JSON
             "agents": agents,
             "rings": rings,
             "slots": {"total": self.config.slots, "free": live["slots_free"]},
@@ -154,25 +166,31 @@ class EngineMonitor:
             )
         return self.agents[agent]
 
-    def agent(self, agent: int, *, recent: int = RECENT_IN_LISTING, load: list[int] | None = None) -> dict[str, Any]:
+    def agent(self, agent: int, *, recent: int = RECENT_IN_LISTING, load: list[int] | None = None) -> Agent:
+        """The agent (NotFound for an unknown id) with its ``recent`` newest tasks."""
         spec = self._spec(agent)
         row = self.table.agent_row(agent)
         inflight = (load if load is not None else self._live()["agent_load"])[agent]
-        item = {
-            **spec.as_dict(),
+        status = ("draining" if inflight else "drained") if row["drain"] else row["status"]
+        return Agent(
+            id=spec.id,
+            name=spec.name,
+            role=spec.role,
+            capabilities=tuple(sorted(k.label for k in spec.capabilities)),
+            worker=spec.worker,
+            status=status,
             **{k: row[k] for k in _AGENT_FIELDS},
-            "in_service": not row["drain"],
-            "inflight": inflight,
-        }
-        if row["drain"]:
-            item["status"] = "draining" if inflight else "drained"
-        if recent:
-            item["recent_tasks"] = self.table.recent_tasks(agent, 0, recent)
-        return item
+            in_service=not row["drain"],
+            inflight=inflight,
+            recent_tasks=self._tasks(agent, 0, recent) if recent else (),
+        )
 
-    def list_agents(self) -> dict[str, Any]:
+    def _tasks(self, agent: int, skip: int, limit: int) -> tuple[RecentTask, ...]:
+        return tuple(RecentTask(**row) for row in self.table.recent_tasks(agent, skip, limit))
+
+    def list_agents(self) -> AgentList:
         load = self._live()["agent_load"]
-        return {"agents": [self.agent(a.id, load=load) for a in self.agents]}
+        return AgentList(tuple(self.agent(a.id, load=load) for a in self.agents))
 
     def agent_statuses(self) -> list[str]:
         """Each agent's status as agent.status events report it (draining/drained included)."""
@@ -184,7 +202,7 @@ class EngineMonitor:
             for i, s in enumerate(status)
         ]
 
-    def agent_tasks(self, agent: int, page_size: int = 0, page_token: str = "") -> dict[str, Any]:
+    def agent_tasks(self, agent: int, page_size: int = 0, page_token: str = "") -> AgentTasks:
         """ListAgentTasksResponse: the agent's history newest first; the token is the entry count
         ever written when paging began plus the position, so new tasks do not shift later pages."""
         self._spec(agent)
@@ -207,18 +225,18 @@ class EngineMonitor:
                 raise BadRequest("page_token is out of range for this agent", code="invalid_page_token")
         skip = position + (written - anchor)  # entries written since the first page push ours back
         kept = min(written, self.config.history_len)
-        tasks = self.table.recent_tasks(agent, skip, size)
+        tasks = self._tasks(agent, skip, size)
         following = position + len(tasks)
         more = skip + len(tasks) < kept
-        return {
-            "tasks": tasks,
-            "next_page_token": f"{anchor}.{following}" if more else "",
-            "total_tasks": written,
-            "history_len": self.config.history_len,
-        }
+        return AgentTasks(
+            tasks=tasks,
+            next_page_token=f"{anchor}.{following}" if more else "",
+            total_tasks=written,
+            history_len=self.config.history_len,
+        )
 
     # swarm -----------------------------------------------------------------------------------
-    def swarm(self) -> dict[str, Any]:
+    def swarm(self) -> Swarm:
         """Agents by status and role, load per worker, the admission queue."""
         live = self._live()
         load = live["agent_load"]
@@ -241,25 +259,25 @@ class EngineMonitor:
         for w in self.table.worker_rows():
             alive_ns = max(1, now - w["started_ns"]) if w["started_ns"] else 1
             workers.append(
-                {
-                    "id": w["id"],
-                    "state": w["state"],
-                    "agents": sum(1 for a in self.agents if a.worker == w["id"]),
-                    "inflight": live["worker_load"][w["id"]],
-                    "tasks": w["tasks"],
-                    "busy_percent": round(min(100.0, 100 * w["busy_ns"] / alive_ns), 2),
-                    "submission_queued": depths[w["id"]][0],
-                }
+                WorkerLoad(
+                    id=w["id"],
+                    state=w["state"],
+                    agents=sum(1 for a in self.agents if a.worker == w["id"]),
+                    inflight=live["worker_load"][w["id"]],
+                    tasks=w["tasks"],
+                    busy_percent=round(min(100.0, 100 * w["busy_ns"] / alive_ns), 2),
+                    submission_queued=depths[w["id"]][0],
+                )
             )
-        return {
-            "agents_total": len(self.agents),
-            "agents_in_service": sum(1 for r in rows if not r["drain"]),
-            "by_status": dict(Counter(statuses)),
-            "roles": [{**r, "by_status": dict(r["by_status"])} for r in roles.values()],
-            "workers": workers,
-            "inflight": live["inflight"],
-            "queued": live["queued"],
-            "queue_limit": live["queue_limit"],
-            "max_inflight": live["max_inflight"],
-            "rejected": dict(live["rejected"]),
-        }
+        return Swarm(
+            agents_total=len(self.agents),
+            agents_in_service=sum(1 for r in rows if not r["drain"]),
+            by_status=dict(Counter(statuses)),
+            roles=tuple(RoleSummary(**{**r, "by_status": dict(r["by_status"])}) for r in roles.values()),
+            workers=tuple(workers),
+            inflight=live["inflight"],
+            queued=live["queued"],
+            queue_limit=live["queue_limit"],
+            max_inflight=live["max_inflight"],
+            rejected=dict(live["rejected"]),
+        )

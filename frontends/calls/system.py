@@ -24,9 +24,16 @@ if TYPE_CHECKING:
 def system_status(rt: Runtime) -> dict[str, Any]:
     """SystemStatus: the engine's state, its version and env, the host's name, CPU, memory and uptime,
     and the storage sources."""
-    host = rt.host.status()
+    host, engine = rt.host.status(), rt.monitor.engine_status()
     return {
-        **rt.monitor.engine_status(),
+        "state": engine.state,
+        "uptime_s": engine.uptime_s,
+        "workers_total": engine.workers_total,
+        "workers_ready": engine.workers_ready,
+        "agents_total": engine.agents_total,
+        "workers": engine.workers,  # WorkerInfo records: orjson writes them as they are
+        "inflight": engine.inflight,
+        "queued": engine.queued,
         "version": rt.version,
         "hostname": host.hostname,
         "env": rt.config.env,
@@ -39,7 +46,8 @@ def system_status(rt: Runtime) -> dict[str, Any]:
 
 
 def system_metrics(rt: Runtime) -> dict[str, Any]:
-    """SystemMetrics: the host's figures and the engine's counters, as plain values."""
+    """SystemMetrics: the host's figures as plain values, and the engine's counters (a record: orjson
+    writes it as it is)."""
     answer: dict[str, Any] = plain(rt.host.metrics())
     answer["engine"] = rt.monitor.counters()
     return answer

@@ -1,4 +1,5 @@
-"""AgentService: agents, task history, the swarm, drain/resume, and DispatchTask (the hot path)."""
+"""AgentService: agents, task history, the swarm and drain/resume are entries of
+frontends/calls/agents.py (the table HTTP uses too); DispatchTask, the hot path, is written here."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from engine.core.codes import Kind
 from engine.errors import BadRequest, EngineError
 from frontends._gen.sigmavault.v1 import agents_pb2 as pb
 from frontends._gen.sigmavault.v1 import agents_pb2_grpc as rpc
+from frontends.calls.agents import CALLS, HAND_WRITTEN
 from frontends.errors import describe
-from frontends.grpc_api.base import Servicer, abort, to_message
+from frontends.grpc_api.base import Servicer, abort
+from frontends.grpc_api.table import add_calls
 
 if TYPE_CHECKING:
     from frontends._gen.sigmavault.v1 import blocks_pb2, common_pb2
@@ -48,46 +51,6 @@ def deadline(timeout_ms: int, remaining: float | None) -> float | None:
 
 
 class AgentServicer(Servicer, rpc.AgentServiceServicer):
-    async def ListAgents(
-        self, request: pb.ListAgentsRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> pb.ListAgentsResponse:
-        return await self.guard(
-            "AgentService/ListAgents", context, lambda: to_message(pb.ListAgentsResponse, self.rt.monitor.list_agents())
-        )
-
-    async def GetAgent(self, request: pb.GetAgentRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:
-        return await self.guard(
-            "AgentService/GetAgent", context, lambda: to_message(pb.Agent, self.rt.monitor.agent(request.agent_id))
-        )
-
-    async def ListAgentTasks(
-        self, request: pb.ListAgentTasksRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> pb.ListAgentTasksResponse:
-        return await self.guard(
-            "AgentService/ListAgentTasks",
-            context,
-            lambda: to_message(
-                pb.ListAgentTasksResponse,
-                self.rt.monitor.agent_tasks(request.agent_id, request.page_size, request.page_token),
-            ),
-        )
-
-    async def GetSwarm(self, request: pb.GetSwarmRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Swarm:
-        return await self.guard("AgentService/GetSwarm", context, lambda: to_message(pb.Swarm, self.rt.monitor.swarm()))
-
-    def _set_drained(self, agent: int, drained: bool) -> pb.Agent:
-        self.rt.monitor.agent(agent, recent=0)  # NOT_FOUND for an unknown agent before anything changes
-        self.rt.tasks.set_drained(agent, drained)
-        return to_message(pb.Agent, self.rt.monitor.agent(agent))
-
-    async def DrainAgent(self, request: pb.DrainAgentRequest, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Agent:
-        return await self.guard("AgentService/DrainAgent", context, lambda: self._set_drained(request.agent_id, True))
-
-    async def ResumeAgent(
-        self, request: pb.ResumeAgentRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> pb.Agent:
-        return await self.guard("AgentService/ResumeAgent", context, lambda: self._set_drained(request.agent_id, False))
-
     async def DispatchTask(
         self, request: pb.DispatchTaskRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DispatchTaskResponse:
@@ -122,3 +85,6 @@ class AgentServicer(Servicer, rpc.AgentServiceServicer):
             self.observe("AgentService/DispatchTask", code, (time.perf_counter_ns() - start) / 1e9)
 
     register = staticmethod(rpc.add_AgentServiceServicer_to_server)
+
+
+add_calls(AgentServicer, pb.DESCRIPTOR, "AgentService", CALLS, hand_written=HAND_WRITTEN)

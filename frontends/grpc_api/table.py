@@ -31,12 +31,25 @@ def _method(service: str, name: str, call: Call) -> Callable[..., Awaitable[Mess
     return method
 
 
-def add_calls(servicer: type[Servicer], file: FileDescriptor, service: str, calls: dict[str, Call]) -> None:
+def add_calls(
+    servicer: type[Servicer],
+    file: FileDescriptor,
+    service: str,
+    calls: dict[str, Call],
+    *,
+    hand_written: tuple[str, ...] = (),
+) -> None:
     """Every RPC of ``service`` (declared in ``file``) as a method of ``servicer`` from its entry in
-    ``calls``: a missing entry raises KeyError here, at import, and so does an entry for no RPC."""
+    ``calls``: a missing entry raises KeyError here, at import, and so does an entry for no RPC.
+    ``hand_written``: RPCs the servicer defines itself (AgentService's DispatchTask, the hot path);
+    each must be a method of the servicer's own and have no entry."""
     methods = file.services_by_name[service].methods_by_name
     extra = set(calls) - set(methods)
     if extra:
         raise KeyError(f"{service} has no RPC {', '.join(sorted(extra))}")
+    for name in hand_written:
+        if name in calls or name not in methods or name not in vars(servicer):
+            raise KeyError(f"{service}.{name} is hand-written: an RPC the servicer defines, with no entry")
     for name in methods:
-        setattr(servicer, name, _method(service, name, calls[name]))
+        if name not in hand_written:
+            setattr(servicer, name, _method(service, name, calls[name]))

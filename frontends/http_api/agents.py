@@ -1,4 +1,5 @@
-"""Agent routes: the agents, their task history, the swarm, drain/resume, and running tasks.
+"""Agent routes: the agents, their task history, the swarm, drain/resume (AgentService RPCs of
+frontends/calls/agents.py, their requests built from the path and query), and running tasks.
 
 The task bodies are DispatchTaskRequest as JSON (agents.proto); they are decoded by hand here
 because this is the hot path (a generic proto parse costs ~20 us a request); tests check the
@@ -16,7 +17,9 @@ from engine.core.codes import Kind
 from engine.core.monitor import PAGE_SIZE_MAX
 from frontends._gen.sigmavault.v1 import agents_pb2 as pb
 from frontends.audit import note_target
+from frontends.calls.agents import CALLS
 from frontends.errors import RequestError
+from frontends.http_api.calls import answer
 from frontends.http_api.routing import Endpoint, JSONResponse, Query, int_query, path_id, read_json, str_query
 from frontends.schema import shown
 
@@ -106,18 +109,22 @@ def task_answer(outcome: TaskOutcome, started_ns: int) -> dict[str, Any]:
 def endpoints(rt: Runtime) -> list[Endpoint]:
     # base64 inflates by 4/3; leave room for the JSON around it
     max_body = rt.config.slot_bytes * 4 // 3 + 64 * 1024
-    monitor, tasks = rt.monitor, rt.tasks
+    tasks = rt.tasks
 
+    # exact=True: the monitor's records carry their message's fields and no others (see answer())
     async def list_agents(request: Request) -> Response:
-        return JSONResponse(monitor.list_agents())
+        return await answer(rt, CALLS["ListAgents"], exact=True)
 
     async def get_agent(request: Request) -> Response:
-        return JSONResponse(monitor.agent(path_id(request)))
+        return await answer(rt, CALLS["GetAgent"], pb.GetAgentRequest(agent_id=path_id(request)), exact=True)
 
     async def agent_tasks(request: Request) -> Response:
         agent = path_id(request)
         size = int_query(request, "page_size", 50, 1, PAGE_SIZE_MAX)
-        return JSONResponse(monitor.agent_tasks(agent, size, str_query(request, "page_token", 64)))
+        message = pb.ListAgentTasksRequest(
+            agent_id=agent, page_size=size, page_token=str_query(request, "page_token", 64)
+        )
+        return await answer(rt, CALLS["ListAgentTasks"], message, exact=True)
 
     async def agent_task(request: Request) -> Response:
         agent = path_id(request)
@@ -133,21 +140,17 @@ def endpoints(rt: Runtime) -> list[Endpoint]:
         return JSONResponse(task_answer(outcome, started))
 
     async def swarm(request: Request) -> Response:
-        return JSONResponse(monitor.swarm())
+        return await answer(rt, CALLS["GetSwarm"], exact=True)
 
     async def drain(request: Request) -> Response:
         agent = path_id(request)
         note_target(agent_id=agent)
-        monitor.agent(agent, recent=0)  # 404 for an unknown agent before anything changes
-        tasks.set_drained(agent, True)
-        return JSONResponse(monitor.agent(agent))
+        return await answer(rt, CALLS["DrainAgent"], pb.DrainAgentRequest(agent_id=agent), exact=True)
 
     async def resume(request: Request) -> Response:
         agent = path_id(request)
         note_target(agent_id=agent)
-        monitor.agent(agent, recent=0)
-        tasks.set_drained(agent, False)
-        return JSONResponse(monitor.agent(agent))
+        return await answer(rt, CALLS["ResumeAgent"], pb.ResumeAgentRequest(agent_id=agent), exact=True)
 
     task_errors = (413, 429, 503, 504)
     return [

@@ -17,6 +17,18 @@ from google.protobuf.json_format import ParseDict
 
 from engine.access.audit import AuditEntry, AuditListing, ListedEntry
 from engine.common.commands import Source
+from engine.core.models import (
+    Agent,
+    AgentList,
+    AgentTasks,
+    EngineCounters,
+    KindStats,
+    RecentTask,
+    RoleSummary,
+    Swarm,
+    WorkerInfo,
+    WorkerLoad,
+)
 from engine.core.tasks import CompressionJob, CompressionStats
 from engine.files.models import FileJob, JobListing, RangeRead
 from engine.files.service import file_job
@@ -25,8 +37,9 @@ from engine.host.models import MeshStatus, Service, ServiceList
 from engine.jobs.model import JobRecord, JobState
 from engine.keys.models import KeyList, KeyRetirement, KeyState, KeystoreStatus, PublicKey
 from frontends import pb, rpc
-from frontends.calls import Call, compression, keys, storage, system
+from frontends.calls import Call, agents, compression, keys, storage, system
 from frontends.calls import network as network_calls
+from frontends.grpc_api.agents import AgentServicer
 from frontends.grpc_api.base import Servicer, to_message
 from frontends.grpc_api.compression import CompressionServicer
 from frontends.grpc_api.encryption import EncryptionServicer
@@ -41,22 +54,26 @@ if TYPE_CHECKING:
 
     from tests.served import Served
 
-TABLES = (
-    ("SystemService", system.CALLS, SystemServicer),
-    ("NetworkService", network_calls.CALLS, NetworkServicer),
-    ("EncryptionService", keys.CALLS, EncryptionServicer),
-    ("StorageService", storage.CALLS, StorageServicer),
-    ("CompressionService", compression.CALLS, CompressionServicer),
+TABLES: tuple[tuple[str, dict[str, Call], type[Servicer], tuple[str, ...]], ...] = (
+    ("SystemService", system.CALLS, SystemServicer, ()),
+    ("NetworkService", network_calls.CALLS, NetworkServicer, ()),
+    ("EncryptionService", keys.CALLS, EncryptionServicer, ()),
+    ("StorageService", storage.CALLS, StorageServicer, ()),
+    ("AgentService", agents.CALLS, AgentServicer, agents.HAND_WRITTEN),
+    ("CompressionService", compression.CALLS, CompressionServicer, ()),
 )
 POOL = descriptor_pool.Default()  # the generated modules register every proto file there
 WG_DUMP = "wg0\tcHJpdmF0ZQ==\tcHVibGlj\t51820\t0x10\nwg0\tcGVlcg==\t(none)\t(none)\t(none)\t0\t0\t0\toff\n"
 
 
 def test_every_rpc_has_one_entry_and_a_method_built_from_it() -> None:
-    for service, calls, servicer in TABLES:
+    for service, calls, servicer, hand_written in TABLES:
         methods = POOL.FindServiceByName(f"sigmavault.v1.{service}").methods_by_name
-        assert set(calls) == set(methods), service
+        assert set(calls) | set(hand_written) == set(methods) and not set(calls) & set(hand_written), service
         for name, method in methods.items():
+            assert getattr(servicer, name).__name__ == name  # not the generated UNIMPLEMENTED one
+            if name in hand_written:
+                continue
             call = calls[name]
             assert call.request.DESCRIPTOR is method.input_type and call.response.DESCRIPTOR is method.output_type
             assert getattr(servicer, name).__name__ == name  # not the generated UNIMPLEMENTED one
@@ -73,6 +90,21 @@ def test_a_missing_or_unknown_entry_fails_at_build() -> None:
     extra = {**system.CALLS, "Reboot": Call(pb.GetStatusRequest, pb.SystemStatus, system.CALLS["GetStatus"].run)}
     with pytest.raises(KeyError, match="no RPC Reboot"):
         add_calls(Partial, system_file, "SystemService", extra)
+
+
+def test_a_hand_written_rpc_is_left_to_the_servicer_and_must_be_there() -> None:
+    """AgentService's DispatchTask stays the servicer's own method (the hot path, no table layer)."""
+    assert AgentServicer.DispatchTask.__qualname__ == "AgentServicer.DispatchTask"
+    assert AgentServicer.GetSwarm.__qualname__ == "GetSwarm"  # built from the table
+
+    class Partial(Servicer):
+        pass
+
+    agents_file = POOL.FindFileByName("sigmavault/v1/agents.proto")
+    with pytest.raises(KeyError, match="DispatchTask is hand-written"):  # the servicer has no such method
+        add_calls(Partial, agents_file, "AgentService", agents.CALLS, hand_written=agents.HAND_WRITTEN)
+    with pytest.raises(KeyError, match="DispatchTask"):  # neither entry nor method
+        add_calls(Partial, agents_file, "AgentService", agents.CALLS)
 
 
 def _same_both_ways(message: type[Message], record: Any) -> dict[str, Any]:
@@ -111,6 +143,74 @@ def test_records_convert_the_same_for_both_transports() -> None:
         "files_abandoned": ["/srv/a.sv"],
         "files_abandoned_total": 1,
     }
+
+
+def _exact(message: type[Message], record: Any) -> dict[str, Any]:
+    """HTTP's ``exact`` answer (orjson of the record itself) is the message's JSON form (project)."""
+    doc: dict[str, Any] = orjson.loads(orjson.dumps(record))
+    assert doc == _same_both_ways(message, record)
+    assert set(doc) == {f.name for f in message.DESCRIPTOR.fields}
+    return doc
+
+
+def test_engine_records_convert_the_same_for_both_transports() -> None:
+    task = RecentTask(7, "compress", "ok", 100, 40, 1500, 1700000000000000000)
+    agent = Agent(
+        3,
+        "compressor-1",
+        "compressor",
+        ("compress", "decompress"),
+        1,
+        "drained",
+        9,
+        1,
+        900,
+        400,
+        10,
+        20,
+        30,
+        40,
+        "ok",
+        in_service=False,
+        inflight=0,
+        recent_tasks=(task,),
+    )
+    doc = _exact(pb.Agent, agent)
+    assert doc["in_service"] is False and doc["recent_tasks"][0]["kind"] == "compress"
+    assert _exact(pb.ListAgentsResponse, AgentList((agent,)))["agents"] == [doc]
+    assert _exact(pb.ListAgentTasksResponse, AgentTasks((task,), "12.1", 12, 256))["next_page_token"] == "12.1"
+    swarm = Swarm(
+        4,
+        3,
+        {"idle": 3, "drained": 1},
+        (RoleSummary("compressor", 4, 3, {"idle": 3, "drained": 1}, 9, 0),),
+        (WorkerLoad(0, "ready", 4, 0, 9, 1.25, 0),),
+        0,
+        0,
+        1024,
+        64,
+        {"queue_full": 0, "no_slot": 2},
+    )
+    assert _exact(pb.Swarm, swarm)["roles"][0]["by_status"] == {"idle": 3, "drained": 1}
+    row: dict[str, Any] = {"id": 0, "pid": 42, "state": "ready", "restarts": 1, "epoch": 2, "tasks": 9}
+    worker = WorkerInfo.from_row({**row, "errors": 0, "busy_ns": 5, "cpu": -1, "sleeps": 3})
+    assert worker == WorkerInfo(0, 42, "ready", 1, 2, 9, 0, 5, -1, 3) and worker.cpu == -1  # the same record
+    assert _exact(pb.WorkerInfo, worker)["pid"] == 42
+    kind = KindStats.from_row(
+        {"kind": "compress", "tasks": 9, "errors": 1, "bytes_in": 900, "bytes_out": 4, "busy_ns": 7}
+    )
+    counters = EngineCounters.from_row(
+        {
+            "tasks": 9,
+            "errors": 1,
+            "bytes_in": 900,
+            "bytes_out": 4,
+            "worker_restarts": 1,
+            "inflight": 0,
+            "kinds": (kind,),
+        }
+    )
+    assert _exact(pb.EngineCounters, counters)["kinds"] == [_exact(pb.KindStats, kind)]
 
 
 def test_bytes_are_base64_in_json_and_raw_in_proto() -> None:
@@ -226,4 +326,28 @@ def test_both_transports_answer_alike(served: Served) -> None:
         assert http.get("/api/v1/compression/jobs/job-none").status_code == 404
         with pytest.raises(grpc.RpcError) as unknown:
             comp.GetJob(pb.GetFileJobRequest(id="job-none"))
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+        agent_stub = rpc.AgentServiceStub(channel)
+        one = http.get("/api/v1/agents/0").json()
+        assert ParseDict(one, pb.Agent()) == agent_stub.GetAgent(pb.GetAgentRequest(agent_id=0))
+        listed_agents = http.get("/api/v1/agents").json()
+        assert ParseDict(listed_agents, pb.ListAgentsResponse()) == agent_stub.ListAgents(pb.ListAgentsRequest())
+        page = http.get("/api/v1/agents/0/tasks", params={"page_size": 2}).json()
+        over_grpc_page = agent_stub.ListAgentTasks(pb.ListAgentTasksRequest(agent_id=0, page_size=2))
+        assert ParseDict(page, pb.ListAgentTasksResponse()) == over_grpc_page
+        swarm = http.get("/api/v1/swarm").json()
+        assert set(swarm) == {f.name for f in pb.Swarm.DESCRIPTOR.fields}
+        assert (
+            swarm["agents_total"]
+            == agent_stub.GetSwarm(pb.GetSwarmRequest()).agents_total
+            == len(listed_agents["agents"])
+        )
+        drained = http.post("/api/v1/agents/1/drain").json()
+        assert drained["in_service"] is False and drained["status"] in ("drained", "draining")
+        resumed = agent_stub.ResumeAgent(pb.ResumeAgentRequest(agent_id=1))
+        assert resumed.in_service and ParseDict(http.get("/api/v1/agents/1").json(), pb.Agent()).in_service
+        missing = http.get("/api/v1/agents/999")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_agent"
+        with pytest.raises(grpc.RpcError) as unknown:
+            agent_stub.DrainAgent(pb.DrainAgentRequest(agent_id=999))
         assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
