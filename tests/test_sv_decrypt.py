@@ -15,7 +15,7 @@ from engine.files.sealed import parse_header
 from engine.files.sealed_files import seal_bytes
 from engine.keys import keyfile
 from engine.keys.keystore import Keystore
-from tests.engine.files_helpers import mixed
+from tests.engine.files.files_helpers import mixed
 
 TOOL = Path(__file__).parent.parent / "tools" / "sv_decrypt.py"
 DATA = mixed(300_000, seed=9)

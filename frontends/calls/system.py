@@ -26,14 +26,9 @@ def system_status(rt: Runtime) -> dict[str, Any]:
     and the storage sources."""
     host, engine = rt.host.status(), rt.monitor.engine_status()
     return {
-        "state": engine.state,
-        "uptime_s": engine.uptime_s,
-        "workers_total": engine.workers_total,
-        "workers_ready": engine.workers_ready,
-        "agents_total": engine.agents_total,
-        "workers": engine.workers,  # WorkerInfo records: orjson writes them as they are
-        "inflight": engine.inflight,
-        "queued": engine.queued,
+        # EngineStatus's fields are SystemStatus's engine part, and the record keeps them in its
+        # __dict__ (engine/core/models.py): one copy instead of eight attribute reads
+        **vars(engine),
         "version": rt.version,
         "hostname": host.hostname,
         "env": rt.config.env,

@@ -17,7 +17,7 @@ import pytest
 from engine.host.services import SYSTEMD_RUNTIME
 from frontends import pb, rpc
 from tests.contract import check
-from tests.engine.test_zfs import RECORDED, unusable_zfs_tools
+from tests.engine.storage.test_zfs import RECORDED, unusable_zfs_tools
 from tests.served import start_served, stop_served
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from frontends import pb, rpc
-from tests.engine.files_helpers import cli, mixed, need
+from tests.engine.files.files_helpers import cli, mixed, need
 from tests.filejobs import (
     JobsClient,
     engine_processes,

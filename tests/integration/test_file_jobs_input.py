@@ -16,7 +16,7 @@ from engine.files.sealed import read_header
 from engine.files.sealed_files import seal_bytes
 from engine.keys.keyfile import parse_public_key
 from frontends import pb, rpc
-from tests.engine.files_helpers import cli, mixed, need
+from tests.engine.files.files_helpers import cli, mixed, need
 from tests.filejobs import BLOCK, JobsClient, leftovers, served_with_root
 
 if TYPE_CHECKING:

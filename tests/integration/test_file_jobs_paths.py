@@ -25,7 +25,7 @@ import zstandard
 from engine.access.credentials import add_named_token
 from engine.files.zstd_seekable import build_seek_table
 from frontends import pb, rpc
-from tests.engine.files_helpers import mixed
+from tests.engine.files.files_helpers import mixed
 from tests.filejobs import JobsClient, engine_processes, served_with_root
 from tests.served import start_served, stop_served
 from tests.utils import flipping

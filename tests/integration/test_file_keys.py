@@ -17,7 +17,7 @@ from engine.files.sealed import open_data_key, read_header
 from engine.keys.keyfile import parse_public_key
 from engine.keys.keystore import Keystore
 from frontends import pb, rpc
-from tests.engine.files_helpers import mixed
+from tests.engine.files.files_helpers import mixed
 from tests.filejobs import JobsClient, events_until_done, leftovers, progress_events, served_with_root
 
 if TYPE_CHECKING:

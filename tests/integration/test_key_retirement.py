@@ -19,7 +19,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from engine.files.sealed import read_header
 from frontends import pb, rpc
-from tests.engine.files_helpers import mixed
+from tests.engine.files.files_helpers import mixed
 from tests.filejobs import JobsClient, engine_processes, served_with_root
 
 if TYPE_CHECKING:

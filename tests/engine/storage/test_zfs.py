@@ -32,7 +32,7 @@ from engine.storage.zfs.parse import (
 )
 from tests.utils import run
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "zfs"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "zfs"
 CTIME = "%a %b %d %H:%M:%S %Y"
 
 
@@ -219,11 +219,11 @@ def test_zfs_installed_but_unusable_real_zpool(tmp_path: Path) -> None:
     """The real zpool with no daemon to reach: in a mount namespace where /run/zfs is an empty tmpfs
     (whether or not a zfs-fuse daemon runs outside it), so the socket is not there."""
     script = (
-        "from pathlib import Path; from tests.engine.test_zfs import check_unusable_state, RECORDED; "
+        "from pathlib import Path; from tests.engine.storage.test_zfs import check_unusable_state, RECORDED; "
         f"check_unusable_state(Path({str(tmp_path)!r}), RECORDED['zpool_list_zfs_fuse_no_daemon.stderr'])"
     )
     # no /run/zfs: no socket to hide (nothing is created on the host for the test)
     hide_socket = f'[ ! -d {ZFS_FUSE_SOCKET} ] || mount -t tmpfs sv-test {ZFS_FUSE_SOCKET} && exec "$0" -c "$1"'
     argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hide_socket, sys.executable, script]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[2])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[3])
     assert done.returncode == 0, done.stderr[-3000:]

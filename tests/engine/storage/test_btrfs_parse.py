@@ -11,7 +11,7 @@ from engine.storage.btrfs import parse
 from engine.storage.btrfs.jobs import scrub_percent
 from engine.storage.btrfs.pool import pool_record
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "btrfs"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "btrfs"
 
 
 def fixture(name: str) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from engine.files.models import RangeRead
 from engine.files.paths import PathPolicy
 from engine.files.ranges import RangeReader
-from tests.engine.files_helpers import mixed, seekable_bytes, write
+from tests.engine.files.files_helpers import mixed, seekable_bytes, write
 from tests.utils import run
 
 if TYPE_CHECKING:

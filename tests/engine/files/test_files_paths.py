@@ -1,6 +1,6 @@
 """Path rules of file jobs (engine/files/paths.py, resolved by engine/files/beneath.py) and their atomic
 outputs (engine/files/output.py). The races (a parent directory swapped for a symlink, a file for a
-FIFO) are in tests/engine/test_files_beneath.py."""
+FIFO) are in tests/engine/files/test_files_beneath.py."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from engine.files.sealed_files import open_bytes
 from engine.files.zstd_frames import frame_checksum
 from engine.files.zstd_seekable import SeekTableBuilder, read_seek_table
 from engine.keys.keystore import Keystore
-from tests.engine.files_helpers import cli, mixed, need, write
+from tests.engine.files.files_helpers import cli, mixed, need, write
 
 SLOT = 256 * 1024
 BLOCK = 64 * 1024

@@ -14,7 +14,7 @@ from engine.host import figures as system
 from engine.host import services
 from tests.utils import run
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "systemd"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "systemd"
 
 
 def test_system_status() -> None:

@@ -17,8 +17,8 @@ from engine.files.sealed_files import open_bytes
 from engine.keys.keyfile import KeyPair, fingerprint_of
 from tests.fixtures.sealed_v1.regenerate import PLAINTEXT, SEED
 
-VECTORS = Path(__file__).parent.parent / "fixtures" / "sealed_v1"
-TOOL = Path(__file__).parent.parent.parent / "tools" / "sv_decrypt.py"
+VECTORS = Path(__file__).parents[2] / "fixtures" / "sealed_v1"
+TOOL = Path(__file__).parents[3] / "tools" / "sv_decrypt.py"
 
 
 def load(name: str) -> dict[str, object]:

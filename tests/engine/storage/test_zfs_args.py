@@ -32,7 +32,7 @@ from engine.storage.zfs.parse import (
 )
 from tests.utils import run
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "zfs"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "zfs"
 CTIME = "%a %b %d %H:%M:%S %Y"
 
 

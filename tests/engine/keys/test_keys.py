@@ -26,7 +26,7 @@ from engine.keys.keyfile import (
 )
 from engine.keys.keystore import Keystore, load_or_create_key
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 
 
 @pytest.fixture

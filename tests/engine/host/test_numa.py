@@ -19,7 +19,7 @@ from engine.host.numa import (
     read_topology,
 )
 
-FIXTURES = orjson.loads((Path(__file__).parents[1] / "fixtures" / "sysfs_numa.json").read_bytes())
+FIXTURES = orjson.loads((Path(__file__).parents[2] / "fixtures" / "sysfs_numa.json").read_bytes())
 
 
 def make_tree(root: Path, name: str) -> Path:

@@ -19,7 +19,7 @@ from engine.storage import disks, smart
 from engine.storage.models import SelfTestStarted
 from tests.utils import run
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "smartctl"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "smartctl"
 
 
 def parsed(name: str) -> dict:

@@ -16,7 +16,7 @@ from engine.storage import smart as smart_mod
 from engine.storage import zfs as zfs_mod
 from tests.utils import run
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 
 
 def test_zpool_list() -> None:

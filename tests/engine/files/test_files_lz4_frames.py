@@ -13,7 +13,7 @@ import pytest
 from engine.errors import PayloadTooLarge
 from engine.files.errors import CorruptFile
 from engine.files.lz4_frames import compress_frame, frame_bound, plan_decode, scan_frames, stream_decompress
-from tests.engine.files_helpers import cli, mixed, need, write
+from tests.engine.files.files_helpers import cli, mixed, need, write
 
 DATA = mixed(900_000, seed=11)
 BLOCK = 128 * 1024

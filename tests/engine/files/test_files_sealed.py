@@ -24,7 +24,7 @@ from engine.files.sealed import (
 )
 from engine.files.sealed_files import open_blocks, open_bytes, seal_bytes
 from engine.keys.keystore import Keystore
-from tests.engine.files_helpers import mixed
+from tests.engine.files.files_helpers import mixed
 
 BLOCK = 4096
 DATA = mixed(5 * BLOCK + 123, seed=3)

@@ -24,7 +24,7 @@ from engine.files.zstd_seekable import (
     read_range,
     read_seek_table,
 )
-from tests.engine.files_helpers import cli, mixed, need, seekable_bytes, write
+from tests.engine.files.files_helpers import cli, mixed, need, seekable_bytes, write
 
 DATA = mixed(700_000)
 FRAME = 64 * 1024
