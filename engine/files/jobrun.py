@@ -14,6 +14,7 @@ group (the engine runs as root; a share's user must own what a job wrote for the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import stat
@@ -156,7 +157,13 @@ class FileJobRun:
             owner=(self.planned.uid, self.planned.gid),
             where=dest.path,
         )
-        await io.call(self.output.open)
+        try:
+            await io.call(self.output.open)
+        except BaseException:
+            # a cancel that lands while the thread opens the temporary file still lets it finish
+            # (io.call waits): __aexit__ does not run for a failed __aenter__, so close and remove it here
+            await asyncio.shield(io.call(self.output.discard))
+            raise
         self.ctx.progress(0, self.total)
         return self
 
