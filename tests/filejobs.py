@@ -118,7 +118,15 @@ def events_until_done(ws: ClientConnection, job_id: str, timeout: float = 60) ->
 
 
 def engine_processes(served: Served) -> dict[str, psutil.Process]:
-    return {p.name(): p for p in psutil.Process(served.proc.pid).children()}
+    """The engine's children by name; one that exits between the listing and its name is left out (a
+    worker being replaced: callers poll until the new one shows)."""
+    found = {}
+    for proc in psutil.Process(served.proc.pid).children():
+        try:
+            found[proc.name()] = proc
+        except psutil.NoSuchProcess:
+            continue
+    return found
 
 
 def leftovers(root: Path) -> list[str]:

@@ -121,6 +121,7 @@ class AuditInterceptor(_Cached):
                 failed = exc
                 raise
             finally:
+                pending.see_caller()  # a call the guard refused never reached CallerTap
                 end(token)
                 self._record(pending, call, request, context, failed)
 
@@ -134,6 +135,7 @@ class AuditInterceptor(_Cached):
                 failed = exc
                 raise
             finally:
+                pending.see_caller()  # a call the guard refused never reached CallerTap
                 end(token)
                 self._record(pending, call, request, context, failed)
 

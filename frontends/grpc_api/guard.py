@@ -105,10 +105,10 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if isinstance(caller, ErrorAnswer):
             await self.abort(context, caller, peer, call)
             return None
+        set_caller(caller)  # before a refusal too: the audit entry names who was refused (as over HTTP)
         refusal = self.policy.authorize(caller, call, read)
         if refusal is not None:
             await self.abort(context, refusal, caller.describe(), call)
-        set_caller(caller)
         set_call(call)
         self.policy.admitted(caller, call)
         if not self.limiter.enabled:

@@ -3,6 +3,7 @@ grpc.health.v1 and server reflection. Returned unstarted with its bound port, so
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 import grpc
@@ -10,15 +11,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from engine.access import unixsock
-from frontends._gen.sigmavault.v1 import (
-    agents_pb2,
-    blocks_pb2,
-    compression_pb2,
-    encryption_pb2,
-    network_pb2,
-    storage_pb2,
-    system_pb2,
-)
 from frontends.auth import AccessPolicy
 from frontends.grpc_api.agents import AgentServicer
 from frontends.grpc_api.audit import AuditInterceptor, CallerTap
@@ -46,11 +38,20 @@ SERVICERS = (
     NetworkServicer,
     BlockServicer,
 )
-SERVICE_NAMES = tuple(
-    service.full_name
-    for module in (system_pb2, storage_pb2, agents_pb2, compression_pb2, encryption_pb2, network_pb2, blocks_pb2)
-    for service in module.DESCRIPTOR.services_by_name.values()
-)
+
+
+def service_name(servicer: type) -> str:
+    """The full proto name (``sigmavault.v1.StorageService``) of the service a servicer implements: read
+    from the generated base class it derives from (``StorageServiceServicer`` in ``storage_pb2_grpc``)."""
+    for base in servicer.__mro__:
+        if base.__module__.endswith("_pb2_grpc") and base.__name__.endswith("Servicer"):
+            messages = importlib.import_module(base.__module__.removesuffix("_grpc"))
+            return str(messages.DESCRIPTOR.services_by_name[base.__name__.removesuffix("Servicer")].full_name)
+    raise TypeError(f"{servicer.__name__} derives from no generated servicer")
+
+
+# reflection and health name every service served: one list, SERVICERS, to add a domain's servicer to
+SERVICE_NAMES = tuple(service_name(servicer) for servicer in SERVICERS)
 
 
 def create_server(

@@ -149,6 +149,33 @@ def _call(channel: grpc.Channel, method: Any, metadata: tuple[tuple[str, str], .
     return grpc.StatusCode.OK
 
 
+def test_a_read_token_refused_is_named_in_the_audit_log_on_both_transports(guarded: Served) -> None:
+    """The credential was good, the role too small: the entry names who was refused ("monitor"), over
+    gRPC as over HTTP, and "anonymous" stays for calls no credential was admitted for."""
+    since = time.time()
+    with grpc.insecure_channel(guarded.grpc) as channel, pytest.raises(grpc.RpcError) as refused:
+        rpc.AgentServiceStub(channel).DrainAgent(
+            pb.DrainAgentRequest(agent_id=5), timeout=10, metadata=(("authorization", f"Bearer {READER}"),)
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with httpx.Client(base_url=guarded.http, timeout=10) as http:
+        assert http.post("/api/v1/agents/5/drain", headers=bearer(READER)).status_code == 403
+        deadline = time.monotonic() + 10
+        while True:
+            answer = http.get("/api/v1/audit", params={"limit": 1000}, headers=bearer(TOKEN))
+            assert answer.status_code == 200, answer.text
+            drains = [
+                e for e in answer.json()["entries"] if e["call"] == "agent.DrainAgent" and e["time_unix"] >= since
+            ]
+            if len(drains) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert sorted((e["transport"], e["caller"], e["result"]) for e in drains) == [
+        ("grpc", "monitor", "permission_denied"),
+        ("http", "monitor", "permission_denied"),
+    ]
+
+
 def test_grpc_every_method_needs_a_credential_and_a_read_token_only_reads(guarded: Served) -> None:
     with grpc.insecure_channel(guarded.grpc) as channel:
         for method in rpc_methods():
