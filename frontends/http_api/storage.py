@@ -16,8 +16,9 @@ from google.protobuf.descriptor import FieldDescriptor
 from engine.errors import BadRequest, NotFound
 from frontends.audit import note_target
 from frontends.calls.storage import CALLS
-from frontends.http_api.routing import NAME_PARAM, Endpoint, JSONResponse, Query, read_json
-from frontends.schema import parse_body, project
+from frontends.http_api.calls import answer
+from frontends.http_api.routing import NAME_PARAM, Endpoint, Query, read_json
+from frontends.schema import parse_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -98,7 +99,7 @@ def route(
             if raw is not None and q.name in descriptor.fields_by_name:
                 setattr(message, q.name, _convert(descriptor.fields_by_name[q.name], raw))
         note_target(message)  # the target gRPC's audit entry names for the same request
-        return JSONResponse(project(call.response.DESCRIPTOR, await call.run(rt, message)))
+        return await answer(rt, call, message)
 
     return Endpoint(
         method,
