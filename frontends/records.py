@@ -14,11 +14,12 @@ import enum
 import functools
 from typing import Any
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+SCALARS = frozenset({str, int, float, bool, type(None)})  # plain() hands these on as they are
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """A record type's field names, read once per type."""
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
@@ -26,10 +27,10 @@ def plain(value: Any) -> Any:
     """A record (a dataclass), or lists, tuples and dicts of them, as dicts, lists and scalars; an enum
     member as its value; bytes as base64 text (a proto bytes field's JSON form, which ParseDict takes
     back). Anything else as it is."""
-    if type(value) in _SCALARS:  # most values are: first (a SystemStatus answer took 74 us, now 25)
+    if type(value) in SCALARS:  # most values are: first (a SystemStatus answer took 74 us, now 25)
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
+        return {name: plain(getattr(value, name)) for name in field_names(type(value))}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     if isinstance(value, dict):

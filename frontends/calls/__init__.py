@@ -8,6 +8,6 @@ method and answer the same message: they cannot drift apart.
 
 from __future__ import annotations
 
-from frontends.calls.table import Call
+from frontends.calls.table import Call, now
 
-__all__ = ["Call"]
+__all__ = ["Call", "now"]

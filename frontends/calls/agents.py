@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from frontends._gen.sigmavault.v1 import agents_pb2 as pb
-from frontends.calls.table import Call
+from frontends.calls.table import Call, now
 
 if TYPE_CHECKING:
     from engine.core.models import Agent
@@ -26,19 +26,15 @@ async def _set_drained(rt: Runtime, agent: int, drained: bool) -> Agent:
     return rt.monitor.agent(agent)
 
 
-async def _now(value: object) -> object:
-    return value
-
-
 CALLS: dict[str, Call] = {
-    "ListAgents": Call(pb.ListAgentsRequest, pb.ListAgentsResponse, lambda rt, r: _now(rt.monitor.list_agents())),
-    "GetAgent": Call(pb.GetAgentRequest, pb.Agent, lambda rt, r: _now(rt.monitor.agent(r.agent_id))),
+    "ListAgents": Call(pb.ListAgentsRequest, pb.ListAgentsResponse, lambda rt, r: now(rt.monitor.list_agents())),
+    "GetAgent": Call(pb.GetAgentRequest, pb.Agent, lambda rt, r: now(rt.monitor.agent(r.agent_id))),
     "ListAgentTasks": Call(
         pb.ListAgentTasksRequest,
         pb.ListAgentTasksResponse,
-        lambda rt, r: _now(rt.monitor.agent_tasks(r.agent_id, r.page_size, r.page_token)),
+        lambda rt, r: now(rt.monitor.agent_tasks(r.agent_id, r.page_size, r.page_token)),
     ),
-    "GetSwarm": Call(pb.GetSwarmRequest, pb.Swarm, lambda rt, r: _now(rt.monitor.swarm())),
+    "GetSwarm": Call(pb.GetSwarmRequest, pb.Swarm, lambda rt, r: now(rt.monitor.swarm())),
     "DrainAgent": Call(pb.DrainAgentRequest, pb.Agent, lambda rt, r: _set_drained(rt, r.agent_id, True)),
     "ResumeAgent": Call(pb.ResumeAgentRequest, pb.Agent, lambda rt, r: _set_drained(rt, r.agent_id, False)),
 }

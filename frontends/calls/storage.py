@@ -8,16 +8,10 @@ StorageService method and answer the same message: they cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from frontends._gen.sigmavault.v1 import storage_pb2 as pb
-from frontends.calls.table import Call
-
-T = TypeVar("T")
-
-
-async def _value(value: T) -> T:
-    return value
+from frontends.calls.table import Call, now
 
 
 def _optional(request: Any, name: str) -> Any:
@@ -107,7 +101,7 @@ CALLS: dict[str, Call] = {
     ),
     # snapshot schedules
     "ListSchedules": Call(
-        pb.ListSchedulesRequest, pb.ListSchedulesResponse, lambda rt, r: _value(rt.storage.list_schedules())
+        pb.ListSchedulesRequest, pb.ListSchedulesResponse, lambda rt, r: now(rt.storage.list_schedules())
     ),
     "CreateSchedule": Call(
         pb.CreateScheduleRequest,
@@ -119,12 +113,10 @@ CALLS: dict[str, Call] = {
     "UpdateSchedule": Call(
         pb.UpdateScheduleRequest,
         pb.SnapshotSchedule,
-        lambda rt, r: _value(
-            rt.storage.update_schedule(r.id, enabled=_optional(r, "enabled"), keep=_optional(r, "keep"))
-        ),
+        lambda rt, r: now(rt.storage.update_schedule(r.id, enabled=_optional(r, "enabled"), keep=_optional(r, "keep"))),
     ),
     "DeleteSchedule": Call(
-        pb.DeleteScheduleRequest, pb.DeleteScheduleResponse, lambda rt, r: _value(rt.storage.delete_schedule(r.id))
+        pb.DeleteScheduleRequest, pb.DeleteScheduleResponse, lambda rt, r: now(rt.storage.delete_schedule(r.id))
     ),
     # disks and SMART
     "ListDisks": Call(pb.ListDisksRequest, pb.ListDisksResponse, lambda rt, r: rt.facts.disks()),
@@ -133,7 +125,7 @@ CALLS: dict[str, Call] = {
         pb.StartSelfTestRequest, pb.StartSelfTestResponse, lambda rt, r: rt.storage.start_self_test(r.disk, r.kind)
     ),
     # jobs
-    "ListJobs": Call(pb.ListJobsRequest, pb.ListJobsResponse, lambda rt, r: _value(rt.storage.list_jobs(r.limit))),
-    "GetJob": Call(pb.GetJobRequest, pb.StorageJob, lambda rt, r: _value(rt.storage.get_job(r.id))),
+    "ListJobs": Call(pb.ListJobsRequest, pb.ListJobsResponse, lambda rt, r: now(rt.storage.list_jobs(r.limit))),
+    "GetJob": Call(pb.GetJobRequest, pb.StorageJob, lambda rt, r: now(rt.storage.get_job(r.id))),
     "CancelJob": Call(pb.CancelJobRequest, pb.StorageJob, lambda rt, r: rt.storage.cancel_job(r.id)),
 }

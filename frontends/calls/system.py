@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from frontends._gen.sigmavault.v1 import system_pb2 as pb
 from frontends.audit import list_entries
-from frontends.calls.table import Call
+from frontends.calls.table import Call, now
 from frontends.records import plain
 
 if TYPE_CHECKING:
@@ -53,10 +53,6 @@ def metrics_event(rt: Runtime) -> dict[str, Any]:
     return {**system_metrics(rt), **rt.monitor.live_view()}
 
 
-async def _now(value: Any) -> Any:
-    return value
-
-
 async def _audit(rt: Runtime, r: pb.ListAuditEntriesRequest) -> AuditListing:
     # it waits for the writer to catch up, then reads SQLite: off the event loop
     return await asyncio.to_thread(
@@ -65,8 +61,8 @@ async def _audit(rt: Runtime, r: pb.ListAuditEntriesRequest) -> AuditListing:
 
 
 CALLS: dict[str, Call] = {
-    "GetStatus": Call(pb.GetStatusRequest, pb.SystemStatus, lambda rt, r: _now(system_status(rt))),
-    "GetMetrics": Call(pb.GetMetricsRequest, pb.SystemMetrics, lambda rt, r: _now(system_metrics(rt))),
+    "GetStatus": Call(pb.GetStatusRequest, pb.SystemStatus, lambda rt, r: now(system_status(rt))),
+    "GetMetrics": Call(pb.GetMetricsRequest, pb.SystemMetrics, lambda rt, r: now(system_metrics(rt))),
     "ListServices": Call(pb.ListServicesRequest, pb.ListServicesResponse, lambda rt, r: rt.host.services()),
     "ListAuditEntries": Call(pb.ListAuditEntriesRequest, pb.ListAuditEntriesResponse, _audit),
 }

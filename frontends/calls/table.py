@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from engine.runtime import Runtime
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -21,3 +23,8 @@ class Call:
     request: type[Message]
     response: type[Message]
     run: Callable[[Runtime, Any], Awaitable[Any]]
+
+
+async def now(value: T) -> T:
+    """A domain answer known at once (a read of memory or the shared tables) as the awaitable ``run`` returns."""
+    return value

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 
 from engine.errors import EngineError
 from frontends.errors import describe
-from frontends.records import plain
+from frontends.records import field_names, plain
 from frontends.schema import from_labels
 
 if TYPE_CHECKING:
@@ -38,7 +38,8 @@ def to_message(cls: type[M], data: Any) -> M:
     descriptor = cls.DESCRIPTOR
     raw = _bytes_fields(descriptor) if dataclasses.is_dataclass(data) and not isinstance(data, type) else ()
     if raw:
-        doc = {f.name: plain(getattr(data, f.name)) for f in dataclasses.fields(data) if f.name not in raw}
+        record_type: type = type(data)
+        doc = {name: plain(getattr(data, name)) for name in field_names(record_type) if name not in raw}
     else:
         doc = plain(data)
     if _has_enums(descriptor):
